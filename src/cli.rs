@@ -1,0 +1,99 @@
+//! The command line (clap). Parsing only: every command's work lives in `commands`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Compiles typed OpenNebula deployment profiles into Helm charts, and lints values files and rendered manifests
+/// for the pitfalls of running OpenNebula on Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "onechart", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile a profile and values into a Helm chart (exit 0 written, 1 values rejected by a lint error,
+    /// 2 usage or input error; with --check: 0 up to date, 1 stale).
+    Generate(GenerateArgs),
+    /// Lint values files or rendered manifests (exit 0 clean, 1 errors, 2 unreadable input).
+    Lint(LintArgs),
+    /// List the rule catalogue.
+    Rules,
+    /// Print the full explanation of a rule, by ID or name.
+    Explain {
+        /// Rule ID (`ONE004`) or name (`monitor-address-auto-in-ha`).
+        rule: String,
+    },
+    /// List the built-in profiles.
+    Profiles,
+    /// Print the values.schema.json of a profile.
+    Schema {
+        /// Built-in profile name or path to a profile file.
+        #[arg(long, default_value = crate::profile::DEFAULT_PROFILE)]
+        profile: String,
+    },
+}
+
+/// Arguments of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Built-in profile name (dev-sqlite, prod-mysql, ha-raft) or path to a profile file.
+    #[arg(long, default_value = crate::profile::DEFAULT_PROFILE)]
+    pub profile: String,
+    /// Values file merged over the profile (repeatable; later files win).
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// A value on the command line, Helm syntax (repeatable; wins over files).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Output chart directory.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Compare with DIR instead of writing; print a unified diff and exit 1 when DIR is stale.
+    #[arg(long)]
+    pub check: bool,
+    /// Replace DIR even if onechart did not create it.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Output formats of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Code frames for people, with a summary line.
+    Human,
+    /// A stable JSON document (see docs/json-output.md).
+    Json,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+/// Arguments of `lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Values files, or chart directories (their values.yaml).
+    #[arg(value_name = "FILE|CHART_DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// Profile to merge the values over (default: the `profile:` key of each file, else dev-sqlite).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Rendered manifests (`helm template` output) to lint; `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub manifests: Option<PathBuf>,
+    /// Suppress a rule (repeatable).
+    #[arg(long = "ignore", value_name = "ID")]
+    pub ignore: Vec<String>,
+}

@@ -1,0 +1,168 @@
+//! The commands. Each returns the process exit code; output goes to the writers given, so tests can run them.
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command, GenerateArgs};
+use crate::compile::{self, Failure, Request};
+use crate::lint::{self, rules};
+use crate::output;
+use crate::profile::{self, Profile};
+use crate::render::{self, RenderInput};
+use crate::report;
+use crate::schema;
+
+/// Exit code: success.
+pub const OK: u8 = 0;
+/// Exit code: findings at error level, values rejected, or a stale chart.
+pub const FINDINGS: u8 = 1;
+/// Exit code: usage or input error.
+pub const INPUT: u8 = 2;
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let result = match cli.command {
+        Command::Generate(args) => generate(&args, out, err),
+        Command::Lint(args) => crate::lint_cmd::lint(&args, out, err),
+        Command::Rules => rules_list(out),
+        Command::Explain { rule } => explain(&rule, out, err),
+        Command::Profiles => profiles(out),
+        Command::Schema { profile } => print_schema(&profile, out, err),
+    };
+    result.unwrap_or_else(|e| {
+        let _ = writeln!(err, "error: {e:#}");
+        INPUT
+    })
+}
+
+fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let req = Request {
+        profile: args.profile.clone(),
+        values: args.values.clone(),
+        set: args.set.clone(),
+    };
+    let compiled = match compile::compile(&req) {
+        Ok(c) => c,
+        Err(Failure::Input(errors)) => {
+            for e in &errors {
+                writeln!(err, "{e}")?;
+            }
+            writeln!(
+                err,
+                "onechart: nothing was written to {}",
+                args.output.display()
+            )?;
+            return Ok(INPUT);
+        }
+        Err(Failure::Rejected(findings)) => {
+            report::human(&findings, err)?;
+            writeln!(
+                err,
+                "onechart: the values are rejected; nothing was written to {}",
+                args.output.display()
+            )?;
+            return Ok(FINDINGS);
+        }
+    };
+    if !compiled.findings.is_empty() {
+        report::human(&compiled.findings, err)?;
+    }
+    let files = output::with_manifest(render::render_chart(&RenderInput {
+        profile: &compiled.profile,
+        values: &compiled.merged.value,
+        version: compile::version(&compiled),
+        schema: &compiled.schema,
+    })?);
+    if args.check {
+        let diff = output::check_chart(&args.output, &files)?;
+        if diff.is_empty() {
+            writeln!(out, "{}: up to date", args.output.display())?;
+            return Ok(OK);
+        }
+        write!(out, "{diff}")?;
+        writeln!(
+            err,
+            "{}: stale; run the same command without --check to update it",
+            args.output.display()
+        )?;
+        return Ok(FINDINGS);
+    }
+    match output::write_chart(&args.output, &files, args.force) {
+        Ok(()) => {}
+        Err(e) if e.downcast_ref::<output::Refused>().is_some() => {
+            writeln!(err, "error: {e}")?;
+            return Ok(INPUT);
+        }
+        Err(e) => {
+            return Err(e.context(format!(
+                "writing {} (left as it was)",
+                args.output.display()
+            )));
+        }
+    }
+    writeln!(
+        out,
+        "wrote {} files to {} (profile {}, OpenNebula {})",
+        files.len(),
+        args.output.display(),
+        compiled.profile.name,
+        compile::version(&compiled).release()
+    )?;
+    Ok(OK)
+}
+
+fn rules_list(out: &mut dyn Write) -> anyhow::Result<u8> {
+    for r in rules::ALL {
+        writeln!(
+            out,
+            "{}  {:<34} {:<44} {}",
+            r.id,
+            r.name,
+            r.level.describe(),
+            r.summary
+        )?;
+    }
+    Ok(OK)
+}
+
+fn explain(key: &str, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let Some(r) = lint::find_rule(key) else {
+        let names = rules::ALL.iter().flat_map(|r| [r.id, r.name]);
+        let mut msg = format!("error: unknown rule `{key}`");
+        if let Some(s) = crate::suggest::did_you_mean(key, names) {
+            msg.push_str(&format!("; did you mean `{s}`?"));
+        }
+        writeln!(err, "{msg}\n  `onechart rules` lists the catalogue")?;
+        return Ok(INPUT);
+    };
+    write!(out, "{}", report::explanation(r))?;
+    Ok(OK)
+}
+
+fn profiles(out: &mut dyn Write) -> anyhow::Result<u8> {
+    for name in profile::builtin_names() {
+        let p = Profile::load(name).map_err(|e| anyhow::anyhow!("{e}"))?;
+        writeln!(out, "{:<11} {:<12} {}", p.name, p.environment, p.summary)?;
+    }
+    Ok(OK)
+}
+
+fn print_schema(spec: &str, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let p = match Profile::load(spec) {
+        Ok(p) => p,
+        Err(e) => {
+            writeln!(err, "{e}")?;
+            return Ok(INPUT);
+        }
+    };
+    let version = p
+        .merged_defaults()
+        .get("opennebula.version")
+        .and_then(|v| v.as_str())
+        .and_then(crate::model::OneVersion::parse);
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&schema::values_schema(p.envelope(), version))?
+    )?;
+    Ok(OK)
+}

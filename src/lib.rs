@@ -1,0 +1,17 @@
+//! onechart: compiles typed OpenNebula deployment profiles into Helm charts, and lints values files and
+//! rendered manifests for the pitfalls of running OpenNebula on Kubernetes.
+pub mod cli;
+pub mod commands;
+pub mod compile;
+pub mod layers;
+pub mod lint;
+pub mod lint_cmd;
+pub mod model;
+pub mod output;
+pub mod profile;
+pub mod render;
+pub mod report;
+pub mod schema;
+pub mod source;
+pub mod suggest;
+pub mod yaml;

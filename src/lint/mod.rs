@@ -1,0 +1,209 @@
+//! The pitfall linter: a registry of rules, one file per rule, each declared with its documentation.
+//!
+//! Rules read the merged values (profile defaults, user files, `--set`): the raw JSON, and the typed model once
+//! the values pass the schema. A rule reports hits by JSON pointer; the engine turns them into findings with
+//! the severity for the environment and the `file:line:column` of whoever set the value.
+
+pub mod rules;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::layers::{Merged, dotted};
+use crate::model::{Environment, Values};
+use crate::source::Location;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails `onechart lint` and `onechart generate` (exit 1).
+    Error,
+    /// Reported; fails only with `--deny-warnings`.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A rule's default severity and how the environment changes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Always an error.
+    Error,
+    /// Always a warning.
+    Warning,
+    /// An error in production, a warning in development.
+    ErrorInProduction,
+    /// An error in production, not reported in development.
+    OnlyInProduction,
+}
+
+impl Level {
+    /// The severity in an environment, or `None` when the rule does not apply there.
+    pub fn severity(self, env: Environment) -> Option<Severity> {
+        match (self, env) {
+            (Level::Error, _)
+            | (Level::ErrorInProduction | Level::OnlyInProduction, Environment::Production) => {
+                Some(Severity::Error)
+            }
+            (Level::Warning, _) | (Level::ErrorInProduction, Environment::Development) => {
+                Some(Severity::Warning)
+            }
+            (Level::OnlyInProduction, Environment::Development) => None,
+        }
+    }
+
+    /// How the catalogue describes it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::ErrorInProduction => "error in production, warning in development",
+            Level::OnlyInProduction => "error in production",
+        }
+    }
+}
+
+/// What a rule sees.
+pub struct Ctx<'a> {
+    /// Merged values as JSON (always present).
+    pub raw: &'a Value,
+    /// Typed values (present when the values pass the schema).
+    pub values: Option<&'a Values>,
+    /// Provenance of every merged value.
+    pub merged: &'a Merged,
+}
+
+impl Ctx<'_> {
+    /// True when the value at `pointer` was set by a profile or values file other than `profiles/defaults.yaml`.
+    pub fn explicitly_set(&self, pointer: &str) -> bool {
+        self.merged
+            .origins
+            .get(pointer)
+            .is_some_and(|o| o.value.file != "profiles/defaults.yaml")
+    }
+}
+
+/// One problem a rule found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// JSON pointer of the offending value.
+    pub pointer: String,
+    /// Lowercase message naming the values path, no trailing period.
+    pub message: String,
+}
+
+impl Hit {
+    /// A hit at a dotted path.
+    pub fn at(path: &str, message: impl Into<String>) -> Hit {
+        Hit {
+            pointer: crate::layers::pointer(path),
+            message: message.into(),
+        }
+    }
+}
+
+/// A lint rule. Declared with [`declare_rule!`], one per file in `rules/`.
+pub struct Rule {
+    /// Stable ID, `ONEnnn`.
+    pub id: &'static str,
+    /// Kebab-case name of the bad pattern.
+    pub name: &'static str,
+    /// Default severity and how the environment changes it.
+    pub level: Level,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// One sentence saying how to fix it, ending with a period.
+    pub fix: &'static str,
+    /// Full documentation: What it does / Why is this bad? / Example / Use instead.
+    pub docs: &'static str,
+    /// Checks merged values.
+    pub check: fn(&Ctx<'_>) -> Vec<Hit>,
+}
+
+/// Declares a rule: the `///` doc comment is the rule's user-facing documentation (clippy's model).
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis static $NAME:ident = {
+            id: $id:literal,
+            name: $name:literal,
+            level: $level:ident,
+            summary: $summary:literal,
+            fix: $fix:literal,
+            check: $check:path $(,)?
+        }
+    ) => {
+        $vis static $NAME: $crate::lint::Rule = $crate::lint::Rule {
+            id: $id,
+            name: $name,
+            level: $crate::lint::Level::$level,
+            summary: $summary,
+            fix: $fix,
+            docs: concat!($($doc, "\n"),*),
+            check: $check,
+        };
+    };
+}
+
+/// A finding: a rule hit with its severity and location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Rule ID.
+    pub rule_id: &'static str,
+    /// Rule name.
+    pub rule_name: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// Message.
+    pub message: String,
+    /// Dotted values path.
+    pub path: String,
+    /// Where the offending value was set.
+    pub location: Option<Location>,
+    /// How to fix it.
+    pub help: &'static str,
+}
+
+/// Finds a rule by ID (`ONE004`) or name (`monitor-address-auto-in-ha`), case-insensitively.
+pub fn find_rule(key: &str) -> Option<&'static Rule> {
+    rules::ALL
+        .iter()
+        .copied()
+        .find(|r| r.id.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
+}
+
+/// Runs every rule over merged values.
+pub fn check_values(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let env = match ctx.raw.get("environment").and_then(Value::as_str) {
+        Some("production") => Environment::Production,
+        _ => Environment::Development,
+    };
+    let mut out = Vec::new();
+    for rule in rules::ALL {
+        let Some(severity) = rule.level.severity(env) else {
+            continue;
+        };
+        for hit in (rule.check)(ctx) {
+            out.push(Finding {
+                rule_id: rule.id,
+                rule_name: rule.name,
+                severity,
+                location: ctx.merged.origin(&hit.pointer).map(|o| o.value.clone()),
+                path: dotted(&hit.pointer),
+                message: hit.message,
+                help: rule.fix,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,62 @@
+//! The rule catalogue, in ID order. IDs and names are fixed and never reused.
+
+mod api_without_tls;
+mod apparmor_unconfined;
+mod component_not_in_version;
+mod console_port_mismatch;
+mod credentials_in_configmap;
+mod database_not_persisted;
+mod default_credentials;
+mod fireedge_public_endpoint_missing;
+mod hardcoded_emulator_path;
+mod hostname_unset;
+mod marketplace_without_sys_admin;
+mod mixed_ceph_and_shared_datastores;
+mod monitor_address_auto_in_ha;
+mod monitord_port_mismatch;
+mod mutable_image_tag;
+mod no_backup;
+mod onedb_unsafe_password;
+mod onegate_or_oneflow_disabled;
+mod privileged_container;
+mod raft_even_replicas;
+mod runs_as_root;
+mod sqlite_in_production;
+mod sqlite_with_raft;
+mod ssh_host_key_checking_disabled;
+mod ssh_keys_not_persisted;
+mod transfer_mode_mismatch;
+mod volumes_not_kept;
+
+use super::Rule;
+
+/// Every rule, in ID order.
+pub static ALL: &[&Rule] = &[
+    &sqlite_in_production::ONE001,
+    &sqlite_with_raft::ONE002,
+    &raft_even_replicas::ONE003,
+    &monitor_address_auto_in_ha::ONE004,
+    &monitord_port_mismatch::ONE005,
+    &console_port_mismatch::ONE006,
+    &credentials_in_configmap::ONE007,
+    &marketplace_without_sys_admin::ONE008,
+    &ssh_keys_not_persisted::ONE009,
+    &database_not_persisted::ONE010,
+    &default_credentials::ONE011,
+    &onedb_unsafe_password::ONE012,
+    &api_without_tls::ONE013,
+    &apparmor_unconfined::ONE014,
+    &privileged_container::ONE015,
+    &runs_as_root::ONE016,
+    &no_backup::ONE017,
+    &onegate_or_oneflow_disabled::ONE018,
+    &hardcoded_emulator_path::ONE019,
+    &mixed_ceph_and_shared_datastores::ONE020,
+    &fireedge_public_endpoint_missing::ONE021,
+    &volumes_not_kept::ONE022,
+    &mutable_image_tag::ONE023,
+    &component_not_in_version::ONE024,
+    &hostname_unset::ONE025,
+    &ssh_host_key_checking_disabled::ONE026,
+    &transfer_mode_mismatch::ONE027,
+];

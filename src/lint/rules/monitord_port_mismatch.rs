@@ -1,0 +1,68 @@
+//! ONE005 `monitord-port-mismatch`: monitord's published port differs from the port it listens on.
+
+use crate::declare_rule;
+use crate::lint::{Ctx, Hit};
+use crate::model::ServiceType;
+
+declare_rule! {
+/// ## What it does
+/// Flags a monitord Service whose published port (the service port, or the nodePort for `NodePort`) differs from
+/// `monitord.port`. In manifest mode it also flags a monitord Service or container missing TCP or UDP.
+///
+/// ## Why is this bad?
+/// monitord's PORT is both the port it binds and the port it tells the agents to send to, so a published port
+/// that differs from it is never used and monitoring data is lost. The agents use UDP for most probes and TCP for
+/// VM state, so both protocols must be published.
+///
+/// ## Example
+/// ```yaml
+/// monitord:
+///   port: 4124
+///   service:
+///     type: NodePort
+///     port: 4124
+///     nodePort: 32156
+/// ```
+///
+/// Use instead:
+/// ```yaml
+/// monitord:
+///   port: 32156
+///   service:
+///     type: NodePort
+///     port: 32156
+///     nodePort: 32156
+/// ```
+    pub static ONE005 = {
+        id: "ONE005",
+        name: "monitord-port-mismatch",
+        level: Error,
+        summary: "monitord's published port differs from the port it listens on",
+        fix: "Make `monitord.service.port` (and `monitord.service.nodePort` for NodePort) equal to `monitord.port`.",
+        check: check,
+    }
+}
+
+fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(v) = ctx.values else { return vec![] };
+    let s = &v.monitord.service;
+    let mut hits = Vec::new();
+    if s.port != v.monitord.port {
+        hits.push(Hit::at(
+            "monitord.service.port",
+            format!(
+                "`monitord.service.port` is {} but monitord listens on `monitord.port` {}",
+                s.port, v.monitord.port
+            ),
+        ));
+    }
+    if s.type_ == ServiceType::NodePort
+        && let Some(np) = s.node_port.filter(|np| *np != v.monitord.port)
+    {
+        hits.push(Hit::at(
+            "monitord.service.nodePort",
+            format!("hypervisors would send to node port {np} but monitord listens on `monitord.port` {}", v.monitord.port),
+        ));
+    }
+    hits
+}

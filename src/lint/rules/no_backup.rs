@@ -1,0 +1,44 @@
+//! ONE017 `no-backup`: no scheduled database backup in production.
+
+use crate::declare_rule;
+use crate::lint::{Ctx, Hit};
+
+declare_rule! {
+/// ## What it does
+/// Flags `backup.enabled: false` in production.
+///
+/// ## Why is this bad?
+/// OpenNebula does not back up its database by itself. Without a scheduled backup, a corrupted database or a
+/// failed upgrade loses every VM, host and user record.
+///
+/// ## Example
+/// ```yaml
+/// environment: production
+/// backup:
+///   enabled: false
+/// ```
+///
+/// Use instead:
+/// ```yaml
+/// environment: production
+/// backup:
+///   enabled: true
+///   schedule: "0 3 * * *"
+/// ```
+    pub static ONE017 = {
+        id: "ONE017",
+        name: "no-backup",
+        level: OnlyInProduction,
+        summary: "No scheduled database backup in production",
+        fix: "Set `backup.enabled: true`.",
+        check: check,
+    }
+}
+
+fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(v) = ctx.values else { return vec![] };
+    if !v.backup.enabled {
+        return vec![Hit::at("backup.enabled", "`backup.enabled` is false")];
+    }
+    vec![]
+}

@@ -1,0 +1,46 @@
+//! ONE015 `privileged-container`: the OpenNebula containers run privileged.
+
+use crate::declare_rule;
+use crate::lint::{Ctx, Hit};
+
+declare_rule! {
+/// ## What it does
+/// Flags `securityContext.privileged: true`.
+///
+/// ## Why is this bad?
+/// A privileged container has every capability and all host devices, so an escape from any daemon owns the node.
+/// The front-end needs at most CAP_SYS_ADMIN, for marketplace FUSE mounts.
+///
+/// ## Example
+/// ```yaml
+/// securityContext:
+///   privileged: true
+/// ```
+///
+/// Use instead:
+/// ```yaml
+/// securityContext:
+///   privileged: false
+///   capabilities:
+///     add: [SYS_ADMIN]
+/// ```
+    pub static ONE015 = {
+        id: "ONE015",
+        name: "privileged-container",
+        level: Warning,
+        summary: "The OpenNebula containers run privileged",
+        fix: "Set `securityContext.privileged: false` and add only `SYS_ADMIN` when marketplaces need it.",
+        check: check,
+    }
+}
+
+fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(v) = ctx.values else { return vec![] };
+    if v.security_context.privileged {
+        return vec![Hit::at(
+            "securityContext.privileged",
+            "`securityContext.privileged` is true",
+        )];
+    }
+    vec![]
+}

@@ -1,0 +1,48 @@
+//! ONE001 `sqlite-in-production`: sQLite database in a production environment.
+
+use crate::declare_rule;
+use crate::lint::{Ctx, Hit};
+use crate::model::{Backend, Environment};
+
+declare_rule! {
+/// ## What it does
+/// Flags `database.backend: sqlite` when `environment: production`.
+///
+/// ## Why is this bad?
+/// OpenNebula's own documentation says SQLite "is not recommended for production use": it takes a file lock for
+/// every write, so oned and monitord contend under load ("database is locked"), and it cannot serve more than one
+/// front-end.
+///
+/// ## Example
+/// ```yaml
+/// environment: production
+/// database:
+///   backend: sqlite
+/// ```
+///
+/// Use instead:
+/// ```yaml
+/// environment: production
+/// database:
+///   backend: mysql
+/// ```
+    pub static ONE001 = {
+        id: "ONE001",
+        name: "sqlite-in-production",
+        level: Error,
+        summary: "SQLite database in a production environment",
+        fix: "Set `database.backend: mysql` (bundled MariaDB, or an external server with `database.mysql.host`).",
+        check: check,
+    }
+}
+
+fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(v) = ctx.values else { return vec![] };
+    if v.environment == Environment::Production && v.database.backend == Backend::Sqlite {
+        return vec![Hit::at(
+            "database.backend",
+            "`database.backend` is `sqlite` but `environment` is `production`",
+        )];
+    }
+    vec![]
+}

@@ -1,0 +1,71 @@
+//! ONE027 `transfer-mode-mismatch`: an image datastore's transfer mode cannot serve the system datastore.
+
+use crate::declare_rule;
+use crate::lint::{Ctx, Hit};
+use crate::model::{DatastoreType, TmMad};
+
+declare_rule! {
+/// ## What it does
+/// Flags a `ceph` system datastore beside a non-ceph image datastore, and a `ceph` image datastore beside a
+/// `shared` or `qcow2` system datastore.
+///
+/// ## Why is this bad?
+/// The system datastore's transfer driver must be able to take disks from every image datastore; an incompatible
+/// pair deploys nothing (the VM fails in PROLOG).
+///
+/// ## Example
+/// ```yaml
+/// datastores:
+///   - {name: system, type: system, tmMad: ceph}
+///   - {name: images, type: image, tmMad: shared}
+/// ```
+///
+/// Use instead:
+/// ```yaml
+/// datastores:
+///   - {name: system, type: system, tmMad: ceph}
+///   - {name: images, type: image, tmMad: ceph}
+/// ```
+    pub static ONE027 = {
+        id: "ONE027",
+        name: "transfer-mode-mismatch",
+        level: Error,
+        summary: "An image datastore's transfer mode cannot serve the system datastore",
+        fix: "Pair compatible transfer modes: a `ceph` system datastore with `ceph` image datastores; `ceph` images with a `ceph` or `ssh` system datastore.",
+        check: check,
+    }
+}
+
+fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(v) = ctx.values else { return vec![] };
+    let system: Vec<TmMad> = v
+        .datastores
+        .iter()
+        .filter(|d| d.type_ == DatastoreType::System)
+        .map(|d| d.tm_mad)
+        .collect();
+    let mut hits = Vec::new();
+    for (i, d) in v
+        .datastores
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.type_ == DatastoreType::Image)
+    {
+        let bad = system.iter().find(|s| match (**s, d.tm_mad) {
+            (TmMad::Ceph, img) => img != TmMad::Ceph,
+            (TmMad::Shared | TmMad::Qcow2, TmMad::Ceph) => true,
+            _ => false,
+        });
+        if let Some(s) = bad {
+            hits.push(Hit {
+                pointer: format!("/datastores/{i}/tmMad"),
+                message: format!(
+                    "image datastore `{}` (`{:?}`) cannot serve a `{:?}` system datastore",
+                    d.name, d.tm_mad, s
+                )
+                .to_lowercase(),
+            });
+        }
+    }
+    hits
+}

@@ -1,0 +1,79 @@
+//! `onechart lint`: values files merged over their profile, checked by the schema and the rules.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::{Format, LintArgs};
+use crate::commands::{FINDINGS, INPUT, OK};
+use crate::compile::{self, Failure};
+use crate::layers::{Layer, Merged};
+use crate::lint::{Finding, Severity};
+use crate::profile::{DEFAULT_PROFILE, Profile};
+use crate::report;
+
+/// Runs `onechart lint`.
+pub fn lint(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    if args.inputs.is_empty() && args.manifests.is_none() {
+        writeln!(
+            err,
+            "error: nothing to lint: give values files or chart directories, or --manifests FILE"
+        )?;
+        return Ok(INPUT);
+    }
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut input_errors = Vec::new();
+    for input in &args.inputs {
+        match lint_values(input, args.profile.as_deref()) {
+            Ok(f) => findings.extend(f),
+            Err(e) => input_errors.extend(e),
+        }
+    }
+    findings.retain(|f| {
+        !args
+            .ignore
+            .iter()
+            .any(|i| i.eq_ignore_ascii_case(f.rule_id) || i == f.rule_name)
+    });
+    for e in &input_errors {
+        writeln!(err, "{e}")?;
+    }
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&findings)?)?,
+        _ => report::human(&findings, out)?,
+    }
+    if !input_errors.is_empty() {
+        return Ok(INPUT);
+    }
+    let failing = findings
+        .iter()
+        .any(|f| f.severity == Severity::Error || args.deny_warnings);
+    Ok(if failing { FINDINGS } else { OK })
+}
+
+fn lint_values(
+    input: &Path,
+    profile: Option<&str>,
+) -> Result<Vec<Finding>, Vec<crate::source::InputError>> {
+    let path = if input.is_dir() {
+        input.join("values.yaml")
+    } else {
+        input.to_path_buf()
+    };
+    let layer = Layer::read(&path).map_err(|e| vec![e])?;
+    let named = layer
+        .value
+        .get("profile")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let spec = profile
+        .map(str::to_string)
+        .or(named)
+        .unwrap_or_else(|| DEFAULT_PROFILE.to_string());
+    let p = Profile::load(&spec).map_err(|e| vec![e])?;
+    let merged = Merged::from_layers([&p.defaults, &p.layer, &layer]);
+    match compile::compile_merged(p, merged) {
+        Ok(c) => Ok(c.findings),
+        Err(Failure::Rejected(f)) => Ok(f),
+        Err(Failure::Input(e)) => Err(e),
+    }
+}

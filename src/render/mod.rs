@@ -1,0 +1,201 @@
+//! Renders a chart: the files under `chart-templates/` through minijinja (delimiters `<% %>`, `<%= %>`,
+//! `<%# %>`, which cannot collide with Helm's `{{ }}`, bash `[[ ]]` or YAML flow lists), plus the files onechart
+//! generates from the typed model (`values.yaml`, `values.schema.json`).
+//!
+//! Rendering is pure: inputs in, a sorted map of file contents out. Writing is `crate::output`'s job.
+
+pub mod values_doc;
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde_json::{Value, json};
+
+use crate::model::OneVersion;
+use crate::profile::Profile;
+
+/// A template file of `chart-templates/`, rendered through minijinja.
+struct Template {
+    path: &'static str,
+    text: &'static str,
+}
+
+/// A file copied verbatim into the chart's `files/` (scripts), with the versions that need it.
+struct Verbatim {
+    path: &'static str,
+    text: &'static str,
+    needed: fn(OneVersion) -> bool,
+}
+
+macro_rules! template {
+    ($path:literal) => {
+        Template {
+            path: $path,
+            text: include_str!(concat!("../../chart-templates/", $path)),
+        }
+    };
+}
+
+/// Every template, in the chart's layout. A test checks this list against the directory.
+const TEMPLATES: &[Template] = &[
+    template!(".helmignore"),
+    template!("Chart.yaml"),
+    template!("README.md"),
+    template!("templates/NOTES.txt"),
+    template!("templates/_helpers.tpl"),
+    template!("templates/configmap-config.yaml"),
+    template!("templates/configmap-scripts.yaml"),
+    template!("templates/ingress.yaml"),
+    template!("templates/networkpolicy.yaml"),
+    template!("templates/poddisruptionbudget.yaml"),
+    template!("templates/secret-auth.yaml"),
+    template!("templates/secret-db.yaml"),
+    template!("templates/secret-ssh.yaml"),
+    template!("templates/service-api.yaml"),
+    template!("templates/service-fireedge.yaml"),
+    template!("templates/service-monitord.yaml"),
+    template!("templates/service-oneflow.yaml"),
+    template!("templates/service-onegate.yaml"),
+    template!("templates/service-peers.yaml"),
+    template!("templates/service-sunstone.yaml"),
+    template!("templates/serviceaccount.yaml"),
+    template!("templates/statefulset.yaml"),
+    template!("templates/tests/test-api.yaml"),
+    template!("templates/tests/test-services.yaml"),
+];
+
+fn always(_: OneVersion) -> bool {
+    true
+}
+
+const VERBATIM: &[Verbatim] = &[
+    Verbatim {
+        path: "files/merge-yaml.rb",
+        text: include_str!("../../chart-templates/files/merge-yaml.rb"),
+        needed: always,
+    },
+    Verbatim {
+        path: "files/novnc.sh",
+        text: include_str!("../../chart-templates/files/novnc.sh"),
+        needed: OneVersion::has_ruby_sunstone,
+    },
+    Verbatim {
+        path: "files/oned.sh",
+        text: include_str!("../../chart-templates/files/oned.sh"),
+        needed: always,
+    },
+    Verbatim {
+        path: "files/prepare.sh",
+        text: include_str!("../../chart-templates/files/prepare.sh"),
+        needed: always,
+    },
+    Verbatim {
+        path: "files/wait-for-oned.sh",
+        text: include_str!("../../chart-templates/files/wait-for-oned.sh"),
+        needed: always,
+    },
+];
+
+/// Paths of every file under `chart-templates/` that the renderer knows (for the completeness test).
+pub fn known_template_paths() -> Vec<&'static str> {
+    TEMPLATES
+        .iter()
+        .map(|t| t.path)
+        .chain(VERBATIM.iter().map(|v| v.path))
+        .collect()
+}
+
+/// What a chart is rendered from: a profile and the validated, merged values.
+pub struct RenderInput<'a> {
+    /// The profile.
+    pub profile: &'a Profile,
+    /// Merged values (profile defaults, user files, `--set`), already schema-valid.
+    pub values: &'a Value,
+    /// The OpenNebula version the chart is for.
+    pub version: OneVersion,
+    /// The chart's `values.schema.json`.
+    pub schema: &'a Value,
+}
+
+/// A rendered chart: relative path → content.
+pub type ChartFiles = BTreeMap<String, String>;
+
+/// Renders every file of the chart in memory.
+pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
+    let env = environment()?;
+    let v = input.version;
+    let ctx = json!({
+        "onechart_version": env!("CARGO_PKG_VERSION"),
+        "chart_version": env!("CARGO_PKG_VERSION"),
+        "profile": {
+            "name": input.profile.name,
+            "summary": input.profile.summary,
+            "environment": input.profile.environment,
+        },
+        "one": {
+            "version": v.as_str(),
+            "release": v.release(),
+            "major": v.major(),
+            "grpc": v.has_grpc(),
+            "ruby_sunstone": v.has_ruby_sunstone(),
+            "onegate_server_block": v >= OneVersion::V7_4,
+        },
+        "values": input.values,
+        "values_table": values_doc::values_table(input.schema, input.values),
+    });
+    let mut files = ChartFiles::new();
+    for t in TEMPLATES {
+        let tmpl = env
+            .get_template(t.path)
+            .with_context(|| format!("chart template {}", t.path))?;
+        let text = tmpl
+            .render(minijinja::value::Serde(&ctx))
+            .with_context(|| format!("rendering chart template {}", t.path))?;
+        if !text.trim().is_empty() {
+            files.insert(t.path.to_string(), text);
+        }
+    }
+    for f in VERBATIM.iter().filter(|f| (f.needed)(v)) {
+        files.insert(f.path.to_string(), f.text.to_string());
+    }
+    let header = format!(
+        "Values of the OpenNebula {} chart generated by onechart {} from the `{}` profile.\n\
+         Every key is documented; values.schema.json enforces types, ranges and the profile's safety envelope.\n\
+         Regenerate with `onechart generate` rather than editing templates.",
+        v.release(),
+        env!("CARGO_PKG_VERSION"),
+        input.profile.name
+    );
+    files.insert(
+        "values.yaml".into(),
+        values_doc::values_yaml(input.schema, input.values, &header),
+    );
+    files.insert(
+        "values.schema.json".into(),
+        serde_json::to_string_pretty(input.schema)? + "\n",
+    );
+    Ok(files)
+}
+
+fn environment() -> anyhow::Result<Environment<'static>> {
+    let mut env = Environment::new();
+    env.set_syntax(
+        SyntaxConfig::builder()
+            .block_delimiters("<%", "%>")
+            .variable_delimiters("<%=", "%>")
+            .comment_delimiters("<%#", "#%>")
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()?,
+    );
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    for t in TEMPLATES {
+        env.add_template(t.path, t.text)
+            .with_context(|| format!("parsing chart template {}", t.path))?;
+    }
+    Ok(env)
+}

@@ -1,0 +1,383 @@
+//! `values.schema.json`: generated from the typed model, narrowed by the profile's safety envelope, and used to
+//! validate merged values before anything else runs.
+//!
+//! The schema is draft-07 with an explicit `$schema`, fully inlined (no `$ref`, so nothing can ever be fetched),
+//! with plain `enum`s: the only form Helm 3.17 (gojsonschema) and Helm 4 (santhosh-tekuri) read the same way.
+
+use serde_json::{Map, Value, json};
+
+use crate::layers::dotted;
+use crate::model::{OneVersion, Values};
+use crate::profile::Envelope;
+use crate::suggest::did_you_mean;
+
+/// The values schema for a profile's envelope. `version` locks `opennebula.version` to the version a chart
+/// was generated for (its templates are version-specific); `None` accepts every supported version.
+pub fn values_schema(envelope: Envelope, version: Option<OneVersion>) -> Value {
+    let mut settings = schemars::generate::SchemaSettings::draft07();
+    settings.inline_subschemas = true;
+    let mut schema: Value = settings
+        .into_generator()
+        .into_root_schema_for::<Values>()
+        .into();
+    strip_formats(&mut schema);
+    let obj = schema.as_object_mut().expect("root schema is an object");
+    obj.insert(
+        "$schema".into(),
+        json!("http://json-schema.org/draft-07/schema#"),
+    );
+    obj.insert("title".into(), json!("onechart values"));
+    if envelope.production || envelope.ha {
+        let backend = prop(&mut schema, "database.backend");
+        backend.insert("enum".into(), json!(["mysql"]));
+        append_description(
+            backend,
+            "This profile is production or HA: only `mysql` is accepted (ONE001, ONE002).",
+        );
+    }
+    if envelope.ha {
+        let replicas = prop(&mut schema, "oned.replicas");
+        replicas.insert("enum".into(), json!([3, 5, 7]));
+        append_description(
+            replicas,
+            "This HA profile accepts only an odd member count of 3 or more (ONE003).",
+        );
+        let addr = prop(&mut schema, "monitord.monitorAddress");
+        addr.insert("minLength".into(), json!(1));
+        addr.insert("not".into(), json!({"enum": ["auto"]}));
+        append_description(
+            addr,
+            "Under HA it must be the stable leader address, never `auto` (ONE004).",
+        );
+    }
+    if let Some(v) = version {
+        let ver = prop(&mut schema, "opennebula.version");
+        ver.insert("enum".into(), json!([v.as_str()]));
+        append_description(
+            ver,
+            "This chart was generated for this version; regenerate it with onechart to change it.",
+        );
+    }
+    schema
+}
+
+/// The schema object of a dotted property path.
+fn prop<'a>(schema: &'a mut Value, path: &str) -> &'a mut Map<String, Value> {
+    let mut cur = schema;
+    for seg in path.split('.') {
+        cur = &mut cur["properties"][seg];
+    }
+    cur.as_object_mut()
+        .unwrap_or_else(|| panic!("schema has no property {path}"))
+}
+
+fn append_description(obj: &mut Map<String, Value>, text: &str) {
+    let d = obj
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    obj.insert(
+        "description".into(),
+        json!(format!("{d} {text}").trim().to_string()),
+    );
+}
+
+/// schemars adds `format: uint16` and friends, which are not JSON Schema formats; drop them.
+fn strip_formats(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| f.starts_with("int") || f.starts_with("uint"))
+            {
+                m.remove("format");
+            }
+            m.values_mut().for_each(strip_formats);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_formats),
+        _ => {}
+    }
+}
+
+/// One way the values fail the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// JSON pointer of the offending value (for an unknown key: the key itself).
+    pub pointer: String,
+    /// Lowercase message naming the dotted path.
+    pub message: String,
+    /// True when the problem is the key (unknown key): point at the key rather than the value.
+    pub at_key: bool,
+    /// True when the schema keyword is one the profile envelope added (a lint rule covers it).
+    pub envelope: bool,
+}
+
+/// Validates values against a schema and describes every violation in user terms, in document order.
+pub fn validate(schema: &Value, instance: &Value) -> Vec<Violation> {
+    let validator = match jsonschema::draft7::new(schema) {
+        Ok(v) => v,
+        Err(e) => {
+            return vec![Violation {
+                pointer: String::new(),
+                message: format!("internal error: invalid schema: {e}"),
+                at_key: false,
+                envelope: false,
+            }];
+        }
+    };
+    let base = values_schema(
+        Envelope {
+            production: false,
+            ha: false,
+        },
+        None,
+    );
+    let base_validator = jsonschema::draft7::new(&base).ok();
+    let mut out = Vec::new();
+    for err in validator.iter_errors(instance) {
+        let ptr = err.instance_path().as_str().to_string();
+        let path = dotted(&ptr);
+        let value = instance.pointer(&ptr).unwrap_or(&Value::Null);
+        // A violation the unrestricted schema would not report comes from the profile's envelope.
+        let envelope = base_validator.as_ref().is_some_and(|b| {
+            b.iter_errors(instance)
+                .all(|e| e.instance_path().as_str() != ptr)
+        });
+        use jsonschema::error::ValidationErrorKind as K;
+        match err.kind() {
+            K::AdditionalProperties { unexpected } => {
+                let known = known_properties(schema, &ptr);
+                for key in unexpected {
+                    let full = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    let mut message = format!("unknown key `{full}`");
+                    if let Some(s) = did_you_mean(key, known.iter().map(String::as_str)) {
+                        message.push_str(&format!("; did you mean `{s}`?"));
+                    }
+                    out.push(Violation {
+                        pointer: format!("{ptr}/{}", crate::layers::escape(key)),
+                        message,
+                        at_key: true,
+                        envelope: false,
+                    });
+                }
+                continue;
+            }
+            K::Type { .. } => {
+                let expected = expected_type(schema, &ptr);
+                out.push(v(
+                    &ptr,
+                    format!("`{path}` must be {expected}, found {}", describe(value)),
+                    envelope,
+                ));
+            }
+            K::Enum { options } => {
+                let opts: Vec<String> = options
+                    .as_array()
+                    .map_or_else(Vec::new, |a| a.iter().map(show).collect());
+                out.push(v(
+                    &ptr,
+                    format!(
+                        "`{path}` must be one of {}, found {}",
+                        opts.join(", "),
+                        show(value)
+                    ),
+                    envelope,
+                ));
+            }
+            K::Required { property } => {
+                let p = property.as_str().unwrap_or_default();
+                let full = if path.is_empty() {
+                    p.to_string()
+                } else {
+                    format!("{path}.{p}")
+                };
+                out.push(v(&ptr, format!("`{full}` is missing"), envelope));
+            }
+            K::Minimum { limit } => out.push(v(
+                &ptr,
+                format!("`{path}` must be at least {limit}, found {}", show(value)),
+                envelope,
+            )),
+            K::Maximum { limit } => out.push(v(
+                &ptr,
+                format!("`{path}` must be at most {limit}, found {}", show(value)),
+                envelope,
+            )),
+            K::MinLength { .. } => {
+                out.push(v(&ptr, format!("`{path}` must not be empty"), envelope))
+            }
+            K::MaxLength { limit } => out.push(v(
+                &ptr,
+                format!("`{path}` must be at most {limit} characters"),
+                envelope,
+            )),
+            K::Pattern { pattern } => {
+                out.push(v(
+                    &ptr,
+                    format!("`{path}` value {} does not match `{pattern}`", show(value)),
+                    envelope,
+                ));
+            }
+            K::Not { .. } => out.push(v(
+                &ptr,
+                format!("`{path}` must not be {}", show(value)),
+                envelope,
+            )),
+            _ => out.push(v(&ptr, format!("`{path}`: {err}"), envelope)),
+        }
+    }
+    out
+}
+
+fn v(ptr: &str, message: String, envelope: bool) -> Violation {
+    Violation {
+        pointer: ptr.to_string(),
+        message,
+        at_key: false,
+        envelope,
+    }
+}
+
+fn schema_at<'a>(schema: &'a Value, ptr: &str) -> Option<&'a Value> {
+    let mut cur = schema;
+    for seg in ptr.split('/').skip(1) {
+        cur = if seg.chars().all(|c| c.is_ascii_digit()) && cur.get("items").is_some() {
+            cur.get("items")?
+        } else {
+            cur.get("properties")?.get(seg)?
+        };
+    }
+    Some(cur)
+}
+
+fn known_properties(schema: &Value, ptr: &str) -> Vec<String> {
+    schema_at(schema, ptr)
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map_or_else(Vec::new, |m| m.keys().cloned().collect())
+}
+
+fn expected_type(schema: &Value, ptr: &str) -> String {
+    let t = schema_at(schema, ptr).and_then(|s| s.get("type"));
+    let names: Vec<&str> = match t {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let words: Vec<&str> = names
+        .iter()
+        .map(|n| match *n {
+            "string" => "a string",
+            "integer" => "an integer",
+            "number" => "a number",
+            "boolean" => "a boolean",
+            "array" => "a list",
+            "object" => "a mapping",
+            "null" => "null",
+            other => other,
+        })
+        .collect();
+    if words.is_empty() {
+        "of another type".to_string()
+    } else {
+        words.join(" or ")
+    }
+}
+
+/// A value as it appears in messages: strings quoted, with their type for non-strings.
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("the string `{s}`"),
+        Value::Bool(b) => format!("the boolean `{b}`"),
+        Value::Number(n) => format!("the number `{n}`"),
+        Value::Null => "null".to_string(),
+        Value::Array(_) => "a list".to_string(),
+        Value::Object(_) => "a mapping".to_string(),
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("`{s}`"),
+        other => format!("`{other}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Value {
+        crate::profile::Profile::load("dev-sqlite")
+            .unwrap()
+            .merged_defaults()
+            .value
+    }
+
+    #[test]
+    fn schema_is_strict_draft07_without_refs() {
+        let s = values_schema(
+            Envelope {
+                production: false,
+                ha: false,
+            },
+            None,
+        );
+        assert_eq!(s["$schema"], "http://json-schema.org/draft-07/schema#");
+        let text = s.to_string();
+        assert!(!text.contains("$ref") && !text.contains("oneOf") && !text.contains("\"format\""));
+        assert_eq!(s["additionalProperties"], false);
+        assert!(jsonschema::meta::is_valid(&s));
+    }
+
+    #[test]
+    fn profile_defaults_are_valid_and_typos_get_suggestions() {
+        let s = values_schema(
+            Envelope {
+                production: false,
+                ha: false,
+            },
+            None,
+        );
+        assert_eq!(validate(&s, &defaults()), vec![]);
+        let mut bad = defaults();
+        bad["databse"] = json!({});
+        bad["oned"]["replicas"] = json!("three");
+        let v = validate(&s, &bad);
+        assert!(
+            v.iter().any(
+                |v| v.message == "unknown key `databse`; did you mean `database`?" && v.at_key
+            ),
+            "{v:?}"
+        );
+        assert!(
+            v.iter().any(
+                |v| v.message == "`oned.replicas` must be an integer, found the string `three`"
+            ),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn envelope_refuses_what_the_profile_forbids() {
+        let s = values_schema(
+            Envelope {
+                production: true,
+                ha: true,
+            },
+            Some(OneVersion::V7_4),
+        );
+        let mut bad = defaults();
+        bad["oned"]["replicas"] = json!(4);
+        bad["monitord"]["monitorAddress"] = json!("auto");
+        let v = validate(&s, &bad);
+        let paths: Vec<_> = v.iter().map(|v| (v.pointer.as_str(), v.envelope)).collect();
+        assert!(paths.contains(&("/database/backend", true)), "{v:?}");
+        assert!(paths.contains(&("/oned/replicas", true)), "{v:?}");
+        assert!(paths.contains(&("/monitord/monitorAddress", true)), "{v:?}");
+    }
+}
