@@ -35,31 +35,19 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 }
 
 fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let req = Request {
-        profile: args.profile.clone(),
-        values: args.values.clone(),
-        set: args.set.clone(),
-    };
+    let req = Request { profile: args.profile.clone(), values: args.values.clone(), set: args.set.clone() };
     let compiled = match compile::compile(&req) {
         Ok(c) => c,
         Err(Failure::Input(errors)) => {
             for e in &errors {
                 writeln!(err, "{e}")?;
             }
-            writeln!(
-                err,
-                "onechart: nothing was written to {}",
-                args.output.display()
-            )?;
+            writeln!(err, "onechart: nothing was written to {}", args.output.display())?;
             return Ok(INPUT);
         }
         Err(Failure::Rejected(findings)) => {
             report::human(&findings, err)?;
-            writeln!(
-                err,
-                "onechart: the values are rejected; nothing was written to {}",
-                args.output.display()
-            )?;
+            writeln!(err, "onechart: the values are rejected; nothing was written to {}", args.output.display())?;
             return Ok(FINDINGS);
         }
     };
@@ -79,11 +67,7 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
             return Ok(OK);
         }
         write!(out, "{diff}")?;
-        writeln!(
-            err,
-            "{}: stale; run the same command without --check to update it",
-            args.output.display()
-        )?;
+        writeln!(err, "{}: stale; run the same command without --check to update it", args.output.display())?;
         return Ok(FINDINGS);
     }
     match output::write_chart(&args.output, &files, args.force) {
@@ -93,10 +77,7 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
             return Ok(INPUT);
         }
         Err(e) => {
-            return Err(e.context(format!(
-                "writing {} (left as it was)",
-                args.output.display()
-            )));
+            return Err(e.context(format!("writing {} (left as it was)", args.output.display())));
         }
     }
     writeln!(
@@ -112,14 +93,7 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
 
 fn rules_list(out: &mut dyn Write) -> anyhow::Result<u8> {
     for r in rules::ALL {
-        writeln!(
-            out,
-            "{}  {:<34} {:<44} {}",
-            r.id,
-            r.name,
-            r.level.describe(),
-            r.summary
-        )?;
+        writeln!(out, "{}  {:<34} {:<44} {}", r.id, r.name, r.level.describe(), r.summary)?;
     }
     Ok(OK)
 }
@@ -159,10 +133,6 @@ fn print_schema(spec: &str, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
         .get("opennebula.version")
         .and_then(|v| v.as_str())
         .and_then(crate::model::OneVersion::parse);
-    writeln!(
-        out,
-        "{}",
-        serde_json::to_string_pretty(&schema::values_schema(p.envelope(), version))?
-    )?;
+    writeln!(out, "{}", serde_json::to_string_pretty(&schema::values_schema(p.envelope(), version))?)?;
     Ok(OK)
 }

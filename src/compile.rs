@@ -73,11 +73,7 @@ pub fn compile(req: &Request) -> Result<Compiled, Failure> {
     if !errors.is_empty() {
         return Err(Failure::Input(errors));
     }
-    let merged = Merged::from_layers(
-        [&profile.defaults, &profile.layer]
-            .into_iter()
-            .chain(layers.iter()),
-    );
+    let merged = Merged::from_layers([&profile.defaults, &profile.layer].into_iter().chain(layers.iter()));
     compile_merged(profile, merged)
 }
 
@@ -85,25 +81,11 @@ pub fn compile(req: &Request) -> Result<Compiled, Failure> {
 pub fn compile_merged(profile: Profile, merged: Merged) -> Result<Compiled, Failure> {
     // Findings of rules that read raw values (like ONE024 on `database.backend: postgresql`) replace the bare
     // schema message for the same value.
-    let raw_findings = lint::check_values(&Ctx {
-        raw: &merged.value,
-        values: None,
-        merged: &merged,
-    });
-    let base = schema::values_schema(
-        crate::profile::Envelope {
-            production: false,
-            ha: false,
-        },
-        None,
-    );
+    let raw_findings = lint::check_values(&Ctx { raw: &merged.value, values: None, merged: &merged });
+    let base = schema::values_schema(crate::profile::Envelope { production: false, ha: false }, None);
     let structural: Vec<InputError> = schema::validate(&base, &merged.value)
         .into_iter()
-        .filter(|v| {
-            !raw_findings
-                .iter()
-                .any(|f| crate::layers::pointer(&f.path) == v.pointer)
-        })
+        .filter(|v| !raw_findings.iter().any(|f| crate::layers::pointer(&f.path) == v.pointer))
         .map(|v| violation_error(&merged, &v))
         .collect();
     if !structural.is_empty() {
@@ -123,10 +105,7 @@ pub fn compile_merged(profile: Profile, merged: Merged) -> Result<Compiled, Fail
     };
     let missing = profile.missing_site_values(&merged);
     if !missing.is_empty() {
-        let details = missing
-            .iter()
-            .map(|sv| format!("{}: {}", sv.path, sv.description))
-            .collect();
+        let details = missing.iter().map(|sv| format!("{}: {}", sv.path, sv.description)).collect();
         return Err(Failure::Input(vec![
             InputError::new(
                 Location::file(&format!("--profile {}", profile.name)),
@@ -140,18 +119,11 @@ pub fn compile_merged(profile: Profile, merged: Merged) -> Result<Compiled, Fail
             .with_details(details),
         ]));
     }
-    let mut findings = lint::check_values(&Ctx {
-        raw: &merged.value,
-        values: Some(&values),
-        merged: &merged,
-    });
+    let mut findings = lint::check_values(&Ctx { raw: &merged.value, values: Some(&values), merged: &merged });
     let version = values.opennebula.version;
     let chart_schema = schema::values_schema(profile.envelope(), Some(version));
     for v in schema::validate(&chart_schema, &merged.value) {
-        if findings
-            .iter()
-            .any(|f| crate::layers::pointer(&f.path) == v.pointer)
-        {
+        if findings.iter().any(|f| crate::layers::pointer(&f.path) == v.pointer) {
             continue;
         }
         let e = violation_error(&merged, &v);
@@ -169,13 +141,7 @@ pub fn compile_merged(profile: Profile, merged: Merged) -> Result<Compiled, Fail
     if findings.iter().any(|f| f.severity == Severity::Error) {
         return Err(Failure::Rejected(findings));
     }
-    Ok(Compiled {
-        profile,
-        merged,
-        values,
-        schema: chart_schema,
-        findings,
-    })
+    Ok(Compiled { profile, merged, values, schema: chart_schema, findings })
 }
 
 /// The OpenNebula version of compiled values.
@@ -186,13 +152,7 @@ pub fn version(c: &Compiled) -> OneVersion {
 fn violation_error(merged: &Merged, v: &Violation) -> InputError {
     let location = merged
         .origin(&v.pointer)
-        .map(|o| {
-            if v.at_key {
-                o.key.clone()
-            } else {
-                o.value.clone()
-            }
-        })
+        .map(|o| if v.at_key { o.key.clone() } else { o.value.clone() })
         .unwrap_or_else(|| Location::file("values"));
     InputError::new(location, v.message.clone())
 }

@@ -40,12 +40,7 @@ impl Layer {
     pub fn from_node(source: Arc<SourceFile>, root: &Node, quirks: Vec<QuirkAt>) -> Layer {
         let mut origins = BTreeMap::new();
         collect_origins(&source.name, root, String::new(), &mut origins);
-        Layer {
-            value: root.to_json(),
-            source: Some(source),
-            origins,
-            quirks,
-        }
+        Layer { value: root.to_json(), source: Some(source), origins, quirks }
     }
 
     /// Reads and parses a values file.
@@ -75,13 +70,7 @@ fn collect_origins(file: &str, node: &Node, pointer: String, out: &mut BTreeMap<
             for (i, item) in items.iter().enumerate() {
                 let p = format!("{pointer}/{i}");
                 let loc = Location::at(file, item.pos.line, item.pos.column);
-                out.insert(
-                    p.clone(),
-                    Origin {
-                        key: loc.clone(),
-                        value: loc,
-                    },
-                );
+                out.insert(p.clone(), Origin { key: loc.clone(), value: loc });
                 collect_origins(file, item, p, out);
             }
         }
@@ -113,10 +102,7 @@ pub fn dotted(pointer: &str) -> String {
 
 /// Turns a dotted path (`database.backend`) into a JSON pointer.
 pub fn pointer(dotted: &str) -> String {
-    dotted
-        .split('.')
-        .map(|s| format!("/{}", escape(s)))
-        .collect()
+    dotted.split('.').map(|s| format!("/{}", escape(s))).collect()
 }
 
 /// Merged values and the origin of each.
@@ -131,10 +117,7 @@ pub struct Merged {
 impl Merged {
     /// Merges layers in order; later layers win.
     pub fn from_layers<'a>(layers: impl IntoIterator<Item = &'a Layer>) -> Merged {
-        let mut m = Merged {
-            value: Value::Object(Map::new()),
-            origins: BTreeMap::new(),
-        };
+        let mut m = Merged { value: Value::Object(Map::new()), origins: BTreeMap::new() };
         for layer in layers {
             m.merge(layer);
         }
@@ -142,13 +125,7 @@ impl Merged {
     }
 
     fn merge(&mut self, layer: &Layer) {
-        merge_value(
-            &mut self.value,
-            &layer.value,
-            "",
-            &mut self.origins,
-            &layer.origins,
-        );
+        merge_value(&mut self.value, &layer.value, "", &mut self.origins, &layer.origins);
     }
 
     /// The origin of a pointer, or of its nearest ancestor that has one.
@@ -215,39 +192,19 @@ pub fn parse_set(args: &[String]) -> Result<Layer, InputError> {
         let here = Location::file(&format!("--set {arg}"));
         for assignment in split_unescaped(arg, ',', true) {
             let Some((key, raw)) = assignment.split_once('=') else {
-                return Err(InputError::new(
-                    here,
-                    format!("`{assignment}` is not of the form key=value"),
-                ));
+                return Err(InputError::new(here, format!("`{assignment}` is not of the form key=value")));
             };
             let path = parse_set_key(key).map_err(|m| InputError::new(here.clone(), m))?;
             let v = if raw.starts_with('{') && raw.ends_with('}') {
-                Value::Array(
-                    split_unescaped(&raw[1..raw.len() - 1], ',', false)
-                        .iter()
-                        .map(|s| typed(s))
-                        .collect(),
-                )
+                Value::Array(split_unescaped(&raw[1..raw.len() - 1], ',', false).iter().map(|s| typed(s)).collect())
             } else {
                 typed(&unescape(raw))
             };
-            let ptr =
-                insert_path(&mut value, &path, v).map_err(|m| InputError::new(here.clone(), m))?;
-            origins.insert(
-                ptr,
-                Origin {
-                    key: here.clone(),
-                    value: here.clone(),
-                },
-            );
+            let ptr = insert_path(&mut value, &path, v).map_err(|m| InputError::new(here.clone(), m))?;
+            origins.insert(ptr, Origin { key: here.clone(), value: here.clone() });
         }
     }
-    Ok(Layer {
-        source: None,
-        value,
-        origins,
-        quirks: Vec::new(),
-    })
+    Ok(Layer { source: None, value, origins, quirks: Vec::new() })
 }
 
 /// Splits a `--set` list while keeping `{a,b}` list literals whole when `keep_braces` is set.
@@ -328,9 +285,7 @@ fn parse_set_key(key: &str) -> Result<Vec<Seg>, String> {
                     }
                     idx.push(d);
                 }
-                let i: usize = idx
-                    .parse()
-                    .map_err(|_| format!("list index `[{idx}]` in `{key}` is not a number"))?;
+                let i: usize = idx.parse().map_err(|_| format!("list index `[{idx}]` in `{key}` is not a number"))?;
                 if i > 1000 {
                     return Err(format!("list index {i} in `{key}` is larger than 1000"));
                 }
@@ -354,10 +309,9 @@ fn typed(s: &str) -> Value {
         "false" => Value::Bool(false),
         "null" => Value::Null,
         "0" => Value::Number(0.into()),
-        _ if !s.starts_with('0') && !s.starts_with("-0") => s.parse::<i64>().map_or_else(
-            |_| Value::String(s.to_string()),
-            |i| Value::Number(i.into()),
-        ),
+        _ if !s.starts_with('0') && !s.starts_with("-0") => {
+            s.parse::<i64>().map_or_else(|_| Value::String(s.to_string()), |i| Value::Number(i.into()))
+        }
         _ => Value::String(s.to_string()),
     }
 }
@@ -416,23 +370,16 @@ mod tests {
         let base = layer("p.yaml", "a:\n  b: 1\n  c: [1, 2]\nd: x\n");
         let user = layer("u.yaml", "a:\n  c: [3]\n");
         let m = Merged::from_layers([&base, &user]);
-        assert_eq!(
-            m.value,
-            serde_json::json!({"a": {"b": 1, "c": [3]}, "d": "x"})
-        );
+        assert_eq!(m.value, serde_json::json!({"a": {"b": 1, "c": [3]}, "d": "x"}));
         assert_eq!(m.origin("/a/b").unwrap().value.file, "p.yaml");
         assert_eq!(m.origin("/a/c").unwrap().value.to_string(), "u.yaml:2:6");
-        assert!(
-            !m.origins.contains_key("/a/c/1"),
-            "stale origin of a replaced list item"
-        );
+        assert!(!m.origins.contains_key("/a/c/1"), "stale origin of a replaced list item");
         assert_eq!(m.origin("/a/c/0").unwrap().value.file, "u.yaml");
     }
 
     #[test]
     fn set_follows_helm_typing() {
-        let l =
-            parse_set(&["a.b=true,c=007,d=12,e={x,y},f[1]=z,g=null,h=a\\,b".to_string()]).unwrap();
+        let l = parse_set(&["a.b=true,c=007,d=12,e={x,y},f[1]=z,g=null,h=a\\,b".to_string()]).unwrap();
         assert_eq!(
             l.value,
             serde_json::json!({"a": {"b": true}, "c": "007", "d": 12, "e": ["x", "y"], "f": [null, "z"], "g": null, "h": "a,b"})

@@ -14,10 +14,7 @@ use crate::report;
 /// Runs `onechart lint`.
 pub fn lint(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     if args.inputs.is_empty() && args.manifests.is_none() {
-        writeln!(
-            err,
-            "error: nothing to lint: give values files or chart directories, or --manifests FILE"
-        )?;
+        writeln!(err, "error: nothing to lint: give values files or chart directories, or --manifests FILE")?;
         return Ok(INPUT);
     }
     let mut findings: Vec<Finding> = Vec::new();
@@ -28,12 +25,7 @@ pub fn lint(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
             Err(e) => input_errors.extend(e),
         }
     }
-    findings.retain(|f| {
-        !args
-            .ignore
-            .iter()
-            .any(|i| i.eq_ignore_ascii_case(f.rule_id) || i == f.rule_name)
-    });
+    findings.retain(|f| !args.ignore.iter().any(|i| i.eq_ignore_ascii_case(f.rule_id) || i == f.rule_name));
     for e in &input_errors {
         writeln!(err, "{e}")?;
     }
@@ -44,31 +36,15 @@ pub fn lint(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
     if !input_errors.is_empty() {
         return Ok(INPUT);
     }
-    let failing = findings
-        .iter()
-        .any(|f| f.severity == Severity::Error || args.deny_warnings);
+    let failing = findings.iter().any(|f| f.severity == Severity::Error || args.deny_warnings);
     Ok(if failing { FINDINGS } else { OK })
 }
 
-fn lint_values(
-    input: &Path,
-    profile: Option<&str>,
-) -> Result<Vec<Finding>, Vec<crate::source::InputError>> {
-    let path = if input.is_dir() {
-        input.join("values.yaml")
-    } else {
-        input.to_path_buf()
-    };
+fn lint_values(input: &Path, profile: Option<&str>) -> Result<Vec<Finding>, Vec<crate::source::InputError>> {
+    let path = if input.is_dir() { input.join("values.yaml") } else { input.to_path_buf() };
     let layer = Layer::read(&path).map_err(|e| vec![e])?;
-    let named = layer
-        .value
-        .get("profile")
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
-    let spec = profile
-        .map(str::to_string)
-        .or(named)
-        .unwrap_or_else(|| DEFAULT_PROFILE.to_string());
+    let named = layer.value.get("profile").and_then(|v| v.as_str()).map(str::to_string);
+    let spec = profile.map(str::to_string).or(named).unwrap_or_else(|| DEFAULT_PROFILE.to_string());
     let p = Profile::load(&spec).map_err(|e| vec![e])?;
     let merged = Merged::from_layers([&p.defaults, &p.layer, &layer]);
     match compile::compile_merged(p, merged) {

@@ -5,9 +5,5 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = onechart::cli::Cli::parse();
-    ExitCode::from(onechart::commands::run(
-        cli,
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
-    ))
+    ExitCode::from(onechart::commands::run(cli, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()))
 }

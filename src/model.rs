@@ -86,9 +86,7 @@ pub struct OpenNebula {
 }
 
 /// A supported OpenNebula release line.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub enum OneVersion {
     #[serde(rename = "6.10")]
     V6_10,
@@ -102,12 +100,7 @@ pub enum OneVersion {
 
 impl OneVersion {
     /// Every supported version, oldest first.
-    pub const ALL: [OneVersion; 4] = [
-        OneVersion::V6_10,
-        OneVersion::V7_0,
-        OneVersion::V7_2,
-        OneVersion::V7_4,
-    ];
+    pub const ALL: [OneVersion; 4] = [OneVersion::V6_10, OneVersion::V7_0, OneVersion::V7_2, OneVersion::V7_4];
 
     /// `"7.4"`.
     pub fn as_str(self) -> &'static str {

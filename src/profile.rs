@@ -57,10 +57,7 @@ pub fn builtin_names() -> Vec<&'static str> {
 
 /// The example site values shipped for a built-in profile.
 pub fn builtin_example(name: &str) -> Option<(&'static str, &'static str)> {
-    BUILTINS
-        .iter()
-        .find(|b| b.name == name)
-        .map(|b| (b.name, b.example))
+    BUILTINS.iter().find(|b| b.name == name).map(|b| (b.name, b.example))
 }
 
 /// A value the site must provide.
@@ -105,12 +102,8 @@ impl Profile {
         if let Some(s) = did_you_mean(spec, builtin_names()) {
             msg.push_str(&format!("; did you mean `{s}`?"));
         }
-        Err(
-            InputError::new(Location::file("--profile"), msg).with_details(vec![format!(
-                "built-in profiles: {}",
-                builtin_names().join(", ")
-            )]),
-        )
+        Err(InputError::new(Location::file("--profile"), msg)
+            .with_details(vec![format!("built-in profiles: {}", builtin_names().join(", "))]))
     }
 
     /// Parses a profile file.
@@ -131,22 +124,13 @@ impl Profile {
             match root.get(key) {
                 Some(e) => match &e.value.kind {
                     NodeKind::Str(s) if !s.is_empty() => Ok((s.clone(), at(e.value.pos))),
-                    _ => Err(InputError::new(
-                        at(e.value.pos),
-                        format!("profile `{key}` must be a non-empty string"),
-                    )),
+                    _ => Err(InputError::new(at(e.value.pos), format!("profile `{key}` must be a non-empty string"))),
                 },
-                None => Err(InputError::new(
-                    Location::file(&source.name),
-                    format!("profile has no `{key}`"),
-                )),
+                None => Err(InputError::new(Location::file(&source.name), format!("profile has no `{key}`"))),
             }
         };
         let (name, name_loc) = string("name")?;
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
             return Err(InputError::new(
                 name_loc,
                 format!("profile name `{name}` must be lowercase letters, digits and `-`"),
@@ -157,24 +141,16 @@ impl Profile {
         if environment != "development" && environment != "production" {
             return Err(InputError::new(
                 env_loc,
-                format!(
-                    "profile environment `{environment}` must be `development` or `production`"
-                ),
+                format!("profile environment `{environment}` must be `development` or `production`"),
             ));
         }
         let site_values = parse_site_values(&root, &source)?;
         let values_node = match root.get("values") {
             Some(e) if e.value.as_map().is_some() => e.value.clone(),
             Some(e) => {
-                return Err(InputError::new(
-                    at(e.value.pos),
-                    "profile `values` must be a mapping".to_string(),
-                ));
+                return Err(InputError::new(at(e.value.pos), "profile `values` must be a mapping".to_string()));
             }
-            None => Node {
-                kind: NodeKind::Map(Vec::new()),
-                pos: yaml::Pos::default(),
-            },
+            None => Node { kind: NodeKind::Map(Vec::new()), pos: yaml::Pos::default() },
         };
         let quirks = quirks
             .into_iter()
@@ -186,32 +162,16 @@ impl Profile {
         let mut layer = Layer::from_node(source.clone(), &values_node, quirks);
         // The profile's name and environment are values too (`profile`, `environment`).
         let obj = layer.value.as_object_mut().expect("values is a mapping");
-        for (key, v, loc) in [
-            ("profile", &name, &name_loc),
-            ("environment", &environment, &env_loc),
-        ] {
+        for (key, v, loc) in [("profile", &name, &name_loc), ("environment", &environment, &env_loc)] {
             if !obj.contains_key(key) {
                 obj.insert(key.to_string(), Value::String(v.clone()));
-                layer.origins.insert(
-                    format!("/{key}"),
-                    Origin {
-                        key: loc.clone(),
-                        value: loc.clone(),
-                    },
-                );
+                layer.origins.insert(format!("/{key}"), Origin { key: loc.clone(), value: loc.clone() });
             }
         }
         let defaults_src = SourceFile::from_text(DEFAULTS_FILE, DEFAULTS);
         let (defaults_root, _) = yaml::parse_mapping(defaults_src.clone())?;
         let defaults = Layer::from_node(defaults_src, &defaults_root, Vec::new());
-        Ok(Profile {
-            name,
-            summary,
-            environment,
-            site_values,
-            defaults,
-            layer,
-        })
+        Ok(Profile { name, summary, environment, site_values, defaults, layer })
     }
 
     /// The profile's own defaults merged (no user values).
@@ -261,11 +221,7 @@ fn parse_site_values(root: &Node, source: &Arc<SourceFile>) -> Result<Vec<SiteVa
                 Some(NodeKind::Str(s)) if !s.is_empty() => Some(s.clone()),
                 _ => None,
             };
-            match (
-                get("path"),
-                get("description"),
-                item.as_map().map(<[_]>::len),
-            ) {
+            match (get("path"), get("description"), item.as_map().map(<[_]>::len)) {
                 (Some(path), Some(description), Some(2)) => Ok(SiteValue { path, description }),
                 _ => Err(bad(item.pos)),
             }

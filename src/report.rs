@@ -8,35 +8,17 @@ use crate::source::{self, Location};
 /// Prints findings with code frames and a `Found N errors, M warnings` footer.
 pub fn human(findings: &[Finding], w: &mut dyn Write) -> std::io::Result<()> {
     for f in findings {
-        let loc = f
-            .location
-            .as_ref()
-            .map_or_else(|| "values".to_string(), Location::to_string);
-        writeln!(
-            w,
-            "{loc}: {}[{}]: {} ({})",
-            f.severity.as_str(),
-            f.rule_id,
-            f.message,
-            f.rule_name
-        )?;
+        let loc = f.location.as_ref().map_or_else(|| "values".to_string(), Location::to_string);
+        writeln!(w, "{loc}: {}[{}]: {} ({})", f.severity.as_str(), f.rule_id, f.message, f.rule_name)?;
         if let Some(l) = &f.location {
             frame(l, w)?;
         }
         writeln!(w, "  = help: {}", f.help)?;
         writeln!(w)?;
     }
-    let errors = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     let warnings = findings.len() - errors;
-    writeln!(
-        w,
-        "Found {errors} error{}, {warnings} warning{}",
-        plural(errors),
-        plural(warnings)
-    )
+    writeln!(w, "Found {errors} error{}, {warnings} warning{}", plural(errors), plural(warnings))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -56,17 +38,10 @@ pub fn frame(l: &Location, w: &mut dyn Write) -> std::io::Result<()> {
     };
     let num = l.line.to_string();
     let pad = " ".repeat(num.len());
-    let caret_pad: String = line
-        .chars()
-        .take(l.column.saturating_sub(1))
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    let width = line
-        .chars()
-        .skip(l.column.saturating_sub(1))
-        .take_while(|c| !c.is_whitespace() && *c != ':')
-        .count()
-        .max(1);
+    let caret_pad: String =
+        line.chars().take(l.column.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    let width =
+        line.chars().skip(l.column.saturating_sub(1)).take_while(|c| !c.is_whitespace() && *c != ':').count().max(1);
     writeln!(w, "{pad} |")?;
     writeln!(w, "{num} | {line}")?;
     writeln!(w, "{pad} | {caret_pad}{}", "^".repeat(width))
@@ -80,11 +55,7 @@ pub fn explanation(r: &Rule) -> String {
         r.id,
         r.level.describe(),
         r.summary,
-        r.docs
-            .lines()
-            .map(|l| l.strip_prefix(' ').unwrap_or(l))
-            .collect::<Vec<_>>()
-            .join("\n"),
+        r.docs.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n"),
         r.fix
     )
 }

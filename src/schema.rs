@@ -16,47 +16,29 @@ use crate::suggest::did_you_mean;
 pub fn values_schema(envelope: Envelope, version: Option<OneVersion>) -> Value {
     let mut settings = schemars::generate::SchemaSettings::draft07();
     settings.inline_subschemas = true;
-    let mut schema: Value = settings
-        .into_generator()
-        .into_root_schema_for::<Values>()
-        .into();
+    let mut schema: Value = settings.into_generator().into_root_schema_for::<Values>().into();
     strip_formats(&mut schema);
     let obj = schema.as_object_mut().expect("root schema is an object");
-    obj.insert(
-        "$schema".into(),
-        json!("http://json-schema.org/draft-07/schema#"),
-    );
+    obj.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
     obj.insert("title".into(), json!("onechart values"));
     if envelope.production || envelope.ha {
         let backend = prop(&mut schema, "database.backend");
         backend.insert("enum".into(), json!(["mysql"]));
-        append_description(
-            backend,
-            "This profile is production or HA: only `mysql` is accepted (ONE001, ONE002).",
-        );
+        append_description(backend, "This profile is production or HA: only `mysql` is accepted (ONE001, ONE002).");
     }
     if envelope.ha {
         let replicas = prop(&mut schema, "oned.replicas");
         replicas.insert("enum".into(), json!([3, 5, 7]));
-        append_description(
-            replicas,
-            "This HA profile accepts only an odd member count of 3 or more (ONE003).",
-        );
+        append_description(replicas, "This HA profile accepts only an odd member count of 3 or more (ONE003).");
         let addr = prop(&mut schema, "monitord.monitorAddress");
         addr.insert("minLength".into(), json!(1));
         addr.insert("not".into(), json!({"enum": ["auto"]}));
-        append_description(
-            addr,
-            "Under HA it must be the stable leader address, never `auto` (ONE004).",
-        );
+        append_description(addr, "Under HA it must be the stable leader address, never `auto` (ONE004).");
     }
     if let Some(v) = version {
         let ver = prop(&mut schema, "opennebula.version");
         ver.insert("enum".into(), json!([v.as_str()]));
-        append_description(
-            ver,
-            "This chart was generated for this version; regenerate it with onechart to change it.",
-        );
+        append_description(ver, "This chart was generated for this version; regenerate it with onechart to change it.");
     }
     schema
 }
@@ -67,29 +49,19 @@ fn prop<'a>(schema: &'a mut Value, path: &str) -> &'a mut Map<String, Value> {
     for seg in path.split('.') {
         cur = &mut cur["properties"][seg];
     }
-    cur.as_object_mut()
-        .unwrap_or_else(|| panic!("schema has no property {path}"))
+    cur.as_object_mut().unwrap_or_else(|| panic!("schema has no property {path}"))
 }
 
 fn append_description(obj: &mut Map<String, Value>, text: &str) {
-    let d = obj
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    obj.insert(
-        "description".into(),
-        json!(format!("{d} {text}").trim().to_string()),
-    );
+    let d = obj.get("description").and_then(Value::as_str).unwrap_or_default();
+    obj.insert("description".into(), json!(format!("{d} {text}").trim().to_string()));
 }
 
 /// schemars adds `format: uint16` and friends, which are not JSON Schema formats; drop them.
 fn strip_formats(v: &mut Value) {
     match v {
         Value::Object(m) => {
-            if m.get("format")
-                .and_then(Value::as_str)
-                .is_some_and(|f| f.starts_with("int") || f.starts_with("uint"))
-            {
+            if m.get("format").and_then(Value::as_str).is_some_and(|f| f.starts_with("int") || f.starts_with("uint")) {
                 m.remove("format");
             }
             m.values_mut().for_each(strip_formats);
@@ -125,13 +97,7 @@ pub fn validate(schema: &Value, instance: &Value) -> Vec<Violation> {
             }];
         }
     };
-    let base = values_schema(
-        Envelope {
-            production: false,
-            ha: false,
-        },
-        None,
-    );
+    let base = values_schema(Envelope { production: false, ha: false }, None);
     let base_validator = jsonschema::draft7::new(&base).ok();
     let mut out = Vec::new();
     for err in validator.iter_errors(instance) {
@@ -139,20 +105,14 @@ pub fn validate(schema: &Value, instance: &Value) -> Vec<Violation> {
         let path = dotted(&ptr);
         let value = instance.pointer(&ptr).unwrap_or(&Value::Null);
         // A violation the unrestricted schema would not report comes from the profile's envelope.
-        let envelope = base_validator.as_ref().is_some_and(|b| {
-            b.iter_errors(instance)
-                .all(|e| e.instance_path().as_str() != ptr)
-        });
+        let envelope =
+            base_validator.as_ref().is_some_and(|b| b.iter_errors(instance).all(|e| e.instance_path().as_str() != ptr));
         use jsonschema::error::ValidationErrorKind as K;
         match err.kind() {
             K::AdditionalProperties { unexpected } => {
                 let known = known_properties(schema, &ptr);
                 for key in unexpected {
-                    let full = if path.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{path}.{key}")
-                    };
+                    let full = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
                     let mut message = format!("unknown key `{full}`");
                     if let Some(s) = did_you_mean(key, known.iter().map(String::as_str)) {
                         message.push_str(&format!("; did you mean `{s}`?"));
@@ -168,65 +128,35 @@ pub fn validate(schema: &Value, instance: &Value) -> Vec<Violation> {
             }
             K::Type { .. } => {
                 let expected = expected_type(schema, &ptr);
-                out.push(v(
-                    &ptr,
-                    format!("`{path}` must be {expected}, found {}", describe(value)),
-                    envelope,
-                ));
+                out.push(v(&ptr, format!("`{path}` must be {expected}, found {}", describe(value)), envelope));
             }
             K::Enum { options } => {
-                let opts: Vec<String> = options
-                    .as_array()
-                    .map_or_else(Vec::new, |a| a.iter().map(show).collect());
+                let opts: Vec<String> = options.as_array().map_or_else(Vec::new, |a| a.iter().map(show).collect());
                 out.push(v(
                     &ptr,
-                    format!(
-                        "`{path}` must be one of {}, found {}",
-                        opts.join(", "),
-                        show(value)
-                    ),
+                    format!("`{path}` must be one of {}, found {}", opts.join(", "), show(value)),
                     envelope,
                 ));
             }
             K::Required { property } => {
                 let p = property.as_str().unwrap_or_default();
-                let full = if path.is_empty() {
-                    p.to_string()
-                } else {
-                    format!("{path}.{p}")
-                };
+                let full = if path.is_empty() { p.to_string() } else { format!("{path}.{p}") };
                 out.push(v(&ptr, format!("`{full}` is missing"), envelope));
             }
-            K::Minimum { limit } => out.push(v(
-                &ptr,
-                format!("`{path}` must be at least {limit}, found {}", show(value)),
-                envelope,
-            )),
-            K::Maximum { limit } => out.push(v(
-                &ptr,
-                format!("`{path}` must be at most {limit}, found {}", show(value)),
-                envelope,
-            )),
-            K::MinLength { .. } => {
-                out.push(v(&ptr, format!("`{path}` must not be empty"), envelope))
+            K::Minimum { limit } => {
+                out.push(v(&ptr, format!("`{path}` must be at least {limit}, found {}", show(value)), envelope))
             }
-            K::MaxLength { limit } => out.push(v(
-                &ptr,
-                format!("`{path}` must be at most {limit} characters"),
-                envelope,
-            )),
+            K::Maximum { limit } => {
+                out.push(v(&ptr, format!("`{path}` must be at most {limit}, found {}", show(value)), envelope))
+            }
+            K::MinLength { .. } => out.push(v(&ptr, format!("`{path}` must not be empty"), envelope)),
+            K::MaxLength { limit } => {
+                out.push(v(&ptr, format!("`{path}` must be at most {limit} characters"), envelope))
+            }
             K::Pattern { pattern } => {
-                out.push(v(
-                    &ptr,
-                    format!("`{path}` value {} does not match `{pattern}`", show(value)),
-                    envelope,
-                ));
+                out.push(v(&ptr, format!("`{path}` value {} does not match `{pattern}`", show(value)), envelope));
             }
-            K::Not { .. } => out.push(v(
-                &ptr,
-                format!("`{path}` must not be {}", show(value)),
-                envelope,
-            )),
+            K::Not { .. } => out.push(v(&ptr, format!("`{path}` must not be {}", show(value)), envelope)),
             _ => out.push(v(&ptr, format!("`{path}`: {err}"), envelope)),
         }
     }
@@ -234,12 +164,7 @@ pub fn validate(schema: &Value, instance: &Value) -> Vec<Violation> {
 }
 
 fn v(ptr: &str, message: String, envelope: bool) -> Violation {
-    Violation {
-        pointer: ptr.to_string(),
-        message,
-        at_key: false,
-        envelope,
-    }
+    Violation { pointer: ptr.to_string(), message, at_key: false, envelope }
 }
 
 fn schema_at<'a>(schema: &'a Value, ptr: &str) -> Option<&'a Value> {
@@ -281,11 +206,7 @@ fn expected_type(schema: &Value, ptr: &str) -> String {
             other => other,
         })
         .collect();
-    if words.is_empty() {
-        "of another type".to_string()
-    } else {
-        words.join(" or ")
-    }
+    if words.is_empty() { "of another type".to_string() } else { words.join(" or ") }
 }
 
 /// A value as it appears in messages: strings quoted, with their type for non-strings.
@@ -312,21 +233,12 @@ mod tests {
     use super::*;
 
     fn defaults() -> Value {
-        crate::profile::Profile::load("dev-sqlite")
-            .unwrap()
-            .merged_defaults()
-            .value
+        crate::profile::Profile::load("dev-sqlite").unwrap().merged_defaults().value
     }
 
     #[test]
     fn schema_is_strict_draft07_without_refs() {
-        let s = values_schema(
-            Envelope {
-                production: false,
-                ha: false,
-            },
-            None,
-        );
+        let s = values_schema(Envelope { production: false, ha: false }, None);
         assert_eq!(s["$schema"], "http://json-schema.org/draft-07/schema#");
         let text = s.to_string();
         assert!(!text.contains("$ref") && !text.contains("oneOf") && !text.contains("\"format\""));
@@ -336,41 +248,19 @@ mod tests {
 
     #[test]
     fn profile_defaults_are_valid_and_typos_get_suggestions() {
-        let s = values_schema(
-            Envelope {
-                production: false,
-                ha: false,
-            },
-            None,
-        );
+        let s = values_schema(Envelope { production: false, ha: false }, None);
         assert_eq!(validate(&s, &defaults()), vec![]);
         let mut bad = defaults();
         bad["databse"] = json!({});
         bad["oned"]["replicas"] = json!("three");
         let v = validate(&s, &bad);
-        assert!(
-            v.iter().any(
-                |v| v.message == "unknown key `databse`; did you mean `database`?" && v.at_key
-            ),
-            "{v:?}"
-        );
-        assert!(
-            v.iter().any(
-                |v| v.message == "`oned.replicas` must be an integer, found the string `three`"
-            ),
-            "{v:?}"
-        );
+        assert!(v.iter().any(|v| v.message == "unknown key `databse`; did you mean `database`?" && v.at_key), "{v:?}");
+        assert!(v.iter().any(|v| v.message == "`oned.replicas` must be an integer, found the string `three`"), "{v:?}");
     }
 
     #[test]
     fn envelope_refuses_what_the_profile_forbids() {
-        let s = values_schema(
-            Envelope {
-                production: true,
-                ha: true,
-            },
-            Some(OneVersion::V7_4),
-        );
+        let s = values_schema(Envelope { production: true, ha: true }, Some(OneVersion::V7_4));
         let mut bad = defaults();
         bad["oned"]["replicas"] = json!(4);
         bad["monitord"]["monitorAddress"] = json!("auto");

@@ -45,13 +45,9 @@ impl SourceFile {
     /// names the file (and, for bad UTF-8, the line and column of the first bad byte).
     pub fn read(path: &Path) -> Result<Arc<SourceFile>, InputError> {
         let name = path.display().to_string();
-        let meta = std::fs::metadata(path)
-            .map_err(|e| InputError::new(Location::file(&name), io_message(&e)))?;
+        let meta = std::fs::metadata(path).map_err(|e| InputError::new(Location::file(&name), io_message(&e)))?;
         if meta.is_dir() {
-            return Err(InputError::new(
-                Location::file(&name),
-                "is a directory, not a values file".to_string(),
-            ));
+            return Err(InputError::new(Location::file(&name), "is a directory, not a values file".to_string()));
         }
         if meta.len() > MAX_INPUT_BYTES {
             return Err(InputError::new(
@@ -63,8 +59,7 @@ impl SourceFile {
                 ),
             ));
         }
-        let bytes = std::fs::read(path)
-            .map_err(|e| InputError::new(Location::file(&name), io_message(&e)))?;
+        let bytes = std::fs::read(path).map_err(|e| InputError::new(Location::file(&name), io_message(&e)))?;
         Self::from_bytes(name, bytes)
     }
 
@@ -93,10 +88,7 @@ impl SourceFile {
 
     /// Builds a source from text that is known to be valid (embedded files, tests).
     pub fn from_text(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
-        register(SourceFile {
-            name: name.into(),
-            text: text.into(),
-        })
+        register(SourceFile { name: name.into(), text: text.into() })
     }
 
     /// The text of line `line` (1-based), without its newline.
@@ -127,20 +119,12 @@ pub struct Location {
 impl Location {
     /// A whole-file location (no line).
     pub fn file(name: &str) -> Self {
-        Location {
-            file: name.to_string(),
-            line: 0,
-            column: 0,
-        }
+        Location { file: name.to_string(), line: 0, column: 0 }
     }
 
     /// A precise location.
     pub fn at(name: &str, line: usize, column: usize) -> Self {
-        Location {
-            file: name.to_string(),
-            line,
-            column,
-        }
+        Location { file: name.to_string(), line, column }
     }
 
     /// True when this is a line in a file (and a code frame can be shown).
@@ -173,11 +157,7 @@ pub struct InputError {
 impl InputError {
     /// An error at a location.
     pub fn new(location: Location, message: String) -> Self {
-        InputError {
-            location,
-            message,
-            details: Vec::new(),
-        }
+        InputError { location, message, details: Vec::new() }
     }
 
     /// Adds detail lines.

@@ -1,10 +1,7 @@
 //! "Did you mean" suggestions for misspelt keys, profile names and rule names.
 
 /// The candidate closest to `word`, if it is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = word.to_lowercase();
     candidates
         .into_iter()
@@ -34,14 +31,8 @@ mod tests {
 
     #[test]
     fn suggests_close_words_only() {
-        assert_eq!(
-            did_you_mean("databse", ["database", "persistence"]),
-            Some("database")
-        );
-        assert_eq!(
-            did_you_mean("monitorAdress", ["monitorAddress", "port"]),
-            Some("monitorAddress")
-        );
+        assert_eq!(did_you_mean("databse", ["database", "persistence"]), Some("database"));
+        assert_eq!(did_you_mean("monitorAdress", ["monitorAddress", "port"]), Some("monitorAddress"));
         assert_eq!(did_you_mean("zzz", ["database"]), None);
     }
 }

@@ -29,10 +29,7 @@ pub struct Pos {
 
 impl Pos {
     fn from_span(span: &Span) -> Pos {
-        Pos {
-            line: span.start.line(),
-            column: span.start.col() + 1,
-        }
+        Pos { line: span.start.line(), column: span.start.col() + 1 }
     }
 }
 
@@ -107,9 +104,7 @@ impl Node {
             NodeKind::Null => Value::Null,
             NodeKind::Bool(b) => Value::Bool(*b),
             NodeKind::Int(i) => Value::Number((*i).into()),
-            NodeKind::Float(f) => {
-                Number::from_f64(*f).map_or_else(|| Value::String(f.to_string()), Value::Number)
-            }
+            NodeKind::Float(f) => Number::from_f64(*f).map_or_else(|| Value::String(f.to_string()), Value::Number),
             NodeKind::Str(s) => Value::String(s.clone()),
             NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             NodeKind::Map(entries) => {
@@ -197,11 +192,7 @@ pub fn parse(source: Arc<SourceFile>) -> Result<Document, InputError> {
     }
     let mut quirks = b.quirks;
     quirks.sort_by_key(|q| q.pos);
-    Ok(Document {
-        source,
-        root: b.root,
-        quirks,
-    })
+    Ok(Document { source, root: b.root, quirks })
 }
 
 /// Parses a document whose root must be a mapping (a values file or a profile). An empty document is an
@@ -216,27 +207,14 @@ pub fn parse_mapping(source: Arc<SourceFile>) -> Result<(Node, Vec<QuirkAt>), In
         Some(root) if root.as_map().is_some() => Ok((root, doc.quirks)),
         Some(root) => Err(InputError::new(
             Location::at(&source.name, root.pos.line, root.pos.column),
-            format!(
-                "values must be a mapping of keys to values, found {}",
-                root.type_name()
-            ),
+            format!("values must be a mapping of keys to values, found {}", root.type_name()),
         )),
     }
 }
 
 enum Frame {
-    Seq {
-        items: Vec<Node>,
-        pos: Pos,
-        anchor: usize,
-    },
-    Map {
-        entries: Vec<Entry>,
-        pos: Pos,
-        anchor: usize,
-        key: Option<(String, Pos)>,
-        merges: Vec<Node>,
-    },
+    Seq { items: Vec<Node>, pos: Pos, anchor: usize },
+    Map { entries: Vec<Entry>, pos: Pos, anchor: usize, key: Option<(String, Pos)>, merges: Vec<Node> },
 }
 
 struct Builder {
@@ -251,10 +229,7 @@ struct Builder {
 
 impl Builder {
     fn err(&self, pos: Pos, message: String) -> InputError {
-        InputError::new(
-            Location::at(&self.source.name, pos.line, pos.column),
-            message,
-        )
+        InputError::new(Location::at(&self.source.name, pos.line, pos.column), message)
     }
 
     fn path(&self) -> String {
@@ -262,9 +237,7 @@ impl Builder {
         for f in &self.stack {
             match f {
                 Frame::Seq { items, .. } => out.push_str(&format!("[{}]", items.len())),
-                Frame::Map {
-                    key: Some((k, _)), ..
-                } => {
+                Frame::Map { key: Some((k, _)), .. } => {
                     if !out.is_empty() {
                         out.push('.');
                     }
@@ -289,55 +262,20 @@ impl Builder {
                 }
             }
             Event::SequenceStart(anchor, _) => {
-                self.open(
-                    Frame::Seq {
-                        items: Vec::new(),
-                        pos,
-                        anchor,
-                    },
-                    pos,
-                )?;
+                self.open(Frame::Seq { items: Vec::new(), pos, anchor }, pos)?;
             }
             Event::MappingStart(anchor, _) => {
-                self.open(
-                    Frame::Map {
-                        entries: Vec::new(),
-                        pos,
-                        anchor,
-                        key: None,
-                        merges: Vec::new(),
-                    },
-                    pos,
-                )?;
+                self.open(Frame::Map { entries: Vec::new(), pos, anchor, key: None, merges: Vec::new() }, pos)?;
             }
             Event::SequenceEnd => {
                 if let Some(Frame::Seq { items, pos, anchor }) = self.stack.pop() {
-                    self.complete(
-                        Node {
-                            kind: NodeKind::Seq(items),
-                            pos,
-                        },
-                        anchor,
-                    )?;
+                    self.complete(Node { kind: NodeKind::Seq(items), pos }, anchor)?;
                 }
             }
             Event::MappingEnd => {
-                if let Some(Frame::Map {
-                    mut entries,
-                    pos,
-                    anchor,
-                    merges,
-                    ..
-                }) = self.stack.pop()
-                {
+                if let Some(Frame::Map { mut entries, pos, anchor, merges, .. }) = self.stack.pop() {
                     apply_merges(&mut entries, merges);
-                    self.complete(
-                        Node {
-                            kind: NodeKind::Map(entries),
-                            pos,
-                        },
-                        anchor,
-                    )?;
+                    self.complete(Node { kind: NodeKind::Map(entries), pos }, anchor)?;
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
@@ -369,12 +307,8 @@ impl Builder {
     fn budget(&mut self, n: usize, pos: Pos) -> Result<(), InputError> {
         self.nodes += n;
         if self.nodes > MAX_NODES {
-            return Err(self.err(
-                pos,
-                format!(
-                    "document contains excessive aliasing (expands to more than {MAX_NODES} values)"
-                ),
-            ));
+            return Err(self
+                .err(pos, format!("document contains excessive aliasing (expands to more than {MAX_NODES} values)")));
         }
         Ok(())
     }
@@ -392,41 +326,24 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map {
-                key: key @ None, ..
-            }) => {
+            Some(Frame::Map { key: key @ None, .. }) => {
                 let (text, quirk) = key_text(&node).ok_or_else(|| {
                     InputError::new(
                         Location::at(&self.source.name, node.pos.line, node.pos.column),
-                        format!(
-                            "mapping keys must be plain scalars, found {}",
-                            node.type_name()
-                        ),
+                        format!("mapping keys must be plain scalars, found {}", node.type_name()),
                     )
                 })?;
                 if let Some(reads_as) = quirk {
-                    let p = if path.is_empty() {
-                        text.clone()
-                    } else {
-                        format!("{path}.{text}")
-                    };
+                    let p = if path.is_empty() { text.clone() } else { format!("{path}.{text}") };
                     self.quirks.push(QuirkAt {
-                        quirk: Quirk::Ambiguous {
-                            raw: raw_key(&self.source, node.pos),
-                            reads_as,
-                        },
+                        quirk: Quirk::Ambiguous { raw: raw_key(&self.source, node.pos), reads_as },
                         pos: node.pos,
                         path: p,
                     });
                 }
                 *key = Some((text, node.pos));
             }
-            Some(Frame::Map {
-                entries,
-                key,
-                merges,
-                ..
-            }) => {
+            Some(Frame::Map { entries, key, merges, .. }) => {
                 let (k, key_pos) = key.take().unwrap_or_default();
                 if k == "<<" {
                     merges.push(node);
@@ -434,21 +351,14 @@ impl Builder {
                 }
                 if let Some(existing) = entries.iter_mut().find(|e| e.key == k) {
                     self.quirks.push(QuirkAt {
-                        quirk: Quirk::DuplicateKey {
-                            key: k.clone(),
-                            first: existing.key_pos,
-                        },
+                        quirk: Quirk::DuplicateKey { key: k.clone(), first: existing.key_pos },
                         pos: key_pos,
                         path,
                     });
                     existing.key_pos = key_pos;
                     existing.value = node;
                 } else {
-                    entries.push(Entry {
-                        key: k,
-                        key_pos,
-                        value: node,
-                    });
+                    entries.push(Entry { key: k, key_pos, value: node });
                 }
             }
         }
@@ -457,25 +367,19 @@ impl Builder {
 
     fn scalar(&mut self, text: &str, style: ScalarStyle, tag: Option<&Tag>, pos: Pos) -> Node {
         let kind = match (style, tag) {
-            (_, Some(t)) if t.handle == "tag:yaml.org,2002:" || t.handle == "!!" => {
-                match t.suffix.as_str() {
-                    "str" => NodeKind::Str(text.to_string()),
-                    "null" => NodeKind::Null,
-                    _ => resolve_plain(text).0,
-                }
-            }
+            (_, Some(t)) if t.handle == "tag:yaml.org,2002:" || t.handle == "!!" => match t.suffix.as_str() {
+                "str" => NodeKind::Str(text.to_string()),
+                "null" => NodeKind::Null,
+                _ => resolve_plain(text).0,
+            },
             (ScalarStyle::Plain, _) => {
                 let (kind, quirk) = resolve_plain(text);
                 if let Some(reads_as) = quirk {
-                    let in_key_position =
-                        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+                    let in_key_position = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
                     if !in_key_position {
                         let path = self.path();
                         self.quirks.push(QuirkAt {
-                            quirk: Quirk::Ambiguous {
-                                raw: text.to_string(),
-                                reads_as,
-                            },
+                            quirk: Quirk::Ambiguous { raw: text.to_string(), reads_as },
                             pos,
                             path,
                         });
@@ -585,10 +489,7 @@ fn parse_int(s: &str) -> Option<(i64, bool)> {
     } else {
         (10, body, body.contains('_'))
     };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || !digits.chars().all(|c| c == '_' || c.is_digit(radix))
-    {
+    if digits.is_empty() || digits.starts_with('_') || !digits.chars().all(|c| c == '_' || c.is_digit(radix)) {
         return None;
     }
     let cleaned: String = digits.chars().filter(|c| *c != '_').collect();
@@ -628,9 +529,7 @@ mod tests {
 
     #[test]
     fn yaml_1_1_typing_matches_helm() {
-        let d = doc(
-            "a: yes\nb: NO\nc: 0755\nd: 0o12\ne: 1_000\nf: ~\ng: \"yes\"\nh: 1.5\ni: 012a\nj: on\n",
-        );
+        let d = doc("a: yes\nb: NO\nc: 0755\nd: 0o12\ne: 1_000\nf: ~\ng: \"yes\"\nh: 1.5\ni: 012a\nj: on\n");
         let v = d.root.unwrap().to_json();
         assert_eq!(v["a"], true);
         assert_eq!(v["b"], false);
@@ -679,10 +578,7 @@ mod tests {
         assert_eq!(v["x"]["b"], 3);
         let x = root.get("x").unwrap();
         assert_eq!(x.key_pos, Pos { line: 4, column: 1 });
-        assert_eq!(
-            x.value.get("b").unwrap().value.pos,
-            Pos { line: 6, column: 6 }
-        );
+        assert_eq!(x.value.get("b").unwrap().value.pos, Pos { line: 6, column: 6 });
     }
 
     #[test]
@@ -690,7 +586,9 @@ mod tests {
         let mut s = String::from("a: &a [x,x,x,x,x,x,x,x,x]\n");
         for (i, name) in ["b", "c", "d", "e", "f", "g", "h", "i"].iter().enumerate() {
             let prev = ["a", "b", "c", "d", "e", "f", "g", "h"][i];
-            s.push_str(&format!("{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+            s.push_str(&format!(
+                "{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+            ));
         }
         let e = parse(SourceFile::from_text("bomb.yaml", s)).unwrap_err();
         assert!(e.message.contains("excessive aliasing"), "{e}");

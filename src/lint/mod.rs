@@ -50,13 +50,10 @@ impl Level {
     /// The severity in an environment, or `None` when the rule does not apply there.
     pub fn severity(self, env: Environment) -> Option<Severity> {
         match (self, env) {
-            (Level::Error, _)
-            | (Level::ErrorInProduction | Level::OnlyInProduction, Environment::Production) => {
+            (Level::Error, _) | (Level::ErrorInProduction | Level::OnlyInProduction, Environment::Production) => {
                 Some(Severity::Error)
             }
-            (Level::Warning, _) | (Level::ErrorInProduction, Environment::Development) => {
-                Some(Severity::Warning)
-            }
+            (Level::Warning, _) | (Level::ErrorInProduction, Environment::Development) => Some(Severity::Warning),
             (Level::OnlyInProduction, Environment::Development) => None,
         }
     }
@@ -85,10 +82,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// True when the value at `pointer` was set by a profile or values file other than `profiles/defaults.yaml`.
     pub fn explicitly_set(&self, pointer: &str) -> bool {
-        self.merged
-            .origins
-            .get(pointer)
-            .is_some_and(|o| o.value.file != "profiles/defaults.yaml")
+        self.merged.origins.get(pointer).is_some_and(|o| o.value.file != "profiles/defaults.yaml")
     }
 }
 
@@ -104,10 +98,7 @@ pub struct Hit {
 impl Hit {
     /// A hit at a dotted path.
     pub fn at(path: &str, message: impl Into<String>) -> Hit {
-        Hit {
-            pointer: crate::layers::pointer(path),
-            message: message.into(),
-        }
+        Hit { pointer: crate::layers::pointer(path), message: message.into() }
     }
 }
 
@@ -176,10 +167,7 @@ pub struct Finding {
 
 /// Finds a rule by ID (`ONE004`) or name (`monitor-address-auto-in-ha`), case-insensitively.
 pub fn find_rule(key: &str) -> Option<&'static Rule> {
-    rules::ALL
-        .iter()
-        .copied()
-        .find(|r| r.id.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
+    rules::ALL.iter().copied().find(|r| r.id.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
 }
 
 /// Runs every rule over merged values.

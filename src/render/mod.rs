@@ -31,10 +31,7 @@ struct Verbatim {
 
 macro_rules! template {
     ($path:literal) => {
-        Template {
-            path: $path,
-            text: include_str!(concat!("../../chart-templates/", $path)),
-        }
+        Template { path: $path, text: include_str!(concat!("../../chart-templates/", $path)) }
     };
 }
 
@@ -81,16 +78,8 @@ const VERBATIM: &[Verbatim] = &[
         text: include_str!("../../chart-templates/files/novnc.sh"),
         needed: OneVersion::has_ruby_sunstone,
     },
-    Verbatim {
-        path: "files/oned.sh",
-        text: include_str!("../../chart-templates/files/oned.sh"),
-        needed: always,
-    },
-    Verbatim {
-        path: "files/prepare.sh",
-        text: include_str!("../../chart-templates/files/prepare.sh"),
-        needed: always,
-    },
+    Verbatim { path: "files/oned.sh", text: include_str!("../../chart-templates/files/oned.sh"), needed: always },
+    Verbatim { path: "files/prepare.sh", text: include_str!("../../chart-templates/files/prepare.sh"), needed: always },
     Verbatim {
         path: "files/wait-for-oned.sh",
         text: include_str!("../../chart-templates/files/wait-for-oned.sh"),
@@ -100,11 +89,7 @@ const VERBATIM: &[Verbatim] = &[
 
 /// Paths of every file under `chart-templates/` that the renderer knows (for the completeness test).
 pub fn known_template_paths() -> Vec<&'static str> {
-    TEMPLATES
-        .iter()
-        .map(|t| t.path)
-        .chain(VERBATIM.iter().map(|v| v.path))
-        .collect()
+    TEMPLATES.iter().map(|t| t.path).chain(VERBATIM.iter().map(|v| v.path)).collect()
 }
 
 /// What a chart is rendered from: a profile and the validated, merged values.
@@ -147,9 +132,7 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
     });
     let mut files = ChartFiles::new();
     for t in TEMPLATES {
-        let tmpl = env
-            .get_template(t.path)
-            .with_context(|| format!("chart template {}", t.path))?;
+        let tmpl = env.get_template(t.path).with_context(|| format!("chart template {}", t.path))?;
         let text = tmpl
             .render(minijinja::value::Serde(&ctx))
             .with_context(|| format!("rendering chart template {}", t.path))?;
@@ -168,14 +151,8 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
         env!("CARGO_PKG_VERSION"),
         input.profile.name
     );
-    files.insert(
-        "values.yaml".into(),
-        values_doc::values_yaml(input.schema, input.values, &header),
-    );
-    files.insert(
-        "values.schema.json".into(),
-        serde_json::to_string_pretty(input.schema)? + "\n",
-    );
+    files.insert("values.yaml".into(), values_doc::values_yaml(input.schema, input.values, &header));
+    files.insert("values.schema.json".into(), serde_json::to_string_pretty(input.schema)? + "\n");
     Ok(files)
 }
 
@@ -194,8 +171,7 @@ fn environment() -> anyhow::Result<Environment<'static>> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
     for t in TEMPLATES {
-        env.add_template(t.path, t.text)
-            .with_context(|| format!("parsing chart template {}", t.path))?;
+        env.add_template(t.path, t.text).with_context(|| format!("parsing chart template {}", t.path))?;
     }
     Ok(env)
 }

@@ -27,38 +27,25 @@ pub fn values_yaml(schema: &Value, values: &Value, header: &str) -> String {
 
 /// A mapping whose keys are not fixed by the schema (`ingress.annotations`): documented as one value.
 fn is_free_map(prop: &Value) -> bool {
-    prop.get("properties").is_none()
-        && prop
-            .get("additionalProperties")
-            .is_some_and(|a| a != &Value::Bool(false))
+    prop.get("properties").is_none() && prop.get("additionalProperties").is_some_and(|a| a != &Value::Bool(false))
 }
 
 fn description(prop: &Value) -> String {
-    prop.get("description")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .replace('\n', " ")
+    prop.get("description").and_then(Value::as_str).unwrap_or("").replace('\n', " ")
 }
 
 fn emit_entry(out: &mut String, prop: &Value, path: &str, key: &str, value: &Value, indent: usize) {
     let pad = " ".repeat(indent);
     match value {
         Value::Object(map) if !map.is_empty() && !is_free_map(prop) => {
-            out.push_str(&format!("{pad}{key}:\n"));
+            out.push_str(&format!("{pad}{}:\n", scalar_key(key)));
             for (k, v) in map {
-                emit_entry(
-                    out,
-                    &prop["properties"][k],
-                    &format!("{path}.{k}"),
-                    k,
-                    v,
-                    indent + 2,
-                );
+                emit_entry(out, &prop["properties"][k], &format!("{path}.{k}"), k, v, indent + 2);
             }
         }
         _ => {
             out.push_str(&format!("{pad}## @param {path} {}\n", description(prop)));
-            out.push_str(&format!("{pad}{key}:"));
+            out.push_str(&format!("{pad}{}:", scalar_key(key)));
             emit_value(out, value, indent);
         }
     }
@@ -82,11 +69,7 @@ fn emit_value(out: &mut String, value: &Value, indent: usize) {
                     Value::Object(map) if !map.is_empty() => {
                         let mut first = true;
                         for (k, v) in map {
-                            let lead = if first {
-                                format!("{pad}- ")
-                            } else {
-                                format!("{pad}  ")
-                            };
+                            let lead = if first { format!("{pad}- ") } else { format!("{pad}  ") };
                             first = false;
                             out.push_str(&format!("{lead}{}:", scalar_key(k)));
                             emit_value(out, v, indent + 4);
@@ -102,15 +85,11 @@ fn emit_value(out: &mut String, value: &Value, indent: usize) {
     }
 }
 
+/// A mapping key: plain when YAML 1.1 reads it back as the same string, quoted otherwise (`y`, `on`, `0755`).
 fn scalar_key(k: &str) -> String {
-    if k.chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !k.is_empty()
-    {
-        k.to_string()
-    } else {
-        serde_json::to_string(k).unwrap_or_default()
-    }
+    let plain_ok = k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && matches!(crate::yaml::resolve_plain(k).0, crate::yaml::NodeKind::Str(_));
+    if plain_ok { k.to_string() } else { serde_json::to_string(k).unwrap_or_default() }
 }
 
 /// A scalar in YAML: strings always double-quoted (JSON escaping is valid YAML), so `no`, `on` or `0755`
@@ -128,13 +107,7 @@ pub fn values_table(schema: &Value, values: &Value) -> String {
     let mut rows = Vec::new();
     collect_rows(schema, values, "", &mut rows);
     rows.iter()
-        .map(|(k, d, v)| {
-            format!(
-                "| `{k}` | {} | `{}` |",
-                d.replace('|', "\\|"),
-                v.replace('|', "\\|")
-            )
-        })
+        .map(|(k, d, v)| format!("| `{k}` | {} | `{}` |", d.replace('|', "\\|"), v.replace('|', "\\|")))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -143,11 +116,7 @@ fn collect_rows(prop: &Value, value: &Value, path: &str, rows: &mut Vec<(String,
     match value {
         Value::Object(map) if !map.is_empty() && !is_free_map(prop) => {
             for (k, v) in map {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
                 collect_rows(&prop["properties"][k], v, &p, rows);
             }
         }

@@ -47,36 +47,21 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
     let mut hits = Vec::new();
     if v.oned.service.type_.is_external() {
-        hits.push(Hit::at(
-            "oned.service.type",
-            format!(
-                "oned is exposed as `{:?}` without TLS",
-                v.oned.service.type_
-            ),
-        ));
+        hits.push(Hit::at("oned.service.type", format!("oned is exposed as `{:?}` without TLS", v.oned.service.type_)));
     }
     if v.fireedge.enabled && v.fireedge.service.type_.is_external() {
         hits.push(Hit::at(
             "fireedge.service.type",
-            format!(
-                "FireEdge is exposed as `{:?}` without TLS",
-                v.fireedge.service.type_
-            ),
+            format!("FireEdge is exposed as `{:?}` without TLS", v.fireedge.service.type_),
         ));
     }
     if v.fireedge.enabled && v.ingress.enabled {
-        hits.push(Hit::at(
-            "ingress.enabled",
-            "FireEdge is exposed through the Ingress without TLS",
-        ));
+        hits.push(Hit::at("ingress.enabled", "FireEdge is exposed through the Ingress without TLS"));
     }
     if v.onegate.enabled && v.onegate.service.type_.is_external() {
         hits.push(Hit::at(
             "onegate.service.type",
-            format!(
-                "OneGate is exposed as `{:?}` without TLS",
-                v.onegate.service.type_
-            ),
+            format!("OneGate is exposed as `{:?}` without TLS", v.onegate.service.type_),
         ));
     }
     hits

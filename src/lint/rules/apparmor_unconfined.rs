@@ -35,10 +35,7 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     if v.security_context.app_armor_profile == "Unconfined" {
-        return vec![Hit::at(
-            "securityContext.appArmorProfile",
-            "`securityContext.appArmorProfile` is `Unconfined`",
-        )];
+        return vec![Hit::at("securityContext.appArmorProfile", "`securityContext.appArmorProfile` is `Unconfined`")];
     }
     vec![]
 }

@@ -41,28 +41,16 @@ declare_rule! {
 }
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
-    let version = ctx
-        .raw
-        .pointer("/opennebula/version")
-        .and_then(Value::as_str)
-        .and_then(OneVersion::parse);
+    let version = ctx.raw.pointer("/opennebula/version").and_then(Value::as_str).and_then(OneVersion::parse);
     let mut hits = Vec::new();
     if ctx.raw.pointer("/database/backend").and_then(Value::as_str) == Some("postgresql") {
-        hits.push(Hit::at(
-            "database.backend",
-            "the PostgreSQL backend was removed in OpenNebula 6.10",
-        ));
+        hits.push(Hit::at("database.backend", "the PostgreSQL backend was removed in OpenNebula 6.10"));
     }
     let Some(version) = version else { return hits };
-    if !version.has_ruby_sunstone()
-        && ctx.raw.pointer("/sunstone/enabled") == Some(&Value::Bool(true))
-    {
+    if !version.has_ruby_sunstone() && ctx.raw.pointer("/sunstone/enabled") == Some(&Value::Bool(true)) {
         hits.push(Hit::at(
             "sunstone.enabled",
-            format!(
-                "Ruby Sunstone and noVNC do not exist in OpenNebula {}",
-                version.as_str()
-            ),
+            format!("Ruby Sunstone and noVNC do not exist in OpenNebula {}", version.as_str()),
         ));
     }
     if !version.has_grpc()
@@ -71,10 +59,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     {
         hits.push(Hit::at(
             "oned.grpc.enabled",
-            format!(
-                "oned has no gRPC API before 7.2 (version is {})",
-                version.as_str()
-            ),
+            format!("oned has no gRPC API before 7.2 (version is {})", version.as_str()),
         ));
     }
     hits

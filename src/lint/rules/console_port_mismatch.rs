@@ -80,9 +80,7 @@ fn url_port(url: &str) -> Option<u16> {
     let authority = rest.split(['/', '?', '#']).next()?;
     let host_port = authority.rsplit('@').next()?;
     match host_port.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || host_port.starts_with('[') => {
-            port.parse().ok()
-        }
+        Some((host, port)) if !host.ends_with(']') || host_port.starts_with('[') => port.parse().ok(),
         _ => match scheme {
             "https" => Some(443),
             "http" => Some(80),

@@ -44,15 +44,10 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .extra_env
         .iter()
         .enumerate()
-        .filter(|(_, e)| {
-            e.value.as_deref().is_some_and(|s| !s.is_empty()) && looks_like_credential(&e.name)
-        })
+        .filter(|(_, e)| e.value.as_deref().is_some_and(|s| !s.is_empty()) && looks_like_credential(&e.name))
         .map(|(i, e)| Hit {
             pointer: format!("/oned/extraEnv/{i}/value"),
-            message: format!(
-                "environment variable `{}` holds a literal credential",
-                e.name
-            ),
+            message: format!("environment variable `{}` holds a literal credential", e.name),
         })
         .collect()
 }
@@ -60,18 +55,9 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 /// True for names like `DB_PASSWORD`, `apiToken`, `ONE_KEY`.
 pub(crate) fn looks_like_credential(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
-    [
-        "PASSWORD",
-        "PASSWD",
-        "PASS",
-        "TOKEN",
-        "SECRET",
-        "CREDENTIAL",
-        "PRIVATE_KEY",
-        "API_KEY",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
+    ["PASSWORD", "PASSWD", "PASS", "TOKEN", "SECRET", "CREDENTIAL", "PRIVATE_KEY", "API_KEY"]
+        .iter()
+        .any(|w| n.contains(w))
         || n.ends_with("_KEY")
         || n == "KEY"
 }

@@ -40,10 +40,7 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     let f = &v.fireedge;
-    if f.enabled
-        && (f.service.type_.is_external() || v.ingress.enabled)
-        && f.public_endpoint.is_empty()
-    {
+    if f.enabled && (f.service.type_.is_external() || v.ingress.enabled) && f.public_endpoint.is_empty() {
         return vec![Hit::at(
             "fireedge.publicEndpoint",
             "FireEdge is exposed outside the cluster but `fireedge.publicEndpoint` is empty",

@@ -44,11 +44,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let sc = &v.security_context;
     if v.marketplace.enabled
         && !sc.privileged
-        && !sc
-            .capabilities
-            .add
-            .iter()
-            .any(|c| c.trim_start_matches("CAP_") == "SYS_ADMIN")
+        && !sc.capabilities.add.iter().any(|c| c.trim_start_matches("CAP_") == "SYS_ADMIN")
     {
         return vec![Hit::at(
             "marketplace.enabled",

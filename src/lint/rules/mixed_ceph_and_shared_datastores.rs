@@ -46,10 +46,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .filter(|(_, d)| matches!(d.tm_mad, TmMad::Shared | TmMad::Qcow2))
         .map(|(i, d)| Hit {
             pointer: format!("/datastores/{i}/tmMad"),
-            message: format!(
-                "datastore `{}` uses a shared-filesystem transfer mode beside a `ceph` datastore",
-                d.name
-            ),
+            message: format!("datastore `{}` uses a shared-filesystem transfer mode beside a `ceph` datastore", d.name),
         })
         .collect()
 }

@@ -43,10 +43,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     if v.oned.replicas > 1 && (addr == "auto" || addr.is_empty()) {
         return vec![Hit::at(
             "monitord.monitorAddress",
-            format!(
-                "`monitord.monitorAddress` is `{addr}` with {} Raft members",
-                v.oned.replicas
-            ),
+            format!("`monitord.monitorAddress` is `{addr}` with {} Raft members", v.oned.replicas),
         )];
     }
     vec![]

@@ -61,7 +61,10 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     {
         hits.push(Hit::at(
             "monitord.service.nodePort",
-            format!("hypervisors would send to node port {np} but monitord listens on `monitord.port` {}", v.monitord.port),
+            format!(
+                "hypervisors would send to node port {np} but monitord listens on `monitord.port` {}",
+                v.monitord.port
+            ),
         ));
     }
     hits

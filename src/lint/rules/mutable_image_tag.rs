@@ -34,12 +34,9 @@ declare_rule! {
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
-    [
-        ("image.tag", &v.image.tag),
-        ("database.mariadb.tag", &v.database.mariadb.tag),
-    ]
-    .into_iter()
-    .filter(|(_, t)| t.is_empty() || t.as_str() == "latest")
-    .map(|(path, t)| Hit::at(path, format!("`{path}` is `{t}`, not a pinned release")))
-    .collect()
+    [("image.tag", &v.image.tag), ("database.mariadb.tag", &v.database.mariadb.tag)]
+        .into_iter()
+        .filter(|(_, t)| t.is_empty() || t.as_str() == "latest")
+        .map(|(path, t)| Hit::at(path, format!("`{path}` is `{t}`, not a pinned release")))
+        .collect()
 }

@@ -38,16 +38,10 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     let pw = &v.database.mysql.password;
-    match pw
-        .chars()
-        .find(|c| matches!(c, '\'' | '"' | '\\' | '$' | '`') || c.is_whitespace())
-    {
+    match pw.chars().find(|c| matches!(c, '\'' | '"' | '\\' | '$' | '`') || c.is_whitespace()) {
         Some(c) => vec![Hit::at(
             "database.mysql.password",
-            format!(
-                "`database.mysql.password` contains {}, which breaks `onedb`",
-                describe_char(c)
-            ),
+            format!("`database.mysql.password` contains {}, which breaks `onedb`", describe_char(c)),
         )],
         None => vec![],
     }

@@ -44,10 +44,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     if !v.onegate.enabled {
         hits.push(Hit::at("onegate.enabled", "OneGate is disabled"));
     } else if v.environment == Environment::Production && v.onegate.endpoint.is_empty() {
-        hits.push(Hit::at(
-            "onegate.endpoint",
-            "`onegate.endpoint` is empty: VMs cannot reach OneGate",
-        ));
+        hits.push(Hit::at("onegate.endpoint", "`onegate.endpoint` is empty: VMs cannot reach OneGate"));
     }
     if !v.oneflow.enabled {
         hits.push(Hit::at("oneflow.enabled", "OneFlow is disabled"));

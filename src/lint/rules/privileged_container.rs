@@ -37,10 +37,7 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     if v.security_context.privileged {
-        return vec![Hit::at(
-            "securityContext.privileged",
-            "`securityContext.privileged` is true",
-        )];
+        return vec![Hit::at("securityContext.privileged", "`securityContext.privileged` is true")];
     }
     vec![]
 }

@@ -37,10 +37,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     if v.oned.replicas % 2 == 0 {
         return vec![Hit::at(
             "oned.replicas",
-            format!(
-                "`oned.replicas` is {}, an even number of Raft members",
-                v.oned.replicas
-            ),
+            format!("`oned.replicas` is {}, an even number of Raft members", v.oned.replicas),
         )];
     }
     vec![]

@@ -35,10 +35,7 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     if v.security_context.run_as_user == 0 {
-        return vec![Hit::at(
-            "securityContext.runAsUser",
-            "`securityContext.runAsUser` is 0 (root)",
-        )];
+        return vec![Hit::at("securityContext.runAsUser", "`securityContext.runAsUser` is 0 (root)")];
     }
     vec![]
 }

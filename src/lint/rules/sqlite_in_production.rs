@@ -39,10 +39,7 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     if v.environment == Environment::Production && v.database.backend == Backend::Sqlite {
-        return vec![Hit::at(
-            "database.backend",
-            "`database.backend` is `sqlite` but `environment` is `production`",
-        )];
+        return vec![Hit::at("database.backend", "`database.backend` is `sqlite` but `environment` is `production`")];
     }
     vec![]
 }

@@ -42,10 +42,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     if v.oned.replicas > 1 && v.database.backend == Backend::Sqlite {
         return vec![Hit::at(
             "database.backend",
-            format!(
-                "`database.backend` is `sqlite` with `oned.replicas: {}`",
-                v.oned.replicas
-            ),
+            format!("`database.backend` is `sqlite` with `oned.replicas: {}`", v.oned.replicas),
         )];
     }
     vec![]

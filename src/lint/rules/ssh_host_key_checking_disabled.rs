@@ -36,10 +36,7 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     if v.ssh.strict_host_key_checking == HostKeyChecking::No {
-        return vec![Hit::at(
-            "ssh.strictHostKeyChecking",
-            "`ssh.strictHostKeyChecking` is `no`",
-        )];
+        return vec![Hit::at("ssh.strictHostKeyChecking", "`ssh.strictHostKeyChecking` is `no`")];
     }
     vec![]
 }

@@ -36,10 +36,7 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     if !v.ssh.persistence && v.ssh.existing_secret.is_empty() {
-        return vec![Hit::at(
-            "ssh.persistence",
-            "`ssh.persistence` is false and no `ssh.existingSecret` is given",
-        )];
+        return vec![Hit::at("ssh.persistence", "`ssh.persistence` is false and no `ssh.existingSecret` is given")];
     }
     vec![]
 }

@@ -38,19 +38,10 @@ declare_rule! {
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
-    let system: Vec<TmMad> = v
-        .datastores
-        .iter()
-        .filter(|d| d.type_ == DatastoreType::System)
-        .map(|d| d.tm_mad)
-        .collect();
+    let system: Vec<TmMad> =
+        v.datastores.iter().filter(|d| d.type_ == DatastoreType::System).map(|d| d.tm_mad).collect();
     let mut hits = Vec::new();
-    for (i, d) in v
-        .datastores
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d.type_ == DatastoreType::Image)
-    {
+    for (i, d) in v.datastores.iter().enumerate().filter(|(_, d)| d.type_ == DatastoreType::Image) {
         let bad = system.iter().find(|s| match (**s, d.tm_mad) {
             (TmMad::Ceph, img) => img != TmMad::Ceph,
             (TmMad::Shared | TmMad::Qcow2, TmMad::Ceph) => true,

@@ -37,10 +37,7 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     if !v.persistence.keep {
-        return vec![Hit::at(
-            "persistence.keep",
-            "`persistence.keep` is false: uninstall deletes the volumes",
-        )];
+        return vec![Hit::at("persistence.keep", "`persistence.keep` is false: uninstall deletes the volumes")];
     }
     vec![]
 }

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The full test suite, as CI runs it. Installs the pinned tools it needs first (scripts/install-tools.sh:
+# Helm v3.17.3 and v4.1.4, kubernetes-validate, checkov, pre-commit, shellcheck), then checks formatting and
+# lints, then runs every test. Nothing is skipped: a missing tool fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-tools.sh
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+# CI=true makes insta refuse to write snapshots: a changed emitted file fails until reviewed and committed.
+CI=true cargo test --locked --all-targets

@@ -1,0 +1,143 @@
+//! The emitted charts against the real tools: `helm lint --strict` and `helm template` with Helm v3.17.3 and
+//! v4.1.4, strict Kubernetes schema validation (kubernetes-validate, 1.30 and 1.37), the schema envelope refusing
+//! profile-forbidden values through `--set`, and shellcheck on the chart's scripts.
+//!
+//! The tools are pinned and installed by scripts/install-tools.sh, which the test command runs first; a missing
+//! tool fails these tests.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{generate, tool};
+
+const KUBERNETES_VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let o = cmd.output().unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    (o.status.success(), text)
+}
+
+fn helm_versions() -> [(&'static str, std::path::PathBuf); 2] {
+    [("helm3", tool("helm3")), ("helm4", tool("helm4"))]
+}
+
+/// Lints, renders and validates one chart with both Helm versions.
+fn check_chart(chart: &Path, label: &str) {
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm).args(["lint", "--strict"]).arg(chart));
+        assert!(ok, "{label}: {name} lint --strict failed:\n{out}");
+        assert!(out.contains("0 chart(s) failed"), "{label}: {name}: {out}");
+        let rendered = chart.with_extension(format!("{name}.yaml"));
+        let o =
+            Command::new(&helm).args(["template", "one"]).arg(chart).args(["--namespace", "cloud"]).output().unwrap();
+        assert!(o.status.success(), "{label}: {name} template failed: {}", String::from_utf8_lossy(&o.stderr));
+        std::fs::write(&rendered, &o.stdout).unwrap();
+        let docs = String::from_utf8_lossy(&o.stdout).matches("\nkind: ").count();
+        assert!(docs >= 12, "{label}: {name} rendered only {docs} objects");
+        for k8s in KUBERNETES_VERSIONS {
+            let (ok, out) =
+                run(Command::new(tool("kubernetes-validate")).args(["--strict", "--quiet", "-k", k8s]).arg(&rendered));
+            assert!(ok && !out.contains("ERROR"), "{label}: {name} output invalid for Kubernetes {k8s}:\n{out}");
+        }
+    }
+}
+
+#[test]
+fn every_profile_lints_renders_and_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    for profile in ["dev-sqlite", "prod-mysql", "ha-raft"] {
+        let chart = tmp.path().join(profile);
+        generate(profile, &[], &chart);
+        check_chart(&chart, profile);
+    }
+}
+
+#[test]
+fn every_opennebula_version_lints_renders_and_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (version, extra) in [
+        (
+            "6.10",
+            vec!["--set", "opennebula.version=6.10,image.tag=6.10.5,oned.grpc.enabled=false,sunstone.enabled=true"],
+        ),
+        ("7.0", vec!["--set", "opennebula.version=7.0,image.tag=7.0.2,oned.grpc.enabled=false"]),
+        ("7.2", vec!["--set", "opennebula.version=7.2,image.tag=7.2.0"]),
+    ] {
+        let chart = tmp.path().join(format!("prod-{version}"));
+        generate("prod-mysql", &extra, &chart);
+        check_chart(&chart, &format!("prod-mysql {version}"));
+    }
+}
+
+#[test]
+fn the_validator_rejects_a_broken_manifest() {
+    // Guards the test above: a misspelt field must make kubernetes-validate fail.
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(&bad, "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  portz: []\n").unwrap();
+    let (ok, out) =
+        run(Command::new(tool("kubernetes-validate")).args(["--strict", "--quiet", "-k", "1.37.0"]).arg(&bad));
+    assert!(!ok || out.contains("ERROR"), "{out}");
+}
+
+/// `helm template --set` must fail, on both Helm versions, with a message containing `expect`.
+fn refused(chart: &Path, set: &str, expect: &[&str]) {
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm).args(["template", "one"]).arg(chart).args(["--set", set]));
+        assert!(!ok, "{name} accepted --set {set}");
+        assert!(expect.iter().any(|e| out.contains(e)), "{name} --set {set}: unexpected message:\n{out}");
+    }
+}
+
+#[test]
+fn schema_envelope_refuses_profile_forbidden_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prod = tmp.path().join("prod");
+    generate("prod-mysql", &[], &prod);
+    refused(&prod, "database.backend=sqlite", &["database.backend", "/database/backend"]);
+    let ha = tmp.path().join("ha");
+    generate("ha-raft", &[], &ha);
+    refused(&ha, "oned.replicas=4", &["oned.replicas", "/oned/replicas"]);
+    refused(&ha, "oned.replicas=2", &["oned.replicas", "/oned/replicas"]);
+    refused(&ha, "monitord.monitorAddress=auto", &["monitord.monitorAddress", "/monitord/monitorAddress"]);
+    refused(&ha, "database.backend=sqlite", &["database.backend", "/database/backend"]);
+    refused(&ha, "opennebula.version=7.2", &["opennebula.version", "/opennebula/version"]);
+    refused(&ha, "oned.hostnme=x", &["hostnme"]);
+}
+
+#[test]
+fn validate_values_fails_with_the_rule_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = tmp.path().join("dev");
+    generate("dev-sqlite", &[], &dev);
+    refused(&dev, "oned.replicas=3", &["ONE002 sqlite-with-raft"]);
+    refused(&dev, "marketplace.enabled=true", &["ONE008 marketplace-without-sys-admin"]);
+    refused(&dev, "monitord.service.port=4125", &["ONE005 monitord-port-mismatch"]);
+    // The same chart with the capability it needs renders.
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&dev)
+            .args(["--set", "marketplace.enabled=true,securityContext.capabilities.add={SYS_ADMIN}"]));
+        assert!(ok, "{name}: {out}");
+        assert!(out.contains("add: [\"SYS_ADMIN\"]"), "{name}: SYS_ADMIN not rendered");
+    }
+}
+
+#[test]
+fn chart_scripts_pass_shellcheck() {
+    let scripts = common::root().join("chart-templates/files");
+    let mut checked = 0;
+    for e in std::fs::read_dir(&scripts).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "sh") {
+            let (ok, out) = run(Command::new("shellcheck").args(["-s", "sh", "-S", "style"]).arg(&p));
+            assert!(ok, "shellcheck {}:\n{out}", p.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "only {checked} scripts checked");
+}

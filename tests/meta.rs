@@ -1,0 +1,51 @@
+//! Consistency of the project itself: the template list, the rule catalogue and the shipped profiles.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use onechart::lint::rules::ALL;
+
+#[test]
+fn every_chart_template_file_is_rendered() {
+    let dir = common::root().join("chart-templates");
+    let on_disk: BTreeSet<String> = common::tree(&dir).into_keys().collect();
+    let known: BTreeSet<String> = onechart::render::known_template_paths().into_iter().map(String::from).collect();
+    assert_eq!(on_disk, known, "chart-templates/ and the renderer's list (src/render/mod.rs) differ");
+}
+
+#[test]
+fn rule_ids_are_unique_ordered_and_match_the_contract() {
+    let ids: Vec<&str> = ALL.iter().map(|r| r.id).collect();
+    let expected: Vec<String> = (1..=27).map(|i| format!("ONE{i:03}")).collect();
+    assert_eq!(ids, expected);
+    let names: BTreeSet<&str> = ALL.iter().map(|r| r.name).collect();
+    assert_eq!(names.len(), ALL.len(), "duplicate rule names");
+    for r in ALL {
+        assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{}", r.name);
+    }
+}
+
+#[test]
+fn every_rule_is_documented() {
+    for r in ALL {
+        for section in ["## What it does", "## Why is this bad?", "## Example", "Use instead:"] {
+            assert!(r.docs.contains(section), "{} lacks `{section}`", r.id);
+        }
+        assert!(r.fix.ends_with('.'), "{}: the fix must be a sentence ending with a period", r.id);
+        assert!(!r.summary.ends_with('.'), "{}: the summary has no trailing period", r.id);
+    }
+}
+
+#[test]
+fn shipped_profiles_with_their_examples_have_no_findings() {
+    for profile in onechart::profile::builtin_names() {
+        let req = onechart::compile::Request {
+            profile: profile.to_string(),
+            values: vec![common::example(profile)],
+            set: vec![],
+        };
+        let c = onechart::compile::compile(&req).unwrap_or_else(|e| panic!("{profile}: {e:?}"));
+        assert!(c.findings.is_empty(), "{profile}: {:?}", c.findings);
+    }
+}

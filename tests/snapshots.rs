@@ -1,0 +1,107 @@
+//! Golden files: every file onechart emits, for each profile (with its example site values) and for every
+//! supported OpenNebula version of `prod-mysql`. Review changes with `cargo insta review`.
+
+mod common;
+
+use onechart::compile::{self, Request};
+use onechart::output::with_manifest;
+use onechart::render::{RenderInput, render_chart};
+
+/// Every snapshotted case: (case name, profile, --set values).
+const CASES: &[(&str, &str, &[&str])] = &[
+    ("dev-sqlite", "dev-sqlite", &[]),
+    ("prod-mysql", "prod-mysql", &[]),
+    ("ha-raft", "ha-raft", &[]),
+    (
+        "prod-mysql@6.10",
+        "prod-mysql",
+        &["opennebula.version=6.10", "image.tag=6.10.5", "oned.grpc.enabled=false", "sunstone.enabled=true"],
+    ),
+    ("prod-mysql@7.0", "prod-mysql", &["opennebula.version=7.0", "image.tag=7.0.2", "oned.grpc.enabled=false"]),
+    ("prod-mysql@7.2", "prod-mysql", &["opennebula.version=7.2", "image.tag=7.2.0"]),
+];
+
+fn chart_files(case: &str, profile: &str, set: &[&str]) -> onechart::render::ChartFiles {
+    let req = Request {
+        profile: profile.to_string(),
+        values: vec![common::example(profile)],
+        set: set.iter().map(|s| s.to_string()).collect(),
+    };
+    let c = compile::compile(&req).unwrap_or_else(|e| panic!("{case}: {e:?}"));
+    with_manifest(
+        render_chart(&RenderInput {
+            profile: &c.profile,
+            values: &c.merged.value,
+            version: compile::version(&c),
+            schema: &c.schema,
+        })
+        .unwrap(),
+    )
+}
+
+fn snapshot_name(case: &str, path: &str) -> String {
+    format!("{case}__{}", path.replace('/', "__"))
+}
+
+fn snapshot_chart(case: &str) {
+    let (_, profile, set) = CASES.iter().find(|c| c.0 == case).unwrap();
+    let files = chart_files(case, profile, set);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(common::root().join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for (path, content) in &files {
+            insta::assert_snapshot!(snapshot_name(case, path), content);
+        }
+    });
+}
+
+#[test]
+fn dev_sqlite() {
+    snapshot_chart("dev-sqlite");
+}
+
+#[test]
+fn prod_mysql() {
+    snapshot_chart("prod-mysql");
+}
+
+#[test]
+fn ha_raft() {
+    snapshot_chart("ha-raft");
+}
+
+#[test]
+fn prod_mysql_6_10() {
+    snapshot_chart("prod-mysql@6.10");
+}
+
+#[test]
+fn prod_mysql_7_0() {
+    snapshot_chart("prod-mysql@7.0");
+}
+
+#[test]
+fn prod_mysql_7_2() {
+    snapshot_chart("prod-mysql@7.2");
+}
+
+/// A stored snapshot that no case produces any more is stale: it fails the build (like
+/// `cargo insta test --unreferenced reject`).
+#[test]
+fn no_orphan_snapshots() {
+    let mut expected = std::collections::BTreeSet::new();
+    for (case, profile, set) in CASES {
+        for path in chart_files(case, profile, set).keys() {
+            expected.insert(format!("{}.snap", snapshot_name(case, path)));
+        }
+    }
+    let dir = common::root().join("snapshots");
+    let stored: std::collections::BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".snap"))
+        .collect();
+    let orphans: Vec<_> = stored.difference(&expected).collect();
+    assert!(orphans.is_empty(), "snapshots no test produces (delete them): {orphans:?}");
+}
