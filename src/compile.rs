@@ -13,12 +13,13 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::layers::{Layer, Merged, parse_set};
-use crate::lint::{self, Ctx, Finding, Severity};
+use crate::layers::{Layer, Merged, dotted, parse_set, pointer};
+use crate::lint::{self, Ctx, Finding, Severity, suppress};
 use crate::model::{OneVersion, Values};
-use crate::profile::Profile;
+use crate::profile::{Envelope, Profile};
 use crate::schema::{self, Violation};
 use crate::source::{InputError, Location};
+use crate::yaml::QuirkAt;
 
 /// What the user asked to compile.
 #[derive(Debug, Clone, Default)]
@@ -49,7 +50,7 @@ pub struct Compiled {
 /// Why compilation stopped.
 #[derive(Debug)]
 pub enum Failure {
-    /// Unreadable or malformed input, unknown keys, wrong types, missing site values: exit 2.
+    /// Unreadable or malformed input, missing site values: exit 2.
     Input(Vec<InputError>),
     /// Values rejected by lint errors: exit 1.
     Rejected(Vec<Finding>),
@@ -74,37 +75,60 @@ pub fn compile(req: &Request) -> Result<Compiled, Failure> {
         return Err(Failure::Input(errors));
     }
     let merged = Merged::from_layers([&profile.defaults, &profile.layer].into_iter().chain(layers.iter()));
-    compile_merged(profile, merged)
+    compile_merged(profile, merged, &layers, &Options { require_site_values: true, ignores: &[] })
 }
 
-/// Compiles already merged values (also used by `lint`).
-pub fn compile_merged(profile: Profile, merged: Merged) -> Result<Compiled, Failure> {
-    // Findings of rules that read raw values (like ONE024 on `database.backend: postgresql`) replace the bare
-    // schema message for the same value.
-    let raw_findings = lint::check_values(&Ctx { raw: &merged.value, values: None, merged: &merged });
-    let base = schema::values_schema(crate::profile::Envelope { production: false, ha: false }, None);
-    let structural: Vec<InputError> = schema::validate(&base, &merged.value)
-        .into_iter()
-        .filter(|v| !raw_findings.iter().any(|f| crate::layers::pointer(&f.path) == v.pointer))
-        .map(|v| violation_error(&merged, &v))
-        .collect();
-    if !structural.is_empty() {
-        if raw_findings.iter().any(|f| f.severity == Severity::Error) {
-            return Err(Failure::Rejected(raw_findings));
-        }
-        return Err(Failure::Input(structural));
-    }
-    let values: Values = match serde_json::from_value(merged.value.clone()) {
-        Ok(v) => v,
-        Err(e) => {
-            return Err(Failure::Input(vec![InputError::new(
-                Location::file("values"),
-                format!("values do not match the model: {e}"),
-            )]));
-        }
+/// How strict compilation is.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// Stop with one input error listing the profile's missing site values (`generate`). `lint` leaves them to
+    /// the rules, which point at the file and line (ONE025, ONE018, ONE004).
+    pub require_site_values: bool,
+    /// `--ignore` rule IDs or names.
+    pub ignores: &'a [String],
+}
+
+/// The YAML quirks of user layers, with the name of the file each is in.
+pub fn user_quirks(layers: &[Layer]) -> Vec<(String, QuirkAt)> {
+    layers
+        .iter()
+        .filter_map(|l| l.source.as_ref().map(|s| (s, &l.quirks)))
+        .flat_map(|(s, qs)| qs.iter().map(move |q| (s.name.clone(), q.clone())))
+        .collect()
+}
+
+/// Compiles already merged values (also used by `lint`). `user` are the user's layers (for YAML quirks and
+/// inline suppressions).
+pub fn compile_merged(
+    profile: Profile,
+    merged: Merged,
+    user: &[Layer],
+    opts: &Options<'_>,
+) -> Result<Compiled, Failure> {
+    let ignores = opts.ignores;
+    let quirks = &user_quirks(user);
+    let sources: Vec<_> = user.iter().filter_map(|l| l.source.clone()).collect();
+    let finish = |findings: Vec<Finding>| {
+        let mut findings = findings;
+        let extra = suppress::apply(&mut findings, &sources, ignores);
+        findings.extend(extra);
+        sorted(findings)
     };
+    // Rules that read raw values (ONE024 on `database.backend: postgresql`, the YAML quirks) run before the
+    // typed model exists; a schema violation at a value such a rule already reports is dropped.
+    let untyped = lint::check_values(&Ctx { raw: &merged.value, values: None, merged: &merged, quirks });
+    let base = schema::values_schema(Envelope { production: false, ha: false }, None);
+    let structural = violations(&merged, &schema::validate(&base, &merged.value), &untyped, None);
+    if !structural.is_empty() {
+        let mut all = untyped;
+        all.extend(structural);
+        return Err(Failure::Rejected(finish(all)));
+    }
+    let values: Values = serde_json::from_value(merged.value.clone()).map_err(|e| {
+        Failure::Input(vec![InputError::new(Location::file("values"), format!("values do not match the model: {e}"))])
+    })?;
     let missing = profile.missing_site_values(&merged);
-    if !missing.is_empty() {
+    if opts.require_site_values && !missing.is_empty() {
         let details = missing.iter().map(|sv| format!("{}: {}", sv.path, sv.description)).collect();
         return Err(Failure::Input(vec![
             InputError::new(
@@ -119,26 +143,12 @@ pub fn compile_merged(profile: Profile, merged: Merged) -> Result<Compiled, Fail
             .with_details(details),
         ]));
     }
-    let mut findings = lint::check_values(&Ctx { raw: &merged.value, values: Some(&values), merged: &merged });
-    let version = values.opennebula.version;
-    let chart_schema = schema::values_schema(profile.envelope(), Some(version));
-    for v in schema::validate(&chart_schema, &merged.value) {
-        if findings.iter().any(|f| crate::layers::pointer(&f.path) == v.pointer) {
-            continue;
-        }
-        let e = violation_error(&merged, &v);
-        findings.push(Finding {
-            rule_id: "ONE100",
-            rule_name: "profile-envelope",
-            severity: Severity::Error,
-            message: format!("{} (refused by the `{}` profile)", v.message, profile.name),
-            path: crate::layers::dotted(&v.pointer),
-            location: Some(e.location),
-            help: "Keep the value inside the profile's safety envelope, or generate from another profile.",
-        });
-    }
-    findings.sort_by(|a, b| (&a.location, a.rule_id).cmp(&(&b.location, b.rule_id)));
-    if findings.iter().any(|f| f.severity == Severity::Error) {
+    let mut findings = lint::check_values(&Ctx { raw: &merged.value, values: Some(&values), merged: &merged, quirks });
+    let chart_schema = schema::values_schema(profile.envelope(), Some(values.opennebula.version));
+    let envelope = violations(&merged, &schema::validate(&chart_schema, &merged.value), &findings, Some(&profile.name));
+    findings.extend(envelope);
+    let findings = finish(findings);
+    if findings.iter().any(|f| f.severity == Severity::Error && f.suppressed.is_none()) {
         return Err(Failure::Rejected(findings));
     }
     Ok(Compiled { profile, merged, values, schema: chart_schema, findings })
@@ -149,10 +159,25 @@ pub fn version(c: &Compiled) -> OneVersion {
     c.values.opennebula.version
 }
 
-fn violation_error(merged: &Merged, v: &Violation) -> InputError {
-    let location = merged
-        .origin(&v.pointer)
-        .map(|o| if v.at_key { o.key.clone() } else { o.value.clone() })
-        .unwrap_or_else(|| Location::file("values"));
-    InputError::new(location, v.message.clone())
+/// Schema violations as ONE100 findings, except where an error of another rule already covers the same value
+/// (one problem, one finding: ONE001 rather than a bare enum message).
+fn violations(merged: &Merged, vs: &[Violation], covered: &[Finding], profile: Option<&str>) -> Vec<Finding> {
+    let rule = lint::find_rule("ONE100").expect("ONE100 is registered");
+    vs.iter()
+        .filter(|v| !covered.iter().any(|f| f.severity == Severity::Error && pointer(&f.path) == v.pointer))
+        .map(|v| {
+            let location = merged.origin(&v.pointer).map(|o| if v.at_key { o.key.clone() } else { o.value.clone() });
+            let message = match profile {
+                Some(p) => format!("{} (refused by the `{p}` profile)", v.message),
+                None => v.message.clone(),
+            };
+            Finding::new(rule, Severity::Error, dotted(&v.pointer), message, location)
+        })
+        .collect()
+}
+
+fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by(|a, b| (&a.location, a.rule_id).cmp(&(&b.location, b.rule_id)));
+    findings.dedup();
+    findings
 }

@@ -20,34 +20,50 @@ pub fn lint(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
     let mut findings: Vec<Finding> = Vec::new();
     let mut input_errors = Vec::new();
     for input in &args.inputs {
-        match lint_values(input, args.profile.as_deref()) {
+        match lint_values(input, args.profile.as_deref(), &args.ignore) {
             Ok(f) => findings.extend(f),
             Err(e) => input_errors.extend(e),
         }
     }
-    findings.retain(|f| !args.ignore.iter().any(|i| i.eq_ignore_ascii_case(f.rule_id) || i == f.rule_name));
-    for e in &input_errors {
-        writeln!(err, "{e}")?;
-    }
+    findings.sort_by(|a, b| (&a.location, a.rule_id).cmp(&(&b.location, b.rule_id)));
     match args.format {
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&findings)?)?,
-        _ => report::human(&findings, out)?,
+        Format::Human => {
+            for e in &input_errors {
+                writeln!(err, "{e}")?;
+            }
+            if input_errors.is_empty() || !findings.is_empty() {
+                report::human(&findings, out)?;
+            }
+        }
+        Format::Json => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&report::json::report(&findings, &input_errors))?)?;
+        }
+        Format::Sarif => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&report::sarif::log(&findings, &input_errors))?)?;
+        }
+        Format::Github => report::github::write(&findings, &input_errors, out)?,
     }
     if !input_errors.is_empty() {
         return Ok(INPUT);
     }
-    let failing = findings.iter().any(|f| f.severity == Severity::Error || args.deny_warnings);
+    let failing =
+        findings.iter().filter(|f| f.suppressed.is_none()).any(|f| f.severity == Severity::Error || args.deny_warnings);
     Ok(if failing { FINDINGS } else { OK })
 }
 
-fn lint_values(input: &Path, profile: Option<&str>) -> Result<Vec<Finding>, Vec<crate::source::InputError>> {
+fn lint_values(
+    input: &Path,
+    profile: Option<&str>,
+    ignores: &[String],
+) -> Result<Vec<Finding>, Vec<crate::source::InputError>> {
     let path = if input.is_dir() { input.join("values.yaml") } else { input.to_path_buf() };
     let layer = Layer::read(&path).map_err(|e| vec![e])?;
     let named = layer.value.get("profile").and_then(|v| v.as_str()).map(str::to_string);
     let spec = profile.map(str::to_string).or(named).unwrap_or_else(|| DEFAULT_PROFILE.to_string());
     let p = Profile::load(&spec).map_err(|e| vec![e])?;
     let merged = Merged::from_layers([&p.defaults, &p.layer, &layer]);
-    match compile::compile_merged(p, merged) {
+    let opts = compile::Options { require_site_values: false, ignores };
+    match compile::compile_merged(p, merged, std::slice::from_ref(&layer), &opts) {
         Ok(c) => Ok(c.findings),
         Err(Failure::Rejected(f)) => Ok(f),
         Err(Failure::Input(e)) => Err(e),

@@ -5,6 +5,7 @@
 //! the severity for the environment and the `file:line:column` of whoever set the value.
 
 pub mod rules;
+pub mod suppress;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -12,6 +13,7 @@ use serde_json::Value;
 use crate::layers::{Merged, dotted};
 use crate::model::{Environment, Values};
 use crate::source::Location;
+use crate::yaml::QuirkAt;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -77,6 +79,8 @@ pub struct Ctx<'a> {
     pub values: Option<&'a Values>,
     /// Provenance of every merged value.
     pub merged: &'a Merged,
+    /// YAML quirks (duplicate keys, ambiguous scalars) of the user's files, with each file's name.
+    pub quirks: &'a [(String, QuirkAt)],
 }
 
 impl Ctx<'_> {
@@ -93,13 +97,25 @@ pub struct Hit {
     pub pointer: String,
     /// Lowercase message naming the values path, no trailing period.
     pub message: String,
+    /// An explicit location; by default the location of whoever set the value at `pointer`.
+    pub location: Option<Location>,
 }
 
 impl Hit {
     /// A hit at a dotted path.
     pub fn at(path: &str, message: impl Into<String>) -> Hit {
-        Hit { pointer: crate::layers::pointer(path), message: message.into() }
+        Hit { pointer: crate::layers::pointer(path), message: message.into(), location: None }
     }
+
+    /// A hit at a JSON pointer.
+    pub fn at_pointer(pointer: String, message: impl Into<String>) -> Hit {
+        Hit { pointer, message: message.into(), location: None }
+    }
+}
+
+/// The check of rules whose findings the engine itself produces (schema violations, suppressions).
+pub fn reported_by_engine(_: &Ctx<'_>) -> Vec<Hit> {
+    Vec::new()
 }
 
 /// A lint rule. Declared with [`declare_rule!`], one per file in `rules/`.
@@ -163,6 +179,39 @@ pub struct Finding {
     pub location: Option<Location>,
     /// How to fix it.
     pub help: &'static str,
+    /// Why it is suppressed, when an inline `# onechart:ignore` or `--ignore` covers it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
+}
+
+impl Finding {
+    /// A finding of `rule` with its severity in `env`.
+    pub fn new(
+        rule: &'static Rule,
+        severity: Severity,
+        path: String,
+        message: String,
+        location: Option<Location>,
+    ) -> Self {
+        Finding {
+            rule_id: rule.id,
+            rule_name: rule.name,
+            severity,
+            message,
+            path,
+            location,
+            help: rule.fix,
+            suppressed: None,
+        }
+    }
+}
+
+/// The environment of merged values.
+pub fn environment(raw: &Value) -> Environment {
+    match raw.get("environment").and_then(Value::as_str) {
+        Some("production") => Environment::Production,
+        _ => Environment::Development,
+    }
 }
 
 /// Finds a rule by ID (`ONE004`) or name (`monitor-address-auto-in-ha`), case-insensitively.
@@ -172,25 +221,13 @@ pub fn find_rule(key: &str) -> Option<&'static Rule> {
 
 /// Runs every rule over merged values.
 pub fn check_values(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let env = match ctx.raw.get("environment").and_then(Value::as_str) {
-        Some("production") => Environment::Production,
-        _ => Environment::Development,
-    };
+    let env = environment(ctx.raw);
     let mut out = Vec::new();
     for rule in rules::ALL {
-        let Some(severity) = rule.level.severity(env) else {
-            continue;
-        };
+        let Some(severity) = rule.level.severity(env) else { continue };
         for hit in (rule.check)(ctx) {
-            out.push(Finding {
-                rule_id: rule.id,
-                rule_name: rule.name,
-                severity,
-                location: ctx.merged.origin(&hit.pointer).map(|o| o.value.clone()),
-                path: dotted(&hit.pointer),
-                message: hit.message,
-                help: rule.fix,
-            });
+            let location = hit.location.or_else(|| ctx.merged.origin(&hit.pointer).map(|o| o.value.clone()));
+            out.push(Finding::new(rule, severity, dotted(&hit.pointer), hit.message, location));
         }
     }
     out

@@ -57,6 +57,7 @@ pub fn tool(name: &str) -> PathBuf {
     let dir = std::env::var_os("ONECHART_TOOLS").map_or_else(|| root().join(".tools"), PathBuf::from);
     let p = match name {
         "helm3" | "helm4" => dir.join("bin").join(name),
+        "sarif-2.1.0.json" => dir.join(name),
         other => dir.join("venv/bin").join(other),
     };
     assert!(

@@ -45,9 +45,11 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .iter()
         .enumerate()
         .filter(|(_, e)| e.value.as_deref().is_some_and(|s| !s.is_empty()) && looks_like_credential(&e.name))
-        .map(|(i, e)| Hit {
-            pointer: format!("/oned/extraEnv/{i}/value"),
-            message: format!("environment variable `{}` holds a literal credential", e.name),
+        .map(|(i, e)| {
+            Hit::at_pointer(
+                format!("/oned/extraEnv/{i}/value"),
+                format!("environment variable `{}` holds a literal credential", e.name),
+            )
         })
         .collect()
 }

@@ -44,9 +44,11 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .iter()
         .enumerate()
         .filter(|(_, d)| matches!(d.tm_mad, TmMad::Shared | TmMad::Qcow2))
-        .map(|(i, d)| Hit {
-            pointer: format!("/datastores/{i}/tmMad"),
-            message: format!("datastore `{}` uses a shared-filesystem transfer mode beside a `ceph` datastore", d.name),
+        .map(|(i, d)| {
+            Hit::at_pointer(
+                format!("/datastores/{i}/tmMad"),
+                format!("datastore `{}` uses a shared-filesystem transfer mode beside a `ceph` datastore", d.name),
+            )
         })
         .collect()
 }

@@ -1,5 +1,7 @@
-//! The rule catalogue, in ID order. IDs and names are fixed and never reused.
+//! The rule catalogue, in ID order. IDs and names are fixed and never reused: ONE001-ONE027 are the contract's
+//! catalogue; ONE100-ONE103 report what the engine itself finds (schema violations, YAML quirks, suppressions).
 
+mod ambiguous_yaml_value;
 mod api_without_tls;
 mod apparmor_unconfined;
 mod component_not_in_version;
@@ -7,9 +9,12 @@ mod console_port_mismatch;
 mod credentials_in_configmap;
 mod database_not_persisted;
 mod default_credentials;
+mod duplicate_key;
 mod fireedge_public_endpoint_missing;
 mod hardcoded_emulator_path;
 mod hostname_unset;
+mod ignore_without_reason;
+mod invalid_value;
 mod marketplace_without_sys_admin;
 mod mixed_ceph_and_shared_datastores;
 mod monitor_address_auto_in_ha;
@@ -59,4 +64,8 @@ pub static ALL: &[&Rule] = &[
     &hostname_unset::ONE025,
     &ssh_host_key_checking_disabled::ONE026,
     &transfer_mode_mismatch::ONE027,
+    &invalid_value::ONE100,
+    &duplicate_key::ONE101,
+    &ambiguous_yaml_value::ONE102,
+    &ignore_without_reason::ONE103,
 ];

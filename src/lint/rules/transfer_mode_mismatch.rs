@@ -48,14 +48,11 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
             _ => false,
         });
         if let Some(s) = bad {
-            hits.push(Hit {
-                pointer: format!("/datastores/{i}/tmMad"),
-                message: format!(
-                    "image datastore `{}` (`{:?}`) cannot serve a `{:?}` system datastore",
-                    d.name, d.tm_mad, s
-                )
-                .to_lowercase(),
-            });
+            hits.push(Hit::at_pointer(
+                format!("/datastores/{i}/tmMad"),
+                format!("image datastore `{}` (`{:?}`) cannot serve a `{:?}` system datastore", d.name, d.tm_mad, s)
+                    .to_lowercase(),
+            ));
         }
     }
     hits

@@ -1,13 +1,21 @@
-//! Human output: findings with a code frame, rule explanations.
+//! Rendering findings: one renderer per format (human here; `json`, `sarif`, `github` beside it), separate
+//! from the rules that produce them.
+
+pub mod github;
+pub mod json;
+pub mod sarif;
 
 use std::io::Write;
 
 use crate::lint::{Finding, Rule, Severity};
 use crate::source::{self, Location};
 
-/// Prints findings with code frames and a `Found N errors, M warnings` footer.
+/// Prints findings with code frames and a `Found N errors, M warnings` footer. Suppressed findings are only
+/// counted.
 pub fn human(findings: &[Finding], w: &mut dyn Write) -> std::io::Result<()> {
-    for f in findings {
+    let suppressed = findings.iter().filter(|f| f.suppressed.is_some()).count();
+    let findings: Vec<&Finding> = findings.iter().filter(|f| f.suppressed.is_none()).collect();
+    for f in &findings {
         let loc = f.location.as_ref().map_or_else(|| "values".to_string(), Location::to_string);
         writeln!(w, "{loc}: {}[{}]: {} ({})", f.severity.as_str(), f.rule_id, f.message, f.rule_name)?;
         if let Some(l) = &f.location {
@@ -18,7 +26,11 @@ pub fn human(findings: &[Finding], w: &mut dyn Write) -> std::io::Result<()> {
     }
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     let warnings = findings.len() - errors;
-    writeln!(w, "Found {errors} error{}, {warnings} warning{}", plural(errors), plural(warnings))
+    write!(w, "Found {errors} error{}, {warnings} warning{}", plural(errors), plural(warnings))?;
+    if suppressed > 0 {
+        write!(w, " ({suppressed} suppressed)")?;
+    }
+    writeln!(w)
 }
 
 fn plural(n: usize) -> &'static str {
