@@ -23,7 +23,11 @@ pub enum Command {
     /// Lint values files or rendered manifests (exit 0 clean, 1 errors, 2 unreadable input).
     Lint(LintArgs),
     /// List the rule catalogue.
-    Rules,
+    Rules {
+        /// `text` (one line per rule) or `markdown` (the whole catalogue with explanations, as in docs/rules.md).
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
     /// Print the full explanation of a rule, by ID or name.
     Explain {
         /// Rule ID (`ONE004`) or name (`monitor-address-auto-in-ha`).
@@ -37,6 +41,15 @@ pub enum Command {
         #[arg(long, default_value = crate::profile::DEFAULT_PROFILE)]
         profile: String,
     },
+}
+
+/// Output formats of `rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// One line per rule.
+    Text,
+    /// Markdown: the catalogue table and every rule's explanation.
+    Markdown,
 }
 
 /// Arguments of `generate`.

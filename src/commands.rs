@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, GenerateArgs};
+use crate::cli::{Cli, Command, GenerateArgs, RulesFormat};
 use crate::compile::{self, Failure, Request};
 use crate::lint::{self, rules};
 use crate::output;
@@ -23,7 +23,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let result = match cli.command {
         Command::Generate(args) => generate(&args, out, err),
         Command::Lint(args) => crate::lint_cmd::lint(&args, out, err),
-        Command::Rules => rules_list(out),
+        Command::Rules { format } => rules_list(format, out),
         Command::Explain { rule } => explain(&rule, out, err),
         Command::Profiles => profiles(out),
         Command::Schema { profile } => print_schema(&profile, out, err),
@@ -91,7 +91,11 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
     Ok(OK)
 }
 
-fn rules_list(out: &mut dyn Write) -> anyhow::Result<u8> {
+fn rules_list(format: RulesFormat, out: &mut dyn Write) -> anyhow::Result<u8> {
+    if format == RulesFormat::Markdown {
+        write!(out, "{}", report::rules_markdown())?;
+        return Ok(OK);
+    }
     for r in rules::ALL {
         writeln!(out, "{}  {:<34} {:<44} {}", r.id, r.name, r.level.describe(), r.summary)?;
     }

@@ -49,3 +49,12 @@ fn shipped_profiles_with_their_examples_have_no_findings() {
         assert!(c.findings.is_empty(), "{profile}: {:?}", c.findings);
     }
 }
+
+#[test]
+fn docs_rules_md_is_current() {
+    let committed = std::fs::read_to_string(common::root().join("docs/rules.md")).unwrap();
+    assert!(
+        committed == onechart::report::rules_markdown(),
+        "docs/rules.md is stale: run `cargo run -- rules --format markdown > docs/rules.md`"
+    );
+}
