@@ -29,6 +29,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Schema { profile } => print_schema(&profile, out, err),
     };
     result.unwrap_or_else(|e| {
+        // A closed stdout (`onechart rules | head`) is not an error.
+        if e.chain()
+            .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+        {
+            return OK;
+        }
         let _ = writeln!(err, "error: {e:#}");
         INPUT
     })

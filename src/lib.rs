@@ -6,6 +6,7 @@ pub mod compile;
 pub mod layers;
 pub mod lint;
 pub mod lint_cmd;
+pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod profile;

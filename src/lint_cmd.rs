@@ -1,6 +1,6 @@
 //! `onechart lint`: values files merged over their profile, checked by the schema and the rules.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::cli::{Format, LintArgs};
@@ -23,6 +23,16 @@ pub fn lint(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
         match lint_values(input, args.profile.as_deref(), &args.ignore) {
             Ok(f) => findings.extend(f),
             Err(e) => input_errors.extend(e),
+        }
+    }
+    if let Some(m) = &args.manifests {
+        match lint_manifests(m) {
+            Ok(mut f) => {
+                let extra = crate::lint::suppress::apply(&mut f, &[], &args.ignore);
+                findings.extend(f);
+                findings.extend(extra);
+            }
+            Err(e) => input_errors.push(e),
         }
     }
     findings.sort_by(|a, b| (&a.location, a.rule_id).cmp(&(&b.location, b.rule_id)));
@@ -68,4 +78,19 @@ fn lint_values(
         Err(Failure::Rejected(f)) => Ok(f),
         Err(Failure::Input(e)) => Err(e),
     }
+}
+
+/// Lints rendered manifests (a file, or stdin for `-`).
+fn lint_manifests(path: &Path) -> Result<Vec<Finding>, crate::source::InputError> {
+    let source = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::take(std::io::stdin(), crate::source::MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| crate::source::InputError::new(crate::source::Location::file("<stdin>"), e.to_string()))?;
+        crate::source::SourceFile::from_bytes("<stdin>".to_string(), bytes)?
+    } else {
+        crate::source::SourceFile::read(path)?
+    };
+    let objects = crate::manifest::read(source)?;
+    Ok(crate::lint::check_manifests(&objects))
 }

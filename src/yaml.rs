@@ -170,6 +170,19 @@ pub struct Document {
 /// Parses a single YAML document. Multiple documents, excessive aliasing, deep nesting and syntax errors are
 /// input errors with the position where they occur.
 pub fn parse(source: Arc<SourceFile>) -> Result<Document, InputError> {
+    let mut docs = parse_stream(source.clone(), false)?;
+    let (root, quirks) = docs.pop().unwrap_or((None, Vec::new()));
+    Ok(Document { source, root, quirks })
+}
+
+/// Parses a multi-document stream (`helm template` output); empty documents are dropped.
+pub fn parse_documents(source: Arc<SourceFile>) -> Result<Vec<Node>, InputError> {
+    Ok(parse_stream(source, true)?.into_iter().filter_map(|(root, _)| root).collect())
+}
+
+type Parsed = (Option<Node>, Vec<QuirkAt>);
+
+fn parse_stream(source: Arc<SourceFile>, multi: bool) -> Result<Vec<Parsed>, InputError> {
     let mut b = Builder {
         source: source.clone(),
         stack: Vec::new(),
@@ -178,6 +191,8 @@ pub fn parse(source: Arc<SourceFile>) -> Result<Document, InputError> {
         documents: 0,
         root: None,
         quirks: Vec::new(),
+        multi,
+        done: Vec::new(),
     };
     let text: &str = &source.text;
     let parser = Parser::new_from_str(text);
@@ -190,9 +205,8 @@ pub fn parse(source: Arc<SourceFile>) -> Result<Document, InputError> {
         })?;
         b.on_event(event, span)?;
     }
-    let mut quirks = b.quirks;
-    quirks.sort_by_key(|q| q.pos);
-    Ok(Document { source, root: b.root, quirks })
+    b.finish_document();
+    Ok(b.done)
 }
 
 /// Parses a document whose root must be a mapping (a values file or a profile). An empty document is an
@@ -225,9 +239,21 @@ struct Builder {
     documents: usize,
     root: Option<Node>,
     quirks: Vec<QuirkAt>,
+    multi: bool,
+    done: Vec<Parsed>,
 }
 
 impl Builder {
+    fn finish_document(&mut self) {
+        let mut quirks = std::mem::take(&mut self.quirks);
+        quirks.sort_by_key(|q| q.pos);
+        let root = self.root.take();
+        if root.is_some() || !quirks.is_empty() || self.done.is_empty() {
+            self.done.push((root, quirks));
+        }
+        self.anchors.clear();
+    }
+
     fn err(&self, pos: Pos, message: String) -> InputError {
         InputError::new(Location::at(&self.source.name, pos.line, pos.column), message)
     }
@@ -254,7 +280,11 @@ impl Builder {
         match event {
             Event::DocumentStart(_) => {
                 self.documents += 1;
-                if self.documents > 1 {
+                if self.multi {
+                    if self.documents > 1 {
+                        self.finish_document();
+                    }
+                } else if self.documents > 1 {
                     return Err(self.err(
                         pos,
                         "a second YAML document starts here; a values file holds exactly one document".to_string(),

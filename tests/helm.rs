@@ -37,6 +37,9 @@ fn check_chart(chart: &Path, label: &str) {
         std::fs::write(&rendered, &o.stdout).unwrap();
         let docs = String::from_utf8_lossy(&o.stdout).matches("\nkind: ").count();
         assert!(docs >= 12, "{label}: {name} rendered only {docs} objects");
+        let o =
+            common::onechart(&["lint", "--deny-warnings", "--manifests", rendered.to_str().unwrap()], &common::root());
+        assert_eq!(o.status.code(), Some(0), "{label}: {name} output does not lint clean: {:?}", common::text(&o));
         for k8s in KUBERNETES_VERSIONS {
             let (ok, out) =
                 run(Command::new(tool("kubernetes-validate")).args(["--strict", "--quiet", "-k", k8s]).arg(&rendered));

@@ -18,11 +18,35 @@ fn lint_json(dir: &Path, file: &str, extra: &[&str]) -> (Option<i32>, Value) {
     (o.status.code(), v)
 }
 
-fn fixtures() -> Vec<std::path::PathBuf> {
+fn fixture_dirs(kind: &str) -> Vec<std::path::PathBuf> {
     let mut dirs: Vec<_> =
-        std::fs::read_dir(root().join("tests/fixtures/lint")).unwrap().map(|e| e.unwrap().path()).collect();
+        std::fs::read_dir(root().join("tests/fixtures").join(kind)).unwrap().map(|e| e.unwrap().path()).collect();
     dirs.sort();
     dirs
+}
+
+fn fixtures() -> Vec<std::path::PathBuf> {
+    fixture_dirs("lint")
+}
+
+/// Checks the `# expect: ID severity file[:line:col]` header of a failing fixture against JSON output.
+fn assert_expected(dir: &Path, v: &Value, code: Option<i32>) {
+    let bad = std::fs::read_to_string(dir.join("bad.yaml")).unwrap();
+    let expect =
+        bad.lines().next().unwrap().strip_prefix("# expect: ").expect("first line: # expect: ID severity location");
+    let mut parts = expect.split_whitespace();
+    let (id, severity, location) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    let hit = v["findings"].as_array().unwrap().iter().find(|f| {
+        let loc = match (f["file"].as_str(), f["line"].as_u64(), f["column"].as_u64()) {
+            (Some(file), Some(l), Some(c)) if location.contains(':') => format!("{file}:{l}:{c}"),
+            (Some(file), _, _) => file.to_string(),
+            _ => String::new(),
+        };
+        f["ruleId"] == id && f["severity"] == severity && loc == location
+    });
+    assert!(hit.is_some(), "{id}: no `{severity}` finding at {location}:\n{v:#}");
+    let expected_code = if v["summary"]["errors"].as_u64().unwrap() > 0 { 1 } else { 0 };
+    assert_eq!(code, Some(expected_code), "{id}: exit code");
 }
 
 #[test]
@@ -38,23 +62,8 @@ fn every_rule_has_a_failing_and_a_passing_fixture() {
 #[test]
 fn rules_fire_on_failing_fixtures_with_id_severity_and_location() {
     for dir in fixtures() {
-        let bad = std::fs::read_to_string(dir.join("bad.yaml")).unwrap();
-        let expect =
-            bad.lines().next().unwrap().strip_prefix("# expect: ").expect("first line: # expect: ID severity location");
-        let mut parts = expect.split_whitespace();
-        let (id, severity, location) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
         let (code, v) = lint_json(&dir, "bad.yaml", &[]);
-        let hit = v["findings"].as_array().unwrap().iter().find(|f| {
-            let loc = match (f["file"].as_str(), f["line"].as_u64(), f["column"].as_u64()) {
-                (Some(file), Some(l), Some(c)) if location.contains(':') => format!("{file}:{l}:{c}"),
-                (Some(file), _, _) => file.to_string(),
-                _ => String::new(),
-            };
-            f["ruleId"] == id && f["severity"] == severity && loc == location
-        });
-        assert!(hit.is_some(), "{id}: no `{severity}` finding at {location}:\n{v:#}");
-        let expected_code = if v["summary"]["errors"].as_u64().unwrap() > 0 { 1 } else { 0 };
-        assert_eq!(code, Some(expected_code), "{id}: exit code");
+        assert_expected(&dir, &v, code);
     }
 }
 
@@ -66,6 +75,42 @@ fn rules_are_silent_on_passing_fixtures() {
         assert!(active.is_empty(), "{}: ok.yaml has findings: {active:#?}", dir.display());
         assert_eq!(code, Some(0), "{}", dir.display());
     }
+}
+
+#[test]
+fn manifest_rules_fire_on_failing_fixtures_and_are_silent_on_passing_ones() {
+    let with_checks: Vec<&str> =
+        onechart::lint::rules::ALL.iter().filter(|r| r.manifests.is_some()).map(|r| r.id).collect();
+    let dirs = fixture_dirs("manifests");
+    let ids: Vec<String> = dirs.iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(
+        ids, with_checks,
+        "tests/fixtures/manifests/<ID>/ must exist for exactly the rules with manifest checks"
+    );
+    for dir in dirs {
+        let (code, v) = lint_json(&dir, "--manifests", &["bad.yaml"]);
+        assert_expected(&dir, &v, code);
+        let (code, v) = lint_json(&dir, "--manifests", &["ok.yaml", "--deny-warnings"]);
+        assert_eq!(v["findings"], serde_json::json!([]), "{}", dir.display());
+        assert_eq!(code, Some(0));
+    }
+}
+
+#[test]
+fn manifests_from_stdin() {
+    let dir = root().join("tests/fixtures/manifests/ONE015");
+    let input = std::fs::read(dir.join("bad.yaml")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_onechart"))
+        .args(["lint", "--manifests", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &input).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("<stdin>:18:25: warning[ONE015]"), "{out}");
+    assert_eq!(o.status.code(), Some(0), "warnings alone exit 0");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::layers::{Merged, dotted};
+use crate::manifest::Manifest;
 use crate::model::{Environment, Values};
 use crate::source::Location;
 use crate::yaml::QuirkAt;
@@ -134,6 +135,22 @@ pub struct Rule {
     pub docs: &'static str,
     /// Checks merged values.
     pub check: fn(&Ctx<'_>) -> Vec<Hit>,
+    /// Checks rendered manifests (`lint --manifests`), for the rules that can see something there.
+    pub manifests: Option<ManifestCheck>,
+}
+
+/// A rule's check of rendered manifests.
+pub type ManifestCheck = fn(&[Manifest]) -> Vec<ManifestHit>;
+
+/// A problem found in a rendered object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestHit {
+    /// Index of the object in the stream.
+    pub object: usize,
+    /// JSON pointer inside the object.
+    pub pointer: String,
+    /// Lowercase message, no trailing period.
+    pub message: String,
 }
 
 /// Declares a rule: the `///` doc comment is the rule's user-facing documentation (clippy's model).
@@ -147,7 +164,8 @@ macro_rules! declare_rule {
             level: $level:ident,
             summary: $summary:literal,
             fix: $fix:literal,
-            check: $check:path $(,)?
+            check: $check:path
+            $(, manifests: $manifests:path)? $(,)?
         }
     ) => {
         $vis static $NAME: $crate::lint::Rule = $crate::lint::Rule {
@@ -158,8 +176,39 @@ macro_rules! declare_rule {
             fix: $fix,
             docs: concat!($($doc, "\n"),*),
             check: $check,
+            manifests: $crate::lint::optional_check!($($manifests)?),
         };
     };
+}
+
+/// `Some(check)` or `None` (helper of [`declare_rule!`]).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! optional_check {
+    () => {
+        None
+    };
+    ($p:path) => {
+        Some($p)
+    };
+}
+pub use optional_check;
+
+/// Runs the manifest checks of every rule over rendered objects. Environment-dependent severities use their
+/// production level: a rendered chart is what gets installed.
+pub fn check_manifests(objects: &[Manifest]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for rule in rules::ALL {
+        let (Some(check), Some(severity)) = (rule.manifests, rule.level.severity(Environment::Production)) else {
+            continue;
+        };
+        for hit in check(objects) {
+            let obj = &objects[hit.object];
+            let path = format!("{} {}", obj.id(), dotted(&hit.pointer));
+            out.push(Finding::new(rule, severity, path, hit.message, Some(obj.location(&hit.pointer))));
+        }
+    }
+    out
 }
 
 /// A finding: a rule hit with its severity and location.

@@ -1,7 +1,9 @@
 //! ONE014 `apparmor-unconfined`: the containers run without AppArmor confinement.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::{Manifest, Typed};
 
 declare_rule! {
 /// ## What it does
@@ -29,6 +31,7 @@ declare_rule! {
         summary: "The containers run without AppArmor confinement",
         fix: "Load a Localhost AppArmor profile that allows the FUSE mounts and use `appArmorProfile: Localhost/<name>`.",
         check: check,
+        manifests: check_manifests,
     }
 }
 
@@ -38,4 +41,31 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![Hit::at("securityContext.appArmorProfile", "`securityContext.appArmorProfile` is `Unconfined`")];
     }
     vec![]
+}
+
+/// Pods and containers with an `Unconfined` AppArmor profile.
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let mut hits = Vec::new();
+    for (i, m) in objects.iter().enumerate() {
+        let Typed::Workload { spec, pointer, .. } = &m.typed else { continue };
+        let pod = spec.security_context.as_ref().and_then(|s| s.app_armor_profile.as_ref());
+        if pod.is_some_and(|p| p.type_ == "Unconfined") {
+            hits.push(ManifestHit {
+                object: i,
+                pointer: format!("{pointer}/securityContext/appArmorProfile/type"),
+                message: format!("`{}` runs its pods without AppArmor confinement", m.id()),
+            });
+        }
+        for (ptr, c) in m.containers() {
+            let p = c.security_context.as_ref().and_then(|s| s.app_armor_profile.as_ref());
+            if p.is_some_and(|p| p.type_ == "Unconfined") {
+                hits.push(ManifestHit {
+                    object: i,
+                    pointer: format!("{ptr}/securityContext/appArmorProfile/type"),
+                    message: format!("container `{}` runs without AppArmor confinement", c.name),
+                });
+            }
+        }
+    }
+    hits
 }

@@ -1,7 +1,9 @@
 //! ONE006 `console-port-mismatch`: the published console port differs from the one OpenNebula advertises.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::{Manifest, Typed, service_ports};
 use crate::model::ServiceType;
 
 declare_rule! {
@@ -38,6 +40,7 @@ declare_rule! {
         summary: "The published console port differs from the one OpenNebula advertises",
         fix: "Publish the console on the port OpenNebula advertises: `sunstone.service.vncPort` equal to `sunstone.vncProxyPort` (6.10), or the FireEdge published port equal to the port in `fireedge.publicEndpoint` (7.x).",
         check: check,
+        manifests: check_manifests,
     }
 }
 
@@ -87,4 +90,30 @@ fn url_port(url: &str) -> Option<u16> {
             _ => None,
         },
     }
+}
+
+/// Services publishing noVNC (a port named `novnc`): the published port (and node port) equal to the container
+/// port, which is the `:vnc_proxy_port` Sunstone advertises.
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let mut hits = Vec::new();
+    for (i, m) in objects.iter().enumerate() {
+        let Typed::Service(svc) = &m.typed else { continue };
+        for p in service_ports(objects, svc).into_iter().filter(|p| p.name == "novnc" || p.name == "vnc") {
+            if let Some(cp) = p.container_port.filter(|cp| *cp != p.port) {
+                hits.push(ManifestHit {
+                    object: i,
+                    pointer: format!("/spec/ports/{}/port", p.index),
+                    message: format!("noVNC is published on port {} but Sunstone advertises {cp}", p.port),
+                });
+            }
+            if let Some(np) = p.node_port.filter(|np| *np != p.port) {
+                hits.push(ManifestHit {
+                    object: i,
+                    pointer: format!("/spec/ports/{}/nodePort", p.index),
+                    message: format!("noVNC node port {np} differs from the advertised port {}", p.port),
+                });
+            }
+        }
+    }
+    hits
 }

@@ -1,7 +1,9 @@
 //! ONE007 `credentials-in-configmap`: a credential would be stored in a ConfigMap or a plain environment value.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::{Manifest, Typed};
 
 declare_rule! {
 /// ## What it does
@@ -35,6 +37,7 @@ declare_rule! {
         summary: "A credential would be stored in a ConfigMap or a plain environment value",
         fix: "Put the credential in a Secret and reference it (`valueFrom.secretKeyRef`, or the chart's `existingSecret` values).",
         check: check,
+        manifests: check_manifests,
     }
 }
 
@@ -62,4 +65,59 @@ pub(crate) fn looks_like_credential(name: &str) -> bool {
         .any(|w| n.contains(w))
         || n.ends_with("_KEY")
         || n == "KEY"
+}
+
+/// ConfigMaps holding credentials (by key name, a `PASSWD = "..."` literal or a private key), and containers
+/// with a literal credential in an environment variable.
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let mut hits = Vec::new();
+    for (i, m) in objects.iter().enumerate() {
+        if let Typed::ConfigMap(cm) = &m.typed {
+            for (key, value) in cm.data.iter().flatten() {
+                let reason = if !value.trim().is_empty() && (looks_like_credential(key) || is_one_secret_file(key)) {
+                    Some(format!("key `{key}` holds a credential"))
+                } else if value.contains("PRIVATE KEY-----") {
+                    Some(format!("key `{key}` holds a private key"))
+                } else if has_literal_passwd(value) {
+                    Some(format!("key `{key}` holds a literal database `PASSWD`"))
+                } else {
+                    None
+                };
+                if let Some(r) = reason {
+                    hits.push(ManifestHit {
+                        object: i,
+                        pointer: format!("/data/{}", crate::layers::escape(key)),
+                        message: format!("ConfigMap `{}`: {r}", m.name),
+                    });
+                }
+            }
+        }
+        for (ptr, c) in m.containers() {
+            for (j, e) in c.env.iter().flatten().enumerate() {
+                if e.value.as_deref().is_some_and(|v| !v.is_empty()) && looks_like_credential(&e.name) {
+                    hits.push(ManifestHit {
+                        object: i,
+                        pointer: format!("{ptr}/env/{j}/value"),
+                        message: format!("container `{}` has a literal credential in `{}`", c.name, e.name),
+                    });
+                }
+            }
+        }
+    }
+    hits
+}
+
+/// OpenNebula's secret files (`/var/lib/one/.one/*`, SSH keys).
+fn is_one_secret_file(key: &str) -> bool {
+    key.ends_with("_auth") || ["one_key", "fireedge_key", "id_rsa", "id_ed25519", "id_ecdsa"].contains(&key)
+}
+
+/// `PASSWD = "something"` anywhere in the text, with a literal (not a shell expansion) inside the quotes.
+fn has_literal_passwd(text: &str) -> bool {
+    text.match_indices("PASSWD").any(|(i, _)| {
+        let rest = text[i + "PASSWD".len()..].trim_start_matches([' ', '\t']);
+        let Some(rest) = rest.strip_prefix('=') else { return false };
+        let rest = rest.trim_start_matches([' ', '\t']);
+        rest.strip_prefix('"').is_some_and(|r| !r.starts_with('"') && !r.starts_with('$'))
+    })
 }

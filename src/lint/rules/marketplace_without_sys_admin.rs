@@ -1,7 +1,9 @@
 //! ONE008 `marketplace-without-sys-admin`: marketplace enabled without the SYS_ADMIN capability.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::{Manifest, Typed};
 
 declare_rule! {
 /// ## What it does
@@ -36,6 +38,7 @@ declare_rule! {
         summary: "Marketplace enabled without the SYS_ADMIN capability",
         fix: "Add `SYS_ADMIN` to `securityContext.capabilities.add` (never `privileged: true`).",
         check: check,
+        manifests: check_manifests,
     }
 }
 
@@ -52,4 +55,40 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         )];
     }
     vec![]
+}
+
+/// Containers that mount `/dev/fuse` without `SYS_ADMIN` and without privilege.
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let mut hits = Vec::new();
+    for (i, m) in objects.iter().enumerate() {
+        let Typed::Workload { spec, .. } = &m.typed else { continue };
+        let fuse_volumes: Vec<&str> = spec
+            .volumes
+            .iter()
+            .flatten()
+            .filter(|v| v.host_path.as_ref().is_some_and(|h| h.path == "/dev/fuse"))
+            .map(|v| v.name.as_str())
+            .collect();
+        for (ptr, c) in m.containers() {
+            let mounts_fuse = c
+                .volume_mounts
+                .iter()
+                .flatten()
+                .any(|vm| vm.mount_path == "/dev/fuse" || fuse_volumes.contains(&vm.name.as_str()));
+            let sc = c.security_context.as_ref();
+            let privileged = sc.and_then(|s| s.privileged).unwrap_or(false);
+            let sys_admin = sc
+                .and_then(|s| s.capabilities.as_ref())
+                .and_then(|c| c.add.as_ref())
+                .is_some_and(|add| add.iter().any(|a| a.trim_start_matches("CAP_") == "SYS_ADMIN"));
+            if mounts_fuse && !privileged && !sys_admin {
+                hits.push(ManifestHit {
+                    object: i,
+                    pointer: ptr,
+                    message: format!("container `{}` mounts /dev/fuse without the SYS_ADMIN capability", c.name),
+                });
+            }
+        }
+    }
+    hits
 }

@@ -1,7 +1,9 @@
 //! ONE005 `monitord-port-mismatch`: monitord's published port differs from the port it listens on.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::{Manifest, Typed, service_ports};
 use crate::model::ServiceType;
 
 declare_rule! {
@@ -40,6 +42,7 @@ declare_rule! {
         summary: "monitord's published port differs from the port it listens on",
         fix: "Make `monitord.service.port` (and `monitord.service.nodePort` for NodePort) equal to `monitord.port`.",
         check: check,
+        manifests: check_manifests,
     }
 }
 
@@ -66,6 +69,46 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
                 v.monitord.port
             ),
         ));
+    }
+    hits
+}
+
+/// Services publishing monitord (a port named `monitord*`): TCP and UDP both published, and every published port
+/// (and node port) equal to the container port it reaches.
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let mut hits = Vec::new();
+    for (i, m) in objects.iter().enumerate() {
+        let Typed::Service(svc) = &m.typed else { continue };
+        let ports: Vec<_> =
+            service_ports(objects, svc).into_iter().filter(|p| p.name.starts_with("monitord")).collect();
+        if ports.is_empty() {
+            continue;
+        }
+        for proto in ["TCP", "UDP"] {
+            if !ports.iter().any(|p| p.protocol == proto) {
+                hits.push(ManifestHit {
+                    object: i,
+                    pointer: "/spec/ports".into(),
+                    message: format!("Service `{}` publishes monitord without {proto}", m.name),
+                });
+            }
+        }
+        for p in &ports {
+            if let Some(cp) = p.container_port.filter(|cp| *cp != p.port) {
+                hits.push(ManifestHit {
+                    object: i,
+                    pointer: format!("/spec/ports/{}/port", p.index),
+                    message: format!("monitord is published on port {} but listens on container port {cp}", p.port),
+                });
+            }
+            if let Some(np) = p.node_port.filter(|np| *np != p.port) {
+                hits.push(ManifestHit {
+                    object: i,
+                    pointer: format!("/spec/ports/{}/nodePort", p.index),
+                    message: format!("monitord node port {np} differs from the port {} monitord advertises", p.port),
+                });
+            }
+        }
     }
     hits
 }

@@ -1,7 +1,9 @@
 //! ONE015 `privileged-container`: the OpenNebula containers run privileged.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::Manifest;
 
 declare_rule! {
 /// ## What it does
@@ -31,6 +33,7 @@ declare_rule! {
         summary: "The OpenNebula containers run privileged",
         fix: "Set `securityContext.privileged: false` and add only `SYS_ADMIN` when marketplaces need it.",
         check: check,
+        manifests: check_manifests,
     }
 }
 
@@ -40,4 +43,21 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![Hit::at("securityContext.privileged", "`securityContext.privileged` is true")];
     }
     vec![]
+}
+
+/// Privileged containers.
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let mut hits = Vec::new();
+    for (i, m) in objects.iter().enumerate() {
+        for (ptr, c) in m.containers() {
+            if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
+                hits.push(ManifestHit {
+                    object: i,
+                    pointer: format!("{ptr}/securityContext/privileged"),
+                    message: format!("container `{}` of `{}` is privileged", c.name, m.id()),
+                });
+            }
+        }
+    }
+    hits
 }

@@ -1,7 +1,9 @@
 //! ONE016 `runs-as-root`: the OpenNebula containers run as root.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::{Manifest, Typed};
 
 declare_rule! {
 /// ## What it does
@@ -29,6 +31,7 @@ declare_rule! {
         summary: "The OpenNebula containers run as root",
         fix: "Set `securityContext.runAsUser: 9869` (oneadmin).",
         check: check,
+        manifests: check_manifests,
     }
 }
 
@@ -38,4 +41,27 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![Hit::at("securityContext.runAsUser", "`securityContext.runAsUser` is 0 (root)")];
     }
     vec![]
+}
+
+/// Containers whose effective `runAsUser` (their own, else the pod's) is 0.
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let mut hits = Vec::new();
+    for (i, m) in objects.iter().enumerate() {
+        let Typed::Workload { spec, pointer, .. } = &m.typed else { continue };
+        let pod_user = spec.security_context.as_ref().and_then(|s| s.run_as_user);
+        for (ptr, c) in m.containers() {
+            let own = c.security_context.as_ref().and_then(|s| s.run_as_user);
+            let at = match (own, pod_user) {
+                (Some(0), _) => format!("{ptr}/securityContext/runAsUser"),
+                (None, Some(0)) => format!("{pointer}/securityContext/runAsUser"),
+                _ => continue,
+            };
+            hits.push(ManifestHit {
+                object: i,
+                pointer: at,
+                message: format!("container `{}` of `{}` runs as root (uid 0)", c.name, m.id()),
+            });
+        }
+    }
+    hits
 }

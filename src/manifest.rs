@@ -1,0 +1,210 @@
+//! Rendered manifests (`helm template` output) as typed Kubernetes objects (k8s-openapi), each value with its
+//! position in the rendered file, for the checks that only show after rendering.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Container, PodSpec, Service};
+use serde_json::Value;
+
+use crate::layers::{Layer, Origin};
+use crate::source::{InputError, Location, SourceFile};
+use crate::yaml;
+
+/// One object of the stream.
+#[derive(Debug)]
+pub struct Manifest {
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// The object as JSON.
+    pub raw: Value,
+    /// Position of every key, by JSON pointer.
+    pub origins: BTreeMap<String, Origin>,
+    /// Where the document starts.
+    pub location: Location,
+    /// The typed view.
+    pub typed: Typed,
+}
+
+/// The kinds the rules look into.
+#[derive(Debug)]
+pub enum Typed {
+    /// A ConfigMap.
+    ConfigMap(Box<ConfigMap>),
+    /// A Service.
+    Service(Box<Service>),
+    /// Anything with a pod template: the pod spec, its JSON pointer, and the pod's labels.
+    Workload { spec: Box<PodSpec>, pointer: String, labels: BTreeMap<String, String> },
+    /// Other kinds (and objects the typed model could not read).
+    Other,
+}
+
+impl Manifest {
+    /// `Kind/name`.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+
+    /// The location of a pointer inside this object (or of its nearest ancestor).
+    pub fn location(&self, pointer: &str) -> Location {
+        let mut p = pointer.to_string();
+        loop {
+            if let Some(o) = self.origins.get(&p) {
+                return o.value.clone();
+            }
+            match p.rfind('/') {
+                Some(cut) => p.truncate(cut),
+                None => return self.location.clone(),
+            }
+        }
+    }
+
+    /// Containers and init containers of a workload, with their JSON pointers.
+    pub fn containers(&self) -> Vec<(String, &Container)> {
+        let Typed::Workload { spec, pointer, .. } = &self.typed else { return Vec::new() };
+        let init = spec
+            .init_containers
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, c)| (format!("{pointer}/initContainers/{i}"), c));
+        let main = spec.containers.iter().enumerate().map(|(i, c)| (format!("{pointer}/containers/{i}"), c));
+        init.chain(main).collect()
+    }
+}
+
+/// One port of a Service, resolved to the container port it reaches.
+#[derive(Debug, Clone)]
+pub struct ServicePort {
+    /// Index of the port in `spec.ports`.
+    pub index: usize,
+    /// Port name.
+    pub name: String,
+    /// `TCP` or `UDP`.
+    pub protocol: String,
+    /// The Service port.
+    pub port: i32,
+    /// The node port, when set.
+    pub node_port: Option<i32>,
+    /// The container port it reaches in the selected pods (by number, or by name), when it can be resolved.
+    pub container_port: Option<i32>,
+}
+
+/// The ports of a Service, each resolved against the workloads its selector matches.
+pub fn service_ports(objects: &[Manifest], svc: &Service) -> Vec<ServicePort> {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let spec = match &svc.spec {
+        Some(s) => s,
+        None => return Vec::new(),
+    };
+    let selector = spec.selector.clone().unwrap_or_default();
+    let selected: Vec<&Manifest> = objects
+        .iter()
+        .filter(|m| match &m.typed {
+            Typed::Workload { labels, .. } => {
+                !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+            }
+            _ => false,
+        })
+        .collect();
+    spec.ports
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(index, p)| {
+            let protocol = p.protocol.clone().unwrap_or_else(|| "TCP".to_string());
+            let container_port = match &p.target_port {
+                None => Some(p.port),
+                Some(IntOrString::Int(i)) => Some(*i),
+                Some(IntOrString::String(name)) => selected.iter().find_map(|m| {
+                    m.containers().into_iter().find_map(|(_, c)| {
+                        c.ports.iter().flatten().find(|cp| cp.name.as_deref() == Some(name)).map(|cp| cp.container_port)
+                    })
+                }),
+            };
+            ServicePort {
+                index,
+                name: p.name.clone().unwrap_or_default(),
+                protocol,
+                port: p.port,
+                node_port: p.node_port,
+                container_port,
+            }
+        })
+        .collect()
+}
+
+/// Reads a stream of manifests.
+pub fn read(source: Arc<SourceFile>) -> Result<Vec<Manifest>, InputError> {
+    let docs = yaml::parse_documents(source.clone())?;
+    let mut out = Vec::new();
+    for node in docs {
+        if node.as_map().is_none() {
+            return Err(InputError::new(
+                Location::at(&source.name, node.pos.line, node.pos.column),
+                format!("a Kubernetes object must be a mapping, found {}", node.type_name()),
+            ));
+        }
+        let layer = Layer::from_node(source.clone(), &node, Vec::new());
+        let raw = layer.value;
+        let kind = raw.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        let name = raw.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let typed = typed(&kind, &raw);
+        out.push(Manifest {
+            kind,
+            name,
+            typed,
+            origins: layer.origins,
+            location: Location::at(&source.name, node.pos.line, node.pos.column),
+            raw,
+        });
+    }
+    Ok(out)
+}
+
+fn typed(kind: &str, raw: &Value) -> Typed {
+    let pod = |pointer: &str| -> Typed {
+        let Some(spec) = raw.pointer(pointer).cloned() else { return Typed::Other };
+        let labels_ptr = format!("{}/metadata/labels", pointer.trim_end_matches("/spec"));
+        let labels = raw
+            .pointer(&labels_ptr)
+            .and_then(|l| serde_json::from_value::<BTreeMap<String, String>>(l.clone()).ok())
+            .unwrap_or_default();
+        match serde_json::from_value::<PodSpec>(spec) {
+            Ok(spec) => Typed::Workload { spec: Box::new(spec), pointer: pointer.to_string(), labels },
+            Err(_) => Typed::Other,
+        }
+    };
+    match kind {
+        "ConfigMap" => serde_json::from_value(raw.clone()).map_or(Typed::Other, |c| Typed::ConfigMap(Box::new(c))),
+        "Service" => serde_json::from_value(raw.clone()).map_or(Typed::Other, |s| Typed::Service(Box::new(s))),
+        "Pod" => pod("/spec"),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => pod("/spec/template/spec"),
+        "CronJob" => pod("/spec/jobTemplate/spec/template/spec"),
+        _ => Typed::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_stream_with_positions() {
+        let src = SourceFile::from_text(
+            "r.yaml",
+            "---\n# Source: x\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec:\n  selector: {}\n  serviceName: s\n  template:\n    metadata:\n      labels: {app: x}\n    spec:\n      containers:\n        - name: oned\n          image: i\n",
+        );
+        let m = read(src).unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].id(), "ConfigMap/c");
+        assert_eq!(m[0].location("/data/a").to_string(), "r.yaml:8:6");
+        let containers = m[1].containers();
+        assert_eq!(containers.len(), 1);
+        assert_eq!(containers[0].0, "/spec/template/spec/containers/0");
+        assert_eq!(m[1].location("/spec/template/spec/containers/0/image").line, 22);
+        assert!(matches!(&m[1].typed, Typed::Workload { labels, .. } if labels["app"] == "x"));
+    }
+}
