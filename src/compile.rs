@@ -117,8 +117,8 @@ pub fn compile_merged(
     // Rules that read raw values (ONE024 on `database.backend: postgresql`, the YAML quirks) run before the
     // typed model exists; a schema violation at a value such a rule already reports is dropped.
     let untyped = lint::check_values(&Ctx { raw: &merged.value, values: None, merged: &merged, quirks });
-    let base = schema::values_schema(Envelope { production: false, ha: false }, None);
-    let structural = violations(&merged, &schema::validate(&base, &merged.value), &untyped, None);
+    let base = Envelope { production: false, ha: false };
+    let structural = violations(&merged, &schema::validate(base, None, &merged.value), &untyped, None);
     if !structural.is_empty() {
         let mut all = untyped;
         all.extend(structural);
@@ -144,8 +144,14 @@ pub fn compile_merged(
         ]));
     }
     let mut findings = lint::check_values(&Ctx { raw: &merged.value, values: Some(&values), merged: &merged, quirks });
-    let chart_schema = schema::values_schema(profile.envelope(), Some(values.opennebula.version));
-    let envelope = violations(&merged, &schema::validate(&chart_schema, &merged.value), &findings, Some(&profile.name));
+    let version = Some(values.opennebula.version);
+    let chart_schema = schema::values_schema(profile.envelope(), version);
+    let envelope = violations(
+        &merged,
+        &schema::validate(profile.envelope(), version, &merged.value),
+        &findings,
+        Some(&profile.name),
+    );
     findings.extend(envelope);
     let findings = finish(findings);
     if findings.iter().any(|f| f.severity == Severity::Error && f.suppressed.is_none()) {

@@ -42,7 +42,7 @@ pub fn lint(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
                 writeln!(err, "{e}")?;
             }
             if input_errors.is_empty() || !findings.is_empty() {
-                report::human(&findings, out)?;
+                report::human_styled(&findings, out, report::use_color())?;
             }
         }
         Format::Json => {

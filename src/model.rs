@@ -86,7 +86,7 @@ pub struct OpenNebula {
 }
 
 /// A supported OpenNebula release line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum OneVersion {
     #[serde(rename = "6.10")]
     V6_10,

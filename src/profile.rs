@@ -230,7 +230,7 @@ fn parse_site_values(root: &Node, source: &Arc<SourceFile>) -> Result<Vec<SiteVa
 }
 
 /// What a profile forbids, enforced by the chart's schema so `helm install --set` cannot undo it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Envelope {
     /// Production: no SQLite.
     pub production: bool,

@@ -10,14 +10,31 @@ use std::io::Write;
 use crate::lint::{Finding, Rule, Severity};
 use crate::source::{self, Location};
 
+/// Whether human output should be coloured: on a terminal, unless `NO_COLOR` is set.
+pub fn use_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+}
+
 /// Prints findings with code frames and a `Found N errors, M warnings` footer. Suppressed findings are only
 /// counted.
 pub fn human(findings: &[Finding], w: &mut dyn Write) -> std::io::Result<()> {
+    human_styled(findings, w, false)
+}
+
+/// Like [`human`], with ANSI colours when `color` is set.
+pub fn human_styled(findings: &[Finding], w: &mut dyn Write, color: bool) -> std::io::Result<()> {
     let suppressed = findings.iter().filter(|f| f.suppressed.is_some()).count();
     let findings: Vec<&Finding> = findings.iter().filter(|f| f.suppressed.is_none()).collect();
     for f in &findings {
         let loc = f.location.as_ref().map_or_else(|| "values".to_string(), Location::to_string);
-        writeln!(w, "{loc}: {}[{}]: {} ({})", f.severity.as_str(), f.rule_id, f.message, f.rule_name)?;
+        let label = format!("{}[{}]", f.severity.as_str(), f.rule_id);
+        let label = paint(&label, if f.severity == Severity::Error { "1;31" } else { "1;33" }, color);
+        writeln!(w, "{}: {label}: {} ({})", paint(&loc, "1", color), f.message, f.rule_name)?;
         if let Some(l) = &f.location {
             frame(l, w)?;
         }
