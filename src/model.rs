@@ -54,6 +54,8 @@ pub struct Values {
     pub security_context: SecurityContext,
     /// Scheduled database backups to a kept volume.
     pub backup: Backup,
+    /// Guard of `helm upgrade`.
+    pub upgrade: Upgrade,
     /// TLS for every endpoint exposed outside the cluster.
     pub tls: Tls,
     /// Ingress for FireEdge.
@@ -487,6 +489,15 @@ pub struct Backup {
     /// Size of the kept backup volume.
     #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$"))]
     pub size: String,
+}
+
+/// Upgrade guard.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Upgrade {
+    /// Let `helm upgrade` change the OpenNebula major version (6.x to 7.x). The pre-upgrade hook takes a database
+    /// backup first either way; without this flag it refuses a major change (see the chart README, Upgrades).
+    pub allow_major_version_change: bool,
 }
 
 /// TLS settings.

@@ -37,6 +37,7 @@ fn check_chart(chart: &Path, label: &str) {
         std::fs::write(&rendered, &o.stdout).unwrap();
         let docs = String::from_utf8_lossy(&o.stdout).matches("\nkind: ").count();
         assert!(docs >= 12, "{label}: {name} rendered only {docs} objects");
+        assert_no_duplicate_env(&rendered, label);
         let o =
             common::onechart(&["lint", "--deny-warnings", "--manifests", rendered.to_str().unwrap()], &common::root());
         assert_eq!(o.status.code(), Some(0), "{label}: {name} output does not lint clean: {:?}", common::text(&o));
@@ -44,6 +45,20 @@ fn check_chart(chart: &Path, label: &str) {
             let (ok, out) =
                 run(Command::new(tool("kubernetes-validate")).args(["--strict", "--quiet", "-k", k8s]).arg(&rendered));
             assert!(ok && !out.contains("ERROR"), "{label}: {name} output invalid for Kubernetes {k8s}:\n{out}");
+        }
+    }
+}
+
+/// Kubernetes accepts a repeated env name silently (the last wins): nothing the chart renders may repeat one.
+fn assert_no_duplicate_env(rendered: &Path, label: &str) {
+    let source = onechart::source::SourceFile::read(rendered).unwrap();
+    for m in onechart::manifest::read(source).unwrap() {
+        for (ptr, c) in m.containers() {
+            let mut names: Vec<&str> = c.env.iter().flatten().map(|e| e.name.as_str()).collect();
+            let total = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), total, "{label}: {} {ptr}: repeated env names", m.id());
         }
     }
 }
@@ -137,7 +152,8 @@ fn chart_scripts_pass_shellcheck() {
     for e in std::fs::read_dir(&scripts).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "sh") {
-            let (ok, out) = run(Command::new("shellcheck").args(["-s", "sh", "-S", "style"]).arg(&p));
+            let (ok, out) =
+                run(Command::new("shellcheck").args(["-s", "sh", "-S", "style", "-x", "-P", "SCRIPTDIR"]).arg(&p));
             assert!(ok, "shellcheck {}:\n{out}", p.display());
             checked += 1;
         }

@@ -8,7 +8,10 @@ set -eu
 ONE_VAR=${ONE_VAR:-/var/lib/one}
 ONE_RUN=${ONE_RUN:-/run/one}
 ONE_LOCK=${ONE_LOCK:-/var/lock/one}
+ONE_ETC=${ONE_ETC:-/etc/one}
 AUTH=${ONECHART_AUTH:-/run/onechart/auth}
+SCRIPTS=${ONECHART_SCRIPTS:-/run/onechart/scripts}
+RAFT_MEMBERS=${RAFT_MEMBERS:-1}
 READY="$ONE_RUN/onechart-ready"
 SERVERADMIN_FILES="sunstone_auth onegate_auth oneflow_auth oneform_auth oneks_auth"
 export ONE_AUTH="$ONE_VAR/.one/one_auth"
@@ -66,7 +69,9 @@ wait_for_api() {
   done
 }
 
-bootstrap() {
+# bootstrap_with [COMMAND]: creates the database with a solo oned, sets the serveradmin password from the
+# Secret, runs COMMAND while oned still runs (Raft registers member 0 here), then stops oned.
+bootstrap_with() {
   log "empty database: bootstrapping"
   for f in $SERVERADMIN_FILES; do rm -f "$ONE_VAR/.one/$f"; done
   oned -f &
@@ -74,10 +79,28 @@ bootstrap() {
   wait_for_api || { kill "$pid" 2>/dev/null || true; exit 1; }
   oneuser passwd 1 --sha256 "$(cat "$AUTH/serveradmin-password")"
   write_serveradmin_files
+  if [ -n "${1:-}" ]; then "$1"; fi
   kill -TERM "$pid"
   wait "$pid" || true
   rm -f "$ONE_LOCK/one"
   log "bootstrap done"
+}
+
+upgrade_database() {
+  if [ "$RAFT_MEMBERS" -gt 1 ]; then
+    log "the database schema is older than this OpenNebula: a Raft cluster is upgraded with the documented"
+    log "procedure (README: Upgrades), never member by member; refusing to start"
+    exit 1
+  fi
+  log "database schema is older than OpenNebula: backing up, then upgrading"
+  mkdir -p "$ONE_VAR/backups/db"
+  if [ "$DB_BACKEND" = sqlite ]; then
+    onedb upgrade --sqlite "$ONE_VAR/one.db" --backup "$ONE_VAR/backups/db/pre-upgrade.sql"
+  else
+    onedb upgrade -t mysql -S "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -d "$DB_NAME" \
+      --backup "$ONE_VAR/backups/db/pre-upgrade.sql"
+  fi
+  write_serveradmin_files
 }
 
 start_ssh_agent() {
@@ -88,26 +111,24 @@ start_ssh_agent() {
 }
 
 main() {
+  DB_BASE_NAME=${DB_NAME:-}
   if [ "${DB_NAME_PER_MEMBER:-}" = true ]; then DB_NAME="${DB_NAME}_${POD_NAME##*-}"; fi
+  if [ "$RAFT_MEMBERS" -gt 1 ]; then
+    # shellcheck source=raft.sh
+    . "$SCRIPTS/raft.sh"
+  fi
   rm -f "$READY" "$ONE_LOCK/one"
-  mkdir -p "$ONE_RUN/ssh-socks" "$ONE_LOCK" /var/log/one
+  mkdir -p "$ONE_RUN/ssh-socks" "$ONE_LOCK" "${ONE_LOG:-/var/log/one}"
   chmod 0700 "$ONE_RUN/ssh-socks"
   wait_for_database
   state=$(database_state)
   case $state in
-    empty) bootstrap ;;
-    upgrade)
-      log "database schema is older than OpenNebula: backing up, then upgrading"
-      mkdir -p "$ONE_VAR/backups/db"
-      if [ "$DB_BACKEND" = sqlite ]; then
-        onedb upgrade --sqlite "$ONE_VAR/one.db" --backup "$ONE_VAR/backups/db/pre-upgrade.sql"
-      else
-        onedb upgrade -t mysql -S "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -d "$DB_NAME" \
-          --backup "$ONE_VAR/backups/db/pre-upgrade.sql"
-      fi
-      write_serveradmin_files ;;
+    empty) if [ "$RAFT_MEMBERS" -gt 1 ]; then raft_start empty; else bootstrap_with; fi ;;
+    upgrade) upgrade_database ;;
     newer) log "the database was written by a newer OpenNebula; refusing to start"; exit 1 ;;
-    ready) write_serveradmin_files ;;
+    ready)
+      write_serveradmin_files
+      if [ "$RAFT_MEMBERS" -gt 1 ]; then raft_start ready; fi ;;
   esac
   start_ssh_agent
   touch "$READY"

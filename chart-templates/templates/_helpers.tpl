@@ -222,6 +222,7 @@ lint` reports the same rules earlier, with file:line:column.
 {{- else }}
 - {name: DB_HOST, value: "127.0.0.1"}
 - {name: DB_PORT, value: "3306"}
+- {name: DB_BUNDLED, value: "true"}
 {{- end }}
 - {name: DB_USER, value: {{ .Values.database.mysql.user | quote }}}
 - {name: DB_NAME, value: {{ .Values.database.mysql.name | quote }}}
@@ -240,4 +241,58 @@ lint` reports the same rules earlier, with file:line:column.
 - {name: run, mountPath: /run/one}
 - {name: tmp, mountPath: /tmp}
 - {name: vartmp, mountPath: /var/tmp}
+{{- end -}}
+
+{{/* "true" when the release runs a Raft cluster (more than one oned member). */}}
+{{- define "opennebula.ha" -}}
+{{- if gt (int .Values.oned.replicas) 1 -}}true{{- end -}}
+{{- end -}}
+
+{{/* Selector of the pods a client-facing Service reaches: under Raft, only the leader. */}}
+{{- define "opennebula.leaderSelectorLabels" -}}
+{{ include "opennebula.frontendSelectorLabels" . }}
+{{- if include "opennebula.ha" . }}
+onechart.io/raft-role: leader
+{{- end }}
+{{- end -}}
+
+{{/* Environment of the Raft start scripts (oned container). */}}
+{{- define "opennebula.raftEnv" -}}
+- {name: RAFT_MEMBERS, value: {{ .Values.oned.replicas | quote }}}
+{{- if include "opennebula.ha" . }}
+- name: POD_NAME
+  valueFrom:
+    fieldRef: {fieldPath: metadata.name}
+- {name: STATEFULSET, value: {{ include "opennebula.fullname" . | quote }}}
+- {name: PEERS_DOMAIN, value: {{ printf "%s.%s.svc" (include "opennebula.peersService" .) .Release.Namespace | quote }}}
+- {name: GRPC, value: {{ and .Values.oned.grpc.enabled (semverCompare ">=7.2.0-0" .Chart.AppVersion) | toString | quote }}}
+{{- end }}
+{{- end -}}
+
+{{/*
+Environment of a backup job: the database it dumps and where backups go. The bundled MariaDB is reached through
+the `-db` Service (the leader's under Raft); an external server under Raft through member 0's database.
+*/}}
+{{- define "opennebula.backupEnv" -}}
+- {name: DB_BACKEND, value: {{ .Values.database.backend | quote }}}
+{{- if eq .Values.database.backend "mysql" }}
+{{- if .Values.database.mysql.host }}
+- {name: DB_HOST, value: {{ .Values.database.mysql.host | quote }}}
+- {name: DB_PORT, value: {{ .Values.database.mysql.port | quote }}}
+{{- else }}
+- {name: DB_HOST, value: {{ printf "%s-db" (include "opennebula.fullname" .) | quote }}}
+- {name: DB_PORT, value: "3306"}
+{{- end }}
+- {name: DB_USER, value: {{ .Values.database.mysql.user | quote }}}
+{{- if and .Values.database.mysql.host (include "opennebula.ha" .) }}
+- {name: DB_NAME, value: {{ printf "%s_0" .Values.database.mysql.name | quote }}}
+{{- else }}
+- {name: DB_NAME, value: {{ .Values.database.mysql.name | quote }}}
+{{- end }}
+- name: DB_PASSWORD
+  valueFrom:
+    secretKeyRef: {name: {{ include "opennebula.dbSecretName" . }}, key: mysql-password}
+{{- end }}
+- {name: BACKUP_DIR, value: /backups}
+- {name: BACKUP_RETENTION, value: {{ .Values.backup.retention | quote }}}
 {{- end -}}

@@ -29,6 +29,12 @@ struct Verbatim {
     needed: fn(OneVersion) -> bool,
 }
 
+macro_rules! verbatim {
+    ($path:literal, $needed:expr) => {
+        Verbatim { path: $path, text: include_str!(concat!("../../chart-templates/", $path)), needed: $needed }
+    };
+}
+
 macro_rules! template {
     ($path:literal) => {
         Template { path: $path, text: include_str!(concat!("../../chart-templates/", $path)) }
@@ -41,16 +47,22 @@ const TEMPLATES: &[Template] = &[
     template!("Chart.yaml"),
     template!("README.md"),
     template!("templates/NOTES.txt"),
+    template!("templates/_backup-pod.tpl"),
     template!("templates/_helpers.tpl"),
     template!("templates/configmap-config.yaml"),
     template!("templates/configmap-scripts.yaml"),
+    template!("templates/cronjob-backup.yaml"),
     template!("templates/ingress.yaml"),
+    template!("templates/job-pre-upgrade.yaml"),
     template!("templates/networkpolicy.yaml"),
     template!("templates/poddisruptionbudget.yaml"),
+    template!("templates/pvc-backup.yaml"),
+    template!("templates/rbac.yaml"),
     template!("templates/secret-auth.yaml"),
     template!("templates/secret-db.yaml"),
     template!("templates/secret-ssh.yaml"),
     template!("templates/service-api.yaml"),
+    template!("templates/service-db.yaml"),
     template!("templates/service-fireedge.yaml"),
     template!("templates/service-monitord.yaml"),
     template!("templates/service-oneflow.yaml"),
@@ -68,23 +80,19 @@ fn always(_: OneVersion) -> bool {
 }
 
 const VERBATIM: &[Verbatim] = &[
-    Verbatim {
-        path: "files/merge-yaml.rb",
-        text: include_str!("../../chart-templates/files/merge-yaml.rb"),
-        needed: always,
-    },
-    Verbatim {
-        path: "files/novnc.sh",
-        text: include_str!("../../chart-templates/files/novnc.sh"),
-        needed: OneVersion::has_ruby_sunstone,
-    },
-    Verbatim { path: "files/oned.sh", text: include_str!("../../chart-templates/files/oned.sh"), needed: always },
-    Verbatim { path: "files/prepare.sh", text: include_str!("../../chart-templates/files/prepare.sh"), needed: always },
-    Verbatim {
-        path: "files/wait-for-oned.sh",
-        text: include_str!("../../chart-templates/files/wait-for-oned.sh"),
-        needed: always,
-    },
+    verbatim!("files/backup.sh", always),
+    verbatim!("files/health.sh", always),
+    verbatim!("files/label-pod.rb", always),
+    verbatim!("files/leader-only.sh", always),
+    verbatim!("files/merge-yaml.rb", always),
+    verbatim!("files/novnc.sh", OneVersion::has_ruby_sunstone),
+    verbatim!("files/one-raft.rb", always),
+    verbatim!("files/oned.sh", always),
+    verbatim!("files/pre-upgrade.sh", always),
+    verbatim!("files/prepare.sh", always),
+    verbatim!("files/raft-hook.sh", always),
+    verbatim!("files/raft.sh", always),
+    verbatim!("files/wait-for-oned.sh", always),
 ];
 
 /// Paths of every file under `chart-templates/` that the renderer knows (for the completeness test).

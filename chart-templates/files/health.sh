@@ -1,0 +1,20 @@
+#!/bin/sh
+# onechart: probe of a service container. `health.sh PORT` is healthy when the port accepts connections;
+# leader-only services on a Raft follower (which do not run there) are healthy by definition.
+# `health.sh raft` is oned's readiness under HA: this member is the leader or a follower in sync with it.
+set -eu
+run=${ONE_RUN:-/run/one}
+if [ "$1" = raft ]; then
+  # shellcheck disable=SC2046 # the helper prints space-separated fields
+  set -- $(${ONE_RAFT:-ruby /run/onechart/scripts/one-raft.rb} status http://localhost:2633/RPC2)
+  case $1 in
+    leader) exit 0 ;;
+    follower) [ $(( ${4:-0} - ${3:-0} )) -le "${RAFT_SYNC_LAG:-100}" ] ;;
+    *) exit 1 ;;
+  esac
+  exit
+fi
+if [ "${RAFT_MEMBERS:-1}" -gt 1 ] && [ "${LEADER_ONLY:-}" = true ] && [ "$(cat "$run/raft-role" 2>/dev/null)" != leader ]; then
+  exit 0
+fi
+exec ruby -rsocket -e 'TCPSocket.new("127.0.0.1", ARGV[0].to_i).close' "$1"

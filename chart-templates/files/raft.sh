@@ -1,0 +1,179 @@
+#!/bin/sh
+# onechart: Raft membership of one front-end member. Sourced by oned.sh when RAFT_MEMBERS > 1.
+#
+# Every member has its own database. Member 0 of a new cluster bootstraps and registers itself; every other
+# member (and any member whose database is lost) joins one at a time: it waits for a healthy leader and for the
+# member before it, seeds its database from a fresh backup of the leader's database, registers with the leader
+# (`onezone server-add`, or `onezone server-reset` when the zone already knows its name), and starts with the
+# SERVER_ID the zone gave it. Server IDs are never reused, so the ID is looked up by name and kept on the
+# member's volume; it is never derived from the pod ordinal.
+#
+# Inputs (environment): POD_NAME, STATEFULSET, PEERS_DOMAIN (<peers service>.<namespace>.svc), RAFT_MEMBERS,
+# GRPC (true|false), DB_* as in oned.sh, ONE_RAFT (the Raft helper command), ONE_ETC, ONE_VAR.
+
+ONE_RAFT=${ONE_RAFT:-ruby /run/onechart/scripts/one-raft.rb}
+RAFT_STATE_DIR="$ONE_VAR/.onechart"
+RAFT_ID_FILE="$RAFT_STATE_DIR/server-id"
+RAFT_WAIT=${RAFT_WAIT:-600}   # seconds to wait for a leader before the container restarts and tries again
+RAFT_POLL=${RAFT_POLL:-5}
+
+member_endpoint() { echo "http://$1.$PEERS_DOMAIN:2633/RPC2"; }
+ordinal() { echo "${1##*-}"; }
+raft() { $ONE_RAFT "$@"; }
+
+# peers: the other members' pod names.
+peers() {
+  i=0
+  while [ "$i" -lt "$RAFT_MEMBERS" ]; do
+    [ "$STATEFULSET-$i" = "$POD_NAME" ] || echo "$STATEFULSET-$i"
+    i=$((i + 1))
+  done
+}
+
+# find_leader: prints the pod name of the current leader among the peers.
+find_leader() {
+  for p in $(peers); do
+    state=$(raft status "$(member_endpoint "$p")" 2>/dev/null) || continue
+    if [ "${state%% *}" = leader ]; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# any_peer_runs: true when some peer's oned answers at all (the cluster exists, even without a leader).
+any_peer_runs() {
+  for p in $(peers); do
+    raft status "$(member_endpoint "$p")" >/dev/null 2>&1 && return 0
+  done
+  return 1
+}
+
+# zone_server_id NAME ENDPOINT: the ID of server NAME in zone 0, as the oned at ENDPOINT sees it.
+zone_server_id() {
+  raft servers "$2" 2>/dev/null | awk -v n="$1" '$2 == n { print $1 }'
+}
+
+# wait_for_leader [PREVIOUS_MEMBER]: prints the leader once there is one (and PREVIOUS_MEMBER is in its zone).
+wait_for_leader() {
+  waited=0
+  while [ "$waited" -lt "$RAFT_WAIT" ]; do
+    if leader=$(find_leader); then
+      if [ -z "${1:-}" ] || [ -n "$(zone_server_id "$1" "$(member_endpoint "$leader")")" ]; then
+        echo "$leader"
+        return 0
+      fi
+    fi
+    sleep "$RAFT_POLL"
+    waited=$((waited + RAFT_POLL))
+  done
+  return 1
+}
+
+set_server_id() {
+  sed -i "s/SERVER_ID *= *-\{0,1\}[0-9][0-9]*/SERVER_ID = $1/" "$ONE_ETC/oned.conf"
+  mkdir -p "$RAFT_STATE_DIR"
+  echo "$1" > "$RAFT_ID_FILE"
+  log "Raft member $POD_NAME runs as SERVER_ID $1"
+}
+
+# The leader's database, as this member reaches it.
+leader_db() {
+  if [ "${DB_BUNDLED:-}" = true ]; then
+    echo "$1.$PEERS_DOMAIN $DB_PORT $DB_BASE_NAME"
+  elif [ "${DB_NAME_PER_MEMBER:-}" = true ]; then
+    echo "$DB_HOST $DB_PORT ${DB_BASE_NAME}_$(ordinal "$1")"
+  else
+    echo "$DB_HOST $DB_PORT $DB_BASE_NAME"
+  fi
+}
+
+# seed_from_leader LEADER: replaces this member's database with a fresh backup of the leader's.
+seed_from_leader() {
+  mkdir -p "$ONE_VAR/backups/db"
+  dump="$ONE_VAR/backups/db/seed-from-$1.sql"
+  # shellcheck disable=SC2046 # host, port and database name
+  set -- $(leader_db "$1")
+  export ONE_DB_PASSWORD="$DB_PASSWORD"
+  log "seeding the database from the leader's ($1/$3)"
+  onedb backup -t mysql -S "$1" -P "$2" -u "$DB_USER" -d "$3" -f "$dump"
+  onedb restore -t mysql -S "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -d "$DB_NAME" -f "$dump"
+}
+
+# join LEADER: seeds the database and registers this member with the leader.
+join() {
+  leader_ep=$(member_endpoint "$1")
+  known=$(zone_server_id "$POD_NAME" "$leader_ep")
+  seed_from_leader "$1"
+  write_serveradmin_files
+  if [ -n "$known" ]; then
+    log "the zone knows $POD_NAME as server $known: resetting it"
+    onezone server-reset 0 "$known" --endpoint "$leader_ep"
+    id=$known
+  else
+    grpc_arg=""
+    if [ "${GRPC:-}" = true ]; then grpc_arg="--grpc-endpoint $POD_NAME.$PEERS_DOMAIN:2634"; fi
+    # shellcheck disable=SC2086 # grpc_arg is empty or two words
+    onezone server-add 0 --name "$POD_NAME" --rpc "$(member_endpoint "$POD_NAME")" $grpc_arg --endpoint "$leader_ep"
+    id=$(zone_server_id "$POD_NAME" "$leader_ep")
+  fi
+  [ -n "$id" ] || { log "the leader did not register $POD_NAME"; exit 1; }
+  set_server_id "$id"
+}
+
+# bootstrap_cluster: member 0 of a new cluster creates the database and registers itself as server 0.
+bootstrap_cluster() {
+  bootstrap_with register_self
+}
+
+register_self() {
+  grpc_arg=""
+  if [ "${GRPC:-}" = true ]; then grpc_arg="--grpc-endpoint $POD_NAME.$PEERS_DOMAIN:2634"; fi
+  # shellcheck disable=SC2086
+  onezone server-add 0 --name "$POD_NAME" --rpc "$(member_endpoint "$POD_NAME")" $grpc_arg
+  RAFT_BOOTSTRAP_ID=$(zone_server_id "$POD_NAME" "http://localhost:2633/RPC2")
+}
+
+# raft_start STATE: decides how this member enters the cluster, given its database state (ready|empty).
+raft_start() {
+  previous=""
+  n=$(ordinal "$POD_NAME")
+  if [ "$n" -gt 0 ]; then previous="$STATEFULSET-$((n - 1))"; fi
+  case $1 in
+    ready)
+      id=$(cat "$RAFT_ID_FILE" 2>/dev/null || true)
+      leader=$(find_leader || true)
+      if [ -n "$leader" ] && [ -z "$(zone_server_id "$POD_NAME" "$(member_endpoint "$leader")")" ]; then
+        log "$POD_NAME is not in the zone any more (removed earlier): joining as a new member"
+        join "$leader"
+      elif [ -n "$id" ]; then
+        set_server_id "$id"
+      else
+        id=$(zone_server_id "$POD_NAME" "${leader:+$(member_endpoint "$leader")}")
+        [ -n "$id" ] || { log "database present but the server ID is unknown and no leader answers"; exit 1; }
+        set_server_id "$id"
+      fi
+      ;;
+    empty)
+      if leader=$(find_leader); then
+        # A new member (one the zone does not know yet) joins only after the member before it.
+        leader_ep=$(member_endpoint "$leader")
+        if [ -n "$previous" ] && [ -z "$(zone_server_id "$POD_NAME" "$leader_ep")" ] \
+          && [ -z "$(zone_server_id "$previous" "$leader_ep")" ]; then
+          log "waiting for a leader and for $previous to join before joining"
+          leader=$(wait_for_leader "$previous") || { log "$previous did not join within ${RAFT_WAIT}s"; exit 1; }
+        fi
+        join "$leader"
+      elif [ "$n" -eq 0 ] && ! any_peer_runs; then
+        log "no peer runs: bootstrapping a new Raft cluster"
+        bootstrap_cluster
+        set_server_id "$RAFT_BOOTSTRAP_ID"
+      else
+        log "waiting for a leader${previous:+ and for $previous to join} before joining"
+        leader=$(wait_for_leader "$previous") || { log "no leader after ${RAFT_WAIT}s"; exit 1; }
+        join "$leader"
+      fi
+      ;;
+  esac
+}

@@ -1,0 +1,67 @@
+{{/*
+The pod of a backup job (scheduled or pre-upgrade). Argument: dict "root" $ "command" <list> "scriptsConfigMap"
+<name>. SQLite lives on member 0's ReadWriteOnce volume, so the job runs on that member's node and mounts it.
+*/}}
+{{- define "opennebula.backupPod" -}}
+{{- $root := .root -}}
+{{- with $root -}}
+metadata:
+  labels:
+    {{- include "opennebula.selectorLabels" . | nindent 4 }}
+    app.kubernetes.io/component: backup
+spec:
+  restartPolicy: Never
+  serviceAccountName: {{ include "opennebula.serviceAccountName" . }}
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  securityContext:
+    {{- include "opennebula.podSecurityContext" . | nindent 4 }}
+  {{- with .Values.image.pullSecrets }}
+  imagePullSecrets:
+    {{- range . }}
+    - name: {{ . }}
+    {{- end }}
+  {{- end }}
+  {{- if eq .Values.database.backend "sqlite" }}
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        - topologyKey: kubernetes.io/hostname
+          labelSelector:
+            matchLabels:
+              statefulset.kubernetes.io/pod-name: {{ include "opennebula.fullname" . }}-0
+  {{- end }}
+  containers:
+    - name: backup
+      image: {{ include "opennebula.image" . }}
+      imagePullPolicy: {{ .Values.image.pullPolicy }}
+      command: {{ toJson $.command }}
+      env:
+        {{- include "opennebula.backupEnv" . | nindent 8 }}
+        - {name: ONECHART_SCRIPTS, value: /run/onechart/scripts}
+        {{- range $k, $v := $.env }}
+        - {name: {{ $k }}, value: {{ $v | quote }}}
+        {{- end }}
+      securityContext:
+        {{- include "opennebula.restrictedSecurityContext" . | nindent 8 }}
+      resources:
+        {{- toYaml .Values.resources.jobs | nindent 8 }}
+      volumeMounts:
+        - {name: scripts, mountPath: /run/onechart/scripts, readOnly: true}
+        - {name: backups, mountPath: /backups}
+        - {name: tmp, mountPath: /tmp}
+        {{- if eq .Values.database.backend "sqlite" }}
+        - {name: data, mountPath: /var/lib/one, readOnly: true}
+        {{- end }}
+  volumes:
+    - name: scripts
+      configMap: {name: {{ $.scriptsConfigMap }}, defaultMode: 0555}
+    - name: backups
+      persistentVolumeClaim: {claimName: {{ include "opennebula.fullname" . }}-backups}
+    - {name: tmp, emptyDir: {sizeLimit: 1Gi}}
+    {{- if eq .Values.database.backend "sqlite" }}
+    - name: data
+      persistentVolumeClaim: {claimName: data-{{ include "opennebula.fullname" . }}-0, readOnly: true}
+    {{- end }}
+{{- end -}}
+{{- end -}}
