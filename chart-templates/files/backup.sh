@@ -7,6 +7,7 @@ label=${1:-scheduled}
 dir=${BACKUP_DIR:-/backups}
 keep=${BACKUP_RETENTION:-7}
 mkdir -p "$dir"
+if [ "${DB_BACKEND:-}" = mysql ] && [ -z "${DB_PASSWORD:-}" ] && [ -n "${DB_PASSWORD_FILE:-}" ]; then DB_PASSWORD=$(cat "$DB_PASSWORD_FILE"); fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 seq=0
 while [ -e "$dir/onedb-$label-$stamp-$(printf %02d "$seq").sql" ]; do seq=$((seq + 1)); done

@@ -2,6 +2,7 @@
 # onechart: probe of a service container. `health.sh PORT` is healthy when the port accepts connections;
 # leader-only services on a Raft follower (which do not run there) are healthy by definition.
 # `health.sh raft` is oned's readiness under HA: this member is the leader or a follower in sync with it.
+# `health.sh process NAME` is healthy when a process whose command line contains NAME runs.
 set -eu
 run=${ONE_RUN:-/run/one}
 if [ "$1" = raft ]; then
@@ -16,5 +17,11 @@ if [ "$1" = raft ]; then
 fi
 if [ "${RAFT_MEMBERS:-1}" -gt 1 ] && [ "${LEADER_ONLY:-}" = true ] && [ "$(cat "$run/raft-role" 2>/dev/null)" != leader ]; then
   exit 0
+fi
+if [ "$1" = process ]; then
+  for cmdline in /proc/[0-9]*/cmdline; do
+    if tr '\000' ' ' < "$cmdline" 2>/dev/null | grep -q -- "$2"; then exit 0; fi
+  done
+  exit 1
 fi
 exec ruby -rsocket -e 'TCPSocket.new("127.0.0.1", ARGV[0].to_i).close' "$1"

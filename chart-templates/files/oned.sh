@@ -111,6 +111,7 @@ start_ssh_agent() {
 }
 
 main() {
+  if [ "${DB_BACKEND:-}" = mysql ] && [ -z "${DB_PASSWORD:-}" ] && [ -n "${DB_PASSWORD_FILE:-}" ]; then DB_PASSWORD=$(cat "$DB_PASSWORD_FILE"); fi
   DB_BASE_NAME=${DB_NAME:-}
   if [ "${DB_NAME_PER_MEMBER:-}" = true ]; then DB_NAME="${DB_NAME}_${POD_NAME##*-}"; fi
   if [ "$RAFT_MEMBERS" -gt 1 ]; then

@@ -124,6 +124,7 @@ install_identity() {
 }
 
 main() {
+  if [ "${DB_BACKEND:-}" = mysql ] && [ -z "${DB_PASSWORD:-}" ] && [ -n "${DB_PASSWORD_FILE:-}" ]; then DB_PASSWORD=$(cat "$DB_PASSWORD_FILE"); fi
   if [ "${DB_NAME_PER_MEMBER:-}" = true ]; then DB_NAME="${DB_NAME}_${POD_NAME##*-}"; fi
   : "${DB_BACKEND:?DB_BACKEND is not set}"
   if [ "$DB_BACKEND" = mysql ]; then

@@ -52,6 +52,8 @@ spec:
         - {name: tmp, mountPath: /tmp}
         {{- if eq .Values.database.backend "sqlite" }}
         - {name: data, mountPath: /var/lib/one, readOnly: true}
+        {{- else }}
+        - {name: db, mountPath: /run/onechart/db, readOnly: true}
         {{- end }}
   volumes:
     - name: scripts
@@ -62,6 +64,9 @@ spec:
     {{- if eq .Values.database.backend "sqlite" }}
     - name: data
       persistentVolumeClaim: {claimName: data-{{ include "opennebula.fullname" . }}-0, readOnly: true}
+    {{- else }}
+    - name: db
+      secret: {secretName: {{ include "opennebula.dbSecretName" . }}, defaultMode: 0440}
     {{- end }}
 {{- end -}}
 {{- end -}}

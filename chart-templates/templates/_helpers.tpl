@@ -226,9 +226,8 @@ lint` reports the same rules earlier, with file:line:column.
 {{- end }}
 - {name: DB_USER, value: {{ .Values.database.mysql.user | quote }}}
 - {name: DB_NAME, value: {{ .Values.database.mysql.name | quote }}}
-- name: DB_PASSWORD
-  valueFrom:
-    secretKeyRef: {name: {{ include "opennebula.dbSecretName" . }}, key: mysql-password}
+# The password is a file from the Secret, never an environment value.
+- {name: DB_PASSWORD_FILE, value: /run/onechart/db/mysql-password}
 {{- end }}
 {{- end -}}
 
@@ -289,9 +288,7 @@ the `-db` Service (the leader's under Raft); an external server under Raft throu
 {{- else }}
 - {name: DB_NAME, value: {{ .Values.database.mysql.name | quote }}}
 {{- end }}
-- name: DB_PASSWORD
-  valueFrom:
-    secretKeyRef: {name: {{ include "opennebula.dbSecretName" . }}, key: mysql-password}
+- {name: DB_PASSWORD_FILE, value: /run/onechart/db/mysql-password}
 {{- end }}
 - {name: BACKUP_DIR, value: /backups}
 - {name: BACKUP_RETENTION, value: {{ .Values.backup.retention | quote }}}

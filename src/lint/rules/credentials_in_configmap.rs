@@ -57,9 +57,12 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .collect()
 }
 
-/// True for names like `DB_PASSWORD`, `apiToken`, `ONE_KEY`.
+/// True for names like `DB_PASSWORD`, `apiToken`, `ONE_KEY`; false for references to one (`DB_PASSWORD_FILE`).
 pub(crate) fn looks_like_credential(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
+    if ["_FILE", "_PATH", "_DIR"].iter().any(|s| n.ends_with(s)) {
+        return false;
+    }
     ["PASSWORD", "PASSWD", "PASS", "TOKEN", "SECRET", "CREDENTIAL", "PRIVATE_KEY", "API_KEY"]
         .iter()
         .any(|w| n.contains(w))
