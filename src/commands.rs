@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, GenerateArgs, RulesFormat};
+use crate::cli::{Cli, ColorChoice, Command, GenerateArgs, RulesFormat};
 use crate::compile::{self, Failure, Request};
 use crate::lint::{self, rules};
 use crate::output;
@@ -18,11 +18,34 @@ pub const FINDINGS: u8 = 1;
 /// Exit code: usage or input error.
 pub const INPUT: u8 = 2;
 
+/// Output settings shared by the commands.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Colour human output.
+    pub color: bool,
+    /// Only findings and errors.
+    pub quiet: bool,
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => report::use_color(),
+    };
+    let style = Style { color, quiet: cli.quiet };
     let result = match cli.command {
-        Command::Generate(args) => generate(&args, out, err),
-        Command::Lint(args) => crate::lint_cmd::lint(&args, out, err),
+        Command::Generate(args) => generate(&args, style, out, err),
+        Command::Lint(args) => crate::lint_cmd::lint(&args, style, out, err),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "onechart", out);
+            Ok(OK)
+        }
+        Command::Manpage => clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+            .render(out)
+            .map(|()| OK)
+            .map_err(anyhow::Error::from),
         Command::Rules { format } => rules_list(format, out),
         Command::Explain { rule } => explain(&rule, out, err),
         Command::Profiles => profiles(out),
@@ -40,7 +63,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     })
 }
 
-fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     let req = Request { profile: args.profile.clone(), values: args.values.clone(), set: args.set.clone() };
     let compiled = match compile::compile(&req) {
         Ok(c) => c,
@@ -52,13 +75,13 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
             return Ok(INPUT);
         }
         Err(Failure::Rejected(findings)) => {
-            report::human(&findings, err)?;
+            report::human_styled(&findings, err, style.color)?;
             writeln!(err, "onechart: the values are rejected; nothing was written to {}", args.output.display())?;
             return Ok(FINDINGS);
         }
     };
     if !compiled.findings.is_empty() {
-        report::human(&compiled.findings, err)?;
+        report::human_styled(&compiled.findings, err, style.color)?;
     }
     let files = output::with_manifest(render::render_chart(&RenderInput {
         profile: &compiled.profile,
@@ -69,7 +92,9 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
     if args.check {
         let diff = output::check_chart(&args.output, &files)?;
         if diff.is_empty() {
-            writeln!(out, "{}: up to date", args.output.display())?;
+            if !style.quiet {
+                writeln!(out, "{}: up to date", args.output.display())?;
+            }
             return Ok(OK);
         }
         write!(out, "{diff}")?;
@@ -85,6 +110,9 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
         Err(e) => {
             return Err(e.context(format!("writing {} (left as it was)", args.output.display())));
         }
+    }
+    if style.quiet {
+        return Ok(OK);
     }
     writeln!(
         out,

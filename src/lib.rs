@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod commands;
 pub mod compile;
+pub mod fuzzing;
 pub mod layers;
 pub mod lint;
 pub mod lint_cmd;

@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::cli::{Format, LintArgs};
-use crate::commands::{FINDINGS, INPUT, OK};
+use crate::commands::{FINDINGS, INPUT, OK, Style};
 use crate::compile::{self, Failure};
 use crate::layers::{Layer, Merged};
 use crate::lint::{Finding, Severity};
@@ -12,7 +12,7 @@ use crate::profile::{DEFAULT_PROFILE, Profile};
 use crate::report;
 
 /// Runs `onechart lint`.
-pub fn lint(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     if args.inputs.is_empty() && args.manifests.is_none() {
         writeln!(err, "error: nothing to lint: give values files or chart directories, or --manifests FILE")?;
         return Ok(INPUT);
@@ -41,8 +41,9 @@ pub fn lint(args: &LintArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow
             for e in &input_errors {
                 writeln!(err, "{e}")?;
             }
-            if input_errors.is_empty() || !findings.is_empty() {
-                report::human_styled(&findings, out, report::use_color())?;
+            let clean = findings.iter().all(|f| f.suppressed.is_some());
+            if (input_errors.is_empty() || !findings.is_empty()) && !(style.quiet && clean) {
+                report::human_styled(&findings, out, style.color)?;
             }
         }
         Format::Json => {
@@ -67,6 +68,12 @@ fn lint_values(
     ignores: &[String],
 ) -> Result<Vec<Finding>, Vec<crate::source::InputError>> {
     let path = if input.is_dir() { input.join("values.yaml") } else { input.to_path_buf() };
+    if input.is_dir() && !path.is_file() {
+        return Err(vec![crate::source::InputError::new(
+            crate::source::Location::file(&input.display().to_string()),
+            "is a directory without a values.yaml: give a values file or a chart directory".to_string(),
+        )]);
+    }
     let layer = Layer::read(&path).map_err(|e| vec![e])?;
     let named = layer.value.get("profile").and_then(|v| v.as_str()).map(str::to_string);
     let spec = profile.map(str::to_string).or(named).unwrap_or_else(|| DEFAULT_PROFILE.to_string());

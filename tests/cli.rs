@@ -215,3 +215,59 @@ fn unknown_profile_suggests_a_builtin() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err.contains("unknown profile `prod-mysq`; did you mean `prod-mysql`?"), "{err}");
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_clap_definition() {
+    let dir = root();
+    for shell in ["bash", "zsh", "fish"] {
+        let o = onechart(&["completions", shell], &dir);
+        let (out, _) = text(&o);
+        assert_eq!(o.status.code(), Some(0));
+        for sub in ["generate", "lint", "explain", "profiles"] {
+            assert!(out.contains(sub), "{shell} completion lacks {sub}");
+        }
+    }
+    let (man, _) = text(&onechart(&["manpage"], &dir));
+    assert!(man.contains(".TH onechart 1") && man.contains("generate"), "{man}");
+}
+
+#[test]
+fn color_quiet_and_no_color() {
+    let dir = root().join("tests/fixtures/lint/ONE015");
+    let (out, _) = text(&onechart(&["--color", "always", "lint", "bad.yaml"], &dir));
+    assert!(out.contains("\x1b[1;33mwarning[ONE015]\x1b[0m"), "{out:?}");
+    let (out, _) = text(&onechart(&["--color", "never", "lint", "bad.yaml"], &dir));
+    assert!(!out.contains('\x1b'), "{out:?}");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_onechart"))
+        .args(["lint", "bad.yaml"])
+        .env("NO_COLOR", "1")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&o.stdout).contains('\x1b'));
+    // --quiet: nothing on success, findings still shown.
+    let (out, _) = text(&onechart(&["--quiet", "lint", "ok.yaml"], &dir));
+    assert_eq!(out, "");
+    let (out, _) = text(&onechart(&["-q", "lint", "bad.yaml"], &dir));
+    assert!(out.contains("warning[ONE015]"), "{out}");
+    let tmp = tempfile::tempdir().unwrap();
+    let o = onechart(&["--quiet", "generate", "-o", "chart"], tmp.path());
+    assert_eq!(text(&o), (String::new(), String::new()));
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn errors_print_the_cause_once_without_backtraces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_onechart"))
+        .args(["generate", "-o", "chart", "--check"])
+        .env("RUST_BACKTRACE", "1")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: chart: no such chart directory to check"), "{err}");
+    assert!(!err.contains("stack backtrace"), "{err}");
+}

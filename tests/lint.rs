@@ -226,7 +226,7 @@ fn bad_input_is_one_clear_error_with_exit_2() {
         ("list.yaml", "list.yaml:1:1: error: values must be a mapping"),
         ("bomb.yaml", "excessive aliasing"),
         ("huge.yaml", "larger than the"),
-        ("novalues", "novalues/values.yaml: error: no such file"),
+        ("novalues", "novalues: error: is a directory without a values.yaml"),
         ("missing.yaml", "missing.yaml: error: no such file"),
     ] {
         let o = onechart(&["lint", file], d);

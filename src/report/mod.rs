@@ -10,7 +10,7 @@ use std::io::Write;
 use crate::lint::{Finding, Rule, Severity};
 use crate::source::{self, Location};
 
-/// Whether human output should be coloured: on a terminal, unless `NO_COLOR` is set.
+/// Whether human output should be coloured by default: on a terminal, unless `NO_COLOR` is set.
 pub fn use_color() -> bool {
     use std::io::IsTerminal;
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()

@@ -1,0 +1,7 @@
+//! `--set` parsing and merging on arbitrary strings. Nothing may panic.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    onechart::fuzzing::set(data);
+});
