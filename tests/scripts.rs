@@ -419,3 +419,36 @@ fn pre_upgrade_backs_up_then_refuses_a_major_change_without_the_flag() {
     assert_eq!(code, Some(0), "a fresh install has nothing to compare: {text}");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 4, "every run took a backup");
 }
+
+#[test]
+fn the_public_key_is_published_from_the_private_key() {
+    let c = Cluster::new();
+    let key = c.file("id_rsa");
+    let o =
+        Command::new("ssh-keygen").args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"]).arg(&key).output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let expected = std::fs::read_to_string(c.file("id_rsa.pub")).unwrap();
+    let expected = expected.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    std::fs::remove_file(c.file("id_rsa.pub")).unwrap();
+    let o = c
+        .command("publish-ssh-key.sh", "one-0")
+        .env("SSH_KEY_FILE", &key)
+        .env("SSH_PUB_FILE", c.file("missing.pub"))
+        .env("CONFIGMAP", "one-opennebula-ssh-public-key")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let calls = c.calls();
+    assert!(calls.contains("apply-configmap.rb one-opennebula-ssh-public-key id_rsa.pub=ssh-rsa "), "{calls}");
+    assert!(calls.contains(&format!("authorized_keys={expected} oneadmin@opennebula")), "{calls}");
+    // A Secret holding garbage publishes nothing.
+    std::fs::write(&key, "not a key").unwrap();
+    let o = c
+        .command("publish-ssh-key.sh", "one-0")
+        .env("SSH_KEY_FILE", &key)
+        .env("SSH_PUB_FILE", c.file("x"))
+        .env("CONFIGMAP", "x")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+}

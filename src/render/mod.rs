@@ -54,6 +54,7 @@ const TEMPLATES: &[Template] = &[
     template!("templates/cronjob-backup.yaml"),
     template!("templates/ingress.yaml"),
     template!("templates/job-pre-upgrade.yaml"),
+    template!("templates/job-publish-ssh-key.yaml"),
     template!("templates/networkpolicy.yaml"),
     template!("templates/poddisruptionbudget.yaml"),
     template!("templates/pvc-backup.yaml"),
@@ -80,6 +81,7 @@ fn always(_: OneVersion) -> bool {
 }
 
 const VERBATIM: &[Verbatim] = &[
+    verbatim!("files/apply-configmap.rb", always),
     verbatim!("files/backup.sh", always),
     verbatim!("files/health.sh", always),
     verbatim!("files/label-pod.rb", always),
@@ -90,6 +92,7 @@ const VERBATIM: &[Verbatim] = &[
     verbatim!("files/oned.sh", always),
     verbatim!("files/pre-upgrade.sh", always),
     verbatim!("files/prepare.sh", always),
+    verbatim!("files/publish-ssh-key.sh", always),
     verbatim!("files/raft-hook.sh", always),
     verbatim!("files/raft.sh", always),
     verbatim!("files/wait-for-oned.sh", always),
