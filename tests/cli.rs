@@ -4,6 +4,15 @@ mod common;
 
 use common::{example, generate, onechart, root, text, tree};
 
+/// `generate --profile prod-mysql -f <example> -f <values> -o <out>` in `cwd`.
+fn generate_prod_with(values: &std::path::Path, out: &str, cwd: &std::path::Path) -> std::process::Output {
+    let ex = example("prod-mysql");
+    onechart(
+        &["generate", "--profile", "prod-mysql", "-f", ex.to_str().unwrap(), "-f", values.to_str().unwrap(), "-o", out],
+        cwd,
+    )
+}
+
 #[test]
 fn generate_dev_sqlite_needs_no_values() {
     let tmp = tempfile::tempdir().unwrap();
@@ -84,21 +93,7 @@ fn lint_errors_reject_values_with_exit_1() {
     let tmp = tempfile::tempdir().unwrap();
     let values = tmp.path().join("v.yaml");
     std::fs::write(&values, "database:\n  backend: sqlite\n").unwrap();
-    let ex = example("prod-mysql");
-    let o = onechart(
-        &[
-            "generate",
-            "--profile",
-            "prod-mysql",
-            "-f",
-            ex.to_str().unwrap(),
-            "-f",
-            values.to_str().unwrap(),
-            "-o",
-            "out",
-        ],
-        tmp.path(),
-    );
+    let o = generate_prod_with(&values, "out", tmp.path());
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains(&format!("{}:2:12: error[ONE001]", values.display())), "{err}");
@@ -125,21 +120,7 @@ fn failed_generate_leaves_an_existing_chart_byte_identical() {
     let bad = tmp.path().join("bad.yaml");
     for content in ["oned: [unclosed\n", "oned:\n  replicas: 2\n", "nope: 1\n", "\u{0}\u{ff}"] {
         std::fs::write(&bad, content).unwrap();
-        let ex = example("prod-mysql");
-        let o = onechart(
-            &[
-                "generate",
-                "--profile",
-                "prod-mysql",
-                "-f",
-                ex.to_str().unwrap(),
-                "-f",
-                bad.to_str().unwrap(),
-                "-o",
-                out.to_str().unwrap(),
-            ],
-            tmp.path(),
-        );
+        let o = generate_prod_with(&bad, out.to_str().unwrap(), tmp.path());
         assert_ne!(o.status.code(), Some(0), "{content:?} was accepted");
         assert_eq!(tree(&out), before, "{content:?} changed the chart");
     }

@@ -181,6 +181,30 @@ macro_rules! declare_rule {
     };
 }
 
+/// A published Service port must be the port the daemon listens on and advertises: the container port it
+/// reaches, and its node port when it has one. Hits for `what` (`monitord`, `noVNC`) at Service object `object`.
+pub fn published_port_hits(object: usize, p: &crate::manifest::ServicePort, what: &str) -> Vec<ManifestHit> {
+    let mut hits = Vec::new();
+    if let Some(cp) = p.container_port.filter(|cp| *cp != p.port) {
+        hits.push(ManifestHit {
+            object,
+            pointer: format!("/spec/ports/{}/port", p.index),
+            message: format!(
+                "{what} is published on port {} but listens on and advertises container port {cp}",
+                p.port
+            ),
+        });
+    }
+    if let Some(np) = p.node_port.filter(|np| *np != p.port) {
+        hits.push(ManifestHit {
+            object,
+            pointer: format!("/spec/ports/{}/nodePort", p.index),
+            message: format!("{what} node port {np} differs from the port {} it advertises", p.port),
+        });
+    }
+    hits
+}
+
 /// `Some(check)` or `None` (helper of [`declare_rule!`]).
 #[macro_export]
 #[doc(hidden)]

@@ -1,8 +1,8 @@
 //! ONE006 `console-port-mismatch`: the published console port differs from the one OpenNebula advertises.
 
 use crate::declare_rule;
-use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, published_port_hits};
 use crate::manifest::{Manifest, Typed, service_ports};
 use crate::model::ServiceType;
 
@@ -99,20 +99,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     for (i, m) in objects.iter().enumerate() {
         let Typed::Service(svc) = &m.typed else { continue };
         for p in service_ports(objects, svc).into_iter().filter(|p| p.name == "novnc" || p.name == "vnc") {
-            if let Some(cp) = p.container_port.filter(|cp| *cp != p.port) {
-                hits.push(ManifestHit {
-                    object: i,
-                    pointer: format!("/spec/ports/{}/port", p.index),
-                    message: format!("noVNC is published on port {} but Sunstone advertises {cp}", p.port),
-                });
-            }
-            if let Some(np) = p.node_port.filter(|np| *np != p.port) {
-                hits.push(ManifestHit {
-                    object: i,
-                    pointer: format!("/spec/ports/{}/nodePort", p.index),
-                    message: format!("noVNC node port {np} differs from the advertised port {}", p.port),
-                });
-            }
+            hits.extend(published_port_hits(i, &p, "noVNC"));
         }
     }
     hits

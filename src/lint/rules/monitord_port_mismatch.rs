@@ -1,8 +1,8 @@
 //! ONE005 `monitord-port-mismatch`: monitord's published port differs from the port it listens on.
 
 use crate::declare_rule;
-use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, published_port_hits};
 use crate::manifest::{Manifest, Typed, service_ports};
 use crate::model::ServiceType;
 
@@ -94,20 +94,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             }
         }
         for p in &ports {
-            if let Some(cp) = p.container_port.filter(|cp| *cp != p.port) {
-                hits.push(ManifestHit {
-                    object: i,
-                    pointer: format!("/spec/ports/{}/port", p.index),
-                    message: format!("monitord is published on port {} but listens on container port {cp}", p.port),
-                });
-            }
-            if let Some(np) = p.node_port.filter(|np| *np != p.port) {
-                hits.push(ManifestHit {
-                    object: i,
-                    pointer: format!("/spec/ports/{}/nodePort", p.index),
-                    message: format!("monitord node port {np} differs from the port {} monitord advertises", p.port),
-                });
-            }
+            hits.extend(published_port_hits(i, p, "monitord"));
         }
     }
     hits
