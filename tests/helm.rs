@@ -160,3 +160,30 @@ fn chart_scripts_pass_shellcheck() {
     }
     assert!(checked >= 4, "only {checked} scripts checked");
 }
+
+#[test]
+fn chart_ruby_helpers_parse_and_merge_yaml_deep_merges() {
+    let files = common::root().join("chart-templates/files");
+    let mut checked = 0;
+    for e in std::fs::read_dir(&files).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "rb") {
+            let (ok, out) = run(Command::new("ruby").arg("-c").arg(&p));
+            assert!(ok, "ruby -c {}:\n{out}", p.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "only {checked} Ruby helpers checked");
+    // merge-yaml.rb keeps packaged settings, overrides ours, with OpenNebula's symbol keys.
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("onegate-server.conf");
+    std::fs::write(&target, ":one_xmlrpc: http://localhost:2633/RPC2\n:host: 127.0.0.1\n:port: 5030\n:auth: onegate\n:server:\n  :bind: 127.0.0.1\n  :port: 5030\n").unwrap();
+    let over = tmp.path().join("override.yaml");
+    std::fs::write(&over, ":host: 0.0.0.0\n:server:\n  :bind: 0.0.0.0\n").unwrap();
+    let (ok, out) = run(Command::new("ruby").arg(files.join("merge-yaml.rb")).arg(&target).arg(&over));
+    assert!(ok, "{out}");
+    let merged = std::fs::read_to_string(&target).unwrap();
+    for expect in [":host: 0.0.0.0", ":auth: onegate", ":bind: 0.0.0.0", ":port: 5030"] {
+        assert!(merged.contains(expect), "`{expect}` missing from:\n{merged}");
+    }
+}
