@@ -452,3 +452,22 @@ fn the_public_key_is_published_from_the_private_key() {
         .unwrap();
     assert!(!o.status.success());
 }
+
+#[test]
+fn a_single_front_end_grows_into_member_0() {
+    let c = Cluster::new();
+    // A prod-mysql front-end ran for a while with SERVER_ID -1: its database exists, it has no Raft ID.
+    c.member("one-0");
+    c.write("one-0/var/db-state", "ready");
+    let o = c.start("one-0");
+    assert!(o.status.success(), "{}", out(&o));
+    let calls = c.calls();
+    assert!(calls.contains("one-0: oned -f\n"), "a solo oned registers the member: {calls}");
+    assert!(calls.contains("one-0: onezone server-add 0 --name one-0"), "{calls}");
+    assert!(!calls.contains("oneuser passwd"), "an existing database keeps its serveradmin password: {calls}");
+    assert_eq!(c.server_id("one-0"), "0");
+    c.write("cluster/leader", "one-0");
+    let o = c.start("one-1");
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(c.server_id("one-1"), "1");
+}

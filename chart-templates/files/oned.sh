@@ -69,20 +69,29 @@ wait_for_api() {
   done
 }
 
+# solo_with COMMAND...: runs a solo oned (SERVER_ID -1) just long enough to run COMMAND against it.
+solo_with() {
+  oned -f &
+  pid=$!
+  wait_for_api || { kill "$pid" 2>/dev/null || true; exit 1; }
+  "$@"
+  kill -TERM "$pid"
+  wait "$pid" || true
+  rm -f "$ONE_LOCK/one"
+}
+
+set_serveradmin_password() {
+  oneuser passwd 1 --sha256 "$(cat "$AUTH/serveradmin-password")"
+  write_serveradmin_files
+  if [ -n "${1:-}" ]; then "$1"; fi
+}
+
 # bootstrap_with [COMMAND]: creates the database with a solo oned, sets the serveradmin password from the
 # Secret, runs COMMAND while oned still runs (Raft registers member 0 here), then stops oned.
 bootstrap_with() {
   log "empty database: bootstrapping"
   for f in $SERVERADMIN_FILES; do rm -f "$ONE_VAR/.one/$f"; done
-  oned -f &
-  pid=$!
-  wait_for_api || { kill "$pid" 2>/dev/null || true; exit 1; }
-  oneuser passwd 1 --sha256 "$(cat "$AUTH/serveradmin-password")"
-  write_serveradmin_files
-  if [ -n "${1:-}" ]; then "$1"; fi
-  kill -TERM "$pid"
-  wait "$pid" || true
-  rm -f "$ONE_LOCK/one"
+  solo_with set_serveradmin_password "${1:-}"
   log "bootstrap done"
 }
 

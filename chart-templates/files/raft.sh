@@ -6,7 +6,8 @@
 # member before it, seeds its database from a fresh backup of the leader's database, registers with the leader
 # (`onezone server-add`, or `onezone server-reset` when the zone already knows its name), and starts with the
 # SERVER_ID the zone gave it. Server IDs are never reused, so the ID is looked up by name and kept on the
-# member's volume; it is never derived from the pod ordinal.
+# member's volume; it is never derived from the pod ordinal. A single front-end whose replicas are raised
+# becomes member 0 of a new cluster with its database as it is.
 #
 # Inputs (environment): POD_NAME, STATEFULSET, PEERS_DOMAIN (<peers service>.<namespace>.svc), RAFT_MEMBERS,
 # GRPC (true|false), DB_* as in oned.sh, ONE_RAFT (the Raft helper command), ONE_ETC, ONE_VAR.
@@ -149,6 +150,10 @@ raft_start() {
         join "$leader"
       elif [ -n "$id" ]; then
         set_server_id "$id"
+      elif [ "$n" -eq 0 ] && [ -z "$leader" ] && ! any_peer_runs; then
+        log "a single front-end's database: registering it as member 0 of a new Raft cluster"
+        solo_with register_self
+        set_server_id "$RAFT_BOOTSTRAP_ID"
       else
         id=$(zone_server_id "$POD_NAME" "${leader:+$(member_endpoint "$leader")}")
         [ -n "$id" ] || { log "database present but the server ID is unknown and no leader answers"; exit 1; }
