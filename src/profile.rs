@@ -20,31 +20,15 @@ struct Builtin {
     name: &'static str,
     file: &'static str,
     text: &'static str,
-    example: &'static str,
 }
 
 const DEFAULTS_FILE: &str = "profiles/defaults.yaml";
 const DEFAULTS: &str = include_str!("../profiles/defaults.yaml");
 
 const BUILTINS: &[Builtin] = &[
-    Builtin {
-        name: "dev-sqlite",
-        file: "profiles/dev-sqlite.yaml",
-        text: include_str!("../profiles/dev-sqlite.yaml"),
-        example: include_str!("../profiles/examples/dev-sqlite.values.yaml"),
-    },
-    Builtin {
-        name: "prod-mysql",
-        file: "profiles/prod-mysql.yaml",
-        text: include_str!("../profiles/prod-mysql.yaml"),
-        example: include_str!("../profiles/examples/prod-mysql.values.yaml"),
-    },
-    Builtin {
-        name: "ha-raft",
-        file: "profiles/ha-raft.yaml",
-        text: include_str!("../profiles/ha-raft.yaml"),
-        example: include_str!("../profiles/examples/ha-raft.values.yaml"),
-    },
+    Builtin { name: "dev-sqlite", file: "profiles/dev-sqlite.yaml", text: include_str!("../profiles/dev-sqlite.yaml") },
+    Builtin { name: "prod-mysql", file: "profiles/prod-mysql.yaml", text: include_str!("../profiles/prod-mysql.yaml") },
+    Builtin { name: "ha-raft", file: "profiles/ha-raft.yaml", text: include_str!("../profiles/ha-raft.yaml") },
 ];
 
 /// The profile used when none is named.
@@ -53,11 +37,6 @@ pub const DEFAULT_PROFILE: &str = "dev-sqlite";
 /// Names of the built-in profiles, in catalogue order.
 pub fn builtin_names() -> Vec<&'static str> {
     BUILTINS.iter().map(|b| b.name).collect()
-}
-
-/// The example site values shipped for a built-in profile.
-pub fn builtin_example(name: &str) -> Option<(&'static str, &'static str)> {
-    BUILTINS.iter().find(|b| b.name == name).map(|b| (b.name, b.example))
 }
 
 /// A value the site must provide.

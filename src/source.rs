@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Every source read in this process, by name, so reports can show code frames.
@@ -178,8 +178,3 @@ impl fmt::Display for InputError {
 }
 
 impl std::error::Error for InputError {}
-
-/// The path a user-supplied file was given as, kept for messages.
-pub fn display_path(p: &Path) -> String {
-    PathBuf::from(p).display().to_string()
-}

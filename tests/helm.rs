@@ -145,35 +145,38 @@ fn validate_values_fails_with_the_rule_id() {
     }
 }
 
+/// The chart's files (`chart-templates/files/`) with an extension.
+fn chart_files(ext: &str) -> Vec<std::path::PathBuf> {
+    let dir = common::root().join("chart-templates/files");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    files.sort();
+    files
+}
+
 #[test]
 fn chart_scripts_pass_shellcheck() {
-    let scripts = common::root().join("chart-templates/files");
-    let mut checked = 0;
-    for e in std::fs::read_dir(&scripts).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "sh") {
-            let (ok, out) =
-                run(Command::new("shellcheck").args(["-s", "sh", "-S", "style", "-x", "-P", "SCRIPTDIR"]).arg(&p));
-            assert!(ok, "shellcheck {}:\n{out}", p.display());
-            checked += 1;
-        }
+    let scripts = chart_files("sh");
+    assert!(scripts.len() >= 4, "only {} scripts found", scripts.len());
+    for p in scripts {
+        let (ok, out) =
+            run(Command::new("shellcheck").args(["-s", "sh", "-S", "style", "-x", "-P", "SCRIPTDIR"]).arg(&p));
+        assert!(ok, "shellcheck {}:\n{out}", p.display());
     }
-    assert!(checked >= 4, "only {checked} scripts checked");
 }
 
 #[test]
 fn chart_ruby_helpers_parse_and_merge_yaml_deep_merges() {
-    let files = common::root().join("chart-templates/files");
-    let mut checked = 0;
-    for e in std::fs::read_dir(&files).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "rb") {
-            let (ok, out) = run(Command::new("ruby").arg("-c").arg(&p));
-            assert!(ok, "ruby -c {}:\n{out}", p.display());
-            checked += 1;
-        }
+    let helpers = chart_files("rb");
+    assert!(helpers.len() >= 4, "only {} Ruby helpers found", helpers.len());
+    for p in &helpers {
+        let (ok, out) = run(Command::new("ruby").arg("-c").arg(p));
+        assert!(ok, "ruby -c {}:\n{out}", p.display());
     }
-    assert!(checked >= 4, "only {checked} Ruby helpers checked");
+    let files = common::root().join("chart-templates/files");
     // merge-yaml.rb keeps packaged settings, overrides ours, with OpenNebula's symbol keys.
     let tmp = tempfile::tempdir().unwrap();
     let target = tmp.path().join("onegate-server.conf");
