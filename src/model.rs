@@ -48,6 +48,10 @@ pub struct Values {
     pub onegate: Onegate,
     /// OneFlow, the multi-VM service manager.
     pub oneflow: Oneflow,
+    /// OneForm, the provisioning service (OpenNebula 7.2 and later).
+    pub oneform: Toggle,
+    /// OneKS, the Kubernetes cluster service (OpenNebula 7.4 and later).
+    pub oneks: Toggle,
     /// Marketplace image creation (needs FUSE mounts inside the oned container).
     pub marketplace: Marketplace,
     /// Security context of every OpenNebula container.
@@ -66,8 +70,32 @@ pub struct Values {
     pub datastores: Vec<Datastore>,
     /// NetworkPolicy admitting only the published OpenNebula ports.
     pub network_policy: NetworkPolicy,
+    /// Maintenance mode: every member prepares its configuration and database, but oned is not started (to
+    /// restore a backup or repair a database; see the chart README).
+    pub maintenance: Maintenance,
+    /// The `helm test` self-test of the installed front-end.
+    pub self_test: SelfTest,
     /// Resource requests and limits per container.
     pub resources: ContainerResources,
+}
+
+/// Maintenance mode.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Maintenance {
+    /// Start every member without oned (the database and the configuration are ready, nothing runs against
+    /// them), so that `restore.sh` can restore a backup. Liveness and readiness probes are off meanwhile.
+    pub enabled: bool,
+}
+
+/// `helm test` self-test.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SelfTest {
+    /// With `helm test`, register a host with OpenNebula's dummy drivers in a throw-away cluster, run a small VM
+    /// on it, query OneGate and FireEdge, check that every Raft member agrees on the leader, then remove all it
+    /// created. It never schedules onto real hosts. Turn it off where registering a test host is not allowed.
+    pub enabled: bool,
 }
 
 /// `development` or `production`.
@@ -317,6 +345,26 @@ pub struct Persistence {
     /// Size of each member's bundled MariaDB volume.
     #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$"))]
     pub database_size: String,
+    /// Storage of `/var/lib/one/datastores`.
+    pub datastores: DatastoreStorage,
+}
+
+/// Storage of the datastores directory.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DatastoreStorage {
+    /// Put `/var/lib/one/datastores` on one ReadWriteMany claim mounted by every member (required under Raft HA:
+    /// after a fail-over the new leader must see the images the old one stored; ONE028). `false` keeps the
+    /// datastores on each member's own volume.
+    pub shared: bool,
+    /// An existing ReadWriteMany claim to use instead of creating one.
+    pub existing_claim: String,
+    /// StorageClass of the shared claim; it must support ReadWriteMany (NFS, CephFS, ...). Empty uses the
+    /// cluster default.
+    pub storage_class: String,
+    /// Size of the shared claim.
+    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$"))]
+    pub size: String,
 }
 
 /// SSH settings.
@@ -329,6 +377,12 @@ pub struct Ssh {
     pub persistence: bool,
     /// `StrictHostKeyChecking` for connections to hypervisors: `yes`, `accept-new` or `no`.
     pub strict_host_key_checking: HostKeyChecking,
+    /// Service of the front-end's SSH server (oneadmin, keys only): the transfer drivers on the hypervisors copy
+    /// disks from `oned.hostname` over SSH, so that name must reach this Service on port 22.
+    pub service: ServiceSpec,
+    /// More public keys allowed to log in as oneadmin (for example the hypervisors' own keys), in addition to
+    /// the front-end's key.
+    pub authorized_keys: Vec<String>,
 }
 
 /// OpenSSH `StrictHostKeyChecking`.
@@ -437,6 +491,14 @@ pub struct Oneflow {
     /// Port OneFlow listens on (cluster-internal).
     #[schemars(range(min = 1, max = 65535))]
     pub port: u16,
+}
+
+/// A daemon that is simply on or off.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Toggle {
+    /// Run it (leader-only under Raft) on the OpenNebula versions that have it; ignored on older ones.
+    pub enabled: bool,
 }
 
 /// Marketplace settings.
@@ -592,6 +654,12 @@ pub struct ContainerResources {
     pub oneflow: Resources,
     /// Hook execution manager (onehem).
     pub hem: Resources,
+    /// oneadmin's SSH server.
+    pub sshd: Resources,
+    /// OneForm (7.2+).
+    pub oneform: Resources,
+    /// OneKS (7.4+).
+    pub oneks: Resources,
     /// Ruby Sunstone, noVNC and mm_sched (6.10 only).
     pub sunstone: Resources,
     /// Bundled MariaDB.

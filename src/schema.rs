@@ -62,6 +62,9 @@ fn build_schema(envelope: Envelope, version: Option<OneVersion>) -> Value {
         addr.insert("minLength".into(), json!(1));
         addr.insert("not".into(), json!({"enum": ["auto"]}));
         append_description(addr, "Under HA it must be the stable leader address, never `auto` (ONE004).");
+        let shared = prop(&mut schema, "persistence.datastores.shared");
+        shared.insert("enum".into(), json!([true]));
+        append_description(shared, "Under HA every member must see the same datastores (ONE028).");
     }
     if let Some(v) = version {
         let ver = prop(&mut schema, "opennebula.version");

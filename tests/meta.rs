@@ -16,9 +16,18 @@ fn every_chart_template_file_is_rendered() {
 
 #[test]
 fn rule_ids_are_unique_ordered_and_match_the_contract() {
-    let ids: Vec<&str> = ALL.iter().map(|r| r.id).collect();
-    let expected: Vec<String> = (1..=27).chain(100..=103).map(|i| format!("ONE{i:03}")).collect();
-    assert_eq!(ids, expected, "ONE001-ONE027 are the contract's catalogue; engine rules start at ONE100");
+    let ids: Vec<u32> = ALL.iter().map(|r| r.id.strip_prefix("ONE").unwrap().parse().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "rule IDs must be unique and in order: {ids:?}");
+    for id in (1..=27).chain(100..=103) {
+        assert!(
+            ids.contains(&id),
+            "ONE{id:03} is missing: ONE001-ONE027 are the contract's catalogue, ONE100-ONE103 the engine's"
+        );
+    }
+    assert!(ids.iter().all(|i| *i <= 99 || (100..=199).contains(i)), "{ids:?}");
+    for r in ALL {
+        assert_eq!(r.id.len(), 6, "{}: IDs are ONE and three digits", r.id);
+    }
     let names: BTreeSet<&str> = ALL.iter().map(|r| r.name).collect();
     assert_eq!(names.len(), ALL.len(), "duplicate rule names");
     for r in ALL {

@@ -1,89 +1,40 @@
-//! The chart's start, Raft, hook and backup scripts, run for real against stub `oned`, `onedb`, `onezone`,
-//! `oneuser` and Raft-helper commands that emulate a zone and record every call: a three-member bootstrap, a
-//! restart, a lost-database rejoin, a removed member coming back, ordering and split-brain guards, a leader
-//! change, backups with retention, and the pre-upgrade guard.
+//! The chart's start, Raft, hook, backup and restore scripts, run for real against stub commands.
+//!
+//! A stub is a claim about OpenNebula: every behaviour of the stubs in `tests/stubs/` (oned, onedb, onezone,
+//! oneuser, and the MySQL client tools) and of the stand-in Ruby OCA in `tests/fixtures/fake-oca/` (which the
+//! real `files/one-raft.rb` loads) carries the `OpenNebula/one@<tag>:path:line` it reproduces. The tests below
+//! name the behaviour they rely on; the file that emulates it cites the source.
+//!
+//! The cluster is a directory: `cluster/zone` (servers), `cluster/leader`, `cluster/running/<pod>` (its oned
+//! answers), `cluster/mysql/<server>/<database>/<table>` (the MySQL servers), `cluster/calls` (every stub call,
+//! prefixed with the calling member). Each member has its own `var` (/var/lib/one), `etc`, `run` and `lock`.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Stub commands. They share state in $CLUSTER: `zone` ("<id> <name>" lines), `next-id`, `leader`, `running/<pod>`
-/// and `calls` (one line per call, prefixed with the calling member).
-const STUBS: &[(&str, &str)] = &[
-    (
-        "one-raft",
-        r#"pod=$(echo "$2" | sed -e 's|^http://||' -e 's|[.:].*||')
-[ "$pod" = localhost ] && pod=$POD_NAME
-[ -f "$CLUSTER/running/$pod" ] || exit 1
-case $1 in
-  status)
-    if [ "$(cat "$CLUSTER/leader" 2>/dev/null)" = "$pod" ]; then echo "leader 2 40 40 0"
-    else echo "follower 2 ${FOLLOWER_INDEX:-40} 40 1"; fi ;;
-  servers) cat "$CLUSTER/zone" 2>/dev/null || true ;;
-esac"#,
-    ),
-    (
-        "onezone",
-        r#"echo "$POD_NAME: onezone $*" >> "$CLUSTER/calls"
-case $1 in
-  server-add)
-    name=""
-    while [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done
-    id=$(cat "$CLUSTER/next-id" 2>/dev/null || echo 0)
-    echo $((id + 1)) > "$CLUSTER/next-id"
-    echo "$id $name" >> "$CLUSTER/zone" ;;
-esac"#,
-    ),
-    (
-        "onedb",
-        r#"echo "$POD_NAME: onedb $*" >> "$CLUSTER/calls"
-case $1 in
-  version) case $(cat "$ONE_VAR/db-state" 2>/dev/null || echo empty) in
-             ready) exit 0 ;; empty) exit 1 ;; upgrade) exit 2 ;; newer) exit 3 ;; esac ;;
-  backup) for last; do :; done; echo "-- dump" > "$last" ;;
-  restore|upgrade) echo ready > "$ONE_VAR/db-state" ;;
-esac"#,
-    ),
-    (
-        "oned",
-        r#"echo "$POD_NAME: oned $*" >> "$CLUSTER/calls"
-echo ready > "$ONE_VAR/db-state"
-mkdir -p "$CLUSTER/running" && touch "$CLUSTER/running/$POD_NAME"
-# The final `exec oned -f` comes after oned.sh marks the member ready; the bootstrap run waits for TERM.
-[ -f "$ONE_RUN/onechart-ready" ] && exit 0
-trap 'exit 0' TERM
-while :; do sleep 0.1; done"#,
-    ),
-    ("oneuser", r#"echo "$POD_NAME: oneuser $*" >> "$CLUSTER/calls""#),
-    ("ruby", r#"echo "${POD_NAME:-}: ruby $*" >> "$CLUSTER/calls""#),
-    ("ssh-agent", "exit 0"),
-    ("ssh-add", "exit 0"),
-];
-
 struct Cluster {
     _tmp: tempfile::TempDir,
     root: PathBuf,
-    stubs: PathBuf,
+}
+
+fn files() -> PathBuf {
+    common::root().join("chart-templates/files")
 }
 
 impl Cluster {
     fn new() -> Cluster {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
-        let stubs = root.join("stubs");
-        std::fs::create_dir_all(&stubs).unwrap();
-        for (name, body) in STUBS {
-            let p = stubs.join(name);
-            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-            Command::new("chmod").arg("+x").arg(&p).status().unwrap();
-        }
-        std::fs::create_dir_all(root.join("cluster/running")).unwrap();
-        std::fs::create_dir_all(root.join("auth")).unwrap();
-        for (k, v) in [("serveradmin-password", "c0ffee"), ("oneadmin-password", "pw")] {
-            std::fs::write(root.join("auth").join(k), v).unwrap();
-        }
-        Cluster { _tmp: tmp, root, stubs }
+        let c = Cluster { _tmp: tmp, root };
+        c.write("cluster/calls", "");
+        c.write("cluster/oneadmin-password", "pw\n");
+        c.write("auth/serveradmin-password", "c0ffee");
+        c.write("auth/oneadmin-password", "pw");
+        c.write("db/mysql-password", "dbpw");
+        std::fs::create_dir_all(c.file("cluster/running")).unwrap();
+        c
     }
 
     fn file(&self, rel: &str) -> PathBuf {
@@ -94,61 +45,97 @@ impl Cluster {
         std::fs::read_to_string(self.file(rel)).unwrap_or_default()
     }
 
+    fn exists(&self, rel: &str) -> bool {
+        self.file(rel).exists()
+    }
+
     fn write(&self, rel: &str, text: &str) {
         let p = self.file(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
 
-    /// A member's directories, created fresh unless they exist.
+    /// A member's directories, as the prepare init container leaves them (created unless they exist): one_auth,
+    /// and oned.conf with the database password and a solo FEDERATION section.
     fn member(&self, pod: &str) -> PathBuf {
         let m = self.root.join(pod);
         for d in ["var/.one", "var/.ssh", "run", "lock", "log", "etc"] {
             std::fs::create_dir_all(m.join(d)).unwrap();
         }
         if !m.join("etc/oned.conf").exists() {
-            std::fs::write(m.join("etc/oned.conf"), "FEDERATION = [\n  MODE = \"STANDALONE\",\n  SERVER_ID = -1 ]\n")
-                .unwrap();
+            std::fs::write(
+                m.join("etc/oned.conf"),
+                "DB = [ BACKEND = \"mysql\", PASSWD = \"dbpw\" ]\nFEDERATION = [\n  MODE = \"STANDALONE\",\n  SERVER_ID = -1 ]\n",
+            )
+            .unwrap();
+        }
+        if !m.join("var/.one/one_auth").exists() {
+            std::fs::write(m.join("var/.one/one_auth"), "oneadmin:pw\n").unwrap();
         }
         m
     }
 
+    /// `sh SCRIPT` of the chart in member `pod`'s oned container.
     fn command(&self, script: &str, pod: &str) -> Command {
+        let mut c = self.sh(pod);
+        c.arg(files().join(script));
+        c
+    }
+
+    /// `sh` with the environment of a member's oned container (three Raft members, bundled MariaDB, 7.4).
+    fn sh(&self, pod: &str) -> Command {
         let m = self.member(pod);
-        let scripts = common::root().join("chart-templates/files");
+        let stubs = common::root().join("tests/stubs");
         let mut c = Command::new("sh");
-        c.arg(scripts.join(script))
-            .env("PATH", format!("{}:{}", self.stubs.display(), std::env::var("PATH").unwrap()))
-            .env("CLUSTER", self.root.join("cluster"))
+        c.env("PATH", format!("{}:{}", stubs.display(), std::env::var("PATH").unwrap()))
+            .env("STUBS", &stubs)
+            .env("CLUSTER", self.file("cluster"))
             .env("POD_NAME", pod)
             .env("STATEFULSET", "one")
             .env("PEERS_DOMAIN", "one-peers.cloud.svc")
             .env("RAFT_MEMBERS", "3")
             .env("GRPC", "true")
-            .env("ONE_RAFT", "one-raft")
+            .env("ONE_VERSION", "7.4")
+            .env("ONE_RAFT", format!("ruby {}", files().join("one-raft.rb").display()))
+            .env("ONE_RUBY_LIB", common::root().join("tests/fixtures/fake-oca"))
+            .env("ONE_GEMS", "/nonexistent")
             .env("RAFT_WAIT", "2")
             .env("RAFT_POLL", "1")
+            .env("DB_WAIT", "0")
+            .env("ADMIN_SYNC_INTERVAL", "1")
+            .env("HOME", m.join("var"))
             .env("ONE_VAR", m.join("var"))
             .env("ONE_RUN", m.join("run"))
             .env("ONE_LOCK", m.join("lock"))
             .env("ONE_LOG", m.join("log"))
             .env("ONE_ETC", m.join("etc"))
-            .env("ONECHART_AUTH", self.root.join("auth"))
-            .env("ONECHART_SCRIPTS", &scripts)
+            .env("ONECHART_AUTH", self.file("auth"))
+            .env("ONECHART_SCRIPTS", files())
             .env("DB_BACKEND", "mysql")
             .env("DB_HOST", "127.0.0.1")
             .env("DB_PORT", "3306")
             .env("DB_USER", "oneadmin")
             .env("DB_NAME", "opennebula")
-            .env("DB_PASSWORD", "dbpw")
-            .env("DB_BUNDLED", "true");
+            .env("DB_PASSWORD_FILE", self.file("db/mysql-password"))
+            .env("DB_BUNDLED", "true")
+            .env_remove("DB_PASSWORD")
+            .env_remove("ONE_AUTH")
+            .env_remove("MAINTENANCE");
         c
     }
 
     /// Starts member `pod` (oned.sh) and returns its output; the call log is reset first.
     fn start(&self, pod: &str) -> Output {
+        self.start_with(pod, &[])
+    }
+
+    fn start_with(&self, pod: &str, env: &[(&str, &str)]) -> Output {
         self.write("cluster/calls", "");
-        self.command("oned.sh", pod).output().unwrap()
+        let mut cmd = self.command("oned.sh", pod);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
     }
 
     fn calls(&self) -> String {
@@ -205,20 +192,45 @@ fn three_member_bootstrap_registers_each_member_once_in_order() {
         assert!(o.status.success(), "{pod}: {}", out(&o));
         let calls = c.calls();
         assert!(
-            calls.contains(&format!(
-                "{pod}: onedb backup -t mysql -S one-0.one-peers.cloud.svc -P 3306 -u oneadmin -d opennebula -f"
-            )),
-            "{pod} did not dump the leader's database: {calls}"
+            calls.contains(&format!("{pod}: mysqldump --protocol=TCP --connect-timeout=10 -h one-0.one-peers.cloud.svc -P 3306 -u oneadmin --single-transaction")),
+            "{pod} did not copy the leader's database: {calls}"
         );
-        assert!(calls.contains(&format!("{pod}: onedb restore -t mysql -S 127.0.0.1")), "{calls}");
+        assert!(
+            !calls.contains("--databases"),
+            "a copy made with --databases replays DROP/USE of the leader's: {calls}"
+        );
         assert!(
             calls.contains(&format!("{pod}: onezone server-add 0 --name {pod} --rpc http://{pod}.one-peers.cloud.svc:2633/RPC2 --grpc-endpoint {pod}.one-peers.cloud.svc:2634 --endpoint http://one-0.one-peers.cloud.svc:2633/RPC2")),
             "{calls}"
         );
-        assert!(!calls.contains(&format!("{pod}: oned -f\n{pod}: oneuser")), "{pod} must not bootstrap: {calls}");
+        assert!(!calls.contains(&format!("{pod}: oneuser passwd")), "{pod} must not bootstrap: {calls}");
         assert_eq!(c.server_id(pod), id);
+        assert_eq!(c.read(&format!("cluster/mysql/{pod}/opennebula/data")), "one-0\n", "{pod} holds the leader's data");
     }
     assert_eq!(c.read("cluster/zone"), "0 one-0\n1 one-1\n2 one-2\n");
+}
+
+#[test]
+fn external_mysql_under_raft_copies_into_the_members_database_and_leaves_the_leaders_alone() {
+    // `onedb backup` dumps with --add-drop-database --databases (OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:265):
+    // replayed into opennebula_1 it would drop and refill opennebula_0, the leader's live database.
+    let c = Cluster::new();
+    let external = [("DB_BUNDLED", ""), ("DB_HOST", "db.example.org"), ("DB_NAME_PER_MEMBER", "true")];
+    let o = c.start_with("one-0", &external);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(c.exists("cluster/mysql/db/opennebula_0/db_versioning"), "member 0 bootstraps opennebula_0");
+    c.write("cluster/mysql/db/opennebula_0/vm_pool", "vm-created-after-bootstrap\n");
+    c.write("cluster/leader", "one-0");
+    let o = c.start_with("one-1", &external);
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(
+        c.read("cluster/mysql/db/opennebula_0/vm_pool"),
+        "vm-created-after-bootstrap\n",
+        "leader's database changed"
+    );
+    assert_eq!(c.read("cluster/mysql/db/opennebula_1/vm_pool"), "vm-created-after-bootstrap\n", "member 1 got no copy");
+    assert!(c.exists("cluster/mysql/db/opennebula_1/db_versioning"));
+    assert_eq!(c.server_id("one-1"), "1");
 }
 
 #[test]
@@ -228,7 +240,7 @@ fn a_restarted_member_keeps_its_id_and_registers_nothing() {
     assert!(o.status.success(), "{}", out(&o));
     let calls = c.calls();
     assert!(
-        !calls.contains("server-add") && !calls.contains("server-reset") && !calls.contains("onedb backup"),
+        !calls.contains("server-add") && !calls.contains("server-reset") && !calls.contains("mysqldump"),
         "{calls}"
     );
     assert_eq!(c.server_id("one-1"), "1");
@@ -238,10 +250,16 @@ fn a_restarted_member_keeps_its_id_and_registers_nothing() {
 fn a_member_that_lost_its_database_rejoins_with_server_reset() {
     let c = Cluster::bootstrapped();
     std::fs::remove_dir_all(c.file("one-1")).unwrap();
+    std::fs::remove_dir_all(c.file("cluster/mysql/one-1")).unwrap();
     let o = c.start("one-1");
     assert!(o.status.success(), "{}", out(&o));
     let calls = c.calls();
-    assert!(calls.contains("one-1: onedb backup -t mysql -S one-0.one-peers.cloud.svc"), "{calls}");
+    assert!(
+        calls.contains("one-1: mysqldump --protocol=TCP --connect-timeout=10 -h one-0.one-peers.cloud.svc"),
+        "{calls}"
+    );
+    // server-reset makes the leader resend its log from the start (RaftManager::reset_index,
+    // OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:1115-1131).
     assert!(
         calls.contains("one-1: onezone server-reset 0 1 --endpoint http://one-0.one-peers.cloud.svc:2633/RPC2"),
         "{calls}"
@@ -276,10 +294,27 @@ fn members_join_one_at_a_time() {
 }
 
 #[test]
+fn a_new_member_waits_for_every_registered_member_to_be_in_sync() {
+    // Adding a server raises the quorum (to_commit = num_servers / 2,
+    // OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:535): never while a registered member is down.
+    let c = Cluster::bootstrapped();
+    std::fs::remove_file(c.file("cluster/running/one-2")).unwrap();
+    let o = c.command("oned.sh", "one-3").env("RAFT_MEMBERS", "5").output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("did not become healthy"), "{}", out(&o));
+    assert!(!c.read("cluster/zone").contains("one-3"), "one-3 registered while one-2 was down");
+    std::fs::write(c.file("cluster/running/one-2"), "").unwrap();
+    let o = c.command("oned.sh", "one-3").env("RAFT_MEMBERS", "5").output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(c.server_id("one-3"), "3");
+}
+
+#[test]
 fn member_0_with_an_empty_database_never_bootstraps_a_second_cluster() {
     let c = Cluster::bootstrapped();
     // All members restart; one-0 lost its volume, and the survivors have not elected a leader yet.
     std::fs::remove_dir_all(c.file("one-0")).unwrap();
+    std::fs::remove_dir_all(c.file("cluster/mysql/one-0")).unwrap();
     c.write("cluster/leader", "");
     let o = c.start("one-0");
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
@@ -290,15 +325,111 @@ fn member_0_with_an_empty_database_never_bootstraps_a_second_cluster() {
     let o = c.start("one-0");
     assert!(o.status.success(), "{}", out(&o));
     assert!(
-        c.calls().contains("one-0: onezone server-reset 0 0 --endpoint http://one-1.one-peers.cloud.svc:2633/RPC2")
+        c.calls().contains("one-0: onezone server-reset 0 0 --endpoint http://one-1.one-peers.cloud.svc:2633/RPC2"),
+        "{}",
+        c.calls()
     );
     assert_eq!(c.server_id("one-0"), "0");
 }
 
 #[test]
+fn an_unreachable_database_is_never_taken_for_an_empty_one() {
+    // `onedb version` exits 255 for a refused connection and 1 for an empty database
+    // (OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:445, src/onedb/onedb:386-402): the chart asks the
+    // server first and bootstraps only a database that answered and has no version tables.
+    for raft in ["1", "3"] {
+        let c = Cluster::new();
+        c.write("cluster/mysql/one-0/down", "");
+        let o = c.command("oned.sh", "one-0").env("RAFT_MEMBERS", raft).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+        assert!(out(&o).contains("no usable database"), "{}", out(&o));
+        let calls = c.calls();
+        assert!(!calls.contains("oned -f") && !calls.contains("onezone") && !calls.contains("mysqldump"), "{calls}");
+        // Refused credentials stop at once, with the reason.
+        std::fs::remove_file(c.file("cluster/mysql/one-0/down")).unwrap();
+        c.write("cluster/mysql/one-0/password", "another");
+        let o = c.command("oned.sh", "one-0").env("RAFT_MEMBERS", raft).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+        assert!(out(&o).contains("refuses user oneadmin"), "{}", out(&o));
+        assert!(!c.calls().contains("oned -f"), "{}", c.calls());
+    }
+}
+
+#[test]
+fn a_single_front_end_bootstraps_an_empty_or_missing_database_and_refuses_a_partial_one() {
+    let c = Cluster::new();
+    // The database does not exist yet: oned creates it (CREATE DATABASE IF NOT EXISTS,
+    // OpenNebula/one@release-7.4.0:src/sql/MySqlDB.cc:128).
+    let o = c.command("oned.sh", "one-0").env("RAFT_MEMBERS", "1").output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(c.calls().contains("one-0: oned -f\n"), "{}", c.calls());
+    assert!(c.exists("cluster/mysql/one-0/opennebula/db_versioning"));
+    // Only one of the two version tables: an interrupted bootstrap or restore. Nothing is started on it.
+    std::fs::remove_file(c.file("cluster/mysql/one-0/opennebula/local_db_versioning")).unwrap();
+    c.write("cluster/calls", "");
+    let o = c.command("oned.sh", "one-0").env("RAFT_MEMBERS", "1").output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("interrupted bootstrap or restore"), "{}", out(&o));
+    assert!(!c.calls().contains("oned -f"), "{}", c.calls());
+}
+
+#[test]
+fn schema_upgrades_authenticate_and_back_up_to_a_new_file_each_time() {
+    // onedb reads the password from ONE_DB_PASSWORD or stdin (OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:78-80);
+    // `--backup FILE` aborts when FILE exists (onedb.rb:154-164). Two upgrades in a row must both work.
+    let c = Cluster::new();
+    assert!(c.command("oned.sh", "one-0").env("RAFT_MEMBERS", "1").output().unwrap().status.success());
+    for round in 1..=2 {
+        c.write("cluster/mysql/one-0/opennebula/schema", "old");
+        c.write("cluster/calls", "");
+        let o = c.command("oned.sh", "one-0").env("RAFT_MEMBERS", "1").output().unwrap();
+        assert!(o.status.success(), "upgrade {round}: {}", out(&o));
+        assert_eq!(c.read("cluster/mysql/one-0/opennebula/schema"), "current\n");
+        assert!(c.calls().contains("onedb upgrade --no-backup -t mysql"), "{}", c.calls());
+        assert!(!out(&o).contains("dbpw"), "the password reached the log: {}", out(&o));
+    }
+    let backups: Vec<_> = std::fs::read_dir(c.file("one-0/var/backups/db")).unwrap().collect();
+    assert_eq!(backups.len(), 2, "one backup per upgrade");
+}
+
+#[test]
+fn the_database_password_never_reaches_the_log() {
+    // oned logs its configuration, DB/PASSWD included, at start
+    // (OpenNebula/one@release-7.4.0:src/nebula/Nebula.cc:319-326) and writes it to /var/lib/one/config (:240-245).
+    let c = Cluster::new();
+    let o = c.command("oned.sh", "one-0").env("RAFT_MEMBERS", "1").output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let log = out(&o);
+    assert!(log.contains("Starting OpenNebula"), "the stub's configuration dump is missing: {log}");
+    assert!(!log.contains("dbpw") && log.contains("PASSWD = \"********\""), "{log}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(c.file("one-0/var/config")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "/var/lib/one/config holds the password: owner only, not {mode:o}");
+}
+
+#[test]
+fn maintenance_mode_prepares_but_never_starts_oned() {
+    let c = Cluster::new();
+    let mut child = c
+        .command("oned.sh", "one-0")
+        .env("MAINTENANCE", "true")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "oned.sh must keep running in maintenance mode");
+    let _ = child.kill();
+    let _ = child.wait();
+    let calls = c.calls();
+    assert!(!calls.contains("oned") && !calls.contains("mysql"), "{calls}");
+    assert!(!c.exists("one-0/lock/one"));
+}
+
+#[test]
 fn a_raft_cluster_refuses_member_by_member_schema_upgrades() {
     let c = Cluster::bootstrapped();
-    c.write("one-1/var/db-state", "upgrade");
+    c.write("cluster/mysql/one-1/opennebula/schema", "old");
     let o = c.start("one-1");
     assert_eq!(o.status.code(), Some(1));
     assert!(out(&o).contains("never member by member"), "{}", out(&o));
@@ -306,15 +437,104 @@ fn a_raft_cluster_refuses_member_by_member_schema_upgrades() {
 }
 
 #[test]
+fn an_empty_server_id_is_never_written() {
+    // A server-add that registers nothing must stop the start, not write `SERVER_ID = ,` into oned.conf.
+    let c = Cluster::new();
+    c.write("cluster/zone", "");
+    let mut cmd = c.command("oned.sh", "one-0");
+    // The Raft helper cannot load the OCA: every lookup fails, as with a missing opennebula-rubygems.
+    cmd.env("ONE_RUBY_LIB", c.file("empty-lib"));
+    let o = cmd.output().unwrap();
+    assert_ne!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(out(&o).contains("did not register one-0"), "{}", out(&o));
+    assert_eq!(c.server_id("one-0"), "-1");
+}
+
+#[test]
+fn the_raft_helper_loads_opennebulas_ruby_library_in_each_layout() {
+    // 7.x: /usr/lib/one/ruby/load_opennebula_paths.rb sets Gem.use_paths to /usr/share/one/gems
+    // (OpenNebula/one@release-7.4.0:share/misc/load_opennebula_paths.rb); 6.10.5 has no such file and every
+    // tool sets the gem path inline (OpenNebula/one@release-6.10.5:src/cli/onezone:29-47).
+    let c = Cluster::bootstrapped();
+    let oca = common::root().join("tests/fixtures/fake-oca/opennebula.rb");
+    for layout in ["7.x", "6.10"] {
+        let lib = c.file(&format!("lib-{layout}"));
+        let gems = c.file(&format!("gems-{layout}"));
+        std::fs::create_dir_all(&gems).unwrap();
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::copy(&oca, lib.join("opennebula.rb")).unwrap();
+        if layout == "7.x" {
+            let marker = c.file("loaded-paths");
+            std::fs::write(
+                lib.join("load_opennebula_paths.rb"),
+                format!(
+                    "require 'rubygems'\nGem.use_paths(File.realpath('{}'))\nFile.write('{}', 'yes')\n",
+                    gems.display(),
+                    marker.display()
+                ),
+            )
+            .unwrap();
+        }
+        let o = Command::new("ruby")
+            .arg(files().join("one-raft.rb"))
+            .args(["status", "http://one-0.one-peers.cloud.svc:2633/RPC2"])
+            .env("ONE_RUBY_LIB", &lib)
+            .env("ONE_GEMS", &gems)
+            .env("ONE_AUTH", c.file("one-0/var/.one/one_auth"))
+            .env("CLUSTER", c.file("cluster"))
+            .env("POD_NAME", "one-0")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{layout}: {}", out(&o));
+        assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "leader 2 40 40 0", "{layout}");
+    }
+    assert_eq!(c.read("loaded-paths"), "yes", "the 7.x layout goes through load_opennebula_paths.rb");
+    // No library at all: one clear message and exit 3, not a Ruby backtrace.
+    let o = Command::new("ruby")
+        .arg(files().join("one-raft.rb"))
+        .args(["status", "http://localhost:2633/RPC2"])
+        .env("ONE_RUBY_LIB", c.file("nothing"))
+        .env("ONE_GEMS", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o));
+    assert!(out(&o).contains("cannot load OpenNebula's Ruby library"), "{}", out(&o));
+}
+
+#[test]
+fn readiness_compares_a_follower_with_the_leader() {
+    // A follower's COMMIT is min(leader's commit, its own last index) (OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:649-665):
+    // it equals its own LOG_INDEX even when far behind, so only the leader's COMMIT tells.
+    let c = Cluster::bootstrapped();
+    let ready = |pod: &str| c.command("health.sh", pod).arg("raft").status().unwrap().success();
+    c.write("cluster/commit/leader", "1000");
+    assert!(ready("one-0"), "the leader is ready");
+    c.write("cluster/log/one-1", "950");
+    assert!(ready("one-1"), "a follower 50 entries behind is ready");
+    c.write("cluster/log/one-1", "40");
+    assert!(!ready("one-1"), "a follower 960 entries behind the leader is not ready");
+    std::fs::remove_file(c.file("cluster/running/one-2")).unwrap();
+    assert!(!ready("one-2"), "a member whose oned does not answer is not ready");
+    c.write("cluster/leader", "");
+    assert!(!ready("one-1"), "no leader: no member is ready");
+}
+
+#[test]
 fn leader_change_moves_the_label_and_the_leader_only_services() {
     let c = Cluster::bootstrapped();
     let m = c.member("one-1");
+    let label = c.file("label-pod");
+    std::fs::write(
+        &label,
+        format!("#!/bin/sh\necho \"$POD_NAME: label-pod $*\" >> {}\n", c.file("cluster/calls").display()),
+    )
+    .unwrap();
+    Command::new("chmod").arg("+x").arg(&label).status().unwrap();
     // The leader hook records the role and labels the pod.
-    let o = c.command("raft-hook.sh", "one-1").arg("leader").output().unwrap();
+    let o = c.command("raft-hook.sh", "one-1").arg("leader").env("ONE_LABEL_POD", &label).output().unwrap();
     assert!(o.status.success(), "{}", out(&o));
     assert_eq!(c.read("one-1/run/raft-role"), "leader\n");
-    assert!(c.calls().contains("one-1: ruby "), "{}", c.calls());
-    assert!(c.calls().contains("label-pod.rb onechart.io/raft-role leader"), "{}", c.calls());
+    assert!(c.calls().contains("one-1: label-pod onechart.io/raft-role leader"), "{}", c.calls());
 
     // A leader-only service runs while the member leads and stops when it follows.
     std::fs::write(m.join("run/onechart-ready"), "").unwrap();
@@ -340,57 +560,106 @@ fn leader_change_moves_the_label_and_the_leader_only_services() {
         false
     };
     assert!(wait_for("started"), "the service did not start on the leader");
-    let o = c.command("raft-hook.sh", "one-1").arg("follower").output().unwrap();
+    let o = c.command("raft-hook.sh", "one-1").arg("follower").env("ONE_LABEL_POD", &label).output().unwrap();
     assert!(o.status.success());
     assert!(wait_for("stopped"), "the service kept running on a follower");
     let _ = child.kill();
     let _ = child.wait();
 }
 
+/// Runs the reconciliation of oneadmin's and serveradmin's passwords once, as member `pod`.
+fn sync_admin_users(c: &Cluster, pod: &str) -> Output {
+    c.write("cluster/calls", "");
+    let script = files().join("sync-admin-users.sh");
+    c.sh(pod)
+        .env("ONECHART_SOURCE_ONLY", "1")
+        .args(["-c", &format!(". {}; reconcile_oneadmin; reconcile_serveradmin", script.display())])
+        .output()
+        .unwrap()
+}
+
 #[test]
-fn readiness_means_leader_or_follower_in_sync() {
+fn oneadmins_password_follows_the_secret_on_every_member() {
+    // oned re-reads one_auth for every Raft call (OpenNebula/one@release-7.4.0:src/client/Client.cc:149,180,212),
+    // so every member's one_auth must follow a password change; `oneuser passwd 0` stores the new password
+    // (src/um/User.cc:369-382). The Secret owns the password.
     let c = Cluster::bootstrapped();
-    let ready = |pod: &str, index: &str| {
-        c.command("health.sh", pod).arg("raft").env("FOLLOWER_INDEX", index).status().unwrap().success()
-    };
-    assert!(ready("one-0", "40"), "the leader is ready");
-    assert!(ready("one-1", "35"), "a follower close to the commit index is ready");
-    assert!(!ready("one-1", "-500"), "a follower far behind is not ready");
-    std::fs::remove_file(c.file("cluster/running/one-2")).unwrap();
-    assert!(!ready("one-2", "40"), "a member whose oned does not answer is not ready");
+    c.write("one-0/run/raft-role", "leader\n");
+    c.write("one-1/run/raft-role", "follower\n");
+    c.write("auth/oneadmin-password", "n3w");
+    // A follower never changes the password itself.
+    let o = sync_admin_users(&c, "one-1");
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(!c.calls().contains("passwd 0"), "{}", c.calls());
+    assert_eq!(c.read("one-1/var/.one/one_auth"), "oneadmin:pw\n");
+    // The leader changes it with the credentials it replaces, then rewrites its one_auth.
+    let o = sync_admin_users(&c, "one-0");
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(c.calls().contains("one-0: oneuser passwd 0 n3w"), "{}", c.calls());
+    assert_eq!(c.read("cluster/oneadmin-password"), "n3w\n");
+    assert_eq!(c.read("one-0/var/.one/one_auth"), "oneadmin:n3w\n");
+    // The follower sees that the Secret's password now works and follows.
+    let o = sync_admin_users(&c, "one-1");
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(c.read("one-1/var/.one/one_auth"), "oneadmin:n3w\n");
+    assert!(!c.calls().contains("passwd 0"), "{}", c.calls());
+    // Changed behind the Secret's back: nothing can log in; say what to do.
+    c.write("cluster/oneadmin-password", "manual\n");
+    let o = sync_admin_users(&c, "one-0");
+    assert!(out(&o).contains("put that password in the Secret"), "{}", out(&o));
+}
+
+#[test]
+fn serveradmins_password_is_set_whenever_it_differs_from_the_secret() {
+    // After an interrupted bootstrap, serveradmin keeps oned's random token (OpenNebula/one@release-7.4.0:src/um/UserPool.cc:134-163)
+    // while the *_auth files hold the Secret's: the leader sets it (`oneuser passwd 1 --sha256`).
+    let c = Cluster::bootstrapped();
+    c.write("one-0/run/raft-role", "leader\n");
+    c.write("cluster/serveradmin-hash", "sha256-of-a-random-token\n");
+    let o = sync_admin_users(&c, "one-0");
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(c.calls().contains("one-0: oneuser passwd 1 --sha256 c0ffee"), "{}", c.calls());
+    let o = sync_admin_users(&c, "one-0");
+    assert!(o.status.success());
+    assert!(!c.calls().contains("passwd 1"), "set once: {}", c.calls());
 }
 
 fn backup_command(c: &Cluster, script: &str, dir: &Path) -> Command {
     let mut cmd = c.command(script, "backup");
-    cmd.env("BACKUP_DIR", dir).env("BACKUP_RETENTION", "7");
+    cmd.env("BACKUP_DIR", dir).env("BACKUP_RETENTION", "7").env("POD_NAME", "one-0");
     cmd
 }
 
 #[test]
 fn backups_keep_the_newest_retention_files() {
-    let c = Cluster::new();
+    let c = Cluster::bootstrapped();
     let dir = c.file("backups");
     std::fs::create_dir_all(&dir).unwrap();
     for i in 0..9 {
         std::fs::write(dir.join(format!("onedb-scheduled-2026010{i}T000000Z.sql")), "old").unwrap();
     }
     std::fs::write(dir.join("onedb-pre-upgrade-20250101T000000Z.sql"), "keep: another label").unwrap();
+    c.write("cluster/calls", "");
     let o = backup_command(&c, "backup.sh", &dir).output().unwrap();
     assert!(o.status.success(), "{}", out(&o));
     let made = String::from_utf8_lossy(&o.stdout).trim().to_string();
-    assert!(std::fs::read_to_string(&made).unwrap().contains("-- dump"));
+    assert!(std::fs::read_to_string(&made).unwrap().contains("TABLE db_versioning"));
     let mut names: Vec<String> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     assert_eq!(names.iter().filter(|n| n.starts_with("onedb-scheduled-")).count(), 7, "{names:?}");
     assert!(!names.contains(&"onedb-scheduled-20260100T000000Z.sql".to_string()), "the oldest is removed");
     assert!(names.contains(&"onedb-pre-upgrade-20250101T000000Z.sql".to_string()), "other labels are untouched");
-    assert!(c.calls().contains("onedb backup -t mysql -S 127.0.0.1 -P 3306 -u oneadmin -d opennebula -f"));
+    assert!(
+        c.calls().contains("mysqldump --protocol=TCP --connect-timeout=10 -h 127.0.0.1 -P 3306 -u oneadmin"),
+        "{}",
+        c.calls()
+    );
 }
 
 #[test]
 fn pre_upgrade_backs_up_then_refuses_a_major_change_without_the_flag() {
-    let c = Cluster::new();
+    let c = Cluster::bootstrapped();
     let dir = c.file("backups");
     let run = |old: &str, new: &str, allow: &str| {
         let o = backup_command(&c, "pre-upgrade.sh", &dir)
@@ -420,6 +689,76 @@ fn pre_upgrade_backs_up_then_refuses_a_major_change_without_the_flag() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 4, "every run took a backup");
 }
 
+/// restore.sh in member `pod` with extra environment.
+fn restore(c: &Cluster, pod: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = c.command("restore.sh", pod);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn restore_refuses_outside_maintenance_under_a_lock_or_while_oned_answers() {
+    // onedb restore refuses while /var/lock/one/one exists or oned answers, even with -f
+    // (OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:171,599-609); restore.sh keeps those guards.
+    let c = Cluster::bootstrapped();
+    c.write("dump.sql", "TABLE db_versioning 1\n");
+    let dump = c.file("dump.sql");
+    let o = restore(&c, "one-0", &[dump.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("maintenance mode is off"), "{}", out(&o));
+    c.write("one-0/lock/one", "");
+    let o = restore(&c, "one-0", &[dump.to_str().unwrap()], &[("MAINTENANCE", "true")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("lock"), "{}", out(&o));
+    std::fs::remove_file(c.file("one-0/lock/one")).unwrap();
+    let o = restore(&c, "one-0", &[dump.to_str().unwrap()], &[("MAINTENANCE", "true")]);
+    assert_eq!(o.status.code(), Some(1), "oned answers (running/one-0): {}", out(&o));
+    assert!(out(&o).contains("oned answers"), "{}", out(&o));
+}
+
+#[test]
+fn a_raft_cluster_is_restored_on_one_member_and_the_others_rejoin_it() {
+    let c = Cluster::bootstrapped();
+    // A backup made with `onedb backup` (--add-drop-database --databases: onedb_backend.rb:265) of the database
+    // as it was; it names its database, which must not matter.
+    c.write(
+        "backup.sql",
+        "/*!40000 DROP DATABASE IF EXISTS `opennebula`*/;\nCREATE DATABASE /*!32312 IF NOT EXISTS*/ `opennebula`;\nUSE `opennebula`;\nTABLE db_versioning 1\nTABLE local_db_versioning 1\nTABLE data restored-data\n",
+    );
+    // Maintenance: nothing runs.
+    std::fs::remove_dir_all(c.file("cluster/running")).unwrap();
+    std::fs::create_dir_all(c.file("cluster/running")).unwrap();
+    let maintenance = [("MAINTENANCE", "true")];
+    let backup = c.file("backup.sql");
+    let o = restore(&c, "one-0", &[backup.to_str().unwrap()], &maintenance);
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(c.read("cluster/mysql/one-0/opennebula/data"), "restored-data\n");
+    for pod in ["one-1", "one-2"] {
+        let o = restore(&c, pod, &["--rejoin"], &maintenance);
+        assert!(o.status.success(), "{pod}: {}", out(&o));
+        assert!(!c.exists(&format!("cluster/mysql/{pod}/opennebula")), "{pod}'s database is dropped");
+    }
+    // Leaving maintenance: one-0 removes the others from the restored zone and leads alone; they join anew.
+    let o = c.start("one-0");
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        c.calls().contains("one-0: onezone server-del 0 1") && c.calls().contains("one-0: onezone server-del 0 2"),
+        "{}",
+        c.calls()
+    );
+    assert_eq!(c.server_id("one-0"), "0");
+    c.write("cluster/leader", "one-0");
+    for (pod, id) in [("one-1", "3"), ("one-2", "4")] {
+        let o = c.start(pod);
+        assert!(o.status.success(), "{pod}: {}", out(&o));
+        assert_eq!(c.server_id(pod), id, "{pod} joins as a new server");
+        assert_eq!(c.read(&format!("cluster/mysql/{pod}/opennebula/data")), "restored-data\n");
+    }
+}
+
 #[test]
 fn the_public_key_is_published_from_the_private_key() {
     let c = Cluster::new();
@@ -430,8 +769,19 @@ fn the_public_key_is_published_from_the_private_key() {
     let expected = std::fs::read_to_string(c.file("id_rsa.pub")).unwrap();
     let expected = expected.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
     std::fs::remove_file(c.file("id_rsa.pub")).unwrap();
+    // `ruby apply-configmap.rb ...` talks to the Kubernetes API: a stub ruby records the call instead.
+    let fake = c.file("fake-ruby");
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(
+        fake.join("ruby"),
+        format!("#!/bin/sh\necho \"$POD_NAME: ruby $*\" >> {}\n", c.file("cluster/calls").display()),
+    )
+    .unwrap();
+    Command::new("chmod").arg("+x").arg(fake.join("ruby")).status().unwrap();
+    let path = format!("{}:{}", fake.display(), std::env::var("PATH").unwrap());
     let o = c
         .command("publish-ssh-key.sh", "one-0")
+        .env("PATH", &path)
         .env("SSH_KEY_FILE", &key)
         .env("SSH_PUB_FILE", c.file("missing.pub"))
         .env("CONFIGMAP", "one-opennebula-ssh-public-key")
@@ -445,6 +795,7 @@ fn the_public_key_is_published_from_the_private_key() {
     std::fs::write(&key, "not a key").unwrap();
     let o = c
         .command("publish-ssh-key.sh", "one-0")
+        .env("PATH", &path)
         .env("SSH_KEY_FILE", &key)
         .env("SSH_PUB_FILE", c.file("x"))
         .env("CONFIGMAP", "x")
@@ -457,8 +808,9 @@ fn the_public_key_is_published_from_the_private_key() {
 fn a_single_front_end_grows_into_member_0() {
     let c = Cluster::new();
     // A prod-mysql front-end ran for a while with SERVER_ID -1: its database exists, it has no Raft ID.
-    c.member("one-0");
-    c.write("one-0/var/db-state", "ready");
+    let o = c.command("oned.sh", "one-0").env("RAFT_MEMBERS", "1").output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    std::fs::remove_file(c.file("cluster/running/one-0")).unwrap();
     let o = c.start("one-0");
     assert!(o.status.success(), "{}", out(&o));
     let calls = c.calls();
@@ -470,4 +822,91 @@ fn a_single_front_end_grows_into_member_0() {
     let o = c.start("one-1");
     assert!(o.status.success(), "{}", out(&o));
     assert_eq!(c.server_id("one-1"), "1");
+}
+
+#[test]
+fn prepare_configures_the_member_and_keeps_one_auth_after_the_first_start() {
+    let c = Cluster::new();
+    // A minimal packaged /etc/one and /var/lib/one (our own text, in OpenNebula's syntax).
+    c.write("image/etc/oned.conf", "LOG = [ SYSTEM = \"file\", DEBUG_LEVEL = 3 ]\nDB = [ BACKEND = \"sqlite\",\n       TIMEOUT = 2500 ]\n# DB = [ PASSWD = \"oneadmin\" ]\nFEDERATION = [ MODE = \"STANDALONE\", SERVER_ID = -1 ]\n");
+    c.write("image/etc/monitord.conf", "LOG = [\n  system = \"FILE\",\n  debug_level = 3\n]\nNETWORK = [ ADDRESS = \"::\", MONITOR_ADDRESS = \"auto\", PORT = 4124 ]\n");
+    c.write("image/var/remotes/VERSION", "7.4.0\n");
+    for (k, v) in [
+        ("oned.conf", "LOG = [ SYSTEM = \"std\", DEBUG_LEVEL = 3 ]\nHOSTNAME = \"one.example.org\"\n"),
+        (
+            "monitord.conf",
+            "LOG = [ SYSTEM = \"std\", DEBUG_LEVEL = 3 ]\nNETWORK = [ ADDRESS = \"0.0.0.0\", MONITOR_ADDRESS = \"192.0.2.10\", PORT = 4124 ]\n",
+        ),
+        ("ssh_config", "Host *\n  StrictHostKeyChecking yes\n"),
+        ("sshd_config", "Port 2222\n"),
+        ("authorized_keys", "ssh-ed25519 AAAAextra hypervisor\n"),
+    ] {
+        c.write(&format!("config/{k}"), v);
+    }
+    for (k, v) in [("one-key", "0123"), ("fireedge-key", "ABCD")] {
+        c.write(&format!("auth/{k}"), v);
+    }
+    std::fs::create_dir_all(c.file("ssh")).unwrap();
+    for (name, kind) in [("id_rsa", "rsa"), ("ssh_host_ecdsa_key", "ecdsa")] {
+        let o = Command::new("ssh-keygen")
+            .args(["-q", "-t", kind, "-N", "", "-f"])
+            .arg(c.file(&format!("ssh/{name}")))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", out(&o));
+    }
+    std::fs::remove_file(c.file("ssh/id_rsa.pub")).unwrap();
+    let run = || {
+        for d in ["etc", "data", "log"] {
+            std::fs::create_dir_all(c.file(&format!("run/{d}"))).unwrap();
+        }
+        Command::new("sh")
+            .arg(files().join("prepare.sh"))
+            .env("ONECHART_CONFIG", c.file("config"))
+            .env("ONECHART_AUTH", c.file("auth"))
+            .env("ONECHART_SSH", c.file("ssh"))
+            .env("ONECHART_SCRIPTS", files())
+            .env("ONECHART_ETC", c.file("run/etc"))
+            .env("ONECHART_DATA", c.file("run/data"))
+            .env("ONECHART_LOG", c.file("run/log"))
+            .env("ONECHART_IMAGE_ETC", c.file("image/etc"))
+            .env("ONECHART_IMAGE_DATA", c.file("image/var"))
+            .env("ONE_HOSTNAME", "one.example.org")
+            .env("DB_BACKEND", "mysql")
+            .env("DB_HOST", "127.0.0.1")
+            .env("DB_PORT", "3306")
+            .env("DB_USER", "oneadmin")
+            .env("DB_NAME", "opennebula")
+            .env("DB_PASSWORD_FILE", c.file("db/mysql-password"))
+            .output()
+            .unwrap()
+    };
+    let o = run();
+    assert!(o.status.success(), "{}", out(&o));
+    let oned = c.read("run/etc/oned.conf");
+    assert!(oned.contains("PASSWD = \"dbpw\"") && oned.contains("BACKEND = \"mysql\""), "{oned}");
+    assert!(!oned.contains("SYSTEM = \"file\"") && oned.contains("SYSTEM = \"std\""), "{oned}");
+    let monitord = c.read("run/etc/monitord.conf");
+    assert!(
+        !monitord.contains("FILE") && monitord.contains("SYSTEM = \"std\"") && !monitord.contains("\"::\""),
+        "{monitord}"
+    );
+    assert_eq!(c.read("run/data/.one/one_auth"), "oneadmin:pw\n");
+    let keys = c.read("run/etc/sshd/authorized_keys");
+    assert!(keys.starts_with("ssh-rsa ") && keys.contains("ssh-ed25519 AAAAextra hypervisor"), "{keys}");
+    assert!(c.read("run/data/.ssh/known_hosts").starts_with("one.example.org ecdsa-sha2-nistp256 "));
+    use std::os::unix::fs::PermissionsExt;
+    for f in ["run/etc/sshd/ssh_host_ecdsa_key", "run/data/.one/one_auth", "run/data/.ssh/id_rsa"] {
+        let mode = std::fs::metadata(c.file(f)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{f} is {mode:o}");
+    }
+    for f in ["onegate.log", "fireedge.log", "onehem.log", "oneform.log"] {
+        assert_eq!(std::fs::read_link(c.file(&format!("run/log/{f}"))).unwrap(), Path::new("/dev/stdout"), "{f}");
+    }
+    // The next start keeps one_auth: after the first start it holds the password OpenNebula has.
+    c.write("auth/oneadmin-password", "changed");
+    std::fs::remove_dir_all(c.file("run/etc")).unwrap();
+    let o = run();
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(c.read("run/data/.one/one_auth"), "oneadmin:pw\n");
 }

@@ -1,19 +1,15 @@
 #!/bin/sh
 # onechart: probe of a service container. `health.sh PORT` is healthy when the port accepts connections;
 # leader-only services on a Raft follower (which do not run there) are healthy by definition.
-# `health.sh raft` is oned's readiness under HA: this member is the leader or a follower in sync with it.
+# `health.sh raft` is oned's readiness under HA: this member is the leader, or a follower whose commit index is
+# within RAFT_SYNC_LAG entries of the leader's (a follower's own COMMIT is capped at its own LOG_INDEX, so only
+# the leader's tells whether it is in sync: OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:649-665).
 # `health.sh process NAME` is healthy when a process whose command line contains NAME runs.
 set -eu
 run=${ONE_RUN:-/run/one}
 if [ "$1" = raft ]; then
-  # shellcheck disable=SC2046 # the helper prints space-separated fields
-  set -- $(${ONE_RAFT:-ruby /run/onechart/scripts/one-raft.rb} status http://localhost:2633/RPC2)
-  case $1 in
-    leader) exit 0 ;;
-    follower) [ $(( ${4:-0} - ${3:-0} )) -le "${RAFT_SYNC_LAG:-100}" ] ;;
-    *) exit 1 ;;
-  esac
-  exit
+  # shellcheck disable=SC2086 # ONE_RAFT is a command with its arguments
+  exec ${ONE_RAFT:-ruby /run/onechart/scripts/one-raft.rb} ready "${RAFT_SYNC_LAG:-100}"
 fi
 if [ "${RAFT_MEMBERS:-1}" -gt 1 ] && [ "${LEADER_ONLY:-}" = true ] && [ "$(cat "$run/raft-role" 2>/dev/null)" != leader ]; then
   exit 0

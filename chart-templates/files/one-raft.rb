@@ -1,30 +1,124 @@
 #!/usr/bin/env ruby
 # frozen_string_literal: true
 
-# onechart: Raft facts for the start scripts, read with OpenNebula's Ruby OCA (credentials from $ONE_AUTH).
-#   one-raft.rb status ENDPOINT   -> "<state> <term> <log_index> <commit> <server_id>"  (state: solo, candidate,
-#                                    follower, leader, error)
-#   one-raft.rb servers ENDPOINT  -> one "<id> <name>" line per server of zone 0
-['/usr/lib/one/ruby', '/usr/share/one/gems-dist/lib'].each { |p| $LOAD_PATH << p if File.directory?(p) }
-require 'opennebula'
-require 'rexml/document'
+# onechart: Raft facts for the start scripts and probes, read with OpenNebula's Ruby OCA as oneadmin
+# (credentials: $ONE_AUTH, else ~/.one/one_auth).
+#   one-raft.rb status ENDPOINT   -> "<state> <term> <log_index> <commit> <server_id>"
+#                                    (state: solo, candidate, follower, leader, error)
+#   one-raft.rb servers ENDPOINT  -> one "<id> <name> <endpoint>" line per server of zone 0
+#   one-raft.rb leader ENDPOINT   -> "<id> <name> <endpoint> <term> <commit>" of the leader, as seen from the
+#                                    zone that ENDPOINT serves (exit 1 when no server leads)
+#   one-raft.rb ready [LAG]       -> exit 0 when this member (localhost) leads, or follows the leader with a
+#                                    commit index at most LAG (default 100) entries behind the leader's
+#   one-raft.rb healthy ENDPOINT [LAG] -> exit 0 when every server of the zone answers, one leads and every
+#                                    follower is within LAG entries of its commit index (prints the laggards)
 
+# OpenNebula's Ruby library needs the gems that opennebula-rubygems installs under /usr/share/one/gems.
+# From 7.0 OpenNebula's tools load them with /usr/lib/one/ruby/load_opennebula_paths.rb
+# (OpenNebula/one@release-7.0.2:share/misc/load_opennebula_paths.rb, installed by install.sh RUBY_LIB_FILES);
+# 6.10 has no such file and sets Gem.use_paths inline in every tool (OpenNebula/one@release-6.10.5:src/cli/onezone:29-47).
+# The 7.x file calls Gem.use_paths unconditionally (it raises without the gems directory), so it is used only
+# when both exist. A missing library is a LoadError, which `rescue StandardError` would not catch.
+RUBY_LIB_LOCATION = ENV.fetch('ONE_RUBY_LIB', '/usr/lib/one/ruby')
+GEMS_LOCATION = ENV.fetch('ONE_GEMS', '/usr/share/one/gems')
+begin
+  if File.directory?(GEMS_LOCATION)
+    if File.exist?(File.join(RUBY_LIB_LOCATION, 'load_opennebula_paths.rb'))
+      require File.join(RUBY_LIB_LOCATION, 'load_opennebula_paths')
+    else
+      $LOAD_PATH.reject! { |l| l =~ /vendor_ruby/ }
+      require 'rubygems'
+      Gem.use_paths(File.realpath(GEMS_LOCATION))
+    end
+  end
+  $LOAD_PATH << RUBY_LIB_LOCATION unless $LOAD_PATH.include?(RUBY_LIB_LOCATION)
+  require 'opennebula'
+rescue LoadError => e
+  warn "onechart: cannot load OpenNebula's Ruby library (#{e.message}): the image lacks opennebula-rubygems or " \
+       "the OCA under #{RUBY_LIB_LOCATION}"
+  exit 3
+end
+
+# RaftManager::State (OpenNebula/one@release-7.4.0:include/RaftManager.h:37-43, the same at 6.10.5/7.0.2/7.2.0).
 STATES = { '0' => 'solo', '1' => 'candidate', '2' => 'follower', '3' => 'leader' }.freeze
+LOCAL = 'http://localhost:2633/RPC2'
 
-command, endpoint = ARGV
-abort 'usage: one-raft.rb status|servers ENDPOINT' unless %w[status servers].include?(command) && endpoint
+def client(endpoint)
+  OpenNebula::Client.new(nil, endpoint, :timeout => 10)
+end
 
-client = OpenNebula::Client.new(nil, endpoint, :timeout => 10)
-case command
-when 'status'
-  rc = client.call('zone.raftstatus')
-  abort rc.message if OpenNebula.is_error?(rc)
-  raft = REXML::Document.new(rc).root
-  get = ->(k) { raft.elements[k]&.text.to_s }
-  puts [STATES.fetch(get['STATE'], 'error'), get['TERM'], get['LOG_INDEX'], get['COMMIT'], get['SERVER_ID']].join(' ')
-when 'servers'
-  zone = OpenNebula::Zone.new_with_id(0, client)
+# <RAFT><SERVER_ID/><STATE/><TERM/><VOTEDFOR/><COMMIT/><LOG_INDEX/>... (RaftManager::to_xml,
+# OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:1065-1100), from the one.zone.raftstatus call.
+def raft_status(endpoint)
+  rc = client(endpoint).call('zone.raftstatus')
+  raise rc.message if OpenNebula.is_error?(rc)
+
+  raft = OpenNebula::XMLElement.new
+  raft.initialize_xml(rc, 'RAFT')
+  get = ->(k) { raft[k].to_s }
+  { :state => STATES.fetch(get['STATE'], 'error'), :term => get['TERM'].to_i, :log_index => get['LOG_INDEX'].to_i,
+    :commit => get['COMMIT'].to_i, :server_id => get['SERVER_ID'] }
+end
+
+# Servers of zone 0: ZONE/SERVER_POOL/SERVER/{ID,NAME,ENDPOINT} (one.zone.info).
+def servers(endpoint)
+  zone = OpenNebula::Zone.new_with_id(0, client(endpoint))
   rc = zone.info
-  abort rc.message if OpenNebula.is_error?(rc)
-  zone.each('SERVER_POOL/SERVER') { |s| puts "#{s['ID']} #{s['NAME']}" }
+  raise rc.message if OpenNebula.is_error?(rc)
+
+  list = []
+  zone.each('SERVER_POOL/SERVER') { |s| list << { :id => s['ID'], :name => s['NAME'], :endpoint => s['ENDPOINT'] } }
+  list
+end
+
+# Every server with its Raft status (nil when it does not answer).
+def statuses(endpoint)
+  servers(endpoint).map do |s|
+    status = begin
+      raft_status(s[:endpoint])
+    rescue StandardError
+      nil
+    end
+    s.merge(:status => status)
+  end
+end
+
+def leader_of(all)
+  all.select { |s| s[:status] && s[:status][:state] == 'leader' }.max_by { |s| s[:status][:term] }
+end
+
+command, *args = ARGV
+begin
+  case command
+  when 'status'
+    s = raft_status(args.fetch(0))
+    puts [s[:state], s[:term], s[:log_index], s[:commit], s[:server_id]].join(' ')
+  when 'servers'
+    servers(args.fetch(0)).each { |s| puts [s[:id], s[:name], s[:endpoint]].join(' ') }
+  when 'leader'
+    l = leader_of(statuses(args.fetch(0))) or exit 1
+    puts [l[:id], l[:name], l[:endpoint], l[:status][:term], l[:status][:commit]].join(' ')
+  when 'ready'
+    lag = Integer(args.fetch(0, '100'))
+    me = raft_status(LOCAL)
+    exit 0 if me[:state] == 'leader'
+    exit 1 unless me[:state] == 'follower'
+
+    l = leader_of(statuses(LOCAL)) or abort 'onechart: no leader answers'
+    behind = l[:status][:commit] - me[:commit]
+    abort "onechart: #{behind} entries behind the leader #{l[:name]}" if behind > lag
+  when 'healthy'
+    lag = Integer(args.fetch(1, '100'))
+    all = statuses(args.fetch(0))
+    l = leader_of(all) or abort 'onechart: no leader'
+    bad = all.reject do |s|
+      s[:status] && (s[:status][:state] == 'leader' ||
+        (s[:status][:state] == 'follower' && l[:status][:commit] - s[:status][:commit] <= lag))
+    end
+    abort "onechart: not in sync: #{bad.map { |s| s[:name] }.join(', ')}" unless bad.empty?
+  else
+    abort 'usage: one-raft.rb status|servers|leader ENDPOINT | ready [LAG] | healthy ENDPOINT [LAG]'
+  end
+rescue StandardError => e
+  abort "onechart: #{e.message}"
 end

@@ -1,8 +1,14 @@
 #!/bin/sh
 # onechart: starts oned in the foreground without systemd.
-# It removes a stale lock, waits for the database, and respects OpenNebula's first-start ordering: on an empty
-# database oned writes the serveradmin *_auth files itself and aborts if they already exist, so they are
-# removed before bootstrap and rewritten with the Secret's serveradmin password afterwards.
+#  - removes a stale lock (oned refuses to start while /var/lock/one/one exists);
+#  - waits for the database, and tells "unreachable" and "access denied" from "empty": it never bootstraps,
+#    re-seeds or upgrades a database it could not read;
+#  - on an empty database keeps OpenNebula's first-start ordering: oned writes the serveradmin *_auth files itself
+#    and aborts if they already exist (OpenNebula/one@release-7.4.0:src/um/UserPool.cc), so they are removed
+#    before bootstrap and rewritten with the Secret's serveradmin password afterwards;
+#  - upgrades an older schema (single front-end only), with a backup of its own;
+#  - with maintenance on, prepares everything but does not start oned (restore, repairs);
+#  - masks every secret in oned's log (oned prints its configuration, DB PASSWD included, when it starts).
 set -eu
 
 ONE_VAR=${ONE_VAR:-/var/lib/one}
@@ -12,43 +18,56 @@ ONE_ETC=${ONE_ETC:-/etc/one}
 AUTH=${ONECHART_AUTH:-/run/onechart/auth}
 SCRIPTS=${ONECHART_SCRIPTS:-/run/onechart/scripts}
 RAFT_MEMBERS=${RAFT_MEMBERS:-1}
+SQLITE_DB=${SQLITE_DB:-$ONE_VAR/one.db}
+DB_WAIT=${DB_WAIT:-300}
 READY="$ONE_RUN/onechart-ready"
 SERVERADMIN_FILES="sunstone_auth onegate_auth oneflow_auth oneform_auth oneks_auth"
 export ONE_AUTH="$ONE_VAR/.one/one_auth"
 
 log() { echo "onechart-oned: $*"; }
 
-tcp_open() { # host port
-  ruby -rsocket -e 'begin; TCPSocket.new(ARGV[0], ARGV[1].to_i).close; rescue StandardError; exit 1; end' "$1" "$2"
-}
+# shellcheck source=common.sh
+. "$SCRIPTS/common.sh"
 
+# wait_for_database: returns once the server answers and accepts DB_USER; exits on refused credentials (a
+# restart will not fix them) and after DB_WAIT seconds without an answer.
 wait_for_database() {
-  [ "$DB_BACKEND" = mysql ] || return 0
-  i=0
-  until tcp_open "$DB_HOST" "$DB_PORT"; do
-    i=$((i + 1))
-    [ "$i" -le 150 ] || { log "database $DB_HOST:$DB_PORT unreachable after 300s"; exit 1; }
-    sleep 2
+  waited=0
+  while :; do
+    case $(db_probe) in
+      ok) return 0 ;;
+      denied)
+        log "the database server $DB_HOST:$DB_PORT refuses user $DB_USER: check the password in the Secret"
+        exit 1 ;;
+      unreachable) log "waiting for the database server $DB_HOST:$DB_PORT" ;;
+      *) log "the database server $DB_HOST:$DB_PORT answers with an error; retrying" ;;
+    esac
+    [ "$waited" -lt "$DB_WAIT" ] || { log "no usable database after ${DB_WAIT}s"; exit 1; }
+    sleep 5
+    waited=$((waited + 5))
   done
 }
 
-# database_state prints: ready, empty, upgrade or newer.
+# database_state prints: empty, partial, ready, upgrade or newer. Anything it cannot establish exits: a database
+# that could not be read is never taken for an empty one. `onedb version` exits 1 for a database without
+# version tables *and* for any connection or authentication error, so it is asked only once the server answered
+# and both tables are known to exist.
 database_state() {
-  if [ "$DB_BACKEND" = sqlite ]; then
-    [ -s "$ONE_VAR/one.db" ] || { echo empty; return; }
-    set -- --sqlite "$ONE_VAR/one.db"
-  else
-    export ONE_DB_PASSWORD="$DB_PASSWORD"
-    set -- -t mysql -S "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -d "$DB_NAME"
-  fi
+  tables=$(db_tables) || { log "could not list the database's tables"; exit 1; }
+  case $tables in
+    0) echo empty; return 0 ;;
+    2) ;;
+    *) echo partial; return 0 ;;
+  esac
   rc=0
-  onedb version "$@" >/dev/null 2>&1 || rc=$?
+  onedb_member version >/dev/null 2>&1 || rc=$?
+  # onedb version: 0 up to date, 2 upgrade needed, 3 database newer; 1 not bootstrapped; 255 anything else
+  # (OpenNebula/one@release-7.4.0:src/onedb/onedb:386-402, src/cli/command_parser.rb:486-488).
   case $rc in
     0) echo ready ;;
-    1) echo empty ;;
     2) echo upgrade ;;
     3) echo newer ;;
-    *) log "onedb version failed with exit code $rc"; exit 1 ;;
+    *) log "onedb version failed with exit code $rc on a bootstrapped database"; exit 1 ;;
   esac
 }
 
@@ -56,7 +75,7 @@ write_serveradmin_files() {
   umask 077
   pw=$(cat "$AUTH/serveradmin-password")
   for f in $SERVERADMIN_FILES; do
-    printf 'serveradmin:%s\n' "$pw" > "$ONE_VAR/.one/$f"
+    printf 'serveradmin:%s\n' "$pw" > "$ONE_VAR/.one/$f.onechart" && mv "$ONE_VAR/.one/$f.onechart" "$ONE_VAR/.one/$f"
   done
 }
 
@@ -71,17 +90,21 @@ wait_for_api() {
 
 # solo_with COMMAND...: runs a solo oned (SERVER_ID -1) just long enough to run COMMAND against it.
 solo_with() {
-  oned -f &
+  masked_fifo oned-solo
+  oned -f > "$FIFO" 2>&1 &
   pid=$!
-  wait_for_api || { kill "$pid" 2>/dev/null || true; exit 1; }
+  # Whatever fails while it runs, the solo oned is stopped with the script.
+  trap 'kill -TERM "$pid" 2>/dev/null || true' EXIT
+  wait_for_api || exit 1
   "$@"
+  trap - EXIT
   kill -TERM "$pid"
   wait "$pid" || true
-  rm -f "$ONE_LOCK/one"
+  rm -f "$ONE_LOCK/one" "$FIFO"
 }
 
 set_serveradmin_password() {
-  oneuser passwd 1 --sha256 "$(cat "$AUTH/serveradmin-password")"
+  oneuser passwd 1 --sha256 "$(cat "$AUTH/serveradmin-password")" >/dev/null
   write_serveradmin_files
   if [ -n "${1:-}" ]; then "$1"; fi
 }
@@ -95,20 +118,19 @@ bootstrap_with() {
   log "bootstrap done"
 }
 
+# upgrade_database: `onedb upgrade` of a single front-end's schema. The backup is taken first, into a file of its
+# own, by files/backup.sh (`onedb upgrade --backup FILE` aborts when FILE exists, and its own mysqldump prints
+# the password when it fails: OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:154-164, onedb_backend.rb:273);
+# onedb then runs with --no-backup. onedb needs ONE_DB_PASSWORD (else it reads stdin and exits 255).
 upgrade_database() {
   if [ "$RAFT_MEMBERS" -gt 1 ]; then
     log "the database schema is older than this OpenNebula: a Raft cluster is upgraded with the documented"
     log "procedure (README: Upgrades), never member by member; refusing to start"
     exit 1
   fi
-  log "database schema is older than OpenNebula: backing up, then upgrading"
-  mkdir -p "$ONE_VAR/backups/db"
-  if [ "$DB_BACKEND" = sqlite ]; then
-    onedb upgrade --sqlite "$ONE_VAR/one.db" --backup "$ONE_VAR/backups/db/pre-upgrade.sql"
-  else
-    onedb upgrade -t mysql -S "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -d "$DB_NAME" \
-      --backup "$ONE_VAR/backups/db/pre-upgrade.sql"
-  fi
+  backup=$(BACKUP_DIR="$ONE_VAR/backups/db" BACKUP_RETENTION=3 SQLITE_DB="$SQLITE_DB" /bin/sh "$SCRIPTS/backup.sh" pre-schema-upgrade)
+  log "database schema is older than OpenNebula: upgrading (backup: $backup)"
+  masked onedb_member upgrade --no-backup
   write_serveradmin_files
 }
 
@@ -119,10 +141,17 @@ start_ssh_agent() {
   ssh-add "$ONE_VAR/.ssh/id_rsa" 2>/dev/null || log "could not add the SSH key to the agent"
 }
 
+# maintenance: everything is prepared, oned is not started. onedb restore refuses to run while oned's lock
+# exists or oned answers; in this mode neither is true. The other daemons wait for oned.
+maintenance() {
+  log "maintenance mode: oned is not started (set maintenance.enabled=false and upgrade to leave it)."
+  log "restore with: /run/onechart/scripts/restore.sh FILE   (see the chart README, Backups and restore)"
+  trap 'exit 0' TERM INT
+  while :; do sleep 3600 & wait $!; done
+}
+
 main() {
-  if [ "${DB_BACKEND:-}" = mysql ] && [ -z "${DB_PASSWORD:-}" ] && [ -n "${DB_PASSWORD_FILE:-}" ]; then DB_PASSWORD=$(cat "$DB_PASSWORD_FILE"); fi
-  DB_BASE_NAME=${DB_NAME:-}
-  if [ "${DB_NAME_PER_MEMBER:-}" = true ]; then DB_NAME="${DB_NAME}_${POD_NAME##*-}"; fi
+  load_db_settings
   if [ "$RAFT_MEMBERS" -gt 1 ]; then
     # shellcheck source=raft.sh
     . "$SCRIPTS/raft.sh"
@@ -130,10 +159,19 @@ main() {
   rm -f "$READY" "$ONE_LOCK/one"
   mkdir -p "$ONE_RUN/ssh-socks" "$ONE_LOCK" "${ONE_LOG:-/var/log/one}"
   chmod 0700 "$ONE_RUN/ssh-socks"
-  wait_for_database
+  # oned writes its configuration, database password included, to /var/lib/one/config: owner-only.
+  umask 077
+  if [ "${MAINTENANCE:-false}" = true ]; then maintenance; fi
+  if [ "$DB_BACKEND" = mysql ]; then wait_for_database; fi
   state=$(database_state)
   case $state in
     empty) if [ "$RAFT_MEMBERS" -gt 1 ]; then raft_start empty; else bootstrap_with; fi ;;
+    partial)
+      if [ "$RAFT_MEMBERS" -gt 1 ]; then raft_start partial; else
+        log "the database holds only one of oned's version tables (db_versioning, local_db_versioning): an"
+        log "interrupted bootstrap or restore. Refusing to start; restore a backup (README: Backups and restore)."
+        exit 1
+      fi ;;
     upgrade) upgrade_database ;;
     newer) log "the database was written by a newer OpenNebula; refusing to start"; exit 1 ;;
     ready)
@@ -141,9 +179,12 @@ main() {
       if [ "$RAFT_MEMBERS" -gt 1 ]; then raft_start ready; fi ;;
   esac
   start_ssh_agent
+  # oneadmin's and serveradmin's passwords follow the Secret (files/sync-admin-users.sh).
+  /bin/sh "$SCRIPTS/sync-admin-users.sh" "$$" &
   touch "$READY"
   log "starting oned"
-  exec oned -f
+  masked_fifo oned
+  exec oned -f > "$FIFO" 2>&1
 }
 
 if [ "${ONECHART_SOURCE_ONLY:-}" != 1 ]; then

@@ -3,7 +3,10 @@
 #  - /etc/one: the image's packaged configuration, copied to a memory-backed volume and edited with onechart's
 #    settings; the database password goes into oned.conf here, from the Secret, never from a ConfigMap.
 #  - /var/lib/one: the member's volume, seeded from the image (remotes are refreshed on every start).
-#  - identity: one_auth, one_key, fireedge_key and the SSH key pair, identical on every member.
+#  - identity: one_key, fireedge_key and the SSH key pair, identical on every member; one_auth from the Secret on
+#    the first start only (afterwards files/sync-admin-users.sh keeps it in step with the Secret and OpenNebula);
+#  - the SSH server for oneadmin (hypervisors and the front-end itself copy disks from `oned.hostname` over SSH);
+#  - logs: every daemon logs to its container's output (files under /var/log/one are links to it).
 set -eu
 
 CONFIG=${ONECHART_CONFIG:-/run/onechart/config}     # ConfigMap: onechart's configuration fragments
@@ -12,6 +15,7 @@ SSH_KEYS=${ONECHART_SSH:-/run/onechart/ssh}         # Secret: oneadmin's SSH pri
 SCRIPTS=${ONECHART_SCRIPTS:-/run/onechart/scripts}  # ConfigMap: these scripts
 ETC=${ONECHART_ETC:-/run/onechart/etc}              # becomes /etc/one in the daemon containers
 DATA=${ONECHART_DATA:-/run/onechart/data}           # becomes /var/lib/one in the daemon containers
+LOGS=${ONECHART_LOG:-/run/onechart/log}             # becomes /var/log/one in the daemon containers
 IMAGE_ETC=${ONECHART_IMAGE_ETC:-/etc/one}
 IMAGE_DATA=${ONECHART_IMAGE_DATA:-/var/lib/one}
 
@@ -60,7 +64,13 @@ configure_oned() {
   chmod 0640 "$conf"
 
   remove_attribute "$ETC/monitord.conf" NETWORK
+  remove_attribute "$ETC/monitord.conf" LOG
   cat "$CONFIG/monitord.conf" >> "$ETC/monitord.conf"
+  # mm_sched (6.10) logs to its container's output.
+  if [ -f "$ETC/sched.conf" ]; then
+    remove_attribute "$ETC/sched.conf" LOG
+    echo 'LOG = [ SYSTEM = "std", DEBUG_LEVEL = 3 ]' >> "$ETC/sched.conf"
+  fi
 
   if [ -n "${EMULATOR:-}" ]; then
     for kvm in "$ETC"/vmm_exec/vmm_exec_kvm.conf "$ETC"/vmm_exec/*/vmm_exec_kvm.conf; do
@@ -72,14 +82,47 @@ configure_oned() {
 }
 
 configure_services() {
-  for pair in fireedge-server.conf:fireedge-server.conf onegate-server.conf:onegate-server.conf \
-              oneflow-server.conf:oneflow-server.conf sunstone-server.conf:sunstone-server.conf; do
-    override="$CONFIG/${pair%%:*}"
-    target="$ETC/${pair##*:}"
-    if [ -f "$override" ] && [ -f "$target" ]; then
-      ruby "$SCRIPTS/merge-yaml.rb" "$target" "$override"
+  for conf in fireedge-server.conf onegate-server.conf oneflow-server.conf sunstone-server.conf \
+              oneform-server.conf oneks-server.conf; do
+    if [ -f "$CONFIG/$conf" ] && [ -f "$ETC/$conf" ]; then
+      ruby "$SCRIPTS/merge-yaml.rb" "$ETC/$conf" "$CONFIG/$conf"
     fi
   done
+}
+
+# configure_logs: the Ruby and Node daemons log only to fixed files under /var/log/one (OneGate, OneFlow, OneHEM,
+# OneForm, OneKS: Logger on /var/log/one/<name>.log; FireEdge: winston on fireedge.log; none has a stderr option,
+# OpenNebula/one@release-7.4.0:src/onegate/onegate-server.rb:37, src/flow/oneflow-server.rb:36,
+# src/fireedge/src/server/utils/logger.js:65-80). Each file is a link to /dev/stdout, which resolves in the
+# process that opens it: every daemon writes to its own container's output.
+configure_logs() {
+  for f in onegate.log oneflow.log onehem.log oneform.log oneks.log fireedge.log fireedge.error \
+           sunstone.log sunstone.error novnc.log; do
+    ln -sfn /dev/stdout "$LOGS/$f"
+  done
+}
+
+# configure_sshd: the SSH server of oneadmin. Transfer drivers address images as `<oned.hostname>:<path>`, and
+# the front-end (ssh/clone, local/clone for raw images) and the hypervisors (local/clone for qcow2 images) copy
+# them over SSH from that name (OpenNebula/one@release-7.4.0:src/tm/TransferManager.cc:181,
+# src/tm_mad/local/clone:152-214, src/tm_mad/ssh/clone:122). Keys only; the host key is the same on every member.
+configure_sshd() {
+  mkdir -p "$ETC/sshd"
+  chmod 0700 "$ETC/sshd"
+  umask 077
+  cat "$SSH_KEYS/ssh_host_ecdsa_key" > "$ETC/sshd/ssh_host_ecdsa_key"
+  cat "$CONFIG/sshd_config" > "$ETC/sshd/sshd_config"
+  {
+    cat "$DATA/.ssh/id_rsa.pub"
+    if [ -s "$CONFIG/authorized_keys" ]; then cat "$CONFIG/authorized_keys"; fi
+  } > "$ETC/sshd/authorized_keys"
+  # The front-end copies from itself through `oned.hostname`: it knows its own host key, even with
+  # strictHostKeyChecking yes.
+  if [ -n "${ONE_HOSTNAME:-}" ]; then
+    entry="$ONE_HOSTNAME $(ssh-keygen -y -f "$ETC/sshd/ssh_host_ecdsa_key" | awk '{ print $1 " " $2 }')"
+    grep -qxF "$entry" "$DATA/.ssh/known_hosts" 2>/dev/null || echo "$entry" >> "$DATA/.ssh/known_hosts"
+  fi
+  umask 022
 }
 
 seed_data() {
@@ -100,7 +143,11 @@ seed_data() {
 
 install_identity() {
   umask 077
-  printf 'oneadmin:%s' "$(cat "$AUTH/oneadmin-password")" > "$DATA/.one/one_auth"
+  # oneadmin's password: the Secret's on the first start; afterwards one_auth holds the password OpenNebula has,
+  # and files/sync-admin-users.sh moves both to the Secret's when it changes.
+  if [ ! -s "$DATA/.one/one_auth" ]; then
+    printf 'oneadmin:%s\n' "$(cat "$AUTH/oneadmin-password")" > "$DATA/.one/one_auth"
+  fi
   cat "$AUTH/one-key" > "$DATA/.one/one_key"
   cat "$AUTH/fireedge-key" > "$DATA/.one/fireedge_key"
   if [ -s "$SSH_KEYS/id_rsa" ]; then
@@ -134,8 +181,10 @@ main() {
   cp -a "$IMAGE_ETC/." "$ETC/"
   configure_oned
   configure_services
+  configure_logs
   seed_data
   install_identity
+  configure_sshd
   log "member ready: backend=$DB_BACKEND"
 }
 

@@ -6,4 +6,5 @@ set -eu
 role=${1:?usage: raft-hook.sh leader|follower}
 run=${ONE_RUN:-/run/one}
 echo "$role" > "$run/raft-role.tmp" && mv "$run/raft-role.tmp" "$run/raft-role"
-exec ruby "${ONECHART_SCRIPTS:-/run/onechart/scripts}/label-pod.rb" "onechart.io/raft-role" "$role"
+# shellcheck disable=SC2086 # ONE_LABEL_POD is a command with its arguments
+exec ${ONE_LABEL_POD:-ruby ${ONECHART_SCRIPTS:-/run/onechart/scripts}/label-pod.rb} "onechart.io/raft-role" "$role"

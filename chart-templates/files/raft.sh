@@ -73,6 +73,7 @@ wait_for_leader() {
 }
 
 set_server_id() {
+  case $1 in '' | *[!0-9]*) log "refusing to set an invalid SERVER_ID '$1'"; exit 1 ;; esac
   sed -i "s/SERVER_ID *= *-\{0,1\}[0-9][0-9]*/SERVER_ID = $1/" "$ONE_ETC/oned.conf"
   mkdir -p "$RAFT_STATE_DIR"
   echo "$1" > "$RAFT_ID_FILE"
@@ -90,22 +91,41 @@ leader_db() {
   fi
 }
 
-# seed_from_leader LEADER: replaces this member's database with a fresh backup of the leader's.
+# seed_from_leader LEADER: replaces this member's database with a consistent copy of the leader's (what the HA
+# guide does with `onedb backup`/`onedb restore`, frontend_ha.rst). The copy is made without `--databases`, so it
+# loads into this member's database whatever its name: `onedb backup` dumps with
+# `--add-drop-database --databases <db>` (OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:265, the same at
+# 6.10.5, 7.0.2 and 7.2.0), and restoring that into `<name>_<N>` would drop and refill the leader's database.
 seed_from_leader() {
   mkdir -p "$ONE_VAR/backups/db"
   dump="$ONE_VAR/backups/db/seed-from-$1.sql"
   # shellcheck disable=SC2046 # host, port and database name
   set -- $(leader_db "$1")
-  export ONE_DB_PASSWORD="$DB_PASSWORD"
   log "seeding the database from the leader's ($1/$3)"
-  onedb backup -t mysql -S "$1" -P "$2" -u "$DB_USER" -d "$3" -f "$dump"
-  onedb restore -t mysql -S "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -d "$DB_NAME" -f "$dump"
+  mydump "$1" "$2" "$3" > "$dump.part"
+  mv "$dump.part" "$dump"
+  my "$DB_HOST" "$DB_PORT" -e "DROP DATABASE IF EXISTS \`$DB_NAME\`; CREATE DATABASE \`$DB_NAME\`"
+  my "$DB_HOST" "$DB_PORT" "$DB_NAME" < "$dump"
+  rm -f "$dump"
+}
+
+# wait_for_healthy LEADER: waits until every server the leader's zone lists answers and follows in sync, so that
+# adding a member (which raises the quorum) never happens while the cluster is degraded.
+wait_for_healthy() {
+  waited=0
+  until raft healthy "$(member_endpoint "$1")" >/dev/null 2>&1; do
+    [ "$waited" -lt "$RAFT_WAIT" ] || { log "the cluster did not become healthy within ${RAFT_WAIT}s"; return 1; }
+    log "waiting for every registered member to be in sync before joining"
+    sleep "$RAFT_POLL"
+    waited=$((waited + RAFT_POLL))
+  done
 }
 
 # join LEADER: seeds the database and registers this member with the leader.
 join() {
   leader_ep=$(member_endpoint "$1")
   known=$(zone_server_id "$POD_NAME" "$leader_ep")
+  if [ -z "$known" ]; then wait_for_healthy "$1" || exit 1; fi
   seed_from_leader "$1"
   write_serveradmin_files
   if [ -n "$known" ]; then
@@ -134,6 +154,25 @@ register_self() {
   # shellcheck disable=SC2086
   onezone server-add 0 --name "$POD_NAME" --rpc "$(member_endpoint "$POD_NAME")" $grpc_arg
   RAFT_BOOTSTRAP_ID=$(zone_server_id "$POD_NAME" "http://localhost:2633/RPC2")
+  # An empty ID would write `SERVER_ID = ,` into oned.conf: stop here instead.
+  [ -n "$RAFT_BOOTSTRAP_ID" ] || { log "the zone did not register $POD_NAME (no server ID): stopping"; exit 1; }
+}
+
+# reform_cluster: after a restore on this member (files/restore.sh), the restored zone still lists the members
+# of the cluster the backup came from. A solo oned removes every other server, so that this member leads a
+# cluster of one, which the others (their databases dropped by `restore.sh --rejoin`) join as new members.
+reform_cluster() {
+  raft servers http://localhost:2633/RPC2 | while read -r sid sname _; do
+    if [ "$sname" != "$POD_NAME" ]; then
+      log "restored database: removing server $sid ($sname) from the zone"
+      onezone server-del 0 "$sid"
+    fi
+  done
+  if [ -z "$(zone_server_id "$POD_NAME" http://localhost:2633/RPC2)" ]; then
+    register_self
+  else
+    RAFT_BOOTSTRAP_ID=$(zone_server_id "$POD_NAME" http://localhost:2633/RPC2)
+  fi
 }
 
 # raft_start STATE: decides how this member enters the cluster, given its database state (ready|empty).
@@ -141,6 +180,15 @@ raft_start() {
   previous=""
   n=$(ordinal "$POD_NAME")
   if [ "$n" -gt 0 ]; then previous="$STATEFULSET-$((n - 1))"; fi
+  if [ "$1" = ready ] && [ -f "$RAFT_STATE_DIR/restored" ]; then
+    log "this member's database was restored: re-forming the cluster around it"
+    solo_with reform_cluster
+    set_server_id "$RAFT_BOOTSTRAP_ID"
+    rm -f "$RAFT_STATE_DIR/restored"
+    return 0
+  fi
+  # A partial database (an interrupted seed) is replaced by the leader's like an empty one; member 0 never
+  # bootstraps over it.
   case $1 in
     ready)
       id=$(cat "$RAFT_ID_FILE" 2>/dev/null || true)
@@ -160,7 +208,7 @@ raft_start() {
         set_server_id "$id"
       fi
       ;;
-    empty)
+    empty | partial)
       if leader=$(find_leader); then
         # A new member (one the zone does not know yet) joins only after the member before it.
         leader_ep=$(member_endpoint "$leader")
@@ -170,7 +218,7 @@ raft_start() {
           leader=$(wait_for_leader "$previous") || { log "$previous did not join within ${RAFT_WAIT}s"; exit 1; }
         fi
         join "$leader"
-      elif [ "$n" -eq 0 ] && ! any_peer_runs; then
+      elif [ "$1" = empty ] && [ "$n" -eq 0 ] && ! any_peer_runs; then
         log "no peer runs: bootstrapping a new Raft cluster"
         bootstrap_cluster
         set_server_id "$RAFT_BOOTSTRAP_ID"

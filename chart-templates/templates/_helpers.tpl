@@ -85,12 +85,15 @@ the Secret (lookup), else a new random one. Arguments: dict "old" <secret data> 
 {{- end -}}
 {{- end -}}
 
-{{/* Address hypervisors use to reach oned (HOSTNAME); defaults to member 0's stable DNS name. */}}
+{{/*
+Address hypervisors use to reach the front-end (oned HOSTNAME: transfer drivers copy `<HOSTNAME>:<path>` over SSH);
+defaults to the in-cluster name of the -ssh Service.
+*/}}
 {{- define "opennebula.hostname" -}}
 {{- if .Values.oned.hostname -}}
 {{- .Values.oned.hostname -}}
 {{- else -}}
-{{- printf "%s-0.%s.%s.svc" (include "opennebula.fullname" .) (include "opennebula.peersService" .) .Release.Namespace -}}
+{{- printf "%s-ssh.%s.svc" (include "opennebula.fullname" .) .Release.Namespace -}}
 {{- end -}}
 {{- end -}}
 
@@ -172,6 +175,9 @@ lint` reports the same rules earlier, with file:line:column.
 {{- if and (gt (int $v.oned.replicas) 1) (eq $v.monitord.monitorAddress "auto") -}}
 {{- $errors = append $errors "ONE004 monitor-address-auto-in-ha: monitord.monitorAddress=auto does not follow the Raft leader; set it to the monitord Service address" -}}
 {{- end -}}
+{{- if and (gt (int $v.oned.replicas) 1) (not $v.persistence.datastores.shared) -}}
+{{- $errors = append $errors "ONE028 ha-datastores-not-shared: Raft members need one shared datastores volume; set persistence.datastores.shared=true with a ReadWriteMany storageClass" -}}
+{{- end -}}
 {{- $published := ternary $v.monitord.service.nodePort $v.monitord.service.port (eq $v.monitord.service.type "NodePort") -}}
 {{- if and $published (ne (int $published) (int $v.monitord.port)) -}}
 {{- $errors = append $errors (printf "ONE005 monitord-port-mismatch: hypervisors send to port %d but monitord listens on %d; make monitord.service.port (and nodePort) equal monitord.port" (int $published) (int $v.monitord.port)) -}}
@@ -234,12 +240,39 @@ lint` reports the same rules earlier, with file:line:column.
 {{/* Volumes every OpenNebula daemon container mounts. */}}
 {{- define "opennebula.daemonMounts" -}}
 - {name: data, mountPath: /var/lib/one}
+{{ include "opennebula.datastoresMount" . }}
 - {name: etc, mountPath: /etc/one, readOnly: true}
 - {name: log, mountPath: /var/log/one}
 - {name: lock, mountPath: /var/lock/one}
 - {name: run, mountPath: /run/one}
 - {name: tmp, mountPath: /tmp}
 - {name: vartmp, mountPath: /var/tmp}
+{{- end -}}
+
+{{/* The shared datastores claim over the member's own /var/lib/one/datastores (nothing when not shared). */}}
+{{- define "opennebula.datastoresMount" -}}
+{{- if .Values.persistence.datastores.shared -}}
+- {name: datastores, mountPath: /var/lib/one/datastores}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of the shared datastores claim. */}}
+{{- define "opennebula.datastoresClaim" -}}
+{{- default (printf "%s-datastores" (include "opennebula.fullname" .)) .Values.persistence.datastores.existingClaim -}}
+{{- end -}}
+
+{{/*
+Environment of a daemon that runs only on the Raft leader (files/leader-only.sh). HOME: from 7.2 the Ruby OCA
+joins $HOME into a path before looking for credentials and fails without it
+(OpenNebula/one@release-7.4.0:src/oca/ruby/opennebula/lib/client.rb:63). APP_ENV=production: 7.0 and 7.2 bundle
+Sinatra 4.1/4.2, which in its default development mode answers 403 to any Host that is not localhost or an IP
+(no unit sets APP_ENV; 7.4.0 turns host authorization off itself, commit 75e3ae157a).
+*/}}
+{{- define "opennebula.leaderOnlyEnv" -}}
+- {name: HOME, value: /var/lib/one}
+- {name: APP_ENV, value: production}
+- {name: RAFT_MEMBERS, value: {{ .Values.oned.replicas | quote }}}
+- {name: LEADER_ONLY, value: "true"}
 {{- end -}}
 
 {{/* "true" when the release runs a Raft cluster (more than one oned member). */}}

@@ -58,6 +58,7 @@ const TEMPLATES: &[Template] = &[
     template!("templates/networkpolicy.yaml"),
     template!("templates/poddisruptionbudget.yaml"),
     template!("templates/pvc-backup.yaml"),
+    template!("templates/pvc-datastores.yaml"),
     template!("templates/rbac.yaml"),
     template!("templates/secret-auth.yaml"),
     template!("templates/secret-db.yaml"),
@@ -69,6 +70,7 @@ const TEMPLATES: &[Template] = &[
     template!("templates/service-oneflow.yaml"),
     template!("templates/service-onegate.yaml"),
     template!("templates/service-peers.yaml"),
+    template!("templates/service-ssh.yaml"),
     template!("templates/service-sunstone.yaml"),
     template!("templates/serviceaccount.yaml"),
     template!("templates/statefulset.yaml"),
@@ -83,6 +85,8 @@ fn always(_: OneVersion) -> bool {
 const VERBATIM: &[Verbatim] = &[
     verbatim!("files/apply-configmap.rb", always),
     verbatim!("files/backup.sh", always),
+    verbatim!("files/common.sh", always),
+    verbatim!("files/sync-admin-users.sh", always),
     verbatim!("files/health.sh", always),
     verbatim!("files/label-pod.rb", always),
     verbatim!("files/leader-only.sh", always),
@@ -95,6 +99,7 @@ const VERBATIM: &[Verbatim] = &[
     verbatim!("files/publish-ssh-key.sh", always),
     verbatim!("files/raft-hook.sh", always),
     verbatim!("files/raft.sh", always),
+    verbatim!("files/restore.sh", always),
     verbatim!("files/wait-for-oned.sh", always),
 ];
 
@@ -137,6 +142,8 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
             "grpc": v.has_grpc(),
             "ruby_sunstone": v.has_ruby_sunstone(),
             "onegate_server_block": v >= OneVersion::V7_4,
+            "oneform": v >= OneVersion::V7_2,
+            "oneks": v >= OneVersion::V7_4,
         },
         "values": input.values,
         "values_table": values_doc::values_table(input.schema, input.values),

@@ -1,5 +1,5 @@
 //! The rule catalogue, in ID order. IDs and names are fixed and never reused: ONE001-ONE027 are the contract's
-//! catalogue; ONE100-ONE103 report what the engine itself finds (schema violations, YAML quirks, suppressions).
+//! catalogue, ONE028 and later are onechart's own additions; ONE100-ONE103 report what the engine itself finds (schema violations, YAML quirks, suppressions).
 
 mod ambiguous_yaml_value;
 mod api_without_tls;
@@ -11,6 +11,7 @@ mod database_not_persisted;
 mod default_credentials;
 mod duplicate_key;
 mod fireedge_public_endpoint_missing;
+mod ha_datastores_not_shared;
 mod hardcoded_emulator_path;
 mod hostname_unset;
 mod ignore_without_reason;
@@ -64,6 +65,7 @@ pub static ALL: &[&Rule] = &[
     &hostname_unset::ONE025,
     &ssh_host_key_checking_disabled::ONE026,
     &transfer_mode_mismatch::ONE027,
+    &ha_datastores_not_shared::ONE028,
     &invalid_value::ONE100,
     &duplicate_key::ONE101,
     &ambiguous_yaml_value::ONE102,

@@ -1,0 +1,131 @@
+#!/bin/sh
+# onechart: shell functions shared by the front-end scripts (sourced, never run).
+#
+# Database access. The password comes from the mounted Secret file and is handed to exactly one command at a time
+# (MYSQL_PWD for the MySQL client, ONE_DB_PASSWORD for onedb): it is never exported to oned or written to a log.
+# onedb reads ONE_DB_PASSWORD when no -p is given (OpenNebula/one@release-7.4.0:src/onedb/onedb.rb, same at
+# 6.10.5, 7.0.2 and 7.2.0); without it, it prompts on stdin and fails.
+
+# load_db_settings: DB_PASSWORD from DB_PASSWORD_FILE; DB_BASE_NAME; DB_NAME of this member (`<name>_<ordinal>` on
+# an external server under Raft: one database per member, never one shared by all).
+load_db_settings() {
+  if [ "${DB_BACKEND:-}" = mysql ] && [ -z "${DB_PASSWORD:-}" ] && [ -n "${DB_PASSWORD_FILE:-}" ]; then
+    DB_PASSWORD=$(cat "$DB_PASSWORD_FILE")
+  fi
+  # shellcheck disable=SC2034 # read by raft.sh
+  DB_BASE_NAME=${DB_NAME:-}
+  # Once per process tree: a child script inherits the resolved name.
+  if [ "${DB_NAME_PER_MEMBER:-}" = true ] && [ "${DB_NAME_RESOLVED:-}" != true ]; then
+    DB_NAME="${DB_NAME}_${POD_NAME##*-}"
+    DB_NAME_RESOLVED=true
+    export DB_NAME DB_NAME_RESOLVED
+  fi
+}
+
+# my HOST PORT ARGS...: the MySQL client as DB_USER against HOST:PORT.
+my() {
+  _h=$1 _p=$2
+  shift 2
+  MYSQL_PWD="$DB_PASSWORD" mysql --protocol=TCP --connect-timeout=10 -h "$_h" -P "$_p" -u "$DB_USER" "$@"
+}
+
+# mydump HOST PORT DATABASE: a consistent dump of one database's tables, *without* `--databases`: no CREATE
+# DATABASE, USE or DROP DATABASE statement, so it can be loaded into a database of another name. (`onedb backup`
+# dumps with `--add-drop-database --databases <db>`, OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:265,
+# and replaying that into another database drops and refills the original one.)
+mydump() {
+  MYSQL_PWD="$DB_PASSWORD" mysqldump --protocol=TCP --connect-timeout=10 -h "$1" -P "$2" -u "$DB_USER" \
+    --single-transaction --quick --routines --triggers --add-drop-table "$3"
+}
+
+# db_probe: prints how this member's database server answers: ok, unreachable, denied or error. SQLite is ok.
+# The MySQL client exits 1 for every failure; the error number tells them apart (2002/2003/2005/2006/2013:
+# no connection; 1044/1045/1698: access denied).
+db_probe() {
+  [ "$DB_BACKEND" = mysql ] || { echo ok; return 0; }
+  if _out=$(my "$DB_HOST" "$DB_PORT" -N -B -e 'SELECT 1' 2>&1); then echo ok; return 0; fi
+  case $_out in
+    *"ERROR 2002"* | *"ERROR 2003"* | *"ERROR 2005"* | *"ERROR 2006"* | *"ERROR 2013"*) echo unreachable ;;
+    *"ERROR 1044"* | *"ERROR 1045"* | *"ERROR 1698"*) echo denied ;;
+    *) echo error ;;
+  esac
+}
+
+# db_tables: how many of oned's two version tables exist in this member's database (0, 1 or 2). oned bootstraps
+# the tables `db_versioning` (shared) and `local_db_versioning` (local)
+# (OpenNebula/one@release-7.4.0:src/nebula/SystemDB.cc:34,42; same names at 6.10.5, 7.0.2 and 7.2.0).
+db_tables() {
+  if [ "$DB_BACKEND" = sqlite ]; then
+    [ -s "$SQLITE_DB" ] || { echo 0; return 0; }
+    sqlite3 "$SQLITE_DB" \
+      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('db_versioning', 'local_db_versioning')"
+  else
+    my "$DB_HOST" "$DB_PORT" -N -B -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '$DB_NAME' AND table_name IN ('db_versioning', 'local_db_versioning')"
+  fi
+}
+
+# onedb_member SUBCOMMAND ARGS...: onedb against this member's database.
+onedb_member() {
+  if [ "$DB_BACKEND" = sqlite ]; then
+    onedb "$@" --sqlite "$SQLITE_DB"
+  else
+    ONE_DB_PASSWORD="$DB_PASSWORD" onedb "$@" -t mysql -S "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -d "$DB_NAME"
+  fi
+}
+
+# oned_answers: oned replies on its API, with or without accepting our credentials. A refused login is an answer
+# too: onedb's own check asks with one_auth and misses an oned that refuses it
+# (OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:599-609, `one_not_running`).
+oned_answers() {
+  if _out=$(oneuser show 0 2>&1); then return 0; fi
+  case $_out in *authenticat*) return 0 ;; *) return 1 ;; esac
+}
+
+# mask_secrets FILE...: copies stdin to stdout, replacing every occurrence of the content of each FILE (a secret)
+# with ********. oned prints its whole configuration, `DB/PASSWD` included, when it starts
+# (OpenNebula/one@release-7.4.0:src/nebula/Nebula.cc:319-326, the same at the other tags).
+mask_secrets() {
+  awk '
+    BEGIN { for (i = 1; i < ARGC; i++) { if ((getline s < ARGV[i]) > 0 && s != "") secret[++n] = s; close(ARGV[i]); ARGV[i] = "" } }
+    {
+      line = $0
+      for (k = 1; k <= n; k++) {
+        out = ""
+        while ((p = index(line, secret[k])) > 0) { out = out substr(line, 1, p - 1) "********"; line = substr(line, p + length(secret[k])) }
+        line = out line
+      }
+      print line
+      fflush()
+    }' "$@"
+}
+
+# masked COMMAND...: runs COMMAND with its output masked (a failing `onedb` prints the command it ran, which may
+# hold a password: OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:273). Keeps COMMAND's exit code.
+masked() {
+  _out="${ONE_RUN:-/run/one}/onechart-command.out"
+  _rc=0
+  "$@" > "$_out" 2>&1 || _rc=$?
+  # shellcheck disable=SC2046 # one path per line, no spaces (our own mount paths)
+  mask_secrets $(secret_files) < "$_out"
+  rm -f "$_out"
+  return "$_rc"
+}
+
+# secret_files: the files holding secrets that must never reach a log.
+secret_files() {
+  for _f in "${DB_PASSWORD_FILE:-}" "${ONECHART_AUTH:-/run/onechart/auth}/oneadmin-password" \
+    "${ONECHART_AUTH:-/run/onechart/auth}/serveradmin-password"; do
+    if [ -n "$_f" ] && [ -s "$_f" ]; then echo "$_f"; fi
+  done
+}
+
+# masked_fifo NAME: sets FIFO to a new named pipe whose reader, started in the background, masks secrets and
+# prints to stdout. A daemon started with `> "$FIFO" 2>&1` keeps its PID (signals reach it) while its log is
+# masked. (Not in a command substitution: the reader would hold the substitution's pipe open.)
+masked_fifo() {
+  FIFO="${ONE_RUN:-/run/one}/$1.log"
+  rm -f "$FIFO"
+  mkfifo -m 0600 "$FIFO"
+  # shellcheck disable=SC2046 # one path per line, no spaces (our own mount paths)
+  mask_secrets $(secret_files) < "$FIFO" &
+}

@@ -1,0 +1,52 @@
+#!/bin/sh
+# onechart: restores a database backup into this member, in maintenance mode only (maintenance.enabled: oned is
+# not running, the database is). Run it in the oned container:
+#   restore.sh FILE      restore FILE (a backup of files/backup.sh, or of `onedb backup`) into this member's
+#                        database; under Raft, on one member only (member 0), which then leads a new cluster
+#   restore.sh --rejoin  under Raft, on every other member: drop its database, so that it joins the restored
+#                        member as a new server when maintenance ends
+# Like `onedb restore`, it refuses while oned's lock file exists or oned answers
+# (OpenNebula/one@release-7.4.0:src/onedb/onedb.rb, restore).
+set -eu
+ONE_VAR=${ONE_VAR:-/var/lib/one}
+ONE_LOCK=${ONE_LOCK:-/var/lock/one}
+SQLITE_DB=${SQLITE_DB:-$ONE_VAR/one.db}
+STATE_DIR="$ONE_VAR/.onechart"
+# shellcheck source=common.sh
+. "${ONECHART_SCRIPTS:-/run/onechart/scripts}/common.sh"
+log() { echo "onechart-restore: $*"; }
+die() { log "$*"; exit 1; }
+
+[ $# -eq 1 ] || die "usage: restore.sh FILE | --rejoin"
+[ "${MAINTENANCE:-false}" = true ] || die "maintenance mode is off: set maintenance.enabled=true and upgrade first"
+[ ! -e "$ONE_LOCK/one" ] || die "oned's lock $ONE_LOCK/one exists: oned runs (or crashed); refusing"
+if oned_answers; then die "oned answers: refusing"; fi
+load_db_settings
+
+if [ "$1" = --rejoin ]; then
+  [ "${RAFT_MEMBERS:-1}" -gt 1 ] || die "--rejoin is for Raft members"
+  [ "$DB_BACKEND" = mysql ] || die "--rejoin needs MySQL"
+  my "$DB_HOST" "$DB_PORT" -e "DROP DATABASE IF EXISTS \`$DB_NAME\`"
+  rm -f "$STATE_DIR/server-id" "$STATE_DIR/restored"
+  log "database $DB_NAME dropped: this member joins the restored cluster as a new server when maintenance ends"
+  exit 0
+fi
+
+file=$1
+[ -s "$file" ] || die "$file: no such backup (copy it into the pod first: kubectl cp)"
+if [ "$DB_BACKEND" = sqlite ]; then
+  onedb_member restore -f "$file"
+else
+  # A dump made with `--databases` (onedb backup) names its database in CREATE DATABASE/USE/DROP DATABASE
+  # lines: drop them, so the tables always land in this member's database.
+  my "$DB_HOST" "$DB_PORT" -e "DROP DATABASE IF EXISTS \`$DB_NAME\`; CREATE DATABASE \`$DB_NAME\`"
+  sed -e '/^CREATE DATABASE /d' -e '/^USE `/d' -e '/^\/\*![0-9]* DROP DATABASE /d' "$file" \
+    | my "$DB_HOST" "$DB_PORT" "$DB_NAME"
+fi
+if [ "${RAFT_MEMBERS:-1}" -gt 1 ]; then
+  mkdir -p "$STATE_DIR"
+  touch "$STATE_DIR/restored"
+  log "restored. Run restore.sh --rejoin on every other member, then leave maintenance mode."
+else
+  log "restored. Leave maintenance mode (maintenance.enabled=false) to start oned."
+fi
