@@ -3,7 +3,7 @@
 #  - /etc/one: the image's packaged configuration, copied to a memory-backed volume and edited with onechart's
 #    settings; the database password goes into oned.conf here, from the Secret, never from a ConfigMap.
 #  - /var/lib/one: the member's volume, seeded from the image (remotes are refreshed on every start).
-#  - identity: one_auth, one_key, fireedge_key and the SSH key pair, identical on every member.
+#  - identity: one_auth, one_key, fireedge_key and the SSH key pair from their Secrets, identical on every member.
 set -eu
 
 CONFIG=${ONECHART_CONFIG:-/run/onechart/config}     # ConfigMap: onechart's configuration fragments
@@ -103,16 +103,17 @@ install_identity() {
   printf 'oneadmin:%s' "$(cat "$AUTH/oneadmin-password")" > "$DATA/.one/one_auth"
   cat "$AUTH/one-key" > "$DATA/.one/one_key"
   cat "$AUTH/fireedge-key" > "$DATA/.one/fireedge_key"
-  if [ -s "$SSH_KEYS/id_rsa" ]; then
-    cat "$SSH_KEYS/id_rsa" > "$DATA/.ssh/id_rsa"
-    if [ -s "$SSH_KEYS/id_rsa.pub" ]; then
-      cat "$SSH_KEYS/id_rsa.pub" > "$DATA/.ssh/id_rsa.pub"
-    else
-      ssh-keygen -y -f "$DATA/.ssh/id_rsa" > "$DATA/.ssh/id_rsa.pub"
-    fi
-  elif [ ! -s "$DATA/.ssh/id_rsa" ]; then
-    log "no SSH key in the Secret: generating one on the volume"
-    ssh-keygen -q -t rsa -b 4096 -N '' -f "$DATA/.ssh/id_rsa"
+  # The key pair lives only in its Secret (made once by the chart's secrets hook job, or ssh.existingSecret):
+  # a member never makes a key of its own, which the hypervisors would not trust.
+  if [ ! -s "$SSH_KEYS/id_rsa" ]; then
+    log "the SSH Secret has no id_rsa: with ssh.existingSecret, add oneadmin's key pair to it (README.md, Credentials)"
+    exit 1
+  fi
+  cat "$SSH_KEYS/id_rsa" > "$DATA/.ssh/id_rsa"
+  if [ -s "$SSH_KEYS/id_rsa.pub" ]; then
+    cat "$SSH_KEYS/id_rsa.pub" > "$DATA/.ssh/id_rsa.pub"
+  else
+    ssh-keygen -y -f "$DATA/.ssh/id_rsa" > "$DATA/.ssh/id_rsa.pub"
   fi
   # Front-ends reach each other (and themselves) with the same key.
   touch "$DATA/.ssh/authorized_keys" "$DATA/.ssh/known_hosts"

@@ -50,18 +50,17 @@ const TEMPLATES: &[Template] = &[
     template!("templates/_backup-pod.tpl"),
     template!("templates/_helpers.tpl"),
     template!("templates/configmap-config.yaml"),
+    template!("templates/configmap-hook-scripts.yaml"),
     template!("templates/configmap-scripts.yaml"),
     template!("templates/cronjob-backup.yaml"),
     template!("templates/ingress.yaml"),
     template!("templates/job-pre-upgrade.yaml"),
     template!("templates/job-publish-ssh-key.yaml"),
+    template!("templates/job-secrets.yaml"),
     template!("templates/networkpolicy.yaml"),
     template!("templates/poddisruptionbudget.yaml"),
     template!("templates/pvc-backup.yaml"),
     template!("templates/rbac.yaml"),
-    template!("templates/secret-auth.yaml"),
-    template!("templates/secret-db.yaml"),
-    template!("templates/secret-ssh.yaml"),
     template!("templates/service-api.yaml"),
     template!("templates/service-db.yaml"),
     template!("templates/service-fireedge.yaml"),
@@ -83,7 +82,9 @@ fn always(_: OneVersion) -> bool {
 const VERBATIM: &[Verbatim] = &[
     verbatim!("files/apply-configmap.rb", always),
     verbatim!("files/backup.sh", always),
+    verbatim!("files/ensure-identity.rb", always),
     verbatim!("files/health.sh", always),
+    verbatim!("files/kube-api.rb", always),
     verbatim!("files/label-pod.rb", always),
     verbatim!("files/leader-only.sh", always),
     verbatim!("files/merge-yaml.rb", always),
@@ -95,6 +96,7 @@ const VERBATIM: &[Verbatim] = &[
     verbatim!("files/publish-ssh-key.sh", always),
     verbatim!("files/raft-hook.sh", always),
     verbatim!("files/raft.sh", always),
+    verbatim!("files/running-version.rb", always),
     verbatim!("files/wait-for-oned.sh", always),
 ];
 
@@ -140,6 +142,7 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
         },
         "values": input.values,
         "values_table": values_doc::values_table(input.schema, input.values),
+        "waived": [],
     });
     let mut files = ChartFiles::new();
     for t in TEMPLATES {
