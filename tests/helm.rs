@@ -91,6 +91,42 @@ fn every_opennebula_version_lints_renders_and_validates() {
 }
 
 #[test]
+fn two_renders_of_every_chart_are_byte_identical() {
+    // Argo CD and Flux run `helm template` at every sync: any difference would be applied (new credentials, a
+    // rolling restart). Every profile, other OpenNebula versions, and credentials given in values.
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str]); 6] = [
+        ("dev-sqlite", &[]),
+        ("prod-mysql", &[]),
+        ("ha-raft", &[]),
+        ("prod-mysql", &["--set", "opennebula.version=6.10,image.tag=6.10.5,oned.grpc.enabled=false"]),
+        ("prod-mysql", &["--set", "opennebula.version=7.0,image.tag=7.0.2,oned.grpc.enabled=false"]),
+        ("ha-raft", &["--set", "auth.oneadminPassword=Given1pw,database.mysql.password=Given2pw,credentials.reloader=true"]),
+    ];
+    for (i, (profile, extra)) in cases.iter().enumerate() {
+        let chart = tmp.path().join(format!("{profile}-{i}"));
+        generate(profile, extra, &chart);
+        for (name, helm) in helm_versions() {
+            let render = || {
+                let o = Command::new(&helm)
+                    .args(["template", "one"])
+                    .arg(&chart)
+                    .args(["--namespace", "cloud"])
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{profile} {extra:?}: {name}: {}", String::from_utf8_lossy(&o.stderr));
+                o.stdout
+            };
+            let (a, b) = (render(), render());
+            assert!(a == b, "{profile} {extra:?}: two {name} renders differ");
+            let text = String::from_utf8_lossy(&a);
+            assert!(!text.contains("PRIVATE KEY"), "{profile}: {name} rendered a key");
+            assert!(text.contains("name: one-opennebula-secrets"), "{profile}: no secrets hook job");
+        }
+    }
+}
+
+#[test]
 fn the_validator_rejects_a_broken_manifest() {
     // Guards the test above: a misspelt field must make kubernetes-validate fail.
     let tmp = tempfile::tempdir().unwrap();
