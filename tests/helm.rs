@@ -101,7 +101,10 @@ fn two_renders_of_every_chart_are_byte_identical() {
         ("ha-raft", &[]),
         ("prod-mysql", &["--set", "opennebula.version=6.10,image.tag=6.10.5,oned.grpc.enabled=false"]),
         ("prod-mysql", &["--set", "opennebula.version=7.0,image.tag=7.0.2,oned.grpc.enabled=false"]),
-        ("ha-raft", &["--set", "auth.oneadminPassword=Given1pw,database.mysql.password=Given2pw,credentials.reloader=true"]),
+        (
+            "ha-raft",
+            &["--set", "auth.oneadminPassword=Given1pw,database.mysql.password=Given2pw,credentials.reloader=true"],
+        ),
     ];
     for (i, (profile, extra)) in cases.iter().enumerate() {
         let chart = tmp.path().join(format!("{profile}-{i}"));

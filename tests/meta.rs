@@ -41,7 +41,7 @@ fn every_rule_is_documented() {
 fn shipped_profiles_with_their_examples_have_no_findings() {
     for profile in onechart::profile::builtin_names() {
         let req = onechart::compile::Request {
-            profile: profile.to_string(),
+            profile: Some(profile.to_string()),
             values: vec![common::example(profile)],
             set: vec![],
         };
@@ -132,9 +132,8 @@ fn chart_templates_call_nothing_that_reads_the_cluster_or_makes_a_random_value()
         let calls = template_calls(&String::from_utf8(bytes).unwrap());
         checked += calls.len();
         for call in calls {
-            let forbidden = NOT_DETERMINISTIC.iter().find(|f| {
-                if f.starts_with('.') { call.starts_with(*f) } else { call == **f }
-            });
+            let forbidden =
+                NOT_DETERMINISTIC.iter().find(|f| if f.starts_with('.') { call.starts_with(*f) } else { call == **f });
             if let Some(f) = forbidden {
                 found.push(format!("templates/{path}: {f}"));
             }
@@ -146,6 +145,8 @@ fn chart_templates_call_nothing_that_reads_the_cluster_or_makes_a_random_value()
 
 #[test]
 fn the_scan_sees_calls_and_skips_strings_and_comments() {
-    let calls = template_calls(r#"{{- $k := genPrivateKey "rsa" }} {{/* lookup */}} {{ printf "now %s" (randAlphaNum 3) | b64enc }} {{ .Capabilities.KubeVersion }}"#);
+    let calls = template_calls(
+        r#"{{- $k := genPrivateKey "rsa" }} {{/* lookup */}} {{ printf "now %s" (randAlphaNum 3) | b64enc }} {{ .Capabilities.KubeVersion }}"#,
+    );
     assert_eq!(calls, ["genPrivateKey", "printf", "randAlphaNum", "b64enc", ".Capabilities.KubeVersion"]);
 }

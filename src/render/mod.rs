@@ -4,6 +4,7 @@
 //!
 //! Rendering is pure: inputs in, a sorted map of file contents out. Writing is `crate::output`'s job.
 
+pub mod identity;
 pub mod values_doc;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Value, json};
 
+use crate::compile::Waiver;
 use crate::model::OneVersion;
 use crate::profile::Profile;
 
@@ -115,6 +117,10 @@ pub struct RenderInput<'a> {
     pub version: OneVersion,
     /// The chart's `values.schema.json`.
     pub schema: &'a Value,
+    /// Rule errors the values waived (the chart does not enforce them).
+    pub waived: &'a [Waiver],
+    /// Chart.yaml `version` (`--chart-version`, SemVer-checked); `None` derives one from the content.
+    pub chart_version: Option<&'a str>,
 }
 
 /// A rendered chart: relative path → content.
@@ -124,9 +130,10 @@ pub type ChartFiles = BTreeMap<String, String>;
 pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
     let env = environment()?;
     let v = input.version;
-    let ctx = json!({
+    let mut ctx = json!({
         "onechart_version": env!("CARGO_PKG_VERSION"),
-        "chart_version": env!("CARGO_PKG_VERSION"),
+        "chart_version": "",
+        "content_hash": "",
         "profile": {
             "name": input.profile.name,
             "summary": input.profile.summary,
@@ -142,7 +149,7 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
         },
         "values": input.values,
         "values_table": values_doc::values_table(input.schema, input.values),
-        "waived": [],
+        "waived": input.waived,
     });
     let mut files = ChartFiles::new();
     for t in TEMPLATES {
@@ -167,6 +174,14 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
     );
     files.insert("values.yaml".into(), values_doc::values_yaml(input.schema, input.values, &header));
     files.insert("values.schema.json".into(), serde_json::to_string_pretty(input.schema)? + "\n");
+    // Chart.yaml again, with its version: given, or derived from everything rendered so far (Chart.yaml
+    // included, with the version and hash left empty).
+    let hash = identity::content_hash(&files);
+    ctx["chart_version"] = json!(input.chart_version.map_or_else(|| identity::derived_version(&hash), str::to_string));
+    ctx["content_hash"] = json!(hash);
+    let chart =
+        env.get_template("Chart.yaml")?.render(minijinja::value::Serde(&ctx)).context("rendering Chart.yaml")?;
+    files.insert("Chart.yaml".into(), chart);
     Ok(files)
 }
 
