@@ -155,6 +155,12 @@ fn schema_envelope_refuses_profile_forbidden_values() {
     let prod = tmp.path().join("prod");
     generate("prod-mysql", &[], &prod);
     refused(&prod, "database.backend=sqlite", &["database.backend", "/database/backend"]);
+    // A production chart stays production, with its production rules on.
+    refused(&prod, "environment=development", &["environment", "/environment"]);
+    refused(&prod, "backup.enabled=false", &["backup.enabled", "/backup/enabled"]);
+    refused(&prod, "persistence.enabled=false", &["persistence.enabled", "/persistence/enabled"]);
+    refused(&prod, "persistence.keep=false", &["persistence.keep", "/persistence/keep"]);
+    refused(&prod, "environment=development,backup.enabled=false,persistence.keep=false", &["/environment", "environment"]);
     let ha = tmp.path().join("ha");
     generate("ha-raft", &[], &ha);
     refused(&ha, "oned.replicas=4", &["oned.replicas", "/oned/replicas"]);
@@ -163,6 +169,23 @@ fn schema_envelope_refuses_profile_forbidden_values() {
     refused(&ha, "database.backend=sqlite", &["database.backend", "/database/backend"]);
     refused(&ha, "opennebula.version=7.2", &["opennebula.version", "/opennebula/version"]);
     refused(&ha, "oned.hostnme=x", &["hostnme"]);
+    refused(&ha, "environment=development", &["environment", "/environment"]);
+}
+
+#[test]
+fn a_waived_rule_is_relaxed_in_its_chart_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values = tmp.path().join("waive.yaml");
+    std::fs::write(&values, "backup:\n  enabled: false # onechart:ignore ONE017 the storage array snapshots it\n").unwrap();
+    let chart = tmp.path().join("prod");
+    generate("prod-mysql", &["-f", values.to_str().unwrap()], &chart);
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm).args(["template", "one"]).arg(&chart));
+        assert!(ok, "{name}: the chart does not render the values it was generated from:\n{out}");
+        assert!(!out.contains("kind: CronJob"), "{name}: backups are off in this chart");
+    }
+    refused(&chart, "persistence.keep=false", &["persistence.keep", "/persistence/keep"]);
+    refused(&chart, "environment=development", &["environment", "/environment"]);
 }
 
 #[test]
