@@ -160,7 +160,11 @@ fn schema_envelope_refuses_profile_forbidden_values() {
     refused(&prod, "backup.enabled=false", &["backup.enabled", "/backup/enabled"]);
     refused(&prod, "persistence.enabled=false", &["persistence.enabled", "/persistence/enabled"]);
     refused(&prod, "persistence.keep=false", &["persistence.keep", "/persistence/keep"]);
-    refused(&prod, "environment=development,backup.enabled=false,persistence.keep=false", &["/environment", "environment"]);
+    refused(
+        &prod,
+        "environment=development,backup.enabled=false,persistence.keep=false",
+        &["/environment", "environment"],
+    );
     let ha = tmp.path().join("ha");
     generate("ha-raft", &[], &ha);
     refused(&ha, "oned.replicas=4", &["oned.replicas", "/oned/replicas"]);
@@ -176,7 +180,8 @@ fn schema_envelope_refuses_profile_forbidden_values() {
 fn a_waived_rule_is_relaxed_in_its_chart_and_nothing_else() {
     let tmp = tempfile::tempdir().unwrap();
     let values = tmp.path().join("waive.yaml");
-    std::fs::write(&values, "backup:\n  enabled: false # onechart:ignore ONE017 the storage array snapshots it\n").unwrap();
+    std::fs::write(&values, "backup:\n  enabled: false # onechart:ignore ONE017 the storage array snapshots it\n")
+        .unwrap();
     let chart = tmp.path().join("prod");
     generate("prod-mysql", &["-f", values.to_str().unwrap()], &chart);
     for (name, helm) in helm_versions() {
