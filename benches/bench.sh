@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks (never asserted in tests): onechart lint and generate next to helm lint/template of the same chart.
+# Benchmarks (never asserted in tests): onechart lint and generate next to helm lint/template of the same chart,
+# and `helm template` of every profile's chart next to the `helm create` demo chart, in one hyperfine run.
 # Usage: benches/bench.sh            (needs hyperfine: apt-get install hyperfine; tools from scripts/install-tools.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT; echo "work dir: $work" >&2
 
 "$bin" generate --profile ha-raft -f profiles/examples/ha-raft.values.yaml -o "$work/ha" >/dev/null
+for p in dev-sqlite prod-mysql ha-raft; do
+  "$bin" generate --profile $p -f profiles/examples/$p.values.yaml -o "$work/$p" >/dev/null
+done
+(cd "$work" && "$helm3" create demo >/dev/null)
 mkdir -p "$work/many"
 for i in $(seq 1 1000); do
   sed "s/opennebula.example.com/fe$i.example.com/" profiles/examples/ha-raft.values.yaml \
@@ -27,6 +32,29 @@ hyperfine -N --warmup 3 --runs 20 --export-json "$work/hf.json" \
   "$helm3 template one $work/ha" >/dev/null
 # hyperfine -N does not expand globs: the 1000-file run goes through a shell instead.
 hyperfine --warmup 1 --runs 10 --export-json "$work/hf1000.json" "$bin lint $work/many/*.values.yaml" >/dev/null
+
+# helm template: each profile's chart and the demo chart, both Helm versions, in one run (ratios within a run).
+templates=()
+for helm in "$helm3" "$helm4"; do
+  for chart in demo dev-sqlite prod-mysql ha-raft; do templates+=("$helm template one $work/$chart"); done
+done
+hyperfine -N --warmup 3 --runs 30 --export-json "$work/hft.json" "${templates[@]}" >/dev/null
+
+python3 - "$work/hft.json" <<'PY'
+import json, sys
+rows = {r["command"]: r["median"] * 1000 for r in json.load(open(sys.argv[1]))["results"]}
+print("| helm template | Helm 3.17.3 | ratio to demo | Helm 4.1.4 | ratio to demo |")
+print("|---|---|---|---|---|")
+def med(helm, chart):
+    return next(v for k, v in rows.items() if f"/{helm} " in k and k.endswith(f"/{chart}"))
+for chart in ["demo", "dev-sqlite", "prod-mysql", "ha-raft"]:
+    cells = []
+    for helm in ["helm3", "helm4"]:
+        t, demo = med(helm, chart), med(helm, "demo")
+        cells += [f"{t:.1f} ms", f"{t / demo:.2f}x"]
+    name = "`helm create` demo" if chart == "demo" else chart
+    print(f"| {name} | " + " | ".join(cells) + " |")
+PY
 
 python3 - "$work/hf.json" "$work/hf1000.json" <<'PY'
 import json, sys

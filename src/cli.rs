@@ -79,9 +79,10 @@ pub enum RulesFormat {
 /// Arguments of `generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Built-in profile name (dev-sqlite, prod-mysql, ha-raft) or path to a profile file.
-    #[arg(long, default_value = crate::profile::DEFAULT_PROFILE)]
-    pub profile: String,
+    /// Built-in profile name (dev-sqlite, prod-mysql, ha-raft) or path to a profile file (default: the
+    /// `profile:` key of the values files, else dev-sqlite). A values file naming another profile is an error.
+    #[arg(long)]
+    pub profile: Option<String>,
     /// Values file merged over the profile (repeatable; later files win).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
@@ -94,9 +95,13 @@ pub struct GenerateArgs {
     /// Compare with DIR instead of writing; print a unified diff and exit 1 when DIR is stale.
     #[arg(long)]
     pub check: bool,
-    /// Replace DIR even if onechart did not create it.
+    /// Write into DIR even if onechart did not create it. Files onechart did not write are never removed: one
+    /// in the way of a chart file is moved aside to `<name>.onechart-orig`.
     #[arg(long)]
     pub force: bool,
+    /// Chart.yaml `version` (SemVer 2.0.0, e.g. 1.4.0); default: derived from the chart's content.
+    #[arg(long, value_name = "SEMVER")]
+    pub chart_version: Option<String>,
 }
 
 /// Output formats of `lint`.

@@ -10,6 +10,7 @@ use crate::profile::{self, Profile};
 use crate::render::{self, RenderInput};
 use crate::report;
 use crate::schema;
+use crate::upgrade;
 
 /// Exit code: success.
 pub const OK: u8 = 0;
@@ -64,6 +65,15 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 }
 
 fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    if let Some(v) = &args.chart_version
+        && let Err(why) = render::identity::check_semver(v)
+    {
+        writeln!(
+            err,
+            "error: --chart-version `{v}` is not a SemVer 2.0.0 version ({why}); for example 1.4.0 or 1.4.0-rc.1"
+        )?;
+        return Ok(INPUT);
+    }
     let req = Request { profile: args.profile.clone(), values: args.values.clone(), set: args.set.clone() };
     let compiled = match compile::compile(&req) {
         Ok(c) => c,
@@ -88,21 +98,38 @@ fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dy
         values: &compiled.merged.value,
         version: compile::version(&compiled),
         schema: &compiled.schema,
+        waived: &compiled.waived,
+        chart_version: args.chart_version.as_deref(),
     })?);
+    upgrade_warnings(&args.output, &files, err)?;
     if args.check {
-        let diff = output::check_chart(&args.output, &files)?;
-        if diff.is_empty() {
+        let stale = output::check_chart(&args.output, &files)?;
+        if stale.is_empty() {
             if !style.quiet {
                 writeln!(out, "{}: up to date", args.output.display())?;
             }
             return Ok(OK);
         }
-        write!(out, "{diff}")?;
-        writeln!(err, "{}: stale; run the same command without --check to update it", args.output.display())?;
+        write!(out, "{}", stale.diff)?;
+        let mut what = Vec::new();
+        for (n, word) in
+            [(stale.changed.len(), "changed"), (stale.missing.len(), "missing"), (stale.removed.len(), "to remove")]
+        {
+            if n > 0 {
+                what.push(format!("{n} {word}"));
+            }
+        }
+        writeln!(
+            err,
+            "{}: stale ({}; files onechart did not write are not compared); run the same command without --check \
+             to update it",
+            args.output.display(),
+            what.join(", ")
+        )?;
         return Ok(FINDINGS);
     }
-    match output::write_chart(&args.output, &files, args.force) {
-        Ok(()) => {}
+    let written = match output::write_chart(&args.output, &files, args.force) {
+        Ok(w) => w,
         Err(e) if e.downcast_ref::<output::Refused>().is_some() => {
             writeln!(err, "error: {e}")?;
             return Ok(INPUT);
@@ -110,6 +137,12 @@ fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dy
         Err(e) => {
             return Err(e.context(format!("writing {} (left as it was)", args.output.display())));
         }
+    };
+    for w in &written.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    for (from, to) in &written.moved_aside {
+        writeln!(err, "warning: {from} was not written by onechart and was in the way: moved to {to}")?;
     }
     if style.quiet {
         return Ok(OK);
@@ -122,7 +155,45 @@ fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dy
         compiled.profile.name,
         compile::version(&compiled).release()
     )?;
+    if !written.removed.is_empty() {
+        writeln!(
+            out,
+            "removed {} file(s) of the previous chart: {}",
+            written.removed.len(),
+            written.removed.join(", ")
+        )?;
+    }
+    if !written.kept.is_empty() {
+        writeln!(out, "kept {} path(s) onechart did not write: {}", written.kept.len(), written.kept.join(", "))?;
+    }
     Ok(OK)
+}
+
+/// Warns when `helm upgrade` from the chart already in `dir` to `files` needs the operator (immutable
+/// StatefulSet fields, renames).
+fn upgrade_warnings(dir: &std::path::Path, files: &render::ChartFiles, err: &mut dyn Write) -> anyhow::Result<()> {
+    if !dir.join(output::MANIFEST).is_file() {
+        return Ok(());
+    }
+    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).ok();
+    let old = match (read("values.yaml"), read("templates/statefulset.yaml")) {
+        (Some(v), Some(s)) => upgrade::shape(&v, &s),
+        _ => None,
+    };
+    match (old, upgrade::shape_of(files)) {
+        (Some(old), Some(new)) => {
+            let changes = upgrade::compare(&old, &new);
+            if !changes.is_empty() {
+                write!(err, "{}", upgrade::report(&old, &changes))?;
+            }
+        }
+        _ => writeln!(
+            err,
+            "warning: {}: the previous chart's values.yaml or StatefulSet could not be read: upgrade checks skipped",
+            dir.display()
+        )?,
+    }
+    Ok(())
 }
 
 fn rules_list(format: RulesFormat, out: &mut dyn Write) -> anyhow::Result<u8> {

@@ -24,8 +24,9 @@ use crate::yaml::QuirkAt;
 /// What the user asked to compile.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
-    /// Built-in profile name or path.
-    pub profile: String,
+    /// Built-in profile name or path (`--profile`); `None`: the `profile:` key of the values, as `lint` reads
+    /// it, else the default profile.
+    pub profile: Option<String>,
     /// Values files, in order.
     pub values: Vec<PathBuf>,
     /// `--set` arguments, in order.
@@ -45,6 +46,21 @@ pub struct Compiled {
     pub schema: Value,
     /// Lint findings (warnings only when compilation succeeded).
     pub findings: Vec<Finding>,
+    /// Errors the values suppress with a reason: the chart is generated without enforcing these rules.
+    pub waived: Vec<Waiver>,
+}
+
+/// A rule error accepted because the values suppress it with a reason (`# onechart:ignore ONE017 reason`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Waiver {
+    /// Rule ID.
+    pub id: &'static str,
+    /// Rule name.
+    pub name: &'static str,
+    /// Dotted values path.
+    pub path: String,
+    /// The reason given.
+    pub reason: String,
 }
 
 /// Why compilation stopped.
@@ -58,7 +74,6 @@ pub enum Failure {
 
 /// Compiles a request.
 pub fn compile(req: &Request) -> Result<Compiled, Failure> {
-    let profile = Profile::load(&req.profile).map_err(|e| Failure::Input(vec![e]))?;
     let mut layers: Vec<Layer> = Vec::new();
     let mut errors = Vec::new();
     for path in &req.values {
@@ -74,8 +89,49 @@ pub fn compile(req: &Request) -> Result<Compiled, Failure> {
     if !errors.is_empty() {
         return Err(Failure::Input(errors));
     }
+    let spec = resolve_profile(req.profile.as_deref(), &layers).map_err(|e| Failure::Input(vec![e]))?;
+    let profile = Profile::load(&spec).map_err(|e| Failure::Input(vec![e]))?;
+    if req.profile.is_some() {
+        // `--profile ./mine.yaml` and a file naming the profile `mine` agree.
+        if let Some((named, at)) = named_profiles(&layers).into_iter().find(|(n, _)| *n != spec && *n != profile.name) {
+            return Err(Failure::Input(vec![conflict(at, &named, &format!("--profile is `{spec}`"))]));
+        }
+    }
     let merged = Merged::from_layers([&profile.defaults, &profile.layer].into_iter().chain(layers.iter()));
     compile_merged(profile, merged, &layers, &Options { require_site_values: true, ignores: &[] })
+}
+
+/// The `profile:` keys of the user's layers (string values only; the schema reports others), with the location
+/// of each key.
+fn named_profiles(layers: &[Layer]) -> Vec<(String, Location)> {
+    layers
+        .iter()
+        .filter_map(|l| {
+            let name = l.value.get("profile")?.as_str()?.to_string();
+            let at = l.origins.get("/profile").map_or_else(|| Location::file("values"), |o| o.key.clone());
+            Some((name, at))
+        })
+        .collect()
+}
+
+fn conflict(at: Location, named: &str, other: &str) -> InputError {
+    InputError::new(at, format!("the values name profile `{named}` but {other}; remove one of them or make them agree"))
+}
+
+/// The profile to compile: `--profile`, else the `profile:` key of the values files (as `lint` reads it; files
+/// that name one must agree), else the default profile.
+pub fn resolve_profile(explicit: Option<&str>, layers: &[Layer]) -> Result<String, InputError> {
+    if let Some(p) = explicit {
+        return Ok(p.to_string());
+    }
+    let named = named_profiles(layers);
+    let Some((first, first_at)) = named.first() else {
+        return Ok(crate::profile::DEFAULT_PROFILE.to_string());
+    };
+    if let Some((other, at)) = named.iter().find(|(n, _)| n != first) {
+        return Err(conflict(at.clone(), other, &format!("{first_at} names `{first}`")));
+    }
+    Ok(first.clone())
 }
 
 /// How strict compilation is.
@@ -144,20 +200,40 @@ pub fn compile_merged(
         ]));
     }
     let mut findings = lint::check_values(&Ctx { raw: &merged.value, values: Some(&values), merged: &merged, quirks });
-    let version = Some(values.opennebula.version);
-    let chart_schema = schema::values_schema(profile.envelope(), version);
+    let version = values.opennebula.version;
     let envelope = violations(
         &merged,
-        &schema::validate(profile.envelope(), version, &merged.value),
+        &schema::validate(profile.envelope(), Some(version), &merged.value),
         &findings,
         Some(&profile.name),
     );
+    let envelope_paths: Vec<String> = envelope.iter().map(|f| f.path.clone()).collect();
     findings.extend(envelope);
-    let findings = finish(findings);
+    let mut findings = finish(findings);
+    // The profile's envelope is the chart's schema, which Helm enforces whatever a comment says: a suppression
+    // cannot waive it (a rule's own constraint is waived with the rule instead).
+    for f in findings.iter_mut().filter(|f| f.rule_id == "ONE100" && envelope_paths.contains(&f.path)) {
+        if f.suppressed.take().is_some() {
+            f.message.push_str("; the profile's envelope cannot be suppressed");
+        }
+    }
     if findings.iter().any(|f| f.severity == Severity::Error && f.suppressed.is_none()) {
         return Err(Failure::Rejected(findings));
     }
-    Ok(Compiled { profile, merged, values, schema: chart_schema, findings })
+    let mut waived: Vec<Waiver> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .filter_map(|f| {
+            let reason = f.suppressed.clone()?;
+            Some(Waiver { id: f.rule_id, name: f.rule_name, path: f.path.clone(), reason })
+        })
+        .collect();
+    waived.sort_by(|a, b| (a.id, &a.path).cmp(&(b.id, &b.path)));
+    waived.dedup();
+    let mut ids: Vec<&'static str> = waived.iter().map(|w| w.id).collect();
+    ids.dedup();
+    let chart_schema = schema::chart_schema(profile.envelope(), version, &ids);
+    Ok(Compiled { profile, merged, values, schema: chart_schema, findings, waived })
 }
 
 /// The OpenNebula version of compiled values.

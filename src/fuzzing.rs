@@ -23,6 +23,8 @@ pub fn values(data: &[u8]) {
                 values: &c.merged.value,
                 version: c.values.opennebula.version,
                 schema: &c.schema,
+                waived: &c.waived,
+                chart_version: None,
             });
         }
     }

@@ -16,4 +16,5 @@ pub mod report;
 pub mod schema;
 pub mod source;
 pub mod suggest;
+pub mod upgrade;
 pub mod yaml;

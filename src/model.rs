@@ -38,6 +38,8 @@ pub struct Values {
     pub ssh: Ssh,
     /// Credentials of the `oneadmin` and `serveradmin` users.
     pub auth: Auth,
+    /// How the pods follow a credential changed on purpose in its Secret.
+    pub credentials: Credentials,
     /// The monitoring daemon (onemonitord, spawned by oned); hypervisors send probes to it over TCP and UDP.
     pub monitord: Monitord,
     /// FireEdge (Sunstone web UI and the Guacamole console proxy, with guacd beside it).
@@ -311,7 +313,8 @@ pub struct Mysql {
     /// Database user.
     #[schemars(length(min = 1, max = 80), regex(pattern = r"^[A-Za-z0-9_]+$"))]
     pub user: String,
-    /// Password; empty generates one at install time and keeps it. Prefer `existingSecret`.
+    /// Initial password; empty: the chart's secrets hook job generates one inside the cluster and keeps it. Used
+    /// only when that job creates the key (later changes here change nothing). Prefer `existingSecret`.
     pub password: String,
     /// Existing Secret with keys `mysql-password` (and `mysql-root-password` for the bundled server).
     pub existing_secret: String,
@@ -371,9 +374,11 @@ pub struct DatastoreStorage {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Ssh {
-    /// Existing Secret with a pre-generated key pair (keys `id_rsa`, `id_rsa.pub`); empty generates one.
+    /// Existing Secret with a pre-generated key pair (keys `id_rsa`, `id_rsa.pub`); empty: the chart's secrets
+    /// hook job generates an RSA 4096 pair inside the cluster, once.
     pub existing_secret: String,
-    /// Keep the generated key pair across restarts, upgrades and uninstall (hypervisors trust this key).
+    /// Keep the generated key pair across restarts, upgrades and uninstall (hypervisors trust this key); false
+    /// makes the hook job generate a new pair at every install and upgrade (ONE009).
     pub persistence: bool,
     /// `StrictHostKeyChecking` for connections to hypervisors: `yes`, `accept-new` or `no`.
     pub strict_host_key_checking: HostKeyChecking,
@@ -400,10 +405,26 @@ pub enum HostKeyChecking {
 pub struct Auth {
     /// Existing Secret with keys `oneadmin-password`, `serveradmin-password`, `one-key` and `fireedge-key`.
     pub existing_secret: String,
-    /// Initial oneadmin password; empty generates one at install time and keeps it.
+    /// Initial oneadmin password; empty: the chart's secrets hook job generates one inside the cluster and keeps
+    /// it. Used only when that job creates the key.
     pub oneadmin_password: String,
-    /// serveradmin password used by FireEdge, OneGate and OneFlow; empty generates one and keeps it.
+    /// serveradmin password used by FireEdge, OneGate and OneFlow; empty: generated inside the cluster and kept.
+    /// Used only when the hook job creates the key.
     pub serveradmin_password: String,
+}
+
+/// Restarts after a deliberate credential change. The chart never reads Secrets at render time, so it cannot
+/// notice a change by itself.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Credentials {
+    /// Bump after changing a credential in its Secret on purpose: the front-end pods carry it as an annotation
+    /// and restart, one at a time, to read the new value.
+    #[schemars(range(min = 0, max = 2_147_483_647))]
+    pub revision: u32,
+    /// Annotate the StatefulSet for stakater Reloader (`secret.reloader.stakater.com/reload`), which restarts the
+    /// pods whenever one of their Secrets changes (useful with external secret managers).
+    pub reloader: bool,
 }
 
 /// monitord settings.

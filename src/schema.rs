@@ -15,22 +15,27 @@ use crate::model::{OneVersion, Values};
 use crate::profile::Envelope;
 use crate::suggest::did_you_mean;
 
-type Key = (Envelope, Option<OneVersion>);
+type Key = (Envelope, Option<OneVersion>, Vec<&'static str>);
 type Compiled = (Arc<Value>, Arc<Validator>);
 
 /// Schemas and their compiled validators, built once per envelope and version (linting 1,000 files compiles
 /// them once, not 4,000 times).
 fn compiled(envelope: Envelope, version: Option<OneVersion>) -> Compiled {
+    compiled_waiving(envelope, version, &[])
+}
+
+fn compiled_waiving(envelope: Envelope, version: Option<OneVersion>, waived: &[&'static str]) -> Compiled {
     static CACHE: OnceLock<Mutex<HashMap<Key, Compiled>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(c) = cache.lock().ok().and_then(|c| c.get(&(envelope, version)).cloned()) {
+    let key = (envelope, version, waived.to_vec());
+    if let Some(c) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return c;
     }
-    let schema = build_schema(envelope, version);
+    let schema = build_schema(envelope, version, waived);
     let validator = jsonschema::draft7::new(&schema).expect("onechart's own schema compiles");
     let c = (Arc::new(schema), Arc::new(validator));
     if let Ok(mut m) = cache.lock() {
-        m.insert((envelope, version), c.clone());
+        m.insert(key, c.clone());
     }
     c
 }
@@ -41,7 +46,22 @@ pub fn values_schema(envelope: Envelope, version: Option<OneVersion>) -> Value {
     (*compiled(envelope, version).0).clone()
 }
 
-fn build_schema(envelope: Envelope, version: Option<OneVersion>) -> Value {
+/// The schema of a generated chart: the envelope, less the constraints of the rules the values waived (an
+/// error suppressed with a reason at generate time: the chart must render the values it was generated from).
+/// Only the waived rule's constraint is relaxed; `environment: production` never is.
+pub fn chart_schema(envelope: Envelope, version: OneVersion, waived: &[&'static str]) -> Value {
+    (*compiled_waiving(envelope, version.into(), waived).0).clone()
+}
+
+/// A production or HA envelope constraint: (rule, values path, accepted values). Each holds unless its rule is
+/// waived.
+const PRODUCTION_RULES: &[(&str, &str, &str)] = &[
+    ("ONE010", "persistence.enabled", "production data lives on volumes"),
+    ("ONE017", "backup.enabled", "production takes scheduled backups"),
+    ("ONE022", "persistence.keep", "production volumes survive `helm uninstall`"),
+];
+
+fn build_schema(envelope: Envelope, version: Option<OneVersion>, waived: &[&str]) -> Value {
     let mut settings = schemars::generate::SchemaSettings::draft07();
     settings.inline_subschemas = true;
     let mut schema: Value = settings.into_generator().into_root_schema_for::<Values>().into();
@@ -49,15 +69,31 @@ fn build_schema(envelope: Envelope, version: Option<OneVersion>) -> Value {
     let obj = schema.as_object_mut().expect("root schema is an object");
     obj.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
     obj.insert("title".into(), json!("onechart values"));
-    if envelope.production || envelope.ha {
+    if envelope.production {
+        let env = prop(&mut schema, "environment");
+        env.insert("enum".into(), json!(["production"]));
+        append_description(env, "This profile is production: it stays production, with the production rules on.");
+        for (rule, path, why) in PRODUCTION_RULES {
+            if !waived.contains(rule) {
+                let p = prop(&mut schema, path);
+                p.insert("enum".into(), json!([true]));
+                append_description(p, &format!("This profile is production: always true ({why}; {rule})."));
+            }
+        }
+    }
+    let sqlite_allowed =
+        (!envelope.production || waived.contains(&"ONE001")) && (!envelope.ha || waived.contains(&"ONE002"));
+    if !sqlite_allowed {
         let backend = prop(&mut schema, "database.backend");
         backend.insert("enum".into(), json!(["mysql"]));
         append_description(backend, "This profile is production or HA: only `mysql` is accepted (ONE001, ONE002).");
     }
-    if envelope.ha {
+    if envelope.ha && !waived.contains(&"ONE003") {
         let replicas = prop(&mut schema, "oned.replicas");
         replicas.insert("enum".into(), json!([3, 5, 7]));
         append_description(replicas, "This HA profile accepts only an odd member count of 3 or more (ONE003).");
+    }
+    if envelope.ha && !waived.contains(&"ONE004") {
         let addr = prop(&mut schema, "monitord.monitorAddress");
         addr.insert("minLength".into(), json!(1));
         addr.insert("not".into(), json!({"enum": ["auto"]}));
@@ -294,5 +330,22 @@ mod tests {
         assert!(paths.contains(&("/database/backend", true)), "{v:?}");
         assert!(paths.contains(&("/oned/replicas", true)), "{v:?}");
         assert!(paths.contains(&("/monitord/monitorAddress", true)), "{v:?}");
+    }
+
+    #[test]
+    fn production_stays_production_unless_one_rule_is_waived() {
+        let mut off = defaults();
+        off["environment"] = json!("development");
+        off["backup"]["enabled"] = json!(false);
+        off["persistence"]["keep"] = json!(false);
+        let prod = Envelope { production: true, ha: false };
+        let v = validate(prod, Some(OneVersion::V7_4), &off);
+        let mut paths: Vec<_> = v.iter().map(|v| v.pointer.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(paths, ["/backup/enabled", "/database/backend", "/environment", "/persistence/keep"], "{v:?}");
+        let waived = chart_schema(prod, OneVersion::V7_4, &["ONE017"]);
+        assert!(waived["properties"]["backup"]["properties"]["enabled"].get("enum").is_none());
+        assert_eq!(waived["properties"]["persistence"]["properties"]["keep"]["enum"], json!([true]));
+        assert_eq!(waived["properties"]["environment"]["enum"], json!(["production"]));
     }
 }

@@ -91,6 +91,45 @@ fn every_opennebula_version_lints_renders_and_validates() {
 }
 
 #[test]
+fn two_renders_of_every_chart_are_byte_identical() {
+    // Argo CD and Flux run `helm template` at every sync: any difference would be applied (new credentials, a
+    // rolling restart). Every profile, other OpenNebula versions, and credentials given in values.
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str]); 6] = [
+        ("dev-sqlite", &[]),
+        ("prod-mysql", &[]),
+        ("ha-raft", &[]),
+        ("prod-mysql", &["--set", "opennebula.version=6.10,image.tag=6.10.5,oned.grpc.enabled=false"]),
+        ("prod-mysql", &["--set", "opennebula.version=7.0,image.tag=7.0.2,oned.grpc.enabled=false"]),
+        (
+            "ha-raft",
+            &["--set", "auth.oneadminPassword=Given1pw,database.mysql.password=Given2pw,credentials.reloader=true"],
+        ),
+    ];
+    for (i, (profile, extra)) in cases.iter().enumerate() {
+        let chart = tmp.path().join(format!("{profile}-{i}"));
+        generate(profile, extra, &chart);
+        for (name, helm) in helm_versions() {
+            let render = || {
+                let o = Command::new(&helm)
+                    .args(["template", "one"])
+                    .arg(&chart)
+                    .args(["--namespace", "cloud"])
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{profile} {extra:?}: {name}: {}", String::from_utf8_lossy(&o.stderr));
+                o.stdout
+            };
+            let (a, b) = (render(), render());
+            assert!(a == b, "{profile} {extra:?}: two {name} renders differ");
+            let text = String::from_utf8_lossy(&a);
+            assert!(!text.contains("PRIVATE KEY"), "{profile}: {name} rendered a key");
+            assert!(text.contains("name: one-opennebula-secrets"), "{profile}: no secrets hook job");
+        }
+    }
+}
+
+#[test]
 fn the_validator_rejects_a_broken_manifest() {
     // Guards the test above: a misspelt field must make kubernetes-validate fail.
     let tmp = tempfile::tempdir().unwrap();
@@ -116,6 +155,16 @@ fn schema_envelope_refuses_profile_forbidden_values() {
     let prod = tmp.path().join("prod");
     generate("prod-mysql", &[], &prod);
     refused(&prod, "database.backend=sqlite", &["database.backend", "/database/backend"]);
+    // A production chart stays production, with its production rules on.
+    refused(&prod, "environment=development", &["environment", "/environment"]);
+    refused(&prod, "backup.enabled=false", &["backup.enabled", "/backup/enabled"]);
+    refused(&prod, "persistence.enabled=false", &["persistence.enabled", "/persistence/enabled"]);
+    refused(&prod, "persistence.keep=false", &["persistence.keep", "/persistence/keep"]);
+    refused(
+        &prod,
+        "environment=development,backup.enabled=false,persistence.keep=false",
+        &["/environment", "environment"],
+    );
     let ha = tmp.path().join("ha");
     generate("ha-raft", &[], &ha);
     refused(&ha, "oned.replicas=4", &["oned.replicas", "/oned/replicas"]);
@@ -124,6 +173,24 @@ fn schema_envelope_refuses_profile_forbidden_values() {
     refused(&ha, "database.backend=sqlite", &["database.backend", "/database/backend"]);
     refused(&ha, "opennebula.version=7.2", &["opennebula.version", "/opennebula/version"]);
     refused(&ha, "oned.hostnme=x", &["hostnme"]);
+    refused(&ha, "environment=development", &["environment", "/environment"]);
+}
+
+#[test]
+fn a_waived_rule_is_relaxed_in_its_chart_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values = tmp.path().join("waive.yaml");
+    std::fs::write(&values, "backup:\n  enabled: false # onechart:ignore ONE017 the storage array snapshots it\n")
+        .unwrap();
+    let chart = tmp.path().join("prod");
+    generate("prod-mysql", &["-f", values.to_str().unwrap()], &chart);
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm).args(["template", "one"]).arg(&chart));
+        assert!(ok, "{name}: the chart does not render the values it was generated from:\n{out}");
+        assert!(!out.contains("kind: CronJob"), "{name}: backups are off in this chart");
+    }
+    refused(&chart, "persistence.keep=false", &["persistence.keep", "/persistence/keep"]);
+    refused(&chart, "environment=development", &["environment", "/environment"]);
 }
 
 #[test]

@@ -138,6 +138,7 @@ check() {{ (cd "$mnt/chart" && find . -type f | sort | xargs sha256sum); }}
 
 mount -t tmpfs -o size={size} tmpfs "$mnt"
 cp -a "$CHART" "$mnt/chart"
+mkdir -p "$mnt/chart/.git" && echo "ref: refs/heads/main" > "$mnt/chart/.git/HEAD"   # a user's file: kept too
 before=$(check)
 if "$bin" generate --profile ha-raft -f "$ex" -o "$mnt/chart" --set persistence.size=30Gi 2> "$WORK/full.err"; then
   echo "FAIL: generate succeeded on a full filesystem"; exit 1

@@ -50,7 +50,7 @@ fn every_rule_is_documented() {
 fn shipped_profiles_with_their_examples_have_no_findings() {
     for profile in onechart::profile::builtin_names() {
         let req = onechart::compile::Request {
-            profile: profile.to_string(),
+            profile: Some(profile.to_string()),
             values: vec![common::example(profile)],
             set: vec![],
         };
@@ -66,4 +66,96 @@ fn docs_rules_md_is_current() {
         committed == onechart::report::rules_markdown(),
         "docs/rules.md is stale: run `cargo run -- rules --format markdown > docs/rules.md`"
     );
+}
+
+/// Helm functions whose result depends on the cluster, the clock, the host or chance. A chart that calls one
+/// renders differently at every `helm template` (Argo CD and Flux render at every sync) or differently with and
+/// without a cluster. Credentials are made in the cluster by the secrets hook job instead.
+const NOT_DETERMINISTIC: &[&str] = &[
+    "lookup",
+    "randAlphaNum",
+    "randAlpha",
+    "randNumeric",
+    "randAscii",
+    "randBytes",
+    "randInt",
+    "shuffle",
+    "uuidv4",
+    "genPrivateKey",
+    "genCA",
+    "genCAWithKey",
+    "genSelfSignedCert",
+    "genSelfSignedCertWithKey",
+    "genSignedCert",
+    "genSignedCertWithKey",
+    "encryptAES",
+    "bcrypt",
+    "htpasswd",
+    "now",
+    "date",
+    "dateInZone",
+    "date_in_zone",
+    "htmlDate",
+    "htmlDateInZone",
+    "unixEpoch",
+    "ago",
+    "getHostByName",
+    "env",
+    "expandenv",
+    ".Capabilities",
+];
+
+/// The identifiers called in a Go template file's actions (`{{ ... }}`), comments excluded.
+fn template_calls(text: &str) -> Vec<String> {
+    let mut calls = Vec::new();
+    for action in text.split("{{").skip(1).filter_map(|a| a.split_once("}}").map(|(a, _)| a)) {
+        let action = action.trim_matches(|c: char| c == '-' || c.is_whitespace());
+        if action.starts_with("/*") {
+            continue;
+        }
+        let mut in_string = false;
+        let mut word = String::new();
+        for c in action.chars().chain([' ']) {
+            if c == '"' || c == '`' {
+                in_string = !in_string;
+            } else if !in_string && (c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '$') {
+                word.push(c);
+                continue;
+            }
+            let w = std::mem::take(&mut word);
+            // Variables ($x) and numbers are not calls.
+            if !w.is_empty() && !w.starts_with('$') && !w.starts_with(|c: char| c.is_ascii_digit()) {
+                calls.push(w);
+            }
+        }
+    }
+    calls
+}
+
+#[test]
+fn chart_templates_call_nothing_that_reads_the_cluster_or_makes_a_random_value() {
+    let dir = common::root().join("chart-templates/templates");
+    let mut found = Vec::new();
+    let mut checked = 0;
+    for (path, bytes) in common::tree(&dir) {
+        let calls = template_calls(&String::from_utf8(bytes).unwrap());
+        checked += calls.len();
+        for call in calls {
+            let forbidden =
+                NOT_DETERMINISTIC.iter().find(|f| if f.starts_with('.') { call.starts_with(*f) } else { call == **f });
+            if let Some(f) = forbidden {
+                found.push(format!("templates/{path}: {f}"));
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} identifiers found: the scan is broken");
+    assert!(found.is_empty(), "non-deterministic template functions: {found:?}");
+}
+
+#[test]
+fn the_scan_sees_calls_and_skips_strings_and_comments() {
+    let calls = template_calls(
+        r#"{{- $k := genPrivateKey "rsa" }} {{/* lookup */}} {{ printf "now %s" (randAlphaNum 3) | b64enc }} {{ .Capabilities.KubeVersion }}"#,
+    );
+    assert_eq!(calls, ["genPrivateKey", "printf", "randAlphaNum", "b64enc", ".Capabilities.KubeVersion"]);
 }

@@ -760,6 +760,76 @@ fn a_raft_cluster_is_restored_on_one_member_and_the_others_rejoin_it() {
 }
 
 #[test]
+fn pre_upgrade_reads_the_running_version_from_the_statefulset() {
+    use common::kube_api::FakeApi;
+    use serde_json::json;
+    let c = Cluster::new();
+    c.write("cluster/mysql/one-0/opennebula/db_versioning", "1\n");
+    // The real Ruby helper (running-version.rb) against a fake API server.
+    let dir = c.file("backups");
+    // The Role the chart gives the hook (templates/job-pre-upgrade.yaml): get on its own StatefulSet only.
+    let rules = json!([{"resource": "statefulsets", "verbs": ["get"], "names": ["one-opennebula"]}]);
+    let run = |api: &FakeApi, new: &str| {
+        let mut cmd = backup_command(&c, "pre-upgrade.sh", &dir);
+        cmd.env("STATEFULSET", "one-opennebula").env("NEW_VERSION", new).env("ALLOW_MAJOR", "false");
+        let o = api.env(&mut cmd).output().unwrap();
+        (o.status.code(), out(&o))
+    };
+    let backups = || std::fs::read_dir(&dir).map_or(0, |d| d.count());
+
+    // A first install (Argo CD runs pre-upgrade hooks as PreSync at every sync): nothing to back up yet.
+    let api = FakeApi::start(&json!({"rules": rules}));
+    let (code, text) = run(&api, "7.4.0");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("does not exist yet (a first install)"), "{text}");
+    assert_eq!(backups(), 0);
+    assert!(!c.calls().contains("mysqldump"), "{}", c.calls());
+    assert_eq!(api.requests(), ["GET /apis/apps/v1/namespaces/cloud/statefulsets/one-opennebula"]);
+
+    let running = |version: &str| {
+        FakeApi::start(&json!({"rules": rules, "objects": {"statefulsets": {"one-opennebula": {
+            "labels": {"app.kubernetes.io/version": version, "app.kubernetes.io/name": "opennebula"}}}}}))
+    };
+    let (code, text) = run(&running("6.10.5"), "7.4.0");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("refusing the major version change 6.10.5 -> 7.4.0"), "{text}");
+    assert_eq!(backups(), 1, "the backup is taken before the refusal");
+    let (code, text) = run(&running("7.2.0"), "7.4.0");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("OpenNebula 7.2.0 -> 7.4.0: same major version"), "{text}");
+
+    // The API refuses (a Role naming another StatefulSet): never upgrade blind.
+    let api = FakeApi::start(&json!({"rules": [{"resource": "statefulsets", "verbs": ["get"], "names": ["other"]}]}));
+    let (code, text) = run(&api, "7.4.0");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("HTTP 403 Forbidden") && text.contains("refusing to upgrade blind"), "{text}");
+}
+
+#[test]
+fn prepare_never_makes_an_ssh_key_of_its_own() {
+    let c = Cluster::new();
+    let m = c.member("one-0");
+    for key in ["one-key", "fireedge-key"] {
+        c.write(&format!("auth/{key}"), "k");
+    }
+    std::fs::create_dir_all(c.file("ssh-secret")).unwrap();
+    let files = common::root().join("chart-templates/files");
+    // prepare.sh's identity step alone (ONECHART_SOURCE_ONLY: its functions, not main), in a member's environment.
+    let member = c.command("prepare.sh", "one-0");
+    let o = Command::new("sh")
+        .args(["-c", &format!(". {}/prepare.sh; install_identity", files.display())])
+        .envs(member.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env("ONECHART_SOURCE_ONLY", "1")
+        .env("ONECHART_SSH", c.file("ssh-secret"))
+        .env("ONECHART_DATA", m.join("var"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("the SSH Secret has no id_rsa"), "{}", out(&o));
+    assert!(!m.join("var/.ssh/id_rsa").exists(), "a member generated a key of its own");
+}
+
+#[test]
 fn the_public_key_is_published_from_the_private_key() {
     let c = Cluster::new();
     let key = c.file("id_rsa");

@@ -23,7 +23,7 @@ const CASES: &[(&str, &str, &[&str])] = &[
 
 fn chart_files(case: &str, profile: &str, set: &[&str]) -> onechart::render::ChartFiles {
     let req = Request {
-        profile: profile.to_string(),
+        profile: Some(profile.to_string()),
         values: vec![common::example(profile)],
         set: set.iter().map(|s| s.to_string()).collect(),
     };
@@ -34,6 +34,8 @@ fn chart_files(case: &str, profile: &str, set: &[&str]) -> onechart::render::Cha
             values: &c.merged.value,
             version: compile::version(&c),
             schema: &c.schema,
+            waived: &c.waived,
+            chart_version: None,
         })
         .unwrap(),
     )

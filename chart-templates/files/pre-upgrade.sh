@@ -1,12 +1,26 @@
 #!/bin/sh
-# onechart: helm pre-upgrade hook. Takes a database backup first, then refuses a major OpenNebula version change
-# (6.x -> 7.x) unless `upgrade.allowMajorVersionChange` is set and the backup exists. A refusal fails the hook,
-# which stops `helm upgrade` before any pod changes.
-# Inputs: OLD_VERSION (the version running now; empty on a fresh install), NEW_VERSION, ALLOW_MAJOR (true|false).
+# onechart: helm pre-upgrade hook (Argo CD runs it as PreSync, at every sync). Reads the version the release runs
+# now from its StatefulSet (running-version.rb: through the API, never a render-time lookup), takes a database
+# backup, then refuses a major OpenNebula version change (6.x -> 7.x) unless `upgrade.allowMajorVersionChange` is
+# set and the backup exists. A refusal fails the hook, which stops `helm upgrade` before any pod changes.
+# Inputs: STATEFULSET (its name), NEW_VERSION, ALLOW_MAJOR (true|false); OLD_VERSION, when set (even empty),
+# replaces the API read.
 set -eu
 scripts=${ONECHART_SCRIPTS:-/run/onechart/scripts}
 log() { echo "onechart-pre-upgrade: $*"; }
 major() { echo "${1%%.*}"; }
+
+if [ -z "${OLD_VERSION+set}" ]; then
+  rc=0
+  OLD_VERSION=$(ruby "$scripts/running-version.rb" "$STATEFULSET") || rc=$?
+  case $rc in
+    0) ;;
+    3) log "StatefulSet $STATEFULSET does not exist yet (a first install): nothing to back up or compare"
+       exit 0 ;;
+    *) log "cannot read the running version of StatefulSet $STATEFULSET: refusing to upgrade blind"
+       exit 1 ;;
+  esac
+fi
 
 backup=$(/bin/sh "$scripts/backup.sh" pre-upgrade)
 log "backup taken: $backup"

@@ -110,6 +110,10 @@ configure_sshd() {
   mkdir -p "$ETC/sshd"
   chmod 0700 "$ETC/sshd"
   umask 077
+  if [ ! -s "$SSH_KEYS/ssh_host_ecdsa_key" ]; then
+    log "the SSH Secret has no ssh_host_ecdsa_key: with ssh.existingSecret, add the sshd host key to it (README.md, Credentials)"
+    exit 1
+  fi
   cat "$SSH_KEYS/ssh_host_ecdsa_key" > "$ETC/sshd/ssh_host_ecdsa_key"
   cat "$CONFIG/sshd_config" > "$ETC/sshd/sshd_config"
   {
@@ -150,16 +154,17 @@ install_identity() {
   fi
   cat "$AUTH/one-key" > "$DATA/.one/one_key"
   cat "$AUTH/fireedge-key" > "$DATA/.one/fireedge_key"
-  if [ -s "$SSH_KEYS/id_rsa" ]; then
-    cat "$SSH_KEYS/id_rsa" > "$DATA/.ssh/id_rsa"
-    if [ -s "$SSH_KEYS/id_rsa.pub" ]; then
-      cat "$SSH_KEYS/id_rsa.pub" > "$DATA/.ssh/id_rsa.pub"
-    else
-      ssh-keygen -y -f "$DATA/.ssh/id_rsa" > "$DATA/.ssh/id_rsa.pub"
-    fi
-  elif [ ! -s "$DATA/.ssh/id_rsa" ]; then
-    log "no SSH key in the Secret: generating one on the volume"
-    ssh-keygen -q -t rsa -b 4096 -N '' -f "$DATA/.ssh/id_rsa"
+  # The key pair lives only in its Secret (made once by the chart's secrets hook job, or ssh.existingSecret):
+  # a member never makes a key of its own, which the hypervisors would not trust.
+  if [ ! -s "$SSH_KEYS/id_rsa" ]; then
+    log "the SSH Secret has no id_rsa: with ssh.existingSecret, add oneadmin's key pair to it (README.md, Credentials)"
+    exit 1
+  fi
+  cat "$SSH_KEYS/id_rsa" > "$DATA/.ssh/id_rsa"
+  if [ -s "$SSH_KEYS/id_rsa.pub" ]; then
+    cat "$SSH_KEYS/id_rsa.pub" > "$DATA/.ssh/id_rsa.pub"
+  else
+    ssh-keygen -y -f "$DATA/.ssh/id_rsa" > "$DATA/.ssh/id_rsa.pub"
   fi
   # Front-ends reach each other (and themselves) with the same key.
   touch "$DATA/.ssh/authorized_keys" "$DATA/.ssh/known_hosts"

@@ -1,9 +1,11 @@
 {{/*
 The pod of a backup job (scheduled or pre-upgrade). Argument: dict "root" $ "command" <list> "scriptsConfigMap"
-<name>. SQLite lives on member 0's ReadWriteOnce volume, so the job runs on that member's node and mounts it.
+<name> "env" <dict>, and "serviceAccount" <name> for a job that calls the API (it then gets a short-lived token).
+SQLite lives on member 0's ReadWriteOnce volume, so the job runs on that member's node and mounts it.
 */}}
 {{- define "opennebula.backupPod" -}}
 {{- $root := .root -}}
+{{- $serviceAccount := get . "serviceAccount" -}}
 {{- with $root -}}
 metadata:
   labels:
@@ -11,7 +13,7 @@ metadata:
     app.kubernetes.io/component: backup
 spec:
   restartPolicy: Never
-  serviceAccountName: {{ include "opennebula.serviceAccountName" . }}
+  serviceAccountName: {{ $serviceAccount | default (include "opennebula.serviceAccountName" .) }}
   automountServiceAccountToken: false
   enableServiceLinks: false
   securityContext:
@@ -50,6 +52,9 @@ spec:
         - {name: scripts, mountPath: /run/onechart/scripts, readOnly: true}
         - {name: backups, mountPath: /backups}
         - {name: tmp, mountPath: /tmp}
+        {{- if $serviceAccount }}
+        - {name: serviceaccount, mountPath: /run/onechart/serviceaccount, readOnly: true}
+        {{- end }}
         {{- if eq .Values.database.backend "sqlite" }}
         - {name: data, mountPath: /var/lib/one, readOnly: true}
         {{- else }}
@@ -61,6 +66,9 @@ spec:
     - name: backups
       persistentVolumeClaim: {claimName: {{ include "opennebula.fullname" . }}-backups}
     - {name: tmp, emptyDir: {sizeLimit: 1Gi}}
+    {{- if $serviceAccount }}
+    - {{ include "opennebula.apiTokenVolume" . | indent 6 | trim }}
+    {{- end }}
     {{- if eq .Values.database.backend "sqlite" }}
     - name: data
       persistentVolumeClaim: {claimName: data-{{ include "opennebula.fullname" . }}-0, readOnly: true}

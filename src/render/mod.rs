@@ -4,6 +4,7 @@
 //!
 //! Rendering is pure: inputs in, a sorted map of file contents out. Writing is `crate::output`'s job.
 
+pub mod identity;
 pub mod values_doc;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Value, json};
 
+use crate::compile::Waiver;
 use crate::model::OneVersion;
 use crate::profile::Profile;
 
@@ -50,19 +52,18 @@ const TEMPLATES: &[Template] = &[
     template!("templates/_backup-pod.tpl"),
     template!("templates/_helpers.tpl"),
     template!("templates/configmap-config.yaml"),
+    template!("templates/configmap-hook-scripts.yaml"),
     template!("templates/configmap-scripts.yaml"),
     template!("templates/cronjob-backup.yaml"),
     template!("templates/ingress.yaml"),
     template!("templates/job-pre-upgrade.yaml"),
     template!("templates/job-publish-ssh-key.yaml"),
+    template!("templates/job-secrets.yaml"),
     template!("templates/networkpolicy.yaml"),
     template!("templates/poddisruptionbudget.yaml"),
     template!("templates/pvc-backup.yaml"),
     template!("templates/pvc-datastores.yaml"),
     template!("templates/rbac.yaml"),
-    template!("templates/secret-auth.yaml"),
-    template!("templates/secret-db.yaml"),
-    template!("templates/secret-ssh.yaml"),
     template!("templates/service-api.yaml"),
     template!("templates/service-db.yaml"),
     template!("templates/service-fireedge.yaml"),
@@ -86,8 +87,10 @@ const VERBATIM: &[Verbatim] = &[
     verbatim!("files/apply-configmap.rb", always),
     verbatim!("files/backup.sh", always),
     verbatim!("files/common.sh", always),
+    verbatim!("files/ensure-identity.rb", always),
     verbatim!("files/sync-admin-users.sh", always),
     verbatim!("files/health.sh", always),
+    verbatim!("files/kube-api.rb", always),
     verbatim!("files/label-pod.rb", always),
     verbatim!("files/leader-only.sh", always),
     verbatim!("files/merge-yaml.rb", always),
@@ -100,6 +103,7 @@ const VERBATIM: &[Verbatim] = &[
     verbatim!("files/raft-hook.sh", always),
     verbatim!("files/raft.sh", always),
     verbatim!("files/restore.sh", always),
+    verbatim!("files/running-version.rb", always),
     verbatim!("files/wait-for-oned.sh", always),
 ];
 
@@ -118,6 +122,10 @@ pub struct RenderInput<'a> {
     pub version: OneVersion,
     /// The chart's `values.schema.json`.
     pub schema: &'a Value,
+    /// Rule errors the values waived (the chart does not enforce them).
+    pub waived: &'a [Waiver],
+    /// Chart.yaml `version` (`--chart-version`, SemVer-checked); `None` derives one from the content.
+    pub chart_version: Option<&'a str>,
 }
 
 /// A rendered chart: relative path → content.
@@ -127,9 +135,10 @@ pub type ChartFiles = BTreeMap<String, String>;
 pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
     let env = environment()?;
     let v = input.version;
-    let ctx = json!({
+    let mut ctx = json!({
         "onechart_version": env!("CARGO_PKG_VERSION"),
-        "chart_version": env!("CARGO_PKG_VERSION"),
+        "chart_version": "",
+        "content_hash": "",
         "profile": {
             "name": input.profile.name,
             "summary": input.profile.summary,
@@ -147,6 +156,7 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
         },
         "values": input.values,
         "values_table": values_doc::values_table(input.schema, input.values),
+        "waived": input.waived,
     });
     let mut files = ChartFiles::new();
     for t in TEMPLATES {
@@ -171,6 +181,14 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
     );
     files.insert("values.yaml".into(), values_doc::values_yaml(input.schema, input.values, &header));
     files.insert("values.schema.json".into(), serde_json::to_string_pretty(input.schema)? + "\n");
+    // Chart.yaml again, with its version: given, or derived from everything rendered so far (Chart.yaml
+    // included, with the version and hash left empty).
+    let hash = identity::content_hash(&files);
+    ctx["chart_version"] = json!(input.chart_version.map_or_else(|| identity::derived_version(&hash), str::to_string));
+    ctx["content_hash"] = json!(hash);
+    let chart =
+        env.get_template("Chart.yaml")?.render(minijinja::value::Serde(&ctx)).context("rendering Chart.yaml")?;
+    files.insert("Chart.yaml".into(), chart);
     Ok(files)
 }
 
