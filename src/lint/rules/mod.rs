@@ -1,5 +1,6 @@
 //! The rule catalogue, in ID order. IDs and names are fixed and never reused: ONE001-ONE027 are the contract's
-//! catalogue; ONE100-ONE103 report what the engine itself finds (schema violations, YAML quirks, suppressions).
+//! catalogue, ONE029 flags the unpublished image placeholder; ONE100-ONE103 report what the engine itself finds
+//! (schema violations, YAML quirks, suppressions).
 
 mod ambiguous_yaml_value;
 mod api_without_tls;
@@ -31,6 +32,7 @@ mod sqlite_with_raft;
 mod ssh_host_key_checking_disabled;
 mod ssh_keys_not_persisted;
 mod transfer_mode_mismatch;
+mod unpublished_image;
 mod volumes_not_kept;
 
 use super::Rule;
@@ -64,6 +66,7 @@ pub static ALL: &[&Rule] = &[
     &hostname_unset::ONE025,
     &ssh_host_key_checking_disabled::ONE026,
     &transfer_mode_mismatch::ONE027,
+    &unpublished_image::ONE029,
     &invalid_value::ONE100,
     &duplicate_key::ONE101,
     &ambiguous_yaml_value::ONE102,
