@@ -50,8 +50,8 @@ fn missing_site_values_are_listed_in_one_message() {
     let o = onechart(&["generate", "--profile", "ha-raft", "-o", out.to_str().unwrap()], tmp.path());
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("needs 3 site value(s)"), "{err}");
-    for path in ["oned.hostname", "monitord.monitorAddress", "onegate.endpoint"] {
+    assert!(err.contains("needs 4 site value(s)"), "{err}");
+    for path in ["image.repository", "oned.hostname", "monitord.monitorAddress", "onegate.endpoint"] {
         assert!(err.contains(&format!("  {path}: ")), "{path} not listed: {err}");
     }
     assert!(!out.exists(), "a failed generate created the output directory");

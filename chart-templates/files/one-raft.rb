@@ -5,7 +5,19 @@
 #   one-raft.rb status ENDPOINT   -> "<state> <term> <log_index> <commit> <server_id>"  (state: solo, candidate,
 #                                    follower, leader, error)
 #   one-raft.rb servers ENDPOINT  -> one "<id> <name>" line per server of zone 0
-['/usr/lib/one/ruby', '/usr/share/one/gems-dist/lib'].each { |p| $LOAD_PATH << p if File.directory?(p) }
+
+# OpenNebula's Ruby OCA and the gems it needs (xmlrpc, rexml), loaded the way OpenNebula's own tools load them:
+# Gem.use_paths on GEMS_LOCATION, then RUBY_LIB_LOCATION on the load path, or both under $ONE_LOCATION for a
+# self-contained install (OpenNebula/one@release-7.4.0:share/misc/load_opennebula_paths.rb;
+# release-6.10.5:src/cli/onezone:19-48, which also drops the distribution's vendor_ruby).
+one_location = ENV.fetch('ONE_LOCATION', nil)
+gems = one_location ? "#{one_location}/share/gems" : '/usr/share/one/gems'
+if File.directory?(gems)
+  $LOAD_PATH.reject! { |l| l.include?('vendor_ruby') }
+  require 'rubygems'
+  Gem.use_paths(File.realpath(gems))
+end
+$LOAD_PATH << (one_location ? "#{one_location}/lib/ruby" : '/usr/lib/one/ruby')
 require 'opennebula'
 require 'rexml/document'
 

@@ -134,7 +134,9 @@ pub static ENTRIES: &[Entry] = &[
     e(Dir, "/usr/share/one/gems", "opennebula-rubygems", OpenNebula,
       "OpenNebula's Ruby daemons and tools load their gems from GEMS_LOCATION (src/cli/onezone:23; bundled gems package, install.rst:78)"),
     e(Gem, "xmlrpc", "opennebula-rubygems", OpenNebula,
-      "the Ruby OCA talks XML-RPC with it (release-7.4.0:src/oca/ruby/opennebula/lib/xml_client.rb:17, release-6.10.5:src/oca/ruby/opennebula/client.rb:17 require 'xmlrpc/client'; share/install_gems/Debian12/Gemfile.lock)"),
+      "the Ruby OCA talks XML-RPC with it (release-7.4.0:src/oca/ruby/opennebula/lib/xml_client.rb:17, release-6.10.5:src/oca/ruby/opennebula/client.rb:17 require 'xmlrpc/client'); OpenNebula's tools and files/one-raft.rb load these gems with Gem.use_paths (share/misc/load_opennebula_paths.rb:11), whose specs live in specifications/"),
+    e(Gem, "rexml", "opennebula-rubygems", OpenNebula,
+      "the Ruby OCA and files/one-raft.rb parse XML with it (src/oca/ruby/opennebula.rb:18 require 'rexml/document'; share/install_gems/Debian12/Gemfile.lock: rexml)"),
     e(Package, "opennebula-common", "opennebula-common", OpenNebula,
       "shared content of every OpenNebula package (install.rst:82): pinned with the others so apt cannot mix versions"),
     e(File, "/usr/lib/one/fireedge/dist/index.js", "opennebula-fireedge", OpenNebula,
@@ -227,16 +229,17 @@ pub const SHELL_BUILTINS: &[&str] = &[
 ];
 
 /// Ruby libraries the chart's Ruby code may `require` (`ruby -r`, `require '...'`), and the entry that provides
-/// each: Ruby's standard library comes with the `ruby` command (Debian 12's libruby3.1, with rexml as a bundled
-/// gem); `opennebula` is OpenNebula's Ruby OCA.
-pub const RUBY_REQUIRES: &[(&str, &str)] = &[
-    ("json", "ruby"),
-    ("net/http", "ruby"),
-    ("openssl", "ruby"),
-    ("rexml/document", "ruby"),
-    ("socket", "ruby"),
-    ("yaml", "ruby"),
-    ("opennebula", "/usr/lib/one/ruby/opennebula.rb"),
+/// each: Ruby's standard library comes with the `ruby` command (Debian 12's libruby3.1); rexml is a gem, which
+/// OpenNebula's gem directory carries for the OCA; `opennebula` is OpenNebula's Ruby OCA.
+pub const RUBY_REQUIRES: &[(&str, Kind, &str)] = &[
+    ("json", Command, "ruby"),
+    ("net/http", Command, "ruby"),
+    ("openssl", Command, "ruby"),
+    ("rubygems", Command, "ruby"),
+    ("socket", Command, "ruby"),
+    ("yaml", Command, "ruby"),
+    ("rexml/document", Gem, "rexml"),
+    ("opennebula", File, "/usr/lib/one/ruby/opennebula.rb"),
 ];
 
 /// The entries `version` needs.
@@ -253,6 +256,11 @@ pub fn packages(version: OneVersion, origin: Origin) -> Vec<&'static str> {
         }
     }
     out
+}
+
+/// The checked entry of a kind and name, if any.
+pub fn checked(version: OneVersion, kind: Kind, name: &str) -> Option<&'static Entry> {
+    entries(version).find(|e| e.checked && e.kind == kind && e.name == name)
 }
 
 /// The checked entry for a command name, if any (what the coverage test and the check agree on).
@@ -298,9 +306,9 @@ mod tests {
 
     #[test]
     fn ruby_requires_name_entries() {
-        for (_, by) in RUBY_REQUIRES {
+        for (_, kind, by) in RUBY_REQUIRES {
             for v in OneVersion::ALL {
-                assert!(checked_command(v, by).is_some() || checked_path(v, by).is_some(), "{by}");
+                assert!(checked(v, *kind, by).is_some(), "{by}");
             }
         }
     }
