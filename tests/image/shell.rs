@@ -257,7 +257,7 @@ impl Parser {
                 return;
             }
             if expands {
-                let sub = parse_double_quoted(&body_line);
+                let (_, sub) = read_double_quoted(&body_line);
                 self.merge(sub, self.line - 1);
             }
         }
@@ -335,14 +335,7 @@ impl Parser {
                     self.bump();
                     self.double_quoted(&mut lit, &mut parts, true);
                 }
-                '$' | '`' => {
-                    flush(&mut lit, &mut parts);
-                    if let Some(p) = self.expansion() {
-                        parts.push(p);
-                    } else {
-                        lit.push('$');
-                    }
-                }
+                '$' | '`' => self.push_expansion(&mut lit, &mut parts),
                 _ => {
                     self.bump();
                     lit.push(c);
@@ -351,6 +344,17 @@ impl Parser {
         }
         flush(&mut lit, &mut parts);
         Word { parts }
+    }
+
+    /// Reads the expansion at `$` or a backquote into `parts`, after the literal text before it.
+    fn push_expansion(&mut self, lit: &mut String, parts: &mut Vec<Part>) {
+        if !lit.is_empty() {
+            parts.push(Part::Lit(std::mem::take(lit)));
+        }
+        match self.expansion() {
+            Some(p) => parts.push(p),
+            None => lit.push('$'),
+        }
     }
 
     /// Reads the inside of `"..."` (or a here-document line with `closing` false) into parts.
@@ -372,16 +376,7 @@ impl Parser {
                         }
                     }
                 }
-                '$' | '`' => {
-                    if !lit.is_empty() {
-                        parts.push(Part::Lit(std::mem::take(lit)));
-                    }
-                    if let Some(p) = self.expansion() {
-                        parts.push(p);
-                    } else {
-                        lit.push('$');
-                    }
-                }
+                '$' | '`' => self.push_expansion(lit, parts),
                 _ => {
                     self.bump();
                     lit.push(c);
@@ -477,23 +472,16 @@ impl Parser {
     }
 }
 
-/// Reads text as the inside of a double-quoted string (a here-document body line): its substitutions.
-fn parse_double_quoted(text: &str) -> Script {
-    let mut p = Parser { s: text.chars().collect(), i: 0, line: 1, out: Script::default(), case_stack: Vec::new() };
-    let (mut lit, mut parts) = (String::new(), Vec::new());
-    p.double_quoted(&mut lit, &mut parts, false);
-    p.out
-}
-
-/// The text of a default value (`${NAME:-text}`) as a word: expansions inside it still count.
-fn word_of(text: &str) -> Word {
+/// Reads text as the inside of a double-quoted string (a here-document line, a default value): the word it
+/// makes, and the commands of its substitutions.
+fn read_double_quoted(text: &str) -> (Word, Script) {
     let mut p = Parser { s: text.chars().collect(), i: 0, line: 1, out: Script::default(), case_stack: Vec::new() };
     let (mut lit, mut parts) = (String::new(), Vec::new());
     p.double_quoted(&mut lit, &mut parts, false);
     if !lit.is_empty() {
         parts.push(Part::Lit(lit));
     }
-    Word { parts }
+    (Word { parts }, p.out)
 }
 
 /// `NAME=value` → (NAME, value).
@@ -546,7 +534,7 @@ fn expand_in(w: &Word, vars: &BTreeMap<String, Word>, visiting: &mut Vec<String>
                 };
                 match (assigned, default) {
                     (Some(v), _) => out.push_str(&v),
-                    (None, Some(d)) => out.push_str(&expand_in(&word_of(d), vars, visiting)?),
+                    (None, Some(d)) => out.push_str(&expand_in(&read_double_quoted(d).0, vars, visiting)?),
                     (None, None) => return None,
                 }
             }
