@@ -12,6 +12,10 @@
 //! same at release-6.10.5:110-126): binaries in `/usr/bin`, libraries in `/usr/lib/one`, shared data in
 //! `/usr/share/one`, configuration in `/etc/one`, state in `/var/lib/one`.
 //!
+//! Citations in `why` are `OpenNebula/one` paths with line numbers at release-7.4.0 unless a tag is named; every
+//! cited path and statement was checked at release-6.10.5, release-7.0.2, release-7.2.0 and release-7.4.0 for the
+//! versions the entry applies to.
+//!
 //! OpenNebula does not publish its Debian control files. Which OpenNebula package ships a file follows the
 //! package descriptions of the front-end installation guide (`OpenNebula/docs@one-6.10-maintenance:source/
 //! installation_and_configuration/frontend_installation/install.rst:49-92`, `OpenNebula/one-docs:content/
