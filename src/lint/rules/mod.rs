@@ -1,5 +1,7 @@
 //! The rule catalogue, in ID order. IDs and names are fixed and never reused: ONE001-ONE027 are the contract's
-//! catalogue, ONE028 and later are onechart's own additions; ONE100-ONE103 report what the engine itself finds (schema violations, YAML quirks, suppressions).
+//! catalogue; ONE028 and later are onechart's own additions (ONE028 shared HA datastores, ONE029 the unpublished
+//! image placeholder); ONE100-ONE103 report what the engine itself finds (schema violations, YAML quirks,
+//! suppressions).
 
 mod ambiguous_yaml_value;
 mod api_without_tls;
@@ -32,6 +34,7 @@ mod sqlite_with_raft;
 mod ssh_host_key_checking_disabled;
 mod ssh_keys_not_persisted;
 mod transfer_mode_mismatch;
+mod unpublished_image;
 mod volumes_not_kept;
 
 use super::Rule;
@@ -66,6 +69,7 @@ pub static ALL: &[&Rule] = &[
     &ssh_host_key_checking_disabled::ONE026,
     &transfer_mode_mismatch::ONE027,
     &ha_datastores_not_shared::ONE028,
+    &unpublished_image::ONE029,
     &invalid_value::ONE100,
     &duplicate_key::ONE101,
     &ambiguous_yaml_value::ONE102,
