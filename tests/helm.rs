@@ -200,13 +200,19 @@ fn validate_values_fails_with_the_rule_id() {
     generate("dev-sqlite", &[], &dev);
     refused(&dev, "oned.replicas=3", &["ONE002 sqlite-with-raft"]);
     refused(&dev, "marketplace.enabled=true", &["ONE008 marketplace-without-sys-admin"]);
+    // SYS_ADMIN cannot give a non-root pod the sudo and root that Linux Containers imports need.
+    refused(
+        &dev,
+        "marketplace.enabled=true,securityContext.capabilities.add={SYS_ADMIN}",
+        &["ONE008 marketplace-without-sys-admin"],
+    );
     refused(&dev, "monitord.service.port=4125", &["ONE005 monitord-port-mismatch"]);
-    // The same chart with the capability it needs renders.
+    // An added capability is rendered into the OpenNebula containers.
     for (name, helm) in helm_versions() {
         let (ok, out) = run(Command::new(&helm)
             .args(["template", "one"])
             .arg(&dev)
-            .args(["--set", "marketplace.enabled=true,securityContext.capabilities.add={SYS_ADMIN}"]));
+            .args(["--set", "securityContext.capabilities.add={SYS_ADMIN}"]));
         assert!(ok, "{name}: {out}");
         assert!(out.contains("add: [\"SYS_ADMIN\"]"), "{name}: SYS_ADMIN not rendered");
     }
@@ -255,5 +261,43 @@ fn chart_ruby_helpers_parse_and_merge_yaml_deep_merges() {
     let merged = std::fs::read_to_string(&target).unwrap();
     for expect in [":host: 0.0.0.0", ":auth: onegate", ":bind: 0.0.0.0", ":port: 5030"] {
         assert!(merged.contains(expect), "`{expect}` missing from:\n{merged}");
+    }
+}
+
+/// OneGate, OneFlow, OneForm and OneKS on 7.0 and 7.2 bundle Sinatra 4.1/4.2, which in development mode answers
+/// 403 to a Host that is not localhost or an IP (OpenNebula/one@release-7.2.0:share/install_gems/Debian12/Gemfile.lock;
+/// 7.4.0 turns host authorization off itself, commit 75e3ae157a). Every Ruby daemon runs with APP_ENV=production
+/// and HOME set (the 7.2+ OCA needs HOME: src/oca/ruby/opennebula/lib/client.rb:63), at every version.
+#[test]
+fn ruby_daemons_run_in_production_mode_with_a_home() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (version, tag) in [("6.10", "6.10.5"), ("7.0", "7.0.2"), ("7.2", "7.2.0"), ("7.4", "7.4.0")] {
+        let chart = tmp.path().join(version);
+        let set = format!("opennebula.version={version},image.tag={tag},oned.grpc.enabled={}", version >= "7.2");
+        generate("dev-sqlite", &["--set", &set], &chart);
+        let o = Command::new(tool("helm4")).args(["template", "one"]).arg(&chart).output().unwrap();
+        assert!(o.status.success(), "{version}: {}", String::from_utf8_lossy(&o.stderr));
+        let rendered = tmp.path().join(format!("{version}.yaml"));
+        std::fs::write(&rendered, &o.stdout).unwrap();
+        let mut daemons = Vec::new();
+        for m in onechart::manifest::read(onechart::source::SourceFile::read(&rendered).unwrap()).unwrap() {
+            for (_, c) in m.containers() {
+                let command = c.command.clone().unwrap_or_default().join(" ");
+                if !command.contains("-server.rb") {
+                    continue;
+                }
+                let env: std::collections::BTreeMap<_, _> =
+                    c.env.iter().flatten().map(|e| (e.name.as_str(), e.value.clone().unwrap_or_default())).collect();
+                assert_eq!(env.get("APP_ENV").map(String::as_str), Some("production"), "{version}: {}", c.name);
+                assert_eq!(env.get("HOME").map(String::as_str), Some("/var/lib/one"), "{version}: {}", c.name);
+                daemons.push(c.name.clone());
+            }
+        }
+        let expected = match version {
+            "6.10" | "7.0" => vec!["onegate", "oneflow", "hem"],
+            "7.2" => vec!["onegate", "oneflow", "hem", "oneform"],
+            _ => vec!["onegate", "oneflow", "hem", "oneform", "oneks"],
+        };
+        assert_eq!(daemons, expected, "{version}");
     }
 }

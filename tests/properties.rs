@@ -41,7 +41,6 @@ fn values_strategy() -> impl Strategy<Value = (&'static str, Value)> {
                              "nodePort": if mtype == "NodePort" && mport >= 30000 { json!(mport) } else { Value::Null }}},
                 "persistence": {"enabled": persist || production},
                 "backup": {"enabled": backup || production},
-                "marketplace": {"enabled": marketplace},
                 "securityContext": {"capabilities": {"add": if marketplace { json!(["SYS_ADMIN"]) } else { json!([]) }}},
                 "oneflow": {"enabled": oneflow},
                 "tls": {"enabled": exposed, "secretName": if exposed { "cloud-tls" } else { "" }},
@@ -50,6 +49,7 @@ fn values_strategy() -> impl Strategy<Value = (&'static str, Value)> {
             });
             if replicas > 1 {
                 values["monitord"]["monitorAddress"] = json!("192.0.2.10");
+                values["persistence"]["datastores"] = json!({"shared": true, "storageClass": "nfs-client"});
             }
             if v == "6.10" {
                 values["sunstone"] = json!({"enabled": true});

@@ -11,7 +11,8 @@
 #   one-raft.rb ready [LAG]       -> exit 0 when this member (localhost) leads, or follows the leader with a
 #                                    commit index at most LAG (default 100) entries behind the leader's
 #   one-raft.rb healthy ENDPOINT [LAG] -> exit 0 when every server of the zone answers, one leads and every
-#                                    follower is within LAG entries of its commit index (prints the laggards)
+#                                    follower is in its term and within LAG entries of its commit index
+#                                    (names the others)
 
 # OpenNebula's Ruby library needs the gems that opennebula-rubygems installs under /usr/share/one/gems.
 # From 7.0 OpenNebula's tools load them with /usr/lib/one/ruby/load_opennebula_paths.rb
@@ -111,9 +112,11 @@ begin
     lag = Integer(args.fetch(1, '100'))
     all = statuses(args.fetch(0))
     l = leader_of(all) or abort 'onechart: no leader'
+    term = l[:status][:term]
     bad = all.reject do |s|
-      s[:status] && (s[:status][:state] == 'leader' ||
-        (s[:status][:state] == 'follower' && l[:status][:commit] - s[:status][:commit] <= lag))
+      st = s[:status]
+      st && st[:term] == term && (st[:state] == 'leader' ||
+        (st[:state] == 'follower' && l[:status][:commit] - st[:commit] <= lag))
     end
     abort "onechart: not in sync: #{bad.map { |s| s[:name] }.join(', ')}" unless bad.empty?
   else

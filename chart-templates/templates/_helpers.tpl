@@ -261,8 +261,8 @@ to `onechart generate` is waived in this chart (README.md, Waived rules), and on
 {{- if and $published (ne (int $published) (int $v.monitord.port)) -}}
 {{- $errors = append $errors (printf "ONE005 monitord-port-mismatch: hypervisors send to port %d but monitord listens on %d; make monitord.service.port (and nodePort) equal monitord.port" (int $published) (int $v.monitord.port)) -}}
 {{- end -}}
-{{- if and $v.marketplace.enabled (not $v.securityContext.privileged) (not (has "SYS_ADMIN" $v.securityContext.capabilities.add)) -}}
-{{- $errors = append $errors "ONE008 marketplace-without-sys-admin: marketplace.enabled needs SYS_ADMIN; add it to securityContext.capabilities.add" -}}
+{{- if $v.marketplace.enabled -}}
+{{- $errors = append $errors "ONE008 marketplace-without-sys-admin: Linux Containers imports run sudo -n create_container_image.sh as root, which the non-root front-end cannot do (SYS_ADMIN does not help); set marketplace.enabled=false" -}}
 {{- end -}}
 {{- if and (not $v.ssh.persistence) (not $v.ssh.existingSecret) -}}
 {{- $errors = append $errors "ONE009 ssh-keys-not-persisted: the SSH key pair would change on restart; set ssh.persistence=true or ssh.existingSecret" -}}
@@ -279,9 +279,11 @@ to `onechart generate` is waived in this chart (README.md, Waived rules), and on
 {{- if and $production (not $v.oned.hostname) -}}
 {{- $errors = append $errors "ONE025 hostname-unset: hypervisors cannot reach the front-end; set oned.hostname" -}}
 {{- end -}}
-{{- if and $v.fireedge.enabled (or (ne $v.fireedge.service.type "ClusterIP") $v.ingress.enabled) (not $v.fireedge.publicEndpoint) -}}
-{{- $errors = append $errors "ONE021 fireedge-public-endpoint-missing: FireEdge is exposed outside the cluster; set fireedge.publicEndpoint to the URL browsers use" -}}
+<% if one.ruby_sunstone %>
+{{- if and $v.sunstone.enabled $v.fireedge.enabled (or (ne $v.fireedge.service.type "ClusterIP") (ne $v.sunstone.service.type "ClusterIP") $v.ingress.enabled) (not $v.fireedge.publicEndpoint) -}}
+{{- $errors = append $errors "ONE021 fireedge-public-endpoint-missing: Ruby Sunstone is exposed outside the cluster; set fireedge.publicEndpoint to the URL browsers use to reach FireEdge" -}}
 {{- end -}}
+<% endif %>
 {{- if and $production (not $v.tls.enabled) (or (ne $v.oned.service.type "ClusterIP") (and $v.fireedge.enabled (or (ne $v.fireedge.service.type "ClusterIP") $v.ingress.enabled)) (and $v.onegate.enabled (ne $v.onegate.service.type "ClusterIP"))) -}}
 {{- $errors = append $errors "ONE013 api-without-tls: an API is exposed outside the cluster without TLS; set tls.enabled=true with tls.secretName, or keep the Service ClusterIP" -}}
 {{- end -}}

@@ -79,6 +79,7 @@ const TEMPLATES: &[Template] = &[
     template!("templates/serviceaccount.yaml"),
     template!("templates/statefulset.yaml"),
     template!("templates/tests/test-api.yaml"),
+    template!("templates/tests/test-self.yaml"),
     template!("templates/tests/test-services.yaml"),
 ];
 
@@ -107,6 +108,7 @@ const VERBATIM: &[Verbatim] = &[
     verbatim!("files/raft.sh", always),
     verbatim!("files/restore.sh", always),
     verbatim!("files/running-version.rb", always),
+    verbatim!("files/self-test.sh", always),
     verbatim!("files/wait-for-oned.sh", always),
 ];
 

@@ -1,4 +1,4 @@
-//! ONE008 `marketplace-without-sys-admin`: marketplace enabled without the SYS_ADMIN capability.
+//! ONE008 `marketplace-without-sys-admin`: Linux Containers marketplace imports (root and sudo) are enabled.
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
@@ -7,12 +7,19 @@ use crate::manifest::{Manifest, Typed};
 
 declare_rule! {
 /// ## What it does
-/// Flags `marketplace.enabled: true` when `SYS_ADMIN` is not in `securityContext.capabilities.add` and the
-/// container is not privileged.
+/// Flags `marketplace.enabled: true`: image imports from the Linux Containers marketplace (`lxd://`), which
+/// build a filesystem image as root. In manifest mode it flags containers that mount `/dev/fuse` without
+/// `SYS_ADMIN` and without privilege.
 ///
 /// ## Why is this bad?
-/// Marketplace image creation mounts images with FUSE (`fuse2fs`) or `mount`, which need CAP_SYS_ADMIN. Without
-/// it, downloads appear to work but image creation fails with permission errors.
+/// The only marketplace action that needs privilege is the Linux Containers import: the downloader runs
+/// `sudo -n /usr/lib/one/sh/create_container_image.sh`, which mounts the image (`fuse2fs`, else `mount`),
+/// `chown`s and `chroot`s into it (OpenNebula/one@release-7.4.0:src/datastore_mad/remotes/lxd_downloader.sh:330,
+/// src/mad/sh/create_container_image.sh:66-82; sudoers `ONE_MARKET`). In the chart's pod oneadmin (uid 9869) has
+/// no sudo and no privilege escalation, and capabilities added to a non-root container are not effective, so
+/// `SYS_ADMIN` does not make it work: the import fails however the pod is configured. The default OpenNebula
+/// Public marketplace (plain HTTPS downloads, `src/market_mad/remotes/one/monitor`) and http/s3 marketplaces need
+/// no privilege; the Linux Containers marketplace is created disabled (`src/market/MarketPlacePool.cc:46`).
 ///
 /// ## Example
 /// ```yaml
@@ -20,23 +27,20 @@ declare_rule! {
 ///   enabled: true
 /// securityContext:
 ///   capabilities:
-///     add: []
+///     add: [SYS_ADMIN]
 /// ```
 ///
 /// Use instead:
 /// ```yaml
 /// marketplace:
-///   enabled: true
-/// securityContext:
-///   capabilities:
-///     add: [SYS_ADMIN]
+///   enabled: false   # OpenNebula Public, http and s3 marketplaces work as they are
 /// ```
     pub static ONE008 = {
         id: "ONE008",
         name: "marketplace-without-sys-admin",
         level: Error,
-        summary: "Marketplace enabled without the SYS_ADMIN capability",
-        fix: "Add `SYS_ADMIN` to `securityContext.capabilities.add` (never `privileged: true`).",
+        summary: "Linux Containers marketplace imports, which need root and sudo, are enabled",
+        fix: "Keep `marketplace.enabled: false` (the OpenNebula Public, http and s3 marketplaces need no privilege); import Linux Containers images on a host, never by giving the front-end SYS_ADMIN or privilege.",
         check: check,
         manifests: check_manifests,
     }
@@ -44,14 +48,10 @@ declare_rule! {
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
-    let sc = &v.security_context;
-    if v.marketplace.enabled
-        && !sc.privileged
-        && !sc.capabilities.add.iter().any(|c| c.trim_start_matches("CAP_") == "SYS_ADMIN")
-    {
+    if v.marketplace.enabled {
         return vec![Hit::at(
             "marketplace.enabled",
-            "`marketplace.enabled` is true but `securityContext.capabilities.add` lacks `SYS_ADMIN`",
+            "`marketplace.enabled` is true: Linux Containers imports run `sudo -n create_container_image.sh` as root, which the non-root front-end cannot do, with or without SYS_ADMIN",
         )];
     }
     vec![]
