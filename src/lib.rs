@@ -9,6 +9,7 @@ pub mod lint;
 pub mod lint_cmd;
 pub mod manifest;
 pub mod model;
+pub mod oneconf;
 pub mod output;
 pub mod profile;
 pub mod render;

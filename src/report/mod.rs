@@ -28,6 +28,23 @@ pub fn human(findings: &[Finding], w: &mut dyn Write) -> std::io::Result<()> {
 
 /// Like [`human`], with ANSI colours when `color` is set.
 pub fn human_styled(findings: &[Finding], w: &mut dyn Write, color: bool) -> std::io::Result<()> {
+    human_with(findings, w, &HumanOptions { color, summary: true, not_checked: 0 })
+}
+
+/// How [`human_with`] prints.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HumanOptions {
+    /// ANSI colours.
+    pub color: bool,
+    /// The `Found N errors, M warnings` line (off with `--quiet`).
+    pub summary: bool,
+    /// Custom resources and CRDs read but not checked (manifest mode), counted in the summary.
+    pub not_checked: usize,
+}
+
+/// Prints findings with code frames and, unless turned off, a summary line.
+pub fn human_with(findings: &[Finding], w: &mut dyn Write, opts: &HumanOptions) -> std::io::Result<()> {
+    let color = opts.color;
     let suppressed = findings.iter().filter(|f| f.suppressed.is_some()).count();
     let findings: Vec<&Finding> = findings.iter().filter(|f| f.suppressed.is_none()).collect();
     for f in &findings {
@@ -41,11 +58,22 @@ pub fn human_styled(findings: &[Finding], w: &mut dyn Write, color: bool) -> std
         writeln!(w, "  = help: {}", f.help)?;
         writeln!(w)?;
     }
+    if !opts.summary {
+        return Ok(());
+    }
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     let warnings = findings.len() - errors;
     write!(w, "Found {errors} error{}, {warnings} warning{}", plural(errors), plural(warnings))?;
+    let mut notes = Vec::new();
     if suppressed > 0 {
-        write!(w, " ({suppressed} suppressed)")?;
+        notes.push(format!("{suppressed} suppressed"));
+    }
+    if opts.not_checked > 0 {
+        let n = opts.not_checked;
+        notes.push(format!("{n} custom resource{} or CRD{} not checked", plural(n), plural(n)));
+    }
+    if !notes.is_empty() {
+        write!(w, " ({})", notes.join("; "))?;
     }
     writeln!(w)
 }

@@ -87,22 +87,14 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                     None
                 };
                 if let Some(r) = reason {
-                    hits.push(ManifestHit {
-                        object: i,
-                        pointer: format!("/data/{}", crate::layers::escape(key)),
-                        message: format!("ConfigMap `{}`: {r}", m.name),
-                    });
+                    hits.push(ManifestHit::new(i, format!("/data/{}", crate::layers::escape(key)), format!("ConfigMap `{}`: {r}", m.name)));
                 }
             }
         }
         for (ptr, c) in m.containers() {
             for (j, e) in c.env.iter().flatten().enumerate() {
                 if e.value.as_deref().is_some_and(|v| !v.is_empty()) && looks_like_credential(&e.name) {
-                    hits.push(ManifestHit {
-                        object: i,
-                        pointer: format!("{ptr}/env/{j}/value"),
-                        message: format!("container `{}` has a literal credential in `{}`", c.name, e.name),
-                    });
+                    hits.push(ManifestHit::new(i, format!("{ptr}/env/{j}/value"), format!("container `{}` has a literal credential in `{}`", c.name, e.name)));
                 }
             }
         }

@@ -56,11 +56,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 (None, Some(0)) => format!("{pointer}/securityContext/runAsUser"),
                 _ => continue,
             };
-            hits.push(ManifestHit {
-                object: i,
-                pointer: at,
-                message: format!("container `{}` of `{}` runs as root (uid 0)", c.name, m.id()),
-            });
+            hits.push(ManifestHit::new(i, at, format!("container `{}` of `{}` runs as root (uid 0)", c.name, m.id())));
         }
     }
     hits

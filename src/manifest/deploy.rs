@@ -1,0 +1,501 @@
+//! What the pods of a stream see: the files ConfigMap and Secret keys become (through `volumes`,
+//! `volumeMounts`, `subPath`, `items` and projected volumes), where each mount's storage comes from, the
+//! OpenNebula front-end containers, their database backend and their replica count.
+//!
+//! Foreign charts name things their own way, so the front-end is recognised by what it does: a container
+//! called `oned` or `opennebula`, one that mounts an `oned.conf`, or an `opennebula` image that is given a
+//! `DB_BACKEND` (the variable kvaps/kube-opennebula, pablodelarco/opennebula-helm and onechart's chart all use
+//! to override oned.conf's `DB` section at start).
+
+use serde_json::Value;
+
+use super::embedded::{self, Embedded};
+use super::{Manifest, Typed};
+use crate::oneconf::{self, Kind, service, template};
+use crate::source::Location;
+use crate::yaml::Pos;
+
+/// Where a mount's data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// `emptyDir`: gone when the pod is deleted.
+    EmptyDir,
+    /// A PersistentVolumeClaim by name.
+    Claim(String),
+    /// A StatefulSet `volumeClaimTemplates` entry.
+    ClaimTemplate,
+    /// A node directory.
+    HostPath,
+    /// A ConfigMap by name.
+    ConfigMap(String),
+    /// A Secret by name.
+    Secret(String),
+    /// A projected volume (ConfigMaps, Secrets, tokens).
+    Projected,
+    /// A generic ephemeral volume: deleted with the pod.
+    Ephemeral,
+    /// Anything else (NFS, CSI, cloud disks): assumed persistent.
+    Other,
+}
+
+impl Storage {
+    /// True when data written there outlives the pod.
+    pub fn persistent(&self) -> bool {
+        matches!(self, Storage::Claim(_) | Storage::ClaimTemplate | Storage::HostPath | Storage::Other)
+    }
+}
+
+/// One `volumeMounts` entry resolved to its volume.
+#[derive(Debug, Clone)]
+pub struct Mount {
+    /// `mountPath`.
+    pub path: String,
+    /// `subPath`, if any.
+    pub sub_path: Option<String>,
+    /// The volume's name.
+    pub volume: String,
+    /// Where the data lives.
+    pub storage: Storage,
+    /// JSON pointer of the volume's definition (`.../volumes/3`), when the pod defines it.
+    pub volume_pointer: Option<String>,
+    /// JSON pointer of the mount.
+    pub pointer: String,
+}
+
+/// A ConfigMap or Secret key as a file in a container.
+#[derive(Debug, Clone)]
+pub struct FileMount {
+    /// Index of the file in [`Deployment::files`].
+    pub file: usize,
+    /// The workload.
+    pub object: usize,
+    /// The container's name.
+    pub container: String,
+    /// The container's JSON pointer.
+    pub container_pointer: String,
+    /// The path the container sees.
+    pub path: String,
+}
+
+/// A container running oned.
+#[derive(Debug, Clone)]
+pub struct Frontend {
+    /// The workload.
+    pub object: usize,
+    /// The container's name.
+    pub container: String,
+    /// The container's JSON pointer.
+    pub pointer: String,
+}
+
+/// Where a setting was found.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// An environment variable's value in an object.
+    Env {
+        /// The object.
+        object: usize,
+        /// JSON pointer of the value.
+        pointer: String,
+    },
+    /// A value inside an embedded file.
+    File {
+        /// Index in [`Deployment::files`].
+        file: usize,
+        /// Position inside the file's text.
+        pos: Pos,
+    },
+}
+
+/// The analysis of a stream.
+pub struct Deployment<'a> {
+    /// The objects.
+    pub objects: &'a [Manifest],
+    /// Every text key of every ConfigMap and Secret.
+    pub files: Vec<Embedded>,
+    /// Every file mounted into a container.
+    pub mounts: Vec<FileMount>,
+}
+
+impl<'a> Deployment<'a> {
+    /// Analyses a stream.
+    pub fn new(objects: &'a [Manifest]) -> Self {
+        let files = embedded::collect(objects);
+        let mut d = Deployment { objects, files, mounts: Vec::new() };
+        d.mounts = d.file_mounts();
+        d
+    }
+
+    /// The location of a value found by an [`Origin`], and a note for the message.
+    pub fn locate(&self, origin: &Origin) -> (usize, String, Location, String) {
+        match origin {
+            Origin::Env { object, pointer } => {
+                (*object, pointer.clone(), self.objects[*object].location(pointer), String::new())
+            }
+            Origin::File { file, pos } => {
+                let f = &self.files[*file];
+                let (loc, note) = f.locate(*pos);
+                (f.object, f.pointer.clone(), loc, note)
+            }
+        }
+    }
+
+    /// The kind of a file: by the path a container sees, else by its key.
+    pub fn kind_of(&self, file: usize) -> Option<Kind> {
+        self.mounts
+            .iter()
+            .filter(|m| m.file == file)
+            .find_map(|m| Kind::of_path(&m.path))
+            .or_else(|| Kind::of_path(&self.files[file].key))
+    }
+
+    /// The files of a kind.
+    pub fn files_of(&self, kind: Kind) -> Vec<usize> {
+        (0..self.files.len()).filter(|f| self.kind_of(*f) == Some(kind)).collect()
+    }
+
+    /// The workloads that mount a file.
+    pub fn mounted_by(&self, file: usize) -> Vec<usize> {
+        let mut v: Vec<usize> = self.mounts.iter().filter(|m| m.file == file).map(|m| m.object).collect();
+        v.dedup();
+        v
+    }
+
+    /// A file parsed as an OpenNebula template (`None` when it does not parse).
+    pub fn template(&self, file: usize) -> Option<template::Template> {
+        template::parse(&self.files[file].text).ok()
+    }
+
+    /// A file parsed as a service's YAML configuration (`None` when it does not parse).
+    pub fn service_conf(&self, file: usize) -> Option<service::Conf> {
+        service::parse(&self.files[file].text).ok()
+    }
+
+    /// The replica count of a workload and the pointer that sets it: `None` for a DaemonSet (one per node).
+    pub fn replicas(&self, object: usize) -> Option<(i64, String)> {
+        let m = &self.objects[object];
+        match m.kind.as_str() {
+            "Deployment" | "StatefulSet" | "ReplicaSet" => Some(match m.raw.pointer("/spec/replicas") {
+                Some(v) => (v.as_i64().unwrap_or(1), "/spec/replicas".to_string()),
+                None => (1, "/spec".to_string()),
+            }),
+            "DaemonSet" => None,
+            _ => Some((1, String::new())),
+        }
+    }
+
+    /// Every container running oned.
+    pub fn frontends(&self) -> Vec<Frontend> {
+        let mut out = Vec::new();
+        for (i, m) in self.objects.iter().enumerate() {
+            let Typed::Workload { pointer, .. } = &m.typed else { continue };
+            let main = format!("{pointer}/containers/");
+            for (ptr, c) in m.containers() {
+                if !ptr.starts_with(&main) {
+                    continue;
+                }
+                let mounts_oned = self
+                    .mounts
+                    .iter()
+                    .any(|f| f.object == i && f.container_pointer == ptr && Kind::of_path(&f.path) == Some(Kind::Oned));
+                let image = c.image.as_deref().map(image_name).unwrap_or_default();
+                let has_backend = c.env.iter().flatten().any(|e| e.name == "DB_BACKEND");
+                if c.name == "oned" || c.name == "opennebula" || mounts_oned || (image == "opennebula" && has_backend) {
+                    out.push(Frontend { object: i, container: c.name.clone(), pointer: ptr });
+                }
+            }
+        }
+        out
+    }
+
+    /// The database backend oned uses in a front-end container: a literal `DB_BACKEND` wins (the start scripts
+    /// of the charts above rewrite oned.conf's `DB` from it), else `DB/BACKEND` of the oned.conf it mounts.
+    pub fn backend(&self, fe: &Frontend) -> Option<(String, Origin)> {
+        let m = &self.objects[fe.object];
+        let (_, c) = m.containers().into_iter().find(|(p, _)| *p == fe.pointer)?;
+        let env = c.env.iter().flatten().enumerate().filter(|(_, e)| e.name == "DB_BACKEND").last();
+        if let Some((j, e)) = env {
+            let v = e.value.clone()?;
+            return Some((v, Origin::Env { object: fe.object, pointer: format!("{}/env/{j}/value", fe.pointer) }));
+        }
+        self.mounts
+            .iter()
+            .filter(|f| f.object == fe.object && f.container_pointer == fe.pointer)
+            .filter(|f| Kind::of_path(&f.path) == Some(Kind::Oned))
+            .find_map(|f| {
+                let t = self.template(f.file)?;
+                let b = t.vector("DB")?.get("BACKEND")?.clone();
+                Some((b.text, Origin::File { file: f.file, pos: b.pos }))
+            })
+    }
+
+    /// The mounts of a container, resolved to their volumes.
+    pub fn container_mounts(&self, object: usize, container_pointer: &str) -> Vec<Mount> {
+        let m = &self.objects[object];
+        let Typed::Workload { pointer: pod, .. } = &m.typed else { return Vec::new() };
+        let templates = claim_templates(m);
+        let volumes = m.raw.pointer(&format!("{pod}/volumes")).and_then(Value::as_array).cloned().unwrap_or_default();
+        let mounts = m
+            .raw
+            .pointer(&format!("{container_pointer}/volumeMounts"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        mounts
+            .iter()
+            .enumerate()
+            .filter_map(|(j, vm)| {
+                let name = vm.get("name")?.as_str()?.to_string();
+                let path = vm.get("mountPath")?.as_str()?.to_string();
+                let sub_path = vm.get("subPath").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+                let def = volumes.iter().position(|v| v.get("name").and_then(Value::as_str) == Some(&name));
+                // The StatefulSet controller replaces a pod volume by the claim template of the same name.
+                let storage = if templates.contains(&name) {
+                    Storage::ClaimTemplate
+                } else {
+                    def.map_or(Storage::Other, |k| storage_of(&volumes[k]))
+                };
+                let volume_pointer = (!templates.contains(&name)).then_some(def).flatten().map(|k| format!("{pod}/volumes/{k}"));
+                Some(Mount {
+                    path,
+                    sub_path,
+                    volume: name,
+                    storage,
+                    volume_pointer,
+                    pointer: format!("{container_pointer}/volumeMounts/{j}"),
+                })
+            })
+            .collect()
+    }
+
+    /// The mount that holds `path` in a container (the deepest mount point at or above it).
+    pub fn mount_for(&self, object: usize, container_pointer: &str, path: &str) -> Option<Mount> {
+        self.container_mounts(object, container_pointer)
+            .into_iter()
+            .filter(|m| path == m.path || path.starts_with(&format!("{}/", m.path.trim_end_matches('/'))))
+            .max_by_key(|m| m.path.len())
+    }
+
+    /// Finds an object by kind and name.
+    pub fn find(&self, kind: &str, name: &str) -> Option<usize> {
+        self.objects.iter().position(|m| m.kind == kind && m.name == name && !m.custom)
+    }
+
+    fn file_index(&self, object: usize, key: &str) -> Option<usize> {
+        self.files.iter().position(|f| f.object == object && f.key == key)
+    }
+
+    fn file_mounts(&self) -> Vec<FileMount> {
+        let mut out = Vec::new();
+        for (i, m) in self.objects.iter().enumerate() {
+            let Typed::Workload { pointer: pod, .. } = &m.typed else { continue };
+            let volumes = m.raw.pointer(&format!("{pod}/volumes")).and_then(Value::as_array).cloned().unwrap_or_default();
+            for (cptr, c) in m.containers() {
+                for vm in c.volume_mounts.iter().flatten() {
+                    let Some(vol) = volumes.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(&vm.name))
+                    else {
+                        continue;
+                    };
+                    for (obj, key, rel) in self.volume_files(vol) {
+                        let Some(file) = self.file_index(obj, &key) else { continue };
+                        let path = match vm.sub_path.as_deref().filter(|s| !s.is_empty()) {
+                            Some(sp) if sp == rel => vm.mount_path.clone(),
+                            Some(_) => continue,
+                            None => format!("{}/{rel}", vm.mount_path.trim_end_matches('/')),
+                        };
+                        out.push(FileMount {
+                            file,
+                            object: i,
+                            container: c.name.clone(),
+                            container_pointer: cptr.clone(),
+                            path,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The (object, key, relative path) of each file a ConfigMap, Secret or projected volume shows.
+    fn volume_files(&self, vol: &Value) -> Vec<(usize, String, String)> {
+        let mut sources: Vec<(&str, &Value)> = Vec::new();
+        if let Some(c) = vol.get("configMap") {
+            sources.push(("ConfigMap", c));
+        }
+        if let Some(s) = vol.get("secret") {
+            sources.push(("Secret", s));
+        }
+        for s in vol.pointer("/projected/sources").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(c) = s.get("configMap") {
+                sources.push(("ConfigMap", c));
+            }
+            if let Some(c) = s.get("secret") {
+                sources.push(("Secret", c));
+            }
+        }
+        let mut out = Vec::new();
+        for (kind, src) in sources {
+            let name = src.get("name").or_else(|| src.get("secretName")).and_then(Value::as_str).unwrap_or_default();
+            let Some(obj) = self.find(kind, name) else { continue };
+            match src.get("items").and_then(Value::as_array) {
+                Some(items) => {
+                    for it in items {
+                        if let (Some(k), Some(p)) =
+                            (it.get("key").and_then(Value::as_str), it.get("path").and_then(Value::as_str))
+                        {
+                            out.push((obj, k.to_string(), p.to_string()));
+                        }
+                    }
+                }
+                None => {
+                    for f in self.files.iter().filter(|f| f.object == obj) {
+                        out.push((obj, f.key.clone(), f.key.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The names of a StatefulSet's `volumeClaimTemplates`.
+pub fn claim_templates(m: &Manifest) -> Vec<String> {
+    m.raw
+        .pointer("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+fn storage_of(vol: &Value) -> Storage {
+    let s = |k: &str, n: &str| vol.get(k).and_then(|v| v.get(n)).and_then(Value::as_str).unwrap_or_default().to_string();
+    if vol.get("emptyDir").is_some() {
+        Storage::EmptyDir
+    } else if vol.get("persistentVolumeClaim").is_some() {
+        Storage::Claim(s("persistentVolumeClaim", "claimName"))
+    } else if vol.get("hostPath").is_some() {
+        Storage::HostPath
+    } else if vol.get("configMap").is_some() {
+        Storage::ConfigMap(s("configMap", "name"))
+    } else if vol.get("secret").is_some() {
+        Storage::Secret(s("secret", "secretName"))
+    } else if vol.get("projected").is_some() || vol.get("downwardAPI").is_some() {
+        Storage::Projected
+    } else if vol.get("ephemeral").is_some() {
+        Storage::Ephemeral
+    } else {
+        Storage::Other
+    }
+}
+
+/// An image's repository base name: `docker.io/opennebula/opennebula:7.4.0` gives `opennebula`.
+pub fn image_name(image: &str) -> &str {
+    let no_digest = image.split('@').next().unwrap_or(image);
+    let base = no_digest.rsplit('/').next().unwrap_or(no_digest);
+    base.split(':').next().unwrap_or(base)
+}
+
+/// An image's tag, if it has one (`None` for a digest-only or untagged reference).
+pub fn image_tag(image: &str) -> Option<&str> {
+    let no_digest = image.split('@').next().unwrap_or(image);
+    let base = no_digest.rsplit('/').next().unwrap_or(no_digest);
+    base.split_once(':').map(|(_, t)| t)
+}
+
+/// The OpenNebula release (`(7, 4)`) an image tag names: `7.4.0`, `v5.12.0.4-1`, `7.2`.
+pub fn one_release(image: &str) -> Option<(u32, u32)> {
+    let tag = image_tag(image)?.trim_start_matches('v');
+    let mut parts = tag.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    (major >= 5 && major < 20).then_some((major, minor))
+}
+
+/// A parse error of an embedded OpenNebula configuration, if the file is one and does not parse.
+pub fn config_error(d: &Deployment<'_>, file: usize) -> Option<(Kind, oneconf::ParseError)> {
+    let kind = d.kind_of(file)?;
+    let text = &d.files[file].text;
+    let err = if kind.is_template() {
+        template::parse(text).err()
+    } else if kind.is_service_yaml() {
+        service::parse(text).err()
+    } else {
+        None
+    }?;
+    Some((kind, err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    const STREAM: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data:
+  oned.conf: |
+    DB = [ BACKEND = "sqlite" ]
+  monitord.conf: |
+    NETWORK = [ MONITOR_ADDRESS = "auto" ]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: one}
+spec:
+  replicas: 3
+  serviceName: one
+  selector: {matchLabels: {app: one}}
+  template:
+    metadata: {labels: {app: one}}
+    spec:
+      containers:
+        - name: front
+          image: registry.example.org/team/opennebula:v7.2.0-1
+          volumeMounts:
+            - {name: config, mountPath: /config}
+            - {name: config, mountPath: /etc/one/monitord.conf, subPath: monitord.conf}
+            - {name: data, mountPath: /var/lib/one}
+            - {name: scratch, mountPath: /var/lib/one/vms}
+      volumes:
+        - name: config
+          configMap: {name: cfg}
+        - name: data
+          emptyDir: {}
+        - name: scratch
+          emptyDir: {}
+  volumeClaimTemplates:
+    - metadata: {name: data}
+"#;
+
+    #[test]
+    fn files_mounts_frontends_and_backends() {
+        let objects = crate::manifest::read(SourceFile::from_text("d.yaml", STREAM)).unwrap();
+        let d = Deployment::new(&objects);
+        let paths: Vec<&str> = d.mounts.iter().map(|m| m.path.as_str()).collect();
+        assert_eq!(paths, ["/config/oned.conf", "/config/monitord.conf", "/etc/one/monitord.conf"]);
+        assert_eq!(d.files_of(Kind::Monitord).len(), 1);
+        let fe = d.frontends();
+        assert_eq!(fe.len(), 1, "mounting an oned.conf makes the container a front-end");
+        let (backend, origin) = d.backend(&fe[0]).unwrap();
+        assert_eq!(backend, "sqlite");
+        assert_eq!(d.locate(&origin).2.to_string(), "d.yaml:6:22");
+        assert_eq!(d.replicas(1).unwrap().0, 3);
+        let data = d.mount_for(1, &fe[0].pointer, "/var/lib/one/one.db").unwrap();
+        assert_eq!(data.storage, Storage::ClaimTemplate, "the claim template replaces the pod volume");
+        assert_eq!(d.mount_for(1, &fe[0].pointer, "/var/lib/one/vms/0").unwrap().storage, Storage::EmptyDir);
+    }
+
+    #[test]
+    fn image_names_and_releases() {
+        assert_eq!(image_name("docker.io/opennebula/opennebula:7.4.0"), "opennebula");
+        assert_eq!(image_name("ghcr.io/kvaps/opennebula-gate:v5.12.0.4-1"), "opennebula-gate");
+        assert_eq!(image_name("localhost:5000/opennebula@sha256:ab"), "opennebula");
+        assert_eq!(one_release("ghcr.io/kvaps/opennebula:v5.12.0.4-1"), Some((5, 12)));
+        assert_eq!(one_release("opennebula/opennebula:7.4.0"), Some((7, 4)));
+        assert_eq!(one_release("opennebula:latest"), None);
+    }
+}
