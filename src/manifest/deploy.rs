@@ -98,6 +98,11 @@ pub enum Origin {
         /// JSON pointer of the value.
         pointer: String,
     },
+    /// The whole value of a ConfigMap or Secret key (a password, a token).
+    Key {
+        /// Index in [`Deployment::files`].
+        file: usize,
+    },
     /// A value inside an embedded file.
     File {
         /// Index in [`Deployment::files`].
@@ -132,11 +137,160 @@ impl<'a> Deployment<'a> {
             Origin::Env { object, pointer } => {
                 (*object, pointer.clone(), self.objects[*object].location(pointer), String::new())
             }
+            Origin::Key { file } => {
+                let f = &self.files[*file];
+                (f.object, f.pointer.clone(), self.objects[f.object].location(&f.pointer), String::new())
+            }
             Origin::File { file, pos } => {
                 let f = &self.files[*file];
                 let (loc, note) = f.locate(*pos);
                 (f.object, f.pointer.clone(), loc, note)
             }
+        }
+    }
+
+    /// What an environment variable of a container holds, when the stream shows it: a literal value, a Secret
+    /// or ConfigMap key (`valueFrom`), or for `NAME_FILE` variables the mounted key at that path.
+    pub fn env_value(&self, object: usize, container_pointer: &str, name: &str) -> Option<(String, Origin)> {
+        let m = &self.objects[object];
+        let env = m.raw.pointer(&format!("{container_pointer}/env")).and_then(Value::as_array)?;
+        let (j, e) = env.iter().enumerate().filter(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name)).last()?;
+        if let Some(v) = e.get("value").and_then(Value::as_str) {
+            if let Some(path) = name.strip_suffix("_FILE").and(Some(v)) {
+                let f = self.mounts.iter().find(|f| f.object == object && f.container_pointer == container_pointer && f.path == path)?;
+                return Some((self.files[f.file].text.clone(), Origin::Key { file: f.file }));
+            }
+            return Some((v.to_string(), Origin::Env { object, pointer: format!("{container_pointer}/env/{j}/value") }));
+        }
+        for (field, kind) in [("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")] {
+            if let Some(r) = e.pointer(&format!("/valueFrom/{field}")) {
+                let obj = self.find(kind, r.get("name")?.as_str()?)?;
+                let file = self.file_index(obj, r.get("key")?.as_str()?)?;
+                return Some((self.files[file].text.clone(), Origin::Key { file }));
+            }
+        }
+        None
+    }
+
+    /// Every OpenNebula API a Service or an Ingress publishes outside the cluster.
+    pub fn published_apis(&self) -> Vec<Published> {
+        let mut out = Vec::new();
+        for (i, m) in self.objects.iter().enumerate() {
+            match &m.typed {
+                Typed::Service(svc) => {
+                    let ty = svc.spec.as_ref().and_then(|s| s.type_.clone()).unwrap_or_default();
+                    let via = match ty.as_str() {
+                        "LoadBalancer" => Via::LoadBalancer,
+                        "NodePort" => Via::NodePort,
+                        _ => continue,
+                    };
+                    let tls = m.raw.pointer("/metadata/annotations").and_then(Value::as_object).is_some_and(|a| {
+                        a.keys().any(|k| {
+                            let k = k.to_ascii_lowercase();
+                            k.contains("ssl-cert") || k.contains("certificate") || k.contains("tls-cert")
+                        })
+                    });
+                    for p in super::service_ports(self.objects, svc) {
+                        if let Some(api) = self.api_of(svc, &p) {
+                            out.push(Published {
+                                object: i,
+                                pointer: format!("/spec/ports/{}", p.index),
+                                via,
+                                tls,
+                                api,
+                                port: p.port,
+                            });
+                        }
+                    }
+                }
+                _ if m.kind == "Ingress" && !m.custom => out.extend(self.ingress_apis(i)),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn ingress_apis(&self, i: usize) -> Vec<Published> {
+        let m = &self.objects[i];
+        let tls_hosts: Option<Vec<String>> = m.raw.pointer("/spec/tls").and_then(Value::as_array).map(|entries| {
+            entries
+                .iter()
+                .flat_map(|t| match t.get("hosts").and_then(Value::as_array) {
+                    Some(h) => h.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+                    None => vec!["*".to_string()],
+                })
+                .collect()
+        });
+        let mut backends: Vec<(String, Option<String>, Value)> = Vec::new();
+        if let Some(b) = m.raw.pointer("/spec/defaultBackend/service") {
+            backends.push(("/spec/defaultBackend/service".to_string(), None, b.clone()));
+        }
+        for (r, rule) in m.raw.pointer("/spec/rules").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let host = rule.get("host").and_then(Value::as_str).map(str::to_string);
+            for (p, path) in rule.pointer("/http/paths").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                if let Some(b) = path.pointer("/backend/service") {
+                    backends.push((format!("/spec/rules/{r}/http/paths/{p}/backend/service"), host.clone(), b.clone()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (pointer, host, b) in backends {
+            let Some(svc_idx) = b.get("name").and_then(Value::as_str).and_then(|n| self.find("Service", n)) else {
+                continue;
+            };
+            let Typed::Service(svc) = &self.objects[svc_idx].typed else { continue };
+            let number = b.pointer("/port/number").and_then(Value::as_i64);
+            let name = b.pointer("/port/name").and_then(Value::as_str);
+            let port = super::service_ports(self.objects, svc)
+                .into_iter()
+                .find(|p| number == Some(i64::from(p.port)) || name.is_some_and(|n| n == p.name));
+            let Some(port) = port else { continue };
+            let Some(api) = self.api_of(svc, &port) else { continue };
+            let tls = tls_hosts.as_ref().is_some_and(|hosts| {
+                hosts.iter().any(|h| h == "*" || host.as_deref().is_none_or(|x| x == h))
+            });
+            out.push(Published { object: i, pointer: format!("{pointer}/name"), via: Via::Ingress, tls, api, port: port.port });
+        }
+        out
+    }
+
+    /// The OpenNebula API a Service port reaches: by the port's name, else by the well-known port numbers, for
+    /// Services whose pods run an OpenNebula image.
+    fn api_of(&self, svc: &k8s_openapi::api::core::v1::Service, p: &super::ServicePort) -> Option<Api> {
+        let name = p.name.to_ascii_lowercase();
+        let by_name = [
+            ("xmlrpc", Api::Oned),
+            ("oned", Api::Oned),
+            ("fireedge", Api::Fireedge),
+            ("onegate", Api::Onegate),
+            ("oneflow", Api::Oneflow),
+            ("sunstone", Api::Sunstone),
+        ]
+        .into_iter()
+        .find(|(n, _)| name.contains(n))
+        .map(|(_, a)| a);
+        if by_name.is_some() {
+            return by_name;
+        }
+        let selector = svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
+        let runs_opennebula = !selector.is_empty()
+            && self.objects.iter().any(|m| match &m.typed {
+                Typed::Workload { labels, .. } if selector.iter().all(|(k, v)| labels.get(k) == Some(v)) => m
+                    .containers()
+                    .iter()
+                    .any(|(_, c)| c.image.as_deref().is_some_and(|i| image_name(i).starts_with("opennebula"))),
+                _ => false,
+            });
+        if !runs_opennebula {
+            return None;
+        }
+        match p.container_port.unwrap_or(p.port) {
+            2633 => Some(Api::Oned),
+            2616 => Some(Api::Fireedge),
+            5030 => Some(Api::Onegate),
+            2474 => Some(Api::Oneflow),
+            9869 => Some(Api::Sunstone),
+            _ => None,
         }
     }
 
@@ -357,6 +511,63 @@ impl<'a> Deployment<'a> {
         }
         out
     }
+}
+
+/// How an API is published outside the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A `LoadBalancer` Service: an address reachable from outside, often the internet.
+    LoadBalancer,
+    /// A `NodePort` Service: a port on every node.
+    NodePort,
+    /// An Ingress rule.
+    Ingress,
+}
+
+/// The OpenNebula daemons that carry credentials over HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// oned's XML-RPC API (2633).
+    Oned,
+    /// FireEdge (2616).
+    Fireedge,
+    /// OneGate (5030).
+    Onegate,
+    /// OneFlow (2474).
+    Oneflow,
+    /// Ruby Sunstone (9869).
+    Sunstone,
+}
+
+impl Api {
+    /// How messages name it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Api::Oned => "oned XML-RPC",
+            Api::Fireedge => "FireEdge",
+            Api::Onegate => "OneGate",
+            Api::Oneflow => "OneFlow",
+            Api::Sunstone => "Sunstone",
+        }
+    }
+}
+
+/// An API published by a Service or an Ingress.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The Service or Ingress.
+    pub object: usize,
+    /// JSON pointer of the port (Service) or the backend's service name (Ingress).
+    pub pointer: String,
+    /// How.
+    pub via: Via,
+    /// True when TLS is terminated in front of it (an Ingress `tls` entry for the host, a load balancer
+    /// certificate annotation).
+    pub tls: bool,
+    /// Which API.
+    pub api: Api,
+    /// The Service port.
+    pub port: i32,
 }
 
 /// The names of a StatefulSet's `volumeClaimTemplates`.

@@ -97,7 +97,7 @@ pub fn collect(objects: &[Manifest]) -> Vec<Embedded> {
 
 /// Where a string scalar of an object lies in the rendered file, as a map from positions inside its text (for
 /// a command's script, or any text that is not a ConfigMap or Secret key).
-pub fn scalar_locator(m: &Manifest, pointer: &str, text: &str, what: &str) -> impl Fn(Pos) -> (Location, String) {
+pub fn scalar_locator(m: &Manifest, pointer: &str, text: &str, what: &str) -> impl Fn(Pos) -> (Location, String) + use<> {
     let map = text_map(&m.source, &m.location(pointer), text);
     let e = Embedded {
         object: 0,

@@ -1,6 +1,9 @@
 //! ONE013 `api-without-tls`: an OpenNebula API is exposed outside the cluster without TLS.
 
 use crate::declare_rule;
+use crate::lint::{ManifestHit, Severity};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Deployment, Via};
 use crate::lint::{Ctx, Hit};
 
 declare_rule! {
@@ -11,6 +14,13 @@ declare_rule! {
 /// ## Why is this bad?
 /// oned's XML-RPC API, FireEdge and OneGate carry passwords and session tokens in clear text; OpenNebula itself
 /// has no TLS on these ports, so TLS must be terminated in front of them.
+///
+/// ## In rendered manifests
+/// Checked: a `LoadBalancer` or `NodePort` Service, or an Ingress rule, that reaches oned's XML-RPC (2633),
+/// FireEdge (2616), OneGate (5030), OneFlow (2474) or Sunstone (9869) — by port name, or by port number on pods
+/// running an OpenNebula image — without TLS in front: no Ingress `tls` entry for the rule's host, no load
+/// balancer certificate annotation. What the stream shows decides the severity: a `LoadBalancer` or an Ingress is
+/// an error, a `NodePort` (reachable on the nodes' network) a warning.
 ///
 /// ## Example
 /// ```yaml
@@ -37,6 +47,8 @@ declare_rule! {
         summary: "An OpenNebula API is exposed outside the cluster without TLS",
         fix: "Set `tls.enabled: true` with `tls.secretName` (TLS terminated by the Ingress or load balancer), or keep the Service `ClusterIP`.",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Terminate TLS in front of the daemon (an Ingress with `spec.tls` and a certificate, or a load balancer with a TLS listener), or keep its Service `ClusterIP`.",
     }
 }
 
@@ -63,6 +75,41 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
             "onegate.service.type",
             format!("OneGate is exposed as `{:?}` without TLS", v.onegate.service.type_),
         ));
+    }
+    hits
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut hits: Vec<ManifestHit> = Vec::new();
+    let published: Vec<_> = d.published_apis().into_iter().filter(|p| !p.tls).collect();
+    let mut objects_seen: Vec<usize> = Vec::new();
+    for p in &published {
+        if objects_seen.contains(&p.object) {
+            continue;
+        }
+        objects_seen.push(p.object);
+        let same: Vec<_> = published.iter().filter(|q| q.object == p.object).collect();
+        let mut apis: Vec<String> = same.iter().map(|q| format!("{} ({})", q.api.describe(), q.port)).collect();
+        apis.dedup();
+        let m = &objects[p.object];
+        let (how, severity, pointer) = match p.via {
+            Via::LoadBalancer => ("a LoadBalancer Service", Severity::Error, "/spec/type".to_string()),
+            Via::NodePort => ("a NodePort Service", Severity::Warning, "/spec/type".to_string()),
+            Via::Ingress => ("an Ingress without TLS for its host", Severity::Error, p.pointer.clone()),
+        };
+        hits.push(
+            ManifestHit::new(
+                p.object,
+                pointer,
+                format!(
+                    "`{}` is {how} publishing {} in clear text: passwords and session tokens cross the network unencrypted",
+                    m.id(),
+                    apis.join(", ")
+                ),
+            )
+            .severity(severity),
+        );
     }
     hits
 }

@@ -13,6 +13,9 @@ declare_rule! {
 /// The usual advice for marketplace FUSE mounts is to run unconfined, which removes AppArmor's protection from
 /// every daemon; a custom profile can allow just the mounts.
 ///
+/// ## In rendered manifests
+/// Checked: `appArmorProfile.type: Unconfined` on a pod or a container.
+///
 /// ## Example
 /// ```yaml
 /// securityContext:
@@ -32,6 +35,7 @@ declare_rule! {
         fix: "Load a Localhost AppArmor profile that allows the FUSE mounts and use `appArmorProfile: Localhost/<name>`.",
         check: check,
         manifests: check_manifests,
+        manifest_fix: "Set `securityContext.appArmorProfile.type: RuntimeDefault` (or a Localhost profile) on the pod or container.",
     }
 }
 

@@ -1,6 +1,9 @@
 //! ONE010 `database-not-persisted`: `/var/lib/one` and the database are not persisted.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
+use crate::manifest::deploy::{Deployment, Mount, image_name};
+use crate::manifest::{Manifest, Typed};
 use crate::lint::{Ctx, Hit};
 
 declare_rule! {
@@ -10,6 +13,13 @@ declare_rule! {
 /// ## Why is this bad?
 /// Without volumes, the database, the `.one` keys and the SSH keys live in the pod and are lost when it is
 /// recreated: every VM, host and user record disappears with it.
+///
+/// ## In rendered manifests
+/// Checked: a MySQL or MariaDB container (image `mysql`, `mariadb`, `percona`...) whose data directory
+/// (`/var/lib/mysql`, `/bitnami/mariadb`, `/bitnami/mysql`) is on an `emptyDir` or ephemeral volume or on no volume
+/// at all; an oned container whose `/var/lib/one` is an `emptyDir` or ephemeral volume; and an oned container on
+/// SQLite with no persistent volume at all (the database file is lost with the pod). A StatefulSet's
+/// `volumeClaimTemplates` entry replaces a pod volume of the same name, as the StatefulSet controller does.
 ///
 /// ## Example
 /// ```yaml
@@ -29,6 +39,8 @@ declare_rule! {
         summary: "`/var/lib/one` and the database are not persisted",
         fix: "Set `persistence.enabled: true`.",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Put the directory on a PersistentVolumeClaim (a StatefulSet `volumeClaimTemplates` entry) instead of `emptyDir`.",
     }
 }
 
@@ -41,4 +53,89 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         )];
     }
     vec![]
+}
+
+/// Database images and where each keeps its data.
+fn data_dir(image: &str) -> Option<&'static str> {
+    let name = image_name(image);
+    let bitnami = image.contains("bitnami/");
+    match name {
+        "mariadb" if bitnami => Some("/bitnami/mariadb"),
+        "mysql" if bitnami => Some("/bitnami/mysql"),
+        "mariadb" | "mysql" | "mysql-server" | "percona" | "percona-server" => Some("/var/lib/mysql"),
+        _ => None,
+    }
+}
+
+fn volatile(m: Option<&Mount>) -> bool {
+    m.is_none_or(|m| !m.storage.persistent())
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut hits = Vec::new();
+    for (i, m) in objects.iter().enumerate() {
+        let Typed::Workload { pointer: pod, .. } = &m.typed else { continue };
+        for (ptr, c) in m.containers() {
+            if ptr.starts_with(&format!("{pod}/initContainers/")) {
+                continue;
+            }
+            let Some(dir) = c.image.as_deref().and_then(data_dir) else { continue };
+            let mount = d.mount_for(i, &ptr, dir);
+            if !volatile(mount.as_ref()) {
+                continue;
+            }
+            let (pointer, place) = match &mount {
+                Some(mt) => (
+                    mt.volume_pointer.clone().unwrap_or_else(|| mt.pointer.clone()),
+                    format!("the non-persistent volume `{}`", mt.volume),
+                ),
+                None => (format!("{ptr}/name"), "the container's own filesystem".to_string()),
+            };
+            hits.push(ManifestHit::new(
+                i,
+                pointer,
+                format!(
+                    "the database directory `{dir}` of container `{}` in `{}` is on {place}: the database is lost when the pod is deleted",
+                    c.name,
+                    m.id()
+                ),
+            ));
+        }
+    }
+    for fe in d.frontends() {
+        let m = &objects[fe.object];
+        let state = d.mount_for(fe.object, &fe.pointer, "/var/lib/one/one.db");
+        if let Some(mt) = state.as_ref().filter(|mt| mt.path.trim_end_matches('/') == "/var/lib/one" && !mt.storage.persistent()) {
+            hits.push(ManifestHit::new(
+                fe.object,
+                mt.volume_pointer.clone().unwrap_or_else(|| mt.pointer.clone()),
+                format!(
+                    "`/var/lib/one` of container `{}` in `{}` is on the non-persistent volume `{}`: its keys, datastores and any SQLite database are lost when the pod is deleted",
+                    fe.container,
+                    m.id(),
+                    mt.volume
+                ),
+            ));
+            continue;
+        }
+        let sqlite = d.backend(&fe).filter(|(b, _)| b.eq_ignore_ascii_case("sqlite"));
+        let any_persistent = d.container_mounts(fe.object, &fe.pointer).iter().any(|mt| mt.storage.persistent());
+        if let Some((_, origin)) = sqlite.filter(|_| volatile(state.as_ref()) && !any_persistent) {
+            let (object, pointer, location, note) = d.locate(&origin);
+            hits.push(
+                ManifestHit::new(
+                    object,
+                    pointer,
+                    format!(
+                        "oned in container `{}` of `{}` uses SQLite{note} but mounts no persistent volume: the database is lost when the pod is deleted",
+                        fe.container,
+                        m.id()
+                    ),
+                )
+                .at(location),
+            );
+        }
+    }
+    hits
 }

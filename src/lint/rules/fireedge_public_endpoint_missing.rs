@@ -1,6 +1,10 @@
 //! ONE021 `fireedge-public-endpoint-missing`: fireEdge is exposed without a public endpoint.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Api, Deployment, Origin};
+use crate::oneconf::Kind;
 use crate::lint::{Ctx, Hit};
 
 declare_rule! {
@@ -11,6 +15,11 @@ declare_rule! {
 /// ## Why is this bad?
 /// FireEdge builds console and websocket URLs for the browser; without the public endpoint they point at the
 /// pod's internal address and consoles fail to open.
+///
+/// ## In rendered manifests
+/// Checked: a sunstone-server.conf whose `:public_fireedge_endpoint:` is empty or a loopback address
+/// (`localhost`, `127.0.0.1`) while a `LoadBalancer` or `NodePort` Service or an Ingress publishes FireEdge or
+/// Sunstone: the browser is then sent to its own machine for consoles.
 ///
 /// ## Example
 /// ```yaml
@@ -34,6 +43,8 @@ declare_rule! {
         summary: "FireEdge is exposed without a public endpoint",
         fix: "Set `fireedge.publicEndpoint` to the URL browsers use (for example `https://cloud.example.com`).",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Set `:public_fireedge_endpoint:` in sunstone-server.conf to the URL browsers use to reach FireEdge (for example `https://cloud.example.com`).",
     }
 }
 
@@ -47,4 +58,37 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         )];
     }
     vec![]
+}
+
+fn loopback(url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
+    host.is_empty() || host == "localhost" || host.starts_with("127.") || host == "[::1]"
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let exposed = d.published_apis().into_iter().find(|p| matches!(p.api, Api::Fireedge | Api::Sunstone));
+    let Some(exposed) = exposed else { return Vec::new() };
+    let mut hits = Vec::new();
+    for file in d.files_of(Kind::SunstoneServer) {
+        let Some(c) = d.service_conf(file) else { continue };
+        let Some((url, pos)) = c.text(&["public_fireedge_endpoint"]) else { continue };
+        if !loopback(&url) {
+            continue;
+        }
+        let (object, pointer, location, note) = d.locate(&Origin::File { file, pos });
+        hits.push(
+            ManifestHit::new(
+                object,
+                pointer,
+                format!(
+                    "`:public_fireedge_endpoint:` is `{url}`{note} while `{}` publishes {} outside the cluster: browsers are sent to their own machine for consoles",
+                    objects[exposed.object].id(),
+                    exposed.api.describe()
+                ),
+            )
+            .at(location),
+        );
+    }
+    hits
 }

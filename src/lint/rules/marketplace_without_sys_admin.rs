@@ -14,6 +14,9 @@ declare_rule! {
 /// Marketplace image creation mounts images with FUSE (`fuse2fs`) or `mount`, which need CAP_SYS_ADMIN. Without
 /// it, downloads appear to work but image creation fails with permission errors.
 ///
+/// ## In rendered manifests
+/// Checked: a container that mounts `/dev/fuse` (directly or through a hostPath volume) without the `SYS_ADMIN` capability or `privileged`.
+///
 /// ## Example
 /// ```yaml
 /// marketplace:
@@ -39,6 +42,7 @@ declare_rule! {
         fix: "Add `SYS_ADMIN` to `securityContext.capabilities.add` (never `privileged: true`).",
         check: check,
         manifests: check_manifests,
+        manifest_fix: "Add `SYS_ADMIN` to the container's `securityContext.capabilities.add`, or drop the `/dev/fuse` mount if no marketplace needs it.",
     }
 }
 

@@ -16,6 +16,9 @@ declare_rule! {
 /// that differs from it is never used and monitoring data is lost. The agents use UDP for most probes and TCP for
 /// VM state, so both protocols must be published.
 ///
+/// ## In rendered manifests
+/// Checked: a Service port named `monitord*` that reaches a container port other than its own port, a node port other than that port, or monitord published without UDP or without TCP.
+///
 /// ## Example
 /// ```yaml
 /// monitord:
@@ -43,6 +46,7 @@ declare_rule! {
         fix: "Make `monitord.service.port` (and `monitord.service.nodePort` for NodePort) equal to `monitord.port`.",
         check: check,
         manifests: check_manifests,
+        manifest_fix: "Publish monitord on the port it listens on (the `PORT` of monitord.conf's `NETWORK`), over both TCP and UDP, with the node port equal to it.",
     }
 }
 
