@@ -177,14 +177,21 @@ pub fn read(source: Arc<SourceFile>) -> Result<Vec<Manifest>, InputError> {
             ));
         }
         let kind = node.get("kind").and_then(|e| e.value.to_json().as_str().map(str::to_string)).unwrap_or_default();
+        if kind.is_empty() {
+            return Err(InputError::new(
+                at(&node),
+                "not a Kubernetes object: it has no `kind` (is this a values file? lint it without --manifests)"
+                    .to_string(),
+            ));
+        }
         let items = node.get("items").filter(|_| kind.ends_with("List"));
         match items.map(|e| &e.value.kind) {
             Some(yaml::NodeKind::Seq(list)) => {
                 for (n, item) in list.iter().enumerate() {
-                    if item.as_map().is_none() {
+                    if item.as_map().is_none() || item.get("kind").is_none() {
                         return Err(InputError::new(
                             at(item),
-                            format!("an item of a `{kind}` must be a mapping, found {}", item.type_name()),
+                            format!("an item of a `{kind}` must be a Kubernetes object with a `kind`, found {}", item.type_name()),
                         ));
                     }
                     let next = list.get(n + 1).map(|i| i.pos);

@@ -119,6 +119,11 @@ pub fn reported_by_engine(_: &Ctx<'_>) -> Vec<Hit> {
     Vec::new()
 }
 
+/// The manifest check of rules whose findings the engine itself produces in manifest mode too (suppressions).
+pub fn reported_by_engine_in_manifests(_: &[Manifest]) -> Vec<ManifestHit> {
+    Vec::new()
+}
+
 /// A lint rule. Declared with [`declare_rule!`], one per file in `rules/`.
 pub struct Rule {
     /// Stable ID, `ONEnnn`.
@@ -139,6 +144,8 @@ pub struct Rule {
     pub manifests: Option<ManifestCheck>,
     /// How to fix a finding in rendered manifests, in a foreign chart's terms (defaults to `fix`).
     pub manifest_fix: Option<&'static str>,
+    /// True for rules that only check rendered manifests (their values check finds nothing).
+    pub manifests_only: bool,
 }
 
 impl Rule {
@@ -146,6 +153,20 @@ impl Rule {
     pub fn manifest_help(&self) -> &'static str {
         self.manifest_fix.unwrap_or(self.fix)
     }
+
+    /// What the rule checks: `values`, `values, manifests` or `manifests`.
+    pub fn scope(&self) -> &'static str {
+        match (self.manifests.is_some(), self.manifests_only) {
+            (false, _) => "values",
+            (true, false) => "values, manifests",
+            (true, true) => "manifests",
+        }
+    }
+}
+
+/// The values check of a rule that only checks rendered manifests.
+pub fn manifests_only(_: &Ctx<'_>) -> Vec<Hit> {
+    Vec::new()
 }
 
 /// A rule's check of rendered manifests.
@@ -199,7 +220,8 @@ macro_rules! declare_rule {
             fix: $fix:literal,
             check: $check:path
             $(, manifests: $manifests:path)?
-            $(, manifest_fix: $manifest_fix:literal)? $(,)?
+            $(, manifest_fix: $manifest_fix:literal)?
+            $(, manifests_only: $manifests_only:literal)? $(,)?
         }
     ) => {
         $vis static $NAME: $crate::lint::Rule = $crate::lint::Rule {
@@ -212,6 +234,7 @@ macro_rules! declare_rule {
             check: $check,
             manifests: $crate::lint::optional_check!($($manifests)?),
             manifest_fix: $crate::lint::optional_fix!($($manifest_fix)?),
+            manifests_only: $crate::lint::optional_flag!($($manifests_only)?),
         };
     };
 }
@@ -262,6 +285,19 @@ macro_rules! optional_fix {
     };
 }
 pub use optional_fix;
+
+/// The flag given, or `false` (helper of [`declare_rule!`]).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! optional_flag {
+    () => {
+        false
+    };
+    ($t:literal) => {
+        $t
+    };
+}
+pub use optional_flag;
 
 /// Runs the manifest checks of every rule over rendered objects. A hit's severity is what the stream shows
 /// (replicas, exposure) when the rule decides it, else the rule's production level: a rendered chart is what

@@ -1,5 +1,6 @@
 //! The rule catalogue, in ID order. IDs and names are fixed and never reused: ONE001-ONE027 are the contract's
-//! catalogue; ONE100-ONE103 report what the engine itself finds (schema violations, YAML quirks, suppressions).
+//! catalogue; ONE030-ONE033 see what only rendered manifests show; ONE100-ONE103 report what the engine itself
+//! finds (schema violations, YAML quirks, suppressions).
 
 mod ambiguous_yaml_value;
 mod api_without_tls;
@@ -7,13 +8,16 @@ mod apparmor_unconfined;
 mod component_not_in_version;
 mod console_port_mismatch;
 mod credentials_in_configmap;
+mod dangling_reference;
 mod database_not_persisted;
 mod default_credentials;
 mod duplicate_key;
 mod fireedge_public_endpoint_missing;
 mod hardcoded_emulator_path;
+mod host_namespace;
 mod hostname_unset;
 mod ignore_without_reason;
+mod invalid_opennebula_config;
 mod invalid_value;
 mod marketplace_without_sys_admin;
 mod mixed_ceph_and_shared_datastores;
@@ -31,6 +35,7 @@ mod sqlite_with_raft;
 mod ssh_host_key_checking_disabled;
 mod ssh_keys_not_persisted;
 mod transfer_mode_mismatch;
+mod unreachable_daemon;
 mod volumes_not_kept;
 
 use super::Rule;
@@ -64,6 +69,10 @@ pub static ALL: &[&Rule] = &[
     &hostname_unset::ONE025,
     &ssh_host_key_checking_disabled::ONE026,
     &transfer_mode_mismatch::ONE027,
+    &dangling_reference::ONE030,
+    &host_namespace::ONE031,
+    &invalid_opennebula_config::ONE032,
+    &unreachable_daemon::ONE033,
     &invalid_value::ONE100,
     &duplicate_key::ONE101,
     &ambiguous_yaml_value::ONE102,
