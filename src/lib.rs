@@ -16,5 +16,6 @@ pub mod render;
 pub mod report;
 pub mod schema;
 pub mod source;
+pub mod strvals;
 pub mod suggest;
 pub mod yaml;

@@ -85,9 +85,9 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// True when the value at `pointer` was set by a profile or values file other than `profiles/defaults.yaml`.
+    /// True when the value at `pointer` was set by a profile or values file, not by onechart's defaults.
     pub fn explicitly_set(&self, pointer: &str) -> bool {
-        self.merged.origins.get(pointer).is_some_and(|o| o.value.file != "profiles/defaults.yaml")
+        self.merged.origins.get(pointer).is_some_and(|o| o.value.file != crate::profile::DEFAULTS_SOURCE)
     }
 }
 

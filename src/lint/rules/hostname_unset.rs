@@ -9,7 +9,7 @@ use crate::lint::{Ctx, Hit};
 
 declare_rule! {
 /// ## What it does
-/// Flags an empty `oned.hostname` in production.
+/// Flags an empty `oned.hostname` in production, or a loopback one (`localhost`, `127.0.0.1`).
 ///
 /// ## Why is this bad?
 /// Transfer drivers run commands of the form `<frontend>:<path>` with oned's HOSTNAME; unset, it is the pod's own
@@ -50,6 +50,12 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     if v.oned.hostname.is_empty() {
         return vec![Hit::at("oned.hostname", "`oned.hostname` is empty")];
+    }
+    if loopback(&v.oned.hostname) {
+        return vec![Hit::at(
+            "oned.hostname",
+            format!("`oned.hostname` is `{}`: hypervisors would reach themselves, not the front-end", v.oned.hostname),
+        )];
     }
     vec![]
 }
