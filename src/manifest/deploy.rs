@@ -62,6 +62,19 @@ pub struct Mount {
     pub pointer: String,
 }
 
+impl Mount {
+    /// Where to change the storage: the volume's `emptyDir` (or `ephemeral`) when the pod defines it, else the
+    /// volume or the mount.
+    pub fn source_pointer(&self) -> String {
+        match (&self.volume_pointer, &self.storage) {
+            (Some(v), Storage::EmptyDir) => format!("{v}/emptyDir"),
+            (Some(v), Storage::Ephemeral) => format!("{v}/ephemeral"),
+            (Some(v), _) => v.clone(),
+            (None, _) => self.pointer.clone(),
+        }
+    }
+}
+
 /// A ConfigMap or Secret key as a file in a container.
 #[derive(Debug, Clone)]
 pub struct FileMount {

@@ -87,7 +87,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             }
             let (pointer, place) = match &mount {
                 Some(mt) => (
-                    mt.volume_pointer.clone().unwrap_or_else(|| mt.pointer.clone()),
+                    mt.source_pointer(),
                     format!("the non-persistent volume `{}`", mt.volume),
                 ),
                 None => (format!("{ptr}/name"), "the container's own filesystem".to_string()),
@@ -109,7 +109,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         if let Some(mt) = state.as_ref().filter(|mt| mt.path.trim_end_matches('/') == "/var/lib/one" && !mt.storage.persistent()) {
             hits.push(ManifestHit::new(
                 fe.object,
-                mt.volume_pointer.clone().unwrap_or_else(|| mt.pointer.clone()),
+                mt.source_pointer(),
                 format!(
                     "`/var/lib/one` of container `{}` in `{}` is on the non-persistent volume `{}`: its keys, datastores and any SQLite database are lost when the pod is deleted",
                     fe.container,

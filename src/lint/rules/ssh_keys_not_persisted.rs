@@ -61,7 +61,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         }
         hits.push(ManifestHit::new(
             fe.object,
-            m.volume_pointer.unwrap_or(m.pointer),
+            m.source_pointer(),
             format!(
                 "oneadmin's SSH keys (`/var/lib/one/.ssh`) of container `{}` in `{}` are on the emptyDir volume `{}`: every restart makes a key pair the hypervisors do not trust",
                 fe.container,
