@@ -80,8 +80,24 @@ fn unknown_ignore(ignores: &[String]) -> Option<String> {
     if let Some(s) = crate::suggest::did_you_mean(bad, rules::ALL.iter().flat_map(|r| [r.id, r.name])) {
         msg.push_str(&format!("; did you mean `{s}`?"));
     }
-    msg.push_str(" (`onechart rules` lists them)");
+    msg.push_str(&format!(" (rules {}; `onechart rules` lists them)", id_ranges()));
     Some(msg)
+}
+
+/// The registered IDs as ranges: `ONE001-ONE027, ONE030-ONE033, ONE100-ONE103`.
+fn id_ranges() -> String {
+    let nums: Vec<u32> = rules::ALL.iter().filter_map(|r| r.id.strip_prefix("ONE")?.parse().ok()).collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < nums.len() {
+        let start = nums[i];
+        while i + 1 < nums.len() && nums[i + 1] == nums[i] + 1 {
+            i += 1;
+        }
+        out.push(if start == nums[i] { format!("ONE{start:03}") } else { format!("ONE{start:03}-ONE{:03}", nums[i]) });
+        i += 1;
+    }
+    out.join(", ")
 }
 
 fn lint_values(input: &Path, profile: Option<&str>, ignores: &[String]) -> Result<Vec<Finding>, Vec<InputError>> {

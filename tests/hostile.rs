@@ -165,12 +165,13 @@ echo ok
 fn fuzz_regressions_do_not_panic() {
     let dir = root().join("tests/fuzz_regressions");
     let mut replayed = 0;
-    for target in ["values", "manifests", "set"] {
+    for target in ["values", "manifests", "set", "oneconf"] {
         for e in std::fs::read_dir(dir.join(target)).unwrap() {
             let data = std::fs::read(e.unwrap().path()).unwrap();
             match target {
                 "values" => onechart::fuzzing::values(&data),
                 "manifests" => onechart::fuzzing::manifests(&data),
+                "oneconf" => onechart::fuzzing::oneconf(&data),
                 _ => onechart::fuzzing::set(&data),
             }
             replayed += 1;
