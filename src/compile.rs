@@ -166,12 +166,8 @@ pub fn compile_merged(
     findings.extend(typed.into_iter().filter(|f| !is_replaced(f)));
     let version = Some(values.opennebula.version);
     let chart_schema = schema::values_schema(profile.envelope(), version);
-    let envelope = violations(
-        &merged,
-        &schema::validate(profile.envelope(), version, &reading),
-        &findings,
-        Some(&profile.name),
-    );
+    let envelope =
+        violations(&merged, &schema::validate(profile.envelope(), version, &reading), &findings, Some(&profile.name));
     findings.extend(envelope);
     let findings = finish(findings);
     if findings.iter().any(|f| f.severity == Severity::Error && f.suppressed.is_none()) {
@@ -201,7 +197,8 @@ fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) ->
         pending = schema::validate(base, None, &reading).into_iter().map(|v| v.pointer).collect();
         if pending.is_empty() {
             // The schema accepts what the model refuses: restore whole top-level sections until it reads.
-            let top: Vec<String> = reading.as_object()?.keys().map(|k| format!("/{}", crate::layers::escape(k))).collect();
+            let top: Vec<String> =
+                reading.as_object()?.keys().map(|k| format!("/{}", crate::layers::escape(k))).collect();
             pending = top.into_iter().filter(|t| !replaced.contains(t)).take(1).collect();
             if pending.is_empty() {
                 return None;
@@ -252,8 +249,7 @@ fn shown_in_user_terms(mut f: Finding, profile: &str, user_file: Option<&str>, u
     if !crate::profile::is_builtin_source(&loc.file) {
         return f;
     }
-    let shown = if loc.file == crate::profile::DEFAULTS_SOURCE && !crate::profile::builtin_names().contains(&profile)
-    {
+    let shown = if loc.file == crate::profile::DEFAULTS_SOURCE && !crate::profile::builtin_names().contains(&profile) {
         crate::profile::DEFAULTS_SOURCE.to_string()
     } else {
         crate::profile::builtin_source(profile)

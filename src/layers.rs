@@ -49,7 +49,12 @@ impl Layer {
         let source = SourceFile::read(path)?;
         let doc = yaml::parse(source.clone())?;
         if doc.root.as_ref().is_none_or(|r| r.kind == NodeKind::Null) {
-            return Ok(Layer { source: Some(source), value: Value::Object(Map::new()), origins: BTreeMap::new(), quirks: doc.quirks });
+            return Ok(Layer {
+                source: Some(source),
+                value: Value::Object(Map::new()),
+                origins: BTreeMap::new(),
+                quirks: doc.quirks,
+            });
         }
         let (root, quirks) = yaml::parse_mapping(source.clone())?;
         Ok(Layer::from_node(source, &root, quirks))
@@ -248,7 +253,10 @@ mod tests {
         assert_eq!(l.value, serde_json::json!({"a": {"b": true}, "c": "007", "f": [null, "z"]}));
         assert_eq!(l.origins["/f/1"].value.file, "--set a.b=true,c=007,f[1]=z");
         let e = parse_set(&["oned..replicas=3".to_string()]).unwrap_err();
-        assert_eq!(e.to_string(), "--set oned..replicas=3: error: key map \"oned\" has no value (Helm refuses this --set too)");
+        assert_eq!(
+            e.to_string(),
+            "--set oned..replicas=3: error: key map \"oned\" has no value (Helm refuses this --set too)"
+        );
     }
 
     #[test]

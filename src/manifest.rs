@@ -191,12 +191,18 @@ pub fn read(source: Arc<SourceFile>) -> Result<Vec<Manifest>, InputError> {
                     if item.as_map().is_none() || item.get("kind").is_none() {
                         return Err(InputError::new(
                             at(item),
-                            format!("an item of a `{kind}` must be a Kubernetes object with a `kind`, found {}", item.type_name()),
+                            format!(
+                                "an item of a `{kind}` must be a Kubernetes object with a `kind`, found {}",
+                                item.type_name()
+                            ),
                         ));
                     }
                     let next = list.get(n + 1).map(|i| i.pos);
-                    let inside: Vec<QuirkAt> =
-                        quirks.iter().filter(|q| q.pos >= item.pos && next.is_none_or(|p| q.pos < p)).cloned().collect();
+                    let inside: Vec<QuirkAt> = quirks
+                        .iter()
+                        .filter(|q| q.pos >= item.pos && next.is_none_or(|p| q.pos < p))
+                        .cloned()
+                        .collect();
                     out.push(object(&source, item, inside));
                 }
             }

@@ -264,7 +264,8 @@ pub fn typed(s: &str) -> Value {
     }
     if !s.is_empty() && !s.starts_with('0') {
         let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+        if !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
             && let Ok(i) = s.parse::<i64>()
         {
             return Value::Number(i.into());

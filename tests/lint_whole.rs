@@ -92,9 +92,10 @@ fn built_in_profile_values_are_shown_in_the_users_terms() {
     let f = v["findings"].as_array().unwrap().iter().find(|f| f["ruleId"] == "ONE025").unwrap();
     assert_eq!((f["file"].as_str(), f["line"].as_u64(), f["column"].as_u64()), (Some("site.yaml"), Some(2), Some(1)));
     assert!(
-        f["message"].as_str().unwrap().ends_with(
-            "(value from profile prod-mysql (built-in): `oned.hostname`; set it in site.yaml to change it)"
-        ),
+        f["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(value from profile prod-mysql (built-in): `oned.hostname`; set it in site.yaml to change it)"),
         "{f:#}"
     );
     // No key of the path in the file: the file itself.

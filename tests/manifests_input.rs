@@ -64,7 +64,9 @@ fn stdin_lint(input: &[u8]) -> (Option<i32>, String, String) {
 
 #[test]
 fn helm_output_with_empty_and_comment_only_documents_is_read() {
-    let stream = format!("---\n# Source: chart/templates/empty.yaml\n---\n---\n# Source: chart/templates/d.yaml\n{PRIVILEGED}---\n");
+    let stream = format!(
+        "---\n# Source: chart/templates/empty.yaml\n---\n---\n# Source: chart/templates/d.yaml\n{PRIVILEGED}---\n"
+    );
     let (code, out, err) = stdin_lint(stream.as_bytes());
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("<stdin>:21:25: warning[ONE015]"), "{out}");
@@ -75,7 +77,10 @@ fn an_empty_stdin_is_an_input_error() {
     for input in ["", "---\n# Source: chart/templates/x.yaml\n---\n"] {
         let (code, out, err) = stdin_lint(input.as_bytes());
         assert_eq!(code, Some(2), "{input:?}: {out}{err}");
-        assert!(err.contains("<stdin>: error: no Kubernetes objects in the input; did the command before the pipe"), "{err}");
+        assert!(
+            err.contains("<stdin>: error: no Kubernetes objects in the input; did the command before the pipe"),
+            "{err}"
+        );
         assert!(!out.contains("Found 0 errors"), "{out}");
     }
 }
@@ -244,9 +249,12 @@ spec:
           volumeMounts:
             - {name: config, mountPath: /config}
             - {name: config, mountPath: /etc/one/monitord.conf, subPath: monitord.conf}
+            - {name: shared, mountPath: /var/lib/one/vms}
       volumes:
         - name: config
           configMap: {name: one}
+        - name: shared
+          emptyDir: {}
 ---
 apiVersion: v1
 kind: Service
@@ -260,5 +268,5 @@ spec: {clusterIP: None, selector: {app: one}, ports: [{name: xmlrpc, port: 2633}
     assert_eq!(findings(&v, "ONE025"), ["s.yaml:10:16"]);
     assert_eq!(findings(&v, "ONE004"), ["s.yaml:12:56"]);
     assert_eq!(findings(&v, "ONE002"), Vec::<String>::new(), "DB_BACKEND overrides oned.conf's DB");
-    assert_eq!(findings(&v, "ONE010"), Vec::<String>::new(), "MySQL: /var/lib/one is not the database");
+    assert_eq!(findings(&v, "ONE010"), ["s.yaml:36:21"], "VM files on an emptyDir, as kvaps's `shared`");
 }

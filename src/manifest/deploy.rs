@@ -167,13 +167,19 @@ impl<'a> Deployment<'a> {
     pub fn env_value(&self, object: usize, container_pointer: &str, name: &str) -> Option<(String, Origin)> {
         let m = &self.objects[object];
         let env = m.raw.pointer(&format!("{container_pointer}/env")).and_then(Value::as_array)?;
-        let (j, e) = env.iter().enumerate().filter(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name)).last()?;
+        let (j, e) = env.iter().enumerate().rfind(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))?;
         if let Some(v) = e.get("value").and_then(Value::as_str) {
             if let Some(path) = name.strip_suffix("_FILE").and(Some(v)) {
-                let f = self.mounts.iter().find(|f| f.object == object && f.container_pointer == container_pointer && f.path == path)?;
+                let f = self
+                    .mounts
+                    .iter()
+                    .find(|f| f.object == object && f.container_pointer == container_pointer && f.path == path)?;
                 return Some((self.files[f.file].text.clone(), Origin::Key { file: f.file }));
             }
-            return Some((v.to_string(), Origin::Env { object, pointer: format!("{container_pointer}/env/{j}/value") }));
+            return Some((
+                v.to_string(),
+                Origin::Env { object, pointer: format!("{container_pointer}/env/{j}/value") },
+            ));
         }
         for (field, kind) in [("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")] {
             if let Some(r) = e.pointer(&format!("/valueFrom/{field}")) {
@@ -259,10 +265,17 @@ impl<'a> Deployment<'a> {
                 .find(|p| number == Some(i64::from(p.port)) || name.is_some_and(|n| n == p.name));
             let Some(port) = port else { continue };
             let Some(api) = self.api_of(svc, &port) else { continue };
-            let tls = tls_hosts.as_ref().is_some_and(|hosts| {
-                hosts.iter().any(|h| h == "*" || host.as_deref().is_none_or(|x| x == h))
+            let tls = tls_hosts
+                .as_ref()
+                .is_some_and(|hosts| hosts.iter().any(|h| h == "*" || host.as_deref().is_none_or(|x| x == h)));
+            out.push(Published {
+                object: i,
+                pointer: format!("{pointer}/name"),
+                via: Via::Ingress,
+                tls,
+                api,
+                port: port.port,
             });
-            out.push(Published { object: i, pointer: format!("{pointer}/name"), via: Via::Ingress, tls, api, port: port.port });
         }
         out
     }
@@ -422,7 +435,8 @@ impl<'a> Deployment<'a> {
                 } else {
                     def.map_or(Storage::Other, |k| storage_of(&volumes[k]))
                 };
-                let volume_pointer = (!templates.contains(&name)).then_some(def).flatten().map(|k| format!("{pod}/volumes/{k}"));
+                let volume_pointer =
+                    (!templates.contains(&name)).then_some(def).flatten().map(|k| format!("{pod}/volumes/{k}"));
                 Some(Mount {
                     path,
                     sub_path,
@@ -456,7 +470,8 @@ impl<'a> Deployment<'a> {
         let mut out = Vec::new();
         for (i, m) in self.objects.iter().enumerate() {
             let Typed::Workload { pointer: pod, .. } = &m.typed else { continue };
-            let volumes = m.raw.pointer(&format!("{pod}/volumes")).and_then(Value::as_array).cloned().unwrap_or_default();
+            let volumes =
+                m.raw.pointer(&format!("{pod}/volumes")).and_then(Value::as_array).cloned().unwrap_or_default();
             for (cptr, c) in m.containers() {
                 for vm in c.volume_mounts.iter().flatten() {
                     let Some(vol) = volumes.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(&vm.name))
@@ -595,7 +610,8 @@ pub fn claim_templates(m: &Manifest) -> Vec<String> {
 }
 
 fn storage_of(vol: &Value) -> Storage {
-    let s = |k: &str, n: &str| vol.get(k).and_then(|v| v.get(n)).and_then(Value::as_str).unwrap_or_default().to_string();
+    let s =
+        |k: &str, n: &str| vol.get(k).and_then(|v| v.get(n)).and_then(Value::as_str).unwrap_or_default().to_string();
     if vol.get("emptyDir").is_some() {
         Storage::EmptyDir
     } else if vol.get("persistentVolumeClaim").is_some() {
@@ -635,7 +651,7 @@ pub fn one_release(image: &str) -> Option<(u32, u32)> {
     let mut parts = tag.split(|c: char| !c.is_ascii_digit());
     let major = parts.next()?.parse().ok()?;
     let minor = parts.next()?.parse().ok()?;
-    (major >= 5 && major < 20).then_some((major, minor))
+    (5..20).contains(&major).then_some((major, minor))
 }
 
 /// A parse error of an embedded OpenNebula configuration, if the file is one and does not parse.

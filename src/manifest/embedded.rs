@@ -97,7 +97,12 @@ pub fn collect(objects: &[Manifest]) -> Vec<Embedded> {
 
 /// Where a string scalar of an object lies in the rendered file, as a map from positions inside its text (for
 /// a command's script, or any text that is not a ConfigMap or Secret key).
-pub fn scalar_locator(m: &Manifest, pointer: &str, text: &str, what: &str) -> impl Fn(Pos) -> (Location, String) + use<> {
+pub fn scalar_locator(
+    m: &Manifest,
+    pointer: &str,
+    text: &str,
+    what: &str,
+) -> impl Fn(Pos) -> (Location, String) + use<> {
     let map = text_map(&m.source, &m.location(pointer), text);
     let e = Embedded {
         object: 0,
@@ -115,9 +120,8 @@ pub fn scalar_locator(m: &Manifest, pointer: &str, text: &str, what: &str) -> im
 /// checked against the file; if the text is not found where the mapping says, only the value's start is used.
 fn text_map(source: &Arc<SourceFile>, loc: &Location, text: &str) -> TextMap {
     let fallback = TextMap::Value(loc.clone());
-    let line_chars = |n: usize| -> Option<Vec<char>> {
-        source.line_text(n).map(|l| l.trim_end_matches('\r').chars().collect())
-    };
+    let line_chars =
+        |n: usize| -> Option<Vec<char>> { source.line_text(n).map(|l| l.trim_end_matches('\r').chars().collect()) };
     let Some(first) = line_chars(loc.line) else { return fallback };
     if text.contains('\n') {
         let Some((header_line, literal, explicit)) = block_header(&line_chars, loc, &first) else { return fallback };

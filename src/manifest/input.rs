@@ -51,7 +51,8 @@ pub fn read_all(paths: &[PathBuf]) -> Result<Stream, Vec<InputError>> {
                 } else {
                     ""
                 };
-                errors.push(InputError::new(Location::file(&name), format!("no Kubernetes objects in the input{hint}")));
+                errors
+                    .push(InputError::new(Location::file(&name), format!("no Kubernetes objects in the input{hint}")));
             }
             Ok(()) => {}
         }
@@ -100,7 +101,8 @@ fn collect(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), Input
             format!("directories nest deeper than {MAX_DEPTH} levels"),
         ));
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(err)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(err)?;
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(err)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(err)?;
     entries.sort();
     for p in entries {
         let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));

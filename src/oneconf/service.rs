@@ -30,7 +30,10 @@ pub fn parse(text: &str) -> Result<Conf, ParseError> {
     if let Some(root) = &doc.root
         && root.as_map().is_none()
     {
-        return Err(ParseError { pos: root.pos, message: format!("the file must be a mapping, found {}", root.type_name()) });
+        return Err(ParseError {
+            pos: root.pos,
+            message: format!("the file must be a mapping, found {}", root.type_name()),
+        });
     }
     Ok(Conf { root: doc.root, quirks: doc.quirks })
 }

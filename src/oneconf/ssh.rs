@@ -48,7 +48,8 @@ mod tests {
 
     #[test]
     fn options_with_blocks_and_positions() {
-        let o = parse("# c\nStrictHostKeyChecking ask\nHost *\n  StrictHostKeyChecking=no\nHost 10.*\n\tUser oneadmin\n");
+        let o =
+            parse("# c\nStrictHostKeyChecking ask\nHost *\n  StrictHostKeyChecking=no\nHost 10.*\n\tUser oneadmin\n");
         assert_eq!(o.len(), 5);
         assert_eq!(o[0].hosts, "");
         let s = &o[2];

@@ -203,11 +203,11 @@ fn lex(text: &str) -> Vec<Token> {
                 offer(eol - i, Some(Tok::Cdata), 0);
             }
             // \"([^\"]|\\\")*\"
-            if chars[i] == '"' {
-                if let Some(end) = quoted_end(&chars, i) {
-                    let raw: String = chars[i + 1..end - 1].iter().collect();
-                    offer(end - i, Some(Tok::Str(raw.replace("\\\"", "\""))), 0);
-                }
+            if chars[i] == '"'
+                && let Some(end) = quoted_end(&chars, i)
+            {
+                let raw: String = chars[i + 1..end - 1].iter().collect();
+                offer(end - i, Some(Tok::Str(raw.replace("\\\"", "\""))), 0);
             }
             // [^=#[:blank:]\n,\[\]]+
             let e = run(i, &|c| !matches!(c, '=' | '#' | ' ' | '\t' | '\n' | ',' | '[' | ']'));
@@ -324,7 +324,10 @@ impl Parser<'_> {
         if t.tok == Tok::Cdata {
             return ParseError { pos: t.pos, message: "a value holds `]]>` (CDATA), which oned refuses".to_string() };
         }
-        ParseError { pos: t.pos, message: format!("syntax error: unexpected {}, expecting {expecting}", t.tok.describe()) }
+        ParseError {
+            pos: t.pos,
+            message: format!("syntax error: unexpected {}, expecting {expecting}", t.tok.describe()),
+        }
     }
 
     fn name(&mut self) -> Result<(String, Pos), ParseError> {

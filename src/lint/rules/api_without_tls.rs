@@ -1,10 +1,10 @@
 //! ONE013 `api-without-tls`: an OpenNebula API is exposed outside the cluster without TLS.
 
 use crate::declare_rule;
+use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, Severity};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Via};
-use crate::lint::{Ctx, Hit};
 
 declare_rule! {
 /// ## What it does

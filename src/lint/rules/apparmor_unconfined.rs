@@ -54,12 +54,20 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         let Typed::Workload { spec, pointer, .. } = &m.typed else { continue };
         let pod = spec.security_context.as_ref().and_then(|s| s.app_armor_profile.as_ref());
         if pod.is_some_and(|p| p.type_ == "Unconfined") {
-            hits.push(ManifestHit::new(i, format!("{pointer}/securityContext/appArmorProfile/type"), format!("`{}` runs its pods without AppArmor confinement", m.id())));
+            hits.push(ManifestHit::new(
+                i,
+                format!("{pointer}/securityContext/appArmorProfile/type"),
+                format!("`{}` runs its pods without AppArmor confinement", m.id()),
+            ));
         }
         for (ptr, c) in m.containers() {
             let p = c.security_context.as_ref().and_then(|s| s.app_armor_profile.as_ref());
             if p.is_some_and(|p| p.type_ == "Unconfined") {
-                hits.push(ManifestHit::new(i, format!("{ptr}/securityContext/appArmorProfile/type"), format!("container `{}` runs without AppArmor confinement", c.name)));
+                hits.push(ManifestHit::new(
+                    i,
+                    format!("{ptr}/securityContext/appArmorProfile/type"),
+                    format!("container `{}` runs without AppArmor confinement", c.name),
+                ));
             }
         }
     }

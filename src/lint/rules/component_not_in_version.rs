@@ -4,11 +4,11 @@ use serde_json::Value;
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::{Ctx, Hit};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin, one_release};
-use crate::oneconf::Kind;
-use crate::lint::{Ctx, Hit};
 use crate::model::OneVersion;
+use crate::oneconf::Kind;
 
 declare_rule! {
 /// ## What it does
@@ -92,14 +92,20 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             "oned accepts only `sqlite` and `mysql` (lower case) and refuses to start".to_string()
         };
         hits.push(
-            ManifestHit::new(object, pointer, format!("oned in `{}` uses the database backend `{backend}`{note}: {why}", objects[fe.object].id()))
-                .at(location),
+            ManifestHit::new(
+                object,
+                pointer,
+                format!("oned in `{}` uses the database backend `{backend}`{note}: {why}", objects[fe.object].id()),
+            )
+            .at(location),
         );
     }
     for file in d.files_of(Kind::SunstoneServer) {
         for mount in d.mounts.iter().filter(|m| m.file == file) {
             let m = &objects[mount.object];
-            let Some((_, c)) = m.containers().into_iter().find(|(p, _)| *p == mount.container_pointer) else { continue };
+            let Some((_, c)) = m.containers().into_iter().find(|(p, _)| *p == mount.container_pointer) else {
+                continue;
+            };
             let Some(image) = c.image.as_deref() else { continue };
             let Some((major, minor)) = one_release(image).filter(|(major, _)| *major >= 7) else { continue };
             let (object, pointer, location, _) = d.locate(&Origin::Key { file });

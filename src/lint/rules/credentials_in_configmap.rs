@@ -151,7 +151,9 @@ fn literal_passwords(d: &Deployment<'_>, file: usize) -> Vec<(Pos, String)> {
                             let k = e.key.trim_start_matches(':').to_ascii_lowercase();
                             let is_pw = k.contains("password") || k.contains("passwd");
                             match &e.value.kind {
-                                yaml::NodeKind::Str(v) if is_pw && !v.is_empty() => out.push((e.value.pos, e.key.clone())),
+                                yaml::NodeKind::Str(v) if is_pw && !v.is_empty() => {
+                                    out.push((e.value.pos, e.key.clone()))
+                                }
                                 _ => walk(&e.value, out),
                             }
                         }

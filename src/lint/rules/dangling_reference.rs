@@ -140,9 +140,9 @@ fn near_miss(objects: &[Manifest], r: &Ref) -> Option<String> {
     }
     let same_kind: Vec<&Manifest> = objects.iter().filter(|m| !m.custom && m.kind == r.kind).collect();
     if let Some(key) = &r.key {
-        let holder = same_kind.iter().find(|m| {
-            ["data", "stringData"].iter().any(|f| m.raw.get(*f).and_then(|d| d.get(key.as_str())).is_some())
-        });
+        let holder = same_kind
+            .iter()
+            .find(|m| ["data", "stringData"].iter().any(|f| m.raw.get(*f).and_then(|d| d.get(key.as_str())).is_some()));
         if let Some(m) = holder {
             return Some(format!("{} `{}` holds key `{key}`: did you mean it?", r.kind, m.name));
         }
@@ -182,9 +182,9 @@ fn created_in_cluster(objects: &[Manifest]) -> BTreeSet<String> {
             .filter(|m| matches!(m.kind.as_str(), "Role" | "ClusterRole"))
             .flat_map(|m| m.raw.get("rules").and_then(Value::as_array).cloned().unwrap_or_default())
             .filter(|r| {
-                r.get("resources").and_then(Value::as_array).is_some_and(|res| {
-                    res.iter().any(|x| x.as_str().is_some_and(|s| s == "secrets" || s == "*"))
-                })
+                r.get("resources")
+                    .and_then(Value::as_array)
+                    .is_some_and(|res| res.iter().any(|x| x.as_str().is_some_and(|s| s == "secrets" || s == "*")))
             })
             .collect::<Vec<_>>()
     };
@@ -223,8 +223,11 @@ fn created_in_cluster(objects: &[Manifest]) -> BTreeSet<String> {
     }
     for m in objects {
         if m.kind == "Ingress" {
-            let annotated =
-                m.raw.pointer("/metadata/annotations").and_then(Value::as_object).is_some_and(|a| CERT_MANAGER.iter().any(|k| a.contains_key(*k)));
+            let annotated = m
+                .raw
+                .pointer("/metadata/annotations")
+                .and_then(Value::as_object)
+                .is_some_and(|a| CERT_MANAGER.iter().any(|k| a.contains_key(*k)));
             if annotated {
                 for t in m.raw.pointer("/spec/tls").and_then(Value::as_array).into_iter().flatten() {
                     if let Some(s) = t.get("secretName").and_then(Value::as_str) {
@@ -259,26 +262,48 @@ fn references(d: &Deployment<'_>) -> Vec<Ref> {
         let id = m.id();
         let optional = |v: &Value| v.get("optional").and_then(Value::as_bool) == Some(true);
         let templates = claim_templates(m);
-        for (k, vol) in m.raw.pointer(&format!("{pod}/volumes")).and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (k, vol) in
+            m.raw.pointer(&format!("{pod}/volumes")).and_then(Value::as_array).into_iter().flatten().enumerate()
+        {
             let vname = vol.get("name").and_then(Value::as_str).unwrap_or_default();
             let by = format!("volume `{vname}` of `{id}`");
             let base = format!("{pod}/volumes/{k}");
             let mut push = |kind, name: Option<&str>, pointer: String, effect| {
                 if let Some(name) = name.filter(|n| !n.is_empty()) {
-                    out.push(Ref { kind, name: name.to_string(), key: None, object: i, pointer, by: by.clone(), effect });
+                    out.push(Ref {
+                        kind,
+                        name: name.to_string(),
+                        key: None,
+                        object: i,
+                        pointer,
+                        by: by.clone(),
+                        effect,
+                    });
                 }
             };
             if let Some(c) = vol.get("configMap").filter(|c| !optional(c)) {
                 push("ConfigMap", c.get("name").and_then(Value::as_str), format!("{base}/configMap/name"), POD_WAITS);
             }
             if let Some(s) = vol.get("secret").filter(|s| !optional(s)) {
-                push("Secret", s.get("secretName").and_then(Value::as_str), format!("{base}/secret/secretName"), POD_WAITS);
+                push(
+                    "Secret",
+                    s.get("secretName").and_then(Value::as_str),
+                    format!("{base}/secret/secretName"),
+                    POD_WAITS,
+                );
             }
             if let Some(p) = vol.get("persistentVolumeClaim").filter(|_| !templates.iter().any(|t| t == vname)) {
                 let name = p.get("claimName").and_then(Value::as_str);
-                push("PersistentVolumeClaim", name, format!("{base}/persistentVolumeClaim/claimName"), "the pod stays Pending");
+                push(
+                    "PersistentVolumeClaim",
+                    name,
+                    format!("{base}/persistentVolumeClaim/claimName"),
+                    "the pod stays Pending",
+                );
             }
-            for (n, src) in vol.pointer("/projected/sources").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            for (n, src) in
+                vol.pointer("/projected/sources").and_then(Value::as_array).into_iter().flatten().enumerate()
+            {
                 for (field, kind) in [("configMap", "ConfigMap"), ("secret", "Secret")] {
                     if let Some(s) = src.get(field).filter(|s| !optional(s)) {
                         let pointer = format!("{base}/projected/sources/{n}/{field}/name");
@@ -287,7 +312,9 @@ fn references(d: &Deployment<'_>) -> Vec<Ref> {
                 }
             }
         }
-        if let Some(sa) = m.raw.pointer(&format!("{pod}/serviceAccountName")).and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        if let Some(sa) =
+            m.raw.pointer(&format!("{pod}/serviceAccountName")).and_then(Value::as_str).filter(|s| !s.is_empty())
+        {
             out.push(Ref {
                 kind: "ServiceAccount",
                 name: sa.to_string(),
@@ -451,7 +478,10 @@ fn service_of(value: &str, host_var: bool, namespaces: &BTreeSet<&str>) -> Optio
         return None;
     }
     let valid = |l: &str| {
-        !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !l.starts_with('-')
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
     };
     let labels: Vec<&str> = host.split('.').collect();
     if !labels.iter().all(|l| valid(l)) {

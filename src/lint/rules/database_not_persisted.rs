@@ -2,9 +2,9 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
-use crate::manifest::deploy::{Deployment, Mount, image_name};
-use crate::manifest::{Manifest, Typed};
 use crate::lint::{Ctx, Hit};
+use crate::manifest::deploy::{Deployment, Mount, Storage, image_name};
+use crate::manifest::{Manifest, Typed};
 
 declare_rule! {
 /// ## What it does
@@ -17,7 +17,8 @@ declare_rule! {
 /// ## In rendered manifests
 /// Checked: a MySQL or MariaDB container (image `mysql`, `mariadb`, `percona`...) whose data directory
 /// (`/var/lib/mysql`, `/bitnami/mariadb`, `/bitnami/mysql`) is on an `emptyDir` or ephemeral volume or on no volume
-/// at all; an oned container whose `/var/lib/one` is an `emptyDir` or ephemeral volume; and an oned container on
+/// at all; an oned container whose `/var/lib/one`, or a directory of it such as `/var/lib/one/vms`, is an
+/// `emptyDir` or ephemeral volume; and an oned container on
 /// SQLite with no persistent volume at all (the database file is lost with the pod). A StatefulSet's
 /// `volumeClaimTemplates` entry replaces a pod volume of the same name, as the StatefulSet controller does.
 ///
@@ -86,10 +87,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 continue;
             }
             let (pointer, place) = match &mount {
-                Some(mt) => (
-                    mt.source_pointer(),
-                    format!("the non-persistent volume `{}`", mt.volume),
-                ),
+                Some(mt) => (mt.source_pointer(), format!("the non-persistent volume `{}`", mt.volume)),
                 None => (format!("{ptr}/name"), "the container's own filesystem".to_string()),
             };
             hits.push(ManifestHit::new(
@@ -106,15 +104,29 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     for fe in d.frontends() {
         let m = &objects[fe.object];
         let state = d.mount_for(fe.object, &fe.pointer, "/var/lib/one/one.db");
-        if let Some(mt) = state.as_ref().filter(|mt| mt.path.trim_end_matches('/') == "/var/lib/one" && !mt.storage.persistent()) {
+        // `/var/lib/one` or a directory of it (`vms`, `datastores`) on a volume that goes with the pod; the SSH
+        // keys alone are ONE009's.
+        let volatile_state: Vec<Mount> = d
+            .container_mounts(fe.object, &fe.pointer)
+            .into_iter()
+            .filter(|mt| {
+                let p = mt.path.trim_end_matches('/');
+                (p == "/var/lib/one" || p.starts_with("/var/lib/one/"))
+                    && !p.starts_with("/var/lib/one/.ssh")
+                    && matches!(mt.storage, Storage::EmptyDir | Storage::Ephemeral)
+            })
+            .collect();
+        if let Some(first) = volatile_state.first() {
+            let paths: Vec<String> = volatile_state.iter().map(|mt| format!("`{}`", mt.path)).collect();
             hits.push(ManifestHit::new(
                 fe.object,
-                mt.source_pointer(),
+                first.source_pointer(),
                 format!(
-                    "`/var/lib/one` of container `{}` in `{}` is on the non-persistent volume `{}`: its keys, datastores and any SQLite database are lost when the pod is deleted",
+                    "OpenNebula's state under `/var/lib/one` ({}) of container `{}` in `{}` is on the non-persistent volume `{}`: VM files, images, keys and any SQLite database there are lost when the pod is deleted",
+                    paths.join(", "),
                     fe.container,
                     m.id(),
-                    mt.volume
+                    first.volume
                 ),
             ));
             continue;

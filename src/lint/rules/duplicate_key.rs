@@ -2,10 +2,10 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::{Ctx, Hit};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin};
 use crate::oneconf::Kind;
-use crate::lint::{Ctx, Hit};
 use crate::source::Location;
 use crate::yaml::Quirk;
 

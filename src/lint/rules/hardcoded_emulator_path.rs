@@ -2,10 +2,10 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::{Ctx, Hit};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin};
 use crate::oneconf::Kind;
-use crate::lint::{Ctx, Hit};
 
 declare_rule! {
 /// ## What it does
@@ -56,7 +56,8 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 fn specific(e: &str) -> bool {
-    ["/usr/libexec/qemu-kvm", "/usr/bin/qemu-kvm", "/usr/bin/kvm"].contains(&e) || e.starts_with("/usr/bin/qemu-system-")
+    ["/usr/libexec/qemu-kvm", "/usr/bin/qemu-kvm", "/usr/bin/kvm"].contains(&e)
+        || e.starts_with("/usr/bin/qemu-system-")
 }
 
 fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
@@ -77,8 +78,12 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         .filter(|(_, e)| specific(e))
         .map(|(origin, e)| {
             let (object, pointer, location, note) = d.locate(&origin);
-            ManifestHit::new(object, pointer, format!("the QEMU emulator is the distribution-specific path `{e}`{note}"))
-                .at(location)
+            ManifestHit::new(
+                object,
+                pointer,
+                format!("the QEMU emulator is the distribution-specific path `{e}`{note}"),
+            )
+            .at(location)
         })
         .collect()
 }

@@ -1,11 +1,11 @@
 //! ONE025 `hostname-unset`: oned's HOSTNAME is not set in production.
 
 use crate::declare_rule;
+use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, Severity};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin};
 use crate::oneconf::Kind;
-use crate::lint::{Ctx, Hit};
 
 declare_rule! {
 /// ## What it does

@@ -86,7 +86,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 .and_then(|c| c.add.as_ref())
                 .is_some_and(|add| add.iter().any(|a| a.trim_start_matches("CAP_") == "SYS_ADMIN"));
             if mounts_fuse && !privileged && !sys_admin {
-                hits.push(ManifestHit::new(i, ptr, format!("container `{}` mounts /dev/fuse without the SYS_ADMIN capability", c.name)));
+                hits.push(ManifestHit::new(
+                    i,
+                    ptr,
+                    format!("container `{}` mounts /dev/fuse without the SYS_ADMIN capability", c.name),
+                ));
             }
         }
     }

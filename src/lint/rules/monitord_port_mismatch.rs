@@ -90,7 +90,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         }
         for proto in ["TCP", "UDP"] {
             if !ports.iter().any(|p| p.protocol == proto) {
-                hits.push(ManifestHit::new(i, "/spec/ports", format!("Service `{}` publishes monitord without {proto}", m.name)));
+                hits.push(ManifestHit::new(
+                    i,
+                    "/spec/ports",
+                    format!("Service `{}` publishes monitord without {proto}", m.name),
+                ));
             }
         }
         for p in &ports {

@@ -2,11 +2,11 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::{Ctx, Hit};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin};
-use crate::oneconf::{Kind, Pos};
-use crate::lint::{Ctx, Hit};
 use crate::model::Environment;
+use crate::oneconf::{Kind, Pos};
 
 declare_rule! {
 /// ## What it does

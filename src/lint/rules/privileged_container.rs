@@ -55,7 +55,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     for (i, m) in objects.iter().enumerate() {
         for (ptr, c) in m.containers() {
             if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
-                hits.push(ManifestHit::new(i, format!("{ptr}/securityContext/privileged"), format!("container `{}` of `{}` is privileged", c.name, m.id())));
+                hits.push(ManifestHit::new(
+                    i,
+                    format!("{ptr}/securityContext/privileged"),
+                    format!("container `{}` of `{}` is privileged", c.name, m.id()),
+                ));
             }
         }
     }

@@ -2,9 +2,9 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::{Ctx, Hit};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::Deployment;
-use crate::lint::{Ctx, Hit};
 
 declare_rule! {
 /// ## What it does
@@ -66,7 +66,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             fe.object,
             pointer,
             format!(
-                "`{}` runs {n} oned members: a Raft majority is {}, so it survives {} failure(s), the same as {} members",
+                "`{}` runs {n} oned members: a Raft majority is {}, so it survives {} failure(s), no more than {} would",
                 objects[fe.object].id(),
                 n / 2 + 1,
                 (n - 1) / 2,

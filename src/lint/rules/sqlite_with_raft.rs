@@ -2,9 +2,9 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::{Ctx, Hit};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::Deployment;
-use crate::lint::{Ctx, Hit};
 use crate::model::Backend;
 
 declare_rule! {

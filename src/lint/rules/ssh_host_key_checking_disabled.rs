@@ -2,12 +2,12 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::{Ctx, Hit};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin};
 use crate::manifest::embedded::scalar_locator;
-use crate::oneconf::{Kind, Pos, ssh};
-use crate::lint::{Ctx, Hit};
 use crate::model::HostKeyChecking;
+use crate::oneconf::{Kind, Pos, ssh};
 
 declare_rule! {
 /// ## What it does
@@ -63,7 +63,8 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 continue;
             }
             let (object, pointer, location, note) = d.locate(&Origin::File { file, pos: s.pos });
-            let scope = if s.hosts.is_empty() { "for every host".to_string() } else { format!("for `Host {}`", s.hosts) };
+            let scope =
+                if s.hosts.is_empty() { "for every host".to_string() } else { format!("for `Host {}`", s.hosts) };
             hits.push(
                 ManifestHit::new(
                     object,
@@ -82,7 +83,8 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     for (i, m) in objects.iter().enumerate() {
         for (ptr, c) in m.containers() {
             for (j, e) in c.env.iter().flatten().enumerate() {
-                let off = e.value.as_deref().is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no"));
+                let off =
+                    e.value.as_deref().is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no"));
                 if e.name == "ANSIBLE_HOST_KEY_CHECKING" && off {
                     hits.push(ManifestHit::new(
                         i,
@@ -91,7 +93,8 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                     ));
                 }
             }
-            let lines = c.command.iter().flatten().map(|a| ("command", a)).chain(c.args.iter().flatten().map(|a| ("args", a)));
+            let lines =
+                c.command.iter().flatten().map(|a| ("command", a)).chain(c.args.iter().flatten().map(|a| ("args", a)));
             let mut index = (0, 0);
             for (field, arg) in lines {
                 let k = if field == "command" { &mut index.0 } else { &mut index.1 };
@@ -99,7 +102,8 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 *k += 1;
                 let Some((line, col)) = arg.lines().enumerate().find_map(|(n, l)| {
                     let at = l.find("StrictHostKeyChecking")?;
-                    let rest = l[at + "StrictHostKeyChecking".len()..].trim_start_matches(['=', ' ']).to_ascii_lowercase();
+                    let rest =
+                        l[at + "StrictHostKeyChecking".len()..].trim_start_matches(['=', ' ']).to_ascii_lowercase();
                     (rest.starts_with("no") || rest.starts_with("off")).then(|| (n + 1, l[..at].chars().count() + 1))
                 }) else {
                     continue;
@@ -110,7 +114,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                     ManifestHit::new(
                         i,
                         pointer,
-                        format!("container `{}` of `{}` runs ssh with `StrictHostKeyChecking=no`{note}", c.name, m.id()),
+                        format!(
+                            "container `{}` of `{}` runs ssh with `StrictHostKeyChecking=no`{note}",
+                            c.name,
+                            m.id()
+                        ),
                     )
                     .at(location),
                 );

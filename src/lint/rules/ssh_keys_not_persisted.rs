@@ -2,9 +2,9 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::{Ctx, Hit};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Storage};
-use crate::lint::{Ctx, Hit};
 
 declare_rule! {
 /// ## What it does

@@ -4,9 +4,9 @@ use crate::declare_rule;
 use serde_json::Value;
 
 use crate::lint::ManifestHit;
+use crate::lint::{Ctx, Hit};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Storage, claim_templates, image_name};
-use crate::lint::{Ctx, Hit};
 
 declare_rule! {
 /// ## What it does
@@ -91,7 +91,8 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         if m.kind != "PersistentVolumeClaim" || !stateful.contains(&m.name) {
             continue;
         }
-        let keep = m.raw.pointer("/metadata/annotations/helm.sh~1resource-policy").and_then(Value::as_str) == Some("keep");
+        let keep =
+            m.raw.pointer("/metadata/annotations/helm.sh~1resource-policy").and_then(Value::as_str) == Some("keep");
         if !keep {
             hits.push(ManifestHit::new(
                 i,
