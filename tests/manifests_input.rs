@@ -270,3 +270,78 @@ spec: {clusterIP: None, selector: {app: one}, ports: [{name: xmlrpc, port: 2633}
     assert_eq!(findings(&v, "ONE002"), Vec::<String>::new(), "DB_BACKEND overrides oned.conf's DB");
     assert_eq!(findings(&v, "ONE010"), ["s.yaml:36:21"], "VM files on an emptyDir, as kvaps's `shared`");
 }
+
+#[test]
+fn secrets_a_job_of_the_stream_creates_are_not_dangling() {
+    // The shape of an install-time job that creates the chart's Secrets in the cluster: a Role that may create
+    // Secrets and names the ones it manages, and pods that mount them.
+    let tmp = tempfile::tempdir().unwrap();
+    let stream = "apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: one-secrets}
+rules:
+  - apiGroups: [\"\"]
+    resources: [secrets]
+    verbs: [create]
+  - apiGroups: [\"\"]
+    resources: [secrets]
+    resourceNames: [one-auth, one-db]
+    verbs: [get, patch]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: one-secrets}
+spec:
+  template:
+    spec:
+      restartPolicy: OnFailure
+      containers: [{name: make, image: example.org/kubectl:1.31, args: [--names, one-auth,one-db]}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - name: c
+      image: example.org/c:1.0
+      volumeMounts: [{name: auth, mountPath: /auth}]
+      env:
+        - name: DB_PASSWORD
+          valueFrom: {secretKeyRef: {name: one-db, key: password}}
+  volumes:
+    - name: auth
+      secret: {secretName: one-auth}
+";
+    std::fs::write(tmp.path().join("s.yaml"), stream).unwrap();
+    let (code, v, err) = json(tmp.path(), &["--manifests", "s.yaml", "--deny-warnings"]);
+    assert_eq!(code, Some(0), "{v:#}{err}");
+    // Without the Role, nothing says the Secrets will exist: each is a warning.
+    let without: String = stream.split("---\n").skip(1).collect::<Vec<_>>().join("---\n");
+    std::fs::write(tmp.path().join("s.yaml"), without).unwrap();
+    let (code, v, _) = json(tmp.path(), &["--manifests", "s.yaml"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["summary"]["warnings"], 2, "{v:#}");
+}
+
+#[test]
+fn manifest_findings_are_valid_sarif() {
+    let text = std::fs::read_to_string(common::tool("sarif-2.1.0.json"))
+        .unwrap()
+        .replace(r"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$", r"^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let dir = common::root().join("tests/fixtures/manifests");
+    let o = onechart(
+        &["lint", "--format", "sarif", "--manifests", "ONE026/bad.yaml", "--manifests", "ONE004/bad.yaml"],
+        &dir,
+    );
+    let log: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "invalid SARIF: {errors:#?}");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let r = results.iter().find(|r| r["ruleId"] == "ONE004").unwrap();
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"],
+        serde_json::json!({"startLine": 11, "startColumn": 25})
+    );
+}

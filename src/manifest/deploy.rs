@@ -730,6 +730,47 @@ spec:
     }
 
     #[test]
+    fn items_and_projected_volumes_name_the_files() {
+        let text = r#"apiVersion: v1
+kind: Secret
+metadata: {name: keys}
+stringData: {config: "Host *", id_rsa: k}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {a: "1"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - name: c
+      image: x:1
+      volumeMounts:
+        - {name: ssh, mountPath: /var/lib/one/.ssh}
+        - {name: all, mountPath: /etc/all}
+  volumes:
+    - name: ssh
+      secret:
+        secretName: keys
+        items: [{key: config, path: config}]
+    - name: all
+      projected:
+        sources:
+          - configMap: {name: cfg, items: [{key: a, path: sub/a.conf}]}
+          - secret: {name: keys}
+"#;
+        let objects = crate::manifest::read(SourceFile::from_text("p.yaml", text)).unwrap();
+        let d = Deployment::new(&objects);
+        let mut paths: Vec<&str> = d.mounts.iter().map(|m| m.path.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(paths, ["/etc/all/config", "/etc/all/id_rsa", "/etc/all/sub/a.conf", "/var/lib/one/.ssh/config"]);
+        assert_eq!(d.files_of(Kind::SshConfig).len(), 1, "`config` under .ssh is an SSH client configuration");
+    }
+
+    #[test]
     fn image_names_and_releases() {
         assert_eq!(image_name("docker.io/opennebula/opennebula:7.4.0"), "opennebula");
         assert_eq!(image_name("ghcr.io/kvaps/opennebula-gate:v5.12.0.4-1"), "opennebula-gate");

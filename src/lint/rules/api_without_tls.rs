@@ -8,8 +8,9 @@ use crate::manifest::deploy::{Deployment, Via};
 
 declare_rule! {
 /// ## What it does
-/// Flags oned, FireEdge or OneGate published outside the cluster (a `NodePort` or `LoadBalancer` Service, or the
-/// Ingress) while `tls.enabled` is false.
+/// Flags oned, FireEdge or OneGate published by a `NodePort` or `LoadBalancer` Service, and FireEdge published by
+/// the Ingress while `tls.enabled` is false. `tls.enabled` terminates TLS at the Ingress only: a Service of type
+/// `NodePort` or `LoadBalancer` publishes the daemon's own plain-HTTP port, whatever `tls.enabled` says.
 ///
 /// ## Why is this bad?
 /// oned's XML-RPC API, FireEdge and OneGate carry passwords and session tokens in clear text; OpenNebula itself
@@ -35,7 +36,9 @@ declare_rule! {
 /// ```yaml
 /// oned:
 ///   service:
-///     type: LoadBalancer
+///     type: ClusterIP      # clients reach oned through a TLS-terminating proxy
+/// ingress:
+///   enabled: true          # FireEdge, behind the Ingress's TLS
 /// tls:
 ///   enabled: true
 ///   secretName: opennebula-tls
@@ -45,7 +48,7 @@ declare_rule! {
         name: "api-without-tls",
         level: ErrorInProduction,
         summary: "An OpenNebula API is exposed outside the cluster without TLS",
-        fix: "Set `tls.enabled: true` with `tls.secretName` (TLS terminated by the Ingress or load balancer), or keep the Service `ClusterIP`.",
+        fix: "Keep the Services `ClusterIP` and publish FireEdge through the Ingress with `tls.enabled: true` and `tls.secretName`; reach oned and OneGate through a TLS-terminating proxy.",
         check: check,
         manifests: check_manifests,
         manifest_fix: "Terminate TLS in front of the daemon (an Ingress with `spec.tls` and a certificate, or a load balancer with a TLS listener), or keep its Service `ClusterIP`.",
@@ -54,26 +57,33 @@ declare_rule! {
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
-    if v.tls.enabled {
-        return vec![];
-    }
     let mut hits = Vec::new();
+    // The chart terminates TLS at the Ingress only: an external Service is plain HTTP whatever `tls.enabled` says.
     if v.oned.service.type_.is_external() {
-        hits.push(Hit::at("oned.service.type", format!("oned is exposed as `{:?}` without TLS", v.oned.service.type_)));
+        hits.push(Hit::at(
+            "oned.service.type",
+            format!("oned is exposed as `{:?}` without TLS (the Service publishes plain HTTP)", v.oned.service.type_),
+        ));
     }
     if v.fireedge.enabled && v.fireedge.service.type_.is_external() {
         hits.push(Hit::at(
             "fireedge.service.type",
-            format!("FireEdge is exposed as `{:?}` without TLS", v.fireedge.service.type_),
+            format!(
+                "FireEdge is exposed as `{:?}` without TLS (the Service publishes plain HTTP)",
+                v.fireedge.service.type_
+            ),
         ));
     }
-    if v.fireedge.enabled && v.ingress.enabled {
+    if v.fireedge.enabled && v.ingress.enabled && !v.tls.enabled {
         hits.push(Hit::at("ingress.enabled", "FireEdge is exposed through the Ingress without TLS"));
     }
     if v.onegate.enabled && v.onegate.service.type_.is_external() {
         hits.push(Hit::at(
             "onegate.service.type",
-            format!("OneGate is exposed as `{:?}` without TLS", v.onegate.service.type_),
+            format!(
+                "OneGate is exposed as `{:?}` without TLS (the Service publishes plain HTTP)",
+                v.onegate.service.type_
+            ),
         ));
     }
     hits

@@ -1,8 +1,8 @@
 //! ONE010 `database-not-persisted`: `/var/lib/one` and the database are not persisted.
 
 use crate::declare_rule;
-use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, Severity};
 use crate::manifest::deploy::{Deployment, Mount, Storage, image_name};
 use crate::manifest::{Manifest, Typed};
 
@@ -20,7 +20,9 @@ declare_rule! {
 /// at all; an oned container whose `/var/lib/one`, or a directory of it such as `/var/lib/one/vms`, is an
 /// `emptyDir` or ephemeral volume; and an oned container on
 /// SQLite with no persistent volume at all (the database file is lost with the pod). A StatefulSet's
-/// `volumeClaimTemplates` entry replaces a pod volume of the same name, as the StatefulSet controller does.
+/// `volumeClaimTemplates` entry replaces a pod volume of the same name, as the StatefulSet controller does. What
+/// the stream shows decides the severity: an error when the workload runs several replicas (Raft HA is a
+/// production deployment), a warning for a single one, which may be a development setup.
 ///
 /// ## Example
 /// ```yaml
@@ -72,6 +74,12 @@ fn volatile(m: Option<&Mount>) -> bool {
     m.is_none_or(|m| !m.storage.persistent())
 }
 
+/// What the stream shows decides the severity: several members (Raft HA) are a production deployment, an error;
+/// a single member may be a development one (the rule is a warning in development), a warning.
+fn severity_of(d: &Deployment<'_>, object: usize) -> Severity {
+    if d.replicas(object).is_some_and(|(n, _)| n > 1) { Severity::Error } else { Severity::Warning }
+}
+
 fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     let d = Deployment::new(objects);
     let mut hits = Vec::new();
@@ -90,20 +98,25 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 Some(mt) => (mt.source_pointer(), format!("the non-persistent volume `{}`", mt.volume)),
                 None => (format!("{ptr}/name"), "the container's own filesystem".to_string()),
             };
-            hits.push(ManifestHit::new(
-                i,
-                pointer,
-                format!(
-                    "the database directory `{dir}` of container `{}` in `{}` is on {place}: the database is lost when the pod is deleted",
-                    c.name,
-                    m.id()
-                ),
-            ));
+            hits.push(
+                ManifestHit::new(
+                    i,
+                    pointer,
+                    format!(
+                        "the database directory `{dir}` of container `{}` in `{}` is on {place}: the database is lost when the pod is deleted",
+                        c.name,
+                        m.id()
+                    ),
+                )
+                .severity(severity_of(&d, i)),
+            );
         }
     }
     for fe in d.frontends() {
         let m = &objects[fe.object];
         let state = d.mount_for(fe.object, &fe.pointer, "/var/lib/one/one.db");
+        let sqlite = d.backend(&fe).filter(|(b, _)| b.eq_ignore_ascii_case("sqlite"));
+        let severity = severity_of(&d, fe.object);
         // `/var/lib/one` or a directory of it (`vms`, `datastores`) on a volume that goes with the pod; the SSH
         // keys alone are ONE009's.
         let volatile_state: Vec<Mount> = d
@@ -118,20 +131,22 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             .collect();
         if let Some(first) = volatile_state.first() {
             let paths: Vec<String> = volatile_state.iter().map(|mt| format!("`{}`", mt.path)).collect();
-            hits.push(ManifestHit::new(
-                fe.object,
-                first.source_pointer(),
-                format!(
-                    "OpenNebula's state under `/var/lib/one` ({}) of container `{}` in `{}` is on the non-persistent volume `{}`: VM files, images, keys and any SQLite database there are lost when the pod is deleted",
-                    paths.join(", "),
-                    fe.container,
-                    m.id(),
-                    first.volume
-                ),
-            ));
+            hits.push(
+                ManifestHit::new(
+                    fe.object,
+                    first.source_pointer(),
+                    format!(
+                        "OpenNebula's state under `/var/lib/one` ({}) of container `{}` in `{}` is on the non-persistent volume `{}`: VM files, images, keys and any SQLite database there are lost when the pod is deleted",
+                        paths.join(", "),
+                        fe.container,
+                        m.id(),
+                        first.volume
+                    ),
+                )
+                .severity(severity),
+            );
             continue;
         }
-        let sqlite = d.backend(&fe).filter(|(b, _)| b.eq_ignore_ascii_case("sqlite"));
         let any_persistent = d.container_mounts(fe.object, &fe.pointer).iter().any(|mt| mt.storage.persistent());
         if let Some((_, origin)) = sqlite.filter(|_| volatile(state.as_ref()) && !any_persistent) {
             let (object, pointer, location, note) = d.locate(&origin);
@@ -145,7 +160,8 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                         m.id()
                     ),
                 )
-                .at(location),
+                .at(location)
+                .severity(severity),
             );
         }
     }
