@@ -143,3 +143,31 @@ fn set_is_parsed_as_helm_parses_it() {
     }
     assert!(!tmp.path().join("chart").exists());
 }
+
+#[test]
+fn a_loadbalancer_api_is_plain_http_whatever_tls_enabled_says() {
+    // The rule and the chart's own validation agree: `tls.enabled` covers the Ingress, not a Service.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("site.yaml"),
+        "profile: prod-mysql\noned:\n  hostname: one.example.com\n  service:\n    type: LoadBalancer\nonegate:\n  endpoint: http://gate.example.com:5030\ntls:\n  enabled: true\n  secretName: one-tls\n",
+    )
+    .unwrap();
+    let (code, v) = lint(tmp.path(), &["site.yaml"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(at(&v, "ONE013"), ["site.yaml:5:11"], "{v:#}");
+    let chart = tmp.path().join("chart");
+    common::generate("prod-mysql", &[], &chart);
+    let o = std::process::Command::new(common::tool("helm3"))
+        .args(["template", "one"])
+        .arg(&chart)
+        .args(["--set", "oned.service.type=LoadBalancer,tls.enabled=true,tls.secretName=one-tls"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("ONE013 api-without-tls"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
