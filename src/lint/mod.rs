@@ -207,6 +207,17 @@ impl ManifestHit {
     }
 }
 
+/// A hit at a value a manifest check found (an environment variable, a key, a line inside an embedded file): the
+/// message is made with the note that names the line inside a decoded text, when the location cannot.
+pub fn hit_at(
+    d: &crate::manifest::deploy::Deployment<'_>,
+    origin: &crate::manifest::deploy::Origin,
+    message: impl FnOnce(&str) -> String,
+) -> ManifestHit {
+    let (object, pointer, location, note) = d.locate(origin);
+    ManifestHit::new(object, pointer, message(&note)).at(location)
+}
+
 /// Declares a rule: the `///` doc comment is the rule's user-facing documentation (clippy's model).
 #[macro_export]
 macro_rules! declare_rule {

@@ -169,7 +169,9 @@ impl<'a> Deployment<'a> {
         let env = m.raw.pointer(&format!("{container_pointer}/env")).and_then(Value::as_array)?;
         let (j, e) = env.iter().enumerate().rfind(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))?;
         if let Some(v) = e.get("value").and_then(Value::as_str) {
-            if let Some(path) = name.strip_suffix("_FILE").and(Some(v)) {
+            // `DB_PASSWORD_FILE=/run/secrets/db/password`: the value is a path to a mounted key.
+            if name.ends_with("_FILE") {
+                let path = v;
                 let f = self
                     .mounts
                     .iter()

@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use crate::declare_rule;
-use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin, one_release};
 use crate::model::OneVersion;
@@ -108,19 +108,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             };
             let Some(image) = c.image.as_deref() else { continue };
             let Some((major, minor)) = one_release(image).filter(|(major, _)| *major >= 7) else { continue };
-            let (object, pointer, location, _) = d.locate(&Origin::Key { file });
-            hits.push(
-                ManifestHit::new(
-                    object,
-                    pointer,
-                    format!(
+            hits.push(hit_at(&d, &Origin::Key { file }, |_| format!(
                         "container `{}` of `{}` mounts sunstone-server.conf but runs OpenNebula {major}.{minor} (`{image}`), which has no Ruby Sunstone",
                         c.name,
                         m.id()
-                    ),
-                )
-                .at(location),
-            );
+                    )));
             break;
         }
     }

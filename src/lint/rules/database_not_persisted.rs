@@ -2,7 +2,7 @@
 
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
-use crate::lint::{ManifestHit, Severity};
+use crate::lint::{ManifestHit, Severity, hit_at};
 use crate::manifest::deploy::{Deployment, Mount, Storage, image_name};
 use crate::manifest::{Manifest, Typed};
 
@@ -149,20 +149,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         }
         let any_persistent = d.container_mounts(fe.object, &fe.pointer).iter().any(|mt| mt.storage.persistent());
         if let Some((_, origin)) = sqlite.filter(|_| volatile(state.as_ref()) && !any_persistent) {
-            let (object, pointer, location, note) = d.locate(&origin);
-            hits.push(
-                ManifestHit::new(
-                    object,
-                    pointer,
-                    format!(
+            hits.push(hit_at(&d, &origin, |note| format!(
                         "oned in container `{}` of `{}` uses SQLite{note} but mounts no persistent volume: the database is lost when the pod is deleted",
                         fe.container,
                         m.id()
-                    ),
-                )
-                .at(location)
-                .severity(severity),
-            );
+                    )).severity(severity));
         }
     }
     hits

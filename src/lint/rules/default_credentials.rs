@@ -1,8 +1,8 @@
 //! ONE011 `default-credentials`: a password is a well-known default.
 
 use crate::declare_rule;
-use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin};
 use crate::oneconf::Kind;
@@ -108,15 +108,9 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             && let Some(pw) = d.template(f).and_then(|t| t.vector("DB").and_then(|v| v.get("PASSWD").cloned()))
             && is_default(&pw.text)
         {
-            let (object, pointer, location, note) = d.locate(&Origin::File { file: f, pos: pw.pos });
-            hits.push(
-                ManifestHit::new(
-                    object,
-                    pointer,
-                    format!("oned.conf's database `PASSWD` is the well-known default `{}`{note}", pw.text),
-                )
-                .at(location),
-            );
+            hits.push(hit_at(&d, &Origin::File { file: f, pos: pw.pos }, |note| {
+                format!("oned.conf's database `PASSWD` is the well-known default `{}`{note}", pw.text)
+            }));
         }
     }
     for (i, m) in objects.iter().enumerate() {

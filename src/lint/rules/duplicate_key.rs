@@ -1,8 +1,8 @@
 //! ONE101 `duplicate-key`: a key appears twice in one mapping.
 
 use crate::declare_rule;
-use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin};
 use crate::oneconf::Kind;
@@ -88,19 +88,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         let Some(conf) = d.service_conf(file) else { continue };
         for q in &conf.quirks {
             if let Quirk::DuplicateKey { key, first } = &q.quirk {
-                let (object, pointer, location, note) = d.locate(&Origin::File { file, pos: q.pos });
-                hits.push(
-                    ManifestHit::new(
-                        object,
-                        pointer,
-                        format!(
+                hits.push(hit_at(&d, &Origin::File { file, pos: q.pos }, |note| format!(
                             "key `{key}` of `{}` is repeated{note} (first at line {} of it); the service keeps the last one",
                             d.files[file].key,
                             first.line
-                        ),
-                    )
-                    .at(location),
-                );
+                        )));
             }
         }
     }

@@ -1,8 +1,8 @@
 //! ONE021 `fireedge-public-endpoint-missing`: fireEdge is exposed without a public endpoint.
 
 use crate::declare_rule;
-use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Api, Deployment, Origin};
 use crate::oneconf::Kind;
@@ -76,19 +76,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         if !loopback(&url) {
             continue;
         }
-        let (object, pointer, location, note) = d.locate(&Origin::File { file, pos });
-        hits.push(
-            ManifestHit::new(
-                object,
-                pointer,
-                format!(
+        hits.push(hit_at(&d, &Origin::File { file, pos }, |note| format!(
                     "`:public_fireedge_endpoint:` is `{url}`{note} while `{}` publishes {} outside the cluster: browsers are sent to their own machine for consoles",
                     objects[exposed.object].id(),
                     exposed.api.describe()
-                ),
-            )
-            .at(location),
-        );
+                )));
     }
     hits
 }

@@ -1,7 +1,7 @@
 //! ONE032 `invalid-opennebula-config`: an OpenNebula configuration file in the manifests does not parse.
 
 use crate::declare_rule;
-use crate::lint::ManifestHit;
+use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin, config_error};
 
@@ -49,21 +49,15 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     let mut hits = Vec::new();
     for file in 0..d.files.len() {
         let Some((kind, err)) = config_error(&d, file) else { continue };
-        let (object, pointer, location, note) = d.locate(&Origin::File { file, pos: err.pos });
-        hits.push(
-            ManifestHit::new(
-                object,
-                pointer,
-                format!(
-                    "{} (key `{}` of `{}`) does not parse{note}: {}",
-                    kind.file_name(),
-                    d.files[file].key,
-                    objects[d.files[file].object].id(),
-                    err.message
-                ),
+        hits.push(hit_at(&d, &Origin::File { file, pos: err.pos }, |note| {
+            format!(
+                "{} (key `{}` of `{}`) does not parse{note}: {}",
+                kind.file_name(),
+                d.files[file].key,
+                objects[d.files[file].object].id(),
+                err.message
             )
-            .at(location),
-        );
+        }));
     }
     hits
 }

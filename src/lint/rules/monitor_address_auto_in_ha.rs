@@ -1,8 +1,8 @@
 //! ONE004 `monitor-address-auto-in-ha`: `monitord.monitorAddress: auto` under Raft HA.
 
 use crate::declare_rule;
-use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin};
 use crate::oneconf::Kind;
@@ -77,18 +77,10 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         if n <= 1 {
             continue;
         }
-        let (object, pointer, location, note) = d.locate(&Origin::File { file, pos: addr.pos });
-        hits.push(
-            ManifestHit::new(
-                object,
-                pointer,
-                format!(
+        hits.push(hit_at(&d, &Origin::File { file, pos: addr.pos }, |note| format!(
                     "monitord.conf sets `MONITOR_ADDRESS = \"auto\"`{note} with {n} oned members (`{}`): after a fail-over hosts keep sending to the old leader",
                     objects[w].id()
-                ),
-            )
-            .at(location),
-        );
+                )));
     }
     hits
 }

@@ -1,8 +1,8 @@
 //! ONE002 `sqlite-with-raft`: sQLite database with more than one oned member.
 
 use crate::declare_rule;
-use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::Deployment;
 use crate::model::Backend;
@@ -67,18 +67,12 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         let Some((backend, origin)) = d.backend(&fe).filter(|(b, _)| b.eq_ignore_ascii_case("sqlite")) else {
             continue;
         };
-        let (object, pointer, location, note) = d.locate(&origin);
-        hits.push(
-            ManifestHit::new(
-                object,
-                pointer,
-                format!(
-                    "`{}` runs {n} oned members on SQLite (`{backend}`){note}: each member writes its own database file",
-                    objects[fe.object].id()
-                ),
+        hits.push(hit_at(&d, &origin, |note| {
+            format!(
+                "`{}` runs {n} oned members on SQLite (`{backend}`){note}: each member writes its own database file",
+                objects[fe.object].id()
             )
-            .at(location),
-        );
+        }));
     }
     hits
 }

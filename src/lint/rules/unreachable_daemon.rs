@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::declare_rule;
-use crate::lint::ManifestHit;
+use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::deploy::{Deployment, FileMount, Origin, one_release};
 use crate::manifest::{Manifest, Typed, service_ports};
 use crate::oneconf::Kind;
@@ -82,19 +82,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 && !server_block
                 && let Some((host, pos)) = conf.text(&["host"])
             {
-                let (object, pointer, location, note) = d.locate(&Origin::File { file, pos });
-                hits.push(
-                    ManifestHit::new(
-                        object,
-                        pointer,
-                        format!(
+                hits.push(hit_at(&d, &Origin::File { file, pos }, |note| format!(
                             "onegate-server.conf sets `:host: {host}`{note} but OneGate {}.{} reads only its `:server:` block, so it ignores the address and port",
                             release.map_or(7, |r| r.0),
                             release.map_or(4, |r| r.1)
-                        ),
-                    )
-                    .at(location),
-                );
+                        )));
                 continue;
             }
             let bind = if server_block || new_onegate { conf.text(&["server", "bind"]) } else { conf.text(&["host"]) };
@@ -102,18 +94,10 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             let Some((host, pos)) = bind.filter(|(h, _)| loopback(h)) else { continue };
             let port: Option<i32> = port.and_then(|(p, _)| p.parse().ok());
             let Some(svc) = mounts.iter().find_map(|m| publishing_service(objects, m.object, port)) else { continue };
-            let (object, pointer, location, note) = d.locate(&Origin::File { file, pos });
-            hits.push(
-                ManifestHit::new(
-                    object,
-                    pointer,
-                    format!(
+            hits.push(hit_at(&d, &Origin::File { file, pos }, |note| format!(
                         "{what} listens on `{host}`{note}, only inside its pod, but `{}` publishes it: connections through the Service are refused",
                         objects[svc].id()
-                    ),
-                )
-                .at(location),
-            );
+                    )));
         }
     }
     hits
