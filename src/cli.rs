@@ -132,10 +132,11 @@ pub struct LintArgs {
     /// Exit 1 on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Rendered manifests (`helm template` output) to lint; `-` reads stdin.
-    #[arg(long, value_name = "FILE")]
-    pub manifests: Option<PathBuf>,
-    /// Suppress a rule (repeatable).
+    /// Rendered manifests (`helm template` output) to lint: a file, a directory (every .yaml, .yml and .json
+    /// below it) or `-` for stdin; repeatable, all of them read as one deployment.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub manifests: Vec<PathBuf>,
+    /// Suppress a rule, by ID or name (repeatable).
     #[arg(long = "ignore", value_name = "ID")]
     pub ignore: Vec<String>,
 }

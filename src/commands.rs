@@ -202,7 +202,7 @@ fn rules_list(format: RulesFormat, out: &mut dyn Write) -> anyhow::Result<u8> {
         return Ok(OK);
     }
     for r in rules::ALL {
-        writeln!(out, "{}  {:<34} {:<44} {}", r.id, r.name, r.level.describe(), r.summary)?;
+        writeln!(out, "{}  {:<34} {:<44} {:<18} {}", r.id, r.name, r.level.describe(), r.scope(), r.summary)?;
     }
     Ok(OK)
 }

@@ -155,6 +155,11 @@ pub fn user_quirks(layers: &[Layer]) -> Vec<(String, QuirkAt)> {
 
 /// Compiles already merged values (also used by `lint`). `user` are the user's layers (for YAML quirks and
 /// inline suppressions).
+///
+/// Lint is whole: a schema violation does not hide the rules. The rules run on the best typed reading of the
+/// values, where each value the schema refuses (or a rule on the raw values already reports) is replaced by the
+/// profile's default and an unknown key is dropped; a rule's finding about such a replaced value is dropped, since
+/// the ONE100 (or that rule's) finding already covers it: one problem, one finding.
 pub fn compile_merged(
     profile: Profile,
     merged: Merged,
@@ -164,8 +169,10 @@ pub fn compile_merged(
     let ignores = opts.ignores;
     let quirks = &user_quirks(user);
     let sources: Vec<_> = user.iter().filter_map(|l| l.source.clone()).collect();
+    let user_file = sources.last().map(|s| s.name.clone());
     let finish = |findings: Vec<Finding>| {
-        let mut findings = findings;
+        let mut findings: Vec<Finding> =
+            findings.into_iter().map(|f| shown_in_user_terms(f, &profile.name, user_file.as_deref(), user)).collect();
         let extra = suppress::apply(&mut findings, &sources, ignores);
         findings.extend(extra);
         sorted(findings)
@@ -174,17 +181,23 @@ pub fn compile_merged(
     // typed model exists; a schema violation at a value such a rule already reports is dropped.
     let untyped = lint::check_values(&Ctx { raw: &merged.value, values: None, merged: &merged, quirks });
     let base = Envelope { production: false, ha: false };
-    let structural = violations(&merged, &schema::validate(base, None, &merged.value), &untyped, None);
-    if !structural.is_empty() {
+    let raw_violations = schema::validate(base, None, &merged.value);
+    let structural = violations(&merged, &raw_violations, &untyped, None);
+    let mut replaced: Vec<String> = raw_violations.iter().map(|v| v.pointer.clone()).collect();
+    replaced.extend(untyped.iter().filter(|f| f.severity == Severity::Error).map(|f| pointer(&f.path)));
+    let Some((values, reading, replaced)) = best_reading(&profile, &merged, replaced) else {
+        if structural.is_empty() {
+            return Err(Failure::Input(vec![InputError::new(
+                Location::file("values"),
+                "values do not match the model".to_string(),
+            )]));
+        }
         let mut all = untyped;
         all.extend(structural);
         return Err(Failure::Rejected(finish(all)));
-    }
-    let values: Values = serde_json::from_value(merged.value.clone()).map_err(|e| {
-        Failure::Input(vec![InputError::new(Location::file("values"), format!("values do not match the model: {e}"))])
-    })?;
+    };
     let missing = profile.missing_site_values(&merged);
-    if opts.require_site_values && !missing.is_empty() {
+    if structural.is_empty() && opts.require_site_values && !missing.is_empty() {
         let details = missing.iter().map(|sv| format!("{}: {}", sv.path, sv.description)).collect();
         return Err(Failure::Input(vec![
             InputError::new(
@@ -199,11 +212,18 @@ pub fn compile_merged(
             .with_details(details),
         ]));
     }
-    let mut findings = lint::check_values(&Ctx { raw: &merged.value, values: Some(&values), merged: &merged, quirks });
+    let typed = lint::check_values(&Ctx { raw: &merged.value, values: Some(&values), merged: &merged, quirks });
+    let is_replaced = |f: &Finding| {
+        let p = pointer(&f.path);
+        replaced.iter().any(|r| p == *r || p.starts_with(&format!("{r}/")))
+    };
+    let mut findings = untyped;
+    findings.extend(structural);
+    findings.extend(typed.into_iter().filter(|f| !is_replaced(f)));
     let version = values.opennebula.version;
     let envelope = violations(
         &merged,
-        &schema::validate(profile.envelope(), Some(version), &merged.value),
+        &schema::validate(profile.envelope(), Some(version), &reading),
         &findings,
         Some(&profile.name),
     );
@@ -234,6 +254,108 @@ pub fn compile_merged(
     ids.dedup();
     let chart_schema = schema::chart_schema(profile.envelope(), version, &ids);
     Ok(Compiled { profile, merged, values, schema: chart_schema, findings, waived })
+}
+
+/// The typed values with every `replaced` pointer restored to the profile's default (or dropped when the
+/// profile has none), repeated while the model still refuses something. Returns the values, their JSON and
+/// every pointer replaced.
+fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) -> Option<(Values, Value, Vec<String>)> {
+    let defaults = profile.merged_defaults().value;
+    let base = Envelope { production: false, ha: false };
+    let mut reading = merged.value.clone();
+    let mut replaced: Vec<String> = Vec::new();
+    for _ in 0..16 {
+        for p in pending.drain(..) {
+            let p = restore(&mut reading, &defaults, &p);
+            if !replaced.contains(&p) {
+                replaced.push(p);
+            }
+        }
+        if let Ok(values) = serde_json::from_value::<Values>(reading.clone()) {
+            return Some((values, reading, replaced));
+        }
+        pending = schema::validate(base, None, &reading).into_iter().map(|v| v.pointer).collect();
+        if pending.is_empty() {
+            // The schema accepts what the model refuses: restore whole top-level sections until it reads.
+            let top: Vec<String> =
+                reading.as_object()?.keys().map(|k| format!("/{}", crate::layers::escape(k))).collect();
+            pending = top.into_iter().filter(|t| !replaced.contains(t)).take(1).collect();
+            if pending.is_empty() {
+                return None;
+            }
+        }
+    }
+    None
+}
+
+/// Puts the default value at `pointer` (a whole list when the pointer is inside one), or removes the key when
+/// the defaults have none. Returns the pointer actually restored.
+fn restore(reading: &mut Value, defaults: &Value, pointer: &str) -> String {
+    let mut target = pointer.to_string();
+    // Inside a list, restore the list: items have no defaults of their own.
+    let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+    for (i, seg) in segments.iter().enumerate() {
+        if seg.chars().all(|c| c.is_ascii_digit()) && !seg.is_empty() {
+            target = segments[..i].iter().map(|s| format!("/{s}")).collect();
+            break;
+        }
+    }
+    match defaults.pointer(&target) {
+        Some(d) => {
+            if let Some(slot) = reading.pointer_mut(&target) {
+                *slot = d.clone();
+            } else if let Some((parent, key)) = target.rsplit_once('/')
+                && let Some(Value::Object(m)) = reading.pointer_mut(parent)
+            {
+                m.insert(key.replace("~1", "/").replace("~0", "~"), d.clone());
+            }
+        }
+        None => {
+            if let Some((parent, key)) = target.rsplit_once('/')
+                && let Some(Value::Object(m)) = reading.pointer_mut(parent)
+            {
+                m.remove(&key.replace("~1", "/").replace("~0", "~"));
+            }
+        }
+    }
+    target
+}
+
+/// A finding located in a built-in profile, which users of the installed binary do not have as a file, shown as
+/// `profile prod-mysql (built-in): key.path` and placed in the user's file: at the deepest key of the path the
+/// user's file sets (where a value can be added), else on the file itself.
+fn shown_in_user_terms(mut f: Finding, profile: &str, user_file: Option<&str>, user: &[Layer]) -> Finding {
+    let Some(loc) = &f.location else { return f };
+    if !crate::profile::is_builtin_source(&loc.file) {
+        return f;
+    }
+    let shown = if loc.file == crate::profile::DEFAULTS_SOURCE && !crate::profile::builtin_names().contains(&profile) {
+        crate::profile::DEFAULTS_SOURCE.to_string()
+    } else {
+        crate::profile::builtin_source(profile)
+    };
+    let path = if f.path.is_empty() { String::new() } else { format!(": `{}`", f.path) };
+    match user_file {
+        Some(file) => {
+            let layer = user.iter().rev().find(|l| l.source.as_ref().is_some_and(|s| s.name == file));
+            let mut p = pointer(&f.path);
+            let mut at = Location::file(file);
+            while !p.is_empty() {
+                if let Some(o) = layer.and_then(|l| l.origins.get(&p)) {
+                    at = o.key.clone();
+                    break;
+                }
+                p.truncate(p.rfind('/').unwrap_or(0));
+            }
+            f.message = format!("{} (value from {shown}{path}; set it in {file} to change it)", f.message);
+            f.location = Some(at);
+        }
+        None => {
+            f.message = format!("{} (value from {shown}{path})", f.message);
+            f.location = Some(Location::file(&shown));
+        }
+    }
+    f
 }
 
 /// The OpenNebula version of compiled values.

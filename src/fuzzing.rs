@@ -38,6 +38,22 @@ pub fn manifests(data: &[u8]) {
     }
 }
 
+/// Bytes as an OpenNebula configuration, read by every reader: the template parser (oned.conf), the services'
+/// YAML reader and the ssh config reader; and as a ConfigMap key in a stream, through the embedded-file mapping.
+pub fn oneconf(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let _ = crate::oneconf::template::parse(text);
+    let _ = crate::oneconf::service::parse(text);
+    let _ = crate::oneconf::ssh::parse(text);
+    let indented: String = text.lines().map(|l| format!("    {l}\n")).collect();
+    let stream = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata:\n  oned.conf: |\n{indented}");
+    if let Ok(source) = SourceFile::from_bytes("fuzz-oneconf.yaml".to_string(), stream.into_bytes())
+        && let Ok(objects) = crate::manifest::read(source)
+    {
+        let _ = crate::lint::check_manifests(&objects);
+    }
+}
+
 /// Bytes as `--set` arguments (split on newlines), merged over the default profile.
 pub fn set(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };

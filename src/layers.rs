@@ -43,9 +43,19 @@ impl Layer {
         Layer { value: root.to_json(), source: Some(source), origins, quirks }
     }
 
-    /// Reads and parses a values file.
+    /// Reads and parses a values file. An empty file, or one with only comments (or `~`), sets nothing, as
+    /// Helm reads it.
     pub fn read(path: &std::path::Path) -> Result<Layer, InputError> {
         let source = SourceFile::read(path)?;
+        let doc = yaml::parse(source.clone())?;
+        if doc.root.as_ref().is_none_or(|r| r.kind == NodeKind::Null) {
+            return Ok(Layer {
+                source: Some(source),
+                value: Value::Object(Map::new()),
+                origins: BTreeMap::new(),
+                quirks: doc.quirks,
+            });
+        }
         let (root, quirks) = yaml::parse_mapping(source.clone())?;
         Ok(Layer::from_node(source, &root, quirks))
     }
@@ -100,9 +110,27 @@ pub fn dotted(pointer: &str) -> String {
     out
 }
 
-/// Turns a dotted path (`database.backend`) into a JSON pointer.
+/// Turns a dotted path (`database.backend`, `datastores[1].tmMad`) into a JSON pointer.
 pub fn pointer(dotted: &str) -> String {
-    dotted.split('.').map(|s| format!("/{}", escape(s))).collect()
+    let mut out = String::new();
+    for seg in dotted.split('.') {
+        let (key, indexes) = match seg.find('[') {
+            Some(i) if seg.ends_with(']') => (&seg[..i], &seg[i..]),
+            _ => (seg, ""),
+        };
+        let indexes: Vec<&str> = indexes.trim_start_matches('[').trim_end_matches(']').split("][").collect();
+        if indexes.iter().all(|i| !i.is_empty() && i.chars().all(|c| c.is_ascii_digit())) {
+            if !key.is_empty() {
+                out.push_str(&format!("/{}", escape(key)));
+            }
+            for i in indexes {
+                out.push_str(&format!("/{i}"));
+            }
+        } else {
+            out.push_str(&format!("/{}", escape(seg)));
+        }
+    }
+    out
 }
 
 /// Merged values and the origin of each.
@@ -182,177 +210,19 @@ fn merge_value(
     }
 }
 
-/// Parses `--set` arguments with Helm's rules: `a.b=c,d=e`, list indexes `a[0]=x`, lists `{x,y}`, `\,` and
-/// `\.` escapes; `true`/`false` are booleans, `null` is null, integers without a leading zero are numbers,
-/// everything else is a string.
+/// Parses `--set` arguments exactly as Helm does (see [`crate::strvals`]): later arguments go into the same map,
+/// and each value remembers the argument that set it.
 pub fn parse_set(args: &[String]) -> Result<Layer, InputError> {
-    let mut value = Value::Object(Map::new());
+    let mut data = Map::new();
     let mut origins = BTreeMap::new();
     for arg in args {
         let here = Location::file(&format!("--set {arg}"));
-        for assignment in split_unescaped(arg, ',', true) {
-            let Some((key, raw)) = assignment.split_once('=') else {
-                return Err(InputError::new(here, format!("`{assignment}` is not of the form key=value")));
-            };
-            let path = parse_set_key(key).map_err(|m| InputError::new(here.clone(), m))?;
-            let v = if raw.starts_with('{') && raw.ends_with('}') {
-                Value::Array(split_unescaped(&raw[1..raw.len() - 1], ',', false).iter().map(|s| typed(s)).collect())
-            } else {
-                typed(&unescape(raw))
-            };
-            let ptr = insert_path(&mut value, &path, v).map_err(|m| InputError::new(here.clone(), m))?;
+        crate::strvals::parse_into(arg, &mut data, &mut |ptr| {
             origins.insert(ptr, Origin { key: here.clone(), value: here.clone() });
-        }
+        })
+        .map_err(|m| InputError::new(here.clone(), format!("{m} (Helm refuses this --set too)")))?;
     }
-    Ok(Layer { source: None, value, origins, quirks: Vec::new() })
-}
-
-/// Splits a `--set` list while keeping `{a,b}` list literals whole when `keep_braces` is set.
-fn split_unescaped(s: &str, sep: char, keep_braces: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut depth = 0usize;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                cur.push(c);
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            '{' if keep_braces => {
-                depth += 1;
-                cur.push(c);
-            }
-            '}' if keep_braces => {
-                depth = depth.saturating_sub(1);
-                cur.push(c);
-            }
-            c if c == sep && depth == 0 => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out.into_iter().filter(|s| !s.is_empty()).collect()
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(n) = chars.next() {
-                out.push(n);
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[derive(Debug, Clone)]
-enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-fn parse_set_key(key: &str) -> Result<Vec<Seg>, String> {
-    let mut segs = Vec::new();
-    let mut cur = String::new();
-    let mut chars = key.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            '.' => {
-                if !cur.is_empty() {
-                    segs.push(Seg::Key(std::mem::take(&mut cur)));
-                }
-            }
-            '[' => {
-                if !cur.is_empty() {
-                    segs.push(Seg::Key(std::mem::take(&mut cur)));
-                }
-                let mut idx = String::new();
-                for d in chars.by_ref() {
-                    if d == ']' {
-                        break;
-                    }
-                    idx.push(d);
-                }
-                let i: usize = idx.parse().map_err(|_| format!("list index `[{idx}]` in `{key}` is not a number"))?;
-                if i > 1000 {
-                    return Err(format!("list index {i} in `{key}` is larger than 1000"));
-                }
-                segs.push(Seg::Index(i));
-            }
-            c => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        segs.push(Seg::Key(cur));
-    }
-    if segs.is_empty() {
-        return Err(format!("empty key in `--set {key}=...`"));
-    }
-    Ok(segs)
-}
-
-fn typed(s: &str) -> Value {
-    match s {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        "null" => Value::Null,
-        "0" => Value::Number(0.into()),
-        _ if !s.starts_with('0') && !s.starts_with("-0") => {
-            s.parse::<i64>().map_or_else(|_| Value::String(s.to_string()), |i| Value::Number(i.into()))
-        }
-        _ => Value::String(s.to_string()),
-    }
-}
-
-fn insert_path(root: &mut Value, path: &[Seg], v: Value) -> Result<String, String> {
-    let mut cur = root;
-    let mut ptr = String::new();
-    for (i, seg) in path.iter().enumerate() {
-        let last = i + 1 == path.len();
-        match seg {
-            Seg::Key(k) => {
-                ptr.push_str(&format!("/{}", escape(k)));
-                if !cur.is_object() {
-                    *cur = Value::Object(Map::new());
-                }
-                let obj = cur.as_object_mut().ok_or("not a mapping")?;
-                let next = obj.entry(k.clone()).or_insert(Value::Null);
-                if last {
-                    *next = v;
-                    return Ok(ptr);
-                }
-                cur = next;
-            }
-            Seg::Index(idx) => {
-                ptr.push_str(&format!("/{idx}"));
-                if !cur.is_array() {
-                    *cur = Value::Array(Vec::new());
-                }
-                let arr = cur.as_array_mut().ok_or("not a list")?;
-                while arr.len() <= *idx {
-                    arr.push(Value::Null);
-                }
-                if last {
-                    arr[*idx] = v;
-                    return Ok(ptr);
-                }
-                cur = &mut arr[*idx];
-            }
-        }
-    }
-    Ok(ptr)
+    Ok(Layer { source: None, value: Value::Object(data), origins, quirks: Vec::new() })
 }
 
 #[cfg(test)]
@@ -378,18 +248,22 @@ mod tests {
     }
 
     #[test]
-    fn set_follows_helm_typing() {
-        let l = parse_set(&["a.b=true,c=007,d=12,e={x,y},f[1]=z,g=null,h=a\\,b".to_string()]).unwrap();
+    fn set_follows_helm_typing_and_keeps_origins() {
+        let l = parse_set(&["a.b=true,c=007,f[1]=z".to_string()]).unwrap();
+        assert_eq!(l.value, serde_json::json!({"a": {"b": true}, "c": "007", "f": [null, "z"]}));
+        assert_eq!(l.origins["/f/1"].value.file, "--set a.b=true,c=007,f[1]=z");
+        let e = parse_set(&["oned..replicas=3".to_string()]).unwrap_err();
         assert_eq!(
-            l.value,
-            serde_json::json!({"a": {"b": true}, "c": "007", "d": 12, "e": ["x", "y"], "f": [null, "z"], "g": null, "h": "a,b"})
+            e.to_string(),
+            "--set oned..replicas=3: error: key map \"oned\" has no value (Helm refuses this --set too)"
         );
-        assert!(parse_set(&["novalue".to_string()]).is_err());
     }
 
     #[test]
     fn dotted_and_pointer_round_trip() {
         assert_eq!(dotted("/datastores/0/tmMad"), "datastores[0].tmMad");
         assert_eq!(pointer("database.backend"), "/database/backend");
+        assert_eq!(pointer("datastores[1].tmMad"), "/datastores/1/tmMad");
+        assert_eq!(pointer("a[x]"), "/a[x]");
     }
 }

@@ -1,20 +1,26 @@
-//! `onechart lint`: values files merged over their profile, checked by the schema and the rules.
+//! `onechart lint`: values files merged over their profile, checked by the schema and the rules; and rendered
+//! manifests of any chart, checked by the rules' manifest checks.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{Format, LintArgs};
 use crate::commands::{FINDINGS, INPUT, OK, Style};
 use crate::compile::{self, Failure};
 use crate::layers::{Layer, Merged};
-use crate::lint::{Finding, Severity};
+use crate::lint::{Finding, Severity, rules};
 use crate::profile::{DEFAULT_PROFILE, Profile};
 use crate::report;
+use crate::source::{InputError, Location};
 
 /// Runs `onechart lint`.
 pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    if args.inputs.is_empty() && args.manifests.is_none() {
+    if args.inputs.is_empty() && args.manifests.is_empty() {
         writeln!(err, "error: nothing to lint: give values files or chart directories, or --manifests FILE")?;
+        return Ok(INPUT);
+    }
+    if let Some(msg) = unknown_ignore(&args.ignore) {
+        writeln!(err, "error: {msg}")?;
         return Ok(INPUT);
     }
     let mut findings: Vec<Finding> = Vec::new();
@@ -25,29 +31,34 @@ pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Wr
             Err(e) => input_errors.extend(e),
         }
     }
-    if let Some(m) = &args.manifests {
-        match lint_manifests(m) {
-            Ok(mut f) => {
-                let extra = crate::lint::suppress::apply(&mut f, &[], &args.ignore);
+    let mut not_checked = 0;
+    if !args.manifests.is_empty() {
+        match crate::manifest::input::read_all(&args.manifests) {
+            Ok(stream) => {
+                not_checked = stream.not_checked();
+                let mut f = crate::lint::check_manifests(&stream.objects);
+                let extra = crate::lint::suppress::apply(&mut f, &stream.sources, &args.ignore);
                 findings.extend(f);
                 findings.extend(extra);
             }
-            Err(e) => input_errors.push(e),
+            Err(e) => input_errors.extend(e),
         }
     }
-    findings.sort_by(|a, b| (&a.location, a.rule_id).cmp(&(&b.location, b.rule_id)));
+    findings.sort_by(|a, b| (&a.location, a.rule_id, &a.message).cmp(&(&b.location, b.rule_id, &b.message)));
+    findings.dedup();
     match args.format {
         Format::Human => {
             for e in &input_errors {
                 writeln!(err, "{e}")?;
             }
-            let clean = findings.iter().all(|f| f.suppressed.is_some());
-            if (input_errors.is_empty() || !findings.is_empty()) && !(style.quiet && clean) {
-                report::human_styled(&findings, out, style.color)?;
+            if input_errors.is_empty() || !findings.is_empty() {
+                let opts = report::HumanOptions { color: style.color, summary: !style.quiet, not_checked };
+                report::human_with(&findings, out, &opts)?;
             }
         }
         Format::Json => {
-            writeln!(out, "{}", serde_json::to_string_pretty(&report::json::report(&findings, &input_errors))?)?;
+            let doc = report::json::report_with(&findings, &input_errors, not_checked);
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Sarif => {
             writeln!(out, "{}", serde_json::to_string_pretty(&report::sarif::log(&findings, &input_errors))?)?;
@@ -62,18 +73,35 @@ pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Wr
     Ok(if failing { FINDINGS } else { OK })
 }
 
-fn lint_values(
-    input: &Path,
-    profile: Option<&str>,
-    ignores: &[String],
-) -> Result<Vec<Finding>, Vec<crate::source::InputError>> {
-    let path = if input.is_dir() { input.join("values.yaml") } else { input.to_path_buf() };
-    if input.is_dir() && !path.is_file() {
-        return Err(vec![crate::source::InputError::new(
-            crate::source::Location::file(&input.display().to_string()),
-            "is a directory without a values.yaml: give a values file or a chart directory".to_string(),
-        )]);
+/// The message for the first `--ignore` that names no rule, with a suggestion.
+fn unknown_ignore(ignores: &[String]) -> Option<String> {
+    let bad = ignores.iter().find(|i| crate::lint::find_rule(i).is_none())?;
+    let mut msg = format!("--ignore {bad}: no rule has this ID or name");
+    if let Some(s) = crate::suggest::did_you_mean(bad, rules::ALL.iter().flat_map(|r| [r.id, r.name])) {
+        msg.push_str(&format!("; did you mean `{s}`?"));
     }
+    msg.push_str(&format!(" (rules {}; `onechart rules` lists them)", id_ranges()));
+    Some(msg)
+}
+
+/// The registered IDs as ranges: `ONE001-ONE027, ONE030-ONE033, ONE100-ONE103`.
+fn id_ranges() -> String {
+    let nums: Vec<u32> = rules::ALL.iter().filter_map(|r| r.id.strip_prefix("ONE")?.parse().ok()).collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < nums.len() {
+        let start = nums[i];
+        while i + 1 < nums.len() && nums[i + 1] == nums[i] + 1 {
+            i += 1;
+        }
+        out.push(if start == nums[i] { format!("ONE{start:03}") } else { format!("ONE{start:03}-ONE{:03}", nums[i]) });
+        i += 1;
+    }
+    out.join(", ")
+}
+
+fn lint_values(input: &Path, profile: Option<&str>, ignores: &[String]) -> Result<Vec<Finding>, Vec<InputError>> {
+    let path = if input.is_dir() { values_of_chart(input)? } else { input.to_path_buf() };
     let layer = Layer::read(&path).map_err(|e| vec![e])?;
     let named = layer.value.get("profile").and_then(|v| v.as_str()).map(str::to_string);
     let spec = profile.map(str::to_string).or(named).unwrap_or_else(|| DEFAULT_PROFILE.to_string());
@@ -87,17 +115,25 @@ fn lint_values(
     }
 }
 
-/// Lints rendered manifests (a file, or stdin for `-`).
-fn lint_manifests(path: &Path) -> Result<Vec<Finding>, crate::source::InputError> {
-    let source = if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::Read::take(std::io::stdin(), crate::source::MAX_INPUT_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| crate::source::InputError::new(crate::source::Location::file("<stdin>"), e.to_string()))?;
-        crate::source::SourceFile::from_bytes("<stdin>".to_string(), bytes)?
-    } else {
-        crate::source::SourceFile::read(path)?
-    };
-    let objects = crate::manifest::read(source)?;
-    Ok(crate::lint::check_manifests(&objects))
+/// The values file of a chart directory onechart generated. Any other Helm chart is linted through what it
+/// renders: its values mean nothing to onechart's rules.
+fn values_of_chart(dir: &Path) -> Result<std::path::PathBuf, Vec<InputError>> {
+    let here = Location::file(&dir.display().to_string());
+    if dir.join("Chart.yaml").is_file() && !dir.join(crate::output::MANIFEST).is_file() {
+        return Err(vec![InputError::new(
+            here,
+            format!(
+                "is a Helm chart onechart did not generate: lint what it renders, `helm template RELEASE {} -f VALUES | onechart lint --manifests -`",
+                dir.display()
+            ),
+        )]);
+    }
+    let path = dir.join("values.yaml");
+    if !path.is_file() {
+        return Err(vec![InputError::new(
+            here,
+            "is a directory without a values.yaml: give a values file or a chart directory".to_string(),
+        )]);
+    }
+    Ok(path)
 }

@@ -1,5 +1,17 @@
 //! Rendered manifests (`helm template` output) as typed Kubernetes objects (k8s-openapi), each value with its
 //! position in the rendered file, for the checks that only show after rendering.
+//!
+//! - this file: one stream of objects (empty and comment-only documents skipped, `kind: List` and `*List`
+//!   items unpacked, custom resources and CRDs kept for reference but not checked);
+//! - [`input`]: several files, directories and stdin read as one deployment;
+//! - [`embedded`]: the text files held in ConfigMaps and Secrets, decoded, with positions mapped back into the
+//!   rendered file;
+//! - [`deploy`]: what the pods see (which file a ConfigMap key becomes, through volumes, `subPath` and
+//!   `items`), the OpenNebula front-end, its database backend, replicas and persistence.
+
+pub mod deploy;
+pub mod embedded;
+pub mod input;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,15 +21,25 @@ use serde_json::Value;
 
 use crate::layers::{Layer, Origin};
 use crate::source::{InputError, Location, SourceFile};
-use crate::yaml;
+use crate::yaml::{self, Node, QuirkAt};
 
 /// One object of the stream.
 #[derive(Debug)]
 pub struct Manifest {
     /// `kind`.
     pub kind: String,
+    /// `apiVersion`.
+    pub api_version: String,
     /// `metadata.name`.
     pub name: String,
+    /// `metadata.namespace`, when the object sets it.
+    pub namespace: Option<String>,
+    /// A custom resource or a CustomResourceDefinition: kept so references to it resolve, never checked.
+    pub custom: bool,
+    /// The file it is in.
+    pub source: Arc<SourceFile>,
+    /// Duplicate keys and other YAML quirks of the object's document.
+    pub quirks: Vec<QuirkAt>,
     /// The object as JSON.
     pub raw: Value,
     /// Position of every key, by JSON pointer.
@@ -136,32 +158,109 @@ pub fn service_ports(objects: &[Manifest], svc: &Service) -> Vec<ServicePort> {
         .collect()
 }
 
-/// Reads a stream of manifests.
+/// Reads a stream of manifests: empty and comment-only documents (which Helm emits) are skipped, the items of a
+/// `kind: List` (or any `*List`) become objects of their own. A document that is not a mapping is an input
+/// error.
 pub fn read(source: Arc<SourceFile>) -> Result<Vec<Manifest>, InputError> {
-    let docs = yaml::parse_documents(source.clone())?;
+    let docs = yaml::parse_documents_with_quirks(source.clone())?;
     let mut out = Vec::new();
-    for node in docs {
+    for (node, quirks) in docs {
+        let at = |n: &Node| Location::at(&source.name, n.pos.line, n.pos.column);
+        // `---` followed by nothing or by comments only: Helm emits these for templates that render empty.
+        if node.kind == yaml::NodeKind::Null {
+            continue;
+        }
         if node.as_map().is_none() {
             return Err(InputError::new(
-                Location::at(&source.name, node.pos.line, node.pos.column),
+                at(&node),
                 format!("a Kubernetes object must be a mapping, found {}", node.type_name()),
             ));
         }
-        let layer = Layer::from_node(source.clone(), &node, Vec::new());
-        let raw = layer.value;
-        let kind = raw.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-        let name = raw.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-        let typed = typed(&kind, &raw);
-        out.push(Manifest {
-            kind,
-            name,
-            typed,
-            origins: layer.origins,
-            location: Location::at(&source.name, node.pos.line, node.pos.column),
-            raw,
-        });
+        let kind = node.get("kind").and_then(|e| e.value.to_json().as_str().map(str::to_string)).unwrap_or_default();
+        if kind.is_empty() {
+            return Err(InputError::new(
+                at(&node),
+                "not a Kubernetes object: it has no `kind` (is this a values file? lint it without --manifests)"
+                    .to_string(),
+            ));
+        }
+        let items = node.get("items").filter(|_| kind.ends_with("List"));
+        match items.map(|e| &e.value.kind) {
+            Some(yaml::NodeKind::Seq(list)) => {
+                for (n, item) in list.iter().enumerate() {
+                    if item.as_map().is_none() || item.get("kind").is_none() {
+                        return Err(InputError::new(
+                            at(item),
+                            format!(
+                                "an item of a `{kind}` must be a Kubernetes object with a `kind`, found {}",
+                                item.type_name()
+                            ),
+                        ));
+                    }
+                    let next = list.get(n + 1).map(|i| i.pos);
+                    let inside: Vec<QuirkAt> = quirks
+                        .iter()
+                        .filter(|q| q.pos >= item.pos && next.is_none_or(|p| q.pos < p))
+                        .cloned()
+                        .collect();
+                    out.push(object(&source, item, inside));
+                }
+            }
+            Some(yaml::NodeKind::Null) => {}
+            _ => out.push(object(&source, &node, quirks)),
+        }
     }
     Ok(out)
+}
+
+/// API groups Kubernetes itself serves: any other group is a custom resource.
+const BUILTIN_GROUPS: &[&str] = &[
+    "",
+    "apps",
+    "batch",
+    "autoscaling",
+    "policy",
+    "networking.k8s.io",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "admissionregistration.k8s.io",
+    "certificates.k8s.io",
+    "node.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "resource.k8s.io",
+    "events.k8s.io",
+    "apiregistration.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "internal.apiserver.k8s.io",
+    "storagemigration.k8s.io",
+];
+
+fn object(source: &Arc<SourceFile>, node: &Node, quirks: Vec<QuirkAt>) -> Manifest {
+    let layer = Layer::from_node(source.clone(), node, Vec::new());
+    let raw = layer.value;
+    let text = |p: &str| raw.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+    let kind = text("/kind");
+    let api_version = text("/apiVersion");
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let custom = kind == "CustomResourceDefinition" || !BUILTIN_GROUPS.contains(&group);
+    let typed = if custom { Typed::Other } else { typed(&kind, &raw) };
+    Manifest {
+        name: text("/metadata/name"),
+        namespace: raw.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string),
+        kind,
+        api_version,
+        custom,
+        source: source.clone(),
+        quirks,
+        typed,
+        origins: layer.origins,
+        location: Location::at(&source.name, node.pos.line, node.pos.column),
+        raw,
+    }
 }
 
 fn typed(kind: &str, raw: &Value) -> Typed {

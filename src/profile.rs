@@ -18,18 +18,29 @@ use crate::yaml::{self, Node, NodeKind};
 /// A built-in profile file, embedded at build time.
 struct Builtin {
     name: &'static str,
-    file: &'static str,
     text: &'static str,
 }
 
-const DEFAULTS_FILE: &str = "profiles/defaults.yaml";
+/// The name of the embedded defaults every profile is layered over, as findings show it. Users of the installed
+/// binary have no `profiles/` directory, so built-in files are named for what they are, never by a path.
+pub const DEFAULTS_SOURCE: &str = "onechart defaults (built-in)";
 const DEFAULTS: &str = include_str!("../profiles/defaults.yaml");
 
 const BUILTINS: &[Builtin] = &[
-    Builtin { name: "dev-sqlite", file: "profiles/dev-sqlite.yaml", text: include_str!("../profiles/dev-sqlite.yaml") },
-    Builtin { name: "prod-mysql", file: "profiles/prod-mysql.yaml", text: include_str!("../profiles/prod-mysql.yaml") },
-    Builtin { name: "ha-raft", file: "profiles/ha-raft.yaml", text: include_str!("../profiles/ha-raft.yaml") },
+    Builtin { name: "dev-sqlite", text: include_str!("../profiles/dev-sqlite.yaml") },
+    Builtin { name: "prod-mysql", text: include_str!("../profiles/prod-mysql.yaml") },
+    Builtin { name: "ha-raft", text: include_str!("../profiles/ha-raft.yaml") },
 ];
+
+/// The name a built-in profile's values are shown under: `profile prod-mysql (built-in)`.
+pub fn builtin_source(name: &str) -> String {
+    format!("profile {name} (built-in)")
+}
+
+/// True for the name of an embedded file (a built-in profile or the defaults).
+pub fn is_builtin_source(file: &str) -> bool {
+    file == DEFAULTS_SOURCE || BUILTINS.iter().any(|b| file == builtin_source(b.name))
+}
 
 /// The profile used when none is named.
 pub const DEFAULT_PROFILE: &str = "dev-sqlite";
@@ -59,7 +70,7 @@ pub struct Profile {
     pub environment: String,
     /// Values the site must set.
     pub site_values: Vec<SiteValue>,
-    /// The defaults layer (`profiles/defaults.yaml`).
+    /// The defaults layer (the embedded `profiles/defaults.yaml`).
     pub defaults: Layer,
     /// The profile's own values layer.
     pub layer: Layer,
@@ -71,7 +82,7 @@ impl Profile {
     /// Loads a built-in profile by name, or a profile file by path.
     pub fn load(spec: &str) -> Result<Profile, InputError> {
         if let Some(b) = BUILTINS.iter().find(|b| b.name == spec) {
-            return Profile::parse(SourceFile::from_text(b.file, b.text));
+            return Profile::parse(SourceFile::from_text(builtin_source(b.name), b.text));
         }
         let path = Path::new(spec);
         if path.exists() {
@@ -147,7 +158,7 @@ impl Profile {
                 layer.origins.insert(format!("/{key}"), Origin { key: loc.clone(), value: loc.clone() });
             }
         }
-        let defaults_src = SourceFile::from_text(DEFAULTS_FILE, DEFAULTS);
+        let defaults_src = SourceFile::from_text(DEFAULTS_SOURCE, DEFAULTS);
         let (defaults_root, _) = yaml::parse_mapping(defaults_src.clone())?;
         let defaults = Layer::from_node(defaults_src, &defaults_root, Vec::new());
         Ok(Profile { name, summary, environment, site_values, defaults, layer })

@@ -197,11 +197,12 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
             }
             K::Enum { options } => {
                 let opts: Vec<String> = options.as_array().map_or_else(Vec::new, |a| a.iter().map(show).collect());
-                out.push(v(
-                    &ptr,
-                    format!("`{path}` must be one of {}, found {}", opts.join(", "), show(value)),
-                    envelope,
-                ));
+                let mut message = format!("`{path}` must be one of {}, found {}", opts.join(", "), show(value));
+                let words: Vec<&str> = options.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                if let Some(s) = value.as_str().and_then(|w| did_you_mean(w, words.iter().copied())) {
+                    message.push_str(&format!("; did you mean `{s}`?"));
+                }
+                out.push(v(&ptr, message, envelope));
             }
             K::Required { property } => {
                 let p = property.as_str().unwrap_or_default();

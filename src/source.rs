@@ -34,7 +34,7 @@ pub const MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024;
 /// A file's text together with the name shown to the user.
 #[derive(Debug)]
 pub struct SourceFile {
-    /// The name printed in diagnostics (the path as the user gave it, or `profiles/<name>.yaml`).
+    /// The name printed in diagnostics (the path as the user gave it, or `profile <name> (built-in)`).
     pub name: String,
     /// The whole text.
     pub text: String,

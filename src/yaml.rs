@@ -177,7 +177,13 @@ pub fn parse(source: Arc<SourceFile>) -> Result<Document, InputError> {
 
 /// Parses a multi-document stream (`helm template` output); empty documents are dropped.
 pub fn parse_documents(source: Arc<SourceFile>) -> Result<Vec<Node>, InputError> {
-    Ok(parse_stream(source, true)?.into_iter().filter_map(|(root, _)| root).collect())
+    Ok(parse_documents_with_quirks(source)?.into_iter().map(|(root, _)| root).collect())
+}
+
+/// Parses a multi-document stream, keeping each document's YAML quirks (duplicate keys); empty and
+/// comment-only documents are dropped. The alias budget ([`MAX_NODES`]) applies to each document.
+pub fn parse_documents_with_quirks(source: Arc<SourceFile>) -> Result<Vec<(Node, Vec<QuirkAt>)>, InputError> {
+    Ok(parse_stream(source, true)?.into_iter().filter_map(|(root, quirks)| Some((root?, quirks))).collect())
 }
 
 type Parsed = (Option<Node>, Vec<QuirkAt>);
@@ -252,6 +258,9 @@ impl Builder {
             self.done.push((root, quirks));
         }
         self.anchors.clear();
+        if self.multi {
+            self.nodes = 0;
+        }
     }
 
     fn err(&self, pos: Pos, message: String) -> InputError {

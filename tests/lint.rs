@@ -52,8 +52,8 @@ fn assert_expected(dir: &Path, v: &Value, code: Option<i32>) {
 #[test]
 fn every_rule_has_a_failing_and_a_passing_fixture() {
     let ids: Vec<String> = fixtures().iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    let rules: Vec<&str> = onechart::lint::rules::ALL.iter().map(|r| r.id).collect();
-    assert_eq!(ids, rules, "tests/fixtures/lint/<ID>/ must exist for exactly the registered rules");
+    let rules: Vec<&str> = onechart::lint::rules::ALL.iter().filter(|r| !r.manifests_only).map(|r| r.id).collect();
+    assert_eq!(ids, rules, "tests/fixtures/lint/<ID>/ must exist for exactly the rules that check values");
     for d in fixtures() {
         assert!(d.join("bad.yaml").is_file() && d.join("ok.yaml").is_file(), "{}", d.display());
     }
@@ -91,8 +91,9 @@ fn manifest_rules_fire_on_failing_fixtures_and_are_silent_on_passing_ones() {
         let (code, v) = lint_json(&dir, "--manifests", &["bad.yaml"]);
         assert_expected(&dir, &v, code);
         let (code, v) = lint_json(&dir, "--manifests", &["ok.yaml", "--deny-warnings"]);
-        assert_eq!(v["findings"], serde_json::json!([]), "{}", dir.display());
-        assert_eq!(code, Some(0));
+        let active: Vec<_> = v["findings"].as_array().unwrap().iter().filter(|f| f["suppressed"] == false).collect();
+        assert!(active.is_empty(), "{}: ok.yaml has findings: {active:#?}", dir.display());
+        assert_eq!(code, Some(0), "{}", dir.display());
     }
 }
 
@@ -207,7 +208,6 @@ fn bad_input_is_one_clear_error_with_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("malformed.yaml"), "a: [1, 2\nb: 3\n").unwrap();
-    std::fs::write(d.join("empty.yaml"), "").unwrap();
     std::fs::write(d.join("multi.yaml"), "a: 1\n---\nb: 2\n").unwrap();
     std::fs::write(d.join("latin1.yaml"), b"a: caf\xe9\n").unwrap();
     std::fs::write(d.join("list.yaml"), "- a\n- b\n").unwrap();
@@ -220,7 +220,6 @@ fn bad_input_is_one_clear_error_with_exit_2() {
     std::fs::create_dir(d.join("novalues")).unwrap();
     for (file, expect) in [
         ("malformed.yaml", "malformed.yaml:"),
-        ("empty.yaml", "empty.yaml: error: file is empty"),
         ("multi.yaml", "multi.yaml:2:1: error: a second YAML document"),
         ("latin1.yaml", "latin1.yaml:1:7: error: invalid UTF-8"),
         ("list.yaml", "list.yaml:1:1: error: values must be a mapping"),

@@ -38,11 +38,53 @@ fn rule_ids_are_unique_ordered_and_match_the_contract() {
 #[test]
 fn every_rule_is_documented() {
     for r in ALL {
-        for section in ["## What it does", "## Why is this bad?", "## Example", "Use instead:"] {
+        for section in
+            ["## What it does", "## Why is this bad?", "## In rendered manifests", "## Example", "Use instead:"]
+        {
             assert!(r.docs.contains(section), "{} lacks `{section}`", r.id);
         }
         assert!(r.fix.ends_with('.'), "{}: the fix must be a sentence ending with a period", r.id);
         assert!(!r.summary.ends_with('.'), "{}: the summary has no trailing period", r.id);
+        // Every rule says whether it has a manifest check, and why not when it has none.
+        let section = r.docs.split("## In rendered manifests").nth(1).unwrap_or_default();
+        if r.manifests.is_none() {
+            assert!(
+                section.trim_start().starts_with("No manifest check"),
+                "{}: say why there is no manifest check",
+                r.id
+            );
+        }
+        if let Some(f) = r.manifest_fix {
+            assert!(f.ends_with('.'), "{}: the manifest fix must be a sentence", r.id);
+        }
+    }
+}
+
+#[test]
+fn manifest_help_fits_a_foreign_chart() {
+    // A finding in rendered manifests must not tell a foreign chart's user to set an onechart value.
+    for r in ALL.iter().filter(|r| r.manifests.is_some()) {
+        let help = r.manifest_help();
+        for key in [
+            "oned.",
+            "monitord.",
+            "database.",
+            "persistence.",
+            "tls.",
+            "ssh.",
+            "auth.",
+            "fireedge.",
+            "onegate.",
+            "oneflow.",
+            "image.",
+            "hypervisor.",
+            "ingress.",
+            "backup.",
+            "sunstone.",
+            "marketplace.",
+        ] {
+            assert!(!help.contains(&format!("`{key}")), "{}: manifest help names an onechart value: {help}", r.id);
+        }
     }
 }
 

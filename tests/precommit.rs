@@ -90,6 +90,21 @@ fn lint_hook_passes_good_values_and_fails_bad_ones() {
     let (ok, out) = pre_commit(&repo, &home);
     assert!(!ok, "the hook passed bad values:\n{out}");
     assert!(out.contains("env/prod.values.yaml:3:19: error[ONE004]"), "{out}");
+
+    // The README's own name, site.yaml, is linted; other charts' values (a bare values.yaml, vendored
+    // subcharts, chart-testing values) are left alone.
+    std::fs::write(repo.join("env/prod.values.yaml"), std::fs::read(common::example("ha-raft")).unwrap()).unwrap();
+    std::fs::write(repo.join("site.yaml"), "oned:\n  replcas: 3\n").unwrap();
+    let foreign = "server:\n  retention: 15d\nalertmanager:\n  enabled: true\n";
+    for f in ["values.yaml", "charts/prometheus/values.yaml", "prometheus/ci/test-values.yaml"] {
+        std::fs::create_dir_all(repo.join(f).parent().unwrap()).unwrap();
+        std::fs::write(repo.join(f), foreign).unwrap();
+    }
+    git(&repo, &["add", "."]);
+    let (ok, out) = pre_commit(&repo, &home);
+    assert!(!ok, "the hook skipped site.yaml:\n{out}");
+    assert!(out.contains("site.yaml:2:3: error[ONE100]"), "{out}");
+    assert!(!out.contains("retention") && !out.contains("alertmanager"), "another chart's values were linted:\n{out}");
 }
 
 #[test]

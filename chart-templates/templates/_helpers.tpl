@@ -284,8 +284,8 @@ to `onechart generate` is waived in this chart (README.md, Waived rules), and on
 {{- $errors = append $errors "ONE021 fireedge-public-endpoint-missing: Ruby Sunstone is exposed outside the cluster; set fireedge.publicEndpoint to the URL browsers use to reach FireEdge" -}}
 {{- end -}}
 <% endif %>
-{{- if and $production (not $v.tls.enabled) (or (ne $v.oned.service.type "ClusterIP") (and $v.fireedge.enabled (or (ne $v.fireedge.service.type "ClusterIP") $v.ingress.enabled)) (and $v.onegate.enabled (ne $v.onegate.service.type "ClusterIP"))) -}}
-{{- $errors = append $errors "ONE013 api-without-tls: an API is exposed outside the cluster without TLS; set tls.enabled=true with tls.secretName, or keep the Service ClusterIP" -}}
+{{- if and $production (or (ne $v.oned.service.type "ClusterIP") (and $v.fireedge.enabled (ne $v.fireedge.service.type "ClusterIP")) (and $v.onegate.enabled (ne $v.onegate.service.type "ClusterIP")) (and $v.fireedge.enabled $v.ingress.enabled (not $v.tls.enabled))) -}}
+{{- $errors = append $errors "ONE013 api-without-tls: an API is exposed outside the cluster without TLS (a NodePort or LoadBalancer Service is plain HTTP; tls.enabled covers the Ingress); keep the Services ClusterIP and publish FireEdge through the Ingress with tls.enabled=true" -}}
 {{- end -}}
 {{- $failed := list -}}
 {{- range $errors -}}

@@ -85,9 +85,9 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// True when the value at `pointer` was set by a profile or values file other than `profiles/defaults.yaml`.
+    /// True when the value at `pointer` was set by a profile or values file, not by onechart's defaults.
     pub fn explicitly_set(&self, pointer: &str) -> bool {
-        self.merged.origins.get(pointer).is_some_and(|o| o.value.file != "profiles/defaults.yaml")
+        self.merged.origins.get(pointer).is_some_and(|o| o.value.file != crate::profile::DEFAULTS_SOURCE)
     }
 }
 
@@ -119,6 +119,11 @@ pub fn reported_by_engine(_: &Ctx<'_>) -> Vec<Hit> {
     Vec::new()
 }
 
+/// The manifest check of rules whose findings the engine itself produces in manifest mode too (suppressions).
+pub fn reported_by_engine_in_manifests(_: &[Manifest]) -> Vec<ManifestHit> {
+    Vec::new()
+}
+
 /// A lint rule. Declared with [`declare_rule!`], one per file in `rules/`.
 pub struct Rule {
     /// Stable ID, `ONEnnn`.
@@ -137,6 +142,31 @@ pub struct Rule {
     pub check: fn(&Ctx<'_>) -> Vec<Hit>,
     /// Checks rendered manifests (`lint --manifests`), for the rules that can see something there.
     pub manifests: Option<ManifestCheck>,
+    /// How to fix a finding in rendered manifests, in a foreign chart's terms (defaults to `fix`).
+    pub manifest_fix: Option<&'static str>,
+    /// True for rules that only check rendered manifests (their values check finds nothing).
+    pub manifests_only: bool,
+}
+
+impl Rule {
+    /// The help of a finding in rendered manifests.
+    pub fn manifest_help(&self) -> &'static str {
+        self.manifest_fix.unwrap_or(self.fix)
+    }
+
+    /// What the rule checks: `values`, `values, manifests` or `manifests`.
+    pub fn scope(&self) -> &'static str {
+        match (self.manifests.is_some(), self.manifests_only) {
+            (false, _) => "values",
+            (true, false) => "values, manifests",
+            (true, true) => "manifests",
+        }
+    }
+}
+
+/// The values check of a rule that only checks rendered manifests.
+pub fn manifests_only(_: &Ctx<'_>) -> Vec<Hit> {
+    Vec::new()
 }
 
 /// A rule's check of rendered manifests.
@@ -151,6 +181,41 @@ pub struct ManifestHit {
     pub pointer: String,
     /// Lowercase message, no trailing period.
     pub message: String,
+    /// The severity, when what the stream shows (replicas, exposure) decides it; else the rule's production
+    /// severity.
+    pub severity: Option<Severity>,
+    /// An explicit location (inside an embedded configuration file); else the location of `pointer`.
+    pub location: Option<Location>,
+}
+
+impl ManifestHit {
+    /// A hit at a pointer of an object, with the rule's severity.
+    pub fn new(object: usize, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        ManifestHit { object, pointer: pointer.into(), message: message.into(), severity: None, location: None }
+    }
+
+    /// With a severity decided by what the stream shows.
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
+    }
+
+    /// At an explicit location.
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+}
+
+/// A hit at a value a manifest check found (an environment variable, a key, a line inside an embedded file): the
+/// message is made with the note that names the line inside a decoded text, when the location cannot.
+pub fn hit_at(
+    d: &crate::manifest::deploy::Deployment<'_>,
+    origin: &crate::manifest::deploy::Origin,
+    message: impl FnOnce(&str) -> String,
+) -> ManifestHit {
+    let (object, pointer, location, note) = d.locate(origin);
+    ManifestHit::new(object, pointer, message(&note)).at(location)
 }
 
 /// Declares a rule: the `///` doc comment is the rule's user-facing documentation (clippy's model).
@@ -165,7 +230,9 @@ macro_rules! declare_rule {
             summary: $summary:literal,
             fix: $fix:literal,
             check: $check:path
-            $(, manifests: $manifests:path)? $(,)?
+            $(, manifests: $manifests:path)?
+            $(, manifest_fix: $manifest_fix:literal)?
+            $(, manifests_only: $manifests_only:literal)? $(,)?
         }
     ) => {
         $vis static $NAME: $crate::lint::Rule = $crate::lint::Rule {
@@ -177,6 +244,8 @@ macro_rules! declare_rule {
             docs: concat!($($doc, "\n"),*),
             check: $check,
             manifests: $crate::lint::optional_check!($($manifests)?),
+            manifest_fix: $crate::lint::optional_fix!($($manifest_fix)?),
+            manifests_only: $crate::lint::optional_flag!($($manifests_only)?),
         };
     };
 }
@@ -186,21 +255,18 @@ macro_rules! declare_rule {
 pub fn published_port_hits(object: usize, p: &crate::manifest::ServicePort, what: &str) -> Vec<ManifestHit> {
     let mut hits = Vec::new();
     if let Some(cp) = p.container_port.filter(|cp| *cp != p.port) {
-        hits.push(ManifestHit {
+        hits.push(ManifestHit::new(
             object,
-            pointer: format!("/spec/ports/{}/port", p.index),
-            message: format!(
-                "{what} is published on port {} but listens on and advertises container port {cp}",
-                p.port
-            ),
-        });
+            format!("/spec/ports/{}/port", p.index),
+            format!("{what} is published on port {} but listens on and advertises container port {cp}", p.port),
+        ));
     }
     if let Some(np) = p.node_port.filter(|np| *np != p.port) {
-        hits.push(ManifestHit {
+        hits.push(ManifestHit::new(
             object,
-            pointer: format!("/spec/ports/{}/nodePort", p.index),
-            message: format!("{what} node port {np} differs from the port {} it advertises", p.port),
-        });
+            format!("/spec/ports/{}/nodePort", p.index),
+            format!("{what} node port {np} differs from the port {} it advertises", p.port),
+        ));
     }
     hits
 }
@@ -218,18 +284,51 @@ macro_rules! optional_check {
 }
 pub use optional_check;
 
-/// Runs the manifest checks of every rule over rendered objects. Environment-dependent severities use their
-/// production level: a rendered chart is what gets installed.
+/// `Some(text)` or `None` (helper of [`declare_rule!`]).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! optional_fix {
+    () => {
+        None
+    };
+    ($t:literal) => {
+        Some($t)
+    };
+}
+pub use optional_fix;
+
+/// The flag given, or `false` (helper of [`declare_rule!`]).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! optional_flag {
+    () => {
+        false
+    };
+    ($t:literal) => {
+        $t
+    };
+}
+pub use optional_flag;
+
+/// Runs the manifest checks of every rule over rendered objects. A hit's severity is what the stream shows
+/// (replicas, exposure) when the rule decides it, else the rule's production level: a rendered chart is what
+/// gets installed. Custom resources are never checked.
 pub fn check_manifests(objects: &[Manifest]) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in rules::ALL {
-        let (Some(check), Some(severity)) = (rule.manifests, rule.level.severity(Environment::Production)) else {
+        let (Some(check), Some(default)) = (rule.manifests, rule.level.severity(Environment::Production)) else {
             continue;
         };
         for hit in check(objects) {
             let obj = &objects[hit.object];
+            if obj.custom {
+                continue;
+            }
             let path = format!("{} {}", obj.id(), dotted(&hit.pointer));
-            out.push(Finding::new(rule, severity, path, hit.message, Some(obj.location(&hit.pointer))));
+            let location = hit.location.unwrap_or_else(|| obj.location(&hit.pointer));
+            let mut f = Finding::new(rule, hit.severity.unwrap_or(default), path, hit.message, Some(location));
+            f.help = rule.manifest_help();
+            out.push(f);
         }
     }
     out

@@ -25,6 +25,7 @@ pub struct Report<'a> {
 
 /// Counts of unsuppressed errors and warnings, and of suppressed findings.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Unsuppressed errors.
     pub errors: usize,
@@ -32,6 +33,8 @@ pub struct Summary {
     pub warnings: usize,
     /// Suppressed findings.
     pub suppressed: usize,
+    /// Custom resources and CustomResourceDefinitions read from `--manifests` but not checked.
+    pub not_checked: usize,
 }
 
 /// One finding.
@@ -77,11 +80,17 @@ pub struct JsonInputError<'a> {
 
 /// Builds the document.
 pub fn report<'a>(findings: &'a [Finding], errors: &'a [InputError]) -> Report<'a> {
+    report_with(findings, errors, 0)
+}
+
+/// Builds the document, with the number of custom resources read but not checked.
+pub fn report_with<'a>(findings: &'a [Finding], errors: &'a [InputError], not_checked: usize) -> Report<'a> {
     let active = findings.iter().filter(|f| f.suppressed.is_none());
     let summary = Summary {
         errors: active.clone().filter(|f| f.severity == Severity::Error).count(),
         warnings: active.filter(|f| f.severity == Severity::Warning).count(),
         suppressed: findings.iter().filter(|f| f.suppressed.is_some()).count(),
+        not_checked,
     };
     let pos = |n: usize| (n > 0).then_some(n);
     Report {

@@ -14,6 +14,9 @@ declare_rule! {
     /// `strictHostKeyChecking: no` becomes the boolean `false`, a version `07` becomes 7, and a key `on:` becomes
     /// `true:`. The value looks right in review and is wrong in the cluster.
     ///
+    /// ## In rendered manifests
+    /// No manifest check: in rendered manifests YAML 1.1 readings are intended as often as not (`defaultMode: 0440` is octal on purpose), and the API server rejects a value of the wrong type.
+    ///
     /// ## Example
     /// ```yaml
     /// ssh:

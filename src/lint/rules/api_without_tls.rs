@@ -2,15 +2,26 @@
 
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, Severity};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Deployment, Via};
 
 declare_rule! {
 /// ## What it does
-/// Flags oned, FireEdge or OneGate published outside the cluster (a `NodePort` or `LoadBalancer` Service, or the
-/// Ingress) while `tls.enabled` is false.
+/// Flags oned, FireEdge or OneGate published by a `NodePort` or `LoadBalancer` Service, and FireEdge published by
+/// the Ingress while `tls.enabled` is false. `tls.enabled` terminates TLS at the Ingress only: a Service of type
+/// `NodePort` or `LoadBalancer` publishes the daemon's own plain-HTTP port, whatever `tls.enabled` says.
 ///
 /// ## Why is this bad?
 /// oned's XML-RPC API, FireEdge and OneGate carry passwords and session tokens in clear text; OpenNebula itself
 /// has no TLS on these ports, so TLS must be terminated in front of them.
+///
+/// ## In rendered manifests
+/// Checked: a `LoadBalancer` or `NodePort` Service, or an Ingress rule, that reaches oned's XML-RPC (2633),
+/// FireEdge (2616), OneGate (5030), OneFlow (2474) or Sunstone (9869) — by port name, or by port number on pods
+/// running an OpenNebula image — without TLS in front: no Ingress `tls` entry for the rule's host, no load
+/// balancer certificate annotation. What the stream shows decides the severity: a `LoadBalancer` or an Ingress is
+/// an error, a `NodePort` (reachable on the nodes' network) a warning.
 ///
 /// ## Example
 /// ```yaml
@@ -25,7 +36,9 @@ declare_rule! {
 /// ```yaml
 /// oned:
 ///   service:
-///     type: LoadBalancer
+///     type: ClusterIP      # clients reach oned through a TLS-terminating proxy
+/// ingress:
+///   enabled: true          # FireEdge, behind the Ingress's TLS
 /// tls:
 ///   enabled: true
 ///   secretName: opennebula-tls
@@ -35,34 +48,78 @@ declare_rule! {
         name: "api-without-tls",
         level: ErrorInProduction,
         summary: "An OpenNebula API is exposed outside the cluster without TLS",
-        fix: "Set `tls.enabled: true` with `tls.secretName` (TLS terminated by the Ingress or load balancer), or keep the Service `ClusterIP`.",
+        fix: "Keep the Services `ClusterIP` and publish FireEdge through the Ingress with `tls.enabled: true` and `tls.secretName`; reach oned and OneGate through a TLS-terminating proxy.",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Terminate TLS in front of the daemon (an Ingress with `spec.tls` and a certificate, or a load balancer with a TLS listener), or keep its Service `ClusterIP`.",
     }
 }
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
-    if v.tls.enabled {
-        return vec![];
-    }
     let mut hits = Vec::new();
+    // The chart terminates TLS at the Ingress only: an external Service is plain HTTP whatever `tls.enabled` says.
     if v.oned.service.type_.is_external() {
-        hits.push(Hit::at("oned.service.type", format!("oned is exposed as `{:?}` without TLS", v.oned.service.type_)));
+        hits.push(Hit::at(
+            "oned.service.type",
+            format!("oned is exposed as `{:?}` without TLS (the Service publishes plain HTTP)", v.oned.service.type_),
+        ));
     }
     if v.fireedge.enabled && v.fireedge.service.type_.is_external() {
         hits.push(Hit::at(
             "fireedge.service.type",
-            format!("FireEdge is exposed as `{:?}` without TLS", v.fireedge.service.type_),
+            format!(
+                "FireEdge is exposed as `{:?}` without TLS (the Service publishes plain HTTP)",
+                v.fireedge.service.type_
+            ),
         ));
     }
-    if v.fireedge.enabled && v.ingress.enabled {
+    if v.fireedge.enabled && v.ingress.enabled && !v.tls.enabled {
         hits.push(Hit::at("ingress.enabled", "FireEdge is exposed through the Ingress without TLS"));
     }
     if v.onegate.enabled && v.onegate.service.type_.is_external() {
         hits.push(Hit::at(
             "onegate.service.type",
-            format!("OneGate is exposed as `{:?}` without TLS", v.onegate.service.type_),
+            format!(
+                "OneGate is exposed as `{:?}` without TLS (the Service publishes plain HTTP)",
+                v.onegate.service.type_
+            ),
         ));
+    }
+    hits
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut hits: Vec<ManifestHit> = Vec::new();
+    let published: Vec<_> = d.published_apis().into_iter().filter(|p| !p.tls).collect();
+    let mut objects_seen: Vec<usize> = Vec::new();
+    for p in &published {
+        if objects_seen.contains(&p.object) {
+            continue;
+        }
+        objects_seen.push(p.object);
+        let same: Vec<_> = published.iter().filter(|q| q.object == p.object).collect();
+        let mut apis: Vec<String> = same.iter().map(|q| format!("{} ({})", q.api.describe(), q.port)).collect();
+        apis.dedup();
+        let m = &objects[p.object];
+        let (how, severity, pointer) = match p.via {
+            Via::LoadBalancer => ("a LoadBalancer Service", Severity::Error, "/spec/type".to_string()),
+            Via::NodePort => ("a NodePort Service", Severity::Warning, "/spec/type".to_string()),
+            Via::Ingress => ("an Ingress without TLS for its host", Severity::Error, p.pointer.clone()),
+        };
+        hits.push(
+            ManifestHit::new(
+                p.object,
+                pointer,
+                format!(
+                    "`{}` is {how} publishing {} in clear text: passwords and session tokens cross the network unencrypted",
+                    m.id(),
+                    apis.join(", ")
+                ),
+            )
+            .severity(severity),
+        );
     }
     hits
 }

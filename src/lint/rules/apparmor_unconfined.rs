@@ -13,6 +13,9 @@ declare_rule! {
 /// The usual advice for marketplace FUSE mounts is to run unconfined, which removes AppArmor's protection from
 /// every daemon; a custom profile can allow just the mounts.
 ///
+/// ## In rendered manifests
+/// Checked: `appArmorProfile.type: Unconfined` on a pod or a container.
+///
 /// ## Example
 /// ```yaml
 /// securityContext:
@@ -32,6 +35,7 @@ declare_rule! {
         fix: "Load a Localhost AppArmor profile that allows the FUSE mounts and use `appArmorProfile: Localhost/<name>`.",
         check: check,
         manifests: check_manifests,
+        manifest_fix: "Set `securityContext.appArmorProfile.type: RuntimeDefault` (or a Localhost profile) on the pod or container.",
     }
 }
 
@@ -50,20 +54,20 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         let Typed::Workload { spec, pointer, .. } = &m.typed else { continue };
         let pod = spec.security_context.as_ref().and_then(|s| s.app_armor_profile.as_ref());
         if pod.is_some_and(|p| p.type_ == "Unconfined") {
-            hits.push(ManifestHit {
-                object: i,
-                pointer: format!("{pointer}/securityContext/appArmorProfile/type"),
-                message: format!("`{}` runs its pods without AppArmor confinement", m.id()),
-            });
+            hits.push(ManifestHit::new(
+                i,
+                format!("{pointer}/securityContext/appArmorProfile/type"),
+                format!("`{}` runs its pods without AppArmor confinement", m.id()),
+            ));
         }
         for (ptr, c) in m.containers() {
             let p = c.security_context.as_ref().and_then(|s| s.app_armor_profile.as_ref());
             if p.is_some_and(|p| p.type_ == "Unconfined") {
-                hits.push(ManifestHit {
-                    object: i,
-                    pointer: format!("{ptr}/securityContext/appArmorProfile/type"),
-                    message: format!("container `{}` runs without AppArmor confinement", c.name),
-                });
+                hits.push(ManifestHit::new(
+                    i,
+                    format!("{ptr}/securityContext/appArmorProfile/type"),
+                    format!("container `{}` runs without AppArmor confinement", c.name),
+                ));
             }
         }
     }

@@ -4,7 +4,11 @@ use serde_json::Value;
 
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, hit_at};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Deployment, Origin, one_release};
 use crate::model::OneVersion;
+use crate::oneconf::Kind;
 
 declare_rule! {
 /// ## What it does
@@ -14,6 +18,12 @@ declare_rule! {
 /// ## Why is this bad?
 /// The chart would configure a daemon or backend the packages no longer ship: oned refuses to start with an
 /// unknown DB BACKEND, and a missing daemon leaves its port dead.
+///
+/// ## In rendered manifests
+/// Checked: the database backend of an oned container (its `DB_BACKEND`, else the `DB` of its oned.conf) other
+/// than `sqlite` and `mysql`, which oned refuses at start ("DB BACKEND must be sqlite or mysql",
+/// OpenNebula/one@release-6.10.5:src/nebula/Nebula.cc:478-489; PostgreSQL was removed in 6.10); and a
+/// sunstone-server.conf mounted by a container whose image is OpenNebula 7.0 or later, which has no Ruby Sunstone.
 ///
 /// ## Example
 /// ```yaml
@@ -37,6 +47,8 @@ declare_rule! {
         summary: "A setting needs a component the chosen OpenNebula version does not have",
         fix: "Remove the setting or choose a version that has the component.",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Use a component the image's OpenNebula release has: `DB_BACKEND`/`BACKEND` `mysql` or `sqlite`, FireEdge instead of Ruby Sunstone from 7.0.",
     }
 }
 
@@ -61,6 +73,48 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
             "oned.grpc.enabled",
             format!("oned has no gRPC API before 7.2 (version is {})", version.as_str()),
         ));
+    }
+    hits
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut hits = Vec::new();
+    for fe in d.frontends() {
+        let Some((backend, origin)) = d.backend(&fe) else { continue };
+        if backend == "sqlite" || backend == "mysql" {
+            continue;
+        }
+        let (object, pointer, location, note) = d.locate(&origin);
+        let why = if backend.eq_ignore_ascii_case("postgresql") {
+            "the PostgreSQL backend was removed in OpenNebula 6.10".to_string()
+        } else {
+            "oned accepts only `sqlite` and `mysql` (lower case) and refuses to start".to_string()
+        };
+        hits.push(
+            ManifestHit::new(
+                object,
+                pointer,
+                format!("oned in `{}` uses the database backend `{backend}`{note}: {why}", objects[fe.object].id()),
+            )
+            .at(location),
+        );
+    }
+    for file in d.files_of(Kind::SunstoneServer) {
+        for mount in d.mounts.iter().filter(|m| m.file == file) {
+            let m = &objects[mount.object];
+            let Some((_, c)) = m.containers().into_iter().find(|(p, _)| *p == mount.container_pointer) else {
+                continue;
+            };
+            let Some(image) = c.image.as_deref() else { continue };
+            let Some((major, minor)) = one_release(image).filter(|(major, _)| *major >= 7) else { continue };
+            hits.push(hit_at(&d, &Origin::Key { file }, |_| format!(
+                        "container `{}` of `{}` mounts sunstone-server.conf but runs OpenNebula {major}.{minor} (`{image}`), which has no Ruby Sunstone",
+                        c.name,
+                        m.id()
+                    )));
+            break;
+        }
     }
     hits
 }

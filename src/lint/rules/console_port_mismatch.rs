@@ -16,6 +16,9 @@ declare_rule! {
 /// Browsers open the console on the port the GUI advertises (`:vnc_proxy_port` in 6.x, the public FireEdge URL in
 /// 7.x). If the Service publishes another port, the page loads but every VNC console fails to connect.
 ///
+/// ## In rendered manifests
+/// Checked: a Service port named `novnc` or `vnc` whose port, container port and node port differ.
+///
 /// ## Example
 /// ```yaml
 /// sunstone:
@@ -41,6 +44,7 @@ declare_rule! {
         fix: "Publish the console on the port OpenNebula advertises: `sunstone.service.vncPort` equal to `sunstone.vncProxyPort` (6.10), or the FireEdge published port equal to the port in `fireedge.publicEndpoint` (7.x).",
         check: check,
         manifests: check_manifests,
+        manifest_fix: "Publish the noVNC proxy on the port Sunstone advertises (`:vnc_proxy_port:` of sunstone-server.conf), with equal container and node ports.",
     }
 }
 

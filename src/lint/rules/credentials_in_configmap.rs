@@ -3,7 +3,9 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::{Manifest, Typed};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::Deployment;
+use crate::yaml::{self, Pos};
 
 declare_rule! {
 /// ## What it does
@@ -13,6 +15,9 @@ declare_rule! {
 /// ## Why is this bad?
 /// ConfigMaps and literal env values are readable by anyone who can read the pod spec, are not encrypted at rest,
 /// and end up in `helm get values` and CI logs. Kubernetes Secrets exist for this.
+///
+/// ## In rendered manifests
+/// Checked: ConfigMap keys named like a credential (`*_auth`, `one_key`, `id_rsa`, `*password*`...) or holding a private key; a literal password inside a ConfigMap's configuration file (a `PASSWD`/`PASSWORD` attribute of an OpenNebula template, whose comments are not read; a `password` key of a service's YAML; `PASSWD = "..."` on an uncommented line elsewhere), reported at its line; and literal values of environment variables named like a credential.
 ///
 /// ## Example
 /// ```yaml
@@ -38,6 +43,7 @@ declare_rule! {
         fix: "Put the credential in a Secret and reference it (`valueFrom.secretKeyRef`, or the chart's `existingSecret` values).",
         check: check,
         manifests: check_manifests,
+        manifest_fix: "Move the credential into a Secret and reference it (`valueFrom.secretKeyRef`, a Secret volume, or a `*_FILE` variable pointing at a mounted Secret key).",
     }
 }
 
@@ -70,39 +76,49 @@ pub(crate) fn looks_like_credential(name: &str) -> bool {
         || n == "KEY"
 }
 
-/// ConfigMaps holding credentials (by key name, a `PASSWD = "..."` literal or a private key), and containers
-/// with a literal credential in an environment variable.
+/// ConfigMaps holding credentials (by key name, a private key, or a literal password inside a configuration
+/// file, at its line), and containers with a literal credential in an environment variable.
 fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
     let mut hits = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
-        if let Typed::ConfigMap(cm) = &m.typed {
-            for (key, value) in cm.data.iter().flatten() {
-                let reason = if !value.trim().is_empty() && (looks_like_credential(key) || is_one_secret_file(key)) {
-                    Some(format!("key `{key}` holds a credential"))
-                } else if value.contains("PRIVATE KEY-----") {
-                    Some(format!("key `{key}` holds a private key"))
-                } else if has_literal_passwd(value) {
-                    Some(format!("key `{key}` holds a literal database `PASSWD`"))
-                } else {
-                    None
-                };
-                if let Some(r) = reason {
-                    hits.push(ManifestHit {
-                        object: i,
-                        pointer: format!("/data/{}", crate::layers::escape(key)),
-                        message: format!("ConfigMap `{}`: {r}", m.name),
-                    });
-                }
-            }
+    for (f, file) in d.files.iter().enumerate() {
+        let m = &objects[file.object];
+        if m.kind != "ConfigMap" {
+            continue;
         }
+        let (key, value) = (&file.key, &file.text);
+        let whole = if !value.trim().is_empty() && (looks_like_credential(key) || is_one_secret_file(key)) {
+            Some(format!("key `{key}` holds a credential"))
+        } else if value.contains("PRIVATE KEY-----") {
+            Some(format!("key `{key}` holds a private key"))
+        } else {
+            None
+        };
+        if let Some(r) = whole {
+            hits.push(ManifestHit::new(file.object, file.pointer.clone(), format!("ConfigMap `{}`: {r}", m.name)));
+            continue;
+        }
+        for (pos, name) in literal_passwords(&d, f) {
+            let (location, note) = file.locate(pos);
+            hits.push(
+                ManifestHit::new(
+                    file.object,
+                    file.pointer.clone(),
+                    format!("ConfigMap `{}`: key `{key}` holds a literal `{name}`{note}", m.name),
+                )
+                .at(location),
+            );
+        }
+    }
+    for (i, m) in objects.iter().enumerate() {
         for (ptr, c) in m.containers() {
             for (j, e) in c.env.iter().flatten().enumerate() {
                 if e.value.as_deref().is_some_and(|v| !v.is_empty()) && looks_like_credential(&e.name) {
-                    hits.push(ManifestHit {
-                        object: i,
-                        pointer: format!("{ptr}/env/{j}/value"),
-                        message: format!("container `{}` has a literal credential in `{}`", c.name, e.name),
-                    });
+                    hits.push(ManifestHit::new(
+                        i,
+                        format!("{ptr}/env/{j}/value"),
+                        format!("container `{}` has a literal credential in `{}`", c.name, e.name),
+                    ));
                 }
             }
         }
@@ -110,17 +126,78 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     hits
 }
 
+/// Literal passwords inside a text file, with their position: `PASSWD`/`PASSWORD` attributes of an OpenNebula
+/// template (comments are not read: a commented sample is not a credential), `password` keys of a service's YAML,
+/// and in any other file a `PASSWD = "literal"` on a line that is not a comment.
+fn literal_passwords(d: &Deployment<'_>, file: usize) -> Vec<(Pos, String)> {
+    let text = &d.files[file].text;
+    let literal = |v: &str| !v.is_empty() && !v.starts_with('$');
+    match d.kind_of(file) {
+        Some(k) if k.is_template() => d
+            .template(file)
+            .map(|t| {
+                t.all_values()
+                    .into_iter()
+                    .filter(|(_, n, v)| matches!(*n, "PASSWD" | "PASSWORD") && literal(&v.text))
+                    .map(|(_, n, v)| (v.pos, n.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Some(k) if k.is_service_yaml() => {
+            fn walk(n: &yaml::Node, out: &mut Vec<(Pos, String)>) {
+                match &n.kind {
+                    yaml::NodeKind::Map(entries) => {
+                        for e in entries {
+                            let k = e.key.trim_start_matches(':').to_ascii_lowercase();
+                            let is_pw = k.contains("password") || k.contains("passwd");
+                            match &e.value.kind {
+                                yaml::NodeKind::Str(v) if is_pw && !v.is_empty() => {
+                                    out.push((e.value.pos, e.key.clone()))
+                                }
+                                _ => walk(&e.value, out),
+                            }
+                        }
+                    }
+                    yaml::NodeKind::Seq(items) => items.iter().for_each(|i| walk(i, out)),
+                    _ => {}
+                }
+            }
+            let mut out = Vec::new();
+            if let Some(root) = d.service_conf(file).and_then(|c| c.root) {
+                walk(&root, &mut out);
+            }
+            out
+        }
+        _ => text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim_start().starts_with('#'))
+            .filter_map(|(i, l)| {
+                let col = literal_passwd_column(l)?;
+                Some((Pos { line: i + 1, column: col }, "PASSWD".to_string()))
+            })
+            .collect(),
+    }
+}
+
 /// OpenNebula's secret files (`/var/lib/one/.one/*`, SSH keys).
 fn is_one_secret_file(key: &str) -> bool {
     key.ends_with("_auth") || ["one_key", "fireedge_key", "id_rsa", "id_ed25519", "id_ecdsa"].contains(&key)
 }
 
-/// `PASSWD = "something"` anywhere in the text, with a literal (not a shell expansion) inside the quotes.
-fn has_literal_passwd(text: &str) -> bool {
-    text.match_indices("PASSWD").any(|(i, _)| {
-        let rest = text[i + "PASSWD".len()..].trim_start_matches([' ', '\t']);
-        let Some(rest) = rest.strip_prefix('=') else { return false };
-        let rest = rest.trim_start_matches([' ', '\t']);
-        rest.strip_prefix('"').is_some_and(|r| !r.starts_with('"') && !r.starts_with('$'))
+/// The column (1-based, in characters) of the opening quote of a `PASSWD = "literal"` on a line, where the
+/// literal is not a shell expansion.
+fn literal_passwd_column(line: &str) -> Option<usize> {
+    line.match_indices("PASSWD").find_map(|(i, _)| {
+        let after = &line[i + "PASSWD".len()..];
+        let rest = after.trim_start_matches([' ', '\t']);
+        let rest = rest.strip_prefix('=')?;
+        let value = rest.trim_start_matches([' ', '\t']);
+        let inner = value.strip_prefix('"')?;
+        if inner.starts_with('"') || inner.starts_with('$') {
+            return None;
+        }
+        let byte = line.len() - value.len();
+        Some(line[..byte].chars().count() + 1)
     })
 }

@@ -2,6 +2,10 @@
 
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, hit_at};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Deployment, Origin};
+use crate::oneconf::Kind;
 
 declare_rule! {
 /// ## What it does
@@ -11,6 +15,11 @@ declare_rule! {
 /// ## Why is this bad?
 /// These are the first passwords anyone tries; several OpenNebula images and charts ship them as defaults, so
 /// they are in every scanner's list.
+///
+/// ## In rendered manifests
+/// Checked: Secret values (`data`, decoded, and `stringData`) under a key named like a credential (`*password*`,
+/// `*passwd*`, `*_auth` files as `user:password`), literal values of environment variables named like one, and
+/// literal `PASSWD` attributes of an embedded oned.conf, equal to one of the defaults above.
 ///
 /// ## Example
 /// ```yaml
@@ -30,6 +39,8 @@ declare_rule! {
         summary: "A password is a well-known default",
         fix: "Leave the password empty (one is generated and kept) or use an `existingSecret`.",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Replace the default with a generated password (create the Secret outside the chart or from a generator), and change it in OpenNebula too (`oneuser passwd`).",
     }
 }
 
@@ -66,3 +77,55 @@ const DEFAULTS: &[&str] = &[
     "default",
     "test",
 ];
+
+/// The password part of a credential value: `user:password` in OpenNebula's `*_auth` files, else the value.
+fn password_of<'a>(key: &str, value: &'a str) -> &'a str {
+    let v = value.trim_end_matches(['\n', '\r']);
+    if key.ends_with("auth") { v.split_once(':').map_or(v, |(_, p)| p) } else { v }
+}
+
+fn is_default(pw: &str) -> bool {
+    DEFAULTS.contains(&pw.to_lowercase().as_str())
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut hits = Vec::new();
+    for (f, file) in d.files.iter().enumerate() {
+        let m = &objects[file.object];
+        let k = file.key.to_ascii_lowercase();
+        if m.kind == "Secret" && (k.contains("password") || k.contains("passwd") || k.ends_with("auth")) {
+            let pw = password_of(&k, &file.text);
+            if is_default(pw) {
+                hits.push(ManifestHit::new(
+                    file.object,
+                    file.pointer.clone(),
+                    format!("Secret `{}` key `{}` is the well-known default password `{pw}`", m.name, file.key),
+                ));
+            }
+        }
+        if d.kind_of(f) == Some(Kind::Oned)
+            && let Some(pw) = d.template(f).and_then(|t| t.vector("DB").and_then(|v| v.get("PASSWD").cloned()))
+            && is_default(&pw.text)
+        {
+            hits.push(hit_at(&d, &Origin::File { file: f, pos: pw.pos }, |note| {
+                format!("oned.conf's database `PASSWD` is the well-known default `{}`{note}", pw.text)
+            }));
+        }
+    }
+    for (i, m) in objects.iter().enumerate() {
+        for (ptr, c) in m.containers() {
+            for (j, e) in c.env.iter().flatten().enumerate() {
+                let Some(v) = e.value.as_deref() else { continue };
+                if super::credentials_in_configmap::looks_like_credential(&e.name) && is_default(v) {
+                    hits.push(ManifestHit::new(
+                        i,
+                        format!("{ptr}/env/{j}/value"),
+                        format!("`{}` of container `{}` is the well-known default password `{v}`", e.name, c.name),
+                    ));
+                }
+            }
+        }
+    }
+    hits
+}

@@ -2,6 +2,10 @@
 
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, hit_at};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Api, Deployment, Origin};
+use crate::oneconf::Kind;
 
 declare_rule! {
 /// ## What it does
@@ -14,6 +18,11 @@ declare_rule! {
 /// left at its default, it names `localhost` and the FireEdge views and consoles fail. FireEdge itself (6.10 and
 /// 7.x) reads no public-endpoint setting: it builds its URLs from the browser's own address under `/fireedge`
 /// (OpenNebula/one@release-7.4.0:src/fireedge/src/client/bootstrap.js:19,134), so on 7.x there is nothing to set.
+///
+/// ## In rendered manifests
+/// Checked: a sunstone-server.conf whose `:public_fireedge_endpoint:` is empty or a loopback address
+/// (`localhost`, `127.0.0.1`) while a `LoadBalancer` or `NodePort` Service or an Ingress publishes FireEdge or
+/// Sunstone: the browser is then sent to its own machine for consoles.
 ///
 /// ## Example
 /// ```yaml
@@ -45,6 +54,8 @@ declare_rule! {
         summary: "Ruby Sunstone (6.10) is exposed without FireEdge's public endpoint",
         fix: "Set `fireedge.publicEndpoint` to the URL browsers use (for example `https://cloud.example.com`).",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Set `:public_fireedge_endpoint:` in sunstone-server.conf to the URL browsers use to reach FireEdge (for example `https://cloud.example.com`).",
     }
 }
 
@@ -64,4 +75,29 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         )];
     }
     vec![]
+}
+
+fn loopback(url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
+    host.is_empty() || host == "localhost" || host.starts_with("127.") || host == "[::1]"
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let exposed = d.published_apis().into_iter().find(|p| matches!(p.api, Api::Fireedge | Api::Sunstone));
+    let Some(exposed) = exposed else { return Vec::new() };
+    let mut hits = Vec::new();
+    for file in d.files_of(Kind::SunstoneServer) {
+        let Some(c) = d.service_conf(file) else { continue };
+        let Some((url, pos)) = c.text(&["public_fireedge_endpoint"]) else { continue };
+        if !loopback(&url) {
+            continue;
+        }
+        hits.push(hit_at(&d, &Origin::File { file, pos }, |note| format!(
+                    "`:public_fireedge_endpoint:` is `{url}`{note} while `{}` publishes {} outside the cluster: browsers are sent to their own machine for consoles",
+                    objects[exposed.object].id(),
+                    exposed.api.describe()
+                )));
+    }
+    hits
 }

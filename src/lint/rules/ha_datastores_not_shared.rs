@@ -1,7 +1,9 @@
 //! ONE028 `ha-datastores-not-shared`: Raft members keep the datastores on their own volumes.
 
 use crate::declare_rule;
-use crate::lint::{Ctx, Hit};
+use crate::lint::{Ctx, Hit, ManifestHit};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Deployment, Storage};
 
 declare_rule! {
 /// ## What it does
@@ -12,6 +14,11 @@ declare_rule! {
 /// (`frontend_ha.rst`: "A shared file system"). An image uploaded while one member leads is stored under
 /// `/var/lib/one/datastores/<id>` of that member only; after a fail-over the new leader's transfer drivers cannot
 /// find it, and VMs using it fail to deploy.
+///
+/// ## In rendered manifests
+/// Flags a workload running oned with more than one replica whose `/var/lib/one/datastores` is on a per-member
+/// volume (a StatefulSet `volumeClaimTemplates` entry, or `hostPath`), or on a claim of the stream that is not
+/// `ReadWriteMany`. A claim the stream does not contain, and NFS or CSI volumes, are taken as shared.
 ///
 /// ## Example
 /// ```yaml
@@ -38,6 +45,8 @@ declare_rule! {
         summary: "Raft members keep the datastores on their own volumes",
         fix: "Set `persistence.datastores.shared: true` with a ReadWriteMany `storageClass` (or `existingClaim`).",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Mount one ReadWriteMany PersistentVolumeClaim (NFS, CephFS, ...) at `/var/lib/one/datastores` in every front-end pod.",
     }
 }
 
@@ -53,4 +62,33 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         )];
     }
     vec![]
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut hits = Vec::new();
+    for fe in d.frontends() {
+        let Some((replicas, _)) = d.replicas(fe.object).filter(|(n, _)| *n > 1) else { continue };
+        let Some(mount) = d.mount_for(fe.object, &fe.pointer, "/var/lib/one/datastores") else { continue };
+        let per_member = match &mount.storage {
+            Storage::ClaimTemplate | Storage::HostPath => true,
+            Storage::Claim(name) => d.find("PersistentVolumeClaim", name).is_some_and(|pvc| {
+                let modes = objects[pvc].raw.pointer("/spec/accessModes").and_then(|m| m.as_array());
+                !modes.is_some_and(|m| m.iter().any(|a| a == "ReadWriteMany"))
+            }),
+            _ => false,
+        };
+        if per_member {
+            hits.push(ManifestHit::new(
+                fe.object,
+                mount.source_pointer(),
+                format!(
+                    "`{}` runs {replicas} oned members, each with `/var/lib/one/datastores` on volume `{}` of its own: a new leader cannot see the images",
+                    objects[fe.object].id(),
+                    mount.volume
+                ),
+            ));
+        }
+    }
+    hits
 }

@@ -1,7 +1,11 @@
 //! ONE019 `hardcoded-emulator-path`: the QEMU emulator path is distribution-specific.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Deployment, Origin};
+use crate::oneconf::Kind;
 
 declare_rule! {
 /// ## What it does
@@ -11,6 +15,10 @@ declare_rule! {
 /// ## Why is this bad?
 /// The emulator path differs between RHEL (`/usr/libexec/qemu-kvm`) and Debian/Ubuntu (`/usr/bin/qemu-
 /// system-x86_64`); a fixed path breaks VMs on every hypervisor of the other family (OpenNebula issue 5167).
+///
+/// ## In rendered manifests
+/// Checked: `EMULATOR` in an embedded vmm_exec_kvm.conf, or an `EMULATOR` environment variable of an oned
+/// container, set to one of the paths above.
 ///
 /// ## Example
 /// ```yaml
@@ -30,19 +38,52 @@ declare_rule! {
         summary: "The QEMU emulator path is distribution-specific",
         fix: "Leave `hypervisor.emulator` empty: OpenNebula's `/usr/bin/qemu-kvm-one` is linked to the right binary on every node.",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Remove `EMULATOR` from vmm_exec_kvm.conf (and the `EMULATOR` variable): OpenNebula's `/usr/bin/qemu-kvm-one` is linked to the right binary on every node.",
     }
 }
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     let e = v.hypervisor.emulator.as_str();
-    let specific = ["/usr/libexec/qemu-kvm", "/usr/bin/qemu-kvm", "/usr/bin/kvm"].contains(&e)
-        || e.starts_with("/usr/bin/qemu-system-");
-    if specific {
+    if specific(e) {
         return vec![Hit::at(
             "hypervisor.emulator",
             format!("`hypervisor.emulator` is the distribution-specific path `{e}`"),
         )];
     }
     vec![]
+}
+
+fn specific(e: &str) -> bool {
+    ["/usr/libexec/qemu-kvm", "/usr/bin/qemu-kvm", "/usr/bin/kvm"].contains(&e)
+        || e.starts_with("/usr/bin/qemu-system-")
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut found: Vec<(Origin, String)> = Vec::new();
+    for file in d.files_of(Kind::VmmExecKvm) {
+        if let Some(e) = d.template(file).and_then(|t| t.single("EMULATOR").cloned()) {
+            found.push((Origin::File { file, pos: e.pos }, e.text));
+        }
+    }
+    for fe in d.frontends() {
+        if let Some((v, origin @ Origin::Env { .. })) = d.env_value(fe.object, &fe.pointer, "EMULATOR") {
+            found.push((origin, v));
+        }
+    }
+    found
+        .into_iter()
+        .filter(|(_, e)| specific(e))
+        .map(|(origin, e)| {
+            let (object, pointer, location, note) = d.locate(&origin);
+            ManifestHit::new(
+                object,
+                pointer,
+                format!("the QEMU emulator is the distribution-specific path `{e}`{note}"),
+            )
+            .at(location)
+        })
+        .collect()
 }

@@ -2,14 +2,24 @@
 
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, Severity};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Deployment, Origin};
+use crate::oneconf::Kind;
 
 declare_rule! {
 /// ## What it does
-/// Flags an empty `oned.hostname` in production.
+/// Flags an empty `oned.hostname` in production, or a loopback one (`localhost`, `127.0.0.1`).
 ///
 /// ## Why is this bad?
 /// Transfer drivers run commands of the form `<frontend>:<path>` with oned's HOSTNAME; unset, it is the pod's own
 /// hostname, which hypervisors outside the cluster cannot resolve.
+///
+/// ## In rendered manifests
+/// Checked: the `HOSTNAME` of an embedded oned.conf. A loopback name (`localhost`, `127.0.0.1`, `::1`) is an error
+/// in any environment: hypervisors would connect to themselves. No `HOSTNAME`, or an empty one, is a warning: oned
+/// then uses the pod's canonical name (`gethostname`, OpenNebula/one@release-7.4.0:src/nebula/Nebula.cc:254-266),
+/// which only resolves inside the cluster; the image's entrypoint may still set it, which the stream does not show.
 ///
 /// ## Example
 /// ```yaml
@@ -31,6 +41,8 @@ declare_rule! {
         summary: "oned's HOSTNAME is not set in production",
         fix: "Set `oned.hostname` to the name or address the hypervisors use to reach the front-end.",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Set `HOSTNAME` in oned.conf to a name the hypervisors resolve to the front-end (the address of its Service, reachable from the hosts).",
     }
 }
 
@@ -39,5 +51,54 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     if v.oned.hostname.is_empty() {
         return vec![Hit::at("oned.hostname", "`oned.hostname` is empty")];
     }
+    if loopback(&v.oned.hostname) {
+        return vec![Hit::at(
+            "oned.hostname",
+            format!("`oned.hostname` is `{}`: hypervisors would reach themselves, not the front-end", v.oned.hostname),
+        )];
+    }
     vec![]
+}
+
+fn loopback(host: &str) -> bool {
+    let h = host.trim().to_ascii_lowercase();
+    h == "localhost" || h.starts_with("localhost.") || h.starts_with("127.") || h == "::1" || h == "0.0.0.0"
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut hits = Vec::new();
+    for file in d.files_of(Kind::Oned) {
+        let Some(t) = d.template(file) else { continue };
+        let f = &d.files[file];
+        let hit = match t.single("HOSTNAME") {
+            Some(h) if loopback(&h.text) => {
+                let (object, pointer, location, note) = d.locate(&Origin::File { file, pos: h.pos });
+                ManifestHit::new(
+                    object,
+                    pointer,
+                    format!("oned.conf sets `HOSTNAME = \"{}\"`{note}: hypervisors would reach themselves, not the front-end", h.text),
+                )
+                .at(location)
+                .severity(Severity::Error)
+            }
+            Some(h) if !h.text.trim().is_empty() => continue,
+            _ => {
+                let (object, pointer, location, _) = d.locate(&Origin::Key { file });
+                ManifestHit::new(
+                    object,
+                    pointer,
+                    format!(
+                        "oned.conf in `{}` (key `{}`) sets no `HOSTNAME`: oned uses the pod's own name, which hosts outside the cluster cannot resolve",
+                        objects[f.object].id(),
+                        f.key
+                    ),
+                )
+                .at(location)
+                .severity(Severity::Warning)
+            }
+        };
+        hits.push(hit);
+    }
+    hits
 }

@@ -12,6 +12,9 @@ declare_rule! {
     /// A suppression is a decision someone will have to revisit; without the reason, nobody can tell whether it
     /// still holds.
     ///
+    /// ## In rendered manifests
+    /// Checked the same way: Helm keeps template comments, so a `# onechart:ignore ONE030 reason` line above a reference in a template suppresses the finding on the rendered line below it.
+    ///
     /// ## Example
     /// ```yaml
     /// securityContext:
@@ -30,5 +33,6 @@ declare_rule! {
         summary: "An inline suppression without a reason",
         fix: "Add the reason after the rule IDs: `# onechart:ignore ONE014 why this is acceptable`.",
         check: reported_by_engine,
+        manifests: crate::lint::reported_by_engine_in_manifests,
     }
 }

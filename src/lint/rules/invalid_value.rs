@@ -13,6 +13,9 @@ declare_rule! {
     /// `helm install` validates the final values against the same schema and refuses the release; a typo such as
     /// `hostnme` would otherwise be ignored silently by templates that never read it.
     ///
+    /// ## In rendered manifests
+    /// No manifest check: rendered objects are validated by the API server (and `kubernetes-validate`); ONE032 reports an OpenNebula configuration that does not parse.
+    ///
     /// ## Example
     /// ```yaml
     /// oned:

@@ -21,6 +21,9 @@ declare_rule! {
 /// Public marketplace (plain HTTPS downloads, `src/market_mad/remotes/one/monitor`) and http/s3 marketplaces need
 /// no privilege; the Linux Containers marketplace is created disabled (`src/market/MarketPlacePool.cc:46`).
 ///
+/// ## In rendered manifests
+/// Checked: a container that mounts `/dev/fuse` (directly or through a hostPath volume) without the `SYS_ADMIN` capability or `privileged`.
+///
 /// ## Example
 /// ```yaml
 /// marketplace:
@@ -43,6 +46,7 @@ declare_rule! {
         fix: "Keep `marketplace.enabled: false` (the OpenNebula Public, http and s3 marketplaces need no privilege); import Linux Containers images on a host, never by giving the front-end SYS_ADMIN or privilege.",
         check: check,
         manifests: check_manifests,
+        manifest_fix: "Add `SYS_ADMIN` to the container's `securityContext.capabilities.add`, or drop the `/dev/fuse` mount if no marketplace needs it.",
     }
 }
 
@@ -82,11 +86,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 .and_then(|c| c.add.as_ref())
                 .is_some_and(|add| add.iter().any(|a| a.trim_start_matches("CAP_") == "SYS_ADMIN"));
             if mounts_fuse && !privileged && !sys_admin {
-                hits.push(ManifestHit {
-                    object: i,
-                    pointer: ptr,
-                    message: format!("container `{}` mounts /dev/fuse without the SYS_ADMIN capability", c.name),
-                });
+                hits.push(ManifestHit::new(
+                    i,
+                    ptr,
+                    format!("container `{}` mounts /dev/fuse without the SYS_ADMIN capability", c.name),
+                ));
             }
         }
     }

@@ -12,6 +12,9 @@ declare_rule! {
 /// VMs cannot be migrated between Ceph and shared-filesystem system datastores, and images cannot be moved
 /// between them without conversion; mixed setups fail at the first live migration.
 ///
+/// ## In rendered manifests
+/// No manifest check: datastores are created through OpenNebula's API (`onedatastore create`) at run time, not in manifests.
+///
 /// ## Example
 /// ```yaml
 /// datastores:

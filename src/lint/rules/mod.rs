@@ -1,7 +1,7 @@
 //! The rule catalogue, in ID order. IDs and names are fixed and never reused: ONE001-ONE027 are the contract's
 //! catalogue; ONE028 and later are onechart's own additions (ONE028 shared HA datastores, ONE029 the unpublished
-//! image placeholder); ONE100-ONE103 report what the engine itself finds (schema violations, YAML quirks,
-//! suppressions).
+//! image placeholder, ONE030-ONE033 what only rendered manifests show); ONE100-ONE103 report what the engine
+//! itself finds (schema violations, YAML quirks, suppressions).
 
 mod ambiguous_yaml_value;
 mod api_without_tls;
@@ -9,14 +9,17 @@ mod apparmor_unconfined;
 mod component_not_in_version;
 mod console_port_mismatch;
 mod credentials_in_configmap;
+mod dangling_reference;
 mod database_not_persisted;
 mod default_credentials;
 mod duplicate_key;
 mod fireedge_public_endpoint_missing;
 mod ha_datastores_not_shared;
 mod hardcoded_emulator_path;
+mod host_namespace;
 mod hostname_unset;
 mod ignore_without_reason;
+mod invalid_opennebula_config;
 mod invalid_value;
 mod marketplace_without_sys_admin;
 mod mixed_ceph_and_shared_datastores;
@@ -35,6 +38,7 @@ mod ssh_host_key_checking_disabled;
 mod ssh_keys_not_persisted;
 mod transfer_mode_mismatch;
 mod unpublished_image;
+mod unreachable_daemon;
 mod volumes_not_kept;
 
 use super::Rule;
@@ -70,6 +74,10 @@ pub static ALL: &[&Rule] = &[
     &transfer_mode_mismatch::ONE027,
     &ha_datastores_not_shared::ONE028,
     &unpublished_image::ONE029,
+    &dangling_reference::ONE030,
+    &host_namespace::ONE031,
+    &invalid_opennebula_config::ONE032,
+    &unreachable_daemon::ONE033,
     &invalid_value::ONE100,
     &duplicate_key::ONE101,
     &ambiguous_yaml_value::ONE102,

@@ -2,6 +2,10 @@
 
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, hit_at};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Deployment, Origin};
+use crate::oneconf::Kind;
 
 declare_rule! {
 /// ## What it does
@@ -11,6 +15,11 @@ declare_rule! {
 /// With `auto`, each hypervisor sends monitoring data to the source address of the front-end's SSH connection.
 /// Only the Raft leader monitors hosts, so after a fail-over the agents keep sending to the old leader;
 /// monitord.conf itself says "auto" is not usable for HA.
+///
+/// ## In rendered manifests
+/// Checked: a monitord.conf (a ConfigMap or Secret key mounted as `monitord.conf`, or so named) whose `NETWORK`
+/// sets `MONITOR_ADDRESS = "auto"` while the workload that mounts it (or, if none does, the oned workload) runs more
+/// than one replica. Reported at the value inside the embedded file.
 ///
 /// ## Example
 /// ```yaml
@@ -34,6 +43,8 @@ declare_rule! {
         summary: "`monitord.monitorAddress: auto` under Raft HA",
         fix: "Set `monitord.monitorAddress` to the stable address of the monitord Service (a LoadBalancer IP or DNS name that follows the leader).",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "In monitord.conf's `NETWORK`, set `MONITOR_ADDRESS` to the stable address of a Service that follows the Raft leader (a LoadBalancer IP or DNS name).",
     }
 }
 
@@ -47,4 +58,29 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         )];
     }
     vec![]
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut hits = Vec::new();
+    for file in d.files_of(Kind::Monitord) {
+        let Some(t) = d.template(file) else { continue };
+        let Some(addr) = t.vector("NETWORK").and_then(|n| n.get("MONITOR_ADDRESS")) else { continue };
+        if !addr.text.eq_ignore_ascii_case("auto") {
+            continue;
+        }
+        let mut users = d.mounted_by(file);
+        if users.is_empty() {
+            users = d.frontends().into_iter().map(|f| f.object).collect();
+        }
+        let Some((n, w)) = users.iter().filter_map(|w| d.replicas(*w).map(|(n, _)| (n, *w))).max() else { continue };
+        if n <= 1 {
+            continue;
+        }
+        hits.push(hit_at(&d, &Origin::File { file, pos: addr.pos }, |note| format!(
+                    "monitord.conf sets `MONITOR_ADDRESS = \"auto\"`{note} with {n} oned members (`{}`): after a fail-over hosts keep sending to the old leader",
+                    objects[w].id()
+                )));
+    }
+    hits
 }

@@ -16,6 +16,9 @@ declare_rule! {
 /// that differs from it is never used and monitoring data is lost. The agents use UDP for most probes and TCP for
 /// VM state, so both protocols must be published.
 ///
+/// ## In rendered manifests
+/// Checked: a Service port named `monitord*` that reaches a container port other than its own port, a node port other than that port, or monitord published without UDP or without TCP.
+///
 /// ## Example
 /// ```yaml
 /// monitord:
@@ -43,6 +46,7 @@ declare_rule! {
         fix: "Make `monitord.service.port` (and `monitord.service.nodePort` for NodePort) equal to `monitord.port`.",
         check: check,
         manifests: check_manifests,
+        manifest_fix: "Publish monitord on the port it listens on (the `PORT` of monitord.conf's `NETWORK`), over both TCP and UDP, with the node port equal to it.",
     }
 }
 
@@ -86,11 +90,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         }
         for proto in ["TCP", "UDP"] {
             if !ports.iter().any(|p| p.protocol == proto) {
-                hits.push(ManifestHit {
-                    object: i,
-                    pointer: "/spec/ports".into(),
-                    message: format!("Service `{}` publishes monitord without {proto}", m.name),
-                });
+                hits.push(ManifestHit::new(
+                    i,
+                    "/spec/ports",
+                    format!("Service `{}` publishes monitord without {proto}", m.name),
+                ));
             }
         }
         for p in &ports {

@@ -1,7 +1,10 @@
 //! ONE023 `mutable-image-tag`: the image tag is empty or `latest`.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::image_tag;
 
 declare_rule! {
 /// ## What it does
@@ -10,6 +13,9 @@ declare_rule! {
 /// ## Why is this bad?
 /// A mutable tag lets a node pull a different OpenNebula version on reschedule; a version change needs a database
 /// upgrade, which then happens unplanned, without a backup.
+///
+/// ## In rendered manifests
+/// Checked: every container image (init containers too) without a tag or digest, or tagged `latest`.
 ///
 /// ## Example
 /// ```yaml
@@ -29,6 +35,8 @@ declare_rule! {
         summary: "The image tag is empty or `latest`",
         fix: "Pin `image.tag` to a release, for example `7.4.0`.",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Pin the image to a release tag (for example `opennebula/opennebula:7.4.0`) or a digest.",
     }
 }
 
@@ -39,4 +47,26 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .filter(|(_, t)| t.is_empty() || t.as_str() == "latest")
         .map(|(path, t)| Hit::at(path, format!("`{path}` is `{t}`, not a pinned release")))
         .collect()
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let mut hits = Vec::new();
+    for (i, m) in objects.iter().enumerate() {
+        for (ptr, c) in m.containers() {
+            let Some(image) = c.image.as_deref() else { continue };
+            if image.contains('@') {
+                continue;
+            }
+            let tag = image_tag(image);
+            if tag.is_none_or(|t| t.is_empty() || t == "latest") {
+                let shown = tag.map_or("has no tag".to_string(), |t| format!("is tagged `{t}`"));
+                hits.push(ManifestHit::new(
+                    i,
+                    format!("{ptr}/image"),
+                    format!("image `{image}` of container `{}` in `{}` {shown}, not a pinned release", c.name, m.id()),
+                ));
+            }
+        }
+    }
+    hits
 }

@@ -11,6 +11,9 @@ declare_rule! {
 /// OpenNebula does not back up its database by itself. Without a scheduled backup, a corrupted database or a
 /// failed upgrade loses every VM, host and user record.
 ///
+/// ## In rendered manifests
+/// No manifest check: backups are often taken outside the chart (Velero, a database operator, a managed database), so the absence of a backup CronJob in the stream proves nothing.
+///
 /// ## Example
 /// ```yaml
 /// environment: production

@@ -1,7 +1,11 @@
 //! ONE012 `onedb-unsafe-password`: the database password contains characters that break `onedb`.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Deployment, Origin};
+use crate::oneconf::Kind;
 
 declare_rule! {
 /// ## What it does
@@ -11,6 +15,11 @@ declare_rule! {
 /// `onedb backup`, `restore` and `upgrade` pass the password to `mysqldump`/`mysql` inside single quotes on a
 /// shell command line, and onedb reads `PASSWD` from oned.conf without unescaping `\"`. Such a password works for
 /// oned but makes the pre-upgrade backup fail.
+///
+/// ## In rendered manifests
+/// Checked: the database password an oned container gets (`DB_PASSWD`, `DB_PASSWORD` or `DB_PASSWORD_FILE`,
+/// resolved to the Secret key or mounted file when the stream holds it; else the `PASSWD` of the oned.conf it
+/// mounts), reported at the Secret key or the value.
 ///
 /// ## Example
 /// ```yaml
@@ -32,6 +41,8 @@ declare_rule! {
         summary: "The database password contains characters that break `onedb`",
         fix: "Use a password of letters, digits and `-_.+=@%` only, or leave it empty to have one generated.",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Use a database password of letters, digits and `-_.+=@%` only (change it in the database too).",
     }
 }
 
@@ -52,4 +63,48 @@ fn describe_char(c: char) -> String {
         c if c.is_whitespace() => "whitespace".to_string(),
         c => format!("`{c}`"),
     }
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut hits = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for fe in d.frontends() {
+        let from_env = ["DB_PASSWD", "DB_PASSWORD", "DB_PASSWORD_FILE"]
+            .iter()
+            .find_map(|n| d.env_value(fe.object, &fe.pointer, n));
+        let from_conf = || {
+            d.mounts.iter().filter(|f| f.object == fe.object && f.container_pointer == fe.pointer).find_map(|f| {
+                if Kind::of_path(&f.path) != Some(Kind::Oned) {
+                    return None;
+                }
+                let pw = d.template(f.file)?.vector("DB")?.get("PASSWD")?.clone();
+                Some((pw.text, Origin::File { file: f.file, pos: pw.pos }))
+            })
+        };
+        let Some((pw, origin)) = from_env.or_else(from_conf) else { continue };
+        let pw = pw.trim_end_matches(['\n', '\r']);
+        let Some(c) = pw.chars().find(|c| matches!(c, '\'' | '"' | '\\' | '$' | '`') || c.is_whitespace()) else {
+            continue;
+        };
+        let (object, pointer, location, note) = d.locate(&origin);
+        let key = format!("{object}{pointer}");
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        hits.push(
+            ManifestHit::new(
+                object,
+                pointer,
+                format!(
+                    "the database password of oned in `{}`{note} contains {}, which breaks `onedb`",
+                    objects[fe.object].id(),
+                    describe_char(c)
+                ),
+            )
+            .at(location),
+        );
+    }
+    hits
 }

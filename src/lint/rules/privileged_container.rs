@@ -13,6 +13,9 @@ declare_rule! {
 /// A privileged container has every capability and all host devices, so an escape from any daemon owns the node.
 /// The front-end needs at most CAP_SYS_ADMIN, for marketplace FUSE mounts.
 ///
+/// ## In rendered manifests
+/// Checked: `securityContext.privileged: true` on any container.
+///
 /// ## Example
 /// ```yaml
 /// securityContext:
@@ -34,6 +37,7 @@ declare_rule! {
         fix: "Set `securityContext.privileged: false` and add only `SYS_ADMIN` when marketplaces need it.",
         check: check,
         manifests: check_manifests,
+        manifest_fix: "Set the container's `securityContext.privileged: false` and add only the capabilities it needs (`SYS_ADMIN` for marketplaces).",
     }
 }
 
@@ -51,11 +55,11 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     for (i, m) in objects.iter().enumerate() {
         for (ptr, c) in m.containers() {
             if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
-                hits.push(ManifestHit {
-                    object: i,
-                    pointer: format!("{ptr}/securityContext/privileged"),
-                    message: format!("container `{}` of `{}` is privileged", c.name, m.id()),
-                });
+                hits.push(ManifestHit::new(
+                    i,
+                    format!("{ptr}/securityContext/privileged"),
+                    format!("container `{}` of `{}` is privileged", c.name, m.id()),
+                ));
             }
         }
     }

@@ -1,7 +1,10 @@
 //! ONE003 `raft-even-replicas`: even number of Raft members.
 
 use crate::declare_rule;
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::Deployment;
 
 declare_rule! {
 /// ## What it does
@@ -10,6 +13,10 @@ declare_rule! {
 /// ## Why is this bad?
 /// Raft needs a majority: 4 members tolerate one failure, exactly like 3, but need one more vote for every
 /// commit, and 2 members tolerate none. OpenNebula recommends an odd number of servers (three or five).
+///
+/// ## In rendered manifests
+/// Checked: a workload running oned (a container named `oned` or `opennebula`, one that mounts an oned.conf, or an
+/// `opennebula` image given `DB_BACKEND`) with an even `spec.replicas`.
 ///
 /// ## Example
 /// ```yaml
@@ -29,6 +36,8 @@ declare_rule! {
         summary: "Even number of Raft members",
         fix: "Use an odd member count: 3 (tolerates one failure) or 5 (tolerates two).",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Set the oned workload's `spec.replicas` to an odd number: 3, 5 or 7.",
     }
 }
 
@@ -41,4 +50,29 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         )];
     }
     vec![]
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut seen = Vec::new();
+    let mut hits = Vec::new();
+    for fe in d.frontends() {
+        if seen.contains(&fe.object) {
+            continue;
+        }
+        seen.push(fe.object);
+        let Some((n, pointer)) = d.replicas(fe.object).filter(|(n, _)| *n >= 2 && n % 2 == 0) else { continue };
+        hits.push(ManifestHit::new(
+            fe.object,
+            pointer,
+            format!(
+                "`{}` runs {n} oned members: a Raft majority is {}, so it survives {} failure(s), no more than {} would",
+                objects[fe.object].id(),
+                n / 2 + 1,
+                (n - 1) / 2,
+                n - 1
+            ),
+        ));
+    }
+    hits
 }

@@ -13,6 +13,9 @@ declare_rule! {
 /// Every OpenNebula daemon runs as oneadmin (uid 9869) on a package install; root adds nothing but the blast
 /// radius of a compromise.
 ///
+/// ## In rendered manifests
+/// Checked: `runAsUser: 0` on a container, or on the pod for containers that do not set their own.
+///
 /// ## Example
 /// ```yaml
 /// securityContext:
@@ -32,6 +35,7 @@ declare_rule! {
         fix: "Set `securityContext.runAsUser: 9869` (oneadmin).",
         check: check,
         manifests: check_manifests,
+        manifest_fix: "Set `securityContext.runAsUser: 9869` (oneadmin) on the pod or the container.",
     }
 }
 
@@ -56,11 +60,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 (None, Some(0)) => format!("{pointer}/securityContext/runAsUser"),
                 _ => continue,
             };
-            hits.push(ManifestHit {
-                object: i,
-                pointer: at,
-                message: format!("container `{}` of `{}` runs as root (uid 0)", c.name, m.id()),
-            });
+            hits.push(ManifestHit::new(i, at, format!("container `{}` of `{}` runs as root (uid 0)", c.name, m.id())));
         }
     }
     hits

@@ -13,6 +13,9 @@ declare_rule! {
 /// every write, so oned and monitord contend under load ("database is locked"), and it cannot serve more than one
 /// front-end.
 ///
+/// ## In rendered manifests
+/// No manifest check: whether a deployment is production is a decision the rendered objects do not show. What breaks whatever the environment, SQLite under several oned members, is checked by ONE002, and a SQLite database on a volume that does not persist by ONE010.
+///
 /// ## Example
 /// ```yaml
 /// environment: production

@@ -2,6 +2,9 @@
 
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
+use crate::lint::{ManifestHit, hit_at};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::Deployment;
 use crate::model::Backend;
 
 declare_rule! {
@@ -11,6 +14,12 @@ declare_rule! {
 /// ## Why is this bad?
 /// Raft HA replicates SQL statements that every member applies to its own MySQL/MariaDB database; the SQLite
 /// backend is a local file of a single front-end and OpenNebula's HA setup requires MySQL.
+///
+/// ## In rendered manifests
+/// Checked: a workload running oned with more than one replica whose database backend is SQLite, read from the
+/// container's `DB_BACKEND` variable (the start scripts of kvaps/kube-opennebula, pablodelarco/opennebula-helm and
+/// onechart's chart rewrite oned.conf's `DB` from it) or else from `DB = [ BACKEND = ... ]` in the oned.conf it
+/// mounts. Reported at that value.
 ///
 /// ## Example
 /// ```yaml
@@ -34,6 +43,8 @@ declare_rule! {
         summary: "SQLite database with more than one oned member",
         fix: "Set `database.backend: mysql`; each Raft member then gets its own MariaDB database.",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Run more than one oned member only on MySQL/MariaDB (`DB_BACKEND=mysql`, or `BACKEND = \"mysql\"` in oned.conf's `DB`), or set the workload's `replicas` to 1.",
     }
 }
 
@@ -46,4 +57,22 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         )];
     }
     vec![]
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut hits = Vec::new();
+    for fe in d.frontends() {
+        let Some((n, _)) = d.replicas(fe.object).filter(|(n, _)| *n > 1) else { continue };
+        let Some((backend, origin)) = d.backend(&fe).filter(|(b, _)| b.eq_ignore_ascii_case("sqlite")) else {
+            continue;
+        };
+        hits.push(hit_at(&d, &origin, |note| {
+            format!(
+                "`{}` runs {n} oned members on SQLite (`{backend}`){note}: each member writes its own database file",
+                objects[fe.object].id()
+            )
+        }));
+    }
+    hits
 }

@@ -13,6 +13,9 @@ declare_rule! {
 /// The system datastore's transfer driver must be able to take disks from every image datastore; an incompatible
 /// pair deploys nothing (the VM fails in PROLOG).
 ///
+/// ## In rendered manifests
+/// No manifest check: datastores and their transfer modes are created through OpenNebula's API at run time, not in manifests.
+///
 /// ## Example
 /// ```yaml
 /// datastores:

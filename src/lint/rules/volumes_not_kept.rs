@@ -1,7 +1,12 @@
 //! ONE022 `volumes-not-kept`: production volumes are deleted on uninstall.
 
 use crate::declare_rule;
+use serde_json::Value;
+
+use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
+use crate::manifest::Manifest;
+use crate::manifest::deploy::{Deployment, Storage, claim_templates, image_name};
 
 declare_rule! {
 /// ## What it does
@@ -10,6 +15,11 @@ declare_rule! {
 /// ## Why is this bad?
 /// With `keep: false`, `helm uninstall` (and the major-upgrade procedure, which uninstalls) deletes the database
 /// and the keys with the release.
+///
+/// ## In rendered manifests
+/// Checked: a StatefulSet with `volumeClaimTemplates` whose `persistentVolumeClaimRetentionPolicy.whenDeleted` is
+/// `Delete`, and a PersistentVolumeClaim in the stream (Helm deletes what it created on uninstall) without the
+/// `helm.sh/resource-policy: keep` annotation that an oned or database container mounts.
 ///
 /// ## Example
 /// ```yaml
@@ -31,6 +41,8 @@ declare_rule! {
         summary: "Production volumes are deleted on uninstall",
         fix: "Set `persistence.keep: true`.",
         check: check,
+        manifests: check_manifests,
+        manifest_fix: "Set the StatefulSet's `persistentVolumeClaimRetentionPolicy.whenDeleted: Retain`, and annotate chart-created PersistentVolumeClaims with `helm.sh/resource-policy: keep`.",
     }
 }
 
@@ -40,4 +52,57 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         return vec![Hit::at("persistence.keep", "`persistence.keep` is false: uninstall deletes the volumes")];
     }
     vec![]
+}
+
+fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+    let d = Deployment::new(objects);
+    let mut hits = Vec::new();
+    for (i, m) in objects.iter().enumerate() {
+        let ptr = "/spec/persistentVolumeClaimRetentionPolicy/whenDeleted";
+        if m.kind == "StatefulSet"
+            && !claim_templates(m).is_empty()
+            && m.raw.pointer(ptr).and_then(Value::as_str) == Some("Delete")
+        {
+            hits.push(ManifestHit::new(
+                i,
+                ptr,
+                format!("`{}` deletes its volume claims when it is deleted (`whenDeleted: Delete`)", m.id()),
+            ));
+        }
+    }
+    // Claims that hold OpenNebula state: mounted by an oned container or a database container.
+    let mut stateful: Vec<String> = Vec::new();
+    for (i, m) in objects.iter().enumerate() {
+        for (ptr, c) in m.containers() {
+            let image = c.image.as_deref().map(image_name).unwrap_or_default();
+            let is_state = d.frontends().iter().any(|f| f.object == i && f.pointer == ptr)
+                || ["mysql", "mariadb", "percona", "percona-server", "mysql-server"].contains(&image);
+            if !is_state {
+                continue;
+            }
+            for mt in d.container_mounts(i, &ptr) {
+                if let Storage::Claim(name) = mt.storage {
+                    stateful.push(name);
+                }
+            }
+        }
+    }
+    for (i, m) in objects.iter().enumerate() {
+        if m.kind != "PersistentVolumeClaim" || !stateful.contains(&m.name) {
+            continue;
+        }
+        let keep =
+            m.raw.pointer("/metadata/annotations/helm.sh~1resource-policy").and_then(Value::as_str) == Some("keep");
+        if !keep {
+            hits.push(ManifestHit::new(
+                i,
+                "/metadata/name",
+                format!(
+                    "`{}` holds OpenNebula's state but has no `helm.sh/resource-policy: keep`: `helm uninstall` deletes it",
+                    m.id()
+                ),
+            ));
+        }
+    }
+    hits
 }

@@ -1,0 +1,119 @@
+//! What `--manifests` reads: files, directories (every `.yaml`, `.yml` and `.json` below them, in name order,
+//! as `helm template --output-dir` writes them) and stdin (`-`), all of them one deployment, so a reference from
+//! one file to an object in another resolves.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{Manifest, read};
+use crate::source::{InputError, Location, MAX_INPUT_BYTES, SourceFile};
+
+/// The objects of every input.
+#[derive(Debug, Default)]
+pub struct Stream {
+    /// Every object, in input order.
+    pub objects: Vec<Manifest>,
+    /// The files read (for inline suppressions).
+    pub sources: Vec<Arc<SourceFile>>,
+}
+
+impl Stream {
+    /// Custom resources and CustomResourceDefinitions: read, never checked.
+    pub fn not_checked(&self) -> usize {
+        self.objects.iter().filter(|m| m.custom).count()
+    }
+}
+
+/// Directories nest at most this deep.
+const MAX_DEPTH: usize = 16;
+
+/// Reads every input; each unreadable or malformed one is an error, and so is an input with no object at all
+/// (an empty stdin is what a failed `helm template` upstream of a pipe leaves).
+pub fn read_all(paths: &[PathBuf]) -> Result<Stream, Vec<InputError>> {
+    let mut stream = Stream::default();
+    let mut errors = Vec::new();
+    for path in paths {
+        let before = stream.objects.len();
+        let result = if path == Path::new("-") {
+            stdin().and_then(|s| add(&mut stream, s))
+        } else if path.is_dir() {
+            directory(&mut stream, path)
+        } else {
+            SourceFile::read(path).and_then(|s| add(&mut stream, s))
+        };
+        match result {
+            Err(e) => errors.push(e),
+            Ok(()) if stream.objects.len() == before => {
+                let name = if path == Path::new("-") { "<stdin>".to_string() } else { path.display().to_string() };
+                let hint = if path == Path::new("-") {
+                    "; did the command before the pipe (`helm template ...`) fail?"
+                } else {
+                    ""
+                };
+                errors
+                    .push(InputError::new(Location::file(&name), format!("no Kubernetes objects in the input{hint}")));
+            }
+            Ok(()) => {}
+        }
+    }
+    if errors.is_empty() { Ok(stream) } else { Err(errors) }
+}
+
+fn add(stream: &mut Stream, source: Arc<SourceFile>) -> Result<(), InputError> {
+    stream.objects.extend(read(source.clone())?);
+    stream.sources.push(source);
+    Ok(())
+}
+
+fn stdin() -> Result<Arc<SourceFile>, InputError> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| InputError::new(Location::file("<stdin>"), e.to_string()))?;
+    SourceFile::from_bytes("<stdin>".to_string(), bytes)
+}
+
+fn directory(stream: &mut Stream, dir: &Path) -> Result<(), InputError> {
+    if dir.join("Chart.yaml").is_file() {
+        return Err(InputError::new(
+            Location::file(&dir.display().to_string()),
+            format!(
+                "is a Helm chart, not rendered manifests: render it first, `helm template RELEASE {} | onechart lint --manifests -`",
+                dir.display()
+            ),
+        ));
+    }
+    let mut files = Vec::new();
+    collect(dir, 0, &mut files)?;
+    for f in files {
+        add(stream, SourceFile::read(&f)?)?;
+    }
+    Ok(())
+}
+
+fn collect(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let err = |e: std::io::Error| InputError::new(Location::file(&dir.display().to_string()), e.to_string());
+    if depth > MAX_DEPTH {
+        return Err(InputError::new(
+            Location::file(&dir.display().to_string()),
+            format!("directories nest deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(err)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(err)?;
+    entries.sort();
+    for p in entries {
+        let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if p.is_dir() {
+            collect(&p, depth + 1, out)?;
+        } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
