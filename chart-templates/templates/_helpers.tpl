@@ -33,6 +33,9 @@ helm.sh/chart: {{ include "opennebula.chart" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: opennebula
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* Labels that select this release's pods. */}}
@@ -50,6 +53,147 @@ included), so that only what the pods run restarts them.
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: opennebula
+{{- with merge (dict) .Values.podLabels .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* imagePullSecrets of every pod of the release. */}}
+{{- define "opennebula.imagePullSecrets" -}}
+{{- with .Values.image.pullSecrets }}
+imagePullSecrets:
+  {{- range . }}
+  - name: {{ . }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+nodeSelector and tolerations of every pod of the release (front-end, backup, hook and test pods): a node pool
+reserved with a taint must take them all.
+*/}}
+{{- define "opennebula.nodePlacement" -}}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Affinity of the front-end pods: `affinity` as given, with the Raft spread of `oned.podAntiAffinity` added to its
+podAntiAffinity terms (both apply).
+*/}}
+{{- define "opennebula.frontendAffinity" -}}
+{{- $affinity := deepCopy .Values.affinity -}}
+{{- if include "opennebula.ha" . -}}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (include "opennebula.frontendSelectorLabels" . | fromYaml)) -}}
+{{- $anti := get $affinity "podAntiAffinity" | default dict -}}
+{{- if eq .Values.oned.podAntiAffinity "hard" -}}
+{{- $_ := set $anti "requiredDuringSchedulingIgnoredDuringExecution" (append (get $anti "requiredDuringSchedulingIgnoredDuringExecution" | default list) $term) -}}
+{{- else -}}
+{{- $_ := set $anti "preferredDuringSchedulingIgnoredDuringExecution" (append (get $anti "preferredDuringSchedulingIgnoredDuringExecution" | default list) (dict "weight" 100 "podAffinityTerm" $term)) -}}
+{{- end -}}
+{{- $_ := set $affinity "podAntiAffinity" $anti -}}
+{{- end -}}
+{{- with $affinity }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/* Topology spread constraints of the front-end pods; one without labelSelector selects the members. */}}
+{{- define "opennebula.topologySpread" -}}
+{{- $out := list -}}
+{{- range .Values.topologySpreadConstraints -}}
+{{- $c := deepCopy . -}}
+{{- if not (hasKey $c "labelSelector") -}}
+{{- $_ := set $c "labelSelector" (dict "matchLabels" (include "opennebula.frontendSelectorLabels" $ | fromYaml)) -}}
+{{- end -}}
+{{- $out = append $out $c -}}
+{{- end -}}
+{{- with $out }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/*
+Metadata annotations of an object: the object's own (a dict) and commonAnnotations (the object's win). Argument:
+dict "root" $ "annotations" <dict>. Renders nothing when both are empty.
+*/}}
+{{- define "opennebula.annotations" -}}
+{{- with merge (dict) .annotations .root.Values.commonAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The spec fields of a client-facing Service that the values set. Argument: dict "root" $ "service" <the
+values' service object>.
+*/}}
+{{- define "opennebula.serviceSpec" -}}
+{{- $s := .service -}}
+type: {{ $s.type }}
+{{- if eq $s.type "LoadBalancer" }}
+{{- with $s.loadBalancerIP }}
+loadBalancerIP: {{ . | quote }}
+{{- end }}
+{{- with $s.loadBalancerClass }}
+loadBalancerClass: {{ . | quote }}
+{{- end }}
+{{- with $s.loadBalancerSourceRanges }}
+loadBalancerSourceRanges:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+{{- if ne $s.type "ClusterIP" }}
+externalTrafficPolicy: {{ $s.externalTrafficPolicy }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Capabilities of the cluster, as Helm reports them (`helm install`/`upgrade` ask the API server; `helm template`
+takes `--api-versions`). The only `.Capabilities` the chart reads: they decide whether the optional custom
+resources are rendered, never a value.
+*/}}
+{{- define "opennebula.hasCertManager" -}}
+{{- if .Capabilities.APIVersions.Has "cert-manager.io/v1/Certificate" -}}true{{- end -}}
+{{- end -}}
+{{- define "opennebula.hasServiceMonitor" -}}
+{{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor" -}}true{{- end -}}
+{{- end -}}
+
+{{/* The Secret with the TLS certificate (tls.crt, tls.key). */}}
+{{- define "opennebula.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "opennebula.fullname" .)) .Values.tls.secretName -}}
+{{- end -}}
+
+{{/*
+"true" when a Service of this type is published with TLS: tls.enabled and a NodePort or LoadBalancer Service.
+ClusterIP Services stay plain inside the cluster. Argument: dict "root" $ "type" <service type>.
+*/}}
+{{- define "opennebula.tlsExposed" -}}
+{{- if and .root.Values.tls.enabled (ne .type "ClusterIP") -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when the members run the TLS proxy: some Service publishes a TLS port. */}}
+{{- define "opennebula.tlsProxy" -}}
+{{- $v := .Values -}}
+{{- if $v.tls.enabled -}}
+{{- if or (ne $v.oned.service.type "ClusterIP") (and $v.fireedge.enabled (ne $v.fireedge.service.type "ClusterIP")) (and $v.onegate.enabled (ne $v.onegate.service.type "ClusterIP"))<% if one.ruby_sunstone %> (and $v.sunstone.enabled (ne $v.sunstone.service.type "ClusterIP"))<% endif %> -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Environment of a client of oned's API Service (helm tests, hook jobs): ONE_XMLRPC, and with TLS the CLI's
+switch that skips verifying the certificate: these clients reach the Service by its in-cluster name, which a
+certificate for the public names does not carry. The connection is encrypted all the same.
+*/}}
+{{- define "opennebula.apiClientEnv" -}}
+{{- $tls := include "opennebula.tlsExposed" (dict "root" . "type" .Values.oned.service.type) -}}
+- {name: ONE_XMLRPC, value: {{ printf "%s://%s.%s.svc:%d/RPC2" (ternary "https" "http" (eq $tls "true")) (include "opennebula.fullname" .) .Release.Namespace (int .Values.oned.service.port) | quote }}}
+{{- if $tls }}
+- {name: ONE_DISABLE_SSL_VERIFY, value: "yes"}
+{{- end }}
 {{- end -}}
 
 {{/* Selector of the front-end (oned) pods. */}}
@@ -117,6 +261,7 @@ metadata:
     {{- include "opennebula.labels" . | nindent 4 }}
   annotations:
     {{- $annotations | nindent 4 }}
+    {{- with .Values.commonAnnotations }}{{ toYaml . | nindent 4 }}{{ end }}
 automountServiceAccountToken: false
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -127,6 +272,7 @@ metadata:
     {{- include "opennebula.labels" . | nindent 4 }}
   annotations:
     {{- $annotations | nindent 4 }}
+    {{- with .Values.commonAnnotations }}{{ toYaml . | nindent 4 }}{{ end }}
 rules:
   {{- $.rules | nindent 2 }}
 ---
@@ -138,6 +284,7 @@ metadata:
     {{- include "opennebula.labels" . | nindent 4 }}
   annotations:
     {{- $annotations | nindent 4 }}
+    {{- with .Values.commonAnnotations }}{{ toYaml . | nindent 4 }}{{ end }}
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: Role
@@ -179,7 +326,8 @@ defaults to the in-cluster name of the -ssh Service.
 {{- if .Values.onegate.endpoint -}}
 {{- .Values.onegate.endpoint -}}
 {{- else -}}
-{{- printf "http://%s-onegate.%s.svc:%d" (include "opennebula.fullname" .) .Release.Namespace (int .Values.onegate.service.port) -}}
+{{- $scheme := ternary "https" "http" (eq (include "opennebula.tlsExposed" (dict "root" . "type" .Values.onegate.service.type)) "true") -}}
+{{- printf "%s://%s-onegate.%s.svc:%d" $scheme (include "opennebula.fullname" .) .Release.Namespace (int .Values.onegate.service.port) -}}
 {{- end -}}
 {{- end -}}
 

@@ -54,6 +54,7 @@ const TEMPLATES: &[Template] = &[
     template!("templates/NOTES.txt"),
     template!("templates/_backup-pod.tpl"),
     template!("templates/_helpers.tpl"),
+    template!("templates/certificate.yaml"),
     template!("templates/configmap-config.yaml"),
     template!("templates/configmap-hook-scripts.yaml"),
     template!("templates/configmap-scripts.yaml"),
@@ -70,6 +71,7 @@ const TEMPLATES: &[Template] = &[
     template!("templates/service-api.yaml"),
     template!("templates/service-db.yaml"),
     template!("templates/service-fireedge.yaml"),
+    template!("templates/service-metrics.yaml"),
     template!("templates/service-monitord.yaml"),
     template!("templates/service-oneflow.yaml"),
     template!("templates/service-onegate.yaml"),
@@ -77,6 +79,7 @@ const TEMPLATES: &[Template] = &[
     template!("templates/service-ssh.yaml"),
     template!("templates/service-sunstone.yaml"),
     template!("templates/serviceaccount.yaml"),
+    template!("templates/servicemonitor.yaml"),
     template!("templates/statefulset.yaml"),
     template!("templates/tests/test-api.yaml"),
     template!("templates/tests/test-services.yaml"),
@@ -107,6 +110,7 @@ const VERBATIM: &[Verbatim] = &[
     verbatim!("files/raft.sh", always),
     verbatim!("files/restore.sh", always),
     verbatim!("files/running-version.rb", always),
+    verbatim!("files/tls-proxy.sh", always),
     verbatim!("files/wait-for-oned.sh", always),
 ];
 
