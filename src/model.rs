@@ -172,7 +172,7 @@ pub struct Inventory {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Metrics {
-    /// Run `opennebula_exporter.rb` (package `opennebula-prometheus`) beside oned in every member, as OpenNebula's
+    /// Run `opennebula_exporter.rb` (package `opennebula-prometheus-kvm`) beside oned in every member, as OpenNebula's
     /// guide starts it on every front-end; it serves `/metrics` on port 9925.
     pub enabled: bool,
     /// Annotations of the `-metrics` Service (for example `prometheus.io/scrape` for annotation-based scrapers).

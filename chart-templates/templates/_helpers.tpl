@@ -387,6 +387,7 @@ to `onechart generate` is waived in this chart (README.md, Waived rules), and on
 {{- define "opennebula.validateValues" -}}
 {{- $v := .Values -}}
 {{- $errors := list -}}
+{{- $failed := list -}}
 {{- $waived := list<% for w in waived %> "<%= w.id %>"<% endfor %> -}}
 {{- $production := eq $v.environment "production" -}}
 {{- $external := list -}}
@@ -433,7 +434,39 @@ to `onechart generate` is waived in this chart (README.md, Waived rules), and on
 {{- if and $production (not $v.tls.enabled) (or (ne $v.oned.service.type "ClusterIP") (and $v.fireedge.enabled (or (ne $v.fireedge.service.type "ClusterIP") $v.ingress.enabled)) (and $v.onegate.enabled (ne $v.onegate.service.type "ClusterIP"))) -}}
 {{- $errors = append $errors "ONE013 api-without-tls: an API is exposed outside the cluster without TLS; set tls.enabled=true with tls.secretName, or keep the Service ClusterIP" -}}
 {{- end -}}
-{{- $failed := list -}}
+{{- if and $v.tls.enabled (not $v.tls.secretName) (not $v.tls.certManager.issuerName) -}}
+{{- $errors = append $errors "ONE050 tls-without-certificate: tls.enabled needs a certificate; set tls.secretName to a kubernetes.io/tls Secret or tls.certManager.issuerName" -}}
+{{- end -}}
+{{- if and $v.onegate.enabled $v.onegate.endpoint (include "opennebula.tlsExposed" (dict "root" . "type" $v.onegate.service.type)) (not (hasPrefix "https://" $v.onegate.endpoint)) -}}
+{{- $errors = append $errors "ONE052 endpoint-scheme-mismatch: OneGate is published with TLS but onegate.endpoint is not https://; VMs would speak plain HTTP to a TLS port" -}}
+{{- end -}}
+{{- if and $v.fireedge.enabled $v.fireedge.publicEndpoint (or $v.ingress.enabled (include "opennebula.tlsExposed" (dict "root" . "type" $v.fireedge.service.type))) $v.tls.enabled (not (hasPrefix "https://" $v.fireedge.publicEndpoint)) -}}
+{{- $errors = append $errors "ONE052 endpoint-scheme-mismatch: FireEdge is published with TLS but fireedge.publicEndpoint is not https://" -}}
+{{- end -}}
+{{- if eq $v.ssh.strictHostKeyChecking "yes" -}}
+{{- range $v.hosts -}}
+{{- if not .sshHostKey -}}
+{{- $errors = append $errors (printf "ONE053 host-key-missing: ssh.strictHostKeyChecking=yes but hosts entry %s has no sshHostKey; the front-end would refuse to connect" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $seen := dict -}}
+{{- range $v.hosts -}}
+{{- if hasKey $seen (printf "host/%s" .name) -}}{{- $errors = append $errors (printf "ONE054 duplicate-inventory-name: host %s is declared twice" .name) -}}{{- end -}}
+{{- $_ := set $seen (printf "host/%s" .name) true -}}
+{{- end -}}
+{{- range $v.datastores -}}
+{{- if hasKey $seen (printf "ds/%s" .name) -}}{{- $errors = append $errors (printf "ONE054 duplicate-inventory-name: datastore %s is declared twice" .name) -}}{{- end -}}
+{{- $_ := set $seen (printf "ds/%s" .name) true -}}
+{{- end -}}
+{{- range $key, $_ := merge (dict) $v.commonLabels $v.podLabels $v.commonAnnotations $v.podAnnotations -}}
+{{- if or (hasPrefix "app.kubernetes.io/" $key) (hasPrefix "helm.sh/" $key) (hasPrefix "onechart.io/" $key) (hasPrefix "checksum/" $key) -}}
+{{- $failed = append $failed (printf "label or annotation %s: app.kubernetes.io/, helm.sh/, onechart.io/ and checksum/ keys are the chart's own; choose another key in commonLabels, podLabels, commonAnnotations or podAnnotations" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $v.tls.enabled $v.tls.certManager.issuerName (not (include "opennebula.hasCertManager" .)) -}}
+{{- $failed = append $failed "tls.certManager.issuerName is set but the cluster serves no cert-manager.io/v1 Certificate: install cert-manager, or with `helm template` pass --api-versions cert-manager.io/v1/Certificate" -}}
+{{- end -}}
 {{- range $errors -}}
 {{- if not (has (substr 0 6 .) $waived) -}}{{- $failed = append $failed . -}}{{- end -}}
 {{- end -}}
