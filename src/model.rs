@@ -141,7 +141,9 @@ pub struct Host {
     /// into oneadmin's `known_hosts` on every member so that `ssh.strictHostKeyChecking: yes` works from the
     /// first connection. Empty: the key is learnt on first use (`accept-new`) or the host is refused (`yes`).
     #[serde(default)]
-    #[schemars(regex(pattern = r"^((ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( .*)?)?$"))]
+    #[schemars(regex(
+        pattern = r"^((ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( .*)?)?$"
+    ))]
     pub ssh_host_key: String,
 }
 

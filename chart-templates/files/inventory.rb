@@ -4,8 +4,9 @@
 #    `onedatastore create FILE`);
 #  - updates what differs (`onecluster addhost` moves a host; `onedatastore update ID FILE --append` sets TYPE,
 #    TM_MAD, DS_MAD and the extra attributes, which oned accepts on an existing datastore);
-#  - tags what it manages with ONECHART_RELEASE="<namespace>/<release>" in the object's template;
-#  - deletes only tagged objects that the values no longer declare, and only with inventory.pruneHosts or
+#  - tags what it creates with ONECHART_RELEASE="<namespace>/<release>" in the object's template (never what it
+#    only updates: OpenNebula's own datastores and hosts registered by hand stay untagged);
+#  - deletes only objects it created that the values no longer declare, and only with inventory.pruneHosts or
 #    inventory.pruneDatastores. A host's drivers cannot change once it exists: the job says so and leaves it.
 # CLI behaviour relied on (OpenNebula/one@release-7.4.0, the same at 6.10.5, 7.0.2 and 7.2.0):
 #  - `list -x` prints the pool's XML when stdout is no terminal (src/cli/one_helper.rb:891-966 list_pool_xml);
@@ -131,9 +132,6 @@ def reconcile_hosts(dir, cluster_ids)
     if cid && text(host, 'CLUSTER_ID') != cid
       run("host #{name} moved to cluster #{want['cluster']}", onecluster('addhost', cid, id))
     end
-    unless text(host, 'TEMPLATE/ONECHART_RELEASE') == TAG
-      run("host #{name} tagged", onehost('update', id, tag_file(dir), '--append'))
-    end
   end
   declared = SPEC['hosts'].map {|h| h['name'] }
   current.each do |name, host|
@@ -155,7 +153,7 @@ end
 def datastore_attrs(want)
   attrs = { 'TYPE' => DS_TYPES.fetch(want['type']), 'TM_MAD' => want['tmMad'] }
   attrs['DS_MAD'] = want['dsMad'] unless want['type'] == 'system'
-  attrs.merge(want['attributes']).merge('ONECHART_RELEASE' => TAG)
+  attrs.merge(want['attributes'])
 end
 
 def current_attrs(ds)
@@ -174,7 +172,7 @@ def reconcile_datastores(dir)
     attrs = datastore_attrs(want)
     ds = current[name]
     if ds.nil?
-      file = template_file(dir, "ds-#{name}", { 'NAME' => name }.merge(attrs))
+      file = template_file(dir, "ds-#{name}", { 'NAME' => name }.merge(attrs).merge('ONECHART_RELEASE' => TAG))
       run("datastore #{name} created (#{attrs['TYPE']}, #{want['tmMad']})", onedatastore('create', file))
       next
     end
