@@ -10,7 +10,8 @@ declare_rule! {
 ///
 /// ## Why is this bad?
 /// oned's XML-RPC API, FireEdge and OneGate carry passwords and session tokens in clear text; OpenNebula itself
-/// has no TLS on these ports, so TLS must be terminated in front of them.
+/// has no TLS on these ports, so TLS must be terminated in front of them. With `tls.enabled` the chart does: each
+/// member's TLS proxy serves the exposed Services' ports, and the Ingress terminates TLS for FireEdge.
 ///
 /// ## Example
 /// ```yaml
@@ -35,7 +36,7 @@ declare_rule! {
         name: "api-without-tls",
         level: ErrorInProduction,
         summary: "An OpenNebula API is exposed outside the cluster without TLS",
-        fix: "Set `tls.enabled: true` with `tls.secretName` (TLS terminated by the Ingress or load balancer), or keep the Service `ClusterIP`.",
+        fix: "Set `tls.enabled: true` with `tls.secretName` or `tls.certManager.issuerName` (the chart's TLS proxy then serves every exposed port), or keep the Service `ClusterIP`.",
         check: check,
     }
 }
