@@ -70,10 +70,10 @@ fn plain_exposed_ports(objects: &[Manifest]) -> Vec<String> {
             }
         }
     }
-    if let Some(ing) = find(objects, "Ingress", "") {
-        if ing.raw["spec"]["tls"].as_array().is_none_or(|t| t.is_empty()) {
-            plain.push(format!("{} has no tls", ing.id()));
-        }
+    if let Some(ing) = find(objects, "Ingress", "")
+        && ing.raw["spec"]["tls"].as_array().is_none_or(|t| t.is_empty())
+    {
+        plain.push(format!("{} has no tls", ing.id()));
     }
     plain
 }
@@ -303,4 +303,137 @@ fn placement_values_reach_every_pod_and_service() {
     assert_eq!(svc["spec"]["externalTrafficPolicy"], "Cluster");
     assert_eq!(svc["metadata"]["annotations"]["metallb.universe.tf/loadBalancerIPs"], "192.0.2.10");
     assert_eq!(svc["metadata"]["annotations"]["owner"], "platform");
+}
+
+/// Child processes of a test, ended when it ends (passed or not).
+struct Children(Vec<std::process::Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = Command::new("kill").arg(c.id().to_string()).status();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn self_signed(dir: &Path, cn: &str) {
+    let o = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"])
+        .args(["-subj", &format!("/CN={cn}"), "-keyout"])
+        .arg(dir.join("new.key"))
+        .arg("-out")
+        .arg(dir.join("new.crt"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // As the kubelet swaps a Secret volume: both files change together.
+    std::fs::rename(dir.join("new.key"), dir.join("tls.key")).unwrap();
+    std::fs::rename(dir.join("new.crt"), dir.join("tls.crt")).unwrap();
+}
+
+/// A TLS client: sends a line, prints the answer and the certificate's subject.
+fn tls_call(port: u16) -> Option<String> {
+    let o = Command::new("ruby")
+        .args(["-rsocket", "-ropenssl", "-e"])
+        .arg(
+            "ctx = OpenSSL::SSL::SSLContext.new; ctx.verify_mode = OpenSSL::SSL::VERIFY_NONE; \
+             s = OpenSSL::SSL::SSLSocket.new(TCPSocket.new('127.0.0.1', ARGV[0].to_i), ctx); s.connect; \
+             s.write(\"ping\\n\"); puts s.gets.to_s.strip + ' ' + s.peer_cert.subject.to_s + ' ' + s.ssl_version",
+        )
+        .arg(port.to_string())
+        .output()
+        .unwrap();
+    o.status.success().then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The rendered HAProxy configuration, run for real on loopback by the chart's files/tls-proxy.sh: it passes
+/// validation (`haproxy -c`), serves TLS in front of a plain backend, and reloads a renewed certificate.
+#[test]
+fn the_tls_proxy_serves_tls_and_reloads_a_renewed_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let objects = render("prod-mysql", &exposed("LoadBalancer"), &[], &tmp.path().join("chart"));
+    let cfg = find(&objects, "ConfigMap", "-config").unwrap().raw["data"]["haproxy.cfg"].as_str().unwrap().to_string();
+    let tls = tmp.path().join("tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    self_signed(&tls, "one-first");
+    // Loopback ports instead of the container's, the same configuration otherwise.
+    let (front, back) = (free_port(), free_port());
+    let mut lines = Vec::new();
+    for line in cfg.lines() {
+        let line = line.replace("/run/onechart/tls", tls.to_str().unwrap());
+        lines.push(if line.contains("bind :12633 ") {
+            line.replace("bind :12633 ", &format!("bind 127.0.0.1:{front} "))
+        } else if line.contains("bind :") {
+            let rest = line.split_once("bind :").unwrap().1.split_once(' ').unwrap().1.to_string();
+            format!("  bind 127.0.0.1:{} {rest}", free_port())
+        } else if line.contains("server oned 127.0.0.1:2633") {
+            format!("  server oned 127.0.0.1:{back}")
+        } else {
+            line
+        });
+    }
+    assert!(lines.iter().any(|l| l.contains(&format!("127.0.0.1:{front} ssl crt"))), "{cfg}");
+    let cfg_path = tmp.path().join("haproxy.cfg");
+    std::fs::write(&cfg_path, lines.join("\n") + "\n").unwrap();
+    let o = Command::new("haproxy").arg("-c").arg("-f").arg(&cfg_path).output().unwrap();
+    assert!(
+        o.status.success(),
+        "haproxy -c: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let mut children = Children(Vec::new());
+    // A plain backend standing in for oned: answers each line with `pong <line>`.
+    children.0.push(
+        Command::new("ruby")
+            .args(["-rsocket", "-e", "s = TCPServer.new('127.0.0.1', ARGV[0].to_i); loop { c = s.accept; c.write(\"pong #{c.gets}\"); c.close }"])
+            .arg(back.to_string())
+            .spawn()
+            .unwrap(),
+    );
+    let log = tmp.path().join("proxy.log");
+    children.0.push(
+        Command::new("sh")
+            .arg(common::root().join("chart-templates/files/tls-proxy.sh"))
+            .env("HAPROXY_CONFIG", &cfg_path)
+            .env("TLS_DIR", &tls)
+            .env("TLS_RELOAD_INTERVAL", "1")
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::File::create(tmp.path().join("proxy.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let mut answer = String::new();
+    wait_for("the proxy", || {
+        answer = tls_call(front).unwrap_or_default();
+        !answer.is_empty()
+    });
+    assert!(answer.starts_with("pong ping") && answer.contains("CN=one-first"), "{answer}");
+    assert!(!answer.contains("TLSv1.1") && !answer.contains("SSLv3"), "{answer}");
+    self_signed(&tls, "one-renewed");
+    wait_for("the renewed certificate", || tls_call(front).is_some_and(|a| a.contains("CN=one-renewed")));
+    assert!(std::fs::read_to_string(&log).unwrap().contains("the certificate changed; reloading HAProxy"));
+    // SIGTERM ends the script and HAProxy with it.
+    let proxy = children.0.pop().unwrap();
+    Command::new("kill").arg(proxy.id().to_string()).status().unwrap();
+    let mut proxy = proxy;
+    let status = proxy.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    wait_for("HAProxy to stop", || tls_call(front).is_none());
 }
