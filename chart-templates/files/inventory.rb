@@ -133,14 +133,20 @@ def reconcile_hosts(dir, cluster_ids)
       run("host #{name} moved to cluster #{want['cluster']}", onecluster('addhost', cid, id))
     end
   end
-  declared = SPEC['hosts'].map {|h| h['name'] }
-  current.each do |name, host|
-    next if declared.include?(name) || text(host, 'TEMPLATE/ONECHART_RELEASE') != TAG
+  prune('host', current, SPEC['hosts'], 'pruneHosts') {|id| onehost('delete', id) }
+end
 
-    if SPEC['pruneHosts']
-      run("host #{name} deleted (no longer declared)", onehost('delete', text(host, 'ID')))
+# prune(kind, current, declared, flag) { |id| delete }: the objects this release created (tagged) that the values
+# no longer declare, deleted only with the flag.
+def prune(kind, current, declared, flag)
+  names = declared.map {|d| d['name'] }
+  current.each do |name, obj|
+    next if names.include?(name) || text(obj, 'TEMPLATE/ONECHART_RELEASE') != TAG
+
+    if SPEC[flag]
+      run("#{kind} #{name} deleted (no longer declared)", yield(text(obj, 'ID')))
     else
-      log("host #{name} is no longer declared; kept (inventory.pruneHosts is false)")
+      log("#{kind} #{name} is no longer declared; kept (inventory.#{flag} is false)")
     end
   end
 end
@@ -184,16 +190,7 @@ def reconcile_datastores(dir)
     run("datastore #{name} updated (#{diff.keys.join(', ')})",
         onedatastore('update', text(ds, 'ID'), file, '--append'))
   end
-  declared = SPEC['datastores'].map {|d| d['name'] }
-  current.each do |name, ds|
-    next if declared.include?(name) || text(ds, 'TEMPLATE/ONECHART_RELEASE') != TAG
-
-    if SPEC['pruneDatastores']
-      run("datastore #{name} deleted (no longer declared)", onedatastore('delete', text(ds, 'ID')))
-    else
-      log("datastore #{name} is no longer declared; kept (inventory.pruneDatastores is false)")
-    end
-  end
+  prune('datastore', current, SPEC['datastores'], 'pruneDatastores') {|id| onedatastore('delete', id) }
 end
 
 def main
