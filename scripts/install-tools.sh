@@ -70,4 +70,5 @@ install_debian shellcheck shellcheck
 install_debian ruby ruby
 install_debian openssl openssl
 install_debian ssh-keygen openssh-client
+install_debian haproxy haproxy
 install_sarif_schema

@@ -112,6 +112,9 @@ pub struct ServicePort {
     pub node_port: Option<i32>,
     /// The container port it reaches in the selected pods (by number, or by name), when it can be resolved.
     pub container_port: Option<i32>,
+    /// True when the port says it carries TLS: `appProtocol` `https`, `tls`, `ssl`, `wss` or `grpcs`, or a
+    /// port or target port name that starts with `https` or ends with `tls`.
+    pub tls: bool,
 }
 
 /// The ports of a Service, each resolved against the workloads its selector matches.
@@ -146,6 +149,19 @@ pub fn service_ports(objects: &[Manifest], svc: &Service) -> Vec<ServicePort> {
                     })
                 }),
             };
+            let target_name = match &p.target_port {
+                Some(IntOrString::String(name)) => name.as_str(),
+                _ => "",
+            };
+            let says_tls = |n: &str| {
+                let n = n.to_ascii_lowercase();
+                n.starts_with("https") || n.ends_with("tls")
+            };
+            let tls =
+                p.app_protocol.as_deref().is_some_and(|a| {
+                    matches!(a.to_ascii_lowercase().as_str(), "https" | "tls" | "ssl" | "wss" | "grpcs")
+                }) || says_tls(p.name.as_deref().unwrap_or_default())
+                    || says_tls(target_name);
             ServicePort {
                 index,
                 name: p.name.clone().unwrap_or_default(),
@@ -153,6 +169,7 @@ pub fn service_ports(objects: &[Manifest], svc: &Service) -> Vec<ServicePort> {
                 port: p.port,
                 node_port: p.node_port,
                 container_port,
+                tls,
             }
         })
         .collect()

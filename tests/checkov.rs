@@ -51,17 +51,47 @@ fn checkov_finds_nothing_outside_the_allowlist() {
     let tmp = tempfile::tempdir().unwrap();
     let rendered = tmp.path().join("rendered");
     std::fs::create_dir(&rendered).unwrap();
-    for profile in ["dev-sqlite", "prod-mysql", "ha-raft"] {
-        let chart = tmp.path().join(profile);
-        generate(profile, &[], &chart);
+    // Every profile, and an HA chart with the day-one options on: TLS proxy, cert-manager Certificate, exporter
+    // with its ServiceMonitor, inventory job.
+    let day_one: &[&str] = &[
+        "--set",
+        "tls.enabled=true",
+        "--set",
+        "tls.certManager.issuerName=ca",
+        "--set",
+        "oned.service.type=LoadBalancer",
+        "--set",
+        "hosts[0].name=kvm1.example.com",
+        "--set",
+        "datastores[0].name=images",
+        "--set",
+        "datastores[0].type=image",
+        "--set",
+        "datastores[0].tmMad=shared",
+    ];
+    let cases: [(&str, &str, &[&str]); 4] = [
+        ("dev-sqlite", "dev-sqlite", &[]),
+        ("prod-mysql", "prod-mysql", &[]),
+        ("ha-raft", "ha-raft", &[]),
+        ("day-one", "ha-raft", day_one),
+    ];
+    for (label, profile, extra) in cases {
+        let chart = tmp.path().join(label);
+        generate(profile, extra, &chart);
         let o = Command::new(tool("helm3"))
             .args(["template", "one"])
             .arg(&chart)
             .args(["--namespace", "cloud"])
+            .args([
+                "--api-versions",
+                "cert-manager.io/v1/Certificate",
+                "--api-versions",
+                "monitoring.coreos.com/v1/ServiceMonitor",
+            ])
             .output()
             .unwrap();
-        assert!(o.status.success());
-        std::fs::write(rendered.join(format!("{profile}.yaml")), &o.stdout).unwrap();
+        assert!(o.status.success(), "{label}: {}", String::from_utf8_lossy(&o.stderr));
+        std::fs::write(rendered.join(format!("{label}.yaml")), &o.stdout).unwrap();
     }
     let helm_dir = tool("helm3").parent().unwrap().to_path_buf();
     let o = Command::new(tool("checkov"))

@@ -73,6 +73,36 @@ fn every_profile_lints_renders_and_validates() {
     }
 }
 
+/// The day-one options on (issue 12): TLS on every exposure, placement, hosts and datastores, metrics.
+#[test]
+fn day_one_options_lint_render_and_validate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("day-one.yaml");
+    std::fs::write(
+        &site,
+        r#"
+tls: {enabled: true, secretName: one-tls}
+oned: {service: {type: LoadBalancer, loadBalancerSourceRanges: [192.0.2.0/24]}}
+fireedge: {publicEndpoint: "https://one.example.com:2616", service: {type: NodePort}}
+onegate: {endpoint: "https://onegate.example.com:5030", service: {type: LoadBalancer}}
+monitord: {service: {loadBalancerIP: 192.0.2.10, annotations: {example.com/pool: infra}}}
+ssh: {strictHostKeyChecking: "yes"}
+hosts: [{name: kvm1.example.com, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ1"}]
+datastores: [{name: images, type: image, tmMad: shared}, {name: system, type: system, tmMad: shared}]
+nodeSelector: {kubernetes.io/os: linux}
+tolerations: [{key: infra, operator: Exists, effect: NoSchedule}]
+topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}]
+priorityClassName: system-cluster-critical
+commonLabels: {team: cloud}
+image: {repository: registry.example.com/opennebula/frontend, pullSecrets: [regcred]}
+"#,
+    )
+    .unwrap();
+    let chart = tmp.path().join("chart");
+    generate("ha-raft", &["-f", site.to_str().unwrap()], &chart);
+    check_chart(&chart, "ha-raft day-one");
+}
+
 #[test]
 fn every_opennebula_version_lints_renders_and_validates() {
     let tmp = tempfile::tempdir().unwrap();

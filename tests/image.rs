@@ -32,7 +32,17 @@ use shell::{Part, Word};
 const CASES: &[(&str, OneVersion, &[&str])] = &[
     ("dev-sqlite", OneVersion::V7_4, &["backup.enabled=true"]),
     ("prod-mysql", OneVersion::V7_4, &["backup.enabled=true"]),
-    ("ha-raft", OneVersion::V7_4, &["backup.enabled=true"]),
+    (
+        "ha-raft",
+        OneVersion::V7_4,
+        &[
+            "backup.enabled=true",
+            "tls.enabled=true",
+            "tls.secretName=one-tls",
+            "oned.service.type=LoadBalancer",
+            "hosts[0].name=kvm1.example.com",
+        ],
+    ),
     (
         "prod-mysql",
         OneVersion::V6_10,
@@ -455,6 +465,17 @@ fn every_command_the_chart_runs_is_in_the_contract() {
         if c.label.starts_with("ha-raft") {
             // oned runs the Raft hooks of the configuration ConfigMap.
             expected.push(Need::Script("raft-hook.sh".into()));
+        }
+        if c.label == "ha-raft 7.4" {
+            // The TLS proxy and the inventory job (issue 12).
+            expected.extend([
+                Need::Script("tls-proxy.sh".into()),
+                Need::Command("haproxy".into()),
+                Need::Script("inventory.rb".into()),
+                Need::Command("onehost".into()),
+                Need::Command("onedatastore".into()),
+                Need::Path("/usr/lib/one/opennebula_exporter/opennebula_exporter.rb".into()),
+            ]);
         }
         for e in expected {
             assert!(col.found.contains_key(&e), "{}: the reader did not find {e:?}", c.label);

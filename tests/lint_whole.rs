@@ -145,29 +145,43 @@ fn set_is_parsed_as_helm_parses_it() {
 }
 
 #[test]
-fn a_loadbalancer_api_is_plain_http_whatever_tls_enabled_says() {
-    // The rule and the chart's own validation agree: `tls.enabled` covers the Ingress, not a Service.
+fn values_and_manifests_agree_on_when_a_loadbalancer_api_is_plain() {
+    // `tls.enabled` puts the chart's TLS proxy in front of every port a NodePort or LoadBalancer Service
+    // publishes: the values rule, the chart's own validation and the manifest check agree on it.
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("site.yaml"),
-        "profile: prod-mysql\noned:\n  hostname: one.example.com\n  service:\n    type: LoadBalancer\nonegate:\n  endpoint: http://gate.example.com:5030\ntls:\n  enabled: true\n  secretName: one-tls\n",
-    )
-    .unwrap();
+    let site = |tls: bool| {
+        format!(
+            "profile: prod-mysql\noned:\n  hostname: one.example.com\n  service:\n    type: LoadBalancer\nonegate:\n  endpoint: http://gate.example.com:5030\ntls:\n  enabled: {tls}\n  secretName: one-tls\nimage:\n  repository: registry.example.org/one/frontend\n"
+        )
+    };
+    std::fs::write(tmp.path().join("site.yaml"), site(false)).unwrap();
     let (code, v) = lint(tmp.path(), &["site.yaml"]);
     assert_eq!(code, Some(1));
     assert_eq!(at(&v, "ONE013"), ["site.yaml:5:11"], "{v:#}");
+    std::fs::write(tmp.path().join("site.yaml"), site(true)).unwrap();
+    let (_, v) = lint(tmp.path(), &["site.yaml"]);
+    assert!(at(&v, "ONE013").is_empty(), "{v:#}");
     let chart = tmp.path().join("chart");
     common::generate("prod-mysql", &[], &chart);
-    let o = std::process::Command::new(common::tool("helm3"))
-        .args(["template", "one"])
-        .arg(&chart)
-        .args(["--set", "oned.service.type=LoadBalancer,tls.enabled=true,tls.secretName=one-tls"])
-        .output()
-        .unwrap();
+    let render = |set: &str| {
+        std::process::Command::new(common::tool("helm3"))
+            .args(["template", "one"])
+            .arg(&chart)
+            .args(["--set", set])
+            .output()
+            .unwrap()
+    };
+    let o = render("oned.service.type=LoadBalancer");
     assert!(!o.status.success());
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("ONE013 api-without-tls"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    let o = render("oned.service.type=LoadBalancer,tls.enabled=true,tls.secretName=one-tls");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rendered = tmp.path().join("rendered.yaml");
+    std::fs::write(&rendered, &o.stdout).unwrap();
+    let (_, v) = lint(tmp.path(), &["--manifests", rendered.to_str().unwrap()]);
+    assert!(at(&v, "ONE013").is_empty(), "the TLS proxy's ports are TLS: {v:#}");
 }

@@ -1001,7 +1001,7 @@ fn self_test(c: &Cluster, env: &[(&str, &str)]) -> Output {
     cmd.env_remove("POD_NAME")
         .env("HOME", c.file("selftest-home"))
         .env("SELFTEST_NAME", "onechart-selftest-one")
-        .env("SELFTEST_API", "http://one.cloud.svc:2633/RPC2")
+        .env("ONE_XMLRPC", "http://one.cloud.svc:2633/RPC2")
         .env("SELFTEST_ONEGATE", "http://one-onegate.cloud.svc:5030")
         .env("SELFTEST_FIREEDGE", "http://one-fireedge.cloud.svc:2616")
         .env("SELFTEST_WAIT", "6");

@@ -175,6 +175,19 @@ install_identity() {
   chmod 0644 "$DATA/.ssh/id_rsa.pub" "$DATA/.ssh/known_hosts"
 }
 
+# Host keys of the declared hypervisors (hosts[].sshHostKey, the ConfigMap's known_hosts): the values are the
+# truth for those names, so a changed key replaces the old entry; entries learnt for other hosts stay.
+seed_known_hosts() {
+  [ -s "$CONFIG/known_hosts" ] || return 0
+  touch "$DATA/.ssh/known_hosts"
+  awk 'NR == FNR { declared[$1] = 1; next } !($1 in declared)' "$CONFIG/known_hosts" "$DATA/.ssh/known_hosts" \
+    > "$DATA/.ssh/known_hosts.onechart"
+  cat "$CONFIG/known_hosts" >> "$DATA/.ssh/known_hosts.onechart"
+  mv "$DATA/.ssh/known_hosts.onechart" "$DATA/.ssh/known_hosts"
+  chmod 0644 "$DATA/.ssh/known_hosts"
+  log "known_hosts: $(awk 'END { print NR }' "$CONFIG/known_hosts") declared host key(s)"
+}
+
 main() {
   if [ "${DB_BACKEND:-}" = mysql ] && [ -z "${DB_PASSWORD:-}" ] && [ -n "${DB_PASSWORD_FILE:-}" ]; then DB_PASSWORD=$(cat "$DB_PASSWORD_FILE"); fi
   if [ "${DB_NAME_PER_MEMBER:-}" = true ]; then DB_NAME="${DB_NAME}_${POD_NAME##*-}"; fi
@@ -190,6 +203,7 @@ main() {
   seed_data
   install_identity
   configure_sshd
+  seed_known_hosts
   log "member ready: backend=$DB_BACKEND"
 }
 

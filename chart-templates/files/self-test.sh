@@ -9,12 +9,13 @@
 #      it to that host and datastore, then waits for RUNNING;
 #   4. asks OneGate for the VM with the VM's own token, as a VM does, and FireEdge's API for it as oneadmin;
 #   5. removes everything it created, also when a step fails, and anything an interrupted run left behind.
-# Inputs: SELFTEST_NAME (name of every object it creates), SELFTEST_API (oned's XML-RPC endpoint),
+# Inputs: SELFTEST_NAME (name of every object it creates), ONE_XMLRPC (oned's XML-RPC endpoint, read by the
+# CLI and the OCA; with ONE_DISABLE_SSL_VERIFY the TLS certificate is not verified, and neither is it by curl),
 # SELFTEST_ONEGATE and SELFTEST_FIREEDGE (base URLs, empty when that service is off), RAFT_MEMBERS,
 # ONECHART_AUTH (the auth Secret), SELFTEST_WAIT (seconds per wait).
 set -eu
 NAME=${SELFTEST_NAME:?}
-API=${SELFTEST_API:?}
+API=${ONE_XMLRPC:?}
 ONEGATE=${SELFTEST_ONEGATE:-}
 FIREEDGE=${SELFTEST_FIREEDGE:-}
 WAIT=${SELFTEST_WAIT:-180}
@@ -27,7 +28,8 @@ fail() { echo "onechart-selftest: FAILED: $*" >&2; exit 1; }
 work=$(mktemp -d)
 umask 077
 printf 'oneadmin:%s\n' "$(cat "$AUTH/oneadmin-password")" > "$work/one_auth"
-export ONE_AUTH="$work/one_auth" ONE_XMLRPC="$API"
+export ONE_AUTH="$work/one_auth"
+insecure=${ONE_DISABLE_SSL_VERIFY:+-k}
 
 # id_of: the ID a create command prints ("ID: 12", OpenNebula/one@release-7.4.0:src/cli/one_helper.rb:720).
 id_of() { sed -n 's/^ID: *\([0-9][0-9]*\).*/\1/p'; }
@@ -105,7 +107,8 @@ if [ -n "$ONEGATE" ]; then
     c.key = File.read(ENV.fetch("TOKEN_PASSWORD_FILE")).strip[0, 32]
     c.iv = "\0" * 16
     print Base64.strict_encode64(c.update($stdin.read) + c.final)')
-  code=$(curl -s -o "$work/onegate.json" -w '%{http_code}' -H "X-ONEGATE-TOKEN: $token" -H "X-ONEGATE-VMID: $vm" \
+  # shellcheck disable=SC2086 # insecure is empty or one option
+  code=$(curl -s $insecure -o "$work/onegate.json" -w '%{http_code}' -H "X-ONEGATE-TOKEN: $token" -H "X-ONEGATE-VMID: $vm" \
     "$ONEGATE/vm") || true
   [ "$code" = 200 ] || fail "OneGate answered HTTP $code to GET $ONEGATE/vm for VM $vm"
   step "OneGate serves VM $vm with its token"
@@ -115,11 +118,13 @@ if [ -n "$FIREEDGE" ]; then
   # Login: `{user, token}`; 6.10 and 7.0 return a JWT in the body (Authorization: Bearer), 7.2+ set the
   # FireedgeToken cookie (src/fireedge/src/server/routes/api/auth/functions.js:133, utils/jwt.js:82-100).
   printf '{"user":"oneadmin","token":"%s"}' "$(cat "$AUTH/oneadmin-password")" > "$work/login.json"
-  code=$(curl -s -o "$work/login.out" -w '%{http_code}' -c "$work/cookies" -H 'Content-Type: application/json' \
+  # shellcheck disable=SC2086 # insecure is empty or one option
+  code=$(curl -s $insecure -o "$work/login.out" -w '%{http_code}' -c "$work/cookies" -H 'Content-Type: application/json' \
     --data "@$work/login.json" "$FIREEDGE/fireedge/api/auth") || true
   [ "$code" = 200 ] || fail "FireEdge refused oneadmin's login (HTTP $code)"
   jwt=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$work/login.out")
-  code=$(curl -s -o /dev/null -w '%{http_code}' -b "$work/cookies" ${jwt:+-H "Authorization: Bearer $jwt"} \
+  # shellcheck disable=SC2086 # insecure is empty or one option
+  code=$(curl -s $insecure -o /dev/null -w '%{http_code}' -b "$work/cookies" ${jwt:+-H "Authorization: Bearer $jwt"} \
     "$FIREEDGE/fireedge/api/vm/info/$vm") || true
   [ "$code" = 200 ] || fail "FireEdge answered HTTP $code to GET /fireedge/api/vm/info/$vm"
   step "FireEdge serves VM $vm through its API"

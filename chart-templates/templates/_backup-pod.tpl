@@ -11,6 +11,7 @@ metadata:
   labels:
     {{- include "opennebula.selectorLabels" . | nindent 4 }}
     app.kubernetes.io/component: backup
+    {{- with .Values.commonLabels }}{{ toYaml . | nindent 4 }}{{ end }}
 spec:
   restartPolicy: Never
   serviceAccountName: {{ $serviceAccount | default (include "opennebula.serviceAccountName" .) }}
@@ -18,11 +19,14 @@ spec:
   enableServiceLinks: false
   securityContext:
     {{- include "opennebula.podSecurityContext" . | nindent 4 }}
-  {{- with .Values.image.pullSecrets }}
-  imagePullSecrets:
-    {{- range . }}
-    - name: {{ . }}
-    {{- end }}
+  {{- with include "opennebula.imagePullSecrets" . | trim }}
+  {{- . | nindent 2 }}
+  {{- end }}
+  {{- with include "opennebula.nodePlacement" . | trim }}
+  {{- . | nindent 2 }}
+  {{- end }}
+  {{- with .Values.priorityClassName }}
+  priorityClassName: {{ . | quote }}
   {{- end }}
   {{- if eq .Values.database.backend "sqlite" }}
   affinity:

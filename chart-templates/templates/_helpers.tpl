@@ -33,6 +33,9 @@ helm.sh/chart: {{ include "opennebula.chart" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: opennebula
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* Labels that select this release's pods. */}}
@@ -50,6 +53,147 @@ included), so that only what the pods run restarts them.
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: opennebula
+{{- with merge (dict) .Values.podLabels .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* imagePullSecrets of every pod of the release. */}}
+{{- define "opennebula.imagePullSecrets" -}}
+{{- with .Values.image.pullSecrets }}
+imagePullSecrets:
+  {{- range . }}
+  - name: {{ . }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+nodeSelector and tolerations of every pod of the release (front-end, backup, hook and test pods): a node pool
+reserved with a taint must take them all.
+*/}}
+{{- define "opennebula.nodePlacement" -}}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Affinity of the front-end pods: `affinity` as given, with the Raft spread of `oned.podAntiAffinity` added to its
+podAntiAffinity terms (both apply).
+*/}}
+{{- define "opennebula.frontendAffinity" -}}
+{{- $affinity := deepCopy .Values.affinity -}}
+{{- if include "opennebula.ha" . -}}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (include "opennebula.frontendSelectorLabels" . | fromYaml)) -}}
+{{- $anti := get $affinity "podAntiAffinity" | default dict -}}
+{{- if eq .Values.oned.podAntiAffinity "hard" -}}
+{{- $_ := set $anti "requiredDuringSchedulingIgnoredDuringExecution" (append (get $anti "requiredDuringSchedulingIgnoredDuringExecution" | default list) $term) -}}
+{{- else -}}
+{{- $_ := set $anti "preferredDuringSchedulingIgnoredDuringExecution" (append (get $anti "preferredDuringSchedulingIgnoredDuringExecution" | default list) (dict "weight" 100 "podAffinityTerm" $term)) -}}
+{{- end -}}
+{{- $_ := set $affinity "podAntiAffinity" $anti -}}
+{{- end -}}
+{{- with $affinity }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/* Topology spread constraints of the front-end pods; one without labelSelector selects the members. */}}
+{{- define "opennebula.topologySpread" -}}
+{{- $out := list -}}
+{{- range .Values.topologySpreadConstraints -}}
+{{- $c := deepCopy . -}}
+{{- if not (hasKey $c "labelSelector") -}}
+{{- $_ := set $c "labelSelector" (dict "matchLabels" (include "opennebula.frontendSelectorLabels" $ | fromYaml)) -}}
+{{- end -}}
+{{- $out = append $out $c -}}
+{{- end -}}
+{{- with $out }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/*
+Metadata annotations of an object: the object's own (a dict) and commonAnnotations (the object's win). Argument:
+dict "root" $ "annotations" <dict>. Renders nothing when both are empty.
+*/}}
+{{- define "opennebula.annotations" -}}
+{{- with merge (dict) .annotations .root.Values.commonAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The spec fields of a client-facing Service that the values set. Argument: dict "root" $ "service" <the
+values' service object>.
+*/}}
+{{- define "opennebula.serviceSpec" -}}
+{{- $s := .service -}}
+type: {{ $s.type }}
+{{- if eq $s.type "LoadBalancer" }}
+{{- with $s.loadBalancerIP }}
+loadBalancerIP: {{ . | quote }}
+{{- end }}
+{{- with $s.loadBalancerClass }}
+loadBalancerClass: {{ . | quote }}
+{{- end }}
+{{- with $s.loadBalancerSourceRanges }}
+loadBalancerSourceRanges:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+{{- if ne $s.type "ClusterIP" }}
+externalTrafficPolicy: {{ $s.externalTrafficPolicy }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Capabilities of the cluster, as Helm reports them (`helm install`/`upgrade` ask the API server; `helm template`
+takes `--api-versions`). The only `.Capabilities` the chart reads: they decide whether the optional custom
+resources are rendered, never a value.
+*/}}
+{{- define "opennebula.hasCertManager" -}}
+{{- if .Capabilities.APIVersions.Has "cert-manager.io/v1/Certificate" -}}true{{- end -}}
+{{- end -}}
+{{- define "opennebula.hasServiceMonitor" -}}
+{{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor" -}}true{{- end -}}
+{{- end -}}
+
+{{/* The Secret with the TLS certificate (tls.crt, tls.key). */}}
+{{- define "opennebula.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "opennebula.fullname" .)) .Values.tls.secretName -}}
+{{- end -}}
+
+{{/*
+"true" when a Service of this type is published with TLS: tls.enabled and a NodePort or LoadBalancer Service.
+ClusterIP Services stay plain inside the cluster. Argument: dict "root" $ "type" <service type>.
+*/}}
+{{- define "opennebula.tlsExposed" -}}
+{{- if and .root.Values.tls.enabled (ne .type "ClusterIP") -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when the members run the TLS proxy: some Service publishes a TLS port. */}}
+{{- define "opennebula.tlsProxy" -}}
+{{- $v := .Values -}}
+{{- if $v.tls.enabled -}}
+{{- if or (ne $v.oned.service.type "ClusterIP") (and $v.fireedge.enabled (ne $v.fireedge.service.type "ClusterIP")) (and $v.onegate.enabled (ne $v.onegate.service.type "ClusterIP"))<% if one.ruby_sunstone %> (and $v.sunstone.enabled (ne $v.sunstone.service.type "ClusterIP"))<% endif %> -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Environment of a client of oned's API Service (helm tests, hook jobs): ONE_XMLRPC, and with TLS the CLI's
+switch that skips verifying the certificate: these clients reach the Service by its in-cluster name, which a
+certificate for the public names does not carry. The connection is encrypted all the same.
+*/}}
+{{- define "opennebula.apiClientEnv" -}}
+{{- $tls := include "opennebula.tlsExposed" (dict "root" . "type" .Values.oned.service.type) -}}
+- {name: ONE_XMLRPC, value: {{ printf "%s://%s.%s.svc:%d/RPC2" (ternary "https" "http" (eq $tls "true")) (include "opennebula.fullname" .) .Release.Namespace (int .Values.oned.service.port) | quote }}}
+{{- if $tls }}
+- {name: ONE_DISABLE_SSL_VERIFY, value: "yes"}
+{{- end }}
 {{- end -}}
 
 {{/* Selector of the front-end (oned) pods. */}}
@@ -117,6 +261,7 @@ metadata:
     {{- include "opennebula.labels" . | nindent 4 }}
   annotations:
     {{- $annotations | nindent 4 }}
+    {{- with .Values.commonAnnotations }}{{ toYaml . | nindent 4 }}{{ end }}
 automountServiceAccountToken: false
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -127,6 +272,7 @@ metadata:
     {{- include "opennebula.labels" . | nindent 4 }}
   annotations:
     {{- $annotations | nindent 4 }}
+    {{- with .Values.commonAnnotations }}{{ toYaml . | nindent 4 }}{{ end }}
 rules:
   {{- $.rules | nindent 2 }}
 ---
@@ -138,6 +284,7 @@ metadata:
     {{- include "opennebula.labels" . | nindent 4 }}
   annotations:
     {{- $annotations | nindent 4 }}
+    {{- with .Values.commonAnnotations }}{{ toYaml . | nindent 4 }}{{ end }}
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: Role
@@ -179,7 +326,8 @@ defaults to the in-cluster name of the -ssh Service.
 {{- if .Values.onegate.endpoint -}}
 {{- .Values.onegate.endpoint -}}
 {{- else -}}
-{{- printf "http://%s-onegate.%s.svc:%d" (include "opennebula.fullname" .) .Release.Namespace (int .Values.onegate.service.port) -}}
+{{- $scheme := ternary "https" "http" (eq (include "opennebula.tlsExposed" (dict "root" . "type" .Values.onegate.service.type)) "true") -}}
+{{- printf "%s://%s-onegate.%s.svc:%d" $scheme (include "opennebula.fullname" .) .Release.Namespace (int .Values.onegate.service.port) -}}
 {{- end -}}
 {{- end -}}
 
@@ -239,6 +387,7 @@ to `onechart generate` is waived in this chart (README.md, Waived rules), and on
 {{- define "opennebula.validateValues" -}}
 {{- $v := .Values -}}
 {{- $errors := list -}}
+{{- $failed := list -}}
 {{- $waived := list<% for w in waived %> "<%= w.id %>"<% endfor %> -}}
 {{- $production := eq $v.environment "production" -}}
 {{- $external := list -}}
@@ -284,10 +433,42 @@ to `onechart generate` is waived in this chart (README.md, Waived rules), and on
 {{- $errors = append $errors "ONE021 fireedge-public-endpoint-missing: Ruby Sunstone is exposed outside the cluster; set fireedge.publicEndpoint to the URL browsers use to reach FireEdge" -}}
 {{- end -}}
 <% endif %>
-{{- if and $production (or (ne $v.oned.service.type "ClusterIP") (and $v.fireedge.enabled (ne $v.fireedge.service.type "ClusterIP")) (and $v.onegate.enabled (ne $v.onegate.service.type "ClusterIP")) (and $v.fireedge.enabled $v.ingress.enabled (not $v.tls.enabled))) -}}
-{{- $errors = append $errors "ONE013 api-without-tls: an API is exposed outside the cluster without TLS (a NodePort or LoadBalancer Service is plain HTTP; tls.enabled covers the Ingress); keep the Services ClusterIP and publish FireEdge through the Ingress with tls.enabled=true" -}}
+{{- if and $production (not $v.tls.enabled) (or (ne $v.oned.service.type "ClusterIP") (and $v.fireedge.enabled (or (ne $v.fireedge.service.type "ClusterIP") $v.ingress.enabled)) (and $v.onegate.enabled (ne $v.onegate.service.type "ClusterIP"))) -}}
+{{- $errors = append $errors "ONE013 api-without-tls: an API is exposed outside the cluster without TLS; set tls.enabled=true with tls.secretName or tls.certManager.issuerName (the TLS proxy then serves every exposed port), or keep the Services ClusterIP" -}}
 {{- end -}}
-{{- $failed := list -}}
+{{- if and $v.tls.enabled (not $v.tls.secretName) (not $v.tls.certManager.issuerName) -}}
+{{- $errors = append $errors "ONE050 tls-without-certificate: tls.enabled needs a certificate; set tls.secretName to a kubernetes.io/tls Secret or tls.certManager.issuerName" -}}
+{{- end -}}
+{{- if and $v.onegate.enabled $v.onegate.endpoint (include "opennebula.tlsExposed" (dict "root" . "type" $v.onegate.service.type)) (not (hasPrefix "https://" $v.onegate.endpoint)) -}}
+{{- $errors = append $errors "ONE052 endpoint-scheme-mismatch: OneGate is published with TLS but onegate.endpoint is not https://; VMs would speak plain HTTP to a TLS port" -}}
+{{- end -}}
+{{- if and $v.fireedge.enabled $v.fireedge.publicEndpoint (or $v.ingress.enabled (include "opennebula.tlsExposed" (dict "root" . "type" $v.fireedge.service.type))) $v.tls.enabled (not (hasPrefix "https://" $v.fireedge.publicEndpoint)) -}}
+{{- $errors = append $errors "ONE052 endpoint-scheme-mismatch: FireEdge is published with TLS but fireedge.publicEndpoint is not https://" -}}
+{{- end -}}
+{{- if eq $v.ssh.strictHostKeyChecking "yes" -}}
+{{- range $v.hosts -}}
+{{- if not .sshHostKey -}}
+{{- $errors = append $errors (printf "ONE053 host-key-missing: ssh.strictHostKeyChecking=yes but hosts entry %s has no sshHostKey; the front-end would refuse to connect" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $seen := dict -}}
+{{- range $v.hosts -}}
+{{- if hasKey $seen (printf "host/%s" .name) -}}{{- $errors = append $errors (printf "ONE054 duplicate-inventory-name: host %s is declared twice" .name) -}}{{- end -}}
+{{- $_ := set $seen (printf "host/%s" .name) true -}}
+{{- end -}}
+{{- range $v.datastores -}}
+{{- if hasKey $seen (printf "ds/%s" .name) -}}{{- $errors = append $errors (printf "ONE054 duplicate-inventory-name: datastore %s is declared twice" .name) -}}{{- end -}}
+{{- $_ := set $seen (printf "ds/%s" .name) true -}}
+{{- end -}}
+{{- range $key, $_ := merge (dict) $v.commonLabels $v.podLabels $v.commonAnnotations $v.podAnnotations -}}
+{{- if or (hasPrefix "app.kubernetes.io/" $key) (hasPrefix "helm.sh/" $key) (hasPrefix "onechart.io/" $key) (hasPrefix "checksum/" $key) -}}
+{{- $failed = append $failed (printf "label or annotation %s: app.kubernetes.io/, helm.sh/, onechart.io/ and checksum/ keys are the chart's own; choose another key in commonLabels, podLabels, commonAnnotations or podAnnotations" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $v.tls.enabled $v.tls.certManager.issuerName (not (include "opennebula.hasCertManager" .)) -}}
+{{- $failed = append $failed "tls.certManager.issuerName is set but the cluster serves no cert-manager.io/v1 Certificate: install cert-manager, or with `helm template` pass --api-versions cert-manager.io/v1/Certificate" -}}
+{{- end -}}
 {{- range $errors -}}
 {{- if not (has (substr 0 6 .) $waived) -}}{{- $failed = append $failed . -}}{{- end -}}
 {{- end -}}

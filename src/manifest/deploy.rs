@@ -217,7 +217,7 @@ impl<'a> Deployment<'a> {
                                 object: i,
                                 pointer: format!("/spec/ports/{}", p.index),
                                 via,
-                                tls,
+                                tls: tls || p.tls,
                                 api,
                                 port: p.port,
                             });

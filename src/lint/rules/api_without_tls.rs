@@ -14,7 +14,8 @@ declare_rule! {
 ///
 /// ## Why is this bad?
 /// oned's XML-RPC API, FireEdge and OneGate carry passwords and session tokens in clear text; OpenNebula itself
-/// has no TLS on these ports, so TLS must be terminated in front of them.
+/// has no TLS on these ports, so TLS must be terminated in front of them. With `tls.enabled` the chart does: each
+/// member's TLS proxy serves the exposed Services' ports, and the Ingress terminates TLS for FireEdge.
 ///
 /// ## In rendered manifests
 /// Checked: a `LoadBalancer` or `NodePort` Service, or an Ingress rule, that reaches oned's XML-RPC (2633),
@@ -48,7 +49,7 @@ declare_rule! {
         name: "api-without-tls",
         level: ErrorInProduction,
         summary: "An OpenNebula API is exposed outside the cluster without TLS",
-        fix: "Keep the Services `ClusterIP` and publish FireEdge through the Ingress with `tls.enabled: true` and `tls.secretName`; reach oned and OneGate through a TLS-terminating proxy.",
+        fix: "Set `tls.enabled: true` with `tls.secretName` or `tls.certManager.issuerName` (the chart's TLS proxy then serves every exposed port), or keep the Service `ClusterIP`.",
         check: check,
         manifests: check_manifests,
         manifest_fix: "Terminate TLS in front of the daemon (an Ingress with `spec.tls` and a certificate, or a load balancer with a TLS listener), or keep its Service `ClusterIP`.",
@@ -58,33 +59,23 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     let mut hits = Vec::new();
-    // The chart terminates TLS at the Ingress only: an external Service is plain HTTP whatever `tls.enabled` says.
-    if v.oned.service.type_.is_external() {
-        hits.push(Hit::at(
-            "oned.service.type",
-            format!("oned is exposed as `{:?}` without TLS (the Service publishes plain HTTP)", v.oned.service.type_),
-        ));
+    // With `tls.enabled` the chart's TLS proxy serves every port a NodePort or LoadBalancer Service publishes,
+    // and the Ingress terminates TLS with the same certificate.
+    if v.tls.enabled {
+        return hits;
     }
-    if v.fireedge.enabled && v.fireedge.service.type_.is_external() {
-        hits.push(Hit::at(
-            "fireedge.service.type",
-            format!(
-                "FireEdge is exposed as `{:?}` without TLS (the Service publishes plain HTTP)",
-                v.fireedge.service.type_
-            ),
-        ));
+    let exposed = [
+        (true, "oned.service.type", "oned", v.oned.service.type_),
+        (v.fireedge.enabled, "fireedge.service.type", "FireEdge", v.fireedge.service.type_),
+        (v.onegate.enabled, "onegate.service.type", "OneGate", v.onegate.service.type_),
+    ];
+    for (on, path, what, ty) in exposed {
+        if on && ty.is_external() {
+            hits.push(Hit::at(path, format!("{what} is exposed as `{ty:?}` without TLS")));
+        }
     }
-    if v.fireedge.enabled && v.ingress.enabled && !v.tls.enabled {
+    if v.fireedge.enabled && v.ingress.enabled {
         hits.push(Hit::at("ingress.enabled", "FireEdge is exposed through the Ingress without TLS"));
-    }
-    if v.onegate.enabled && v.onegate.service.type_.is_external() {
-        hits.push(Hit::at(
-            "onegate.service.type",
-            format!(
-                "OneGate is exposed as `{:?}` without TLS (the Service publishes plain HTTP)",
-                v.onegate.service.type_
-            ),
-        ));
     }
     hits
 }

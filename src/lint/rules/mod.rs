@@ -1,7 +1,8 @@
 //! The rule catalogue, in ID order. IDs and names are fixed and never reused: ONE001-ONE027 are the contract's
 //! catalogue; ONE028 and later are onechart's own additions (ONE028 shared HA datastores, ONE029 the unpublished
-//! image placeholder, ONE030-ONE033 what only rendered manifests show); ONE100-ONE103 report what the engine
-//! itself finds (schema violations, YAML quirks, suppressions).
+//! image placeholder, ONE030-ONE033 what only rendered manifests show, ONE050-ONE054 TLS, monitord's address
+//! and the declared inventory); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
+//! quirks, suppressions).
 
 mod ambiguous_yaml_value;
 mod api_without_tls;
@@ -12,10 +13,13 @@ mod credentials_in_configmap;
 mod dangling_reference;
 mod database_not_persisted;
 mod default_credentials;
+mod duplicate_inventory_name;
 mod duplicate_key;
+mod endpoint_scheme_mismatch;
 mod fireedge_public_endpoint_missing;
 mod ha_datastores_not_shared;
 mod hardcoded_emulator_path;
+mod host_key_missing;
 mod host_namespace;
 mod hostname_unset;
 mod ignore_without_reason;
@@ -24,6 +28,7 @@ mod invalid_value;
 mod marketplace_without_sys_admin;
 mod mixed_ceph_and_shared_datastores;
 mod monitor_address_auto_in_ha;
+mod monitord_address_unstable;
 mod monitord_port_mismatch;
 mod mutable_image_tag;
 mod no_backup;
@@ -36,6 +41,7 @@ mod sqlite_in_production;
 mod sqlite_with_raft;
 mod ssh_host_key_checking_disabled;
 mod ssh_keys_not_persisted;
+mod tls_without_certificate;
 mod transfer_mode_mismatch;
 mod unpublished_image;
 mod unreachable_daemon;
@@ -78,6 +84,11 @@ pub static ALL: &[&Rule] = &[
     &host_namespace::ONE031,
     &invalid_opennebula_config::ONE032,
     &unreachable_daemon::ONE033,
+    &tls_without_certificate::ONE050,
+    &monitord_address_unstable::ONE051,
+    &endpoint_scheme_mismatch::ONE052,
+    &host_key_missing::ONE053,
+    &duplicate_inventory_name::ONE054,
     &invalid_value::ONE100,
     &duplicate_key::ONE101,
     &ambiguous_yaml_value::ONE102,

@@ -14,7 +14,8 @@ declare_rule! {
 /// ## Why is this bad?
 /// With `auto`, each hypervisor sends monitoring data to the source address of the front-end's SSH connection.
 /// Only the Raft leader monitors hosts, so after a fail-over the agents keep sending to the old leader;
-/// monitord.conf itself says "auto" is not usable for HA.
+/// monitord.conf itself says "auto" is not usable for HA. Use the address the monitord LoadBalancer is pinned to
+/// (ONE051 checks that the two agree).
 ///
 /// ## In rendered manifests
 /// Checked: a monitord.conf (a ConfigMap or Secret key mounted as `monitord.conf`, or so named) whose `NETWORK`
@@ -35,13 +36,16 @@ declare_rule! {
 ///   replicas: 3
 /// monitord:
 ///   monitorAddress: 192.0.2.10
+///   service:
+///     type: LoadBalancer
+///     loadBalancerIP: 192.0.2.10
 /// ```
     pub static ONE004 = {
         id: "ONE004",
         name: "monitor-address-auto-in-ha",
         level: Error,
         summary: "`monitord.monitorAddress: auto` under Raft HA",
-        fix: "Set `monitord.monitorAddress` to the stable address of the monitord Service (a LoadBalancer IP or DNS name that follows the leader).",
+        fix: "Pin the monitord LoadBalancer with `monitord.service.loadBalancerIP` and set `monitord.monitorAddress` to that address (or a DNS name that follows it).",
         check: check,
         manifests: check_manifests,
         manifest_fix: "In monitord.conf's `NETWORK`, set `MONITOR_ADDRESS` to the stable address of a Service that follows the Raft leader (a LoadBalancer IP or DNS name).",
