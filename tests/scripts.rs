@@ -626,7 +626,7 @@ fn serveradmins_password_is_set_whenever_it_differs_from_the_secret() {
 
 fn backup_command(c: &Cluster, script: &str, dir: &Path) -> Command {
     let mut cmd = c.command(script, "backup");
-    cmd.env("BACKUP_DIR", dir).env("BACKUP_RETENTION", "7").env("POD_NAME", "one-0");
+    cmd.env("BACKUP_DIR", dir).env("BACKUP_RETENTION", "7").env("POD_NAME", "one-0").env("RAFT_MEMBERS", "1");
     cmd
 }
 
@@ -1073,4 +1073,56 @@ fn a_failing_self_test_says_why_and_still_cleans_up() {
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     assert!(out(&o).contains("do not agree on one leader"), "{}", out(&o));
     assert!(!c.calls().contains("onecluster create"), "{}", c.calls());
+}
+
+#[test]
+fn a_raft_cluster_changes_release_line_only_in_maintenance_mode() {
+    // A new release line brings a new schema (LATEST_DB_VERSION 7.2.0 -> 7.4.0,
+    // OpenNebula/one@release-7.4.0:src/onedb/database_schema.rb:153); a Raft member refuses to upgrade its own.
+    let c = Cluster::bootstrapped();
+    let dir = c.file("backups");
+    let run = |members: &str, maintenance: &str| {
+        let o = backup_command(&c, "pre-upgrade.sh", &dir)
+            .env("OLD_VERSION", "7.2.0")
+            .env("NEW_VERSION", "7.4.0")
+            .env("ALLOW_MAJOR", "false")
+            .env("RAFT_MEMBERS", members)
+            .env("MAINTENANCE", maintenance)
+            .output()
+            .unwrap();
+        (o.status.code(), out(&o))
+    };
+    let (code, text) = run("3", "false");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("outside maintenance mode"), "{text}");
+    assert_eq!(run("3", "true").0, Some(0));
+    assert_eq!(run("1", "false").0, Some(0), "a single front-end upgrades its schema itself at start");
+
+    // In maintenance: member 0 upgrades its schema and leads a new cluster; the others rejoin it.
+    for pod in ["one-0", "one-1", "one-2"] {
+        c.write(&format!("cluster/mysql/{pod}/opennebula/schema"), "old");
+    }
+    std::fs::remove_dir_all(c.file("cluster/running")).unwrap();
+    std::fs::create_dir_all(c.file("cluster/running")).unwrap();
+    let maintenance = [("MAINTENANCE", "true")];
+    let o = restore(&c, "one-0", &["--upgrade"], &maintenance);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("upgraded"), "{}", out(&o));
+    assert_eq!(c.read("cluster/mysql/one-0/opennebula/schema"), "current\n");
+    assert!(!out(&o).contains("dbpw"), "{}", out(&o));
+    for pod in ["one-1", "one-2"] {
+        assert!(restore(&c, pod, &["--rejoin"], &maintenance).status.success());
+    }
+    let o = c.start("one-0");
+    assert!(o.status.success(), "{}", out(&o));
+    c.write("cluster/leader", "one-0");
+    for pod in ["one-1", "one-2"] {
+        let o = c.start(pod);
+        assert!(o.status.success(), "{pod}: {}", out(&o));
+        assert_eq!(
+            c.read(&format!("cluster/mysql/{pod}/opennebula/schema")),
+            "current\n",
+            "{pod} copies the upgraded schema"
+        );
+    }
 }

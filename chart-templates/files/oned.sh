@@ -184,6 +184,10 @@ main() {
   touch "$READY"
   log "starting oned"
   masked_fifo oned
+  # The 7.x scheduler (a child of oned's one_sched driver, whose own output goes to /dev/null) logs only to
+  # /var/log/one/rank_sched.log (OpenNebula/one@release-7.4.0:src/schedm_mad/remotes/rank/src/sched/Scheduler.cc:105):
+  # into oned's log with it.
+  ln -sfn "$FIFO" "${ONE_LOG:-/var/log/one}/rank_sched.log"
   exec oned -f > "$FIFO" 2>&1
 }
 

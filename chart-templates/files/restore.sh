@@ -5,6 +5,9 @@
 #                        database; under Raft, on one member only (member 0), which then leads a new cluster
 #   restore.sh --rejoin  under Raft, on every other member: drop its database, so that it joins the restored
 #                        member as a new server when maintenance ends
+#   restore.sh --upgrade upgrade this member's database schema to the image's OpenNebula (backup first, then
+#                        `onedb upgrade`); under Raft on member 0 only, which then leads a new cluster that the
+#                        others (`--rejoin`) join: the Raft form of a schema upgrade
 # Like `onedb restore`, it refuses while oned's lock file exists or oned answers
 # (OpenNebula/one@release-7.4.0:src/onedb/onedb.rb, restore).
 set -eu
@@ -17,7 +20,7 @@ STATE_DIR="$ONE_VAR/.onechart"
 log() { echo "onechart-restore: $*"; }
 die() { log "$*"; exit 1; }
 
-[ $# -eq 1 ] || die "usage: restore.sh FILE | --rejoin"
+[ $# -eq 1 ] || die "usage: restore.sh FILE | --rejoin | --upgrade"
 [ "${MAINTENANCE:-false}" = true ] || die "maintenance mode is off: set maintenance.enabled=true and upgrade first"
 [ ! -e "$ONE_LOCK/one" ] || die "oned's lock $ONE_LOCK/one exists: oned runs (or crashed); refusing"
 if oned_answers; then die "oned answers: refusing"; fi
@@ -29,6 +32,21 @@ if [ "$1" = --rejoin ]; then
   my "$DB_HOST" "$DB_PORT" -e "DROP DATABASE IF EXISTS \`$DB_NAME\`"
   rm -f "$STATE_DIR/server-id" "$STATE_DIR/restored"
   log "database $DB_NAME dropped: this member joins the restored cluster as a new server when maintenance ends"
+  exit 0
+fi
+
+if [ "$1" = --upgrade ]; then
+  backup=$(BACKUP_DIR="$ONE_VAR/backups/db" BACKUP_RETENTION=3 SQLITE_DB="$SQLITE_DB" /bin/sh \
+    "${ONECHART_SCRIPTS:-/run/onechart/scripts}/backup.sh" pre-schema-upgrade)
+  log "backup taken: $backup"
+  masked onedb_member upgrade --no-backup
+  if [ "${RAFT_MEMBERS:-1}" -gt 1 ]; then
+    mkdir -p "$STATE_DIR"
+    touch "$STATE_DIR/restored"
+    log "upgraded. Run restore.sh --rejoin on every other member, then leave maintenance mode."
+  else
+    log "upgraded. Leave maintenance mode (maintenance.enabled=false) to start oned."
+  fi
   exit 0
 fi
 
