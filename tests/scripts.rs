@@ -270,10 +270,20 @@ fn a_member_that_lost_its_database_rejoins_with_server_reset() {
 }
 
 #[test]
-fn a_removed_member_comes_back_with_a_new_id() {
+fn a_removed_member_with_data_is_never_dropped_by_itself_and_rejoins_once_dropped() {
     let c = Cluster::bootstrapped();
-    // The operator scaled down and ran `onezone server-del 0 2`; the volume of one-2 was retained.
+    // The operator scaled down and ran `onezone server-del 0 2`; the volume of one-2 was retained. Its database
+    // holds data: the member refuses to drop it on its own (it could be the survivor of a cluster that a member
+    // 0 without its volume re-created empty).
     c.write("cluster/zone", "0 one-0\n1 one-1\n");
+    let o = c.start("one-2");
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("Refusing to drop it myself"), "{}", out(&o));
+    assert!(!c.calls().contains("mysqldump") && !c.calls().contains("server-add"), "{}", c.calls());
+    // The operator drops it (maintenance mode), and it joins as a new server.
+    std::fs::remove_file(c.file("cluster/running/one-2")).unwrap();
+    let o = restore(&c, "one-2", &["--rejoin"], &[("MAINTENANCE", "true")]);
+    assert!(o.status.success(), "{}", out(&o));
     let o = c.start("one-2");
     assert!(o.status.success(), "{}", out(&o));
     assert!(c.calls().contains("one-2: onezone server-add 0 --name one-2"), "{}", c.calls());
@@ -419,8 +429,8 @@ fn maintenance_mode_prepares_but_never_starts_oned() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert!(child.try_wait().unwrap().is_none(), "oned.sh must keep running in maintenance mode");
-    let _ = child.kill();
-    let _ = child.wait();
+    Command::new("kill").arg(child.id().to_string()).status().unwrap();
+    assert!(child.wait().unwrap().success(), "TERM ends maintenance mode cleanly");
     let calls = c.calls();
     assert!(!calls.contains("oned") && !calls.contains("mysql"), "{calls}");
     assert!(!c.exists("one-0/lock/one"));
@@ -445,6 +455,13 @@ fn an_empty_server_id_is_never_written() {
     // The Raft helper cannot load the OCA: every lookup fails, as with a missing opennebula-rubygems.
     cmd.env("ONE_RUBY_LIB", c.file("empty-lib"));
     let o = cmd.output().unwrap();
+    assert_ne!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(out(&o).contains("cannot read the zone"), "{}", out(&o));
+    assert_eq!(c.server_id("one-0"), "-1");
+    // The zone can be read, but the server-add registered nothing.
+    let c = Cluster::new();
+    c.write("cluster/server-add-ignored", "");
+    let o = c.start("one-0");
     assert_ne!(o.status.code(), Some(0), "{}", out(&o));
     assert!(out(&o).contains("did not register one-0"), "{}", out(&o));
     assert_eq!(c.server_id("one-0"), "-1");
@@ -563,7 +580,7 @@ fn leader_change_moves_the_label_and_the_leader_only_services() {
     let o = c.command("raft-hook.sh", "one-1").arg("follower").env("ONE_LABEL_POD", &label).output().unwrap();
     assert!(o.status.success());
     assert!(wait_for("stopped"), "the service kept running on a follower");
-    let _ = child.kill();
+    Command::new("kill").arg(child.id().to_string()).status().unwrap();
     let _ = child.wait();
 }
 
@@ -726,7 +743,7 @@ fn a_raft_cluster_is_restored_on_one_member_and_the_others_rejoin_it() {
     // as it was; it names its database, which must not matter.
     c.write(
         "backup.sql",
-        "/*!40000 DROP DATABASE IF EXISTS `opennebula`*/;\nCREATE DATABASE /*!32312 IF NOT EXISTS*/ `opennebula`;\nUSE `opennebula`;\nTABLE db_versioning 1\nTABLE local_db_versioning 1\nTABLE data restored-data\n",
+        "/*!40000 DROP DATABASE IF EXISTS `opennebula`*/;\nCREATE DATABASE /*!32312 IF NOT EXISTS*/ `opennebula`;\nUSE `opennebula`;\nTABLE db_versioning 1\nTABLE local_db_versioning 1\nTABLE data restored-data\nTABLE user_pool <USER><ID>0</ID><NAME>oneadmin</NAME><PASSWORD>0ld0ld</PASSWORD><AUTH_DRIVER>core</AUTH_DRIVER></USER>\n",
     );
     // Maintenance: nothing runs.
     std::fs::remove_dir_all(c.file("cluster/running")).unwrap();
@@ -736,6 +753,10 @@ fn a_raft_cluster_is_restored_on_one_member_and_the_others_rejoin_it() {
     let o = restore(&c, "one-0", &[backup.to_str().unwrap()], &maintenance);
     assert!(o.status.success(), "{}", out(&o));
     assert_eq!(c.read("cluster/mysql/one-0/opennebula/data"), "restored-data\n");
+    // The backup held oneadmin's password of its time; the Secret owns it: the restored database gets sha256 of
+    // the Secret's (OpenNebula/one@release-7.4.0:src/um/User.cc:369-382).
+    let want = "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"; // sha256("pw")
+    assert!(c.read("cluster/mysql/one-0/opennebula/user_pool").contains(&format!("<PASSWORD>{want}</PASSWORD>")));
     for pod in ["one-1", "one-2"] {
         let o = restore(&c, pod, &["--rejoin"], &maintenance);
         assert!(o.status.success(), "{pod}: {}", out(&o));
@@ -1125,4 +1146,168 @@ fn a_raft_cluster_changes_release_line_only_in_maintenance_mode() {
             "{pod} copies the upgraded schema"
         );
     }
+}
+
+#[test]
+fn member_0_without_its_volume_never_bootstraps_while_a_peers_database_holds_data() {
+    // A full restart: no oned answers yet, and member 0 lost its volume. Its peers' databases still hold the
+    // cloud: bootstrapping would start a second, empty one.
+    let c = Cluster::bootstrapped();
+    c.write("cluster/mysql/one-1/opennebula/vm_pool", "precious\n");
+    std::fs::remove_dir_all(c.file("cluster/running")).unwrap();
+    std::fs::create_dir_all(c.file("cluster/running")).unwrap();
+    c.write("cluster/leader", "");
+    std::fs::remove_dir_all(c.file("one-0")).unwrap();
+    std::fs::remove_dir_all(c.file("cluster/mysql/one-0")).unwrap();
+    let o = c.start("one-0");
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("the database of one-1 holds data"), "{}", out(&o));
+    assert!(!c.calls().contains("oned -f") && !c.calls().contains("server-add"), "{}", c.calls());
+    // A peer's database server that does not answer yet is not taken for an empty one either.
+    std::fs::remove_dir_all(c.file("cluster/mysql/one-1/opennebula")).unwrap();
+    std::fs::remove_dir_all(c.file("cluster/mysql/one-2/opennebula")).unwrap();
+    c.write("cluster/mysql/one-2/down", "");
+    let o = c.start("one-0");
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("the database of one-2 does not answer yet"), "{}", out(&o));
+    assert!(!c.calls().contains("oned -f"), "{}", c.calls());
+}
+
+#[test]
+fn a_member_that_lost_only_its_server_id_waits_for_the_leader_instead_of_registering_again() {
+    // Zone server names are not unique: registering again would add a second one-0.
+    let c = Cluster::bootstrapped();
+    std::fs::remove_file(c.file("one-0/var/.onechart/server-id")).unwrap();
+    std::fs::remove_dir_all(c.file("cluster/running")).unwrap();
+    std::fs::create_dir_all(c.file("cluster/running")).unwrap();
+    c.write("cluster/leader", "");
+    let o = c.start("one-0");
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("belongs to a Raft cluster"), "{}", out(&o));
+    assert!(!c.calls().contains("server-add"), "{}", c.calls());
+    for pod in ["one-1", "one-2"] {
+        c.write(&format!("cluster/running/{pod}"), "");
+    }
+    c.write("cluster/leader", "one-1");
+    let o = c.start("one-0");
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(c.server_id("one-0"), "0");
+    assert_eq!(c.read("cluster/zone").matches("one-0").count(), 1, "{}", c.read("cluster/zone"));
+}
+
+#[test]
+fn a_single_front_end_on_an_external_server_keeps_its_database_as_member_0() {
+    // As a single front-end it used `opennebula`; as Raft member 0 it uses `opennebula_0`.
+    let c = Cluster::new();
+    let single = [("RAFT_MEMBERS", "1"), ("DB_BUNDLED", ""), ("DB_HOST", "db.example.org")];
+    let o = c.start_with("one-0", &single);
+    assert!(o.status.success(), "{}", out(&o));
+    c.write("cluster/mysql/db/opennebula/vm_pool", "the-cloud\n");
+    std::fs::remove_file(c.file("cluster/running/one-0")).unwrap();
+    let o = c.start_with("one-0", &[("DB_BUNDLED", ""), ("DB_HOST", "db.example.org"), ("DB_NAME_PER_MEMBER", "true")]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("becomes member 0's"), "{}", out(&o));
+    assert_eq!(c.read("cluster/mysql/db/opennebula_0/vm_pool"), "the-cloud\n");
+    assert!(!c.calls().contains("oneuser passwd 1"), "no bootstrap: {}", c.calls());
+    assert_eq!(c.server_id("one-0"), "0");
+}
+
+#[test]
+fn an_interrupted_copy_is_taken_for_a_partial_database() {
+    // mysqldump writes the version tables first: a load killed halfway looks bootstrapped.
+    let c = Cluster::bootstrapped();
+    c.write("one-1/var/.onechart/loading", "");
+    std::fs::remove_file(c.file("cluster/mysql/one-1/opennebula/data")).unwrap();
+    let o = c.start("one-1");
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("a load into this database was interrupted"), "{}", out(&o));
+    assert!(c.calls().contains("one-1: mysqldump"), "the member copies the leader's again: {}", c.calls());
+    assert_eq!(c.read("cluster/mysql/one-1/opennebula/data"), "one-0\n");
+    assert!(!c.exists("one-1/var/.onechart/loading"));
+}
+
+#[test]
+fn a_failed_schema_upgrade_loads_the_backup_back_and_is_not_retried_by_itself() {
+    // With --no-backup onedb restores nothing when a migrator fails (OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:341-362).
+    let c = Cluster::new();
+    let single = [("RAFT_MEMBERS", "1")];
+    assert!(c.start_with("one-0", &single).status.success());
+    c.write("cluster/mysql/one-0/opennebula/schema", "old");
+    c.write("cluster/mysql/one-0/opennebula/vm_pool", "good\n");
+    c.write("cluster/upgrade-fails", "");
+    for attempt in 1..=3 {
+        let o = c.start_with("one-0", &single);
+        assert_eq!(o.status.code(), Some(1), "attempt {attempt}: {}", out(&o));
+        assert_eq!(c.read("cluster/mysql/one-0/opennebula/vm_pool"), "good\n", "attempt {attempt}");
+        assert_eq!(c.read("cluster/mysql/one-0/opennebula/schema"), "old\n", "attempt {attempt}");
+    }
+    assert_eq!(c.calls().matches("onedb upgrade").count(), 0, "the last starts did not try again: {}", c.calls());
+    let backups = std::fs::read_dir(c.file("one-0/var/backups/db")).unwrap().count();
+    assert_eq!(backups, 1, "the backup is kept, and no new one replaced it");
+}
+
+#[test]
+fn a_leader_only_daemon_restarts_when_its_credentials_change() {
+    // onehem reads one_auth once, at start (OpenNebula/one@release-7.4.0:src/hem/onehem-server.rb:272).
+    let c = Cluster::new();
+    let m = c.member("one-0");
+    std::fs::write(m.join("run/onechart-ready"), "").unwrap();
+    let log = m.join("hem.log");
+    let daemon = format!(
+        "echo started >> {0}; trap 'echo stopped >> {0}; exit 0' TERM; while :; do sleep 0.1; done",
+        log.display()
+    );
+    let mut child = c
+        .command("leader-only.sh", "one-0")
+        .env("RAFT_MEMBERS", "1")
+        .env("LEADER_POLL", "0.2")
+        .args(["one_auth", "sh", "-c", &daemon])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let count = |text: &str| std::fs::read_to_string(&log).unwrap_or_default().matches(text).count();
+    let wait_for = |text: &str, n: usize| {
+        (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            count(text) >= n
+        })
+    };
+    assert!(wait_for("started", 1), "the daemon did not start");
+    std::fs::write(m.join("var/.one/one_auth"), "oneadmin:n3w\n").unwrap();
+    assert!(wait_for("stopped", 1) && wait_for("started", 2), "the daemon did not restart: {}", count("started"));
+    // TERM, as the kubelet sends it: leader-only.sh stops its daemon and exits.
+    Command::new("kill").arg(child.id().to_string()).status().unwrap();
+    let _ = child.wait();
+    assert!(wait_for("stopped", 2), "the daemon outlived leader-only.sh");
+}
+
+#[test]
+fn the_sqlite_front_end_bootstraps_backs_up_upgrades_and_restores() {
+    let c = Cluster::new();
+    let sqlite = [("RAFT_MEMBERS", "1"), ("DB_BACKEND", "sqlite"), ("DB_BUNDLED", "")];
+    let o = c.start_with("one-0", &sqlite);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(c.calls().contains("one-0: oned -f\n") && c.exists("one-0/var/sqlite/db_versioning"), "{}", c.calls());
+    // Restart: nothing to do.
+    let o = c.start_with("one-0", &sqlite);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(!c.calls().contains("oneuser passwd 1"), "{}", c.calls());
+    // Upgrade: onedb with --sqlite, after a backup of its own.
+    c.write("one-0/var/sqlite/schema", "old");
+    let o = c.start_with("one-0", &sqlite);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(c.calls().contains("onedb upgrade --no-backup --sqlite"), "{}", c.calls());
+    // Restore in maintenance mode, and the Secret's oneadmin password in the restored database.
+    let backup = std::fs::read_dir(c.file("one-0/var/backups/db")).unwrap().next().unwrap().unwrap().path();
+    std::fs::remove_file(c.file("cluster/running/one-0")).unwrap();
+    c.write("one-0/var/sqlite/data", "changed-since\n");
+    let mut cmd = c.command("restore.sh", "one-0");
+    for (k, v) in sqlite.iter().chain([("MAINTENANCE", "true")].iter()) {
+        cmd.env(k, v);
+    }
+    let o = cmd.arg(&backup).output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(c.calls().contains("onedb restore -f"), "{}", c.calls());
+    assert_eq!(c.read("one-0/var/sqlite/data"), "one-0\n");
 }

@@ -19,12 +19,17 @@ while [ -e "$dir/onedb-$label-$stamp-$(printf %02d "$seq").sql" ]; do seq=$((seq
 file="$dir/onedb-$label-$stamp-$(printf %02d "$seq").sql"
 if [ "$DB_BACKEND" = sqlite ]; then
   onedb backup --sqlite "$SQLITE_DB" -f "$file" >&2
+  # onedb ignores sqlite3's exit code (OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:539) and starts the
+  # file with DROP TABLE lines either way: a complete `.dump` ends with COMMIT.
+  tail -n 1 "$file" | grep -q '^COMMIT;' || { echo "onechart: backup $file is incomplete (no COMMIT)" >&2; exit 1; }
 else
   mydump "$DB_HOST" "$DB_PORT" "$DB_NAME" > "$file.part"
   mv "$file.part" "$file"
 fi
 [ -s "$file" ] || { echo "onechart: backup $file is empty" >&2; exit 1; }
-# Retention applies per label, newest first (file names sort by time).
-# shellcheck disable=SC2012 # names are ours: no spaces or newlines
-ls -1 "$dir"/onedb-"$label"-*.sql | sort -r | tail -n +$((keep + 1)) | while read -r old; do rm -f "$old"; done
+# Retention applies per label, newest first (file names sort by time); 0 keeps every backup.
+if [ "$keep" -gt 0 ]; then
+  # shellcheck disable=SC2012 # names are ours: no spaces or newlines
+  ls -1 "$dir"/onedb-"$label"-*.sql | sort -r | tail -n +$((keep + 1)) | while read -r old; do rm -f "$old"; done
+fi
 echo "$file"

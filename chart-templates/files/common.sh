@@ -38,6 +38,38 @@ mydump() {
     --single-transaction --quick --routines --triggers --add-drop-table "$3"
 }
 
+# load_dump FILE: replaces this member's database with FILE, a dump of tables. The CREATE DATABASE, USE and DROP
+# DATABASE lines of a dump made with `--databases` (`onedb backup`) are dropped, so the tables always land in
+# this member's database. A marker on the volume ($ONE_VAR/.onechart/loading) says a load is under way: the
+# version tables come first in a dump, so an interrupted load would otherwise look complete (oned.sh takes the
+# marker for a partial database).
+load_dump() {
+  mkdir -p "${ONE_VAR:-/var/lib/one}/.onechart"
+  touch "${ONE_VAR:-/var/lib/one}/.onechart/loading"
+  my "$DB_HOST" "$DB_PORT" -e "DROP DATABASE IF EXISTS \`$DB_NAME\`; CREATE DATABASE \`$DB_NAME\`"
+  sed -e '/^CREATE DATABASE /d' -e '/^USE `/d' -e '/^\/\*![0-9]* DROP DATABASE /d' "$1" | my "$DB_HOST" "$DB_PORT" "$DB_NAME"
+  rm -f "${ONE_VAR:-/var/lib/one}/.onechart/loading"
+}
+
+# upgrade_schema: `onedb upgrade` of this member's database, backed up first into a file of its own that is never
+# pruned (`onedb upgrade --backup FILE` aborts when FILE exists, and onedb's own mysqldump prints the password when
+# it fails: OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:154-164, onedb_backend.rb:273). onedb then runs with
+# --no-backup, and so restores nothing when a migrator fails ("DB state might be inconsistent", onedb.rb:341-362):
+# on failure the backup is loaded back here, and UPGRADE_BACKUP names it. Returns 1 on failure.
+upgrade_schema() {
+  UPGRADE_BACKUP=$(BACKUP_DIR="${ONE_VAR:-/var/lib/one}/backups/db" BACKUP_RETENTION=0 SQLITE_DB="$SQLITE_DB" \
+    /bin/sh "${ONECHART_SCRIPTS:-/run/onechart/scripts}/backup.sh" pre-schema-upgrade) || return 1
+  log "backup before the schema upgrade: $UPGRADE_BACKUP"
+  if masked onedb_member upgrade --no-backup; then return 0; fi
+  log "onedb upgrade failed: loading the backup $UPGRADE_BACKUP back"
+  if [ "$DB_BACKEND" = sqlite ]; then
+    masked onedb_member restore -f "$UPGRADE_BACKUP"
+  else
+    load_dump "$UPGRADE_BACKUP"
+  fi
+  return 1
+}
+
 # db_probe: prints how this member's database server answers: ok, unreachable, denied or error. SQLite is ok.
 # The MySQL client exits 1 for every failure; the error number tells them apart (2002/2003/2005/2006/2013:
 # no connection; 1044/1045/1698: access denied).

@@ -8,8 +8,8 @@
 #   one-raft.rb servers ENDPOINT  -> one "<id> <name> <endpoint>" line per server of zone 0
 #   one-raft.rb leader ENDPOINT   -> "<id> <name> <endpoint> <term> <commit>" of the leader, as seen from the
 #                                    zone that ENDPOINT serves (exit 1 when no server leads)
-#   one-raft.rb ready [LAG]       -> exit 0 when this member (localhost) leads, or follows the leader with a
-#                                    commit index at most LAG (default 100) entries behind the leader's
+#   one-raft.rb ready [LAG]       -> exit 0 when this member (localhost) leads, or follows the leader in its term
+#                                    with a commit index at most LAG (default 100) entries behind the leader's
 #   one-raft.rb healthy ENDPOINT [LAG] -> exit 0 when every server of the zone answers, one leads and every
 #                                    follower is in its term and within LAG entries of its commit index
 #                                    (names the others)
@@ -44,14 +44,14 @@ end
 STATES = { '0' => 'solo', '1' => 'candidate', '2' => 'follower', '3' => 'leader' }.freeze
 LOCAL = 'http://localhost:2633/RPC2'
 
-def client(endpoint)
-  OpenNebula::Client.new(nil, endpoint, :timeout => 10)
+def client(endpoint, timeout = 10)
+  OpenNebula::Client.new(nil, endpoint, :timeout => timeout)
 end
 
 # <RAFT><SERVER_ID/><STATE/><TERM/><VOTEDFOR/><COMMIT/><LOG_INDEX/>... (RaftManager::to_xml,
 # OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:1065-1100), from the one.zone.raftstatus call.
-def raft_status(endpoint)
-  rc = client(endpoint).call('zone.raftstatus')
+def raft_status(endpoint, timeout = 10)
+  rc = client(endpoint, timeout).call('zone.raftstatus')
   raise rc.message if OpenNebula.is_error?(rc)
 
   raft = OpenNebula::XMLElement.new
@@ -72,16 +72,19 @@ def servers(endpoint)
   list
 end
 
-# Every server with its Raft status (nil when it does not answer).
-def statuses(endpoint)
+# Every server with its Raft status (nil when it does not answer), asked in parallel: one member that does not
+# answer costs one timeout, not one per member.
+def statuses(endpoint, timeout = 10)
   servers(endpoint).map do |s|
-    status = begin
-      raft_status(s[:endpoint])
-    rescue StandardError
-      nil
+    Thread.new do
+      status = begin
+        raft_status(s[:endpoint], timeout)
+      rescue StandardError
+        nil
+      end
+      s.merge(:status => status)
     end
-    s.merge(:status => status)
-  end
+  end.map(&:value)
 end
 
 def leader_of(all)
@@ -100,12 +103,14 @@ begin
     l = leader_of(statuses(args.fetch(0))) or exit 1
     puts [l[:id], l[:name], l[:endpoint], l[:status][:term], l[:status][:commit]].join(' ')
   when 'ready'
+    # A probe: short timeouts, so that one member that does not answer does not make the others unready.
     lag = Integer(args.fetch(0, '100'))
-    me = raft_status(LOCAL)
+    me = raft_status(LOCAL, 3)
     exit 0 if me[:state] == 'leader'
     exit 1 unless me[:state] == 'follower'
 
-    l = leader_of(statuses(LOCAL)) or abort 'onechart: no leader answers'
+    l = leader_of(statuses(LOCAL, 3)) or abort 'onechart: no leader answers'
+    abort "onechart: in term #{me[:term]}, the leader #{l[:name]} in #{l[:status][:term]}" if me[:term] != l[:status][:term]
     behind = l[:status][:commit] - me[:commit]
     abort "onechart: #{behind} entries behind the leader #{l[:name]}" if behind > lag
   when 'healthy'

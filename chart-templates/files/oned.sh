@@ -24,7 +24,8 @@ READY="$ONE_RUN/onechart-ready"
 SERVERADMIN_FILES="sunstone_auth onegate_auth oneflow_auth oneform_auth oneks_auth"
 export ONE_AUTH="$ONE_VAR/.one/one_auth"
 
-log() { echo "onechart-oned: $*"; }
+# Messages go to stderr: several functions print their result on stdout for `$(...)`.
+log() { echo "onechart-oned: $*" >&2; }
 
 # shellcheck source=common.sh
 . "$SCRIPTS/common.sh"
@@ -53,6 +54,11 @@ wait_for_database() {
 # version tables *and* for any connection or authentication error, so it is asked only once the server answered
 # and both tables are known to exist.
 database_state() {
+  if [ -e "$ONE_VAR/.onechart/loading" ]; then
+    log "a load into this database was interrupted"
+    echo partial
+    return 0
+  fi
   tables=$(db_tables) || { log "could not list the database's tables"; exit 1; }
   case $tables in
     0) echo empty; return 0 ;;
@@ -118,19 +124,28 @@ bootstrap_with() {
   log "bootstrap done"
 }
 
-# upgrade_database: `onedb upgrade` of a single front-end's schema. The backup is taken first, into a file of its
-# own, by files/backup.sh (`onedb upgrade --backup FILE` aborts when FILE exists, and its own mysqldump prints
-# the password when it fails: OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:154-164, onedb_backend.rb:273);
-# onedb then runs with --no-backup. onedb needs ONE_DB_PASSWORD (else it reads stdin and exits 255).
+# upgrade_database: the schema upgrade of a single front-end (files/common.sh: upgrade_schema). A failed one
+# leaves the database as it was before (loaded back from the backup) and a marker: it is not retried at every
+# restart, on a database it would half-migrate again.
 upgrade_database() {
   if [ "$RAFT_MEMBERS" -gt 1 ]; then
-    log "the database schema is older than this OpenNebula: a Raft cluster is upgraded with the documented"
-    log "procedure (README: Upgrades), never member by member; refusing to start"
+    log "the database schema is older than this OpenNebula: a Raft cluster is upgraded in maintenance mode"
+    log "(restore.sh --upgrade on one member, README: Upgrades), never member by member; refusing to start"
     exit 1
   fi
-  backup=$(BACKUP_DIR="$ONE_VAR/backups/db" BACKUP_RETENTION=3 SQLITE_DB="$SQLITE_DB" /bin/sh "$SCRIPTS/backup.sh" pre-schema-upgrade)
-  log "database schema is older than OpenNebula: upgrading (backup: $backup)"
-  masked onedb_member upgrade --no-backup
+  failed="$ONE_VAR/.onechart/upgrade-failed"
+  if [ -e "$failed" ]; then
+    log "the schema upgrade failed before and the database was loaded back from $(cat "$failed"); run the"
+    log "previous OpenNebula version, or fix the cause and remove $failed to try again"
+    exit 1
+  fi
+  log "database schema is older than OpenNebula: upgrading"
+  if ! upgrade_schema; then
+    mkdir -p "$ONE_VAR/.onechart"
+    echo "$UPGRADE_BACKUP" > "$failed"
+    log "the schema upgrade failed; the database is back as it was ($UPGRADE_BACKUP)"
+    exit 1
+  fi
   write_serveradmin_files
 }
 
@@ -146,8 +161,12 @@ start_ssh_agent() {
 maintenance() {
   log "maintenance mode: oned is not started (set maintenance.enabled=false and upgrade to leave it)."
   log "restore with: /run/onechart/scripts/restore.sh FILE   (see the chart README, Backups and restore)"
-  trap 'exit 0' TERM INT
-  while :; do sleep 3600 & wait $!; done
+  trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM INT
+  while :; do
+    sleep 3600 &
+    sleeper=$!
+    wait "$sleeper" || true
+  done
 }
 
 main() {
@@ -175,6 +194,7 @@ main() {
     upgrade) upgrade_database ;;
     newer) log "the database was written by a newer OpenNebula; refusing to start"; exit 1 ;;
     ready)
+      rm -f "$ONE_VAR/.onechart/upgrade-failed"
       write_serveradmin_files
       if [ "$RAFT_MEMBERS" -gt 1 ]; then raft_start ready; fi ;;
   esac

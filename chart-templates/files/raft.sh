@@ -3,11 +3,16 @@
 #
 # Every member has its own database. Member 0 of a new cluster bootstraps and registers itself; every other
 # member (and any member whose database is lost) joins one at a time: it waits for a healthy leader and for the
-# member before it, seeds its database from a fresh backup of the leader's database, registers with the leader
+# member before it, seeds its database from a consistent copy of the leader's, registers with the leader
 # (`onezone server-add`, or `onezone server-reset` when the zone already knows its name), and starts with the
 # SERVER_ID the zone gave it. Server IDs are never reused, so the ID is looked up by name and kept on the
 # member's volume; it is never derived from the pod ordinal. A single front-end whose replicas are raised
 # becomes member 0 of a new cluster with its database as it is.
+#
+# What it never does: bootstrap while any member's database holds data (a member 0 that lost its volume during
+# a full restart would otherwise start a second, empty cloud), drop a database that holds data because the
+# leader's zone does not list this member (the operator decides: `restore.sh --rejoin`), or act on a zone it
+# could not read.
 #
 # Inputs (environment): POD_NAME, STATEFULSET, PEERS_DOMAIN (<peers service>.<namespace>.svc), RAFT_MEMBERS,
 # GRPC (true|false), DB_* as in oned.sh, ONE_RAFT (the Raft helper command), ONE_ETC, ONE_VAR.
@@ -17,6 +22,7 @@ RAFT_STATE_DIR="$ONE_VAR/.onechart"
 RAFT_ID_FILE="$RAFT_STATE_DIR/server-id"
 RAFT_WAIT=${RAFT_WAIT:-600}   # seconds to wait for a leader before the container restarts and tries again
 RAFT_POLL=${RAFT_POLL:-5}
+LOCAL_ENDPOINT=http://localhost:2633/RPC2
 
 member_endpoint() { echo "http://$1.$PEERS_DOMAIN:2633/RPC2"; }
 ordinal() { echo "${1##*-}"; }
@@ -51,9 +57,25 @@ any_peer_runs() {
   return 1
 }
 
-# zone_server_id NAME ENDPOINT: the ID of server NAME in zone 0, as the oned at ENDPOINT sees it.
+# zone_server_id NAME ENDPOINT: the ID of server NAME in zone 0 as the oned at ENDPOINT sees it, or nothing when
+# the zone does not list it. Fails (1) when the zone cannot be read, and (2) when the name is listed more than
+# once (zone server names are not unique: OpenNebula/one@release-7.4.0:include/ZoneServer.h:164-182): a lookup
+# that failed is never taken for "not registered".
 zone_server_id() {
-  raft servers "$2" 2>/dev/null | awk -v n="$1" '$2 == n { print $1 }'
+  _servers=$(raft servers "$2" 2>/dev/null) || return 1
+  _ids=$(printf '%s\n' "$_servers" | awk -v n="$1" '$2 == n { print $1 }')
+  if [ "$(printf '%s\n' "$_ids" | grep -c .)" -gt 1 ]; then
+    log "server name $1 is registered more than once (IDs $(echo "$_ids" | tr '\n' ' ')): remove the extra ones with onezone server-del"
+    return 2
+  fi
+  echo "$_ids"
+}
+
+# registered NAME ENDPOINT: prints NAME's server ID at ENDPOINT, or nothing; stops the start when the zone
+# cannot be read.
+registered() {
+  _id=$(zone_server_id "$1" "$2") || { log "cannot read the zone at $2"; exit 1; }
+  echo "$_id"
 }
 
 # wait_for_leader [PREVIOUS_MEMBER]: prints the leader once there is one (and PREVIOUS_MEMBER is in its zone).
@@ -61,7 +83,8 @@ wait_for_leader() {
   waited=0
   while [ "$waited" -lt "$RAFT_WAIT" ]; do
     if leader=$(find_leader); then
-      if [ -z "${1:-}" ] || [ -n "$(zone_server_id "$1" "$(member_endpoint "$leader")")" ]; then
+      if [ -z "${1:-}" ]; then echo "$leader"; return 0; fi
+      if _prev=$(zone_server_id "$1" "$(member_endpoint "$leader")") && [ -n "$_prev" ]; then
         echo "$leader"
         return 0
       fi
@@ -80,8 +103,8 @@ set_server_id() {
   log "Raft member $POD_NAME runs as SERVER_ID $1"
 }
 
-# The leader's database, as this member reaches it.
-leader_db() {
+# member_db POD: the database of member POD, as this member reaches it ("host port name").
+member_db() {
   if [ "${DB_BUNDLED:-}" = true ]; then
     echo "$1.$PEERS_DOMAIN $DB_PORT $DB_BASE_NAME"
   elif [ "${DB_NAME_PER_MEMBER:-}" = true ]; then
@@ -91,21 +114,36 @@ leader_db() {
   fi
 }
 
+# tables_at HOST PORT DATABASE: how many of oned's version tables that database has (fails when its server does
+# not answer).
+tables_at() {
+  my "$1" "$2" -N -B -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '$3' AND table_name IN ('db_versioning', 'local_db_versioning')"
+}
+
+# peers_hold_no_data: every other member's database answers and has no version table. A new cluster is
+# bootstrapped only then: during a full restart a member 0 that lost its volume sees its peers' databases.
+peers_hold_no_data() {
+  for p in $(peers); do
+    # shellcheck disable=SC2046 # host, port and database name
+    n=$(tables_at $(member_db "$p") 2>/dev/null) || { log "the database of $p does not answer yet"; return 1; }
+    [ "$n" = 0 ] || { log "the database of $p holds data: this is an existing cluster"; return 1; }
+  done
+}
+
 # seed_from_leader LEADER: replaces this member's database with a consistent copy of the leader's (what the HA
 # guide does with `onedb backup`/`onedb restore`, frontend_ha.rst). The copy is made without `--databases`, so it
 # loads into this member's database whatever its name: `onedb backup` dumps with
 # `--add-drop-database --databases <db>` (OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:265, the same at
 # 6.10.5, 7.0.2 and 7.2.0), and restoring that into `<name>_<N>` would drop and refill the leader's database.
 seed_from_leader() {
-  mkdir -p "$ONE_VAR/backups/db"
+  mkdir -p "$ONE_VAR/backups/db" "$RAFT_STATE_DIR"
   dump="$ONE_VAR/backups/db/seed-from-$1.sql"
   # shellcheck disable=SC2046 # host, port and database name
-  set -- $(leader_db "$1")
+  set -- $(member_db "$1")
   log "seeding the database from the leader's ($1/$3)"
   mydump "$1" "$2" "$3" > "$dump.part"
   mv "$dump.part" "$dump"
-  my "$DB_HOST" "$DB_PORT" -e "DROP DATABASE IF EXISTS \`$DB_NAME\`; CREATE DATABASE \`$DB_NAME\`"
-  my "$DB_HOST" "$DB_PORT" "$DB_NAME" < "$dump"
+  load_dump "$dump"
   rm -f "$dump"
 }
 
@@ -124,7 +162,7 @@ wait_for_healthy() {
 # join LEADER: seeds the database and registers this member with the leader.
 join() {
   leader_ep=$(member_endpoint "$1")
-  known=$(zone_server_id "$POD_NAME" "$leader_ep")
+  known=$(registered "$POD_NAME" "$leader_ep")
   if [ -z "$known" ]; then wait_for_healthy "$1" || exit 1; fi
   seed_from_leader "$1"
   write_serveradmin_files
@@ -136,8 +174,8 @@ join() {
     grpc_arg=""
     if [ "${GRPC:-}" = true ]; then grpc_arg="--grpc-endpoint $POD_NAME.$PEERS_DOMAIN:2634"; fi
     # shellcheck disable=SC2086 # grpc_arg is empty or two words
-    onezone server-add 0 --name "$POD_NAME" --rpc "$(member_endpoint "$POD_NAME")" $grpc_arg --endpoint "$leader_ep"
-    id=$(zone_server_id "$POD_NAME" "$leader_ep")
+    onezone server-add 0 --name "$POD_NAME" --rpc "$(member_endpoint "$POD_NAME")" $grpc_arg --endpoint "$leader_ep" >/dev/null
+    id=$(registered "$POD_NAME" "$leader_ep")
   fi
   [ -n "$id" ] || { log "the leader did not register $POD_NAME"; exit 1; }
   set_server_id "$id"
@@ -148,63 +186,100 @@ bootstrap_cluster() {
   bootstrap_with register_self
 }
 
+# register_self: registers this member in the zone of the solo oned running here, unless it is there already.
 register_self() {
-  grpc_arg=""
-  if [ "${GRPC:-}" = true ]; then grpc_arg="--grpc-endpoint $POD_NAME.$PEERS_DOMAIN:2634"; fi
-  # shellcheck disable=SC2086
-  onezone server-add 0 --name "$POD_NAME" --rpc "$(member_endpoint "$POD_NAME")" $grpc_arg
-  RAFT_BOOTSTRAP_ID=$(zone_server_id "$POD_NAME" "http://localhost:2633/RPC2")
+  RAFT_BOOTSTRAP_ID=$(registered "$POD_NAME" "$LOCAL_ENDPOINT")
+  if [ -z "$RAFT_BOOTSTRAP_ID" ]; then
+    grpc_arg=""
+    if [ "${GRPC:-}" = true ]; then grpc_arg="--grpc-endpoint $POD_NAME.$PEERS_DOMAIN:2634"; fi
+    # shellcheck disable=SC2086
+    onezone server-add 0 --name "$POD_NAME" --rpc "$(member_endpoint "$POD_NAME")" $grpc_arg >/dev/null
+    RAFT_BOOTSTRAP_ID=$(registered "$POD_NAME" "$LOCAL_ENDPOINT")
+  fi
   # An empty ID would write `SERVER_ID = ,` into oned.conf: stop here instead.
   [ -n "$RAFT_BOOTSTRAP_ID" ] || { log "the zone did not register $POD_NAME (no server ID): stopping"; exit 1; }
 }
 
-# reform_cluster: after a restore on this member (files/restore.sh), the restored zone still lists the members
-# of the cluster the backup came from. A solo oned removes every other server, so that this member leads a
-# cluster of one, which the others (their databases dropped by `restore.sh --rejoin`) join as new members.
+# reform_cluster: after a restore or a schema upgrade on this member (files/restore.sh), the zone still lists
+# the members of the cluster the database came from. A solo oned removes every other server, so that this
+# member leads a cluster of one, which the others (their databases dropped by `restore.sh --rejoin`) join as
+# new members.
 reform_cluster() {
-  raft servers http://localhost:2633/RPC2 | while read -r sid sname _; do
-    if [ "$sname" != "$POD_NAME" ]; then
+  servers=$(raft servers "$LOCAL_ENDPOINT") || { log "cannot read the restored zone"; exit 1; }
+  printf '%s\n' "$servers" | while read -r sid sname _; do
+    if [ -n "$sid" ] && [ "$sname" != "$POD_NAME" ]; then
       log "restored database: removing server $sid ($sname) from the zone"
-      onezone server-del 0 "$sid"
+      onezone server-del 0 "$sid" >/dev/null || exit 1
     fi
-  done
-  if [ -z "$(zone_server_id "$POD_NAME" http://localhost:2633/RPC2)" ]; then
-    register_self
-  else
-    RAFT_BOOTSTRAP_ID=$(zone_server_id "$POD_NAME" http://localhost:2633/RPC2)
-  fi
+  done || exit 1
+  register_self
 }
 
-# raft_start STATE: decides how this member enters the cluster, given its database state (ready|empty).
+# zone_lists_servers: this member's own database belongs to a Raft cluster (its zone lists servers). Read with
+# SQL: a solo oned on a Raft member's database would apply changes no other member sees.
+zone_lists_servers() {
+  _body=$(my "$DB_HOST" "$DB_PORT" -N -B --raw -e "SELECT body FROM zone_pool WHERE oid = 0" "$DB_NAME") || return 0
+  case $_body in *"<SERVER>"*) return 0 ;; *) return 1 ;; esac
+}
+
+# adopt_single_database: on an external server a single front-end used `<name>`; as Raft member 0 it uses
+# `<name>_0`. Copies the former into the latter once, so that the cloud carries on.
+adopt_single_database() {
+  [ "$(ordinal "$POD_NAME")" -eq 0 ] && [ "${DB_NAME_PER_MEMBER:-}" = true ] || return 1
+  n=$(tables_at "$DB_HOST" "$DB_PORT" "$DB_BASE_NAME" 2>/dev/null) || return 1
+  [ "$n" = 2 ] || return 1
+  log "the single front-end's database $DB_BASE_NAME becomes member 0's ($DB_NAME)"
+  mkdir -p "$ONE_VAR/backups/db" "$RAFT_STATE_DIR"
+  dump="$ONE_VAR/backups/db/adopt-$DB_BASE_NAME.sql"
+  mydump "$DB_HOST" "$DB_PORT" "$DB_BASE_NAME" > "$dump"
+  load_dump "$dump"
+  rm -f "$dump"
+}
+
+# raft_start STATE: decides how this member enters the cluster, given its database state (ready, empty or
+# partial: an interrupted copy, replaced by the leader's like an empty one; member 0 never bootstraps over it).
 raft_start() {
   previous=""
   n=$(ordinal "$POD_NAME")
   if [ "$n" -gt 0 ]; then previous="$STATEFULSET-$((n - 1))"; fi
   if [ "$1" = ready ] && [ -f "$RAFT_STATE_DIR/restored" ]; then
-    log "this member's database was restored: re-forming the cluster around it"
+    log "this member's database was restored or upgraded: re-forming the cluster around it"
     solo_with reform_cluster
     set_server_id "$RAFT_BOOTSTRAP_ID"
     rm -f "$RAFT_STATE_DIR/restored"
     return 0
   fi
-  # A partial database (an interrupted seed) is replaced by the leader's like an empty one; member 0 never
-  # bootstraps over it.
+  if [ "$1" = empty ] && adopt_single_database; then
+    raft_start ready
+    return 0
+  fi
   case $1 in
     ready)
       id=$(cat "$RAFT_ID_FILE" 2>/dev/null || true)
       leader=$(find_leader || true)
-      if [ -n "$leader" ] && [ -z "$(zone_server_id "$POD_NAME" "$(member_endpoint "$leader")")" ]; then
-        log "$POD_NAME is not in the zone any more (removed earlier): joining as a new member"
-        join "$leader"
+      mine=""
+      if [ -n "$leader" ]; then
+        mine=$(registered "$POD_NAME" "$(member_endpoint "$leader")")
+        if [ -z "$mine" ]; then
+          log "the leader's zone does not list $POD_NAME, and this member's database holds data. If the member was"
+          log "removed on purpose (onezone server-del), drop its database to let it join anew: maintenance mode and"
+          log "restore.sh --rejoin, or delete its volumes. Refusing to drop it myself."
+          exit 1
+        fi
+      fi
+      if [ -n "$mine" ]; then
+        set_server_id "$mine"
       elif [ -n "$id" ]; then
         set_server_id "$id"
-      elif [ "$n" -eq 0 ] && [ -z "$leader" ] && ! any_peer_runs; then
+      elif [ -z "$leader" ] && [ "$n" -eq 0 ] && ! any_peer_runs && ! zone_lists_servers; then
         log "a single front-end's database: registering it as member 0 of a new Raft cluster"
         solo_with register_self
         set_server_id "$RAFT_BOOTSTRAP_ID"
       else
-        id=$(zone_server_id "$POD_NAME" "${leader:+$(member_endpoint "$leader")}")
-        [ -n "$id" ] || { log "database present but the server ID is unknown and no leader answers"; exit 1; }
+        log "this member's database belongs to a Raft cluster but its server ID is unknown: waiting for a leader"
+        leader=$(wait_for_leader) || { log "no leader after ${RAFT_WAIT}s"; exit 1; }
+        id=$(registered "$POD_NAME" "$(member_endpoint "$leader")")
+        [ -n "$id" ] || { log "database present but the zone does not list $POD_NAME"; exit 1; }
         set_server_id "$id"
       fi
       ;;
@@ -212,14 +287,16 @@ raft_start() {
       if leader=$(find_leader); then
         # A new member (one the zone does not know yet) joins only after the member before it.
         leader_ep=$(member_endpoint "$leader")
-        if [ -n "$previous" ] && [ -z "$(zone_server_id "$POD_NAME" "$leader_ep")" ] \
-          && [ -z "$(zone_server_id "$previous" "$leader_ep")" ]; then
+        mine=$(registered "$POD_NAME" "$leader_ep")
+        before=""
+        if [ -n "$previous" ]; then before=$(registered "$previous" "$leader_ep"); fi
+        if [ -n "$previous" ] && [ -z "$mine" ] && [ -z "$before" ]; then
           log "waiting for a leader and for $previous to join before joining"
           leader=$(wait_for_leader "$previous") || { log "$previous did not join within ${RAFT_WAIT}s"; exit 1; }
         fi
         join "$leader"
-      elif [ "$1" = empty ] && [ "$n" -eq 0 ] && ! any_peer_runs; then
-        log "no peer runs: bootstrapping a new Raft cluster"
+      elif [ "$1" = empty ] && [ "$n" -eq 0 ] && ! any_peer_runs && peers_hold_no_data; then
+        log "no peer runs and no peer's database holds data: bootstrapping a new Raft cluster"
         bootstrap_cluster
         set_server_id "$RAFT_BOOTSTRAP_ID"
       else

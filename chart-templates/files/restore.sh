@@ -17,7 +17,7 @@ SQLITE_DB=${SQLITE_DB:-$ONE_VAR/one.db}
 STATE_DIR="$ONE_VAR/.onechart"
 # shellcheck source=common.sh
 . "${ONECHART_SCRIPTS:-/run/onechart/scripts}/common.sh"
-log() { echo "onechart-restore: $*"; }
+log() { echo "onechart-restore: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 [ $# -eq 1 ] || die "usage: restore.sh FILE | --rejoin | --upgrade"
@@ -36,10 +36,7 @@ if [ "$1" = --rejoin ]; then
 fi
 
 if [ "$1" = --upgrade ]; then
-  backup=$(BACKUP_DIR="$ONE_VAR/backups/db" BACKUP_RETENTION=3 SQLITE_DB="$SQLITE_DB" /bin/sh \
-    "${ONECHART_SCRIPTS:-/run/onechart/scripts}/backup.sh" pre-schema-upgrade)
-  log "backup taken: $backup"
-  masked onedb_member upgrade --no-backup
+  upgrade_schema || die "the schema upgrade failed; the database is back as it was ($UPGRADE_BACKUP)"
   if [ "${RAFT_MEMBERS:-1}" -gt 1 ]; then
     mkdir -p "$STATE_DIR"
     touch "$STATE_DIR/restored"
@@ -50,17 +47,37 @@ if [ "$1" = --upgrade ]; then
   exit 0
 fi
 
+# set_oneadmin_password: the restored database holds oneadmin's password of the backup's time, while the Secret
+# owns it and every member's one_auth holds the Secret's (files/sync-admin-users.sh): with another password in
+# the database no member could log in to re-form the cluster or follow the Secret. oneadmin (core auth) is stored
+# as sha256 of the password (OpenNebula/one@release-7.4.0:src/um/User.cc:369-382), written as <PASSWORD> in the
+# user's body (User.cc:261).
+set_oneadmin_password() {
+  want=$(printf '%s' "$(cat "${ONECHART_AUTH:-/run/onechart/auth}/oneadmin-password")" | sha256sum | cut -d' ' -f1)
+  if [ "$DB_BACKEND" = sqlite ]; then
+    body=$(sqlite3 "$SQLITE_DB" "SELECT body FROM user_pool WHERE oid = 0")
+  else
+    body=$(my "$DB_HOST" "$DB_PORT" -N -B --raw -e "SELECT body FROM user_pool WHERE oid = 0" "$DB_NAME")
+  fi
+  case $body in *"<PASSWORD>$want</PASSWORD>"*) return 0 ;; *"<PASSWORD>"*) ;; *) die "no oneadmin in the restored database" ;; esac
+  new=$(printf '%s' "$body" | sed -e "1s:<PASSWORD>[^<]*</PASSWORD>:<PASSWORD>$want</PASSWORD>:" -e "s/'/''/g")
+  if [ "$DB_BACKEND" = sqlite ]; then
+    sqlite3 "$SQLITE_DB" "UPDATE user_pool SET body = '$new' WHERE oid = 0"
+  else
+    new=$(printf '%s' "$new" | sed -e 's/\\/\\\\/g')
+    my "$DB_HOST" "$DB_PORT" -e "UPDATE user_pool SET body = '$new' WHERE oid = 0" "$DB_NAME"
+  fi
+  log "oneadmin's password in the restored database is the Secret's"
+}
+
 file=$1
 [ -s "$file" ] || die "$file: no such backup (copy it into the pod first: kubectl cp)"
 if [ "$DB_BACKEND" = sqlite ]; then
   onedb_member restore -f "$file"
 else
-  # A dump made with `--databases` (onedb backup) names its database in CREATE DATABASE/USE/DROP DATABASE
-  # lines: drop them, so the tables always land in this member's database.
-  my "$DB_HOST" "$DB_PORT" -e "DROP DATABASE IF EXISTS \`$DB_NAME\`; CREATE DATABASE \`$DB_NAME\`"
-  sed -e '/^CREATE DATABASE /d' -e '/^USE `/d' -e '/^\/\*![0-9]* DROP DATABASE /d' "$file" \
-    | my "$DB_HOST" "$DB_PORT" "$DB_NAME"
+  load_dump "$file"
 fi
+set_oneadmin_password
 if [ "${RAFT_MEMBERS:-1}" -gt 1 ]; then
   mkdir -p "$STATE_DIR"
   touch "$STATE_DIR/restored"

@@ -568,8 +568,8 @@ onechart.io/raft-role: leader
 {{- end -}}
 
 {{/*
-Environment of a backup job: the database it dumps and where backups go. The bundled MariaDB is reached through
-the `-db` Service (the leader's under Raft); an external server under Raft through member 0's database.
+Environment of a backup job: the database it dumps and where backups go: member 0's (under Raft a replica of the
+leader's, at most a few entries behind), bundled or `<name>_0` on an external server.
 */}}
 {{- define "opennebula.backupEnv" -}}
 - {name: DB_BACKEND, value: {{ .Values.database.backend | quote }}}
@@ -578,7 +578,9 @@ the `-db` Service (the leader's under Raft); an external server under Raft throu
 - {name: DB_HOST, value: {{ .Values.database.mysql.host | quote }}}
 - {name: DB_PORT, value: {{ .Values.database.mysql.port | quote }}}
 {{- else }}
-- {name: DB_HOST, value: {{ printf "%s-db" (include "opennebula.fullname" .) | quote }}}
+# Member 0's own MariaDB, through the headless peers Service, which publishes not-ready pods too: backups run
+# in maintenance mode and while oned restarts, when the leader-routed -db Service has no endpoint.
+- {name: DB_HOST, value: {{ printf "%s-0.%s.%s.svc" (include "opennebula.fullname" .) (include "opennebula.peersService" .) .Release.Namespace | quote }}}
 - {name: DB_PORT, value: "3306"}
 {{- end }}
 - {name: DB_USER, value: {{ .Values.database.mysql.user | quote }}}

@@ -225,6 +225,7 @@ pub static ENTRIES: &[Entry] = &[
       "OpenNebula's drivers are bash scripts (src/datastore_mad/remotes/fs/cp:1) and oneadmin's login shell"),
     e(Command, "cat", "coreutils", Essential, "chart scripts"),
     e(Command, "chmod", "coreutils", Essential, "chart scripts"),
+    e(Command, "cksum", "coreutils", Essential, "files/leader-only.sh notices a changed credentials file"),
     e(Command, "cp", "coreutils", Essential, "chart scripts"),
     e(Command, "cut", "coreutils", Essential, "files/sync-admin-users.sh reads one_auth"),
     e(Command, "date", "coreutils", Essential, "chart scripts"),
