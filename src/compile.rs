@@ -162,10 +162,11 @@ pub fn user_quirks(layers: &[Layer]) -> Vec<(String, QuirkAt)> {
 /// the ONE100 (or that rule's) finding already covers it: one problem, one finding.
 pub fn compile_merged(
     profile: Profile,
-    merged: Merged,
+    mut merged: Merged,
     user: &[Layer],
     opts: &Options<'_>,
 ) -> Result<Compiled, Failure> {
+    default_image_tag(&mut merged);
     let ignores = opts.ignores;
     let quirks = &user_quirks(user);
     let sources: Vec<_> = user.iter().filter_map(|l| l.source.clone()).collect();
@@ -356,6 +357,20 @@ fn shown_in_user_terms(mut f: Finding, profile: &str, user_file: Option<&str>, u
         }
     }
     f
+}
+
+/// `image.tag` follows `opennebula.version` unless someone set it: the built-in default names the newest
+/// release of the default version, which a chart for another version would otherwise run (and lint would then
+/// read the wrong version from the image).
+fn default_image_tag(merged: &mut Merged) {
+    let from_defaults =
+        merged.origins.get("/image/tag").is_some_and(|o| o.value.file == crate::profile::DEFAULTS_SOURCE);
+    let version = merged.value.pointer("/opennebula/version").and_then(Value::as_str).and_then(OneVersion::parse);
+    if let (true, Some(v)) = (from_defaults, version)
+        && let Some(tag) = merged.value.pointer_mut("/image/tag")
+    {
+        *tag = Value::String(v.release().to_string());
+    }
 }
 
 /// The OpenNebula version of compiled values.

@@ -183,7 +183,8 @@ pub fn report(old: &Shape, changes: &Changes) -> String {
             out.push_str(&format!(
                 "    - a size change is not applied to them: expand each claim by hand, if its StorageClass allows\n\
                  \x20     it: kubectl patch pvc data-{sts}-0 -n <namespace> -p \
-                 '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"<size>\"}}}}}}}}' (each member, each claim)\n"
+                 '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"<size>\"}}}}}}}}' (each member, each claim);\n\
+                 \x20     a claim never shrinks: a smaller size needs a backup, new claims and a restore\n"
             ));
         }
         if has("storageClassName") || has("accessModes") {

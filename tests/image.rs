@@ -234,6 +234,9 @@ impl Collector {
                 let mut i = 0;
                 while let Some(a) = rest.get(i).and_then(known) {
                     if a == "-e" {
+                        if let Some(code) = rest.get(i + 1).and_then(known) {
+                            self.ruby_code(&code, at, false);
+                        }
                         return;
                     } else if let Some(lib) = a.strip_prefix("-r") {
                         let lib = if lib.is_empty() {
@@ -296,35 +299,37 @@ impl Collector {
 
     fn ruby_helpers(&mut self, files: &BTreeMap<String, String>) {
         for (path, text) in files.iter().filter(|(p, _)| p.starts_with("files/") && p.ends_with(".rb")) {
-            for (n, line) in text.lines().enumerate() {
-                let code = line.trim_start();
-                if code.starts_with('#') {
-                    continue;
-                }
-                let at = format!("{path}:{}", n + 1);
-                for shell_out in ["system(", "system ", "`", "%x", "Open3", "spawn(", "exec(", "IO.popen"] {
-                    if let Some(i) = code.find(shell_out) {
-                        // `system('cmd', ...)` and `IO.popen(['cmd', ...])`: the program is the first literal.
-                        let literal = code[i + shell_out.len()..]
-                            .trim_start_matches(['(', '[', ' '])
-                            .strip_prefix('\'')
-                            .and_then(|r| r.split('\'').next())
-                            .filter(|p| !p.is_empty() && !p.contains(' '));
-                        match literal {
-                            Some(program) if matches!(shell_out, "system(" | "IO.popen") => {
-                                self.need(Need::Command(program.to_string()), &at)
-                            }
-                            _ => self
-                                .problems
-                                .push(format!("{at}: runs a command ({shell_out}); add it to the coverage test")),
-                        }
+            self.ruby_code(text, path, true);
+        }
+    }
+
+    /// Ruby code (a helper file, or `ruby -e CODE`): every library it requires, and every command it runs. A
+    /// way of running a command the scanner cannot resolve to a program is a problem, never skipped.
+    fn ruby_code(&mut self, text: &str, at: &str, numbered: bool) {
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with('#') {
+                continue;
+            }
+            let at = if numbered { format!("{at}:{}", n + 1) } else { at.to_string() };
+            for (i, shell_out) in ruby_shell_outs(code) {
+                // `system('cmd', ...)` and `IO.popen(['cmd', ...])`: the program is the first literal.
+                let literal = code[i + shell_out.len()..]
+                    .trim_start_matches(['(', '[', ' '])
+                    .strip_prefix(['\'', '"'])
+                    .and_then(|r| r.split(['\'', '"']).next())
+                    .filter(|p| !p.is_empty() && !p.contains(' '));
+                match literal {
+                    Some(program) if matches!(shell_out, "system" | "IO.popen") => {
+                        self.need(Need::Command(program.to_string()), &at)
                     }
+                    _ => self.problems.push(format!("{at}: runs a command ({shell_out}); add it to the coverage test")),
                 }
-                for kw in ["require '", "require \""] {
-                    if let Some(rest) = code.strip_prefix(kw) {
-                        let lib: String = rest.chars().take_while(|c| *c != '\'' && *c != '"').collect();
-                        self.need(Need::RubyLib(lib), &at);
-                    }
+            }
+            for kw in ["require '", "require \""] {
+                if let Some(rest) = code.strip_prefix(kw) {
+                    let lib: String = rest.chars().take_while(|c| *c != '\'' && *c != '"').collect();
+                    self.need(Need::RubyLib(lib), &at);
                 }
             }
         }
@@ -499,6 +504,7 @@ fn a_new_command_anywhere_fails_the_coverage_check() {
         "ok && frobnicate || true\n",
         "FROB=${FROB:-frobnicate --x}\n$FROB run\n",
         "ruby -rfrobnicate -e 1\n",
+        "ruby -e \"system('frobnicate', '-q')\"\n",
         "exec /bin/sh /run/onechart/scripts/wait-for-oned.sh one_auth frobnicate\n",
         "/usr/lib/one/frobnicate.rb\n",
     ];
@@ -520,6 +526,23 @@ fn a_new_command_anywhere_fails_the_coverage_check() {
             script.trim_end(),
             col.found.keys().collect::<Vec<_>>()
         );
+    }
+    // Ruby helpers: a command run in any form is resolved to its program, or reported.
+    for code in ["system('frobnicate', '-x')\n", "IO.popen(['frobnicate'], &:read)\n"] {
+        let mut files = base.clone();
+        files.insert("files/new.rb".into(), code.into());
+        let mut col = Collector::new(&files);
+        col.ruby_helpers(&files);
+        let missing: Vec<String> =
+            col.found.keys().filter_map(|n| uncovered(n, OneVersion::V7_4, &col.functions, &files)).collect();
+        assert!(missing.iter().any(|m| m.contains("frobnicate")), "`{}` was not caught", code.trim_end());
+    }
+    for code in ["Process.spawn 'frobnicate'\n", "exec 'frobnicate'\n", "x = `frobnicate`\n"] {
+        let mut files = base.clone();
+        files.insert("files/new.rb".into(), code.into());
+        let mut col = Collector::new(&files);
+        col.ruby_helpers(&files);
+        assert!(!col.problems.is_empty(), "`{}` was not reported", code.trim_end());
     }
     // A container command is checked the same way.
     let mut col = Collector::new(&base);
@@ -808,4 +831,28 @@ fn generated_checks_pass_shellcheck() {
         let o = Command::new("shellcheck").args(["-s", "sh", "-S", "style"]).arg(&p).output().unwrap();
         assert!(o.status.success(), "shellcheck {v:?}:\n{}", String::from_utf8_lossy(&o.stdout));
     }
+}
+
+/// Where a line of Ruby runs a command: `system`, `exec`, `spawn` (as words, with or without parentheses),
+/// backquotes, `%x`, Open3 and IO.popen.
+fn ruby_shell_outs(code: &str) -> Vec<(usize, &'static str)> {
+    let mut out = Vec::new();
+    for word in ["system", "exec", "spawn"] {
+        for (i, _) in code.match_indices(word) {
+            let before = code[..i].chars().next_back();
+            let after = code[i + word.len()..].chars().next();
+            // A word of its own, not part of a name or a string (`'system'`).
+            let word_start = before.is_none_or(|c| !(c.is_alphanumeric() || matches!(c, '_' | '\'' | '"' | ':')));
+            let call = after.is_some_and(|c| matches!(c, '(' | ' ' | '\'' | '"'));
+            if word_start && call {
+                out.push((i, word));
+            }
+        }
+    }
+    for marker in ["`", "%x", "Open3", "IO.popen"] {
+        if let Some(i) = code.find(marker) {
+            out.push((i, marker));
+        }
+    }
+    out
 }

@@ -96,7 +96,13 @@ fn lint_hook_passes_good_values_and_fails_bad_ones() {
     std::fs::write(repo.join("env/prod.values.yaml"), std::fs::read(common::example("ha-raft")).unwrap()).unwrap();
     std::fs::write(repo.join("site.yaml"), "oned:\n  replcas: 3\n").unwrap();
     let foreign = "server:\n  retention: 15d\nalertmanager:\n  enabled: true\n";
-    for f in ["values.yaml", "charts/prometheus/values.yaml", "prometheus/ci/test-values.yaml"] {
+    for f in [
+        "values.yaml",
+        "charts/prometheus/values.yaml",
+        "prometheus/ci/test-values.yaml",
+        "prometheus-values.yaml",
+        "values-grafana.yaml",
+    ] {
         std::fs::create_dir_all(repo.join(f).parent().unwrap()).unwrap();
         std::fs::write(repo.join(f), foreign).unwrap();
     }

@@ -8,9 +8,9 @@ use crate::manifest::deploy::{Deployment, Via};
 
 declare_rule! {
 /// ## What it does
-/// Flags oned, FireEdge or OneGate published by a `NodePort` or `LoadBalancer` Service, and FireEdge published by
-/// the Ingress while `tls.enabled` is false. `tls.enabled` terminates TLS at the Ingress only: a Service of type
-/// `NodePort` or `LoadBalancer` publishes the daemon's own plain-HTTP port, whatever `tls.enabled` says.
+/// Flags oned, FireEdge or OneGate published by a `NodePort` or `LoadBalancer` Service, or FireEdge published by
+/// the Ingress, while `tls.enabled` is false. With `tls.enabled` every port those Services publish is the TLS
+/// proxy's, and the Ingress terminates TLS.
 ///
 /// ## Why is this bad?
 /// oned's XML-RPC API, FireEdge and OneGate carry passwords and session tokens in clear text; OpenNebula itself
@@ -21,7 +21,8 @@ declare_rule! {
 /// Checked: a `LoadBalancer` or `NodePort` Service, or an Ingress rule, that reaches oned's XML-RPC (2633),
 /// FireEdge (2616), OneGate (5030), OneFlow (2474) or Sunstone (9869) — by port name, or by port number on pods
 /// running an OpenNebula image — without TLS in front: no Ingress `tls` entry for the rule's host, no load
-/// balancer certificate annotation. What the stream shows decides the severity: a `LoadBalancer` or an Ingress is
+/// balancer certificate annotation, and a Service port that does not say it carries TLS (`appProtocol: https`,
+/// or a port or target port name starting with `https` or ending with `tls`, as the chart's TLS proxy ports do). What the stream shows decides the severity: a `LoadBalancer` or an Ingress is
 /// an error, a `NodePort` (reachable on the nodes' network) a warning.
 ///
 /// ## Example
@@ -37,9 +38,7 @@ declare_rule! {
 /// ```yaml
 /// oned:
 ///   service:
-///     type: ClusterIP      # clients reach oned through a TLS-terminating proxy
-/// ingress:
-///   enabled: true          # FireEdge, behind the Ingress's TLS
+///     type: LoadBalancer   # the TLS proxy serves its port
 /// tls:
 ///   enabled: true
 ///   secretName: opennebula-tls

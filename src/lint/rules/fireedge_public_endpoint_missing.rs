@@ -86,6 +86,15 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     let d = Deployment::new(objects);
     let exposed = d.published_apis().into_iter().find(|p| matches!(p.api, Api::Fireedge | Api::Sunstone));
     let Some(exposed) = exposed else { return Vec::new() };
+    // Only Ruby Sunstone reads the setting: a configuration no container runs it with sends no browser anywhere.
+    let runs_sunstone = objects.iter().any(|m| {
+        m.containers()
+            .iter()
+            .any(|(_, c)| c.command.iter().chain(c.args.iter()).flatten().any(|w| w.contains("sunstone-server.rb")))
+    });
+    if !runs_sunstone {
+        return Vec::new();
+    }
     let mut hits = Vec::new();
     for file in d.files_of(Kind::SunstoneServer) {
         let Some(c) = d.service_conf(file) else { continue };

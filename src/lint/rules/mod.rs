@@ -1,6 +1,6 @@
 //! The rule catalogue, in ID order. IDs and names are fixed and never reused: ONE001-ONE027 are the contract's
 //! catalogue; ONE028 and later are onechart's own additions (ONE028 shared HA datastores, ONE029 the unpublished
-//! image placeholder, ONE030-ONE033 what only rendered manifests show, ONE050-ONE054 TLS, monitord's address
+//! image placeholder, ONE030-ONE033 what only rendered manifests show, ONE034 an image of another release, ONE050-ONE054 TLS, monitord's address
 //! and the declared inventory); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
 //! quirks, suppressions).
 
@@ -23,6 +23,7 @@ mod host_key_missing;
 mod host_namespace;
 mod hostname_unset;
 mod ignore_without_reason;
+mod image_tag_version_mismatch;
 mod invalid_opennebula_config;
 mod invalid_value;
 mod marketplace_without_sys_admin;
@@ -84,6 +85,7 @@ pub static ALL: &[&Rule] = &[
     &host_namespace::ONE031,
     &invalid_opennebula_config::ONE032,
     &unreachable_daemon::ONE033,
+    &image_tag_version_mismatch::ONE034,
     &tls_without_certificate::ONE050,
     &monitord_address_unstable::ONE051,
     &endpoint_scheme_mismatch::ONE052,

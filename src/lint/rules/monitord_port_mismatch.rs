@@ -90,9 +90,10 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         }
         for proto in ["TCP", "UDP"] {
             if !ports.iter().any(|p| p.protocol == proto) {
+                // At the monitord port that is there, so that the location names it.
                 hits.push(ManifestHit::new(
                     i,
-                    "/spec/ports",
+                    format!("/spec/ports/{}", ports[0].index),
                     format!("Service `{}` publishes monitord without {proto}", m.name),
                 ));
             }
