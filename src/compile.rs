@@ -72,8 +72,14 @@ pub enum Failure {
     Rejected(Vec<Finding>),
 }
 
-/// Compiles a request.
+/// Compiles a request as `generate` does: the profile's site values are required.
 pub fn compile(req: &Request) -> Result<Compiled, Failure> {
+    compile_with(req, &Options { require_site_values: true, ignores: &[] })
+}
+
+/// Compiles a request: the one path of `generate` and `lint` (reading and layering the files and `--set`,
+/// resolving the profile, then [`compile_merged`]).
+pub fn compile_with(req: &Request, opts: &Options<'_>) -> Result<Compiled, Failure> {
     let mut layers: Vec<Layer> = Vec::new();
     let mut errors = Vec::new();
     for path in &req.values {
@@ -98,7 +104,7 @@ pub fn compile(req: &Request) -> Result<Compiled, Failure> {
         }
     }
     let merged = Merged::from_layers([&profile.defaults, &profile.layer].into_iter().chain(layers.iter()));
-    compile_merged(profile, merged, &layers, &Options { require_site_values: true, ignores: &[] })
+    compile_merged(profile, merged, &layers, opts)
 }
 
 /// The `profile:` keys of the user's layers (string values only; the schema reports others), with the location

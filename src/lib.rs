@@ -7,7 +7,6 @@ pub mod fuzzing;
 pub mod image;
 pub mod layers;
 pub mod lint;
-pub mod lint_cmd;
 pub mod manifest;
 pub mod model;
 pub mod oneconf;

@@ -4,12 +4,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::{FINDINGS, INPUT, OK, Style};
 use crate::cli::{Format, LintArgs};
-use crate::commands::{FINDINGS, INPUT, OK, Style};
-use crate::compile::{self, Failure};
-use crate::layers::{Layer, Merged};
+use crate::compile::{self, Failure, Request};
 use crate::lint::{Finding, Severity, rules};
-use crate::profile::{DEFAULT_PROFILE, Profile};
 use crate::report;
 use crate::source::{InputError, Location};
 
@@ -102,13 +100,9 @@ fn id_ranges() -> String {
 
 fn lint_values(input: &Path, profile: Option<&str>, ignores: &[String]) -> Result<Vec<Finding>, Vec<InputError>> {
     let path = if input.is_dir() { values_of_chart(input)? } else { input.to_path_buf() };
-    let layer = Layer::read(&path).map_err(|e| vec![e])?;
-    let named = layer.value.get("profile").and_then(|v| v.as_str()).map(str::to_string);
-    let spec = profile.map(str::to_string).or(named).unwrap_or_else(|| DEFAULT_PROFILE.to_string());
-    let p = Profile::load(&spec).map_err(|e| vec![e])?;
-    let merged = Merged::from_layers([&p.defaults, &p.layer, &layer]);
+    let req = Request { profile: profile.map(str::to_string), values: vec![path], set: Vec::new() };
     let opts = compile::Options { require_site_values: false, ignores };
-    match compile::compile_merged(p, merged, std::slice::from_ref(&layer), &opts) {
+    match compile::compile_with(&req, &opts) {
         Ok(c) => Ok(c.findings),
         Err(Failure::Rejected(f)) => Ok(f),
         Err(Failure::Input(e)) => Err(e),

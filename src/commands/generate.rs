@@ -1,70 +1,18 @@
-//! The commands. Each returns the process exit code; output goes to the writers given, so tests can run them.
+//! `onechart generate`: profile and values compiled into a chart, written atomically into the output
+//! directory (or compared with it, `--check`).
 
 use std::io::Write;
 
-use crate::cli::{Cli, ColorChoice, Command, GenerateArgs, RulesFormat};
+use super::{FINDINGS, INPUT, OK, Style};
+use crate::cli::GenerateArgs;
 use crate::compile::{self, Failure, Request};
-use crate::lint::{self, rules};
 use crate::output;
-use crate::profile::{self, Profile};
 use crate::render::{self, RenderInput};
 use crate::report;
-use crate::schema;
 use crate::upgrade;
 
-/// Exit code: success.
-pub const OK: u8 = 0;
-/// Exit code: findings at error level, values rejected, or a stale chart.
-pub const FINDINGS: u8 = 1;
-/// Exit code: usage or input error.
-pub const INPUT: u8 = 2;
-
-/// Output settings shared by the commands.
-#[derive(Debug, Clone, Copy)]
-pub struct Style {
-    /// Colour human output.
-    pub color: bool,
-    /// Only findings and errors.
-    pub quiet: bool,
-}
-
-/// Runs a parsed command line.
-pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => report::use_color(),
-    };
-    let style = Style { color, quiet: cli.quiet };
-    let result = match cli.command {
-        Command::Generate(args) => generate(&args, style, out, err),
-        Command::Lint(args) => crate::lint_cmd::lint(&args, style, out, err),
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "onechart", out);
-            Ok(OK)
-        }
-        Command::Manpage => clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
-            .render(out)
-            .map(|()| OK)
-            .map_err(anyhow::Error::from),
-        Command::Rules { format } => rules_list(format, out),
-        Command::Explain { rule } => explain(&rule, out, err),
-        Command::Profiles => profiles(out),
-        Command::Schema { profile } => print_schema(&profile, out, err),
-    };
-    result.unwrap_or_else(|e| {
-        // A closed stdout (`onechart rules | head`) is not an error.
-        if e.chain()
-            .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
-        {
-            return OK;
-        }
-        let _ = writeln!(err, "error: {e:#}");
-        INPUT
-    })
-}
-
-fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+/// Runs `onechart generate`.
+pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     if let Some(v) = &args.chart_version
         && let Err(why) = render::identity::check_semver(v)
     {
@@ -194,54 +142,4 @@ fn upgrade_warnings(dir: &std::path::Path, files: &render::ChartFiles, err: &mut
         )?,
     }
     Ok(())
-}
-
-fn rules_list(format: RulesFormat, out: &mut dyn Write) -> anyhow::Result<u8> {
-    if format == RulesFormat::Markdown {
-        write!(out, "{}", report::rules_markdown())?;
-        return Ok(OK);
-    }
-    for r in rules::ALL {
-        writeln!(out, "{}  {:<34} {:<44} {:<18} {}", r.id, r.name, r.level.describe(), r.scope(), r.summary)?;
-    }
-    Ok(OK)
-}
-
-fn explain(key: &str, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let Some(r) = lint::find_rule(key) else {
-        let names = rules::ALL.iter().flat_map(|r| [r.id, r.name]);
-        let mut msg = format!("error: unknown rule `{key}`");
-        if let Some(s) = crate::suggest::did_you_mean(key, names) {
-            msg.push_str(&format!("; did you mean `{s}`?"));
-        }
-        writeln!(err, "{msg}\n  `onechart rules` lists the catalogue")?;
-        return Ok(INPUT);
-    };
-    write!(out, "{}", report::explanation(r))?;
-    Ok(OK)
-}
-
-fn profiles(out: &mut dyn Write) -> anyhow::Result<u8> {
-    for name in profile::builtin_names() {
-        let p = Profile::load(name).map_err(|e| anyhow::anyhow!("{e}"))?;
-        writeln!(out, "{:<11} {:<12} {}", p.name, p.environment, p.summary)?;
-    }
-    Ok(OK)
-}
-
-fn print_schema(spec: &str, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let p = match Profile::load(spec) {
-        Ok(p) => p,
-        Err(e) => {
-            writeln!(err, "{e}")?;
-            return Ok(INPUT);
-        }
-    };
-    let version = p
-        .merged_defaults()
-        .get("opennebula.version")
-        .and_then(|v| v.as_str())
-        .and_then(crate::model::OneVersion::parse);
-    writeln!(out, "{}", serde_json::to_string_pretty(&schema::values_schema(p.envelope(), version))?)?;
-    Ok(OK)
 }
