@@ -120,10 +120,25 @@ pub enum Format {
 /// Arguments of `lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Values files, or chart directories (their values.yaml).
+    /// Values files, or chart directories (their values.yaml), each linted alone.
     #[arg(value_name = "FILE|CHART_DIR")]
     pub inputs: Vec<PathBuf>,
-    /// Profile to merge the values over (default: the `profile:` key of each file, else dev-sqlite).
+    /// Values files layered as `generate -f` layers them (repeatable; later files win), linted as one.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// A value on the command line, Helm syntax (repeatable), layered over the -f files (without -f, over each
+    /// FILE).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// A project file naming the profile and the values layers of each environment (see README.md, Layered
+    /// values); every environment is linted as `generate` would compile it.
+    #[arg(long, value_name = "FILE")]
+    pub project: Option<PathBuf>,
+    /// With --project: lint only this environment (repeatable).
+    #[arg(long = "env", value_name = "NAME", requires = "project")]
+    pub envs: Vec<String>,
+    /// Profile to merge the values over (default: the `profile:` key of the files, else dev-sqlite). A file
+    /// naming another profile is an error.
     #[arg(long)]
     pub profile: Option<String>,
     /// Output format.

@@ -22,7 +22,7 @@ use crate::source::{InputError, Location};
 use crate::yaml::QuirkAt;
 
 /// What the user asked to compile.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request {
     /// Built-in profile name or path (`--profile`); `None`: the `profile:` key of the values, as `lint` reads
     /// it, else the default profile.
@@ -74,12 +74,60 @@ pub enum Failure {
 
 /// Compiles a request as `generate` does: the profile's site values are required.
 pub fn compile(req: &Request) -> Result<Compiled, Failure> {
-    compile_with(req, &Options { require_site_values: true, ignores: &[] })
+    compile_with(req, &Options { require_site_values: true, ignores: &[], profile_defaulted: false })
 }
 
-/// Compiles a request: the one path of `generate` and `lint` (reading and layering the files and `--set`,
-/// resolving the profile, then [`compile_merged`]).
+/// Compiles a request: the one path of `generate` and `lint` ([`read`], then [`compile_read`]).
 pub fn compile_with(req: &Request, opts: &Options<'_>) -> Result<Compiled, Failure> {
+    let input = read(req)?;
+    compile_read(input, opts)
+}
+
+/// Which profile a request is compiled with, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileFrom {
+    /// `--profile`.
+    Flag,
+    /// The `profile:` key of a values file, at this location.
+    Key(Location),
+    /// Neither: the default profile.
+    Default,
+}
+
+impl ProfileFrom {
+    /// How reports say it: `--profile`, `the profile: key at site.yaml:1:10`, `default: no profile named`.
+    pub fn describe(&self) -> String {
+        match self {
+            ProfileFrom::Flag => "--profile".to_string(),
+            ProfileFrom::Key(at) => format!("`profile:` at {at}"),
+            ProfileFrom::Default => "the default: no --profile and no `profile:` key".to_string(),
+        }
+    }
+
+    /// `flag`, `key` or `default` (JSON and SARIF).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProfileFrom::Flag => "flag",
+            ProfileFrom::Key(_) => "key",
+            ProfileFrom::Default => "default",
+        }
+    }
+}
+
+/// A request read: its layers and its profile, loaded.
+#[derive(Debug)]
+pub struct Read {
+    /// The profile.
+    pub profile: Profile,
+    /// Why this profile.
+    pub from: ProfileFrom,
+    /// The user's layers: each `-f` file, then `--set`.
+    pub layers: Vec<Layer>,
+}
+
+/// Reads a request's files and `--set`, and resolves and loads its profile: `--profile`, else the `profile:` key
+/// of the values (files that name one must agree, and must agree with `--profile`), else the default profile.
+pub fn read(req: &Request) -> Result<Read, Failure> {
     let mut layers: Vec<Layer> = Vec::new();
     let mut errors = Vec::new();
     for path in &req.values {
@@ -95,16 +143,41 @@ pub fn compile_with(req: &Request, opts: &Options<'_>) -> Result<Compiled, Failu
     if !errors.is_empty() {
         return Err(Failure::Input(errors));
     }
+    let named = named_profiles(&layers);
     let spec = resolve_profile(req.profile.as_deref(), &layers).map_err(|e| Failure::Input(vec![e]))?;
-    let profile = Profile::load(&spec).map_err(|e| Failure::Input(vec![e]))?;
+    let from = match (&req.profile, named.first()) {
+        (Some(_), _) => ProfileFrom::Flag,
+        (None, Some((_, at))) => ProfileFrom::Key(at.clone()),
+        (None, None) => ProfileFrom::Default,
+    };
+    let profile = Profile::load(&spec).map_err(|e| {
+        // A typo in a file's `profile:` key is reported there, not as `--profile`.
+        let e = match &from {
+            ProfileFrom::Key(at) => {
+                let value = layers
+                    .iter()
+                    .find_map(|l| l.origins.get("/profile").filter(|o| o.key == *at).map(|o| o.value.clone()));
+                crate::source::InputError { location: value.unwrap_or_else(|| at.clone()), ..e }
+            }
+            _ => e,
+        };
+        Failure::Input(vec![e])
+    })?;
     if req.profile.is_some() {
         // `--profile ./mine.yaml` and a file naming the profile `mine` agree.
-        if let Some((named, at)) = named_profiles(&layers).into_iter().find(|(n, _)| *n != spec && *n != profile.name) {
+        if let Some((named, at)) = named.into_iter().find(|(n, _)| *n != spec && *n != profile.name) {
             return Err(Failure::Input(vec![conflict(at, &named, &format!("--profile is `{spec}`"))]));
         }
     }
+    Ok(Read { profile, from, layers })
+}
+
+/// Compiles a request read by [`read`].
+pub fn compile_read(input: Read, opts: &Options<'_>) -> Result<Compiled, Failure> {
+    let Read { profile, from, layers } = input;
     let merged = Merged::from_layers([&profile.defaults, &profile.layer].into_iter().chain(layers.iter()));
-    compile_merged(profile, merged, &layers, opts)
+    let opts = Options { profile_defaulted: from == ProfileFrom::Default, ..*opts };
+    compile_merged(profile, merged, &layers, &opts)
 }
 
 /// The `profile:` keys of the user's layers (string values only; the schema reports others), with the location
@@ -148,6 +221,8 @@ pub struct Options<'a> {
     pub require_site_values: bool,
     /// `--ignore` rule IDs or names.
     pub ignores: &'a [String],
+    /// No profile was named (ONE055 checks that the values do not look like production).
+    pub profile_defaulted: bool,
 }
 
 /// The YAML quirks of user layers, with the name of the file each is in.
@@ -236,6 +311,9 @@ pub fn compile_merged(
     );
     let envelope_paths: Vec<String> = envelope.iter().map(|f| f.path.clone()).collect();
     findings.extend(envelope);
+    if opts.profile_defaulted && profile.environment == "development" {
+        findings.extend(production_evidence(&profile.name, user));
+    }
     let mut findings = finish(findings);
     // The profile's envelope is the chart's schema, which Helm enforces whatever a comment says: a suppression
     // cannot waive it (a rule's own constraint is waived with the rule instead).
@@ -399,6 +477,38 @@ fn violations(merged: &Merged, vs: &[Violation], covered: &[Finding], profile: O
             Finding::new(rule, Severity::Error, dotted(&v.pointer), message, location)
         })
         .collect()
+}
+
+/// ONE055: the first key of the user's layers that shows the values are for production, when they name no
+/// profile and are compiled as the development default.
+fn production_evidence(profile: &str, user: &[Layer]) -> Option<Finding> {
+    let evidence = |l: &Layer| -> Option<(String, String)> {
+        let get = |p: &str| l.value.pointer(p);
+        let text = |p: &str| get(p).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let mut found: Vec<(String, String)> = Vec::new();
+        if text("/environment") == Some("production") {
+            found.push(("/environment".into(), "`environment: production`".into()));
+        }
+        for (p, what) in [("/oned/hostname", "oned.hostname"), ("/onegate/endpoint", "onegate.endpoint")] {
+            if text(p).is_some() {
+                found.push((p.into(), format!("`{what}`, a production site value")));
+            }
+        }
+        if text("/monitord/monitorAddress").is_some_and(|a| a != "auto") {
+            found
+                .push(("/monitord/monitorAddress".into(), "`monitord.monitorAddress`, a production site value".into()));
+        }
+        // The first in the file.
+        found.into_iter().min_by_key(|(p, _)| l.origins.get(p).map(|o| (o.key.line, o.key.column)))
+    };
+    let (layer, (ptr, what)) = user.iter().find_map(|l| evidence(l).map(|e| (l, e)))?;
+    let rule = lint::find_rule("ONE055").expect("ONE055 is registered");
+    let location = layer.origins.get(&ptr).map(|o| o.key.clone());
+    let message = format!(
+        "these values name no profile, so they are checked as `{profile}` (development), but they set {what}: \
+         production rules (SQLite, backups, kept volumes) would not apply"
+    );
+    Some(Finding::new(rule, Severity::Error, dotted(&ptr), message, location))
 }
 
 fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {

@@ -12,6 +12,7 @@ pub mod model;
 pub mod oneconf;
 pub mod output;
 pub mod profile;
+pub mod project;
 pub mod render;
 pub mod report;
 pub mod schema;

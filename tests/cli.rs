@@ -442,7 +442,7 @@ fn chart_version_is_given_or_derived_from_the_content() {
 fn generate_honours_the_profile_key_of_a_values_file() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site.yaml");
-    let ha = std::fs::read_to_string(example("ha-raft")).unwrap();
+    let ha = std::fs::read_to_string(example("ha-raft")).unwrap().replace("profile: ha-raft\n", "");
     std::fs::write(&site, format!("profile: ha-raft\n{ha}")).unwrap();
     let out = tmp.path().join("chart");
     let o = onechart(&["generate", "-f", site.to_str().unwrap(), "-o", out.to_str().unwrap()], tmp.path());
@@ -508,4 +508,155 @@ fn a_rule_suppressed_with_a_reason_is_waived_in_that_chart_only() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("`environment` must be one of `production`, found `development`"), "{err}");
     assert!(err.contains("the profile's envelope cannot be suppressed"), "{err}");
+}
+
+// Issue 18, item 1: lint resolves the profile as generate does, and says which profile it used.
+#[test]
+fn lint_refuses_a_profile_flag_against_the_files_profile_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("site.yaml"), "profile: prod-mysql\ndatabase:\n  backend: sqlite\n").unwrap();
+    let o = common::onechart(&["lint", "--profile", "dev-sqlite", "site.yaml"], tmp.path());
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(
+        err.contains("site.yaml:1:1: error: the values name profile `prod-mysql` but --profile is `dev-sqlite`"),
+        "{err}"
+    );
+    // The same pair, through generate: the same refusal.
+    let o = common::onechart(&["generate", "--profile", "dev-sqlite", "-f", "site.yaml", "-o", "chart"], tmp.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(common::text(&o).1.contains("site.yaml:1:1: error: the values name profile `prod-mysql`"));
+}
+
+#[test]
+fn lint_says_which_profile_it_used_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("named.yaml"), "profile: dev-sqlite\n").unwrap();
+    std::fs::write(tmp.path().join("plain.yaml"), "persistence:\n  size: 5Gi\n").unwrap();
+    let o = common::onechart(&["lint", "named.yaml", "plain.yaml"], tmp.path());
+    let (out, _) = common::text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("named.yaml: profile dev-sqlite (`profile:` at named.yaml:1:1)"), "{out}");
+    assert!(out.contains("plain.yaml: profile dev-sqlite (the default: no --profile and no `profile:` key)"), "{out}");
+    let o = common::onechart(&["lint", "--format", "json", "--profile", "dev-sqlite", "plain.yaml"], tmp.path());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["inputs"],
+        serde_json::json!([{"values": ["plain.yaml"], "set": [], "environment": null, "profile": "dev-sqlite", "profileFrom": "flag"}])
+    );
+    let o = common::onechart(&["lint", "--format", "sarif", "named.yaml"], tmp.path());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["runs"][0]["properties"]["onechart"]["inputs"][0]["profile"], "dev-sqlite");
+    assert_eq!(v["runs"][0]["properties"]["onechart"]["inputs"][0]["profileFrom"], "key");
+}
+
+#[test]
+fn a_typo_in_the_profile_key_is_reported_at_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("site.yaml"), "# site\nprofile: prod-mysq\n").unwrap();
+    for args in [&["lint", "site.yaml"][..], &["generate", "-f", "site.yaml", "-o", "chart"][..]] {
+        let o = common::onechart(args, tmp.path());
+        let err = common::text(&o).1;
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("site.yaml:2:10: error: unknown profile `prod-mysq`; did you mean `prod-mysql`?"),
+            "{err}"
+        );
+        assert!(!err.contains("--profile:"), "{err}");
+    }
+}
+
+#[test]
+fn production_values_that_name_no_profile_are_not_passed_as_development() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The prod example as it shipped (no `profile:`), with SQLite, no backups and volumes not kept.
+    let example = std::fs::read_to_string(common::example("prod-mysql")).unwrap().replace("profile: prod-mysql\n", "");
+    let broken =
+        format!("{example}database:\n  backend: sqlite\nbackup:\n  enabled: false\npersistence:\n  keep: false\n");
+    std::fs::write(tmp.path().join("prod.values.yaml"), &broken).unwrap();
+    let o = common::onechart(&["lint", "prod.values.yaml"], tmp.path());
+    let (out, _) = common::text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let line = broken.lines().position(|l| l == "oned:").unwrap() + 2;
+    assert!(out.contains(&format!("prod.values.yaml:{line}:3: error[ONE055]")), "{out}");
+    // Named, it is linted as what it is.
+    std::fs::write(tmp.path().join("prod.values.yaml"), format!("profile: prod-mysql\n{broken}")).unwrap();
+    let out = common::text(&common::onechart(&["lint", "prod.values.yaml"], tmp.path())).0;
+    for id in ["ONE001", "ONE017", "ONE022"] {
+        assert!(out.contains(&format!("error[{id}]")), "{id}: {out}");
+    }
+    assert!(!out.contains("ONE055"), "{out}");
+    // A development file without the key stays clean; every shipped example names its profile.
+    std::fs::write(tmp.path().join("dev.yaml"), "persistence:\n  size: 5Gi\n").unwrap();
+    assert_eq!(common::onechart(&["lint", "dev.yaml"], tmp.path()).status.code(), Some(0));
+    for p in onechart::profile::builtin_names() {
+        let text = std::fs::read_to_string(common::example(p)).unwrap();
+        assert!(text.lines().any(|l| l == format!("profile: {p}")), "{p} example names no profile");
+    }
+}
+
+// Issue 18, item 2: layered values are linted as generate layers them.
+#[test]
+fn lint_layers_values_like_generate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("common.yaml"), "profile: prod-mysql\noned:\n  hostname: one.example.com\n").unwrap();
+    std::fs::write(
+        d.join("prod.yaml"),
+        "image:\n  repository: registry.example.com/one\nonegate:\n  endpoint: http://og.example.com:5030\n",
+    )
+    .unwrap();
+    // Alone, each layer is incomplete (false errors); layered, they are clean, as generate compiles them.
+    let alone = common::onechart(&["lint", "prod.yaml"], d);
+    assert_eq!(alone.status.code(), Some(1), "{:?}", common::text(&alone));
+    let o = common::onechart(&["lint", "-f", "common.yaml", "-f", "prod.yaml"], d);
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("common.yaml + prod.yaml: profile prod-mysql (`profile:` at common.yaml:1:1)"), "{out}");
+    let g = common::onechart(&["generate", "-f", "common.yaml", "-f", "prod.yaml", "-o", "chart"], d);
+    assert_eq!(g.status.code(), Some(0), "{:?}", common::text(&g));
+    // --set is layered last, and findings point at whoever set the value.
+    let o = common::onechart(&["lint", "-f", "common.yaml", "-f", "prod.yaml", "--set", "backup.enabled=false"], d);
+    let out = common::text(&o).0;
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("--set backup.enabled=false: error[ONE017]"), "{out}");
+    std::fs::write(d.join("override.yaml"), "oned:\n  hostname: \"\"\n").unwrap();
+    let o = common::onechart(&["lint", "-f", "common.yaml", "-f", "prod.yaml", "-f", "override.yaml"], d);
+    let out = common::text(&o).0;
+    assert!(out.contains("override.yaml:2:13: error[ONE025]"), "{out}");
+}
+
+#[test]
+fn lint_project_checks_each_environment_layered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("deploy")).unwrap();
+    std::fs::write(d.join("deploy/common.yaml"), "oned:\n  hostname: one.example.com\n").unwrap();
+    std::fs::write(
+        d.join("deploy/prod.yaml"),
+        "image:\n  repository: registry.example.com/one\nonegate:\n  endpoint: http://og.example.com:5030\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("deploy/dev.yaml"), "persistence:\n  size: 5Gi\n").unwrap();
+    std::fs::write(
+        d.join("deploy/onechart.yaml"),
+        "environments:\n  prod:\n    profile: prod-mysql\n    values: [common.yaml, prod.yaml]\n  dev:\n    profile: dev-sqlite\n    values: [dev.yaml]\n",
+    )
+    .unwrap();
+    let o = common::onechart(&["lint", "--project", "deploy/onechart.yaml"], d);
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains("environment prod (deploy/common.yaml + deploy/prod.yaml): profile prod-mysql (environments.prod.profile in deploy/onechart.yaml)"),
+        "{out}"
+    );
+    std::fs::write(d.join("deploy/prod.yaml"), "image:\n  repository: registry.example.com/one\n").unwrap();
+    let o = common::onechart(&["lint", "--project", "deploy/onechart.yaml", "--env", "prod"], d);
+    let out = common::text(&o).0;
+    assert_eq!(o.status.code(), Some(0), "a warning only: {out}");
+    assert!(out.contains("warning[ONE018]") && !out.contains("environment dev"), "{out}");
+    let o = common::onechart(&["lint", "--project", "deploy/onechart.yaml", "--env", "prd"], d);
+    let err = common::text(&o).1;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("--env prd: the project has no such environment; did you mean `prod`?"), "{err}");
 }

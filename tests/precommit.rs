@@ -143,3 +143,51 @@ fn generate_check_hook_fails_on_a_stale_chart() {
     assert!(!ok, "stale chart passed:\n{out}");
     assert!(out.contains("+  replicas: 1"), "{out}");
 }
+
+/// A layered site: onechart.yaml names the profile and the layers of each environment; the project hook lints
+/// each environment layered, passes a complete site and fails when a layer breaks one environment.
+#[test]
+fn project_hook_lints_a_layered_site() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rev = hook_repo(&tmp.path().join("hooks"));
+    let repo = tmp.path().join("site");
+    std::fs::create_dir_all(repo.join("env")).unwrap();
+    std::fs::write(
+        repo.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: onechart-lint-project-system\n",
+            tmp.path().join("hooks").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("onechart.yaml"),
+        "environments:\n  staging:\n    profile: prod-mysql\n    values: [env/common.yaml, env/staging.yaml]\n  prod:\n    profile: ha-raft\n    values: [env/common.yaml, env/prod.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("env/common.yaml"),
+        "image:\n  repository: registry.example.com/opennebula/frontend\noned:\n  hostname: one.example.com\nonegate:\n  endpoint: http://onegate.example.com:5030\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("env/staging.yaml"), "monitord:\n  service:\n    type: LoadBalancer\n").unwrap();
+    std::fs::write(
+        repo.join("env/prod.yaml"),
+        "monitord:\n  monitorAddress: 192.0.2.10\n  service:\n    loadBalancerIP: 192.0.2.10\npersistence:\n  datastores:\n    storageClass: nfs-client\n",
+    )
+    .unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    let home = tmp.path().join("pre-commit-home");
+    let (ok, out) = pre_commit(&repo, &home);
+    assert!(ok, "the project hook failed on a good layered site:\n{out}");
+    assert!(out.contains("onechart lint (project)") && out.contains("Passed"), "{out}");
+
+    // A change in one layer breaks the environment that uses it, reported at the layer's line.
+    std::fs::write(repo.join("env/prod.yaml"), "monitord:\n  monitorAddress: auto\n").unwrap();
+    git(&repo, &["add", "."]);
+    let (ok, out) = pre_commit(&repo, &home);
+    assert!(!ok, "the project hook passed a broken layer:\n{out}");
+    assert!(out.contains("env/prod.yaml:2:19: error[ONE004]"), "{out}");
+    assert!(!out.contains("environment staging") || !out.contains("staging.yaml:"), "{out}");
+}

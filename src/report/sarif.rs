@@ -9,6 +9,12 @@ use crate::source::InputError;
 
 /// The SARIF log.
 pub fn log(findings: &[Finding], errors: &[InputError]) -> Value {
+    log_with(findings, errors, &[])
+}
+
+/// The SARIF log, with the values inputs linted and their profiles in the run's property bag
+/// (`runs[0].properties.onechart.inputs`, as in the JSON output).
+pub fn log_with(findings: &[Finding], errors: &[InputError], inputs: &[super::Linted]) -> Value {
     let rules: Vec<Value> = rules::ALL
         .iter()
         .map(|r| {
@@ -81,6 +87,7 @@ pub fn log(findings: &[Finding], errors: &[InputError]) -> Value {
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,
+            "properties": {"onechart": {"inputs": inputs}},
         }],
     })
 }

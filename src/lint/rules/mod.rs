@@ -1,7 +1,7 @@
 //! The rule catalogue, in ID order. IDs and names are fixed and never reused: ONE001-ONE027 are the contract's
 //! catalogue; ONE028 and later are onechart's own additions (ONE028 shared HA datastores, ONE029 the unpublished
 //! image placeholder, ONE030-ONE033 what only rendered manifests show, ONE034 an image of another release, ONE050-ONE054 TLS, monitord's address
-//! and the declared inventory); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
+//! and the declared inventory, ONE055 production values linted under the development default); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
 //! quirks, suppressions).
 
 mod ambiguous_yaml_value;
@@ -36,6 +36,7 @@ mod no_backup;
 mod onedb_unsafe_password;
 mod onegate_or_oneflow_disabled;
 mod privileged_container;
+mod production_values_without_profile;
 mod raft_even_replicas;
 mod runs_as_root;
 mod sqlite_in_production;
@@ -91,6 +92,7 @@ pub static ALL: &[&Rule] = &[
     &endpoint_scheme_mismatch::ONE052,
     &host_key_missing::ONE053,
     &duplicate_inventory_name::ONE054,
+    &production_values_without_profile::ONE055,
     &invalid_value::ONE100,
     &duplicate_key::ONE101,
     &ambiguous_yaml_value::ONE102,
