@@ -25,6 +25,8 @@ pub fn values(data: &[u8]) {
                 schema: &c.schema,
                 waived: &c.waived,
                 chart_version: None,
+                previous: None,
+                kept: &Default::default(),
             });
         }
     }

@@ -176,9 +176,10 @@ fn check_reports_stale_charts_with_a_diff() {
     assert!(diff.contains("--- values.yaml (on disk)\n+++ values.yaml (generated)"), "{diff}");
     assert!(diff.contains("-  size: \"21Gi\"\n+  size: \"20Gi\""), "{diff}");
     assert!(diff.contains("+++ templates/NOTES.txt (generated)"), "{diff}");
-    // A file onechart did not write is the user's: never compared.
+    // A file onechart did not write is the user's: never compared, but part of the chart's version.
     assert!(!diff.contains("extra.yaml"), "{diff}");
-    assert!(err.contains("stale (1 changed, 1 missing; files onechart did not write are not compared)"), "{err}");
+    assert!(diff.contains("--- Chart.yaml (on disk)"), "{diff}");
+    assert!(err.contains("stale (2 changed, 1 missing; files onechart did not write are not compared)"), "{err}");
 }
 
 #[test]
@@ -300,7 +301,8 @@ fn regeneration_keeps_what_onechart_did_not_write() {
     std::fs::write(out.join("templates/dropped.yaml"), "kind: ConfigMap\n").unwrap();
     let (code, _, err) = regen("prod-mysql", &out, &["--check"]);
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("stale (1 changed, 1 to remove;"), "{err}");
+    // The chart's version follows the files kept beside it too (Helm packages them): Chart.yaml is stale.
+    assert!(err.contains("stale (2 changed, 1 to remove;"), "{err}");
 
     let (code, stdout, err) = regen("prod-mysql", &out, &["--set", "oned.replicas=1"]);
     assert_eq!(code, Some(0), "{err}");
@@ -417,20 +419,46 @@ fn chart_version_is_given_or_derived_from_the_content() {
         let chart = std::fs::read_to_string(dir.join("Chart.yaml")).unwrap();
         chart.lines().find_map(|l| l.strip_prefix("version: ")).unwrap().to_string()
     };
-    let (a, b, c) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("c"));
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    // A new chart is a release (chart repositories hide pre-releases), the same in two directories.
     generate("dev-sqlite", &[], &a);
     generate("dev-sqlite", &[], &b);
-    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &c);
-    let derived = version(&a);
-    let (base, hash) = derived.split_once("-h").unwrap();
-    assert_eq!(base, env!("CARGO_PKG_VERSION"));
-    assert!(hash.len() == 12 && hash.chars().all(|c| c.is_ascii_hexdigit()), "{derived}");
-    assert_eq!(version(&b), derived, "same inputs, same version");
-    assert_ne!(version(&c), derived, "different content, different version");
+    assert_eq!(version(&a), "0.1.0");
+    assert_eq!(version(&b), "0.1.0", "same inputs, same version");
+    // Regenerated unchanged: the same version, and --check agrees.
+    generate("dev-sqlite", &[], &a);
+    assert_eq!(version(&a), "0.1.0");
+    // New content bumps the patch, again and again; --check of the new content is up to date.
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &a);
+    assert_eq!(version(&a), "0.1.1");
+    generate("dev-sqlite", &["--set", "persistence.size=12Gi"], &a);
+    assert_eq!(version(&a), "0.1.2");
+    generate("dev-sqlite", &["--set", "persistence.size=12Gi", "--check"], &a);
+    // A template of the user's own, kept in the chart, is part of its content.
+    std::fs::write(a.join("templates/extra.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n").unwrap();
+    let (code, _, _) = regen("dev-sqlite", &a, &["--set", "persistence.size=12Gi", "--check"]);
+    assert_eq!(code, Some(1), "a changed kept template leaves the version stale");
+    generate("dev-sqlite", &["--set", "persistence.size=12Gi"], &a);
+    assert_eq!(version(&a), "0.1.3");
+    std::fs::write(a.join("templates/extra.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n").unwrap();
+    generate("dev-sqlite", &["--set", "persistence.size=12Gi"], &a);
+    assert_eq!(version(&a), "0.1.4");
+    // A chart of the old scheme (a pre-release) moves to its release; a given version is used as given,
+    // `v1.4.0` too (Helm accepts it), and the next derived one follows it.
+    let chart = std::fs::read_to_string(b.join("Chart.yaml"))
+        .unwrap()
+        .replace("version: 0.1.0", "version: 0.1.0-h0123456789ab");
+    std::fs::write(b.join("Chart.yaml"), chart).unwrap();
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &b);
+    assert_eq!(version(&b), "0.1.0");
     let d = tmp.path().join("d");
     generate("dev-sqlite", &["--chart-version", "1.4.0-rc.1"], &d);
     assert_eq!(version(&d), "1.4.0-rc.1");
-    for bad in ["1.4", "v1.4.0", "1.4.0-01"] {
+    generate("dev-sqlite", &["--chart-version", "v1.4.0"], &d);
+    assert_eq!(version(&d), "v1.4.0");
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &d);
+    assert_eq!(version(&d), "v1.4.1");
+    for bad in ["1.4", "vv1.4.0", "1.4.0-01"] {
         let (code, _, err) = regen("dev-sqlite", &tmp.path().join("e"), &["--chart-version", bad]);
         assert_eq!(code, Some(2), "{bad}: {err}");
         assert!(err.starts_with(&format!("error: --chart-version `{bad}` is not a SemVer 2.0.0 version (")), "{err}");

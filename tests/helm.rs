@@ -331,3 +331,85 @@ fn ruby_daemons_run_in_production_mode_with_a_home() {
         assert_eq!(daemons, expected, "{version}");
     }
 }
+
+/// A small HTTP server for a chart repository directory, on loopback (Helm 3 and 4 have no `file://` getter for
+/// `helm repo add`); stopped when dropped.
+struct RepoServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl RepoServer {
+    fn start(dir: &Path) -> RepoServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return RepoServer { child, url };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the repository server did not start");
+    }
+}
+
+impl Drop for RepoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue 18, item 3: the versions onechart derives are releases that chart repositories order: after each
+/// change, `helm search repo` (without --devel) shows the newest and `helm pull` fetches it, with Helm 3 and 4.
+#[test]
+fn derived_chart_versions_order_in_a_chart_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (chart, repo) = (tmp.path().join("chart"), tmp.path().join("repo"));
+    std::fs::create_dir_all(&repo).unwrap();
+    let server = RepoServer::start(&repo);
+    let package = |helm: &Path| {
+        let (ok, out) = run(Command::new(helm).arg("package").arg(&chart).arg("-d").arg(&repo));
+        assert!(ok, "{out}");
+        let (ok, out) = run(Command::new(helm).args(["repo", "index"]).arg(&repo).args(["--url", &server.url]));
+        assert!(ok, "{out}");
+    };
+    // Three generations of one chart: new, a value changed, a user template added beside it.
+    generate("dev-sqlite", &[], &chart);
+    package(&tool("helm3"));
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &chart);
+    package(&tool("helm3"));
+    std::fs::write(chart.join("templates/extra.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n")
+        .unwrap();
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &chart);
+    package(&tool("helm4"));
+    for (name, helm) in helm_versions() {
+        let home = tmp.path().join(name);
+        let helm_cmd = |args: &[&str]| {
+            let mut c = Command::new(&helm);
+            c.args(args)
+                .env("HELM_CONFIG_HOME", home.join("config"))
+                .env("HELM_CACHE_HOME", home.join("cache"))
+                .env("HELM_DATA_HOME", home.join("data"));
+            run(&mut c)
+        };
+        let (ok, out) = helm_cmd(&["repo", "add", "local", &server.url]);
+        assert!(ok, "{name}: {out}");
+        let (ok, out) = helm_cmd(&["search", "repo", "local/opennebula", "--versions"]);
+        assert!(ok, "{name}: {out}");
+        let versions: Vec<&str> = out.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
+        assert_eq!(versions, ["0.1.2", "0.1.1", "0.1.0"], "{name}: releases, newest first:\n{out}");
+        let dest = home.join("pulled");
+        std::fs::create_dir_all(&dest).unwrap();
+        let (ok, out) = helm_cmd(&["pull", "local/opennebula", "-d", dest.to_str().unwrap()]);
+        assert!(ok, "{name}: helm pull without --devel: {out}");
+        assert!(dest.join("opennebula-0.1.2.tgz").is_file(), "{name}: the newest is pulled: {out}");
+    }
+}

@@ -18,7 +18,7 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
     {
         writeln!(
             err,
-            "error: --chart-version `{v}` is not a SemVer 2.0.0 version ({why}); for example 1.4.0 or 1.4.0-rc.1"
+            "error: --chart-version `{v}` is not a SemVer 2.0.0 version ({why}); for example 1.4.0, v1.4.0 or 1.4.0-rc.1"
         )?;
         return Ok(INPUT);
     }
@@ -41,6 +41,8 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
     if !compiled.findings.is_empty() {
         report::human_styled(&compiled.findings, err, style.color)?;
     }
+    let previous = render::identity::previous(&args.output);
+    let kept = kept_files(&args.output)?;
     let files = output::with_manifest(render::render_chart(&RenderInput {
         profile: &compiled.profile,
         values: &compiled.merged.value,
@@ -48,6 +50,8 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
         schema: &compiled.schema,
         waived: &compiled.waived,
         chart_version: args.chart_version.as_deref(),
+        previous: previous.as_ref(),
+        kept: &kept,
     })?);
     upgrade_warnings(&args.output, &files, err)?;
     if args.check {
@@ -115,6 +119,18 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
         writeln!(out, "kept {} path(s) onechart did not write: {}", written.kept.len(), written.kept.join(", "))?;
     }
     Ok(OK)
+}
+
+/// The files in the output directory that onechart did not write (neither the previous chart, by its manifest,
+/// nor any chart it renders): Helm packages them with the chart, so they are part of its version.
+fn kept_files(dir: &std::path::Path) -> anyhow::Result<std::collections::BTreeMap<String, Vec<u8>>> {
+    let previous = output::previous_files(dir)?.unwrap_or_default();
+    let ours = |rel: &str| {
+        previous.contains(rel)
+            || render::known_template_paths().contains(&rel)
+            || ["values.yaml", "values.schema.json", "files/check-image.sh", output::MANIFEST].contains(&rel)
+    };
+    Ok(render::identity::kept_files(dir, &ours))
 }
 
 /// Warns when `helm upgrade` from the chart already in `dir` to `files` needs the operator (immutable
