@@ -342,7 +342,7 @@ struct RepoServer {
 impl RepoServer {
     fn start(dir: &Path) -> RepoServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("python3")
+        let mut child = Command::new("python3")
             .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
             .arg(dir)
             .stdout(std::process::Stdio::null())
@@ -356,6 +356,8 @@ impl RepoServer {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the repository server did not start");
     }
 }
