@@ -99,7 +99,12 @@ pub struct GenerateArgs {
     /// in the way of a chart file is moved aside to `<name>.onechart-orig`.
     #[arg(long)]
     pub force: bool,
-    /// Chart.yaml `version` (SemVer 2.0.0, e.g. 1.4.0); default: derived from the chart's content.
+    /// Write a chart for an older OpenNebula release line than the chart in DIR (its database cannot go back:
+    /// restore a backup taken before the upgrade).
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Chart.yaml `version` (SemVer 2.0.0, e.g. 1.4.0); default: the previous chart's version, its patch bumped
+    /// when the content changed.
     #[arg(long, value_name = "SEMVER")]
     pub chart_version: Option<String>,
 }

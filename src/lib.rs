@@ -13,6 +13,7 @@ pub mod oneconf;
 pub mod output;
 pub mod profile;
 pub mod project;
+pub mod release;
 pub mod render;
 pub mod report;
 pub mod schema;

@@ -688,3 +688,62 @@ fn lint_project_checks_each_environment_layered() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err.contains("--env prd: the project has no such environment; did you mean `prod`?"), "{err}");
 }
+
+// Issue 18, item 4: a new release line is told with what the upgrade needs; an older one is refused.
+#[test]
+fn release_line_changes_are_told_and_downgrades_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("chart");
+    // The examples pin image.tag; without it the tag follows opennebula.version.
+    let site = |p: &str| {
+        let f = tmp.path().join(format!("{p}.yaml"));
+        let text = std::fs::read_to_string(example(p)).unwrap().replace("  tag: \"7.4.0\"\n", "");
+        std::fs::write(&f, text).unwrap();
+        f.display().to_string()
+    };
+    let ha_site = site("ha-raft");
+    let ha = |extra: &[&str]| {
+        let o =
+            onechart(&[&["generate", "-f", ha_site.as_str(), "-o", out.to_str().unwrap()], extra].concat(), tmp.path());
+        let (out, err) = text(&o);
+        (o.status.code(), out, err)
+    };
+    let (code, _, err) = ha(&["--set", "opennebula.version=7.2"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("new release line"), "a new chart is no upgrade: {err}");
+    let (code, _, err) = ha(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    for part in [
+        "note: this chart moves OpenNebula from 7.2.0 to 7.4.0, a new release line with a new database schema",
+        "set `maintenance.enabled: true`",
+        "`restore.sh --upgrade` on member 0",
+        "run `onehost sync --force`",
+        "Argo CD or Flux",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    // Regenerated on the same line: nothing to tell.
+    let (_, _, err) = ha(&[]);
+    assert!(!err.contains("new release line"), "{err}");
+    let before = common::tree(&out);
+    let (code, _, err) = ha(&["--set", "opennebula.version=7.2"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("runs OpenNebula 7.4.0; this one is for 7.2.0: a downgrade"), "{err}");
+    assert!(err.contains("Pass --allow-downgrade"), "{err}");
+    assert_eq!(common::tree(&out), before, "a refused downgrade writes nothing");
+    let (code, _, err) = ha(&["--set", "opennebula.version=7.2", "--check"]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, _, err) = ha(&["--set", "opennebula.version=7.2", "--allow-downgrade"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(std::fs::read_to_string(out.join("Chart.yaml")).unwrap().contains("appVersion: \"7.2.0\""));
+    // 6.10 to 7.x is a major change: the flag the pre-upgrade hook wants is named.
+    let prod_site = site("prod-mysql");
+    let prod = |extra: &[&str]| {
+        let o = onechart(&[&["generate", "-f", prod_site.as_str(), "-o", "single"], extra].concat(), tmp.path());
+        text(&o).1
+    };
+    prod(&["--set", "opennebula.version=6.10"]);
+    let err = prod(&[]);
+    assert!(err.contains("set `upgrade.allowMajorVersionChange: true`"), "{err}");
+    assert!(err.contains("oned backs the database up and runs `onedb upgrade` at start"), "{err}");
+}

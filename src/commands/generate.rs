@@ -7,6 +7,7 @@ use super::{FINDINGS, INPUT, OK, Style};
 use crate::cli::GenerateArgs;
 use crate::compile::{self, Failure, Request};
 use crate::output;
+use crate::release;
 use crate::render::{self, RenderInput};
 use crate::report;
 use crate::upgrade;
@@ -40,6 +41,21 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
     };
     if !compiled.findings.is_empty() {
         report::human_styled(&compiled.findings, err, style.color)?;
+    }
+    if args.output.join(output::MANIFEST).is_file() {
+        let ha = compiled.values.oned.replicas > 1;
+        match release::change(release::previous_line(&args.output), &compiled.values, ha) {
+            release::Change::None => {}
+            release::Change::Upgrade(msg) => write!(err, "{msg}")?,
+            release::Change::Downgrade(msg) if args.allow_downgrade => {
+                writeln!(err, "warning: {}: {msg} (--allow-downgrade given)", args.output.display())?;
+            }
+            release::Change::Downgrade(msg) => {
+                writeln!(err, "error: {}: {msg}", args.output.display())?;
+                writeln!(err, "onechart: nothing was written to {}", args.output.display())?;
+                return Ok(INPUT);
+            }
+        }
     }
     let previous = render::identity::previous(&args.output);
     let kept = kept_files(&args.output)?;
