@@ -175,7 +175,7 @@ pub fn read(req: &Request) -> Result<Read, Failure> {
 /// Compiles a request read by [`read`].
 pub fn compile_read(input: Read, opts: &Options<'_>) -> Result<Compiled, Failure> {
     let Read { profile, from, layers } = input;
-    let merged = Merged::from_layers([&profile.defaults, &profile.layer].into_iter().chain(layers.iter()));
+    let merged = Merged::from_defaults_and_user([&profile.defaults, &profile.layer], layers.iter());
     let opts = Options { profile_defaulted: from == ProfileFrom::Default, ..*opts };
     compile_merged(profile, merged, &layers, &opts)
 }
@@ -469,12 +469,21 @@ fn violations(merged: &Merged, vs: &[Violation], covered: &[Finding], profile: O
     vs.iter()
         .filter(|v| !covered.iter().any(|f| f.severity == Severity::Error && pointer(&f.path) == v.pointer))
         .map(|v| {
-            let location = merged.origin(&v.pointer).map(|o| if v.at_key { o.key.clone() } else { o.value.clone() });
-            let message = match profile {
+            let mut location =
+                merged.origin(&v.pointer).map(|o| if v.at_key { o.key.clone() } else { o.value.clone() });
+            let mut message = match profile {
                 Some(p) => format!("{} (refused by the `{p}` profile)", v.message),
                 None => v.message.clone(),
             };
-            Finding::new(rule, Severity::Error, dotted(&v.pointer), message, location)
+            let mut path = dotted(&v.pointer);
+            // A required key a `null` deleted: point at the `null`.
+            let missing = v.message.strip_prefix('`').and_then(|m| m.strip_suffix("` is missing"));
+            if let Some((ptr, o)) = missing.map(pointer).and_then(|p| merged.deleted.get_key_value(&p)) {
+                location = Some(o.key.clone());
+                path = dotted(ptr);
+                message.push_str(": a `null` deletes a key (as in Helm), and this one is required");
+            }
+            Finding::new(rule, Severity::Error, path, message, location)
         })
         .collect()
 }

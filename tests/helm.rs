@@ -415,3 +415,41 @@ fn derived_chart_versions_order_in_a_chart_repository() {
         assert!(dest.join("opennebula-0.1.2.tgz").is_file(), "{name}: the newest is pulled: {out}");
     }
 }
+
+/// Issue 18, item 5: CPU quantities as numbers (`cpu: 1`) are accepted and CPU limits can be removed with
+/// `null`, at generate time and at `helm install` time, with Helm 3 and 4.
+#[test]
+fn cpu_numbers_and_removed_limits_follow_helm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site.yaml");
+    std::fs::write(&site, "resources:\n  oned:\n    requests:\n      cpu: 1\n    limits:\n      cpu: null\n").unwrap();
+    let o = common::onechart(&["lint", "--deny-warnings", site.to_str().unwrap()], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
+    let chart = tmp.path().join("chart");
+    generate("dev-sqlite", &["-f", site.to_str().unwrap()], &chart);
+    let oned_resources = |rendered: &[u8]| -> serde_json::Value {
+        let text = String::from_utf8_lossy(rendered);
+        let source = onechart::source::SourceFile::from_text("rendered.yaml", text.to_string());
+        let objects: Vec<serde_json::Value> =
+            onechart::yaml::parse_documents(source).unwrap().iter().map(onechart::yaml::Node::to_json).collect();
+        let sts = objects.iter().find(|m| m["kind"] == "StatefulSet").expect("a StatefulSet");
+        let c = sts.pointer("/spec/template/spec/containers").unwrap().as_array().unwrap();
+        c.iter().find(|c| c["name"] == "oned").unwrap()["resources"].clone()
+    };
+    for (name, helm) in helm_versions() {
+        let o = Command::new(&helm).args(["template", "one"]).arg(&chart).output().unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let r = oned_resources(&o.stdout);
+        assert_eq!(r["requests"]["cpu"], 1, "{name}: {r}");
+        assert!(r["limits"].get("cpu").is_none() && r["limits"]["memory"] == "4Gi", "{name}: {r}");
+        // At install time too: the chart's schema lets Helm delete a limit and take a number.
+        let o = Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&chart)
+            .args(["--set", "resources.oned.limits.memory=null", "--set", "resources.fireedge.limits.cpu=2"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(oned_resources(&o.stdout)["limits"].as_object().unwrap().is_empty(), "{name}");
+    }
+}
