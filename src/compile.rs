@@ -267,7 +267,7 @@ pub fn compile_merged(
     let structural = violations(&merged, &raw_violations, &untyped, None);
     let mut replaced: Vec<String> = raw_violations.iter().map(|v| v.pointer.clone()).collect();
     replaced.extend(untyped.iter().filter(|f| f.severity == Severity::Error).map(|f| pointer(&f.path)));
-    let Some((values, reading, replaced)) = best_reading(&profile, &merged, replaced) else {
+    let Some((values, reading, replaced)) = best_reading(&profile, &merged, replaced, quirks) else {
         if structural.is_empty() {
             return Err(Failure::Input(vec![InputError::new(
                 Location::file("values"),
@@ -276,7 +276,7 @@ pub fn compile_merged(
         }
         let mut all = untyped;
         all.extend(structural);
-        return Err(Failure::Rejected(finish(all)));
+        return Err(Failure::Rejected(finish(one_finding_per_mistake(all))));
     };
     let missing = profile.missing_site_values(&merged);
     if structural.is_empty() && opts.require_site_values && !missing.is_empty() {
@@ -311,6 +311,7 @@ pub fn compile_merged(
     );
     let envelope_paths: Vec<String> = envelope.iter().map(|f| f.path.clone()).collect();
     findings.extend(envelope);
+    let mut findings = one_finding_per_mistake(findings);
     if opts.profile_defaulted && profile.environment == "development" {
         findings.extend(production_evidence(&profile.name, user));
     }
@@ -341,17 +342,25 @@ pub fn compile_merged(
     Ok(Compiled { profile, merged, values, schema: chart_schema, findings, waived })
 }
 
-/// The typed values with every `replaced` pointer restored to the profile's default (or dropped when the
-/// profile has none), repeated while the model still refuses something. Returns the values, their JSON and
-/// every pointer replaced.
-fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) -> Option<(Values, Value, Vec<String>)> {
+/// The typed values with every `replaced` pointer read as the user evidently meant it (the string `"true"` where
+/// a boolean belongs, the unquoted `yes` where a string belongs: see [`intended`]) when the schema accepts that,
+/// else restored to the profile's default (or dropped when the profile has none), repeated while the model still
+/// refuses something. The rules then see what the user meant, so a value that is only mistyped adds no finding
+/// elsewhere (`tls.enabled: "true"` is one ONE100, not also "exposed without TLS"). Returns the values, their JSON
+/// and every pointer replaced.
+fn best_reading(
+    profile: &Profile,
+    merged: &Merged,
+    mut pending: Vec<String>,
+    quirks: &[(String, QuirkAt)],
+) -> Option<(Values, Value, Vec<String>)> {
     let defaults = profile.merged_defaults().value;
     let base = Envelope { production: false, ha: false };
     let mut reading = merged.value.clone();
     let mut replaced: Vec<String> = Vec::new();
     for _ in 0..16 {
         for p in pending.drain(..) {
-            let p = restore(&mut reading, &defaults, &p);
+            let p = if read_as_meant(&mut reading, &p, quirks) { p } else { restore(&mut reading, &defaults, &p) };
             if !replaced.contains(&p) {
                 replaced.push(p);
             }
@@ -360,6 +369,7 @@ fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) ->
             return Some((values, reading, replaced));
         }
         pending = schema::validate(base, None, &reading).into_iter().map(|v| v.pointer).collect();
+        pending.retain(|p| !replaced.contains(p));
         if pending.is_empty() {
             // The schema accepts what the model refuses: restore whole top-level sections until it reads.
             let top: Vec<String> =
@@ -371,6 +381,68 @@ fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) ->
         }
     }
     None
+}
+
+/// What a mistyped value evidently means: the string `"true"`/`"false"` a boolean, a numeric string a number,
+/// an unquoted YAML 1.1 boolean (`yes`, `no`, `on`, `off`) the text as written, a number its text.
+fn intended(v: &Value, raw: Option<&str>) -> Vec<Value> {
+    match v {
+        Value::String(s) if s.eq_ignore_ascii_case("true") => vec![Value::Bool(true)],
+        Value::String(s) if s.eq_ignore_ascii_case("false") => vec![Value::Bool(false)],
+        Value::String(s) => s.trim().parse::<i64>().map(Value::from).into_iter().collect(),
+        Value::Bool(b) => vec![Value::String(raw.map_or_else(|| b.to_string(), str::to_string))],
+        Value::Number(n) => vec![Value::String(raw.map_or_else(|| n.to_string(), str::to_string))],
+        _ => Vec::new(),
+    }
+}
+
+/// Replaces the value at `pointer` with what it evidently means, when the schema accepts that there. Returns
+/// whether it did.
+fn read_as_meant(reading: &mut Value, pointer: &str, quirks: &[(String, QuirkAt)]) -> bool {
+    let Some(current) = reading.pointer(pointer).cloned() else { return false };
+    let raw = quirks.iter().find_map(|(_, q)| match &q.quirk {
+        crate::yaml::Quirk::Ambiguous { raw, .. } if crate::layers::pointer(&q.path) == pointer => Some(raw.as_str()),
+        _ => None,
+    });
+    let base = Envelope { production: false, ha: false };
+    for candidate in intended(&current, raw) {
+        *reading.pointer_mut(pointer).expect("the value exists") = candidate;
+        let refused = schema::validate(base, None, reading)
+            .iter()
+            .any(|v| v.pointer == pointer || v.pointer.starts_with(&format!("{pointer}/")));
+        if !refused {
+            return true;
+        }
+    }
+    *reading.pointer_mut(pointer).expect("the value exists") = current;
+    false
+}
+
+/// One mistake, one finding: of several schema findings at one value, the first (its type before its enum);
+/// an ambiguous-YAML warning (ONE102) at a value the schema refuses is folded into that finding's message.
+fn one_finding_per_mistake(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        if f.rule_id == "ONE100" && out.iter().any(|o| o.rule_id == "ONE100" && o.path == f.path) {
+            continue;
+        }
+        out.push(f);
+    }
+    let ambiguous: Vec<Finding> = out.iter().filter(|f| f.rule_id == "ONE102").cloned().collect();
+    let mut folded = Vec::new();
+    for a in &ambiguous {
+        let at_error = |f: &Finding| f.rule_id == "ONE100" && f.location.is_some() && f.location == a.location;
+        if let Some(e) = out.iter_mut().find(|f| at_error(f)) {
+            let raw = a.message.split('`').nth(1).unwrap_or_default();
+            e.message.push_str(&format!(
+                ": the unquoted {}; quote it (`\"{raw}\"`) to keep the text",
+                a.message.replace(" is read by Helm as ", " is read by Helm as the ")
+            ));
+            folded.push(a.location.clone());
+        }
+    }
+    out.retain(|f| f.rule_id != "ONE102" || !folded.contains(&f.location));
+    out
 }
 
 /// Puts the default value at `pointer` (a whole list when the pointer is inside one), or removes the key when

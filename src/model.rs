@@ -138,7 +138,7 @@ pub struct Host {
     #[schemars(length(min = 1, max = 128))]
     pub cluster: String,
     /// The host's SSH public host key as in `/etc/ssh/ssh_host_ed25519_key.pub` (`ssh-ed25519 AAAA...`), written
-    /// into oneadmin's `known_hosts` on every member so that `ssh.strictHostKeyChecking: yes` works from the
+    /// into oneadmin's `known_hosts` on every member so that `ssh.strictHostKeyChecking: "yes"` works from the
     /// first connection. Empty: the key is learnt on first use (`accept-new`) or the host is refused (`yes`).
     #[serde(default)]
     #[schemars(regex(
