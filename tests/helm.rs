@@ -453,3 +453,48 @@ fn cpu_numbers_and_removed_limits_follow_helm() {
         assert!(oned_resources(&o.stdout)["limits"].as_object().unwrap().is_empty(), "{name}");
     }
 }
+
+/// Issue 18, item 7: `monitord.monitorAddress: AUTO` is judged the same way by every check, as OpenNebula compares
+/// it (case-sensitively, so `AUTO` is a host name, not `auto`): values lint and generate report ONE056, and so
+/// does `lint --manifests` of what Helm renders with it; none of them calls it ONE004's `auto`.
+#[test]
+fn monitor_address_case_is_judged_alike_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let example = common::example("ha-raft");
+    let ex = example.to_str().unwrap();
+    let ids = |o: &std::process::Output| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        v["findings"].as_array().into_iter().flatten().map(|f| f["ruleId"].as_str().unwrap().to_string()).collect()
+    };
+    let o =
+        common::onechart(&["lint", "--format", "json", "-f", ex, "--set", "monitord.monitorAddress=AUTO"], tmp.path());
+    assert_eq!(ids(&o), ["ONE056"], "{:?}", common::text(&o));
+    let o =
+        common::onechart(&["generate", "-f", ex, "--set", "monitord.monitorAddress=AUTO", "-o", "refused"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(common::text(&o).1.contains("error[ONE056]"), "{:?}", common::text(&o));
+    let chart = tmp.path().join("chart");
+    generate("ha-raft", &[], &chart);
+    for (name, helm) in helm_versions() {
+        for (value, expected) in [("AUTO", "ONE056"), ("auto", "ONE004")] {
+            let o = Command::new(&helm)
+                .args(["template", "one"])
+                .arg(&chart)
+                .args(["--set", &format!("monitord.monitorAddress={value}")])
+                .output()
+                .unwrap();
+            if value == "auto" {
+                // The HA chart's schema refuses `auto` (ONE004) at install time, as lint does.
+                assert!(!o.status.success(), "{name}: the HA schema let `auto` through");
+                assert!(String::from_utf8_lossy(&o.stderr).contains("monitorAddress"), "{name}");
+                continue;
+            }
+            assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+            let rendered = tmp.path().join(format!("{name}-{value}.yaml"));
+            std::fs::write(&rendered, &o.stdout).unwrap();
+            let l =
+                common::onechart(&["lint", "--format", "json", "--manifests", rendered.to_str().unwrap()], tmp.path());
+            assert_eq!(ids(&l), [expected], "{name} {value}: {:?}", common::text(&l));
+        }
+    }
+}

@@ -15,7 +15,7 @@ declare_rule! {
 /// With `auto`, each hypervisor sends monitoring data to the source address of the front-end's SSH connection.
 /// Only the Raft leader monitors hosts, so after a fail-over the agents keep sending to the old leader;
 /// monitord.conf itself says "auto" is not usable for HA. Use the address the monitord LoadBalancer is pinned to
-/// (ONE051 checks that the two agree).
+/// (ONE051 checks that the two agree). `auto` is compared exactly, as OpenNebula compares it; `AUTO` is ONE056's.
 ///
 /// ## In rendered manifests
 /// Checked: a monitord.conf (a ConfigMap or Secret key mounted as `monitord.conf`, or so named) whose `NETWORK`
@@ -70,7 +70,8 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     for file in d.files_of(Kind::Monitord) {
         let Some(t) = d.template(file) else { continue };
         let Some(addr) = t.vector("NETWORK").and_then(|n| n.get("MONITOR_ADDRESS")) else { continue };
-        if !addr.text.eq_ignore_ascii_case("auto") {
+        // Exactly `auto`, as OpenNebula compares it (another case is ONE056's).
+        if addr.text != "auto" {
             continue;
         }
         let mut users = d.mounted_by(file);
