@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Compiles typed OpenNebula deployment profiles into Helm charts, and lints values files and rendered manifests
 /// for the pitfalls of running OpenNebula on Kubernetes.
 #[derive(Debug, Parser)]
-#[command(name = "onechart", version, about, propagate_version = true)]
+#[command(name = "onechart", version, about, propagate_version = true, disable_help_subcommand = true)]
 pub struct Cli {
     /// Colour human output: `auto` (on a terminal, unless NO_COLOR is set), `always` or `never`.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -57,13 +57,21 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    Manpage,
-    /// Print the values.schema.json of a profile.
+    /// Print the man page (roff), or with --dir write it and one page per command (onechart-lint.1, ...).
+    Manpage {
+        /// Write onechart.1 and a page for each command into this directory (e.g. /usr/local/share/man/man1).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Print the values.schema.json of a profile (every key required, as a chart's values are complete), or with
+    /// --site the schema of a site values file (nothing required: a file sets only what differs).
     Schema {
         /// Built-in profile name or path to a profile file.
         #[arg(long, default_value = crate::profile::DEFAULT_PROFILE)]
         profile: String,
+        /// The schema of a partial site values file, for editors (yaml-language-server): no key is required.
+        #[arg(long)]
+        site: bool,
     },
 }
 

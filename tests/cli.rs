@@ -751,3 +751,104 @@ fn release_line_changes_are_told_and_downgrades_refused() {
     assert!(err.contains("set `upgrade.allowMajorVersionChange: true`"), "{err}");
     assert!(err.contains("oned backs the database up and runs `onedb upgrade` at start"), "{err}");
 }
+
+// Issue 18, item 11: the smaller things.
+#[test]
+fn a_closed_pipe_never_changes_the_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("bad.yaml"), "profile: prod-mysql\nbackup:\n  enabled: false\n").unwrap();
+    let closed = |args: &[&str]| {
+        // The reader is gone before onechart writes: every write is a broken pipe.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_onechart"))
+            .args(args)
+            .current_dir(tmp.path())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    assert_eq!(closed(&["lint", "bad.yaml"]).0, Some(1), "`onechart lint bad.yaml | head -0` must not pass");
+    assert_eq!(closed(&["lint", "--format", "json", "bad.yaml"]).0, Some(1));
+    let (code, err) = closed(&["rules"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.is_empty(), "a closed pipe is no error to report: {err}");
+    std::fs::write(tmp.path().join("good.yaml"), "profile: dev-sqlite\n").unwrap();
+    assert_eq!(closed(&["lint", "good.yaml"]).0, Some(0));
+}
+
+#[test]
+fn the_man_page_names_only_pages_that_exist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("man1");
+    let o = onechart(&["manpage", "--dir", dir.to_str().unwrap()], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let main = std::fs::read_to_string(dir.join("onechart.1")).unwrap();
+    let mut named: Vec<String> = main
+        .split("onechart\\-")
+        .skip(1)
+        .filter_map(|s| s.split_once("(1)").map(|(n, _)| n.to_string()))
+        .filter(|n| n.chars().all(|c| c.is_ascii_lowercase()))
+        .collect();
+    named.sort();
+    named.dedup();
+    assert!(named.contains(&"lint".to_string()) && named.len() >= 8, "{named:?}");
+    for n in &named {
+        let page = dir.join(format!("onechart-{n}.1"));
+        assert!(page.is_file(), "onechart.1 names onechart-{n}(1), which was not written");
+    }
+    assert!(!named.contains(&"help".to_string()), "{named:?}");
+    let (stdout, _) = text(&onechart(&["manpage"], tmp.path()));
+    assert_eq!(stdout, main, "stdout is the main page");
+}
+
+#[test]
+fn help_texts_point_at_what_exists() {
+    let rule = |id: &str| onechart::lint::find_rule(id).unwrap();
+    // ONE023's manifest help must not recommend the image ONE029 says is unpublished.
+    assert!(!rule("ONE023").manifest_help().contains("opennebula/opennebula"), "{}", rule("ONE023").manifest_help());
+    // ONE024's help for PostgreSQL must not send users to a version that has it: none has.
+    let fix = rule("ONE024").fix;
+    assert!(!fix.contains("choose a version that has"), "{fix}");
+    assert!(fix.contains("`database.backend: mysql`"), "{fix}");
+}
+
+#[test]
+fn yaml_errors_at_the_end_of_a_file_point_inside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("v.yaml"), "oned:\n  service: {type: NodePort\n\n").unwrap();
+    let o = onechart(&["lint", "v.yaml"], tmp.path());
+    let err = text(&o).1;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.starts_with("v.yaml:2:27: error: invalid YAML"), "{err}");
+}
+
+#[test]
+fn the_image_readme_pushes_the_image_it_built() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("chart");
+    generate("prod-mysql", &["--set", "image.repository=ghcr.io/acme/one-frontend", "--set", "image.tag=7.4.0"], &out);
+    let readme = std::fs::read_to_string(out.join("image/README.md")).unwrap();
+    let push = readme.split("## Push").nth(1).unwrap().split("## Use it").next().unwrap();
+    assert!(push.contains("podman push ghcr.io/acme/one-frontend:7.4.0"), "{push}");
+    assert!(push.contains("podman login ghcr.io"), "{push}");
+    assert!(!push.contains("registry.example.com"), "{push}");
+}
+
+#[test]
+fn the_site_schema_requires_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let full: serde_json::Value =
+        serde_json::from_slice(&onechart(&["schema", "--profile", "prod-mysql"], tmp.path()).stdout).unwrap();
+    let site: serde_json::Value =
+        serde_json::from_slice(&onechart(&["schema", "--profile", "prod-mysql", "--site"], tmp.path()).stdout).unwrap();
+    assert!(full.to_string().contains("\"required\""));
+    assert!(!site.to_string().contains("\"required\""));
+    let partial = serde_json::json!({"profile": "prod-mysql", "oned": {"hostname": "one.example.com"}});
+    assert!(!jsonschema::is_valid(&full, &partial), "the chart's schema wants complete values");
+    assert!(jsonschema::is_valid(&site, &partial), "an editor must accept a partial site file");
+    let typo = serde_json::json!({"oned": {"hostnme": "x"}});
+    assert!(!jsonschema::is_valid(&site, &typo), "the site schema still refuses unknown keys");
+}
