@@ -209,20 +209,25 @@ fn merge_value(
                         merge_value(existing, v, &p, origins, over_origins);
                     }
                     _ => {
-                        let prefix = format!("{p}/");
-                        origins.retain(|key, _| !key.starts_with(&prefix));
-                        for (key, o) in over_origins.range(prefix.clone()..) {
-                            if !key.starts_with(&prefix) {
-                                break;
-                            }
-                            origins.insert(key.clone(), o.clone());
-                        }
+                        replace_origins(origins, over_origins, &p);
                         b.insert(k.clone(), v.clone());
                     }
                 }
             }
         }
         (b, o) => *b = o.clone(),
+    }
+}
+
+/// The origins below `p` become those of the layer that replaces the value at `p`.
+fn replace_origins(origins: &mut BTreeMap<String, Origin>, over_origins: &BTreeMap<String, Origin>, p: &str) {
+    let prefix = format!("{p}/");
+    origins.retain(|key, _| !key.starts_with(&prefix));
+    for (key, o) in over_origins.range(prefix.clone()..) {
+        if !key.starts_with(&prefix) {
+            break;
+        }
+        origins.insert(key.clone(), o.clone());
     }
 }
 
@@ -255,12 +260,9 @@ fn coalesce(
                 coalesce(existing, v, &p, origins, over_origins, deleted);
             }
             _ => {
-                origins.retain(|key, _| *key != p && !key.starts_with(&prefix));
-                for (key, o) in over_origins.range(p.clone()..) {
-                    if *key != p && !key.starts_with(&prefix) {
-                        break;
-                    }
-                    origins.insert(key.clone(), o.clone());
+                replace_origins(origins, over_origins, &p);
+                if let Some(o) = over_origins.get(&p) {
+                    origins.insert(p.clone(), o.clone());
                 }
                 b.insert(k.clone(), v.clone());
             }

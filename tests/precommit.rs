@@ -30,11 +30,31 @@ fn git(dir: &Path, args: &[&str]) {
 fn hook_repo(dir: &Path) -> String {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::copy(root().join(".pre-commit-hooks.yaml"), dir.join(".pre-commit-hooks.yaml")).unwrap();
+    commit_all(dir)
+}
+
+/// Makes `dir` a git repository with one commit of everything in it; returns the commit.
+fn commit_all(dir: &Path) -> String {
     git(dir, &["init", "-q"]);
     git(dir, &["add", "."]);
     git(dir, &["commit", "-qm", "hooks"]);
     let o = Command::new("git").args(["rev-parse", "HEAD"]).current_dir(dir).output().unwrap();
     String::from_utf8(o.stdout).unwrap().trim().to_string()
+}
+
+/// A scratch site repository (not yet a git repository) whose .pre-commit-config.yaml uses one hook of the hook
+/// repository at `hooks` (a copy of `hooks_from`), with extra lines of hook configuration.
+fn site_using(tmp: &Path, hooks_from: &dyn Fn(&Path) -> String, hook: &str, extra: &str) -> std::path::PathBuf {
+    let hooks = tmp.join("hooks");
+    let rev = hooks_from(&hooks);
+    let repo = tmp.join("site");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(
+        repo.join(".pre-commit-config.yaml"),
+        format!("repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: {hook}\n{extra}", hooks.display()),
+    )
+    .unwrap();
+    repo
 }
 
 fn pre_commit(repo: &Path, home: &Path) -> (bool, String) {
@@ -63,17 +83,8 @@ fn manifest_is_valid() {
 #[test]
 fn lint_hook_passes_good_values_and_fails_bad_ones() {
     let tmp = tempfile::tempdir().unwrap();
-    let rev = hook_repo(&tmp.path().join("hooks"));
-    let repo = tmp.path().join("site");
+    let repo = site_using(tmp.path(), &hook_repo, "onechart-lint-system", "");
     std::fs::create_dir_all(repo.join("env")).unwrap();
-    std::fs::write(
-        repo.join(".pre-commit-config.yaml"),
-        format!(
-            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: onechart-lint-system\n",
-            tmp.path().join("hooks").display()
-        ),
-    )
-    .unwrap();
     std::fs::copy(common::example("ha-raft"), repo.join("env/prod.values.yaml")).unwrap();
     // A chart's templates match *.yaml but must never reach the linter.
     std::fs::create_dir_all(repo.join("chart/templates")).unwrap();
@@ -116,17 +127,8 @@ fn lint_hook_passes_good_values_and_fails_bad_ones() {
 #[test]
 fn generate_check_hook_fails_on_a_stale_chart() {
     let tmp = tempfile::tempdir().unwrap();
-    let rev = hook_repo(&tmp.path().join("hooks"));
-    let repo = tmp.path().join("site");
-    std::fs::create_dir_all(&repo).unwrap();
-    std::fs::write(
-        repo.join(".pre-commit-config.yaml"),
-        format!(
-            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: onechart-generate-check-system\n        args: [--profile, dev-sqlite, -o, chart]\n",
-            tmp.path().join("hooks").display()
-        ),
-    )
-    .unwrap();
+    let args = "        args: [--profile, dev-sqlite, -o, chart]\n";
+    let repo = site_using(tmp.path(), &hook_repo, "onechart-generate-check-system", args);
     let o = common::onechart(&["generate", "--profile", "dev-sqlite", "-o", "chart"], &repo);
     assert!(o.status.success(), "{:?}", common::text(&o));
     git(&repo, &["init", "-q"]);
@@ -149,17 +151,8 @@ fn generate_check_hook_fails_on_a_stale_chart() {
 #[test]
 fn project_hook_lints_a_layered_site() {
     let tmp = tempfile::tempdir().unwrap();
-    let rev = hook_repo(&tmp.path().join("hooks"));
-    let repo = tmp.path().join("site");
+    let repo = site_using(tmp.path(), &hook_repo, "onechart-lint-project-system", "");
     std::fs::create_dir_all(repo.join("env")).unwrap();
-    std::fs::write(
-        repo.join(".pre-commit-config.yaml"),
-        format!(
-            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: onechart-lint-project-system\n",
-            tmp.path().join("hooks").display()
-        ),
-    )
-    .unwrap();
     std::fs::write(
         repo.join("onechart.yaml"),
         "environments:\n  staging:\n    profile: prod-mysql\n    values: [env/common.yaml, env/staging.yaml]\n  prod:\n    profile: ha-raft\n    values: [env/common.yaml, env/prod.yaml]\n",
@@ -249,23 +242,14 @@ fn wheel_and_python_hook_need_no_rust_toolchain() {
     assert!(o.status.success(), "{:?}", common::text(&o));
 
     // The Rust-free hooks: packaging/pre-commit as its own repository, as it is published.
-    let hooks = tmp.path().join("hooks");
-    std::fs::create_dir_all(&hooks).unwrap();
-    for f in [".pre-commit-hooks.yaml", "pyproject.toml", "onechart_pre_commit.py"] {
-        std::fs::copy(root().join("packaging/pre-commit").join(f), hooks.join(f)).unwrap();
-    }
-    git(&hooks, &["init", "-q"]);
-    git(&hooks, &["add", "."]);
-    git(&hooks, &["commit", "-qm", "hooks"]);
-    let o = Command::new("git").args(["rev-parse", "HEAD"]).current_dir(&hooks).output().unwrap();
-    let rev = String::from_utf8(o.stdout).unwrap().trim().to_string();
-    let repo = tmp.path().join("site");
-    std::fs::create_dir_all(&repo).unwrap();
-    std::fs::write(
-        repo.join(".pre-commit-config.yaml"),
-        format!("repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: onechart-lint\n", hooks.display()),
-    )
-    .unwrap();
+    let packaged = |hooks: &Path| {
+        std::fs::create_dir_all(hooks).unwrap();
+        for f in [".pre-commit-hooks.yaml", "pyproject.toml", "onechart_pre_commit.py"] {
+            std::fs::copy(root().join("packaging/pre-commit").join(f), hooks.join(f)).unwrap();
+        }
+        commit_all(hooks)
+    };
+    let repo = site_using(tmp.path(), &packaged, "onechart-lint", "");
     std::fs::copy(common::example("prod-mysql"), repo.join("prod.values.yaml")).unwrap();
     git(&repo, &["init", "-q"]);
     git(&repo, &["add", "."]);

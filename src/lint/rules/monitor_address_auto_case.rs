@@ -7,7 +7,6 @@ use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::Manifest;
 use crate::manifest::deploy::{Deployment, Origin};
-use crate::oneconf::Kind;
 
 declare_rule! {
 /// ## What it does
@@ -71,9 +70,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     let d = Deployment::new(objects);
     let mut hits = Vec::new();
-    for file in d.files_of(Kind::Monitord) {
-        let Some(t) = d.template(file) else { continue };
-        let Some(addr) = t.vector("NETWORK").and_then(|n| n.get("MONITOR_ADDRESS")) else { continue };
+    for (file, addr) in super::monitor_address_auto_in_ha::monitor_addresses(&d) {
         if miscased(&addr.text) {
             hits.push(hit_at(&d, &Origin::File { file, pos: addr.pos }, |note| {
                 format!(

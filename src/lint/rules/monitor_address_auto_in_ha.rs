@@ -64,12 +64,22 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
+/// The `NETWORK` `MONITOR_ADDRESS` of every monitord.conf the manifests carry, with the file it is in.
+pub(super) fn monitor_addresses(d: &Deployment<'_>) -> Vec<(usize, crate::oneconf::template::Scalar)> {
+    d.files_of(Kind::Monitord)
+        .into_iter()
+        .filter_map(|file| {
+            let t = d.template(file)?;
+            let addr = t.vector("NETWORK")?.get("MONITOR_ADDRESS")?.clone();
+            Some((file, addr))
+        })
+        .collect()
+}
+
 fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     let d = Deployment::new(objects);
     let mut hits = Vec::new();
-    for file in d.files_of(Kind::Monitord) {
-        let Some(t) = d.template(file) else { continue };
-        let Some(addr) = t.vector("NETWORK").and_then(|n| n.get("MONITOR_ADDRESS")) else { continue };
+    for (file, addr) in monitor_addresses(&d) {
         // Exactly `auto`, as OpenNebula compares it (another case is ONE056's).
         if addr.text != "auto" {
             continue;
