@@ -97,6 +97,13 @@ pub struct GenerateArgs {
     /// A value on the command line, Helm syntax (repeatable; wins over files).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// A project file naming the profile and the values layers of each environment (as `lint --project`):
+    /// compile the environment --env names, its `set` before any --set given here.
+    #[arg(long, value_name = "FILE", requires = "env", conflicts_with = "values")]
+    pub project: Option<PathBuf>,
+    /// With --project: the environment to compile.
+    #[arg(long, value_name = "NAME", requires = "project")]
+    pub env: Option<String>,
     /// Output chart directory.
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: PathBuf,

@@ -109,6 +109,21 @@ pub fn read(path: &Path) -> Result<Vec<Environment>, InputError> {
     Ok(out)
 }
 
+/// The request of one environment of a project file; an unknown name is an error with a suggestion.
+pub fn environment(path: &Path, name: &str) -> Result<Request, InputError> {
+    let envs = read(path)?;
+    if let Some(e) = envs.iter().find(|e| e.name == name) {
+        return Ok(e.request.clone());
+    }
+    let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+    let mut msg = format!("--env {name}: the project has no such environment");
+    if let Some(s) = did_you_mean(name, names.iter().copied()) {
+        msg.push_str(&format!("; did you mean `{s}`?"));
+    }
+    msg.push_str(&format!(" (environments: {})", names.join(", ")));
+    Err(InputError::new(Location::file(&path.display().to_string()), msg))
+}
+
 fn join(base: &Path, rel: &str) -> PathBuf {
     if base.as_os_str().is_empty() { PathBuf::from(rel) } else { base.join(rel) }
 }

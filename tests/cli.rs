@@ -691,6 +691,27 @@ fn lint_project_checks_each_environment_layered() {
     let err = common::text(&o).1;
     assert_eq!(o.status.code(), Some(2));
     assert!(err.contains("--env prd: the project has no such environment; did you mean `prod`?"), "{err}");
+    // generate compiles an environment of the same file, as lint checked it (--set layered last).
+    let generate_prod = [
+        "generate",
+        "--project",
+        "deploy/onechart.yaml",
+        "--env",
+        "prod",
+        "--set",
+        "onegate.endpoint=http://og.example.com:5030",
+    ];
+    let o = common::onechart(&[&generate_prod[..], &["-o", "chart"]].concat(), d);
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("(profile prod-mysql, OpenNebula 7.4.0)"), "{out}");
+    let values = std::fs::read_to_string(d.join("chart/values.yaml")).unwrap();
+    assert!(values.contains("hostname: \"one.example.com\""), "the common layer is in the chart");
+    let o = common::onechart(&[&generate_prod[..], &["-o", "chart", "--check"]].concat(), d);
+    assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
+    let o = common::onechart(&["generate", "--project", "deploy/onechart.yaml", "--env", "prd", "-o", "x"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(common::text(&o).1.contains("did you mean `prod`?"));
 }
 
 // Issue 18, item 4: a new release line is told with what the upgrade needs; an older one is refused.

@@ -191,12 +191,13 @@ fn values_and_manifests_agree_on_when_a_loadbalancer_api_is_plain() {
 #[test]
 fn one_mistake_one_finding() {
     let tmp = tempfile::tempdir().unwrap();
-    let example = std::fs::read_to_string(common::example("prod-mysql")).unwrap();
-    // `tls.enabled: "true"` with FireEdge and OneGate published: before, ONE013 twice more ("without TLS").
-    let site = format!(
-        "{example}tls:\n  enabled: \"true\"\n  secretName: one-tls\nfireedge:\n  service:\n    type: LoadBalancer\nonegate:\n  service:\n    type: LoadBalancer\n"
-    );
-    std::fs::write(tmp.path().join("tls.yaml"), &site).unwrap();
+    // `tls.enabled: "true"` with oned and OneGate published: before, two ONE013 more ("exposed without TLS"), as
+    // `tls.enabled: false` gives.
+    let site = "profile: prod-mysql\nimage:\n  repository: registry.example.com/opennebula/frontend\noned:\n  hostname: one.example.com\n  service:\n    type: LoadBalancer\nonegate:\n  endpoint: https://onegate.example.com:5030\n  service:\n    type: LoadBalancer\ntls:\n  enabled: \"true\"\n  secretName: one-tls\n";
+    std::fs::write(tmp.path().join("off.yaml"), site.replace("\"true\"", "false")).unwrap();
+    let (_, v) = lint(tmp.path(), &["off.yaml"]);
+    assert_eq!(at(&v, "ONE013").len(), 2, "{v:#}");
+    std::fs::write(tmp.path().join("tls.yaml"), site).unwrap();
     let (code, v) = lint(tmp.path(), &["tls.yaml"]);
     assert_eq!(code, Some(1));
     let findings = v["findings"].as_array().unwrap();

@@ -149,15 +149,7 @@ fn targets(args: &LintArgs) -> Result<Vec<Target>, Vec<InputError>> {
     if let Some(project) = &args.project {
         let envs = crate::project::read(project).map_err(|e| vec![e])?;
         for name in &args.envs {
-            if !envs.iter().any(|e| e.name == *name) {
-                let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
-                let mut msg = format!("--env {name}: the project has no such environment");
-                if let Some(s) = crate::suggest::did_you_mean(name, names.iter().copied()) {
-                    msg.push_str(&format!("; did you mean `{s}`?"));
-                }
-                msg.push_str(&format!(" (environments: {})", names.join(", ")));
-                return Err(vec![InputError::new(Location::file(&project.display().to_string()), msg)]);
-            }
+            crate::project::environment(project, name).map_err(|e| vec![e])?;
         }
         for mut env in envs.into_iter().filter(|e| args.envs.is_empty() || args.envs.contains(&e.name)) {
             let mut named_in = None;
