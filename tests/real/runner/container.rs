@@ -29,7 +29,8 @@ pub struct Mount {
 pub struct Spec {
     /// Scratch directory of this container instance (root filesystem and overlay layers are mounted here).
     pub dir: PathBuf,
-    pub image_root: PathBuf,
+    /// The image's layers over the host, top first.
+    pub layers: Vec<PathBuf>,
     pub passwd: PathBuf,
     pub group: PathBuf,
     pub hosts: PathBuf,
@@ -106,8 +107,10 @@ impl Spec {
         // The image: OpenNebula's packaged layout over the host's Debian, one overlay per top directory. The
         // upper layers (on a tmpfs) take the mount points only; they are read-only with the root below.
         for d in ["usr", "etc", "var"] {
-            let lower = self.image_root.join(d);
-            let lowers = if lower.is_dir() { format!("{}:/{d}", lower.display()) } else { format!("/{d}") };
+            let mut lowers: Vec<String> =
+                self.layers.iter().map(|l| l.join(d)).filter(|l| l.is_dir()).map(|l| l.display().to_string()).collect();
+            lowers.push(format!("/{d}"));
+            let lowers = lowers.join(":");
             let _ = writeln!(
                 s,
                 "mkdir -p {rq}/{d} {lq}/{d}/u {lq}/{d}/w && mount -t overlay overlay -o {} {rq}/{d}",
@@ -130,9 +133,11 @@ impl Spec {
              {rq}/srv {rq}/media {rq}/boot\nchmod 1777 {rq}/tmp {rq}/run/lock\nchmod 0700 {rq}/root\n"
         ));
         // The image's /run content (the packages' /run/one), then a minimal /dev as runc makes it.
-        let run = self.image_root.join("run");
-        if run.is_dir() {
-            let _ = writeln!(s, "cp -a {}/. {rq}/run/", q(&run));
+        for layer in self.layers.iter().rev() {
+            let run = layer.join("run");
+            if run.is_dir() {
+                let _ = writeln!(s, "cp -a {}/. {rq}/run/", q(&run));
+            }
         }
         let _ = writeln!(s, "mount -t tmpfs -o mode=0755,nosuid dev {rq}/dev");
         for d in ["null", "zero", "full", "random", "urandom", "tty"] {

@@ -4,7 +4,8 @@
 //! - hooks of an event run in order of `helm.sh/hook-weight`, then name, then Helm's install order of kinds;
 //!   each is created and, for a Job or a Pod, waited for: a failed hook fails the install;
 //! - `helm.sh/hook-delete-policy`: `before-hook-creation` (the default when none is given) deletes the previous
-//!   hook object first, `hook-succeeded` and `hook-failed` delete it after it succeeded or failed;
+//!   hook object first, `hook-failed` deletes it when it failed, `hook-succeeded` once every hook of the event
+//!   succeeded, in reverse order (helm/helm@v3.17.3:pkg/action/hooks.go, execHook);
 //! - the release's other objects are created after the pre-install hooks and before the post-install ones.
 
 use std::path::{Path, PathBuf};
@@ -158,6 +159,7 @@ impl Cluster {
     /// hook fails, unless `event` is `test` (see `helm_test`).
     pub fn run_hooks(&self, chart: &Chart, event: &str) -> Vec<HookRun> {
         let mut runs = Vec::new();
+        let mut succeeded = Vec::new();
         for h in chart.hooks(event) {
             let policy: Vec<&str> = annotation(h, "helm.sh/hook-delete-policy")
                 .map_or(vec!["before-hook-creation"], |p| p.split(',').map(str::trim).collect());
@@ -180,14 +182,21 @@ impl Cluster {
                     (true, vec![])
                 }
             };
-            if (ok && policy.contains(&"hook-succeeded")) || (!ok && policy.contains(&"hook-failed")) {
+            if !ok && policy.contains(&"hook-failed") {
                 self.delete(h);
             }
             if !ok && event != "test" {
                 panic!("the {event} hook {kind} {name} failed: Helm stops the release here");
             }
+            succeeded.push((h, policy.contains(&"hook-succeeded") && ok));
             if kind == "Job" || kind == "Pod" {
                 runs.push(HookRun { name, ok, pods });
+            }
+        }
+        // `hook-succeeded` objects go once every hook of the event ran, last first (Helm's execHook).
+        for (h, delete) in succeeded.into_iter().rev() {
+            if delete {
+                self.delete(h);
             }
         }
         runs

@@ -4,8 +4,11 @@
 //! `scripts/opennebula-build.sh` installs them) with OpenNebula built from its release source in the packaged
 //! layout laid over /usr, /etc and /var (overlayfs), and /etc/passwd and /etc/group with oneadmin added
 //! (`container.rs` assembles it). Stand-ins, named: Debian's ruby-* gems for opennebula-rubygems (the build
-//! links their specifications into /usr/share/one/gems); no FireEdge, guacd or Prometheus exporter (not built,
-//! or their gems are not packaged by Debian), so scenarios switch them off (`MISSING`); oned without gRPC.
+//! links their specifications into /usr/share/one/gems; Ruby's bundled rexml is linked there by the stand-in layer
+//! below); no FireEdge, guacd or Prometheus exporter (not built, or their gems are not packaged by Debian), so
+//! scenarios switch them off (`MISSING`), and the stand-in layer puts placeholders at the paths the chart's
+//! start-up check (files/check-image.sh) requires of every image (`PLACEHOLDERS`: they only fail if run);
+//! oned without gRPC.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,10 +27,30 @@ pub const IMAGE_WORKDIR: &str = "/var/lib/one";
 /// The image's PATH (Debian's default: the recipe sets no ENV).
 pub const IMAGE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// Paths the image contract requires whatever the values (one image per OpenNebula version), which the build
+/// cannot provide: placeholders that say so when run.
+pub const PLACEHOLDERS: &[(&str, &str)] = &[
+    (
+        "usr/share/one/guacd/sbin/guacd",
+        "#!/bin/sh\necho 'onechart real tier: guacd is not built (stand-in)' >&2\nexit 1\n",
+    ),
+    (
+        "usr/lib/one/fireedge/dist/index.js",
+        "throw new Error('onechart real tier: FireEdge is not built (stand-in)');\n",
+    ),
+    (
+        "usr/share/one/gems/specifications/prometheus-client-0.0.0.gemspec",
+        "Gem::Specification.new do |s|\n  s.name = 'prometheus-client'\n  s.version = '0.0.0'\n  \
+         s.summary = 'onechart real tier: placeholder, the exporter is off'\n  s.files = []\nend\n",
+    ),
+];
+
 pub struct Image {
     pub release: String,
     /// The root of the packaged layout (usr/, etc/, var/, run/).
     pub root: PathBuf,
+    /// The stand-in layer over it (placeholders, links to Debian's gems).
+    pub layer: PathBuf,
     pub passwd: PathBuf,
     pub group: PathBuf,
 }
@@ -49,7 +72,32 @@ impl Image {
         let mut g = std::fs::read_to_string("/etc/group").unwrap();
         g.push_str("oneadmin:x:9869:\n");
         std::fs::write(&group, g).unwrap();
-        Image { release: release.into(), root: root.into(), passwd, group }
+        let layer = dir.join("layer");
+        for (path, text) in PLACEHOLDERS {
+            let p = layer.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+            std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        }
+        std::fs::create_dir_all(layer.join("usr/share/one/guacd/lib")).unwrap();
+        // load_opennebula_paths.rb's Gem.use_paths hides Ruby's bundled gems (rexml): link them in as the build
+        // links Debian's rubygems-integration ones.
+        for spec in std::fs::read_dir("/usr/lib/ruby/gems").into_iter().flatten().flatten() {
+            let specs = spec.path().join("specifications");
+            for e in std::fs::read_dir(&specs).into_iter().flatten().flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let Some(gem) = name.strip_suffix(".gemspec") else { continue };
+                if !gem.starts_with("rexml-") {
+                    continue;
+                }
+                let to = layer.join("usr/share/one/gems");
+                std::fs::create_dir_all(to.join("specifications")).unwrap();
+                std::fs::create_dir_all(to.join("gems")).unwrap();
+                std::fs::copy(e.path(), to.join("specifications").join(&name)).unwrap();
+                let _ = std::os::unix::fs::symlink(spec.path().join("gems").join(gem), to.join("gems").join(gem));
+            }
+        }
+        Image { release: release.into(), root: root.into(), layer, passwd, group }
     }
 }
 

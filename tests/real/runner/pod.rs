@@ -491,7 +491,7 @@ fn launch(
     std::fs::create_dir_all(&cdir).unwrap();
     let spec = container::Spec {
         dir: cdir.clone(),
-        image_root: inner.image.root.clone(),
+        layers: vec![inner.image.layer.clone(), inner.image.root.clone()],
         passwd: inner.image.passwd.clone(),
         group: inner.image.group.clone(),
         hosts: pod.dir.join("hosts"),
