@@ -68,10 +68,16 @@ pub const DEFAULT_CAPS: &[&str] = &[
 ];
 
 impl Spec {
-    /// `setpriv ... env -i ... COMMAND`: the user, privileges and environment of the container's processes.
+    /// `setpriv ... env -i ... COMMAND`: the user, privileges and environment of the container's processes. The
+    /// parent-death signal (set after the user change, which would clear it) ends the container with its runtime
+    /// process, so nothing outlives a test process that died.
     fn exec_prefix(&self) -> Vec<String> {
-        let mut v: Vec<String> =
-            vec!["setpriv".into(), format!("--reuid={}", self.uid), format!("--regid={}", self.gid)];
+        let mut v: Vec<String> = vec![
+            "setpriv".into(),
+            "--pdeathsig=KILL".into(),
+            format!("--reuid={}", self.uid),
+            format!("--regid={}", self.gid),
+        ];
         if self.groups.is_empty() {
             v.push("--clear-groups".into());
         } else {
@@ -185,6 +191,9 @@ impl Spec {
             s.push_str("mount -o remount,ro /\nfor d in /usr /etc /var; do mount -o remount,ro \"$d\"; done\n");
         }
         let _ = writeln!(s, "cd {wd}");
+        // runc gives the container's user its stdout and stderr (libcontainer/init_linux.go: fixStdioPermissions),
+        // so a daemon can open /dev/stdout (a link to the pipe) after dropping root. Never /dev/null (fd 0).
+        let _ = writeln!(s, "chown {}:{} /proc/self/fd/1 /proc/self/fd/2", self.uid, self.gid);
         let argv: Vec<String> = self.exec_prefix().iter().chain(&self.argv).map(|a| quote(a)).collect();
         let _ = writeln!(s, "exec {}", argv.join(" "));
         s

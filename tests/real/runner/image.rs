@@ -5,7 +5,8 @@
 //! layout laid over /usr, /etc and /var (overlayfs), and /etc/passwd and /etc/group with oneadmin added
 //! (`container.rs` assembles it). Stand-ins, named: Debian's ruby-* gems for opennebula-rubygems (the build
 //! links their specifications into /usr/share/one/gems; Ruby's bundled rexml is linked there by the stand-in layer
-//! below); no FireEdge, guacd or Prometheus exporter (not built, or their gems are not packaged by Debian), so
+//! below); no FireEdge, guacd or Prometheus exporter (not built, or their gems are not packaged by Debian), nor
+//! OneFlow, OneForm and OneKS (their gems: see `MISSING`), so
 //! scenarios switch them off (`MISSING`), and the stand-in layer puts placeholders at the paths the chart's
 //! start-up check (files/check-image.sh) requires of every image (`PLACEHOLDERS`: they only fail if run);
 //! oned without gRPC.
@@ -19,6 +20,13 @@ use super::sh::text;
 pub const MISSING: &[(&str, &str)] = &[
     ("fireedge.enabled=false", "FireEdge and guacd: FireEdge needs its npm dependencies and a webpack build"),
     ("metrics.enabled=false", "the Prometheus exporter: Debian packages no prometheus-client gem"),
+    (
+        "oneflow.enabled=false",
+        "OneFlow: it reads Gem.loaded_specs['treetop'] (src/flow/lib/models/role.rb:22), and Debian's ruby-treetop is loaded \
+         from Ruby's load path, never activated as a gem",
+    ),
+    ("oneform.enabled=false", "OneForm: its dry-rb gems (dry-validation...) are not packaged by Debian"),
+    ("oneks.enabled=false", "OneKS: the same dry-rb gems, through ODS"),
 ];
 
 /// Image settings from the recipe: user and working directory (image/Containerfile: USER 9869, WORKDIR).
@@ -80,21 +88,37 @@ impl Image {
             std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         }
         std::fs::create_dir_all(layer.join("usr/share/one/guacd/lib")).unwrap();
-        // load_opennebula_paths.rb's Gem.use_paths hides Ruby's bundled gems (rexml): link them in as the build
-        // links Debian's rubygems-integration ones.
-        for spec in std::fs::read_dir("/usr/lib/ruby/gems").into_iter().flatten().flatten() {
-            let specs = spec.path().join("specifications");
-            for e in std::fs::read_dir(&specs).into_iter().flatten().flatten() {
+        // load_opennebula_paths.rb's Gem.use_paths(/usr/share/one/gems) hides Debian's gems; the build copies
+        // their specifications there, but a specification alone activates nothing: RubyGems looks for the gem's
+        // files in gems/NAME-VERSION and, for a native extension, for gems/../extensions/PLATFORM/API/NAME-VERSION
+        // with gem.build_complete (rubygems/specification.rb: missing_extensions?), else it ignores the gem (ffi,
+        // hence ffi-rzmq, which oned's hook manager needs: "hook_exe: expected INIT SUCCESS"). Link Debian's, and
+        // Ruby's bundled rexml with its specification.
+        let platform = super::sh::run(
+            Command::new("ruby").args(["-e", "print Gem::Platform.local.to_s, '/', Gem.extension_api_version"]),
+        );
+        let platform = text(&platform.stdout);
+        let gems = layer.join("usr/share/one/gems");
+        for d in ["specifications", "gems"] {
+            std::fs::create_dir_all(gems.join(d)).unwrap();
+        }
+        std::fs::create_dir_all(gems.join("extensions").join(&platform)).unwrap();
+        let mut sources: Vec<PathBuf> = vec![PathBuf::from("/usr/share/rubygems-integration/all")];
+        for pattern in ["/usr/lib/x86_64-linux-gnu/rubygems-integration", "/usr/lib/ruby/gems"] {
+            sources.extend(std::fs::read_dir(pattern).into_iter().flatten().flatten().map(|e| e.path()));
+        }
+        for src in sources {
+            for e in std::fs::read_dir(src.join("specifications")).into_iter().flatten().flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 let Some(gem) = name.strip_suffix(".gemspec") else { continue };
-                if !gem.starts_with("rexml-") {
-                    continue;
+                if gem.starts_with("rexml-") {
+                    std::fs::copy(e.path(), gems.join("specifications").join(&name)).unwrap();
                 }
-                let to = layer.join("usr/share/one/gems");
-                std::fs::create_dir_all(to.join("specifications")).unwrap();
-                std::fs::create_dir_all(to.join("gems")).unwrap();
-                std::fs::copy(e.path(), to.join("specifications").join(&name)).unwrap();
-                let _ = std::os::unix::fs::symlink(spec.path().join("gems").join(gem), to.join("gems").join(gem));
+                let _ = std::os::unix::fs::symlink(src.join("gems").join(gem), gems.join("gems").join(gem));
+                let ext = src.join("extensions").join(&platform).join(gem);
+                if ext.is_dir() {
+                    let _ = std::os::unix::fs::symlink(ext, gems.join("extensions").join(&platform).join(gem));
+                }
             }
         }
         Image { release: release.into(), root: root.into(), layer, passwd, group }
