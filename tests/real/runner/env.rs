@@ -21,6 +21,7 @@ pub struct ServiceEnv {
     pub ports: Vec<(Option<String>, i32, String)>,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     c: &Container,
     pod: &PodFacts,

@@ -294,7 +294,7 @@ impl Cluster {
                 let tail = &lines[lines.len().saturating_sub(300)..];
                 out.push_str(&format!(
                     "===== {} ({} lines, last {}) =====\n{}\n",
-                    f.strip_prefix(&self.inner.dir.join("logs")).unwrap().display(),
+                    f.strip_prefix(self.inner.dir.join("logs")).unwrap().display(),
                     lines.len(),
                     tail.len(),
                     tail.join("\n")

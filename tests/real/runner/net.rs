@@ -143,12 +143,13 @@ fn remove_stale_bridges() {
     let out = ip(&["-o", "link", "show", "type", "bridge"]);
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Some(name) = line.split(": ").nth(1).map(|n| n.split('@').next().unwrap_or(n)) else { continue };
-        if name.len() == 10 && name.starts_with("oc") && name.ends_with('b') {
-            if let Ok(pid) = u32::from_str_radix(&name[2..8], 16) {
-                if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                    let _ = try_run(Command::new("ip").args(["link", "del", name]));
-                }
-            }
+        if name.len() == 10
+            && name.starts_with("oc")
+            && name.ends_with('b')
+            && let Ok(pid) = u32::from_str_radix(&name[2..8], 16)
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = try_run(Command::new("ip").args(["link", "del", name]));
         }
     }
 }

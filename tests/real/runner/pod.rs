@@ -234,10 +234,7 @@ fn pod_main(inner: &Arc<Inner>, pod: &Arc<Pod>) {
                 return;
             }
             let code = match launch(inner, pod, c, &vols, net.pid, restarts) {
-                Ok(mut run) => {
-                    let code = watch(inner, pod, c, &mut run, false);
-                    code
-                }
+                Ok(mut run) => watch(inner, pod, c, &mut run, false),
                 Err(e) => {
                     pod.event(&format!("init container {}: {e}", c.name));
                     Some(-1)
@@ -410,10 +407,10 @@ fn refresh_volumes(inner: &Inner, pod: &Pod, tokens: &mut BTreeMap<String, Strin
     let facts = pod.facts(inner);
     for v in pod.spec.volumes.iter().flatten() {
         let mut token = |sa: &str| tokens.entry(sa.to_string()).or_insert_with(|| inner.api.token(sa)).clone();
-        if let Some(files) = volumes::projected_files(&inner.api, &facts, v, &mut token)? {
-            if volumes::write_atomic(&pod.dir.join("volumes").join(&v.name), &files, fs_group) {
-                pod.event(&format!("volume {} updated", v.name));
-            }
+        if let Some(files) = volumes::projected_files(&inner.api, &facts, v, &mut token)?
+            && volumes::write_atomic(&pod.dir.join("volumes").join(&v.name), &files, fs_group)
+        {
+            pod.event(&format!("volume {} updated", v.name));
         }
     }
     Ok(())

@@ -94,10 +94,11 @@ fn typed(s: &str) -> Value {
     if let Some(i) = int {
         return Value::from(if neg { -i } else { i });
     }
-    if s.bytes().any(|b| b.is_ascii_digit()) && s.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) {
-        if let Ok(f) = s.parse::<f64>() {
-            return serde_json::Number::from_f64(f).map_or(Value::String(s.into()), Value::Number);
-        }
+    if s.bytes().any(|b| b.is_ascii_digit())
+        && s.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+        && let Ok(f) = s.parse::<f64>()
+    {
+        return serde_json::Number::from_f64(f).map_or(Value::String(s.into()), Value::Number);
     }
     Value::String(s.to_string())
 }
