@@ -122,6 +122,31 @@ fn runner_behaves_like_kubernetes() {
         Duration::from_millis(200),
         || client("curl -sf --max-time 2 http://web/").status.success().then_some(()),
     );
+    // RBAC: a service account token may do what its Role allows, nothing else (403).
+    let api = |token: &str, path: &str| {
+        let o = crate::runner::sh::run(
+            std::process::Command::new("curl")
+                .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+                .arg(format!("Authorization: Bearer {token}"))
+                .arg(format!("https://{}{path}", c.api().addr)),
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    for o in [
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "reader"},
+               "rules": [{"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["creds"], "verbs": ["get"]}]}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "reader"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+               "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": "cloud"}]}),
+    ] {
+        c.apply(&o);
+    }
+    let (reader, other) = (c.api().token("reader"), c.api().token("default"));
+    assert_eq!(api(&reader, "/api/v1/namespaces/cloud/secrets/creds"), "200");
+    assert_eq!(api(&reader, "/api/v1/namespaces/cloud/secrets/other"), "403", "resourceNames");
+    assert_eq!(api(&reader, "/api/v1/namespaces/cloud/secrets"), "403", "list has no name");
+    assert_eq!(api(&other, "/api/v1/namespaces/cloud/secrets/creds"), "403", "no Role bound");
+    assert_eq!(api("forged", "/api/v1/namespaces/cloud/secrets/creds"), "401");
     // A cut pod cannot reach its peer, directly or through the Service.
     c.cut("client", &["web-0"], true);
     assert!(!client(&format!("curl -sf --max-time 2 http://{pod_ip}:8080/")).status.success(), "cut: pod IP");
