@@ -26,13 +26,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::{PersistentVolumeClaimVolumeSource, PodSpec, Service, Volume};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaimVolumeSource, Service, Volume};
 use serde_json::{Value, json};
 
 use api::ApiServer;
 use image::Image;
 use net::Network;
-pub use pod::{Owner, Phase, Pod};
+pub use pod::{NewPod, Owner, Phase, Pod};
 use services::Svc;
 
 /// Shared by the cluster's threads.
@@ -90,8 +90,10 @@ impl Cluster {
     /// A new cluster whose image stand-in `image` makes (given the cluster's directory).
     pub fn with_image(namespace: &str, image: impl FnOnce(&Path) -> Image) -> Cluster {
         preflight();
+        remove_stale_dirs();
         let tmp = tempfile::Builder::new().prefix("onechart-real-").tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
+        std::fs::write(dir.join("owner-pid"), std::process::id().to_string()).unwrap();
         let image = image(&dir);
         let net = Network::new();
         let api_ip = net.service_ip();
@@ -159,9 +161,7 @@ impl Cluster {
             }
             "PersistentVolumeClaim" => self.claim(&name),
             "Pod" => {
-                let meta = &obj["metadata"];
-                let spec: PodSpec = serde_json::from_value(obj["spec"].clone()).unwrap();
-                self.start_pod(&name, labels(&meta["labels"]), labels(&meta["annotations"]), spec, Owner::Bare);
+                self.start_pod(new_pod(&name, &obj["metadata"], &obj["spec"], Owner::Bare));
             }
             _ => {}
         }
@@ -173,15 +173,8 @@ impl Cluster {
     }
 
     /// Starts a pod (most tests get pods from controllers: `apply`, `run_job`).
-    pub fn start_pod(
-        &self,
-        name: &str,
-        labels: BTreeMap<String, String>,
-        annotations: BTreeMap<String, String>,
-        spec: PodSpec,
-        owner: Owner,
-    ) -> Arc<Pod> {
-        start_pod(&self.inner, name, labels, annotations, spec, owner)
+    pub fn start_pod(&self, new: NewPod) -> Arc<Pod> {
+        start_pod(&self.inner, new)
     }
 
     /// The current pod of that name.
@@ -323,17 +316,10 @@ impl Cluster {
             let suffix: String =
                 format!("{:05x}", (self.inner.instances.load(Ordering::SeqCst) as u64 * 2654435761) % 0xfffff);
             let pod_name = format!("{name}-{suffix}");
-            let mut l = labels(&template["metadata"]["labels"]);
-            l.insert("job-name".into(), name.clone());
-            l.insert("batch.kubernetes.io/job-name".into(), name.clone());
-            let spec: PodSpec = serde_json::from_value(template["spec"].clone()).unwrap();
-            let pod = self.start_pod(
-                &pod_name,
-                l,
-                labels(&template["metadata"]["annotations"]),
-                spec,
-                Owner::Job(name.clone()),
-            );
+            let mut new = new_pod(&pod_name, &template["metadata"], &template["spec"], Owner::Job(name.clone()));
+            new.labels.insert("job-name".into(), name.clone());
+            new.labels.insert("batch.kubernetes.io/job-name".into(), name.clone());
+            let pod = self.start_pod(new);
             pods.push(pod.clone());
             let phase = sh::wait_for(
                 &format!("job {name} pod {pod_name}"),
@@ -362,14 +348,7 @@ impl Cluster {
     /// Runs a pod to completion (Helm test and hook pods): whether it succeeded.
     pub fn run_pod(&self, obj: &Value, timeout: Duration) -> (bool, Arc<Pod>) {
         let name = obj["metadata"]["name"].as_str().unwrap();
-        let spec: PodSpec = serde_json::from_value(obj["spec"].clone()).unwrap();
-        let pod = self.start_pod(
-            name,
-            labels(&obj["metadata"]["labels"]),
-            labels(&obj["metadata"]["annotations"]),
-            spec,
-            Owner::Bare,
-        );
+        let pod = self.start_pod(new_pod(name, &obj["metadata"], &obj["spec"], Owner::Bare));
         let phase = sh::wait_for(&format!("pod {name} to complete"), timeout, Duration::from_millis(300), || {
             let p = pod.phase();
             matches!(p, Phase::Succeeded | Phase::Failed).then_some(p)
@@ -402,6 +381,21 @@ impl Cluster {
             .collect();
         for p in doomed {
             pod::delete(&p, pod_grace(&p) + Duration::from_secs(30));
+        }
+    }
+}
+
+/// Cluster directories of test processes that died without cleaning up (killed): their processes went with them
+/// (parent-death signals), their directories stay until the next run.
+fn remove_stale_dirs() {
+    for e in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+        let dir = e.path();
+        if !e.file_name().to_string_lossy().starts_with("onechart-real-") {
+            continue;
+        }
+        let owner = std::fs::read_to_string(dir.join("owner-pid")).ok().and_then(|p| p.trim().parse::<u32>().ok());
+        if owner.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+            let _ = std::fs::remove_dir_all(&dir);
         }
     }
 }
@@ -443,21 +437,26 @@ fn claim_dir(inner: &Inner, name: &str) -> PathBuf {
     d
 }
 
-fn start_pod(
-    inner: &Arc<Inner>,
-    name: &str,
-    labels: BTreeMap<String, String>,
-    annotations: BTreeMap<String, String>,
-    spec: PodSpec,
-    owner: Owner,
-) -> Arc<Pod> {
-    if let Some(old) = inner.pods.lock().unwrap().get(name) {
+fn start_pod(inner: &Arc<Inner>, new: NewPod) -> Arc<Pod> {
+    let name = new.name.clone();
+    if let Some(old) = inner.pods.lock().unwrap().get(&name) {
         assert!(old.gone.load(Ordering::SeqCst), "pod {name} already exists");
     }
-    inner.state.lock().unwrap().labels.insert(name.into(), labels.clone());
-    let pod = Pod::start(inner, name, labels, annotations, spec, owner, BTreeMap::new());
-    inner.pods.lock().unwrap().insert(name.into(), pod.clone());
+    inner.state.lock().unwrap().labels.insert(name.clone(), new.labels.clone());
+    let pod = Pod::start(inner, new);
+    inner.pods.lock().unwrap().insert(name, pod.clone());
     pod
+}
+
+/// A pod from an object's `metadata` (labels, annotations) and a spec.
+fn new_pod(name: &str, meta: &Value, spec: &Value, owner: Owner) -> NewPod {
+    NewPod {
+        name: name.into(),
+        labels: labels(&meta["labels"]),
+        annotations: labels(&meta["annotations"]),
+        spec: serde_json::from_value(spec.clone()).unwrap_or_else(|e| panic!("pod {name}: {e}")),
+        owner,
+    }
 }
 
 /// The controllers' loop: pod labels from the API, StatefulSet pods, /etc/hosts files.
@@ -535,14 +534,9 @@ fn statefulsets(inner: &Arc<Inner>) {
                     ..Default::default()
                 });
             }
-            start_pod(
-                inner,
-                &pod_name,
-                l,
-                meta.annotations.unwrap_or_default(),
-                pod_spec,
-                Owner::StatefulSet { name: name.clone(), ordinal },
-            );
+            let owner = Owner::StatefulSet { name: name.clone(), ordinal };
+            let annotations = meta.annotations.unwrap_or_default();
+            start_pod(inner, NewPod { name: pod_name, labels: l, annotations, spec: pod_spec, owner });
             if !parallel {
                 break;
             }

@@ -79,8 +79,6 @@ pub struct Pod {
     pub hostname: String,
     pub dir: PathBuf,
     pub logs: PathBuf,
-    /// Claim directories by volume name (StatefulSet claims and persistentVolumeClaim volumes).
-    pub claims: BTreeMap<String, PathBuf>,
     pub phase: Mutex<Phase>,
     pub init_done: AtomicBool,
     pub containers: Mutex<BTreeMap<String, ContainerState>>,
@@ -94,17 +92,19 @@ pub struct Pod {
     inner: std::sync::Weak<Inner>,
 }
 
+/// A pod to create: what a controller (or a test) asks the kubelet to run.
+pub struct NewPod {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub spec: PodSpec,
+    pub owner: Owner,
+}
+
 impl Pod {
-    #[allow(clippy::too_many_arguments)]
-    pub fn start(
-        inner: &Arc<Inner>,
-        name: &str,
-        labels: BTreeMap<String, String>,
-        annotations: BTreeMap<String, String>,
-        spec: PodSpec,
-        owner: Owner,
-        claims: BTreeMap<String, PathBuf>,
-    ) -> Arc<Pod> {
+    pub fn start(inner: &Arc<Inner>, new: NewPod) -> Arc<Pod> {
+        let NewPod { name, labels, annotations, spec, owner } = new;
+        let name = name.as_str();
         let n = inner.instances.fetch_add(1, Ordering::SeqCst);
         let uid = format!("{}-{n:04}", inner.net.id);
         let dir = inner.dir.join("pods").join(format!("{name}.{n}"));
@@ -125,7 +125,6 @@ impl Pod {
             hostname,
             dir,
             logs,
-            claims,
             phase: Mutex::new(Phase::Pending),
             init_done: AtomicBool::new(false),
             containers: Mutex::new(containers),
@@ -381,8 +380,7 @@ fn materialize(
         } else if v.empty_dir.is_some() {
             out.insert(v.name.clone(), volumes::writable_dir(&dir, fs_group, false));
         } else if let Some(claim) = &v.persistent_volume_claim {
-            let d =
-                pod.claims.get(&v.name).cloned().unwrap_or_else(|| inner.dir.join("claims").join(&claim.claim_name));
+            let d = inner.dir.join("claims").join(&claim.claim_name);
             if !d.exists() {
                 return Err(format!("PersistentVolumeClaim {} not found", claim.claim_name));
             }
@@ -391,12 +389,6 @@ fn materialize(
             out.insert(v.name.clone(), PathBuf::from(&h.path));
         } else {
             panic!("volume {} of pod {}: kind not supported by the runner", v.name, pod.name);
-        }
-    }
-    // StatefulSet claims are volumes by the template's name.
-    for (name, d) in &pod.claims {
-        if !out.contains_key(name) {
-            out.insert(name.clone(), volumes::writable_dir(d, fs_group, on_mismatch));
         }
     }
     Ok(out)

@@ -11,6 +11,10 @@ use super::Timer;
 use crate::runner::Cluster;
 use crate::runner::image::Image;
 
+/// A UDP echo server (monitord's port is UDP too).
+const ECHO: &str = "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', 5353))\n\
+                    while True:\n    d, a = s.recvfrom(512)\n    s.sendto(b'echo ' + d, a)\n";
+
 #[test]
 fn runner_behaves_like_kubernetes() {
     let _t = Timer::start("runner self-check");
@@ -24,7 +28,8 @@ fn runner_behaves_like_kubernetes() {
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds"}, "data": {"password": "czNjcjN0"}}),
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"a.conf": "A=1\n", "b.conf": "B=2\n"}}),
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-               "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}),
+               "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http"},
+                                                      {"name": "echo", "port": 53, "targetPort": 5353, "protocol": "UDP"}]}}),
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web-peers"},
                "spec": {"clusterIP": "None", "publishNotReadyAddresses": true, "selector": labels, "ports": [{"port": 8080}]}}),
         json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web"}, "spec": {
@@ -49,7 +54,9 @@ fn runner_behaves_like_kubernetes() {
                     "volumeMounts": [{"name": "data", "mountPath": "/data"}, {"name": "srv", "mountPath": "/srv"},
                                      {"name": "cfg", "mountPath": "/etc/cfg", "readOnly": true},
                                      {"name": "cfg", "mountPath": "/etc/b.conf", "subPath": "b.conf"},
-                                     {"name": "creds", "mountPath": "/run/creds", "readOnly": true}]}],
+                                     {"name": "creds", "mountPath": "/run/creds", "readOnly": true}]},
+                    {"name": "echo", "image": "x", "command": ["python3", "-c", ECHO],
+                     "ports": [{"containerPort": 5353, "protocol": "UDP"}]}],
                 "volumes": [{"name": "srv", "emptyDir": {}}, {"name": "cfg", "configMap": {"name": "cfg", "defaultMode": 0o440}},
                             {"name": "creds", "secret": {"secretName": "creds", "defaultMode": 0o400}}]}},
             "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"]}}]}}),
@@ -98,6 +105,10 @@ fn runner_behaves_like_kubernetes() {
         "Service routing: {o:?}"
     );
     assert!(client("printenv KUBERNETES_SERVICE_HOST WEB_SERVICE_HOST").status.success(), "service links");
+    let udp = "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(3)\n\
+               s.sendto(b'ping', ('web', 53))\nprint(s.recvfrom(512)[0].decode())";
+    let o = c.exec("client", "c", &["python3", "-c", udp]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "echo ping\n", "UDP through the Service: {o:?}");
     // A pod label changed through the API takes the pod out of the selector, hence of the Service.
     let (code, _) = c.api().request(
         "PATCH",
