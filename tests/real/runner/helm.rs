@@ -213,6 +213,18 @@ impl Cluster {
         self.run_hooks(chart, "post-install");
     }
 
+    /// `helm upgrade` to `chart`: pre-upgrade hooks, the release's objects applied again (a Service keeps its
+    /// ClusterIP; a StatefulSet whose pod template changed rolls out, each pod Ready before the next, its
+    /// containers on the image stand-in their image tag names), post-upgrade hooks.
+    pub fn upgrade(&self, chart: &Chart) {
+        assert_eq!(chart.namespace, self.inner.namespace, "the chart was rendered for another namespace");
+        self.run_hooks(chart, "pre-upgrade");
+        for o in chart.resources() {
+            self.apply(o);
+        }
+        self.run_hooks(chart, "post-upgrade");
+    }
+
     /// `helm test`: every test hook pod, in order; (name, succeeded, log of its containers).
     pub fn helm_test(&self, chart: &Chart) -> Vec<(String, bool, String)> {
         self.run_hooks(chart, "test")

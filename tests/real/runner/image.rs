@@ -137,3 +137,19 @@ pub fn build(release: &str) -> PathBuf {
     assert!(root.join("usr/bin/oned").is_file(), "{} has no usr/bin/oned", root.display());
     root
 }
+
+/// The image stand-in for a container's image reference: a tag that names an OpenNebula release (`...:7.2.0`,
+/// as the chart's image.tag does) gets that release's build, anything else the cluster's.
+pub fn image_for(inner: &super::Inner, reference: &str) -> std::sync::Arc<Image> {
+    let tag = reference.rsplit_once(':').map(|(_, t)| t).filter(|t| !t.contains('/')).unwrap_or_default();
+    let is_release =
+        tag.split('.').count() == 3 && tag.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if !is_release || tag == inner.image.release {
+        return inner.image.clone();
+    }
+    let mut images = inner.images.lock().unwrap();
+    images
+        .entry(tag.to_string())
+        .or_insert_with(|| std::sync::Arc::new(Image::new(tag, &inner.dir.join(format!("image-{tag}")))))
+        .clone()
+}

@@ -41,7 +41,10 @@ pub struct Inner {
     pub namespace: String,
     pub net: Network,
     pub api: ApiServer,
-    pub image: Image,
+    /// The image stand-in of the cluster's release; containers whose image tag names another release get that
+    /// release's (`image_for`), so an upgrade runs the new release's layout.
+    pub image: Arc<Image>,
+    pub images: Mutex<BTreeMap<String, Arc<Image>>>,
     pub state: Mutex<State>,
     pub pods: Mutex<BTreeMap<String, Arc<Pod>>>,
     pub stop: AtomicBool,
@@ -108,7 +111,8 @@ impl Cluster {
             namespace: namespace.into(),
             net,
             api,
-            image,
+            image: Arc::new(image),
+            images: Mutex::new(BTreeMap::new()),
             state: Mutex::new(State::default()),
             pods: Mutex::new(BTreeMap::new()),
             stop: AtomicBool::new(false),
@@ -142,12 +146,19 @@ impl Cluster {
         if kind == "Service" {
             let service: Service = serde_json::from_value(obj.clone()).unwrap();
             let headless = service.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None");
-            let ip = (!headless).then(|| self.inner.net.service_ip());
+            // An existing Service keeps its ClusterIP and proxies (a port it did not have gets one).
+            let (old_ip, old_ports) = match self.inner.state.lock().unwrap().services.get(&name) {
+                Some(old) => (old.ip, old.service.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default()),
+                None => (None, vec![]),
+            };
+            let ip = (!headless).then(|| old_ip.unwrap_or_else(|| self.inner.net.service_ip()));
             if let Some(ip) = ip {
                 obj["spec"]["clusterIP"] = json!(ip.to_string());
                 for p in service.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default() {
                     let udp = p.protocol.as_deref() == Some("UDP");
-                    services::proxy(&self.inner, &name, ip, p.port, udp);
+                    if !old_ports.iter().any(|o| o.port == p.port && o.protocol == p.protocol) {
+                        services::proxy(&self.inner, &name, ip, p.port, udp);
+                    }
                 }
             }
             self.inner.state.lock().unwrap().services.insert(name.clone(), Svc { name: name.clone(), service, ip });
@@ -157,13 +168,40 @@ impl Cluster {
         match kind.as_str() {
             "StatefulSet" => {
                 let sts: StatefulSet = serde_json::from_value(obj.clone()).unwrap();
-                self.inner.state.lock().unwrap().statefulsets.insert(name, sts);
+                let old = self.inner.state.lock().unwrap().statefulsets.insert(name.clone(), sts.clone());
+                if old.is_some_and(|o| o.spec.template != sts.spec.template) {
+                    self.roll_out(&sts);
+                }
             }
             "PersistentVolumeClaim" => self.claim(&name),
             "Pod" => {
                 self.start_pod(new_pod(&name, &obj["metadata"], &obj["spec"], Owner::Bare));
             }
             _ => {}
+        }
+    }
+
+    /// A StatefulSet's new template rolled out with the RollingUpdate strategy: one pod at a time, from the
+    /// highest ordinal down, each made again and Ready before the next
+    /// (kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates); `OnDelete` rolls nothing.
+    fn roll_out(&self, sts: &StatefulSet) {
+        let spec = &sts.spec;
+        if spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) == Some("OnDelete") {
+            return;
+        }
+        let name = sts.metadata.name.clone().unwrap_or_default();
+        for ordinal in (0..spec.replicas.unwrap_or(1).max(0)).rev() {
+            let pod_name = format!("{name}-{ordinal}");
+            let Some(old) = self.inner.pods.lock().unwrap().get(&pod_name).cloned() else { continue };
+            let uid = old.uid.clone();
+            pod::delete(&old, pod_grace(&old) + Duration::from_secs(30));
+            sh::wait_for(
+                &format!("{pod_name} made again"),
+                Duration::from_secs(60),
+                Duration::from_millis(300),
+                || self.inner.pods.lock().unwrap().get(&pod_name).is_some_and(|p| p.uid != uid).then_some(()),
+            );
+            self.wait_ready(&pod_name, Duration::from_secs(1200));
         }
     }
 

@@ -476,13 +476,14 @@ fn launch(
         };
         mounts.push(Mount { source, target: m.mount_path.clone(), read_only: m.read_only == Some(true) });
     }
+    let image = super::image::image_for(inner, c.image.as_deref().unwrap_or_default());
     let cdir = pod.dir.join("containers").join(format!("{}.{restarts}", c.name));
     std::fs::create_dir_all(&cdir).unwrap();
     let spec = container::Spec {
         dir: cdir.clone(),
-        layers: vec![inner.image.layer.clone(), inner.image.root.clone()],
-        passwd: inner.image.passwd.clone(),
-        group: inner.image.group.clone(),
+        layers: vec![image.layer.clone(), image.root.clone()],
+        passwd: image.passwd.clone(),
+        group: image.group.clone(),
         hosts: pod.dir.join("hosts"),
         resolv: inner.dir.join("resolv.conf"),
         hostname: pod.hostname.clone(),

@@ -179,4 +179,10 @@ fn runner_behaves_like_kubernetes() {
     c.wait_ready("web-0", Duration::from_secs(60));
     assert_eq!(sh("ls /data/x; ls /srv"), "/data/x\n", "the claim outlives the pod, the emptyDir does not");
     assert!(c.logs("web-0", "init").contains("init-ran"));
+    // A changed pod template rolls out (helm upgrade): the pod is made again from it, on the same claim.
+    let mut sts = c.api().get("apps/v1", "StatefulSet", "web").unwrap();
+    sts["spec"]["template"]["metadata"]["annotations"] = json!({"revision": "2"});
+    c.apply(&sts);
+    assert_eq!(c.pod("web-0").annotations.get("revision").map(String::as_str), Some("2"));
+    assert_eq!(sh("ls /data/x"), "/data/x\n");
 }
