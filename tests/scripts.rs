@@ -1311,3 +1311,28 @@ fn the_sqlite_front_end_bootstraps_backs_up_upgrades_and_restores() {
     assert!(c.calls().contains("onedb restore -f"), "{}", c.calls());
     assert_eq!(c.read("one-0/var/sqlite/data"), "one-0\n");
 }
+
+/// oned's readiness on a single front-end (`health.sh oned`): the port answering is not enough while oned.sh
+/// bootstraps with a solo oned on that same port (the real tier saw a member Ready, and `helm test` fail, in the
+/// gap between the solo oned and the serving one); only once oned.sh touched onechart-ready.
+#[test]
+fn a_single_front_end_is_ready_only_with_the_oned_that_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let probe = || {
+        Command::new("sh")
+            .arg(files().join("health.sh"))
+            .arg("oned")
+            .env("ONE_RUN", dir.path())
+            .env("ONED_PORT", &port)
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(!probe(), "the port answers, but oned.sh has not started the serving oned yet");
+    std::fs::write(dir.path().join("onechart-ready"), "").unwrap();
+    assert!(probe(), "the serving oned answers");
+    drop(listener);
+    assert!(!probe(), "nothing answers");
+}

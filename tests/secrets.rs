@@ -30,7 +30,8 @@ fn spec(ssh_regenerate: bool) -> String {
         {"name": AUTH, "keys": {"fireedge-key": "fireedge-key", "one-key": "hex64", "oneadmin-password": "password",
                                 "serveradmin-password": "hex64"}},
         {"name": DB, "keys": {"mysql-password": "password", "mysql-root-password": "password"}},
-        {"name": SSH, "keys": {"id_rsa": "ssh-private-key", "id_rsa.pub": "ssh-public-key"}, "regenerate": ssh_regenerate},
+        {"name": SSH, "keys": {"id_rsa": "ssh-private-key", "id_rsa.pub": "ssh-public-key",
+                               "ssh_host_ecdsa_key": "ssh-host-key"}, "regenerate": ssh_regenerate},
     ])
     .to_string()
 }
@@ -121,6 +122,10 @@ fn creates_every_missing_secret_in_opennebulas_formats_and_prints_none() {
     assert!(public.starts_with(&public_of(private, &api.scratch())), "{public}");
     assert!(public.trim_end().ends_with(" oneadmin@opennebula"), "{public}");
     assert_eq!(bits(public, &api.scratch()), "4096");
+    // The sshd host key (files/prepare.sh refuses to start without it): an ECDSA private key, not the pair's.
+    let host = s(&st, SSH, "ssh_host_ecdsa_key");
+    assert!(host.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"), "{host:.40}");
+    assert!(public_of(host, &api.scratch()).starts_with("ecdsa-sha2-nistp256 "), "the host key is ECDSA");
     // Labelled for people, not for Argo CD's instance tracking (which would prune them).
     let labels = &st["secrets"][AUTH]["labels"];
     assert_eq!(labels["onechart.io/release"], "one");

@@ -7,6 +7,13 @@
 # `health.sh process NAME` is healthy when a process whose command line contains NAME runs.
 set -eu
 run=${ONE_RUN:-/run/one}
+# `health.sh oned` is oned's readiness on a single front-end: oned.sh bootstraps (and upgrades) with a solo oned on
+# the same port before it starts the one that serves; only that one, started after it touched onechart-ready,
+# makes the member Ready.
+if [ "$1" = oned ]; then
+  [ -f "$run/onechart-ready" ] || exit 1
+  exec ruby -rsocket -e 'TCPSocket.new("127.0.0.1", ARGV[0].to_i).close' "${ONED_PORT:-2633}"
+fi
 if [ "$1" = raft ]; then
   # shellcheck disable=SC2086 # ONE_RAFT is a command with its arguments
   exec ${ONE_RAFT:-ruby /run/onechart/scripts/one-raft.rb} ready "${RAFT_SYNC_LAG:-100}"

@@ -195,7 +195,8 @@ end
 
 def main
   wait_for_api
-  Dir.mktmpdir('inventory') do |dir|
+  # An explicit directory: Ruby's Dir.tmpdir refuses the world-writable emptyDir at /tmp (ensure-identity.rb).
+  Dir.mktmpdir('inventory', ENV.fetch('TMPDIR', '/tmp')) do |dir|
     ids = reconcile_clusters
     reconcile_hosts(dir, ids)
     reconcile_datastores(dir)

@@ -196,7 +196,12 @@ main() {
     : "${DB_HOST:?}" "${DB_PORT:?}" "${DB_USER:?}" "${DB_NAME:?}" "${DB_PASSWORD:?DB_PASSWORD is not set}"
   fi
   log "copying $IMAGE_ETC to a writable volume"
-  cp -a "$IMAGE_ETC/." "$ETC/"
+  # Entry by entry: the volume's root belongs to root (the kubelet makes emptyDirs as root, with the fsGroup), and
+  # `cp -a DIR/. VOLUME/` fails when it sets the times of VOLUME itself as oneadmin (EPERM, exit 1).
+  for entry in "$IMAGE_ETC"/* "$IMAGE_ETC"/.[!.]*; do
+    [ -e "$entry" ] || continue
+    cp -a "$entry" "$ETC/"
+  done
   configure_oned
   configure_services
   configure_logs
