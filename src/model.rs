@@ -54,8 +54,8 @@ pub struct Values {
     pub oneflow: Oneflow,
     /// OneForm, the provisioning service (OpenNebula 7.2 and later).
     pub oneform: Toggle,
-    /// OneKS, the Kubernetes cluster service (OpenNebula 7.4 and later).
-    pub oneks: Toggle,
+    /// OneKS, the Kubernetes-as-a-service server (OpenNebula 7.4 and later), off by default: see `oneks.enabled`.
+    pub oneks: Oneks,
     /// Marketplace image creation (needs FUSE mounts inside the oned container).
     pub marketplace: Marketplace,
     /// Security context of every OpenNebula container.
@@ -669,6 +669,48 @@ pub struct Oneflow {
 pub struct Toggle {
     /// Run it (leader-only under Raft) on the OpenNebula versions that have it; ignored on older ones.
     pub enabled: bool,
+}
+
+/// OneKS settings (OpenNebula 7.4 and later).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Oneks {
+    /// Run OneKS (7.4 and later; ignored on older versions). Off by default: `oneks-server.rb` exits at start
+    /// unless both of its requirements hold (OpenNebula/one@release-7.4.0:src/oneks/oneks-server.rb:33-41,
+    /// `validate_conf!`): the transparent proxy of `remotes/etc/vnm/OpenNebulaNetwork.conf` serves ports 5030
+    /// and 2633 (`src/oneks/app/models/dependencies/cluster_router.rb:125-156`), which the chart writes from
+    /// `oneks.tproxy`; and the OneKS Appliance is in image datastore 1 or listed by a marketplace, from which
+    /// OneKS imports it (`src/oneks/app/models/dependencies/seed_vm.rb:202-245`): the OpenNebula Public
+    /// marketplace must be enabled and reachable over HTTPS from the front-end. OneKS's start waits (and says
+    /// so in its log) until a marketplace lists the appliance.
+    pub enabled: bool,
+    /// Where the hypervisors' transparent proxy sends the VMs' OneGate (5030) and oned (2633) traffic of the
+    /// Kubernetes clusters OneKS creates (`:tproxy:` of `OpenNebulaNetwork.conf`, synchronised to the hosts with
+    /// the drivers). Both addresses are required with `oneks.enabled`.
+    pub tproxy: OneksTproxy,
+}
+
+/// OneKS's transparent proxy targets.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OneksTproxy {
+    /// OneGate as the hypervisors reach it in plain HTTP (proxied for VMs from `169.254.16.9:5030`).
+    pub onegate: ProxyTarget,
+    /// oned's XML-RPC API as the hypervisors reach it in plain HTTP (proxied for VMs from `169.254.16.9:2633`,
+    /// OneKS's `:one_xmlrpc_tproxy:`).
+    pub oned: ProxyTarget,
+}
+
+/// An address and port the hypervisors reach.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProxyTarget {
+    /// IP address or DNS name (the hypervisors resolve it); required when OneKS is enabled.
+    #[schemars(regex(pattern = r"^([A-Za-z0-9]([A-Za-z0-9.:_-]*[A-Za-z0-9])?)?$"))]
+    pub address: String,
+    /// Port.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
 }
 
 /// Marketplace settings.

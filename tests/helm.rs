@@ -303,7 +303,13 @@ fn ruby_daemons_run_in_production_mode_with_a_home() {
     let tmp = tempfile::tempdir().unwrap();
     for (version, tag) in [("6.10", "6.10.5"), ("7.0", "7.0.2"), ("7.2", "7.2.0"), ("7.4", "7.4.0")] {
         let chart = tmp.path().join(version);
-        let set = format!("opennebula.version={version},image.tag={tag},oned.grpc.enabled={}", version >= "7.2");
+        let mut set = format!("opennebula.version={version},image.tag={tag},oned.grpc.enabled={}", version >= "7.2");
+        if version == "7.4" {
+            // OneKS is off by default (it needs the operator's transparent proxy addresses).
+            set.push_str(
+                ",oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=192.0.2.6",
+            );
+        }
         generate("dev-sqlite", &["--set", &set], &chart);
         let o = Command::new(tool("helm4")).args(["template", "one"]).arg(&chart).output().unwrap();
         assert!(o.status.success(), "{version}: {}", String::from_utf8_lossy(&o.stderr));
@@ -330,4 +336,42 @@ fn ruby_daemons_run_in_production_mode_with_a_home() {
         };
         assert_eq!(daemons, expected, "{version}");
     }
+}
+
+/// OneKS (7.4) is off by default; turned on without the transparent proxy addresses it needs
+/// (OpenNebula/one@release-7.4.0:src/oneks/app/models/dependencies/cluster_router.rb:125-156) the render stops
+/// with the values to set, and with them the ConfigMap carries the `:tproxy:` entries for 5030 and 2633.
+#[test]
+fn oneks_is_off_by_default_and_needs_its_proxy_addresses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    generate("dev-sqlite", &[], &chart);
+    let render = |set: &str| {
+        Command::new(tool("helm3")).args(["template", "one"]).arg(&chart).args(["--set", set]).output().unwrap()
+    };
+    let o = render("selfTest.enabled=true");
+    assert!(o.status.success());
+    let names = container_names(&o.stdout);
+    assert!(names.contains(&"oned".to_string()) && !names.contains(&"oneks".to_string()), "{names:?}");
+    let o = render("oneks.enabled=true");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("oneks.enabled needs oneks.tproxy.onegate.address"));
+    let o =
+        render("oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=one.example.com");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(container_names(&o.stdout).contains(&"oneks".to_string()));
+    assert!(text.contains(":service_port: 5030\n        :remote_addr: \"192.0.2.5\""), "{text}");
+    assert!(text.contains(":service_port: 2633\n        :remote_addr: \"one.example.com\""), "{text}");
+}
+
+/// The names of every container of every workload in a rendered stream.
+fn container_names(rendered: &[u8]) -> Vec<String> {
+    let source =
+        onechart::source::SourceFile::from_text("rendered.yaml", String::from_utf8_lossy(rendered).into_owned());
+    let mut names = Vec::new();
+    for m in onechart::manifest::read(source).unwrap() {
+        names.extend(m.containers().into_iter().map(|(_, c)| c.name.clone()));
+    }
+    names
 }

@@ -41,6 +41,9 @@ const CASES: &[(&str, OneVersion, &[&str])] = &[
             "tls.secretName=one-tls",
             "oned.service.type=LoadBalancer",
             "hosts[0].name=kvm1.example.com",
+            "oneks.enabled=true",
+            "oneks.tproxy.onegate.address=192.0.2.5",
+            "oneks.tproxy.oned.address=192.0.2.6",
         ],
     ),
     (

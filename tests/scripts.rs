@@ -1311,3 +1311,52 @@ fn the_sqlite_front_end_bootstraps_backs_up_upgrades_and_restores() {
     assert!(c.calls().contains("onedb restore -f"), "{}", c.calls());
     assert_eq!(c.read("one-0/var/sqlite/data"), "one-0\n");
 }
+
+/// OneKS (7.4) exits at start unless its transparent proxy is configured and its appliance is in a marketplace
+/// (OpenNebula/one@release-7.4.0:src/oneks/oneks-server.rb:33-41): `files/oneks.sh` refuses a configuration
+/// without the proxy with what to set, and waits (instead of crash-looping) until a marketplace lists the
+/// appliance of every family, read from the family specs (`src/oneks/specs/*/general/*.conf`).
+#[test]
+fn oneks_starts_only_once_its_proxy_and_appliance_are_there() {
+    let c = Cluster::new();
+    let m = c.member("one-0");
+    c.write("cluster/running/one-0", "");
+    let conf = m.join("var/remotes/etc/vnm/OpenNebulaNetwork.conf");
+    std::fs::create_dir_all(conf.parent().unwrap()).unwrap();
+    std::fs::write(&conf, ":tproxy:\n  - :service_port: 5030\n    :remote_addr: 192.0.2.5\n").unwrap();
+    c.write(
+        "one-0/var/oneks/controlplanes/general/controlplane.conf",
+        "dependencies:\n  - object: seed_vm\n    options:\n      appliance_id: c3ecb387-e726-49fe-975d-fa39c6d40d05\n  - object: cluster_router\n",
+    );
+    let oneks = |extra: &[(&str, &str)]| {
+        let mut cmd = c.command("oneks.sh", "one-0");
+        cmd.env("ONE_AUTH", m.join("var/.one/one_auth")).env("ONEKS_POLL", "1");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.args(["sh", "-c", "echo ONEKS STARTED"]);
+        cmd
+    };
+    let o = oneks(&[]).output().unwrap();
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("no :tproxy: entry for port 2633: set oneks.tproxy.onegate and oneks.tproxy.oned"),
+        "{}",
+        out(&o)
+    );
+    std::fs::write(
+        &conf,
+        ":tproxy:\n  - :service_port: 5030\n    :remote_addr: 192.0.2.5\n  - :service_port: 2633\n    :remote_addr: 192.0.2.6\n",
+    )
+    .unwrap();
+    // No marketplace lists the appliance yet: it waits, says what for, and starts once one does.
+    let child = oneks(&[]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    c.write("cluster/marketapps", "c3ecb387-e726-49fe-975d-fa39c6d40d05\n");
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let text = out(&o);
+    assert!(text.contains("waiting for a marketplace to list the OneKS appliance c3ecb387"), "{text}");
+    assert!(text.ends_with("ONEKS STARTED\n"), "{text}");
+    assert!(c.calls().contains("one-0: onemarketapp list -x"), "{}", c.calls());
+}

@@ -90,6 +90,14 @@ configure_services() {
   done
 }
 
+# configure_remotes: driver configuration from the ConfigMap, merged into remotes/etc after seed_data refreshed the
+# drivers from the image (OpenNebulaNetwork.conf: OneKS's transparent proxy).
+configure_remotes() {
+  if [ -f "$CONFIG/OpenNebulaNetwork.conf" ] && [ -f "$DATA/remotes/etc/vnm/OpenNebulaNetwork.conf" ]; then
+    ruby "$SCRIPTS/merge-yaml.rb" "$DATA/remotes/etc/vnm/OpenNebulaNetwork.conf" "$CONFIG/OpenNebulaNetwork.conf"
+  fi
+}
+
 # configure_logs: the Ruby and Node daemons log only to fixed files under /var/log/one (OneGate, OneFlow, OneHEM,
 # OneForm, OneKS: Logger on /var/log/one/<name>.log; FireEdge: winston on fireedge.log; none has a stderr option,
 # OpenNebula/one@release-7.4.0:src/onegate/onegate-server.rb:37, src/flow/oneflow-server.rb:36,
@@ -201,6 +209,7 @@ main() {
   configure_services
   configure_logs
   seed_data
+  configure_remotes
   install_identity
   configure_sshd
   seed_known_hosts

@@ -105,6 +105,7 @@ const VERBATIM: &[Verbatim] = &[
     verbatim!("files/merge-yaml.rb", always),
     verbatim!("files/novnc.sh", OneVersion::has_ruby_sunstone),
     verbatim!("files/one-raft.rb", always),
+    verbatim!("files/oneks.sh", |v| v >= OneVersion::V7_4),
     verbatim!("files/oned.sh", always),
     verbatim!("files/pre-upgrade.sh", always),
     verbatim!("files/prepare.sh", always),
