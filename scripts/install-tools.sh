@@ -52,6 +52,13 @@ install_debian() { # command package
   fi
 }
 
+# A Debian library package (no command of its own): ruby-sinatra, to run files/bind.rb against a real Sinatra.
+install_debian_package() { # package
+  dpkg -s "$1" >/dev/null 2>&1 && return 0
+  (apt-get install -y -qq "$1" >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq "$1" >/dev/null; })
+  echo "install-tools: $1 installed"
+}
+
 install_sarif_schema() {
   local dest="$tools/sarif-2.1.0.json"
   if [ -f "$dest" ] && echo "$SARIF_SHA256  $dest" | sha256sum -c --quiet - 2>/dev/null; then return 0; fi
@@ -71,4 +78,5 @@ install_debian ruby ruby
 install_debian openssl openssl
 install_debian ssh-keygen openssh-client
 install_debian haproxy haproxy
+install_debian_package ruby-sinatra
 install_sarif_schema

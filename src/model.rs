@@ -648,6 +648,9 @@ pub struct Onegate {
     /// `ONEGATE_ENDPOINT` advertised to VMs (for example `http://onegate.example.com:5030`); VMs with
     /// `TOKEN=YES` fail to start when it is empty.
     pub endpoint: String,
+    /// OneGate pods (its own Deployment; stateless, so it scales).
+    #[schemars(range(min = 1, max = 20))]
+    pub replicas: u32,
     /// OneGate Service.
     pub service: ServiceSpec,
 }
@@ -667,7 +670,7 @@ pub struct Oneflow {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Toggle {
-    /// Run it (leader-only under Raft) on the OpenNebula versions that have it; ignored on older ones.
+    /// Run it, as a Deployment of its own, on the OpenNebula versions that have it; ignored on older ones.
     pub enabled: bool,
 }
 
@@ -793,6 +796,10 @@ pub struct Tls {
     pub ip_addresses: Vec<String>,
     /// A cert-manager Certificate for the Secret, rendered when the cluster serves `cert-manager.io/v1`.
     pub cert_manager: CertManager,
+    /// Pods of the TLS proxy Deployment in front of oned's API (with a published API Service): a Deployment of
+    /// its own, so that a failing proxy never takes the core pods out of their Services.
+    #[schemars(range(min = 1, max = 10))]
+    pub api_proxy_replicas: u32,
 }
 
 /// cert-manager settings.

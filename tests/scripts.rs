@@ -1360,3 +1360,92 @@ fn oneks_starts_only_once_its_proxy_and_appliance_are_there() {
     assert!(text.ends_with("ONEKS STARTED\n"), "{text}");
     assert!(c.calls().contains("one-0: onemarketapp list -x"), "{}", c.calls());
 }
+
+/// An add-on in its own pod (files/addon.sh): its credential files come from the mounted Secret, owner-only
+/// (`FILE=user` is `user:<password>`, `FILE=@key` the key as it is), its log files are links to its output,
+/// including the names FireEdge's winston moves on to after each 5 MB, and it restarts its daemon with the new
+/// value when the Secret changes (the daemons read these files once, at start).
+#[test]
+fn an_add_on_gets_its_credentials_from_the_secret_and_restarts_on_a_new_one() {
+    let c = Cluster::new();
+    let m = c.member("one-0");
+    c.write("auth/fireedge-key", "FEKEY");
+    let log = m.join("daemon.log");
+    let daemon = format!(
+        "echo \"started $(cat {0}/.one/sunstone_auth)\" >> {1}; trap 'echo stopped >> {1}; exit 0' TERM; while :; do sleep 0.1; done",
+        m.join("var").display(),
+        log.display()
+    );
+    let mut child = c
+        .command("addon.sh", "one-0")
+        .env("ADDON_POLL", "0.2")
+        .env("ADDON_LOGS", "fireedge.log fireedge.error")
+        .env("ADDON_ROTATED", "fireedge.log")
+        .args(["sunstone_auth=serveradmin", "fireedge_key=@fireedge-key", "--", "sh", "-c", &daemon])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let wait_for = |what: &str, n: usize| {
+        (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            text().matches(what).count() >= n
+        })
+    };
+    assert!(wait_for("started serveradmin:c0ffee", 1), "{}", text());
+    assert_eq!(c.read("one-0/var/.one/fireedge_key"), "FEKEY");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(m.join("var/.one/sunstone_auth")).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o077, 0, "credential files are owner-only");
+    for f in ["fireedge.log", "fireedge.error", "fireedge1.log", "fireedge20.log"] {
+        assert_eq!(std::fs::read_link(m.join("log").join(f)).unwrap().to_str(), Some("/dev/stdout"), "{f}");
+    }
+    // A new token in the Secret: the files follow and the daemon restarts with it.
+    c.write("auth/serveradmin-password", "n3wt0ken");
+    assert!(wait_for("stopped", 1) && wait_for("started serveradmin:n3wt0ken", 1), "{}", text());
+    Command::new("kill").arg(child.id().to_string()).status().unwrap();
+    let _ = child.wait();
+    assert!(wait_for("stopped", 2), "the daemon outlived addon.sh");
+}
+
+/// files/bind.rb, preloaded into a Sinatra daemon that hard-codes `set :bind, '::'` (OpenNebula's exporter,
+/// OpenNebula/one@release-7.4.0:src/oneprometheus/opennebula-exporter/src/opennebula_exporter.rb:82), makes it
+/// listen on ONECHART_BIND's IPv4 address instead: run against Debian's Sinatra, read back from /proc/net.
+#[test]
+fn the_exporter_listens_on_ipv4_instead_of_the_ipv6_any_address() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = tmp.path().join("exporter.rb");
+    std::fs::write(
+        &app,
+        format!("require 'sinatra'\nset :port, {port}\nset :bind, '::'\nget('/') {{ 'ok' }}\nset :run, false\nSinatra::Application.run!\n"),
+    )
+    .unwrap();
+    let listening = |table: &str| {
+        let hex = format!(":{port:04X} ");
+        std::fs::read_to_string(table).unwrap_or_default().lines().any(|l| l.contains(&hex) && l.contains(" 0A "))
+    };
+    for (preload, v4) in [(true, true), (false, false)] {
+        let mut cmd = Command::new("ruby");
+        if preload {
+            cmd.arg(format!("-r{}", files().join("bind.rb").display())).env("ONECHART_BIND", "0.0.0.0");
+        }
+        let mut child =
+            cmd.arg(&app).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let seen = (0..100).find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            if listening("/proc/net/tcp") {
+                Some(true)
+            } else if listening("/proc/net/tcp6") {
+                Some(false)
+            } else {
+                None
+            }
+        });
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(seen, Some(v4), "preload {preload}: listening on IPv4 0.0.0.0 = {v4}");
+    }
+}

@@ -41,14 +41,16 @@ quote() {
 
 configure_oned() {
   conf="$ETC/oned.conf"
-  for attr in LOG DB HOSTNAME ONEGATE_ENDPOINT FEDERATION RAFT_LEADER_HOOK RAFT_FOLLOWER_HOOK; do
+  for attr in LOG DB HOSTNAME ONEGATE_ENDPOINT FEDERATION HM_MAD RAFT_LEADER_HOOK RAFT_FOLLOWER_HOOK; do
     remove_attribute "$conf" "$attr"
   done
   {
     echo
     echo "# ---- set by onechart ----"
     cat "$CONFIG/oned.conf"
-    if [ "$DB_BACKEND" = mysql ]; then
+    if [ -z "${DB_BACKEND:-}" ]; then
+      : # an add-on's copy: no database section, no credential
+    elif [ "$DB_BACKEND" = mysql ]; then
       echo "DB = [ BACKEND = \"mysql\","
       echo "       SERVER = $(quote "$DB_HOST"),"
       echo "       PORT = $DB_PORT,"
@@ -82,8 +84,8 @@ configure_oned() {
 }
 
 configure_services() {
-  for conf in fireedge-server.conf onegate-server.conf oneflow-server.conf sunstone-server.conf \
-              oneform-server.conf oneks-server.conf; do
+  for conf in ${1:-fireedge-server.conf onegate-server.conf oneflow-server.conf sunstone-server.conf \
+              oneform-server.conf oneks-server.conf}; do
     if [ -f "$CONFIG/$conf" ] && [ -f "$ETC/$conf" ]; then
       ruby "$SCRIPTS/merge-yaml.rb" "$ETC/$conf" "$CONFIG/$conf"
     fi
@@ -196,7 +198,21 @@ seed_known_hosts() {
   log "known_hosts: $(awk 'END { print NR }' "$CONFIG/known_hosts") declared host key(s)"
 }
 
+# addon CONF...: the config init container of an add-on's pod (FireEdge, OneGate, ...): the packaged /etc/one with
+# onechart's settings, and the add-on's own service configuration merged in. No database, no credential.
+addon() {
+  log "copying $IMAGE_ETC to a writable volume (add-on: ${1:-})"
+  cp -a "$IMAGE_ETC/." "$ETC/"
+  DB_BACKEND="" configure_oned
+  configure_services "${1:-}"
+  log "add-on configuration ready"
+}
+
 main() {
+  if [ "${1:-}" = addon ]; then
+    addon "${2:-}"
+    return 0
+  fi
   if [ "${DB_BACKEND:-}" = mysql ] && [ -z "${DB_PASSWORD:-}" ] && [ -n "${DB_PASSWORD_FILE:-}" ]; then DB_PASSWORD=$(cat "$DB_PASSWORD_FILE"); fi
   if [ "${DB_NAME_PER_MEMBER:-}" = true ]; then DB_NAME="${DB_NAME}_${POD_NAME##*-}"; fi
   : "${DB_BACKEND:?DB_BACKEND is not set}"

@@ -594,3 +594,31 @@ leader's, at most a few entries behind), bundled or `<name>_0` on an external se
 - {name: BACKUP_DIR, value: /backups}
 - {name: BACKUP_RETENTION, value: {{ .Values.backup.retention | quote }}}
 {{- end -}}
+
+{{/* In-cluster DNS name of one of the release's Services. Argument: dict "root" $ "suffix" <"-leader", ...>. */}}
+{{- define "opennebula.serviceHost" -}}
+{{- printf "%s%s.%s.svc" (include "opennebula.fullname" .root) .suffix .root.Release.Namespace -}}
+{{- end -}}
+
+{{/*
+The -leader Service: the leader's oned (the single front-end's) inside the cluster, plain: XML-RPC 2633, gRPC 2634,
+the hook manager's events 2101. The add-ons and the API's TLS proxy reach oned through it.
+*/}}
+{{- define "opennebula.leaderHost" -}}
+{{- include "opennebula.serviceHost" (dict "root" . "suffix" "-leader") -}}
+{{- end -}}
+
+{{/* FireEdge's plain HTTP URL inside the cluster (the -fireedge-web Service when -fireedge publishes TLS). */}}
+{{- define "opennebula.fireedgeInternalURL" -}}
+{{- if include "opennebula.tlsExposed" (dict "root" . "type" .Values.fireedge.service.type) -}}
+{{- printf "http://%s:%d" (include "opennebula.serviceHost" (dict "root" . "suffix" "-fireedge-web")) (int .Values.fireedge.port) -}}
+{{- else -}}
+{{- printf "http://%s:%d" (include "opennebula.serviceHost" (dict "root" . "suffix" "-fireedge")) (int .Values.fireedge.service.port) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Selector of an add-on's pods. Argument: dict "root" $ "component" <name>. */}}
+{{- define "opennebula.addonSelectorLabels" -}}
+{{ include "opennebula.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
