@@ -111,8 +111,77 @@ pub struct Values {
     pub hosts: Vec<Host>,
     /// How the inventory hook job reconciles `hosts` and `datastores` with OpenNebula.
     pub inventory: Inventory,
-    /// OpenNebula's Prometheus exporter (`opennebula-exporter`, port 9925) in every front-end member.
+    /// OpenNebula's Prometheus exporter (`opennebula-exporter`, port 9925), a Deployment of its own.
     pub metrics: Metrics,
+    /// OpenNebula's own configuration files as the values set them. Every pod builds its `/etc/one` at start
+    /// from the image's packaged files with these merged in, and every member re-applies the driver settings
+    /// (`remotes`) over the driver scripts it refreshes from the image: the chart's ConfigMap is the only truth,
+    /// so a setting made here survives restarts and upgrades, and a file edited by hand in a pod does not.
+    /// Never put a credential here (ONE007): these files are ConfigMap data.
+    pub config: Config,
+}
+
+/// OpenNebula's configuration files.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// `oned.conf` attributes, merged over the packaged file and the chart's own settings (yours win): `NAME:
+    /// value` is a single attribute, `NAME: {KEY: value}` a vector attribute (`NAME = [ KEY = value ]`), `NAME:
+    /// [{...}, {...}]` several (`VM_MAD`, `TM_MAD_CONF`...). An attribute named here replaces every packaged
+    /// one of that name; a vector the chart sets itself (`LOG`, `FEDERATION`, `HM_MAD`) is merged key by key.
+    /// `true`/`false` become `"YES"`/`"NO"`. `DB` belongs to the chart (its password comes from the Secret).
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Z][A-Z0-9_]*$", "not": {"enum": ["DB"]}}))]
+    pub oned: BTreeMap<String, TemplateAttribute>,
+    /// `monitord.conf` attributes, in the same form; for example `NETWORK: {PUBKEY: /etc/one/monitord/pub.pem,
+    /// PRIKEY: /etc/one/monitord/key.pem}` to encrypt the hypervisors' messages (paths to key files, which
+    /// must come from a Secret, never from here).
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Z][A-Z0-9_]*$"}))]
+    pub monitord: BTreeMap<String, TemplateAttribute>,
+    /// The scheduler's configuration, in the same form: `sched.conf` on 6.10 (mm_sched), the rank scheduler
+    /// driver's `schedulers/rank.conf` from 7.0 (`SCHED_MAD` `-p rank`; OpenNebula/one@release-7.4.0:
+    /// install.sh:2069 SCHED_RANK_ETC_FILES -> /etc/one/schedulers).
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Z][A-Z0-9_]*$"}))]
+    pub scheduler: BTreeMap<String, TemplateAttribute>,
+    /// From 7.0: the OneDRS scheduler driver's `schedulers/one_drs.conf` (YAML), deep-merged.
+    pub scheduler_drs: JsonObject,
+    /// Driver configuration under `/var/lib/one/remotes/etc`, by path (`vmm/kvm/kvmrc`,
+    /// `vnm/OpenNebulaNetwork.conf`, `datastore/ceph/ceph.conf`, ...): settings merged into the file the image
+    /// ships, at every start of every member. A YAML file (OpenNebulaNetwork.conf) is deep-merged (a key
+    /// starting with `:` is a Ruby symbol, as in the file); a shell file (`*rc`, `*.conf` of `KEY=value`
+    /// lines) gets `KEY="value"`, replacing that variable's line. The hypervisors get the files with the drivers
+    /// (`onehost sync`).
+    #[schemars(extend("propertyNames" = {"pattern": "^[a-z0-9_-]+(/[A-Za-z0-9_.-]+)+$", "not": {"pattern": "(^|/)\\.\\.(/|$)"}}))]
+    pub remotes: BTreeMap<String, JsonObject>,
+    /// `fireedge-server.conf`, deep-merged over the packaged file and the chart's settings (yours win).
+    pub fireedge: JsonObject,
+    /// `onegate-server.conf`, deep-merged (keys as in the file, `:host` for `:host:`).
+    pub onegate: JsonObject,
+    /// `oneflow-server.conf`, deep-merged.
+    pub oneflow: JsonObject,
+    /// `oneform-server.conf` (7.2+), deep-merged.
+    pub oneform: JsonObject,
+    /// `oneks-server.conf` (7.4+), deep-merged.
+    pub oneks: JsonObject,
+    /// `sunstone-server.conf` (6.10), deep-merged.
+    pub sunstone: JsonObject,
+}
+
+/// An attribute of an OpenNebula template file (oned.conf syntax).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TemplateAttribute {
+    Single(TemplateScalar),
+    Vector(BTreeMap<String, TemplateScalar>),
+    Vectors(Vec<BTreeMap<String, TemplateScalar>>),
+}
+
+/// A value of an OpenNebula template attribute.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TemplateScalar {
+    Text(String),
+    Number(serde_json::Number),
+    Flag(bool),
 }
 
 /// A free-form Kubernetes object (affinity, toleration, topology spread constraint).
