@@ -62,6 +62,8 @@ pub struct Values {
     pub security_context: SecurityContext,
     /// Scheduled database backups to a kept volume.
     pub backup: Backup,
+    /// Daily showback calculation (`oneshowback calculate`), which OpenNebula's packages run from a systemd timer.
+    pub showback: Showback,
     /// Guard of `helm upgrade`.
     pub upgrade: Upgrade,
     /// TLS for every endpoint exposed outside the cluster.
@@ -646,6 +648,11 @@ pub struct Monitord {
     pub monitor_address: String,
     /// Service publishing monitord on TCP and UDP.
     pub service: ServiceSpec,
+    /// Publish UDP on a Service of its own, `<release>-opennebula-monitord-udp`, beside the TCP one (same type,
+    /// port and settings): several load balancer providers refuse a `LoadBalancer` Service that mixes TCP and
+    /// UDP. Give both one address (`service.loadBalancerIP`, or your provider's shared-IP annotation, such as
+    /// MetalLB's `metallb.universe.tf/allow-shared-ip`): hypervisors send both to `monitorAddress`.
+    pub separate_udp_service: bool,
 }
 
 /// FireEdge settings.
@@ -837,6 +844,18 @@ pub struct Backup {
     pub size: String,
 }
 
+/// Showback settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Showback {
+    /// Run `oneshowback calculate` on a schedule, as the packaged `opennebula-showback.timer` does daily, so that
+    /// the showback records (`oneshowback list`, FireEdge's showback views) are filled.
+    pub enabled: bool,
+    /// Cron schedule of the showback CronJob.
+    #[schemars(regex(pattern = r"^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$"))]
+    pub schedule: String,
+}
+
 /// Upgrade guard.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -924,20 +943,48 @@ pub struct Datastore {
     /// Datastore name.
     #[schemars(length(min = 1))]
     pub name: String,
-    /// Datastore type: `image`, `system` or `file`.
+    /// Datastore type: `image`, `system`, `file` or `backup` (VM backups: `dsMad` `restic` or `rsync`, no
+    /// transfer driver; OpenNebula/one@release-7.4.0:src/datastore/Datastore.cc:701-710).
     #[serde(rename = "type")]
     pub type_: DatastoreType,
-    /// Transfer driver: `ssh`, `shared`, `ceph`, `qcow2` or `local`.
-    pub tm_mad: TmMad,
-    /// Datastore driver of image and file datastores (`DS_MAD`); empty: `ceph` with `tmMad: ceph`, else `fs`.
-    /// System datastores have none.
+    /// Transfer driver: `ssh`, `shared`, `ceph`, `qcow2`, `local` (7.x), `fs_lvm`, `fs_lvm_ssh` or `lvm` (7.4)
+    /// (the drivers of `src/tm_mad/` and oned.conf's TM_MAD `-d` list). Required, except for a backup
+    /// datastore, which has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tm_mad: Option<TmMad>,
+    /// Datastore driver of image, file and backup datastores (`DS_MAD`); empty: `ceph` with `tmMad: ceph`, else
+    /// `fs` (a backup datastore needs `restic` or `rsync`). System datastores have none.
     #[serde(default)]
     #[schemars(regex(pattern = r"^([a-z][a-z0-9_]*)?$"))]
     pub ds_mad: String,
     /// More template attributes of the datastore (for example `CEPH_HOST`, `POOL_NAME`, `BRIDGE_LIST`,
-    /// `SHARED`), written with `onedatastore update --append`.
+    /// `SHARED`, `RSYNC_HOST`), written with `onedatastore update --append`. Never a credential (ONE007): use
+    /// `secretAttributes`.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+    /// Template attributes whose values come from a Secret (`RESTIC_PASSWORD` of a restic backup datastore,
+    /// which oned requires: share/etc/oned.conf DS_MAD_CONF `restic` REQUIRED_ATTRS): `{NAME: {name, key}}`.
+    /// The inventory job reads them from the Secret; they never appear in a rendered manifest.
+    #[serde(default)]
+    pub secret_attributes: BTreeMap<String, SecretKeyRef>,
+    /// OpenNebula clusters the datastore belongs to (created when missing; `onecluster adddatastore`). A
+    /// cluster's hosts can run VMs only with a system and an image datastore in that cluster: list the cluster
+    /// of your `hosts` here (for OpenNebula's own datastores too: `system`, `default`, `files`). Empty: the
+    /// datastore stays where it is (a new one goes to `default`, cluster 0).
+    #[serde(default)]
+    pub clusters: Vec<String>,
+}
+
+/// A key of a Secret.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    /// The Secret's name (in the release's namespace).
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// The key.
+    #[schemars(length(min = 1, max = 253))]
+    pub key: String,
 }
 
 /// Datastore type.
@@ -947,6 +994,7 @@ pub enum DatastoreType {
     Image,
     System,
     File,
+    Backup,
 }
 
 /// Transfer manager driver.
@@ -958,6 +1006,11 @@ pub enum TmMad {
     Ceph,
     Qcow2,
     Local,
+    #[serde(rename = "fs_lvm")]
+    FsLvm,
+    #[serde(rename = "fs_lvm_ssh")]
+    FsLvmSsh,
+    Lvm,
 }
 
 /// NetworkPolicy settings.

@@ -496,3 +496,34 @@ fn lint_understands_the_core_and_add_on_layout() {
         assert!(published.iter().any(|p| p == expect), "{expect} not in {published:?}");
     }
 }
+
+/// `monitord.separateUdpService`: TCP and UDP on two Services of the same type, address and port, for the load
+/// balancers that refuse a Service mixing protocols; `onechart lint` (ONE005) takes the pair for one monitord.
+#[test]
+fn monitord_udp_can_have_a_service_of_its_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values = "monitord: {separateUdpService: true, service: {type: LoadBalancer, loadBalancerIP: 192.0.2.10}}\n";
+    let objects = render(
+        "prod-mysql",
+        &format!(
+            "{values}oned: {{hostname: one.example.com}}\nonegate: {{endpoint: http://onegate.example.com:5030}}\nimage: {{repository: registry.example.com/one}}\n"
+        ),
+        &[],
+        tmp.path(),
+    );
+    let tcp = find(&objects, "Service", "-monitord").unwrap();
+    let udp = find(&objects, "Service", "-monitord-udp").unwrap();
+    for (svc, proto) in [(tcp, "TCP"), (udp, "UDP")] {
+        let ports = svc.raw["spec"]["ports"].as_array().unwrap();
+        assert_eq!(ports.len(), 1, "{}", svc.id());
+        assert_eq!(ports[0]["protocol"], proto);
+        assert_eq!(ports[0]["port"], 4124);
+        assert_eq!(svc.raw["spec"]["loadBalancerIP"], "192.0.2.10");
+        assert_eq!(svc.raw["spec"]["type"], "LoadBalancer");
+    }
+    let rendered = tmp.path().join("rendered.yaml");
+    let text: Vec<String> = objects.iter().map(|m| serde_json::to_string(&m.raw).unwrap()).collect();
+    std::fs::write(&rendered, text.join("\n---\n")).unwrap();
+    let o = common::onechart(&["lint", "--manifests", rendered.to_str().unwrap()], &common::root());
+    assert!(!common::text(&o).0.contains("ONE005"), "{:?}", common::text(&o));
+}

@@ -1006,8 +1006,7 @@ fn prepare_configures_the_member_and_keeps_one_auth_after_the_first_start() {
 fn self_test(c: &Cluster, env: &[(&str, &str)]) -> Output {
     // The front-end's monitord.conf registers the dummy IM driver when selfTest is on: take the line from the
     // chart's own configuration template.
-    let config =
-        std::fs::read_to_string(common::root().join("chart-templates/templates/configmap-config.yaml")).unwrap();
+    let config = std::fs::read_to_string(common::root().join("chart-templates/templates/_config.tpl")).unwrap();
     let im: String = config
         .lines()
         .filter(|l| l.contains("IM_MAD = [ NAME = \"dummy\""))
@@ -1568,4 +1567,134 @@ fn configuration_from_the_values_is_merged_again_at_every_start() {
         "{}",
         out(&o)
     );
+}
+
+/// `health.sh process NAME` (the liveness probe of the hook manager and the TLS proxies) is healthy only when
+/// another process runs NAME as its program or script: the probe's own command line, which holds NAME, no
+/// longer makes it pass (it always did).
+#[test]
+fn the_process_probe_does_not_match_itself() {
+    let c = Cluster::new();
+    let probe = |name: &str, proc_dir: Option<&Path>| {
+        let mut cmd = c.command("health.sh", "one-0");
+        cmd.env("RAFT_MEMBERS", "1").args(["process", name]);
+        if let Some(d) = proc_dir {
+            cmd.env("HEALTH_PROC", d);
+        }
+        cmd.output().unwrap().status.success()
+    };
+    // On the real /proc: nothing runs this name but the probe, whose arguments hold it.
+    assert!(!probe("onechart-no-such-daemon.rb", None));
+    // A stand-in /proc: the hook manager as `ruby .../onehem-server.rb`, a probe whose arguments name it.
+    let tmp = tempfile::tempdir().unwrap();
+    let proc_dir = tmp.path();
+    let write = |pid: &str, argv: &[&str]| {
+        std::fs::create_dir_all(proc_dir.join(pid)).unwrap();
+        std::fs::write(proc_dir.join(pid).join("cmdline"), argv.join("\0") + "\0").unwrap();
+    };
+    write("41", &["/bin/sh", "/run/onechart/scripts/health.sh", "process", "onehem-server.rb"]);
+    write("42", &["haproxy", "-W", "-db", "-f", "/run/onechart/config/haproxy-api.cfg"]);
+    assert!(!probe("onehem-server.rb", Some(proc_dir)), "a probe is not the daemon");
+    assert!(probe("haproxy", Some(proc_dir)));
+    write("43", &["ruby", "/usr/lib/one/onehem/onehem-server.rb"]);
+    assert!(probe("onehem-server.rb", Some(proc_dir)));
+}
+
+/// 6.10's mm_sched runs on every member under files/leader-only.sh with LEADER_ONLY=false: it starts on a
+/// follower too, and restarts with the new one_auth (it reads it once, at start) when sync-admin-users.sh writes
+/// a new oneadmin password there.
+#[test]
+fn mm_sched_runs_on_every_member_and_restarts_on_a_new_one_auth() {
+    let c = Cluster::new();
+    let m = c.member("one-1");
+    std::fs::write(m.join("run/onechart-ready"), "").unwrap();
+    std::fs::write(m.join("run/raft-role"), "follower\n").unwrap();
+    let log = m.join("sched.log");
+    let daemon = format!(
+        "echo started >> {0}; trap 'echo stopped >> {0}; exit 0' TERM; while :; do sleep 0.1; done",
+        log.display()
+    );
+    let mut child = c
+        .command("leader-only.sh", "one-1")
+        .env("LEADER_ONLY", "false")
+        .env("LEADER_POLL", "0.2")
+        .args(["one_auth", "sh", "-c", &daemon])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let count = |text: &str| std::fs::read_to_string(&log).unwrap_or_default().matches(text).count();
+    let wait_for = |text: &str, n: usize| {
+        (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            count(text) >= n
+        })
+    };
+    assert!(wait_for("started", 1), "mm_sched did not start on a follower");
+    std::fs::write(m.join("var/.one/one_auth"), "oneadmin:n3w\n").unwrap();
+    assert!(wait_for("stopped", 1) && wait_for("started", 2), "mm_sched did not restart: {}", count("started"));
+    Command::new("kill").arg(child.id().to_string()).status().unwrap();
+    let _ = child.wait();
+}
+
+/// Backups under Raft come from the member whose database has applied the most of the Raft log (the leader's, or
+/// a follower in sync), read with SQL (`MAX(log_index) WHERE applied`, OpenNebula/one@release-7.4.0:
+/// src/sql/LogDB.cc:170) so that they work in maintenance mode too; a member whose database does not answer is
+/// skipped. Member 0 lagging behind is no longer dumped blindly.
+#[test]
+fn raft_backups_come_from_the_most_up_to_date_member() {
+    let c = Cluster::bootstrapped();
+    let dir = c.file("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (pod, applied) in [("one-0", "120"), ("one-1", "181"), ("one-2", "180")] {
+        c.write(&format!("cluster/mysql/{pod}/opennebula/logdb"), &format!("{applied}\n"));
+    }
+    c.write("cluster/mysql/one-1/down", "");
+    let backup = |c: &Cluster| {
+        c.write("cluster/calls", "");
+        backup_command(c, "backup.sh", &dir)
+            .env("RAFT_MEMBERS", "3")
+            .env("DB_HOST", "one-0.one-peers.cloud.svc")
+            .output()
+            .unwrap()
+    };
+    // one-1 leads but its database does not answer: one-2, in sync, not member 0, which lags.
+    let o = backup(&c);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("backing up opennebula on one-2.one-peers.cloud.svc (last applied Raft entry: 180)"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        c.calls().contains("-h one-2.one-peers.cloud.svc -P 3306 -u oneadmin --single-transaction"),
+        "{}",
+        c.calls()
+    );
+    std::fs::remove_file(c.file("cluster/mysql/one-1/down")).unwrap();
+    let o = backup(&c);
+    assert!(
+        o.status.success() && out(&o).contains("on one-1.one-peers.cloud.svc (last applied Raft entry: 181)"),
+        "{}",
+        out(&o)
+    );
+    // An external server under Raft: the members' `<name>_<N>` databases on it.
+    for (n, applied) in [(0, "7"), (1, "9"), (2, "8")] {
+        c.write(&format!("cluster/mysql/mysql/opennebula_{n}/db_versioning"), "1\n");
+        c.write(&format!("cluster/mysql/mysql/opennebula_{n}/logdb"), &format!("{applied}\n"));
+    }
+    c.write("cluster/calls", "");
+    let o = backup_command(&c, "backup.sh", &dir)
+        .env("RAFT_MEMBERS", "3")
+        .env("DB_BUNDLED", "")
+        .env("DB_HOST", "mysql.example.com")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("backing up opennebula_1 on mysql.example.com (last applied Raft entry: 9)"),
+        "{}",
+        out(&o)
+    );
+    assert!(c.calls().contains("-h mysql.example.com -P 3306 -u oneadmin --single-transaction --quick --routines --triggers --add-drop-table opennebula_1"), "{}", c.calls());
 }

@@ -97,6 +97,7 @@ wait_for_api() {
 # solo_with COMMAND...: runs a solo oned (SERVER_ID -1) just long enough to run COMMAND against it.
 solo_with() {
   masked_fifo oned-solo
+  logs_to_fifo
   oned -f > "$FIFO" 2>&1 &
   pid=$!
   # Whatever fails while it runs, the solo oned is stopped with the script.
@@ -147,6 +148,23 @@ upgrade_database() {
     exit 1
   fi
   write_serveradmin_files
+}
+
+# logs_to_fifo: the log files of oned and of the daemons it spawns, links to the masking pipe FIFO (files/common.sh
+# masked_fifo), which prints to the oned container's output:
+#  - oned.log: oned logs to a file (LOG SYSTEM "file" in oned.conf) so that each VM gets its log file, which
+#    FireEdge's VM Log tab reads (a VM's log follows oned's LOG SYSTEM: OpenNebula/one@release-7.4.0:
+#    src/vm/VirtualMachine.cc:709-731; with USE_VMS_LOCATION "YES", /var/lib/one/vms/<id>/vm.log:
+#    src/nebula/Nebula.cc:1419-1441);
+#  - monitor.log: monitord's own log (LOG SYSTEM "file" in monitord.conf, src/monitor/src/monitor/Monitor.cc:61-75):
+#    oned closes the standard error of every driver it spawns (include/Driver.h:283), so "std" went nowhere;
+#  - rank_sched.log: the 7.x scheduler, a child of oned's one_sched driver, logs only there
+#    (src/schedm_mad/remotes/rank/src/sched/Scheduler.cc:105).
+# The daemons open these files for each message (FileLog::log, src/log/Log.cc:67-80): a link to a pipe works.
+logs_to_fifo() {
+  for f in oned.log monitor.log rank_sched.log; do
+    ln -sfn "$FIFO" "${ONE_LOG:-/var/log/one}/$f"
+  done
 }
 
 start_ssh_agent() {
@@ -204,10 +222,7 @@ main() {
   touch "$READY"
   log "starting oned"
   masked_fifo oned
-  # The 7.x scheduler (a child of oned's one_sched driver, whose own output goes to /dev/null) logs only to
-  # /var/log/one/rank_sched.log (OpenNebula/one@release-7.4.0:src/schedm_mad/remotes/rank/src/sched/Scheduler.cc:105):
-  # into oned's log with it.
-  ln -sfn "$FIFO" "${ONE_LOG:-/var/log/one}/rank_sched.log"
+  logs_to_fifo
   exec oned -f > "$FIFO" 2>&1
 }
 

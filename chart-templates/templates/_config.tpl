@@ -79,3 +79,11 @@ src/oneks/app/models/dependencies/cluster_router.rb:125-156).
   ":remote_port": {{ .Values.oneks.tproxy.oned.port }}
 {{- end -}}
 <% endif %>
+
+{{/* OpenNebula's dummy drivers, for `helm test` (selfTest.enabled): commented out in the packaged files. */}}
+{{- define "opennebula.dummyVmMad" -}}
+VM_MAD = [ NAME = "dummy", SUNSTONE_NAME = "Testing", EXECUTABLE = "one_vmm_dummy", TYPE = "xml" ]
+{{- end -}}
+{{- define "opennebula.dummyImMad" -}}
+IM_MAD = [ NAME = "dummy", SUNSTONE_NAME = "Dummy", EXECUTABLE = "one_im_sh", ARGUMENTS = "-r 3 -t 15 -w 90 dummy", THREADS = 0 ]
+{{- end -}}

@@ -69,8 +69,10 @@ certificate for the public names does not carry. The connection is encrypted all
 {{- end -}}
 
 {{/*
-Environment of a backup job: the database it dumps and where backups go: member 0's (under Raft a replica of the
-leader's, at most a few entries behind), bundled or `<name>_0` on an external server.
+Environment of a backup job: the database it dumps and where backups go. Under Raft the job picks the member
+whose database has applied the most of the Raft log (files/backup.sh), among the members' own MariaDB (through
+the headless peers Service, which publishes not-ready pods too: backups run in maintenance mode and while oned
+restarts) or `<name>_<N>` on an external server.
 */}}
 {{- define "opennebula.backupEnv" -}}
 - {name: DB_BACKEND, value: {{ .Values.database.backend | quote }}}
@@ -79,18 +81,18 @@ leader's, at most a few entries behind), bundled or `<name>_0` on an external se
 - {name: DB_HOST, value: {{ .Values.database.mysql.host | quote }}}
 - {name: DB_PORT, value: {{ .Values.database.mysql.port | quote }}}
 {{- else }}
-# Member 0's own MariaDB, through the headless peers Service, which publishes not-ready pods too: backups run
-# in maintenance mode and while oned restarts, when the leader-routed -db Service has no endpoint.
 - {name: DB_HOST, value: {{ printf "%s-0.%s.%s.svc" (include "opennebula.fullname" .) (include "opennebula.peersService" .) .Release.Namespace | quote }}}
 - {name: DB_PORT, value: "3306"}
+- {name: DB_BUNDLED, value: "true"}
 {{- end }}
 - {name: DB_USER, value: {{ .Values.database.mysql.user | quote }}}
-{{- if and .Values.database.mysql.host (include "opennebula.ha" .) }}
-- {name: DB_NAME, value: {{ printf "%s_0" .Values.database.mysql.name | quote }}}
-{{- else }}
 - {name: DB_NAME, value: {{ .Values.database.mysql.name | quote }}}
-{{- end }}
 - {name: DB_PASSWORD_FILE, value: /run/onechart/db/mysql-password}
+{{- if include "opennebula.ha" . }}
+- {name: RAFT_MEMBERS, value: {{ .Values.oned.replicas | quote }}}
+- {name: STATEFULSET, value: {{ include "opennebula.fullname" . | quote }}}
+- {name: PEERS_DOMAIN, value: {{ printf "%s.%s.svc" (include "opennebula.peersService" .) .Release.Namespace | quote }}}
+{{- end }}
 {{- end }}
 - {name: BACKUP_DIR, value: /backups}
 - {name: BACKUP_RETENTION, value: {{ .Values.backup.retention | quote }}}

@@ -71,3 +71,13 @@ helm.sh/hook: {{ .hook }}
 helm.sh/hook-weight: {{ .weight | quote }}
 helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end -}}
+
+{{/*
+Annotations of a claim that holds data: Helm keeps it on uninstall, Argo CD never prunes nor deletes it (it ignores
+helm.sh/resource-policy), Flux's kustomize-controller never prunes it.
+*/}}
+{{- define "opennebula.keepAnnotations" -}}
+helm.sh/resource-policy: keep
+argocd.argoproj.io/sync-options: Prune=false,Delete=false
+kustomize.toolkit.fluxcd.io/prune: disabled
+{{- end -}}

@@ -71,6 +71,7 @@ const TEMPLATES: &[Template] = &[
     template!("templates/configmap-hook-scripts.yaml"),
     template!("templates/configmap-scripts.yaml"),
     template!("templates/cronjob-backup.yaml"),
+    template!("templates/cronjob-showback.yaml"),
     template!("templates/deployment-exporter.yaml"),
     template!("templates/deployment-fireedge.yaml"),
     template!("templates/deployment-oneflow.yaml"),
@@ -191,6 +192,8 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
             "onegate_server_block": v >= OneVersion::V7_4,
             "oneform": v >= OneVersion::V7_2,
             "oneks": v >= OneVersion::V7_4,
+            // FireEdge serves a VM's log from a file from 7.2 (src/fireedge/src/server/routes/api/vm/functions.js).
+            "fireedge_vm_logs": v >= OneVersion::V7_2,
         },
         "recipe": crate::image::recipe_context(v),
         "values": input.values,

@@ -10,9 +10,9 @@ use crate::yaml::{self, Pos};
 declare_rule! {
 /// ## What it does
 /// Flags an `oned.extraEnv` entry whose name looks like a credential (password, token, secret, key, `PASSWD`)
-/// with a literal `value`, and a setting of OpenNebula's configuration files (`config.*`: oned.conf,
-/// monitord.conf, the drivers' remotes/etc, the services' YAML) named like one with a literal value: those files
-/// are ConfigMap data. In manifest mode it flags ConfigMaps whose keys or contents hold credentials.
+/// with a literal `value`, a setting of OpenNebula's configuration files (`config.*`: oned.conf,
+/// monitord.conf, the drivers' remotes/etc, the services' YAML) named like one with a literal value (those files
+/// are ConfigMap data), and a datastore attribute named like one (`RESTIC_PASSWORD`: use `secretAttributes`). In manifest mode it flags ConfigMaps whose keys or contents hold credentials.
 ///
 /// ## Why is this bad?
 /// ConfigMaps and literal env values are readable by anyone who can read the pod spec, are not encrypted at rest,
@@ -66,6 +66,16 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .collect();
     if let Ok(config) = serde_json::to_value(&v.config) {
         config_credentials(&config, "/config", &mut hits);
+    }
+    for (i, d) in v.datastores.iter().enumerate() {
+        for (k, value) in &d.attributes {
+            if !value.is_empty() && looks_like_credential(k) {
+                hits.push(Hit::at_pointer(
+                    format!("/datastores/{i}/attributes/{}", k.replace('~', "~0").replace('/', "~1")),
+                    format!("datastore attribute `{k}` holds a literal credential (use `secretAttributes`)"),
+                ));
+            }
+        }
     }
     hits
 }
