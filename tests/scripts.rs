@@ -103,6 +103,9 @@ impl Cluster {
             .env("RAFT_POLL", "1")
             .env("DB_WAIT", "0")
             .env("ADMIN_SYNC_INTERVAL", "1")
+            // files/raft-label.sh runs beside oned under Raft: no Kubernetes API here, and a short turn.
+            .env("ONE_LABEL_POD", "true")
+            .env("LABEL_INTERVAL", "0.2")
             .env("HOME", m.join("var"))
             .env("ONE_VAR", m.join("var"))
             .env("ONE_RUN", m.join("run"))
@@ -1697,4 +1700,176 @@ fn raft_backups_come_from_the_most_up_to_date_member() {
         out(&o)
     );
     assert!(c.calls().contains("-h mysql.example.com -P 3306 -u oneadmin --single-transaction --quick --routines --triggers --add-drop-table opennebula_1"), "{}", c.calls());
+}
+
+/// oneadmin's password under Raft (issue 16 major 7): the leader changes it only while every member follows in
+/// sync, keeps the old password in its one_auth (which its heartbeats carry) until every other member
+/// authenticates the new one against its own database (it has applied the change), then switches; before, it
+/// switched at once, and followers that had not applied the change refused its heartbeats.
+#[test]
+fn the_leader_switches_one_auth_only_once_every_member_applied_the_new_password() {
+    let c = Cluster::bootstrapped();
+    c.write("one-0/run/raft-role", "leader\n");
+    c.write("auth/oneadmin-password", "n3w");
+    // one-2 has not applied the change yet: its database still holds `pw`.
+    c.write("cluster/lagging/one-2", "pw");
+    let script = files().join("sync-admin-users.sh");
+    c.write("cluster/calls", "");
+    let child = c
+        .sh("one-0")
+        .env("ONECHART_SOURCE_ONLY", "1")
+        .env("ADMIN_APPLY_WAIT", "5")
+        .args(["-c", &format!(". {}; reconcile_oneadmin", script.display())])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let changed = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        c.read("cluster/oneadmin-password") == "n3w\n"
+    });
+    assert!(changed, "the leader did not change the password: {}", c.calls());
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(c.read("one-0/var/.one/one_auth"), "oneadmin:pw\n", "switched before one-2 applied the change");
+    std::fs::remove_file(c.file("cluster/lagging/one-2")).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(c.read("one-0/var/.one/one_auth"), "oneadmin:n3w\n");
+    // A member out of sync: no change at all, the leader says why and tries again later.
+    c.write("auth/oneadmin-password", "n3wer");
+    std::fs::remove_file(c.file("cluster/running/one-1")).unwrap();
+    let o = sync_admin_users(&c, "one-0");
+    assert!(out(&o).contains("a Raft member is not in sync"), "{}", out(&o));
+    assert!(!c.calls().contains("passwd 0"), "{}", c.calls());
+    assert_eq!(c.read("cluster/oneadmin-password"), "n3w\n");
+}
+
+/// Raft first install (issue 16 major 3): member 0 with an empty database bootstraps as soon as every peer's
+/// database answers and holds nothing, asked again at every poll; a peer whose pod (and database) starts late no
+/// longer sends it into a wait for a leader that cannot exist.
+#[test]
+fn member_0_bootstraps_once_its_peers_databases_answer() {
+    let c = Cluster::new();
+    c.write("cluster/mysql/one-2/down", "");
+    let child = c
+        .command("oned.sh", "one-0")
+        .env("RAFT_WAIT", "20")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(
+        !c.calls().contains("one-0: oned -f"),
+        "bootstrapped while a peer's database did not answer: {}",
+        c.calls()
+    );
+    std::fs::remove_file(c.file("cluster/mysql/one-2/down")).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("the database of one-2 does not answer yet"), "{}", out(&o));
+    assert!(out(&o).contains("bootstrapping a new Raft cluster"), "{}", out(&o));
+    assert_eq!(c.server_id("one-0"), "0");
+}
+
+/// The long work runs where no probe kills it (issue 16 major 4): `oned.sh init` (the `database` init container)
+/// bootstraps, joins or upgrades and exits without leaving oned running; `oned.sh run` (the `oned` container)
+/// only starts oned. An upgrade interrupted from outside leaves its marker: the next start loads its backup back
+/// and upgrades again with it, instead of dumping the half-migrated database once more.
+#[test]
+fn the_database_phase_runs_apart_and_an_interrupted_upgrade_resumes_from_its_backup() {
+    let c = Cluster::new();
+    let single = [("RAFT_MEMBERS", "1")];
+    let o = c.start_with("one-0", &[("RAFT_MEMBERS", "1"), ("ONECHART_SOURCE_ONLY", "")]);
+    assert!(o.status.success(), "{}", out(&o));
+    // init: the database phase alone.
+    let mut init = c.command("oned.sh", "one-0");
+    init.arg("init").env("RAFT_MEMBERS", "1");
+    c.write("cluster/calls", "");
+    let o = init.output().unwrap();
+    assert!(o.status.success() && out(&o).contains("database ready"), "{}", out(&o));
+    assert!(!c.calls().contains("one-0: oned -f\n"), "init starts no oned: {}", c.calls());
+    // run: oned alone, no database work.
+    let mut run = c.command("oned.sh", "one-0");
+    run.arg("run");
+    for (k, v) in single {
+        run.env(k, v);
+    }
+    c.write("cluster/calls", "");
+    let o = run.output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(c.calls().contains("one-0: oned -f\n") && !c.calls().contains("onedb"), "{}", c.calls());
+    // An upgrade interrupted: its marker names the backup taken before it.
+    std::fs::create_dir_all(c.file("one-0/var/backups/db")).unwrap();
+    let backup = c.file("one-0/var/backups/db/onedb-pre-schema-upgrade-20260101T000000Z-00.sql");
+    std::fs::write(&backup, "TABLE db_versioning 1\nTABLE local_db_versioning 1\nTABLE schema old\n").unwrap();
+    c.write("one-0/var/.onechart/upgrading", &format!("{}\n", backup.display()));
+    c.write("cluster/mysql/one-0/opennebula/schema", "old");
+    c.write("cluster/calls", "");
+    let mut init = c.command("oned.sh", "one-0");
+    let o = init.arg("init").env("RAFT_MEMBERS", "1").output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("a schema upgrade was interrupted: loading its backup"), "{}", out(&o));
+    let calls = c.calls();
+    assert!(calls.contains("onedb upgrade --no-backup"), "{calls}");
+    assert!(!calls.contains("mysqldump"), "no second dump of the half-migrated database: {calls}");
+    assert!(!c.exists("one-0/var/.onechart/upgrading"), "the marker goes with a finished upgrade");
+}
+
+/// The leader label follows Raft's state continuously (issue 16 major 5): files/raft-label.sh labels the pod
+/// `leader` only while the local oned leads and is ready, `follower` otherwise, retries a PATCH that failed and
+/// re-asserts the label every few turns; it ends with oned.
+#[test]
+fn the_raft_label_is_reconciled_from_raft_state() {
+    let c = Cluster::bootstrapped();
+    c.write("cluster/leader", "one-0");
+    let label = c.file("label-pod");
+    // The first PATCH fails (the API server busy during a fail-over), the next ones succeed.
+    std::fs::write(
+        &label,
+        format!(
+            "#!/bin/sh\necho \"$POD_NAME: label-pod $*\" >> {0}\nif [ ! -e {1} ]; then touch {1}; exit 1; fi\n",
+            c.file("cluster/calls").display(),
+            c.file("cluster/patched-once").display()
+        ),
+    )
+    .unwrap();
+    Command::new("chmod").arg("+x").arg(&label).status().unwrap();
+    let mut oned = Command::new("sleep").arg("30").spawn().unwrap();
+    c.write("cluster/calls", "");
+    let mut child = c
+        .command("raft-label.sh", "one-0")
+        .arg(oned.id().to_string())
+        .env("ONE_LABEL_POD", &label)
+        .env("LABEL_INTERVAL", "0.2")
+        .env("LABEL_REFRESH", "5")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let calls = |text: &str| c.calls().matches(text).count();
+    let wait_for = |text: &str, n: usize| {
+        (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            calls(text) >= n
+        })
+    };
+    assert!(
+        wait_for("one-0: label-pod onechart.io/raft-role leader", 2),
+        "no retry after a failed PATCH: {}",
+        c.calls()
+    );
+    assert_eq!(c.read("one-0/run/raft-role"), "leader\n");
+    // Re-asserted now and then, even when nothing changed.
+    assert!(wait_for("one-0: label-pod onechart.io/raft-role leader", 3), "{}", c.calls());
+    // oned stops answering (a restart, a crash): follower at once.
+    std::fs::remove_file(c.file("cluster/running/one-0")).unwrap();
+    assert!(wait_for("one-0: label-pod onechart.io/raft-role follower", 1), "{}", c.calls());
+    assert_eq!(c.read("one-0/run/raft-role"), "follower\n");
+    let _ = oned.kill();
+    let _ = oned.wait();
+    let ended = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        child.try_wait().unwrap().is_some()
+    });
+    assert!(ended, "raft-label.sh outlived oned");
 }

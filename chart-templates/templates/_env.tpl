@@ -89,11 +89,23 @@ restarts) or `<name>_<N>` on an external server.
 - {name: DB_NAME, value: {{ .Values.database.mysql.name | quote }}}
 - {name: DB_PASSWORD_FILE, value: /run/onechart/db/mysql-password}
 {{- if include "opennebula.ha" . }}
-- {name: RAFT_MEMBERS, value: {{ .Values.oned.replicas | quote }}}
-- {name: STATEFULSET, value: {{ include "opennebula.fullname" . | quote }}}
+# With RAFT_MEMBERS and STATEFULSET (the job's own env): the members' databases by name.
 - {name: PEERS_DOMAIN, value: {{ printf "%s.%s.svc" (include "opennebula.peersService" .) .Release.Namespace | quote }}}
 {{- end }}
 {{- end }}
 - {name: BACKUP_DIR, value: /backups}
 - {name: BACKUP_RETENTION, value: {{ .Values.backup.retention | quote }}}
+{{- end -}}
+
+{{/* Environment of oned's containers (the `database` init container and `oned`). */}}
+{{- define "opennebula.onedEnv" -}}
+{{ include "opennebula.databaseEnv" . }}
+{{ include "opennebula.raftEnv" . }}
+- name: PATH
+  value: /usr/lib/one/sh/override:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+- {name: HOME, value: /var/lib/one}
+- {name: MAINTENANCE, value: {{ .Values.maintenance.enabled | toString | quote }}}
+{{- with .Values.oned.extraEnv }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}

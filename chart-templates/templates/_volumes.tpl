@@ -47,3 +47,24 @@ env:
 mounts: "- {name: datastores, mountPath: /var/lib/one/vms, subPath: .onechart/vms, readOnly: true}"
 volumes: "- {name: datastores, persistentVolumeClaim: {claimName: {{ include "opennebula.datastoresClaim" . }}, readOnly: true}}"
 {{- end -}}
+
+{{/* Mounts of oned's containers (the `database` init container and `oned`). */}}
+{{- define "opennebula.onedMounts" -}}
+- {name: data, mountPath: /var/lib/one}
+{{ include "opennebula.datastoresMount" . }}
+# Writable: the Raft scripts set this member's SERVER_ID in oned.conf.
+- {name: etc, mountPath: /etc/one}
+- {name: log, mountPath: /var/log/one}
+- {name: lock, mountPath: /var/lock/one}
+- {name: run, mountPath: /run/one}
+- {name: tmp, mountPath: /tmp}
+- {name: vartmp, mountPath: /var/tmp}
+- {name: auth, mountPath: /run/onechart/auth, readOnly: true}
+- {name: scripts, mountPath: /run/onechart/scripts, readOnly: true}
+{{- if eq .Values.database.backend "mysql" }}
+- {name: db, mountPath: /run/onechart/db, readOnly: true}
+{{- end }}
+{{- if include "opennebula.ha" . }}
+- {name: serviceaccount, mountPath: /run/onechart/serviceaccount, readOnly: true}
+{{- end }}
+{{- end -}}

@@ -138,6 +138,7 @@ const VERBATIM: &[Verbatim] = &[
     verbatim!("files/prepare.sh", always),
     verbatim!("files/publish-ssh-key.sh", always),
     verbatim!("files/raft-hook.sh", always),
+    verbatim!("files/raft-label.sh", always),
     verbatim!("files/raft.sh", always),
     verbatim!("files/restore.sh", always),
     verbatim!("files/running-version.rb", always),
