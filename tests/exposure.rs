@@ -109,6 +109,7 @@ fireedge:
   publicEndpoint: https://one.example.com:2616
 onegate:
   endpoint: https://onegate.example.com:5030
+  service: {type: ClusterIP}
 tls:
   enabled: true
   secretName: one-tls
@@ -207,7 +208,7 @@ fn the_exposure_check_sees_plain_ports() {
 fn custom_resources_follow_the_api_versions() {
     let tmp = tempfile::tempdir().unwrap();
     let values = exposed("LoadBalancer")
-        .replace("secretName: one-tls", "certManager: {issuerName: ca}, dnsNames: [one.example.com]");
+        .replace("secretName: one-tls", "secretName: \"\", certManager: {issuerName: ca}, dnsNames: [one.example.com]");
     let all = ["cert-manager.io/v1/Certificate", "monitoring.coreos.com/v1/ServiceMonitor"];
     let objects = render("prod-mysql", &values, &all, &tmp.path().join("with"));
     let cert = find(&objects, "Certificate", "").expect("a Certificate");
@@ -303,7 +304,7 @@ fn placement_values_reach_every_pod_and_service() {
                 c["name"]
             );
         }
-        let backup = m.kind == "CronJob" || m.name.ends_with("-pre-upgrade");
+        let backup = m.name.ends_with("-backup") || m.name.ends_with("-pre-upgrade");
         if m.kind == "StatefulSet" || backup {
             assert_eq!(spec["priorityClassName"], "opennebula-critical", "{id}");
         }
@@ -506,7 +507,7 @@ fn monitord_udp_can_have_a_service_of_its_own() {
     let objects = render(
         "prod-mysql",
         &format!(
-            "{values}oned: {{hostname: one.example.com}}\nonegate: {{endpoint: http://onegate.example.com:5030}}\nimage: {{repository: registry.example.com/one}}\n"
+            "{values}oned: {{hostname: one.example.com}}\nonegate: {{endpoint: https://onegate.example.com:5030}}\nimage: {{repository: registry.example.com/one}}\n"
         ),
         &[],
         tmp.path(),

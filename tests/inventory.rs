@@ -26,6 +26,11 @@ impl Cloud {
     }
 
     fn run(&self, spec: &Value) -> Output {
+        self.run_with(spec, &[])
+    }
+
+    /// The job with more environment (the Secret-sourced datastore attributes).
+    fn run_with(&self, spec: &Value, env: &[(&str, &str)]) -> Output {
         std::fs::write(self.dir.join("calls"), "").unwrap();
         let stubs = common::root().join("tests/stubs/inventory");
         Command::new("ruby")
@@ -36,6 +41,7 @@ impl Cloud {
             .env("INVENTORY", spec.to_string())
             .env("INVENTORY_WAIT", "2")
             .env("INVENTORY_POLL", "1")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
@@ -305,21 +311,7 @@ datastores:
     assert!(!spec.to_string().contains("s3cr3t"));
     assert_eq!(spec["datastores"][3]["secretAttributes"]["RESTIC_PASSWORD"], "DATASTORE_3_RESTIC_PASSWORD");
     let cloud = Cloud::new();
-    std::fs::write(cloud.dir.join("one_auth"), "oneadmin:pw").unwrap();
-    let o = {
-        std::fs::write(cloud.dir.join("calls"), "").unwrap();
-        let stubs = common::root().join("tests/stubs/inventory");
-        Command::new("ruby")
-            .arg(common::root().join("chart-templates/files/inventory.rb"))
-            .env("PATH", format!("{}:{}", stubs.display(), std::env::var("PATH").unwrap()))
-            .env("CLUSTER", &cloud.dir)
-            .env("ONE_AUTH", cloud.dir.join("one_auth"))
-            .env("INVENTORY", spec.to_string())
-            .env("INVENTORY_WAIT", "2")
-            .env("DATASTORE_3_RESTIC_PASSWORD", "s3cr3t")
-            .output()
-            .unwrap()
-    };
+    let o = cloud.run_with(&spec, &[("DATASTORE_3_RESTIC_PASSWORD", "s3cr3t")]);
     assert!(o.status.success(), "{}", out(&o));
     let s = cloud.state();
     let id = |name: &str| s["clusters"].as_array().unwrap().iter().find(|c| c["NAME"] == name).unwrap()["ID"].clone();

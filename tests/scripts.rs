@@ -918,6 +918,26 @@ fn a_single_front_end_grows_into_member_0() {
     assert_eq!(c.server_id("one-1"), "1");
 }
 
+/// `sh prepare.sh` with the cluster's ConfigMap (`config/`), Secrets, a packaged image (`image/etc`, `image/var`)
+/// and the member's volumes under `run/` (created).
+fn prepare_command(c: &Cluster) -> Command {
+    for d in ["etc", "data", "log"] {
+        std::fs::create_dir_all(c.file(&format!("run/{d}"))).unwrap();
+    }
+    let mut cmd = Command::new("sh");
+    cmd.arg(files().join("prepare.sh"))
+        .env("ONECHART_CONFIG", c.file("config"))
+        .env("ONECHART_AUTH", c.file("auth"))
+        .env("ONECHART_SSH", c.file("ssh"))
+        .env("ONECHART_SCRIPTS", files())
+        .env("ONECHART_ETC", c.file("run/etc"))
+        .env("ONECHART_DATA", c.file("run/data"))
+        .env("ONECHART_LOG", c.file("run/log"))
+        .env("ONECHART_IMAGE_ETC", c.file("image/etc"))
+        .env("ONECHART_IMAGE_DATA", c.file("image/var"));
+    cmd
+}
+
 #[test]
 fn prepare_configures_the_member_and_keeps_one_auth_after_the_first_start() {
     let c = Cluster::new();
@@ -951,20 +971,7 @@ fn prepare_configures_the_member_and_keeps_one_auth_after_the_first_start() {
     }
     std::fs::remove_file(c.file("ssh/id_rsa.pub")).unwrap();
     let run = || {
-        for d in ["etc", "data", "log"] {
-            std::fs::create_dir_all(c.file(&format!("run/{d}"))).unwrap();
-        }
-        Command::new("sh")
-            .arg(files().join("prepare.sh"))
-            .env("ONECHART_CONFIG", c.file("config"))
-            .env("ONECHART_AUTH", c.file("auth"))
-            .env("ONECHART_SSH", c.file("ssh"))
-            .env("ONECHART_SCRIPTS", files())
-            .env("ONECHART_ETC", c.file("run/etc"))
-            .env("ONECHART_DATA", c.file("run/data"))
-            .env("ONECHART_LOG", c.file("run/log"))
-            .env("ONECHART_IMAGE_ETC", c.file("image/etc"))
-            .env("ONECHART_IMAGE_DATA", c.file("image/var"))
+        prepare_command(&c)
             .env("ONE_HOSTNAME", "one.example.org")
             .env("DB_BACKEND", "mysql")
             .env("DB_HOST", "127.0.0.1")
@@ -1251,37 +1258,51 @@ fn a_failed_schema_upgrade_loads_the_backup_back_and_is_not_retried_by_itself() 
 #[test]
 fn a_leader_only_daemon_restarts_when_its_credentials_change() {
     // onehem reads one_auth once, at start (OpenNebula/one@release-7.4.0:src/hem/onehem-server.rb:272).
-    let c = Cluster::new();
-    let m = c.member("one-0");
-    std::fs::write(m.join("run/onechart-ready"), "").unwrap();
-    let log = m.join("hem.log");
-    let daemon = format!(
-        "echo started >> {0}; trap 'echo stopped >> {0}; exit 0' TERM; while :; do sleep 0.1; done",
-        log.display()
-    );
-    let mut child = c
-        .command("leader-only.sh", "one-0")
-        .env("RAFT_MEMBERS", "1")
-        .env("LEADER_POLL", "0.2")
-        .args(["one_auth", "sh", "-c", &daemon])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let count = |text: &str| std::fs::read_to_string(&log).unwrap_or_default().matches(text).count();
-    let wait_for = |text: &str, n: usize| {
+    restarts_on_new_one_auth(&Cluster::new(), "one-0", &[("RAFT_MEMBERS", "1")]);
+}
+
+/// A daemon stand-in that logs `started` and, on TERM, `stopped` to a file.
+struct DaemonLog(PathBuf);
+
+impl DaemonLog {
+    fn script(&self) -> String {
+        format!(
+            "echo started >> {0}; trap 'echo stopped >> {0}; exit 0' TERM; while :; do sleep 0.1; done",
+            self.0.display()
+        )
+    }
+
+    fn count(&self, text: &str) -> usize {
+        std::fs::read_to_string(&self.0).unwrap_or_default().matches(text).count()
+    }
+
+    /// Waits up to 10 s until `text` was logged `n` times.
+    fn wait_for(&self, text: &str, n: usize) -> bool {
         (0..100).any(|_| {
             std::thread::sleep(std::time::Duration::from_millis(100));
-            count(text) >= n
+            self.count(text) >= n
         })
-    };
-    assert!(wait_for("started", 1), "the daemon did not start");
+    }
+}
+
+/// files/leader-only.sh on member `pod` with `env`: the daemon starts, and restarts when one_auth changes.
+fn restarts_on_new_one_auth(c: &Cluster, pod: &str, env: &[(&str, &str)]) {
+    let m = c.member(pod);
+    std::fs::write(m.join("run/onechart-ready"), "").unwrap();
+    let log = DaemonLog(m.join("daemon.log"));
+    let mut cmd = c.command("leader-only.sh", pod);
+    cmd.env("LEADER_POLL", "0.2").args(["one_auth", "sh", "-c", &log.script()]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    assert!(log.wait_for("started", 1), "{pod}: the daemon did not start");
     std::fs::write(m.join("var/.one/one_auth"), "oneadmin:n3w\n").unwrap();
-    assert!(wait_for("stopped", 1) && wait_for("started", 2), "the daemon did not restart: {}", count("started"));
+    assert!(log.wait_for("stopped", 1) && log.wait_for("started", 2), "{pod}: no restart: {}", log.count("started"));
     // TERM, as the kubelet sends it: leader-only.sh stops its daemon and exits.
     Command::new("kill").arg(child.id().to_string()).status().unwrap();
     let _ = child.wait();
-    assert!(wait_for("stopped", 2), "the daemon outlived leader-only.sh");
+    assert!(log.wait_for("stopped", 2), "{pod}: the daemon outlived leader-only.sh");
 }
 
 #[test]
@@ -1507,25 +1528,7 @@ fn configuration_from_the_values_is_merged_again_at_every_start() {
             .unwrap();
         assert!(o.status.success(), "{}", out(&o));
     }
-    let run = || {
-        for d in ["etc", "data", "log"] {
-            std::fs::create_dir_all(c.file(&format!("run/{d}"))).unwrap();
-        }
-        Command::new("sh")
-            .arg(files().join("prepare.sh"))
-            .env("ONECHART_CONFIG", c.file("config"))
-            .env("ONECHART_AUTH", c.file("auth"))
-            .env("ONECHART_SSH", c.file("ssh"))
-            .env("ONECHART_SCRIPTS", files())
-            .env("ONECHART_ETC", c.file("run/etc"))
-            .env("ONECHART_DATA", c.file("run/data"))
-            .env("ONECHART_LOG", c.file("run/log"))
-            .env("ONECHART_IMAGE_ETC", c.file("image/etc"))
-            .env("ONECHART_IMAGE_DATA", c.file("image/var"))
-            .env("DB_BACKEND", "sqlite")
-            .output()
-            .unwrap()
-    };
+    let run = || prepare_command(&c).env("DB_BACKEND", "sqlite").output().unwrap();
     for start in 0..2 {
         // Edits made by hand in the pod last only until the next start: the values win again.
         if start == 1 {
@@ -1609,35 +1612,8 @@ fn the_process_probe_does_not_match_itself() {
 #[test]
 fn mm_sched_runs_on_every_member_and_restarts_on_a_new_one_auth() {
     let c = Cluster::new();
-    let m = c.member("one-1");
-    std::fs::write(m.join("run/onechart-ready"), "").unwrap();
-    std::fs::write(m.join("run/raft-role"), "follower\n").unwrap();
-    let log = m.join("sched.log");
-    let daemon = format!(
-        "echo started >> {0}; trap 'echo stopped >> {0}; exit 0' TERM; while :; do sleep 0.1; done",
-        log.display()
-    );
-    let mut child = c
-        .command("leader-only.sh", "one-1")
-        .env("LEADER_ONLY", "false")
-        .env("LEADER_POLL", "0.2")
-        .args(["one_auth", "sh", "-c", &daemon])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let count = |text: &str| std::fs::read_to_string(&log).unwrap_or_default().matches(text).count();
-    let wait_for = |text: &str, n: usize| {
-        (0..100).any(|_| {
-            std::thread::sleep(std::time::Duration::from_millis(100));
-            count(text) >= n
-        })
-    };
-    assert!(wait_for("started", 1), "mm_sched did not start on a follower");
-    std::fs::write(m.join("var/.one/one_auth"), "oneadmin:n3w\n").unwrap();
-    assert!(wait_for("stopped", 1) && wait_for("started", 2), "mm_sched did not restart: {}", count("started"));
-    Command::new("kill").arg(child.id().to_string()).status().unwrap();
-    let _ = child.wait();
+    c.write("one-1/run/raft-role", "follower\n");
+    restarts_on_new_one_auth(&c, "one-1", &[("LEADER_ONLY", "false")]);
 }
 
 /// Backups under Raft come from the member whose database has applied the most of the Raft log (the leader's, or

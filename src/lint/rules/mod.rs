@@ -1,7 +1,7 @@
 //! The rule catalogue, in ID order. IDs and names are fixed and never reused: ONE001-ONE027 are the contract's
 //! catalogue; ONE028 and later are onechart's own additions (ONE028 shared HA datastores, ONE029 the unpublished
 //! image placeholder, ONE030-ONE033 what only rendered manifests show, ONE034 an image of another release, ONE050-ONE054 TLS, monitord's address
-//! and the declared inventory); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
+//! and the declared inventory, ONE055 addresses nothing publishes); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
 //! quirks, suppressions).
 
 mod ambiguous_yaml_value;
@@ -16,6 +16,7 @@ mod default_credentials;
 mod duplicate_inventory_name;
 mod duplicate_key;
 mod endpoint_scheme_mismatch;
+mod endpoint_unpublished;
 mod fireedge_public_endpoint_missing;
 mod ha_datastores_not_shared;
 mod hardcoded_emulator_path;
@@ -91,6 +92,7 @@ pub static ALL: &[&Rule] = &[
     &endpoint_scheme_mismatch::ONE052,
     &host_key_missing::ONE053,
     &duplicate_inventory_name::ONE054,
+    &endpoint_unpublished::ONE055,
     &invalid_value::ONE100,
     &duplicate_key::ONE101,
     &ambiguous_yaml_value::ONE102,
