@@ -25,7 +25,8 @@ fn generate_dev_sqlite_needs_no_values() {
         "values.schema.json",
         "README.md",
         "templates/NOTES.txt",
-        "templates/_helpers.tpl",
+        "templates/_names.tpl",
+        "templates/_validate.tpl",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }

@@ -33,39 +33,63 @@ fn find<'a>(objects: &'a [Manifest], kind: &str, suffix: &str) -> Option<&'a Man
     objects.iter().find(|m| m.kind == kind && m.name.ends_with(suffix))
 }
 
+/// The workloads (with their pod spec) whose pods a Service selects.
+fn selected<'a>(objects: &'a [Manifest], svc: &Manifest) -> Vec<(&'a Manifest, Value)> {
+    let selector = svc.raw["spec"]["selector"].as_object().cloned().unwrap_or_default();
+    objects
+        .iter()
+        .filter_map(|m| pod(m).map(|(spec, labels)| (m, spec, labels)))
+        .filter(|(_, _, labels)| !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v)))
+        .map(|(m, spec, _)| (m, spec))
+        .collect()
+}
+
 /// Every port published outside the cluster that is not TLS, as `Service/name port`. SSH (encrypted by itself)
 /// and monitord (OpenNebula's own protocol, which encrypts with monitord.conf's key pair) are not HTTP endpoints
-/// and are left out.
+/// and are left out. A port is TLS when the container it targets in the selected pods is a `tls-proxy` whose
+/// own HAProxy configuration (the ConfigMap key its `tls-config` volume shows) binds that port with `ssl`, or
+/// noVNC's own TLS (6.10, `:vnc_proxy_support_wss: only`).
 fn plain_exposed_ports(objects: &[Manifest]) -> Vec<String> {
-    let sts = find(objects, "StatefulSet", "").expect("a StatefulSet").raw.clone();
-    let containers = sts["spec"]["template"]["spec"]["containers"].as_array().unwrap().clone();
-    let proxy = containers.iter().find(|c| c["name"] == "tls-proxy");
-    let config =
-        find(objects, "ConfigMap", "-config").unwrap().raw["data"]["haproxy.cfg"].as_str().unwrap_or("").to_string();
+    let data = find(objects, "ConfigMap", "-config").unwrap().raw["data"].clone();
     let mut plain = Vec::new();
     for svc in objects.iter().filter(|m| m.kind == "Service") {
         let spec = &svc.raw["spec"];
         if spec["type"].as_str().unwrap_or("ClusterIP") == "ClusterIP" {
             continue;
         }
+        let pods = selected(objects, svc);
         for p in spec["ports"].as_array().unwrap() {
             let name = p["name"].as_str().unwrap();
             if name == "ssh" || name.starts_with("monitord-") {
                 continue;
             }
             let target = p["targetPort"].as_str().unwrap_or_default();
-            // The target is a port of the TLS proxy, whose configuration binds it with `ssl`, or noVNC's own
-            // TLS (6.10, `:vnc_proxy_support_wss: only`).
-            let proxied = proxy
-                .and_then(|c| c["ports"].as_array())
-                .and_then(|ports| ports.iter().find(|cp| cp["name"] == target))
-                .and_then(|cp| cp["containerPort"].as_i64())
-                .is_some_and(|port| config.contains(&format!("bind :{port} ssl crt /run/onechart/tls/tls.crt")));
-            let novnc_wss = target == "novnc"
-                && find(objects, "ConfigMap", "-config").unwrap().raw["data"]["sunstone-server.conf"]
-                    .as_str()
-                    .is_some_and(|c| c.contains(":vnc_proxy_support_wss: only"));
-            if !proxied && !novnc_wss {
+            let mut tls = false;
+            for (_, pod_spec) in &pods {
+                for c in pod_spec["containers"].as_array().unwrap() {
+                    let Some(cp) = c["ports"].as_array().into_iter().flatten().find(|cp| cp["name"] == target) else {
+                        continue;
+                    };
+                    let port = cp["containerPort"].as_i64().unwrap();
+                    if c["name"] == "tls-proxy" {
+                        let key = pod_spec["volumes"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .find(|v| v["name"] == "tls-config")
+                            .and_then(|v| v["configMap"]["items"][0]["key"].as_str())
+                            .unwrap_or_default();
+                        let cfg = data[key].as_str().unwrap_or_default();
+                        tls |= cfg.contains(&format!("bind :{port} ssl crt /run/onechart/tls/tls.crt"));
+                    }
+                    if target == "novnc" {
+                        tls |= data["sunstone-server.conf"]
+                            .as_str()
+                            .is_some_and(|conf| conf.contains(":vnc_proxy_support_wss: only"));
+                    }
+                }
+            }
+            if !tls {
                 plain.push(format!("{} port {name} -> {target}", svc.id()));
             }
         }
@@ -85,6 +109,7 @@ fireedge:
   publicEndpoint: https://one.example.com:2616
 onegate:
   endpoint: https://onegate.example.com:5030
+  service: {type: ClusterIP}
 tls:
   enabled: true
   secretName: one-tls
@@ -122,21 +147,30 @@ fn every_exposed_port_is_tls_in_every_exposure_mode() {
         let objects = render(profile, &values, &[], &tmp.path().join(label));
         let plain = plain_exposed_ports(&objects);
         assert!(plain.is_empty(), "{label}: plain ports published outside the cluster: {plain:?}");
+        // The core pods never run a TLS proxy (a failing one would take the API, SSH and monitord away).
         let sts = &find(&objects, "StatefulSet", "").unwrap().raw;
-        let names: Vec<&str> = sts["spec"]["template"]["spec"]["containers"]
+        let core: Vec<&str> = sts["spec"]["template"]["spec"]["containers"]
             .as_array()
             .unwrap()
             .iter()
             .map(|c| c["name"].as_str().unwrap())
             .collect();
+        assert!(!core.contains(&"tls-proxy"), "{label}: {core:?}");
+        let proxies = objects
+            .iter()
+            .filter_map(pod)
+            .filter(|(spec, _)| spec["containers"].as_array().unwrap().iter().any(|c| c["name"] == "tls-proxy"))
+            .count();
         if label == "ingress" {
             // Only the Ingress publishes: it terminates TLS, no proxy runs, the Service stays in the cluster.
-            assert!(!names.contains(&"tls-proxy"), "{label}: {names:?}");
+            assert_eq!(proxies, 0, "{label}");
             let ing = find(&objects, "Ingress", "").unwrap();
             assert_eq!(ing.raw["spec"]["tls"][0]["secretName"], "one-tls");
             continue;
         }
-        assert!(names.contains(&"tls-proxy"), "{label}: no TLS proxy in {names:?}");
+        // The API's own proxy Deployment, FireEdge's and OneGate's sidecars (and Sunstone's on 6.10).
+        assert!(proxies >= 3, "{label}: {proxies} pods with a TLS proxy");
+        assert!(find(&objects, "Deployment", "-tls-proxy").is_some(), "{label}: no API TLS proxy Deployment");
         // The chart's own clients of the API go through TLS.
         let api_test = find(&objects, "Pod", "-test-api").unwrap();
         let env = &api_test.raw["spec"]["containers"][0]["env"];
@@ -146,8 +180,8 @@ fn every_exposed_port_is_tls_in_every_exposure_mode() {
         assert!(
             cfg["onegate-server.conf"].as_str().unwrap().contains(":ssl_server: \"https://onegate.example.com:5030\"")
         );
-        // The NetworkPolicy admits every TLS port the proxy serves.
-        let np = find(&objects, "NetworkPolicy", "opennebula").unwrap().raw.to_string();
+        // The add-ons' NetworkPolicy admits every TLS port the proxies serve.
+        let np = find(&objects, "NetworkPolicy", "-addons").unwrap().raw.to_string();
         for port in [12633, 12616, 15030] {
             assert!(np.contains(&format!("\"port\":{port}")), "{label}: NetworkPolicy lacks {port}");
         }
@@ -174,7 +208,7 @@ fn the_exposure_check_sees_plain_ports() {
 fn custom_resources_follow_the_api_versions() {
     let tmp = tempfile::tempdir().unwrap();
     let values = exposed("LoadBalancer")
-        .replace("secretName: one-tls", "certManager: {issuerName: ca}, dnsNames: [one.example.com]");
+        .replace("secretName: one-tls", "secretName: \"\", certManager: {issuerName: ca}, dnsNames: [one.example.com]");
     let all = ["cert-manager.io/v1/Certificate", "monitoring.coreos.com/v1/ServiceMonitor"];
     let objects = render("prod-mysql", &values, &all, &tmp.path().join("with"));
     let cert = find(&objects, "Certificate", "").expect("a Certificate");
@@ -182,8 +216,9 @@ fn custom_resources_follow_the_api_versions() {
     let names = cert.raw["spec"]["dnsNames"].to_string();
     assert!(names.contains("one.example.com") && names.contains("one-opennebula.cloud.svc"), "{names}");
     assert!(find(&objects, "ServiceMonitor", "").is_some());
-    let sts = &find(&objects, "StatefulSet", "").unwrap().raw;
-    let tls_volume = sts["spec"]["template"]["spec"]["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "tls");
+    let proxy = &find(&objects, "Deployment", "-tls-proxy").unwrap().raw;
+    let tls_volume =
+        proxy["spec"]["template"]["spec"]["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "tls");
     assert_eq!(tls_volume.unwrap()["secret"]["secretName"], "one-opennebula-tls");
     // Without the ServiceMonitor CRD: no ServiceMonitor, the exporter's Service stays.
     let objects = render("prod-mysql", &values, &all[..1], &tmp.path().join("no-monitor"));
@@ -233,7 +268,7 @@ fn pod(m: &Manifest) -> Option<(Value, Value)> {
     let r = &m.raw;
     let t = match m.kind.as_str() {
         "Pod" => r.clone(),
-        "StatefulSet" | "Job" => r["spec"]["template"].clone(),
+        "StatefulSet" | "Deployment" | "Job" => r["spec"]["template"].clone(),
         "CronJob" => r["spec"]["jobTemplate"]["spec"]["template"].clone(),
         _ => return None,
     };
@@ -269,7 +304,7 @@ fn placement_values_reach_every_pod_and_service() {
                 c["name"]
             );
         }
-        let backup = m.kind == "CronJob" || m.name.ends_with("-pre-upgrade");
+        let backup = m.name.ends_with("-backup") || m.name.ends_with("-pre-upgrade");
         if m.kind == "StatefulSet" || backup {
             assert_eq!(spec["priorityClassName"], "opennebula-critical", "{id}");
         }
@@ -367,7 +402,8 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 fn the_tls_proxy_serves_tls_and_reloads_a_renewed_certificate() {
     let tmp = tempfile::tempdir().unwrap();
     let objects = render("prod-mysql", &exposed("LoadBalancer"), &[], &tmp.path().join("chart"));
-    let cfg = find(&objects, "ConfigMap", "-config").unwrap().raw["data"]["haproxy.cfg"].as_str().unwrap().to_string();
+    let cfg =
+        find(&objects, "ConfigMap", "-config").unwrap().raw["data"]["haproxy-api.cfg"].as_str().unwrap().to_string();
     let tls = tmp.path().join("tls");
     std::fs::create_dir_all(&tls).unwrap();
     self_signed(&tls, "one-first");
@@ -381,7 +417,8 @@ fn the_tls_proxy_serves_tls_and_reloads_a_renewed_certificate() {
         } else if line.contains("bind :") {
             let rest = line.split_once("bind :").unwrap().1.split_once(' ').unwrap().1.to_string();
             format!("  bind 127.0.0.1:{} {rest}", free_port())
-        } else if line.contains("server oned 127.0.0.1:2633") {
+        } else if line.contains("server oned one-opennebula-leader.cloud.svc:2633 resolvers cluster") {
+            // The -leader Service, resolved at run time; here a loopback backend.
             format!("  server oned 127.0.0.1:{back}")
         } else {
             line
@@ -436,4 +473,58 @@ fn the_tls_proxy_serves_tls_and_reloads_a_renewed_certificate() {
     let status = proxy.wait().unwrap();
     assert!(status.success(), "{status:?}");
     wait_for("HAProxy to stop", || tls_call(front).is_none());
+}
+
+/// `onechart lint --manifests` understands the chart's own layout: the core StatefulSet's `oned` is the only
+/// front-end container (the add-ons are Deployments of their own), and the APIs the add-ons' Services publish
+/// without TLS are found there (ONE013 on the FireEdge and OneGate Services).
+#[test]
+fn lint_understands_the_core_and_add_on_layout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values = exposed("LoadBalancer").replace("enabled: true", "enabled: false").replace("https://", "http://");
+    let objects = render("dev-sqlite", &values, &[], tmp.path());
+    let d = onechart::manifest::deploy::Deployment::new(&objects);
+    let fronts: Vec<String> =
+        d.frontends().iter().map(|f| format!("{} {}", objects[f.object].id(), f.container)).collect();
+    assert_eq!(fronts, ["StatefulSet/one-opennebula oned"]);
+    let published: Vec<String> =
+        d.published_apis().iter().map(|p| format!("{} {}", objects[p.object].id(), p.api.describe())).collect();
+    for expect in [
+        "Service/one-opennebula-fireedge FireEdge",
+        "Service/one-opennebula-onegate OneGate",
+        "Service/one-opennebula oned XML-RPC",
+    ] {
+        assert!(published.iter().any(|p| p == expect), "{expect} not in {published:?}");
+    }
+}
+
+/// `monitord.separateUdpService`: TCP and UDP on two Services of the same type, address and port, for the load
+/// balancers that refuse a Service mixing protocols; `onechart lint` (ONE005) takes the pair for one monitord.
+#[test]
+fn monitord_udp_can_have_a_service_of_its_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values = "monitord: {separateUdpService: true, service: {type: LoadBalancer, loadBalancerIP: 192.0.2.10}}\n";
+    let objects = render(
+        "prod-mysql",
+        &format!(
+            "{values}oned: {{hostname: one.example.com}}\nonegate: {{endpoint: https://onegate.example.com:5030}}\nimage: {{repository: registry.example.com/one}}\n"
+        ),
+        &[],
+        tmp.path(),
+    );
+    let tcp = find(&objects, "Service", "-monitord").unwrap();
+    let udp = find(&objects, "Service", "-monitord-udp").unwrap();
+    for (svc, proto) in [(tcp, "TCP"), (udp, "UDP")] {
+        let ports = svc.raw["spec"]["ports"].as_array().unwrap();
+        assert_eq!(ports.len(), 1, "{}", svc.id());
+        assert_eq!(ports[0]["protocol"], proto);
+        assert_eq!(ports[0]["port"], 4124);
+        assert_eq!(svc.raw["spec"]["loadBalancerIP"], "192.0.2.10");
+        assert_eq!(svc.raw["spec"]["type"], "LoadBalancer");
+    }
+    let rendered = tmp.path().join("rendered.yaml");
+    let text: Vec<String> = objects.iter().map(|m| serde_json::to_string(&m.raw).unwrap()).collect();
+    std::fs::write(&rendered, text.join("\n---\n")).unwrap();
+    let o = common::onechart(&["lint", "--manifests", rendered.to_str().unwrap()], &common::root());
+    assert!(!common::text(&o).0.contains("ONE005"), "{:?}", common::text(&o));
 }

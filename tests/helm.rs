@@ -217,7 +217,10 @@ fn a_waived_rule_is_relaxed_in_its_chart_and_nothing_else() {
     for (name, helm) in helm_versions() {
         let (ok, out) = run(Command::new(&helm).args(["template", "one"]).arg(&chart));
         assert!(ok, "{name}: the chart does not render the values it was generated from:\n{out}");
-        assert!(!out.contains("kind: CronJob"), "{name}: backups are off in this chart");
+        assert!(
+            !out.contains("kind: CronJob\nmetadata:\n  name: one-opennebula-backup\n"),
+            "{name}: backups are off in this chart"
+        );
     }
     refused(&chart, "persistence.keep=false", &["persistence.keep", "/persistence/keep"]);
     refused(&chart, "environment=development", &["environment", "/environment"]);
@@ -303,7 +306,13 @@ fn ruby_daemons_run_in_production_mode_with_a_home() {
     let tmp = tempfile::tempdir().unwrap();
     for (version, tag) in [("6.10", "6.10.5"), ("7.0", "7.0.2"), ("7.2", "7.2.0"), ("7.4", "7.4.0")] {
         let chart = tmp.path().join(version);
-        let set = format!("opennebula.version={version},image.tag={tag},oned.grpc.enabled={}", version >= "7.2");
+        let mut set = format!("opennebula.version={version},image.tag={tag},oned.grpc.enabled={}", version >= "7.2");
+        if version == "7.4" {
+            // OneKS is off by default (it needs the operator's transparent proxy addresses).
+            set.push_str(
+                ",oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=192.0.2.6",
+            );
+        }
         generate("dev-sqlite", &["--set", &set], &chart);
         let o = Command::new(tool("helm4")).args(["template", "one"]).arg(&chart).output().unwrap();
         assert!(o.status.success(), "{version}: {}", String::from_utf8_lossy(&o.stderr));
@@ -323,11 +332,13 @@ fn ruby_daemons_run_in_production_mode_with_a_home() {
                 daemons.push(c.name.clone());
             }
         }
-        let expected = match version {
+        daemons.sort();
+        let mut expected = match version {
             "6.10" | "7.0" => vec!["onegate", "oneflow", "hem"],
             "7.2" => vec!["onegate", "oneflow", "hem", "oneform"],
             _ => vec!["onegate", "oneflow", "hem", "oneform", "oneks"],
         };
+        expected.sort_unstable();
         assert_eq!(daemons, expected, "{version}");
     }
 }
@@ -496,5 +507,241 @@ fn monitor_address_case_is_judged_alike_everywhere() {
                 common::onechart(&["lint", "--format", "json", "--manifests", rendered.to_str().unwrap()], tmp.path());
             assert_eq!(ids(&l), [expected], "{name} {value}: {:?}", common::text(&l));
         }
+    }
+
+/// OneKS (7.4) is off by default; turned on without the transparent proxy addresses it needs
+/// (OpenNebula/one@release-7.4.0:src/oneks/app/models/dependencies/cluster_router.rb:125-156) the render stops
+/// with the values to set, and with them the ConfigMap carries the `:tproxy:` entries for 5030 and 2633.
+#[test]
+fn oneks_is_off_by_default_and_needs_its_proxy_addresses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    generate("dev-sqlite", &[], &chart);
+    let render = |set: &str| {
+        Command::new(tool("helm3")).args(["template", "one"]).arg(&chart).args(["--set", set]).output().unwrap()
+    };
+    let o = render("selfTest.enabled=true");
+    assert!(o.status.success());
+    let names = container_names(&o.stdout);
+    assert!(names.contains(&"oned".to_string()) && !names.contains(&"oneks".to_string()), "{names:?}");
+    let o = render("oneks.enabled=true");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("oneks.enabled needs oneks.tproxy.onegate.address"));
+    let o =
+        render("oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=one.example.com");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(container_names(&o.stdout).contains(&"oneks".to_string()));
+    assert!(text.contains(":service_port: 5030\n        :remote_addr: \"192.0.2.5\""), "{text}");
+    assert!(text.contains(":service_port: 2633\n        :remote_addr: \"one.example.com\""), "{text}");
+}
+
+/// The names of every container of every workload in a rendered stream.
+fn container_names(rendered: &[u8]) -> Vec<String> {
+    let source =
+        onechart::source::SourceFile::from_text("rendered.yaml", String::from_utf8_lossy(rendered).into_owned());
+    let mut names = Vec::new();
+    for m in onechart::manifest::read(source).unwrap() {
+        names.extend(m.containers().into_iter().map(|(_, c)| c.name.clone()));
+    }
+    names
+}
+
+/// The `kubectl` commands of a text (a README, NOTES): from `kubectl` to the end of its line or inline code span,
+/// with `<release>` as `one`, `<namespace>` as `cloud` and member `N` as 0.
+fn kubectl_commands(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line =
+            line.replace("<release>", "one").replace("<namespace>", "cloud").replace("-opennebula-N", "-opennebula-0");
+        let mut rest = line.as_str();
+        while let Some(at) = rest.find("kubectl ") {
+            let cmd = &rest[at..];
+            let end = cmd.find(['`', ')']).unwrap_or(cmd.len());
+            let first = cmd[..end].split(" | ").next().unwrap().split(';').next().unwrap();
+            // A shell comment or a parenthesised remark ends the command.
+            out.push(first.split(" #").next().unwrap().split(" (").next().unwrap().trim().to_string());
+            rest = &cmd[end.min(cmd.len())..];
+            if let Some(next) = cmd[..end].find("; kubectl ") {
+                out.push(cmd[next + 2..end].trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Objects by (kind, name), and each pod template's (labels, spec).
+type Release = (std::collections::BTreeSet<(String, String)>, Vec<(serde_json::Value, serde_json::Value)>);
+
+/// What a rendered release holds, by kind and name (with the pods and claims its StatefulSet makes, and the
+/// objects its hook jobs make: the credentials' Secrets and the public key's ConfigMap).
+fn release_objects(rendered: &str) -> Release {
+    let source = onechart::source::SourceFile::from_text("rendered.yaml", rendered.to_string());
+    let mut names = std::collections::BTreeSet::new();
+    let mut pods = Vec::new();
+    for m in onechart::manifest::read(source).unwrap() {
+        names.insert((m.kind.clone(), m.name.clone()));
+        let r = &m.raw;
+        if m.kind == "StatefulSet" {
+            let replicas = r["spec"]["replicas"].as_i64().unwrap();
+            for i in 0..replicas {
+                names.insert(("Pod".into(), format!("{}-{i}", m.name)));
+                for t in r["spec"]["volumeClaimTemplates"].as_array().into_iter().flatten() {
+                    names.insert((
+                        "PersistentVolumeClaim".into(),
+                        format!("{}-{}-{i}", t["metadata"]["name"].as_str().unwrap(), m.name),
+                    ));
+                }
+            }
+        }
+        if let Some(t) = match m.kind.as_str() {
+            "StatefulSet" | "Deployment" | "Job" => Some(r["spec"]["template"].clone()),
+            "CronJob" => Some(r["spec"]["jobTemplate"]["spec"]["template"].clone()),
+            "Pod" => Some(r.clone()),
+            _ => None,
+        } {
+            pods.push((t["metadata"]["labels"].clone(), t["spec"].clone()));
+        }
+        for (env, kind) in [("CONFIGMAP", "ConfigMap")] {
+            if let Some(v) = r.to_string().split(&format!("\"name\":\"{env}\",\"value\":\"")).nth(1) {
+                names.insert((kind.into(), v.split('"').next().unwrap().to_string()));
+            }
+        }
+    }
+    (names, pods)
+}
+
+/// Every `kubectl` command the chart README and NOTES print names objects the release has (issue 16: they named
+/// `<release>-ssh-public-key`, `data-<release>-1` and `<release>-backups`, which do not exist).
+#[test]
+fn readme_and_notes_commands_name_objects_that_exist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    let example = common::root().join("profiles/examples/ha-raft.values.yaml");
+    generate("ha-raft", &["-f", example.to_str().unwrap(), "--set", "hosts[0].name=kvm1.example.com"], &chart);
+    // NOTES.txt, rendered like a template: Helm's `template` leaves it out.
+    let notes = std::fs::read_to_string(chart.join("templates/NOTES.txt")).unwrap();
+    std::fs::write(
+        chart.join("templates/zz-notes.yaml"),
+        format!("{{{{- define \"test.notes\" }}}}{notes}{{{{ end }}}}\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: zz-notes}}\ndata:\n  notes: {{{{ include \"test.notes\" . | quote }}}}\n"),
+    )
+    .unwrap();
+    let o = Command::new(tool("helm3")).args(["template", "one", "-n", "cloud"]).arg(&chart).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rendered = String::from_utf8(o.stdout).unwrap();
+    let (names, pods) = release_objects(&rendered);
+    let notes_text = onechart::manifest::read(onechart::source::SourceFile::from_text("r.yaml", rendered.clone()))
+        .unwrap()
+        .into_iter()
+        .find(|m| m.name == "zz-notes")
+        .unwrap()
+        .raw["data"]["notes"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let readme = std::fs::read_to_string(chart.join("README.md")).unwrap();
+    let kinds = [
+        ("pvc", "PersistentVolumeClaim"),
+        ("pod", "Pod"),
+        ("configmap", "ConfigMap"),
+        ("secret", "Secret"),
+        ("statefulset", "StatefulSet"),
+        ("job", "Job"),
+    ];
+    let secrets_made = ["one-opennebula-auth", "one-opennebula-db", "one-opennebula-ssh"];
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for (source, text) in [("README.md", &readme), ("NOTES.txt", &notes_text)] {
+        for cmd in kubectl_commands(text) {
+            let words: Vec<&str> = cmd.split_whitespace().collect();
+            let (mut positional, mut container, mut selector) = (Vec::new(), None, None);
+            let mut i = 1;
+            while i < words.len() {
+                match words[i] {
+                    "--" => break,
+                    "-c" => (container, i) = (words.get(i + 1).copied(), i + 1),
+                    "-l" => (selector, i) = (words.get(i + 1).copied(), i + 1),
+                    "-n" | "-o" | "-p" | "-f" => i += 1,
+                    w if w.starts_with('-') => {}
+                    w => positional.push(w),
+                }
+                i += 1;
+            }
+            let Some((&verb, args)) = positional.split_first() else { continue };
+            let mut want: Vec<(String, String)> = Vec::new();
+            let mut pod: Option<String> = None;
+            match verb {
+                "get" | "delete" | "patch" | "annotate" => {
+                    let Some((&kind, rest)) = args.split_first() else { continue };
+                    let (kind, inline) = kind.split_once('/').map_or((kind, None), |(k, n)| (k, Some(n)));
+                    let Some((_, kind)) = kinds.iter().find(|(k, _)| *k == kind) else { continue };
+                    // `annotate` takes KEY=VALUE pairs after the names.
+                    for n in inline.into_iter().chain(rest.iter().copied().filter(|w| !w.contains('='))) {
+                        want.push((kind.to_string(), n.to_string()));
+                    }
+                    if let (Some(sel), "Pod") = (selector, *kind) {
+                        let labels: Vec<(&str, &str)> = sel.split(',').filter_map(|kv| kv.split_once('=')).collect();
+                        if !pods.iter().any(|(l, _)| labels.iter().all(|(k, v)| l[*k] == *v)) {
+                            problems.push(format!("{source}: `{cmd}`: no pod has {sel}"));
+                        }
+                        checked += 1;
+                    }
+                }
+                "logs" | "exec" => {
+                    let Some(target) = args.first() else { continue };
+                    match target.split_once('/') {
+                        Some(("job", n)) => want.push(("Job".into(), n.to_string())),
+                        _ => pod = Some(target.to_string()),
+                    }
+                }
+                "cp" => pod = args.iter().find_map(|a| a.split_once(':').map(|(p, _)| p.to_string())),
+                _ => continue,
+            }
+            if let Some(p) = pod {
+                want.push(("Pod".into(), p));
+            }
+            for (kind, name) in want {
+                if name.contains('<') || name.contains("...") || name.contains('$') {
+                    continue;
+                }
+                checked += 1;
+                let made_by_hooks = kind == "Secret" && secrets_made.contains(&name.as_str());
+                if !names.contains(&(kind.clone(), name.clone())) && !made_by_hooks {
+                    problems.push(format!("{source}: `{cmd}`: no {kind} {name}"));
+                }
+                if let (Some(c), "Pod") = (container, kind.as_str()) {
+                    let sts = name.rsplit_once('-').map(|(s, _)| s).unwrap_or_default();
+                    let has = pods.iter().any(|(l, spec)| {
+                        (l["app.kubernetes.io/component"] == "frontend" && sts == "one-opennebula")
+                            && spec["containers"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .chain(spec["initContainers"].as_array().into_iter().flatten())
+                                .any(|x| x["name"] == c)
+                    });
+                    if !has {
+                        problems.push(format!("{source}: `{cmd}`: pod {name} has no container {c}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} object names checked: the reader is broken");
+    assert!(problems.is_empty(), "commands naming objects that do not exist:\n{}", problems.join("\n"));
+}
+
+/// NOTES.txt prints oned's gRPC endpoint only where oned serves gRPC (7.2 and later: 6.10 and 7.0 have none).
+#[test]
+fn notes_print_grpc_only_where_oned_serves_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (version, tag, grpc) in
+        [("6.10", "6.10.5", false), ("7.0", "7.0.2", false), ("7.2", "7.2.0", true), ("7.4", "7.4.0", true)]
+    {
+        let chart = tmp.path().join(version);
+        let set = format!("opennebula.version={version},image.tag={tag},oned.grpc.enabled={grpc}");
+        generate("dev-sqlite", &["--set", &set], &chart);
+        let notes = std::fs::read_to_string(chart.join("templates/NOTES.txt")).unwrap();
+        assert_eq!(notes.contains("gRPC") || notes.contains("2634"), grpc, "{version}:\n{notes}");
     }
 }

@@ -41,6 +41,9 @@ const CASES: &[(&str, OneVersion, &[&str])] = &[
             "tls.secretName=one-tls",
             "oned.service.type=LoadBalancer",
             "hosts[0].name=kvm1.example.com",
+            "oneks.enabled=true",
+            "oneks.tproxy.onegate.address=192.0.2.5",
+            "oneks.tproxy.oned.address=192.0.2.6",
         ],
     ),
     (
@@ -217,10 +220,15 @@ impl Collector {
                     }
                     if let Some(script) = self.file_arg(&a, at)
                         && let Some(n) = self.wrapper_arity(&script)
-                        && rest.len() > i + 1 + n
                     {
-                        let wrapped = rest[i + 1 + n..].to_vec();
-                        self.argv(&wrapped, &format!("{at} via {script}"), depth + 1);
+                        // A wrapper takes its own arguments, then the command it runs: after a `--` when there
+                        // is one (files/addon.sh CREDENTIAL... -- COMMAND...), else after the ones it shifts.
+                        let dash = rest[i + 1..].iter().position(|a| matches!(a, Arg::Known(s) if s == "--"));
+                        let start = dash.map_or(i + 1 + n, |d| i + 1 + d + 1);
+                        if rest.len() > start {
+                            let wrapped = rest[start..].to_vec();
+                            self.argv(&wrapped, &format!("{at} via {script}"), depth + 1);
+                        }
                     }
                     return;
                 }
@@ -244,7 +252,12 @@ impl Collector {
                         } else {
                             lib.to_string()
                         };
-                        self.need(Need::RubyLib(lib), at);
+                        if lib.starts_with('/') {
+                            // A file of the chart preloaded by path (files/bind.rb).
+                            self.file_arg(&lib, at);
+                        } else {
+                            self.need(Need::RubyLib(lib), at);
+                        }
                     } else if !a.starts_with('-') {
                         self.file_arg(&a, at);
                         return;

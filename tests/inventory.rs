@@ -26,6 +26,11 @@ impl Cloud {
     }
 
     fn run(&self, spec: &Value) -> Output {
+        self.run_with(spec, &[])
+    }
+
+    /// The job with more environment (the Secret-sourced datastore attributes).
+    fn run_with(&self, spec: &Value, env: &[(&str, &str)]) -> Output {
         std::fs::write(self.dir.join("calls"), "").unwrap();
         let stubs = common::root().join("tests/stubs/inventory");
         Command::new("ruby")
@@ -36,6 +41,7 @@ impl Cloud {
             .env("INVENTORY", spec.to_string())
             .env("INVENTORY_WAIT", "2")
             .env("INVENTORY_POLL", "1")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
@@ -280,4 +286,48 @@ fn declared_host_keys_seed_known_hosts() {
         "one.example.org ecdsa-sha2-nistp256 AAAAfront\nkvm1.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ1\n"
     );
     assert_eq!(seed(), first);
+}
+
+/// Hosts in a named cluster need datastores in that cluster: `datastores[].clusters` adds a datastore to each
+/// (created when missing, OpenNebula's own `system`/`default` too), and the job warns about a host cluster left
+/// without a system or an image datastore. Backup datastores (`restic`, `rsync`, no transfer driver) and the
+/// `fs_lvm`/`fs_lvm_ssh` drivers are accepted; `RESTIC_PASSWORD` comes from a Secret, never from the rendered spec.
+#[test]
+fn datastores_join_the_clusters_of_their_hosts_and_backup_datastores_take_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = rendered_spec(
+        r#"
+hosts:
+  - {name: kvm1.example.com, cluster: edge}
+  - {name: kvm2.example.com, cluster: lab}
+datastores:
+  - {name: system, type: system, tmMad: ssh, clusters: [default, edge]}
+  - {name: default, type: image, tmMad: ssh, clusters: [default, edge]}
+  - {name: lvm-system, type: system, tmMad: fs_lvm_ssh}
+  - {name: backups, type: backup, dsMad: restic, attributes: {RESTIC_SFTP_SERVER: backup.example.com}, secretAttributes: {RESTIC_PASSWORD: {name: restic, key: password}}}
+"#,
+        tmp.path(),
+    );
+    assert!(!spec.to_string().contains("s3cr3t"));
+    assert_eq!(spec["datastores"][3]["secretAttributes"]["RESTIC_PASSWORD"], "DATASTORE_3_RESTIC_PASSWORD");
+    let cloud = Cloud::new();
+    let o = cloud.run_with(&spec, &[("DATASTORE_3_RESTIC_PASSWORD", "s3cr3t")]);
+    assert!(o.status.success(), "{}", out(&o));
+    let s = cloud.state();
+    let id = |name: &str| s["clusters"].as_array().unwrap().iter().find(|c| c["NAME"] == name).unwrap()["ID"].clone();
+    let system = Cloud::datastore(&s, "system").unwrap();
+    assert_eq!(system["CLUSTERS"], json!([0, id("edge")]));
+    assert_eq!(Cloud::datastore(&s, "default").unwrap()["CLUSTERS"], json!([0, id("edge")]));
+    assert_eq!(Cloud::datastore(&s, "lvm-system").unwrap()["TM_MAD"], "fs_lvm_ssh");
+    let backups = Cloud::datastore(&s, "backups").unwrap();
+    assert_eq!(
+        (backups["TYPE"].as_i64(), backups["DS_MAD"].as_str(), backups["TM_MAD"].as_str()),
+        (Some(3), Some("restic"), Some("-"))
+    );
+    assert_eq!(backups["TEMPLATE"]["RESTIC_PASSWORD"], "s3cr3t");
+    let text = out(&o);
+    assert!(text.contains("datastore system added to cluster edge"), "{text}");
+    assert!(!text.contains("cluster edge has hosts but no"), "edge has both: {text}");
+    assert!(text.contains("WARNING: cluster lab has hosts but no system and no image datastore"), "{text}");
+    assert!(!text.contains("s3cr3t"), "the job never prints a secret attribute: {text}");
 }

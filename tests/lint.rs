@@ -264,3 +264,28 @@ fn bad_input_is_one_clear_error_with_exit_2() {
         assert_eq!(err.lines().filter(|l| l.contains("error")).count(), 1, "{file}: one error: {err}");
     }
 }
+
+/// `config.*` (OpenNebula's configuration files, rendered into a ConfigMap) is an escape hatch, never a place for
+/// a credential: a setting named like one with a literal value is ONE007 at its value (a leading `:` of a Ruby
+/// symbol key does not hide it), paths to key files (monitord's PUBKEY/PRIKEY) are not credentials, and oned.conf's
+/// `DB` (whose password the chart takes from the Secret) is refused by the schema.
+#[test]
+fn credentials_in_configuration_overrides_are_one007() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("site.yaml"),
+        "profile: dev-sqlite\nconfig:\n  remotes:\n    datastore/ceph/ceph.conf:\n      CEPH_SECRET: abc\n  monitord:\n    NETWORK:\n      PUBKEY: /etc/one/p.pem\n      PRIKEY: /etc/one/k.pem\n  onegate:\n    \":password\": hunter2\n  oned:\n    DB: {BACKEND: mysql}\n",
+    )
+    .unwrap();
+    let (code, v) = lint_json(tmp.path(), "site.yaml", &[]);
+    assert_eq!(code, Some(1));
+    let found: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}:{}", f["ruleId"].as_str().unwrap(), f["line"], f["column"]))
+        .collect();
+    assert!(found.contains(&"ONE007 5:20".to_string()) && found.contains(&"ONE007 11:18".to_string()), "{found:?}");
+    assert_eq!(found.iter().filter(|f| f.starts_with("ONE007")).count(), 2, "{found:?}");
+    assert!(found.iter().any(|f| f.starts_with("ONE100 13:")), "config.oned.DB refused: {found:?}");
+}

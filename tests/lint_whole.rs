@@ -35,7 +35,7 @@ fn a_schema_error_hides_no_rule() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("site.yaml"),
-        "profile: ha-raft\noned:\n  replcas: 3\n  hostname: localhost\nmonitord:\n  monitorAddress: auto\nonegate:\n  endpoint: http://gate.example.com:5030\nimage:\n  repository: registry.example.org/one/frontend\n",
+        "profile: ha-raft\noned:\n  replcas: 3\n  hostname: localhost\nmonitord:\n  monitorAddress: auto\nonegate:\n  endpoint: http://one-opennebula-onegate.cloud.svc:5030\nimage:\n  repository: registry.example.org/one/frontend\n",
     )
     .unwrap();
     let (code, v) = lint(tmp.path(), &["site.yaml"]);
@@ -171,7 +171,8 @@ fn values_and_manifests_agree_on_when_a_loadbalancer_api_is_plain() {
             .output()
             .unwrap()
     };
-    let o = render("oned.service.type=LoadBalancer");
+    // The example site values publish OneGate with TLS: without TLS the chart refuses it.
+    let o = render("oned.service.type=LoadBalancer,tls.enabled=false");
     assert!(!o.status.success());
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("ONE013 api-without-tls"),

@@ -147,11 +147,11 @@ const NOT_DETERMINISTIC: &[&str] = &[
     ".Capabilities",
 ];
 
-/// The one reading of the cluster the chart allows, in `_helpers.tpl` only: whether the API server serves an
+/// The one reading of the cluster the chart allows, in `_features.tpl` only: whether the API server serves an
 /// optional custom resource (cert-manager's Certificate, the Prometheus Operator's ServiceMonitor), which decides
 /// whether that object is rendered, never a value. `helm template` takes it from `--api-versions` (default: none),
 /// so the same flags still give the same bytes.
-const ALLOWED_CAPABILITIES: &[(&str, &str)] = &[("_helpers.tpl", ".Capabilities.APIVersions.Has")];
+const ALLOWED_CAPABILITIES: &[(&str, &str)] = &[("_features.tpl", ".Capabilities.APIVersions.Has")];
 
 /// The identifiers called in a Go template file's actions (`{{ ... }}`), comments excluded.
 fn template_calls(text: &str) -> Vec<String> {

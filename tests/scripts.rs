@@ -103,6 +103,9 @@ impl Cluster {
             .env("RAFT_POLL", "1")
             .env("DB_WAIT", "0")
             .env("ADMIN_SYNC_INTERVAL", "1")
+            // files/raft-label.sh runs beside oned under Raft: no Kubernetes API here, and a short turn.
+            .env("ONE_LABEL_POD", "true")
+            .env("LABEL_INTERVAL", "0.2")
             .env("HOME", m.join("var"))
             .env("ONE_VAR", m.join("var"))
             .env("ONE_RUN", m.join("run"))
@@ -915,6 +918,26 @@ fn a_single_front_end_grows_into_member_0() {
     assert_eq!(c.server_id("one-1"), "1");
 }
 
+/// `sh prepare.sh` with the cluster's ConfigMap (`config/`), Secrets, a packaged image (`image/etc`, `image/var`)
+/// and the member's volumes under `run/` (created).
+fn prepare_command(c: &Cluster) -> Command {
+    for d in ["etc", "data", "log"] {
+        std::fs::create_dir_all(c.file(&format!("run/{d}"))).unwrap();
+    }
+    let mut cmd = Command::new("sh");
+    cmd.arg(files().join("prepare.sh"))
+        .env("ONECHART_CONFIG", c.file("config"))
+        .env("ONECHART_AUTH", c.file("auth"))
+        .env("ONECHART_SSH", c.file("ssh"))
+        .env("ONECHART_SCRIPTS", files())
+        .env("ONECHART_ETC", c.file("run/etc"))
+        .env("ONECHART_DATA", c.file("run/data"))
+        .env("ONECHART_LOG", c.file("run/log"))
+        .env("ONECHART_IMAGE_ETC", c.file("image/etc"))
+        .env("ONECHART_IMAGE_DATA", c.file("image/var"));
+    cmd
+}
+
 #[test]
 fn prepare_configures_the_member_and_keeps_one_auth_after_the_first_start() {
     let c = Cluster::new();
@@ -948,20 +971,7 @@ fn prepare_configures_the_member_and_keeps_one_auth_after_the_first_start() {
     }
     std::fs::remove_file(c.file("ssh/id_rsa.pub")).unwrap();
     let run = || {
-        for d in ["etc", "data", "log"] {
-            std::fs::create_dir_all(c.file(&format!("run/{d}"))).unwrap();
-        }
-        Command::new("sh")
-            .arg(files().join("prepare.sh"))
-            .env("ONECHART_CONFIG", c.file("config"))
-            .env("ONECHART_AUTH", c.file("auth"))
-            .env("ONECHART_SSH", c.file("ssh"))
-            .env("ONECHART_SCRIPTS", files())
-            .env("ONECHART_ETC", c.file("run/etc"))
-            .env("ONECHART_DATA", c.file("run/data"))
-            .env("ONECHART_LOG", c.file("run/log"))
-            .env("ONECHART_IMAGE_ETC", c.file("image/etc"))
-            .env("ONECHART_IMAGE_DATA", c.file("image/var"))
+        prepare_command(&c)
             .env("ONE_HOSTNAME", "one.example.org")
             .env("DB_BACKEND", "mysql")
             .env("DB_HOST", "127.0.0.1")
@@ -1006,8 +1016,7 @@ fn prepare_configures_the_member_and_keeps_one_auth_after_the_first_start() {
 fn self_test(c: &Cluster, env: &[(&str, &str)]) -> Output {
     // The front-end's monitord.conf registers the dummy IM driver when selfTest is on: take the line from the
     // chart's own configuration template.
-    let config =
-        std::fs::read_to_string(common::root().join("chart-templates/templates/configmap-config.yaml")).unwrap();
+    let config = std::fs::read_to_string(common::root().join("chart-templates/templates/_config.tpl")).unwrap();
     let im: String = config
         .lines()
         .filter(|l| l.contains("IM_MAD = [ NAME = \"dummy\""))
@@ -1249,37 +1258,51 @@ fn a_failed_schema_upgrade_loads_the_backup_back_and_is_not_retried_by_itself() 
 #[test]
 fn a_leader_only_daemon_restarts_when_its_credentials_change() {
     // onehem reads one_auth once, at start (OpenNebula/one@release-7.4.0:src/hem/onehem-server.rb:272).
-    let c = Cluster::new();
-    let m = c.member("one-0");
-    std::fs::write(m.join("run/onechart-ready"), "").unwrap();
-    let log = m.join("hem.log");
-    let daemon = format!(
-        "echo started >> {0}; trap 'echo stopped >> {0}; exit 0' TERM; while :; do sleep 0.1; done",
-        log.display()
-    );
-    let mut child = c
-        .command("leader-only.sh", "one-0")
-        .env("RAFT_MEMBERS", "1")
-        .env("LEADER_POLL", "0.2")
-        .args(["one_auth", "sh", "-c", &daemon])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let count = |text: &str| std::fs::read_to_string(&log).unwrap_or_default().matches(text).count();
-    let wait_for = |text: &str, n: usize| {
+    restarts_on_new_one_auth(&Cluster::new(), "one-0", &[("RAFT_MEMBERS", "1")]);
+}
+
+/// A daemon stand-in that logs `started` and, on TERM, `stopped` to a file.
+struct DaemonLog(PathBuf);
+
+impl DaemonLog {
+    fn script(&self) -> String {
+        format!(
+            "echo started >> {0}; trap 'echo stopped >> {0}; exit 0' TERM; while :; do sleep 0.1; done",
+            self.0.display()
+        )
+    }
+
+    fn count(&self, text: &str) -> usize {
+        std::fs::read_to_string(&self.0).unwrap_or_default().matches(text).count()
+    }
+
+    /// Waits up to 10 s until `text` was logged `n` times.
+    fn wait_for(&self, text: &str, n: usize) -> bool {
         (0..100).any(|_| {
             std::thread::sleep(std::time::Duration::from_millis(100));
-            count(text) >= n
+            self.count(text) >= n
         })
-    };
-    assert!(wait_for("started", 1), "the daemon did not start");
+    }
+}
+
+/// files/leader-only.sh on member `pod` with `env`: the daemon starts, and restarts when one_auth changes.
+fn restarts_on_new_one_auth(c: &Cluster, pod: &str, env: &[(&str, &str)]) {
+    let m = c.member(pod);
+    std::fs::write(m.join("run/onechart-ready"), "").unwrap();
+    let log = DaemonLog(m.join("daemon.log"));
+    let mut cmd = c.command("leader-only.sh", pod);
+    cmd.env("LEADER_POLL", "0.2").args(["one_auth", "sh", "-c", &log.script()]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    assert!(log.wait_for("started", 1), "{pod}: the daemon did not start");
     std::fs::write(m.join("var/.one/one_auth"), "oneadmin:n3w\n").unwrap();
-    assert!(wait_for("stopped", 1) && wait_for("started", 2), "the daemon did not restart: {}", count("started"));
+    assert!(log.wait_for("stopped", 1) && log.wait_for("started", 2), "{pod}: no restart: {}", log.count("started"));
     // TERM, as the kubelet sends it: leader-only.sh stops its daemon and exits.
     Command::new("kill").arg(child.id().to_string()).status().unwrap();
     let _ = child.wait();
-    assert!(wait_for("stopped", 2), "the daemon outlived leader-only.sh");
+    assert!(log.wait_for("stopped", 2), "{pod}: the daemon outlived leader-only.sh");
 }
 
 #[test]
@@ -1335,4 +1358,518 @@ fn a_single_front_end_is_ready_only_with_the_oned_that_serves() {
     assert!(probe(), "the serving oned answers");
     drop(listener);
     assert!(!probe(), "nothing answers");
+
+/// OneKS (7.4) exits at start unless its transparent proxy is configured and its appliance is in a marketplace
+/// (OpenNebula/one@release-7.4.0:src/oneks/oneks-server.rb:33-41): `files/oneks.sh` refuses a configuration
+/// without the proxy with what to set, and waits (instead of crash-looping) until a marketplace lists the
+/// appliance of every family, read from the family specs (`src/oneks/specs/*/general/*.conf`).
+#[test]
+fn oneks_starts_only_once_its_proxy_and_appliance_are_there() {
+    let c = Cluster::new();
+    let m = c.member("one-0");
+    c.write("cluster/running/one-0", "");
+    let conf = m.join("var/remotes/etc/vnm/OpenNebulaNetwork.conf");
+    std::fs::create_dir_all(conf.parent().unwrap()).unwrap();
+    std::fs::write(&conf, ":tproxy:\n  - :service_port: 5030\n    :remote_addr: 192.0.2.5\n").unwrap();
+    c.write(
+        "one-0/var/oneks/controlplanes/general/controlplane.conf",
+        "dependencies:\n  - object: seed_vm\n    options:\n      appliance_id: c3ecb387-e726-49fe-975d-fa39c6d40d05\n  - object: cluster_router\n",
+    );
+    let oneks = |extra: &[(&str, &str)]| {
+        let mut cmd = c.command("oneks.sh", "one-0");
+        cmd.env("ONE_AUTH", m.join("var/.one/one_auth")).env("ONEKS_POLL", "1");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.args(["sh", "-c", "echo ONEKS STARTED"]);
+        cmd
+    };
+    let o = oneks(&[]).output().unwrap();
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("no :tproxy: entry for port 2633: set oneks.tproxy.onegate and oneks.tproxy.oned"),
+        "{}",
+        out(&o)
+    );
+    std::fs::write(
+        &conf,
+        ":tproxy:\n  - :service_port: 5030\n    :remote_addr: 192.0.2.5\n  - :service_port: 2633\n    :remote_addr: 192.0.2.6\n",
+    )
+    .unwrap();
+    // No marketplace lists the appliance yet: it waits, says what for, and starts once one does.
+    let child = oneks(&[]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    c.write("cluster/marketapps", "c3ecb387-e726-49fe-975d-fa39c6d40d05\n");
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let text = out(&o);
+    assert!(text.contains("waiting for a marketplace to list the OneKS appliance c3ecb387"), "{text}");
+    assert!(text.ends_with("ONEKS STARTED\n"), "{text}");
+    assert!(c.calls().contains("one-0: onemarketapp list -x"), "{}", c.calls());
+}
+
+/// An add-on in its own pod (files/addon.sh): its credential files come from the mounted Secret, owner-only
+/// (`FILE=user` is `user:<password>`, `FILE=@key` the key as it is), its log files are links to its output,
+/// including the names FireEdge's winston moves on to after each 5 MB, and it restarts its daemon with the new
+/// value when the Secret changes (the daemons read these files once, at start).
+#[test]
+fn an_add_on_gets_its_credentials_from_the_secret_and_restarts_on_a_new_one() {
+    let c = Cluster::new();
+    let m = c.member("one-0");
+    c.write("auth/fireedge-key", "FEKEY");
+    let log = m.join("daemon.log");
+    let daemon = format!(
+        "echo \"started $(cat {0}/.one/sunstone_auth)\" >> {1}; trap 'echo stopped >> {1}; exit 0' TERM; while :; do sleep 0.1; done",
+        m.join("var").display(),
+        log.display()
+    );
+    let mut child = c
+        .command("addon.sh", "one-0")
+        .env("ADDON_POLL", "0.2")
+        .env("ADDON_LOGS", "fireedge.log fireedge.error")
+        .env("ADDON_ROTATED", "fireedge.log")
+        .args(["sunstone_auth=serveradmin", "fireedge_key=@fireedge-key", "--", "sh", "-c", &daemon])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let wait_for = |what: &str, n: usize| {
+        (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            text().matches(what).count() >= n
+        })
+    };
+    assert!(wait_for("started serveradmin:c0ffee", 1), "{}", text());
+    assert_eq!(c.read("one-0/var/.one/fireedge_key"), "FEKEY");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(m.join("var/.one/sunstone_auth")).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o077, 0, "credential files are owner-only");
+    for f in ["fireedge.log", "fireedge.error", "fireedge1.log", "fireedge20.log"] {
+        assert_eq!(std::fs::read_link(m.join("log").join(f)).unwrap().to_str(), Some("/dev/stdout"), "{f}");
+    }
+    // A new token in the Secret: the files follow and the daemon restarts with it.
+    c.write("auth/serveradmin-password", "n3wt0ken");
+    assert!(wait_for("stopped", 1) && wait_for("started serveradmin:n3wt0ken", 1), "{}", text());
+    Command::new("kill").arg(child.id().to_string()).status().unwrap();
+    let _ = child.wait();
+    assert!(wait_for("stopped", 2), "the daemon outlived addon.sh");
+}
+
+/// files/bind.rb, preloaded into a Sinatra daemon that hard-codes `set :bind, '::'` (OpenNebula's exporter,
+/// OpenNebula/one@release-7.4.0:src/oneprometheus/opennebula-exporter/src/opennebula_exporter.rb:82), makes it
+/// listen on ONECHART_BIND's IPv4 address instead: run against Debian's Sinatra, read back from /proc/net.
+#[test]
+fn the_exporter_listens_on_ipv4_instead_of_the_ipv6_any_address() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = tmp.path().join("exporter.rb");
+    std::fs::write(
+        &app,
+        format!("require 'sinatra'\nset :port, {port}\nset :bind, '::'\nget('/') {{ 'ok' }}\nset :run, false\nSinatra::Application.run!\n"),
+    )
+    .unwrap();
+    let listening = |table: &str| {
+        let hex = format!(":{port:04X} ");
+        std::fs::read_to_string(table).unwrap_or_default().lines().any(|l| l.contains(&hex) && l.contains(" 0A "))
+    };
+    for (preload, v4) in [(true, true), (false, false)] {
+        let mut cmd = Command::new("ruby");
+        if preload {
+            cmd.arg(format!("-r{}", files().join("bind.rb").display())).env("ONECHART_BIND", "0.0.0.0");
+        }
+        let mut child =
+            cmd.arg(&app).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let seen = (0..100).find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            if listening("/proc/net/tcp") {
+                Some(true)
+            } else if listening("/proc/net/tcp6") {
+                Some(false)
+            } else {
+                None
+            }
+        });
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(seen, Some(v4), "preload {preload}: listening on IPv4 0.0.0.0 = {v4}");
+    }
+}
+
+/// Configuration that survives a restart (issue 16 major 2): the ConfigMap's files, rendered from `config.*`, are
+/// merged at every start over the image's packaged files, whatever was edited in the pod: oned.conf and
+/// monitord.conf attribute by attribute (the `# onechart replaces:` line names what they replace, the rest stays),
+/// 7.x's schedulers/rank.conf and one_drs.conf, the services' YAML (`":host"` is the symbol `:host:`), and the
+/// drivers' remotes/etc (refreshed from the image, then YAML deep-merged or shell variables replaced).
+#[test]
+fn configuration_from_the_values_is_merged_again_at_every_start() {
+    let c = Cluster::new();
+    c.write("image/etc/oned.conf", "LOG = [ SYSTEM = \"file\" ]\nDEFAULT_DEVICE_PREFIX = \"hd\"\nVM_MAD = [ NAME = \"kvm\" ]\nDB = [ BACKEND = \"sqlite\" ]\n");
+    c.write(
+        "image/etc/monitord.conf",
+        "NETWORK = [ ADDRESS = \"::\", PUBKEY = \"\" ]\nPROBES_PERIOD = [ SYSTEM_HOST = 600 ]\n",
+    );
+    c.write("image/etc/schedulers/rank.conf", "MAX_HOST = 1\nDEFAULT_SCHED = [ POLICY = 1 ]\n");
+    c.write("image/etc/schedulers/one_drs.conf", "PLACE:\n  POLICY: \"BALANCE\"\nPREDICTIVE: 0\n");
+    c.write("image/etc/onegate-server.conf", ":host: 127.0.0.1\n:port: 5030\n:auth: onegate\n");
+    c.write(
+        "image/var/remotes/etc/vmm/kvm/kvmrc",
+        "# kvm\nexport LIBVIRT_URI=qemu:///system\nQEMU_PROTOCOL=qemu+ssh\n",
+    );
+    c.write("image/var/remotes/etc/vnm/OpenNebulaNetwork.conf", ":validate_vlan_id: false\n:tproxy_debug_level: 2\n");
+    for (k, v) in [
+        (
+            "oned.conf",
+            "# onechart replaces: DEFAULT_DEVICE_PREFIX LOG\nDEFAULT_DEVICE_PREFIX = \"sd\"\nLOG = [ SYSTEM = \"std\" ]\n",
+        ),
+        (
+            "monitord.conf",
+            "# onechart replaces: NETWORK\nNETWORK = [ ADDRESS = \"0.0.0.0\", PRIKEY = \"/etc/one/k.pem\", PUBKEY = \"/etc/one/p.pem\" ]\n",
+        ),
+        ("rank.conf", "# onechart replaces: MAX_HOST\nMAX_HOST = 4\n"),
+        ("one_drs.conf", "PLACE:\n  POLICY: PACK\n"),
+        ("onegate-server.conf", ":host: 0.0.0.0\n"),
+        ("values-onegate-server.conf", "\":auth\": opennebula\n"),
+        (
+            "remotes.yaml",
+            "vmm/kvm/kvmrc:\n  LIBVIRT_URI: qemu+tcp://localhost/system\n  MIGRATE_OPTIONS: --unsafe\nvnm/OpenNebulaNetwork.conf:\n  \":tproxy\":\n    - {\":service_port\": 5030, \":remote_addr\": 192.0.2.5}\n",
+        ),
+        ("ssh_config", "Host *\n"),
+        ("sshd_config", "Port 2222\n"),
+    ] {
+        c.write(&format!("config/{k}"), v);
+    }
+    for (k, v) in [("one-key", "0123"), ("fireedge-key", "ABCD")] {
+        c.write(&format!("auth/{k}"), v);
+    }
+    for (name, kind) in [("id_rsa", "rsa"), ("ssh_host_ecdsa_key", "ecdsa")] {
+        std::fs::create_dir_all(c.file("ssh")).unwrap();
+        let o = Command::new("ssh-keygen")
+            .args(["-q", "-t", kind, "-N", "", "-f"])
+            .arg(c.file(&format!("ssh/{name}")))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", out(&o));
+    }
+    let run = || prepare_command(&c).env("DB_BACKEND", "sqlite").output().unwrap();
+    for start in 0..2 {
+        // Edits made by hand in the pod last only until the next start: the values win again.
+        if start == 1 {
+            std::fs::remove_dir_all(c.file("run/etc")).unwrap();
+            c.write("run/data/remotes/etc/vmm/kvm/kvmrc", "LIBVIRT_URI=edited-by-hand\n");
+        }
+        let o = run();
+        assert!(o.status.success(), "start {start}: {}", out(&o));
+        let oned = c.read("run/etc/oned.conf");
+        assert!(oned.contains("DEFAULT_DEVICE_PREFIX = \"sd\"") && !oned.contains("\"hd\""), "{oned}");
+        assert!(oned.contains("VM_MAD = [ NAME = \"kvm\" ]"), "what the values do not name stays: {oned}");
+        assert_eq!(oned.matches("DB = [").count(), 1, "{oned}");
+        let monitord = c.read("run/etc/monitord.conf");
+        assert!(monitord.contains("PRIKEY = \"/etc/one/k.pem\"") && !monitord.contains("\"::\""), "{monitord}");
+        assert!(monitord.contains("PROBES_PERIOD"), "{monitord}");
+        let rank = c.read("run/etc/schedulers/rank.conf");
+        assert!(
+            rank.contains("MAX_HOST = 4") && !rank.contains("MAX_HOST = 1") && rank.contains("DEFAULT_SCHED"),
+            "{rank}"
+        );
+        let drs = c.read("run/etc/schedulers/one_drs.conf");
+        assert!(drs.contains("POLICY: PACK") && drs.contains("PREDICTIVE: 0"), "{drs}");
+        let onegate = c.read("run/etc/onegate-server.conf");
+        assert!(
+            onegate.contains(":host: 0.0.0.0")
+                && onegate.contains(":auth: opennebula")
+                && onegate.contains(":port: 5030"),
+            "{onegate}"
+        );
+        let kvmrc = c.read("run/data/remotes/etc/vmm/kvm/kvmrc");
+        assert!(kvmrc.contains("export LIBVIRT_URI=\"qemu+tcp://localhost/system\"\n"), "{kvmrc}");
+        assert!(kvmrc.contains("QEMU_PROTOCOL=qemu+ssh") && kvmrc.contains("MIGRATE_OPTIONS=\"--unsafe\""), "{kvmrc}");
+        assert!(!kvmrc.contains("edited-by-hand"), "{kvmrc}");
+        let net = c.read("run/data/remotes/etc/vnm/OpenNebulaNetwork.conf");
+        assert!(net.contains(":tproxy:\n- :service_port: 5030") && net.contains(":validate_vlan_id: false"), "{net}");
+    }
+    // A path outside remotes/etc, or a file the image does not have, stops the start with its name.
+    c.write("config/remotes.yaml", "vmm/kvm/nosuchrc:\n  A: b\n");
+    let o = run();
+    assert!(
+        !o.status.success() && out(&o).contains("config.remotes 'vmm/kvm/nosuchrc': the image ships no"),
+        "{}",
+        out(&o)
+    );
+}
+
+/// `health.sh process NAME` (the liveness probe of the hook manager and the TLS proxies) is healthy only when
+/// another process runs NAME as its program or script: the probe's own command line, which holds NAME, no
+/// longer makes it pass (it always did).
+#[test]
+fn the_process_probe_does_not_match_itself() {
+    let c = Cluster::new();
+    let probe = |name: &str, proc_dir: Option<&Path>| {
+        let mut cmd = c.command("health.sh", "one-0");
+        cmd.env("RAFT_MEMBERS", "1").args(["process", name]);
+        if let Some(d) = proc_dir {
+            cmd.env("HEALTH_PROC", d);
+        }
+        cmd.output().unwrap().status.success()
+    };
+    // On the real /proc: nothing runs this name but the probe, whose arguments hold it.
+    assert!(!probe("onechart-no-such-daemon.rb", None));
+    // A stand-in /proc: the hook manager as `ruby .../onehem-server.rb`, a probe whose arguments name it.
+    let tmp = tempfile::tempdir().unwrap();
+    let proc_dir = tmp.path();
+    let write = |pid: &str, argv: &[&str]| {
+        std::fs::create_dir_all(proc_dir.join(pid)).unwrap();
+        std::fs::write(proc_dir.join(pid).join("cmdline"), argv.join("\0") + "\0").unwrap();
+    };
+    write("41", &["/bin/sh", "/run/onechart/scripts/health.sh", "process", "onehem-server.rb"]);
+    write("42", &["haproxy", "-W", "-db", "-f", "/run/onechart/config/haproxy-api.cfg"]);
+    assert!(!probe("onehem-server.rb", Some(proc_dir)), "a probe is not the daemon");
+    assert!(probe("haproxy", Some(proc_dir)));
+    write("43", &["ruby", "/usr/lib/one/onehem/onehem-server.rb"]);
+    assert!(probe("onehem-server.rb", Some(proc_dir)));
+}
+
+/// 6.10's mm_sched runs on every member under files/leader-only.sh with LEADER_ONLY=false: it starts on a
+/// follower too, and restarts with the new one_auth (it reads it once, at start) when sync-admin-users.sh writes
+/// a new oneadmin password there.
+#[test]
+fn mm_sched_runs_on_every_member_and_restarts_on_a_new_one_auth() {
+    let c = Cluster::new();
+    c.write("one-1/run/raft-role", "follower\n");
+    restarts_on_new_one_auth(&c, "one-1", &[("LEADER_ONLY", "false")]);
+}
+
+/// Backups under Raft come from the member whose database has applied the most of the Raft log (the leader's, or
+/// a follower in sync), read with SQL (`MAX(log_index) WHERE applied`, OpenNebula/one@release-7.4.0:
+/// src/sql/LogDB.cc:170) so that they work in maintenance mode too; a member whose database does not answer is
+/// skipped. Member 0 lagging behind is no longer dumped blindly.
+#[test]
+fn raft_backups_come_from_the_most_up_to_date_member() {
+    let c = Cluster::bootstrapped();
+    let dir = c.file("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (pod, applied) in [("one-0", "120"), ("one-1", "181"), ("one-2", "180")] {
+        c.write(&format!("cluster/mysql/{pod}/opennebula/logdb"), &format!("{applied}\n"));
+    }
+    c.write("cluster/mysql/one-1/down", "");
+    let backup = |c: &Cluster| {
+        c.write("cluster/calls", "");
+        backup_command(c, "backup.sh", &dir)
+            .env("RAFT_MEMBERS", "3")
+            .env("DB_HOST", "one-0.one-peers.cloud.svc")
+            .output()
+            .unwrap()
+    };
+    // one-1 leads but its database does not answer: one-2, in sync, not member 0, which lags.
+    let o = backup(&c);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("backing up opennebula on one-2.one-peers.cloud.svc (last applied Raft entry: 180)"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        c.calls().contains("-h one-2.one-peers.cloud.svc -P 3306 -u oneadmin --single-transaction"),
+        "{}",
+        c.calls()
+    );
+    std::fs::remove_file(c.file("cluster/mysql/one-1/down")).unwrap();
+    let o = backup(&c);
+    assert!(
+        o.status.success() && out(&o).contains("on one-1.one-peers.cloud.svc (last applied Raft entry: 181)"),
+        "{}",
+        out(&o)
+    );
+    // An external server under Raft: the members' `<name>_<N>` databases on it.
+    for (n, applied) in [(0, "7"), (1, "9"), (2, "8")] {
+        c.write(&format!("cluster/mysql/mysql/opennebula_{n}/db_versioning"), "1\n");
+        c.write(&format!("cluster/mysql/mysql/opennebula_{n}/logdb"), &format!("{applied}\n"));
+    }
+    c.write("cluster/calls", "");
+    let o = backup_command(&c, "backup.sh", &dir)
+        .env("RAFT_MEMBERS", "3")
+        .env("DB_BUNDLED", "")
+        .env("DB_HOST", "mysql.example.com")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("backing up opennebula_1 on mysql.example.com (last applied Raft entry: 9)"),
+        "{}",
+        out(&o)
+    );
+    assert!(c.calls().contains("-h mysql.example.com -P 3306 -u oneadmin --single-transaction --quick --routines --triggers --add-drop-table opennebula_1"), "{}", c.calls());
+}
+
+/// oneadmin's password under Raft (issue 16 major 7): the leader changes it only while every member follows in
+/// sync, keeps the old password in its one_auth (which its heartbeats carry) until every other member
+/// authenticates the new one against its own database (it has applied the change), then switches; before, it
+/// switched at once, and followers that had not applied the change refused its heartbeats.
+#[test]
+fn the_leader_switches_one_auth_only_once_every_member_applied_the_new_password() {
+    let c = Cluster::bootstrapped();
+    c.write("one-0/run/raft-role", "leader\n");
+    c.write("auth/oneadmin-password", "n3w");
+    // one-2 has not applied the change yet: its database still holds `pw`.
+    c.write("cluster/lagging/one-2", "pw");
+    let script = files().join("sync-admin-users.sh");
+    c.write("cluster/calls", "");
+    let child = c
+        .sh("one-0")
+        .env("ONECHART_SOURCE_ONLY", "1")
+        .env("ADMIN_APPLY_WAIT", "5")
+        .args(["-c", &format!(". {}; reconcile_oneadmin", script.display())])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let changed = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        c.read("cluster/oneadmin-password") == "n3w\n"
+    });
+    assert!(changed, "the leader did not change the password: {}", c.calls());
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(c.read("one-0/var/.one/one_auth"), "oneadmin:pw\n", "switched before one-2 applied the change");
+    std::fs::remove_file(c.file("cluster/lagging/one-2")).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(c.read("one-0/var/.one/one_auth"), "oneadmin:n3w\n");
+    // A member out of sync: no change at all, the leader says why and tries again later.
+    c.write("auth/oneadmin-password", "n3wer");
+    std::fs::remove_file(c.file("cluster/running/one-1")).unwrap();
+    let o = sync_admin_users(&c, "one-0");
+    assert!(out(&o).contains("a Raft member is not in sync"), "{}", out(&o));
+    assert!(!c.calls().contains("passwd 0"), "{}", c.calls());
+    assert_eq!(c.read("cluster/oneadmin-password"), "n3w\n");
+}
+
+/// Raft first install (issue 16 major 3): member 0 with an empty database bootstraps as soon as every peer's
+/// database answers and holds nothing, asked again at every poll; a peer whose pod (and database) starts late no
+/// longer sends it into a wait for a leader that cannot exist.
+#[test]
+fn member_0_bootstraps_once_its_peers_databases_answer() {
+    let c = Cluster::new();
+    c.write("cluster/mysql/one-2/down", "");
+    let child = c
+        .command("oned.sh", "one-0")
+        .env("RAFT_WAIT", "20")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(
+        !c.calls().contains("one-0: oned -f"),
+        "bootstrapped while a peer's database did not answer: {}",
+        c.calls()
+    );
+    std::fs::remove_file(c.file("cluster/mysql/one-2/down")).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("the database of one-2 does not answer yet"), "{}", out(&o));
+    assert!(out(&o).contains("bootstrapping a new Raft cluster"), "{}", out(&o));
+    assert_eq!(c.server_id("one-0"), "0");
+}
+
+/// The long work runs where no probe kills it (issue 16 major 4): `oned.sh init` (the `database` init container)
+/// bootstraps, joins or upgrades and exits without leaving oned running; `oned.sh run` (the `oned` container)
+/// only starts oned. An upgrade interrupted from outside leaves its marker: the next start loads its backup back
+/// and upgrades again with it, instead of dumping the half-migrated database once more.
+#[test]
+fn the_database_phase_runs_apart_and_an_interrupted_upgrade_resumes_from_its_backup() {
+    let c = Cluster::new();
+    let single = [("RAFT_MEMBERS", "1")];
+    let o = c.start_with("one-0", &[("RAFT_MEMBERS", "1"), ("ONECHART_SOURCE_ONLY", "")]);
+    assert!(o.status.success(), "{}", out(&o));
+    // init: the database phase alone.
+    let mut init = c.command("oned.sh", "one-0");
+    init.arg("init").env("RAFT_MEMBERS", "1");
+    c.write("cluster/calls", "");
+    let o = init.output().unwrap();
+    assert!(o.status.success() && out(&o).contains("database ready"), "{}", out(&o));
+    assert!(!c.calls().contains("one-0: oned -f\n"), "init starts no oned: {}", c.calls());
+    // run: oned alone, no database work.
+    let mut run = c.command("oned.sh", "one-0");
+    run.arg("run");
+    for (k, v) in single {
+        run.env(k, v);
+    }
+    c.write("cluster/calls", "");
+    let o = run.output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(c.calls().contains("one-0: oned -f\n") && !c.calls().contains("onedb"), "{}", c.calls());
+    // An upgrade interrupted: its marker names the backup taken before it.
+    std::fs::create_dir_all(c.file("one-0/var/backups/db")).unwrap();
+    let backup = c.file("one-0/var/backups/db/onedb-pre-schema-upgrade-20260101T000000Z-00.sql");
+    std::fs::write(&backup, "TABLE db_versioning 1\nTABLE local_db_versioning 1\nTABLE schema old\n").unwrap();
+    c.write("one-0/var/.onechart/upgrading", &format!("{}\n", backup.display()));
+    c.write("cluster/mysql/one-0/opennebula/schema", "old");
+    c.write("cluster/calls", "");
+    let mut init = c.command("oned.sh", "one-0");
+    let o = init.arg("init").env("RAFT_MEMBERS", "1").output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("a schema upgrade was interrupted: loading its backup"), "{}", out(&o));
+    let calls = c.calls();
+    assert!(calls.contains("onedb upgrade --no-backup"), "{calls}");
+    assert!(!calls.contains("mysqldump"), "no second dump of the half-migrated database: {calls}");
+    assert!(!c.exists("one-0/var/.onechart/upgrading"), "the marker goes with a finished upgrade");
+}
+
+/// The leader label follows Raft's state continuously (issue 16 major 5): files/raft-label.sh labels the pod
+/// `leader` only while the local oned leads and is ready, `follower` otherwise, retries a PATCH that failed and
+/// re-asserts the label every few turns; it ends with oned.
+#[test]
+fn the_raft_label_is_reconciled_from_raft_state() {
+    let c = Cluster::bootstrapped();
+    c.write("cluster/leader", "one-0");
+    let label = c.file("label-pod");
+    // The first PATCH fails (the API server busy during a fail-over), the next ones succeed.
+    std::fs::write(
+        &label,
+        format!(
+            "#!/bin/sh\necho \"$POD_NAME: label-pod $*\" >> {0}\nif [ ! -e {1} ]; then touch {1}; exit 1; fi\n",
+            c.file("cluster/calls").display(),
+            c.file("cluster/patched-once").display()
+        ),
+    )
+    .unwrap();
+    Command::new("chmod").arg("+x").arg(&label).status().unwrap();
+    let mut oned = Command::new("sleep").arg("30").spawn().unwrap();
+    c.write("cluster/calls", "");
+    let mut child = c
+        .command("raft-label.sh", "one-0")
+        .arg(oned.id().to_string())
+        .env("ONE_LABEL_POD", &label)
+        .env("LABEL_INTERVAL", "0.2")
+        .env("LABEL_REFRESH", "5")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let calls = |text: &str| c.calls().matches(text).count();
+    let wait_for = |text: &str, n: usize| {
+        (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            calls(text) >= n
+        })
+    };
+    assert!(
+        wait_for("one-0: label-pod onechart.io/raft-role leader", 2),
+        "no retry after a failed PATCH: {}",
+        c.calls()
+    );
+    assert_eq!(c.read("one-0/run/raft-role"), "leader\n");
+    // Re-asserted now and then, even when nothing changed.
+    assert!(wait_for("one-0: label-pod onechart.io/raft-role leader", 3), "{}", c.calls());
+    // oned stops answering (a restart, a crash): follower at once.
+    std::fs::remove_file(c.file("cluster/running/one-0")).unwrap();
+    assert!(wait_for("one-0: label-pod onechart.io/raft-role follower", 1), "{}", c.calls());
+    assert_eq!(c.read("one-0/run/raft-role"), "follower\n");
+    let _ = oned.kill();
+    let _ = oned.wait();
+    let ended = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        child.try_wait().unwrap().is_some()
+    });
+    assert!(ended, "raft-label.sh outlived oned");
 }

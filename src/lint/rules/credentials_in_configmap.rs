@@ -10,7 +10,9 @@ use crate::yaml::{self, Pos};
 declare_rule! {
 /// ## What it does
 /// Flags an `oned.extraEnv` entry whose name looks like a credential (password, token, secret, key, `PASSWD`)
-/// with a literal `value`. In manifest mode it flags ConfigMaps whose keys or contents hold credentials.
+/// with a literal `value`, a setting of OpenNebula's configuration files (`config.*`: oned.conf,
+/// monitord.conf, the drivers' remotes/etc, the services' YAML) named like one with a literal value (those files
+/// are ConfigMap data), and a datastore attribute named like one (`RESTIC_PASSWORD`: use `secretAttributes`). In manifest mode it flags ConfigMaps whose keys or contents hold credentials.
 ///
 /// ## Why is this bad?
 /// ConfigMaps and literal env values are readable by anyone who can read the pod spec, are not encrypted at rest,
@@ -49,7 +51,8 @@ declare_rule! {
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
-    v.oned
+    let mut hits: Vec<Hit> = v
+        .oned
         .extra_env
         .iter()
         .enumerate()
@@ -60,7 +63,53 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
                 format!("environment variable `{}` holds a literal credential", e.name),
             )
         })
-        .collect()
+        .collect();
+    if let Ok(config) = serde_json::to_value(&v.config) {
+        config_credentials(&config, "/config", &mut hits);
+    }
+    for (i, d) in v.datastores.iter().enumerate() {
+        for (k, value) in &d.attributes {
+            if !value.is_empty() && looks_like_credential(k) {
+                hits.push(Hit::at_pointer(
+                    format!("/datastores/{i}/attributes/{}", k.replace('~', "~0").replace('/', "~1")),
+                    format!("datastore attribute `{k}` holds a literal credential (use `secretAttributes`)"),
+                ));
+            }
+        }
+    }
+    hits
+}
+
+/// Settings of `config.*` named like a credential with a literal value (a key's leading `:`, a Ruby symbol, does
+/// not count; JSON pointer escaping for `/` and `~` in remotes paths).
+fn config_credentials(node: &serde_json::Value, pointer: &str, hits: &mut Vec<Hit>) {
+    use serde_json::Value;
+    match node {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let here = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                let literal = match v {
+                    Value::String(s) => !s.is_empty(),
+                    Value::Number(_) => true,
+                    _ => false,
+                };
+                if literal && looks_like_credential(k.trim_start_matches(':')) {
+                    hits.push(Hit::at_pointer(
+                        here,
+                        format!("configuration setting `{k}` holds a literal credential in a ConfigMap"),
+                    ));
+                } else {
+                    config_credentials(v, &here, hits);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                config_credentials(v, &format!("{pointer}/{i}"), hits);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// True for names like `DB_PASSWORD`, `apiToken`, `ONE_KEY`; false for references to one (`DB_PASSWORD_FILE`).

@@ -2,7 +2,7 @@
 //! catalogue; ONE028 and later are onechart's own additions (ONE028 shared HA datastores, ONE029 the unpublished
 //! image placeholder, ONE030-ONE033 what only rendered manifests show, ONE034 an image of another release, ONE050-ONE054 TLS, monitord's address
 //! and the declared inventory, ONE055 production values linted under the development default, ONE056
-//! `auto` in another case); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
+//! `auto` in another case, ONE057 addresses nothing publishes); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
 //! quirks, suppressions).
 
 mod ambiguous_yaml_value;
@@ -17,6 +17,7 @@ mod default_credentials;
 mod duplicate_inventory_name;
 mod duplicate_key;
 mod endpoint_scheme_mismatch;
+mod endpoint_unpublished;
 mod fireedge_public_endpoint_missing;
 mod ha_datastores_not_shared;
 mod hardcoded_emulator_path;
@@ -96,6 +97,7 @@ pub static ALL: &[&Rule] = &[
     &duplicate_inventory_name::ONE054,
     &production_values_without_profile::ONE055,
     &monitor_address_auto_case::ONE056,
+    &endpoint_unpublished::ONE057,
     &invalid_value::ONE100,
     &duplicate_key::ONE101,
     &ambiguous_yaml_value::ONE102,

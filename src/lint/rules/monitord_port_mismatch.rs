@@ -17,7 +17,7 @@ declare_rule! {
 /// VM state, so both protocols must be published.
 ///
 /// ## In rendered manifests
-/// Checked: a Service port named `monitord*` that reaches a container port other than its own port, a node port other than that port, or monitord published without UDP or without TCP.
+/// Checked: a Service port named `monitord*` that reaches a container port other than its own port, a node port other than that port, or monitord published without UDP or without TCP (by the Service, or by a Service of its own for the same pods and port).
 ///
 /// ## Example
 /// ```yaml
@@ -89,7 +89,19 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             continue;
         }
         for proto in ["TCP", "UDP"] {
-            if !ports.iter().any(|p| p.protocol == proto) {
+            // The other protocol may come from a Service of its own for the same pods and port: several load
+            // balancer providers refuse a Service that mixes TCP and UDP.
+            let sibling = objects.iter().any(|o| match &o.typed {
+                Typed::Service(other) if o.name != m.name => {
+                    other.spec.as_ref().and_then(|s| s.selector.clone())
+                        == svc.spec.as_ref().and_then(|s| s.selector.clone())
+                        && service_ports(objects, other)
+                            .iter()
+                            .any(|p| p.name.starts_with("monitord") && p.protocol == proto && p.port == ports[0].port)
+                }
+                _ => false,
+            });
+            if !sibling && !ports.iter().any(|p| p.protocol == proto) {
                 // At the monitord port that is there, so that the location names it.
                 hits.push(ManifestHit::new(
                     i,
