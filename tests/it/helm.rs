@@ -1,0 +1,333 @@
+//! The emitted charts against the real tools: `helm lint --strict` and `helm template` with Helm v3.17.3 and
+//! v4.1.4, strict Kubernetes schema validation (kubernetes-validate, 1.30 and 1.37), the schema envelope refusing
+//! profile-forbidden values through `--set`, and shellcheck on the chart's scripts.
+//!
+//! The tools are pinned and installed by scripts/install-tools.sh, which the test command runs first; a missing
+//! tool fails these tests.
+
+use crate::common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{generate, tool};
+
+const KUBERNETES_VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let o = cmd.output().unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    (o.status.success(), text)
+}
+
+fn helm_versions() -> [(&'static str, std::path::PathBuf); 2] {
+    [("helm3", tool("helm3")), ("helm4", tool("helm4"))]
+}
+
+/// Lints, renders and validates one chart with both Helm versions.
+fn check_chart(chart: &Path, label: &str) {
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm).args(["lint", "--strict"]).arg(chart));
+        assert!(ok, "{label}: {name} lint --strict failed:\n{out}");
+        assert!(out.contains("0 chart(s) failed"), "{label}: {name}: {out}");
+        let rendered = chart.with_extension(format!("{name}.yaml"));
+        let o =
+            Command::new(&helm).args(["template", "one"]).arg(chart).args(["--namespace", "cloud"]).output().unwrap();
+        assert!(o.status.success(), "{label}: {name} template failed: {}", String::from_utf8_lossy(&o.stderr));
+        std::fs::write(&rendered, &o.stdout).unwrap();
+        let docs = String::from_utf8_lossy(&o.stdout).matches("\nkind: ").count();
+        assert!(docs >= 12, "{label}: {name} rendered only {docs} objects");
+        assert_no_duplicate_env(&rendered, label);
+        let o =
+            common::onechart(&["lint", "--deny-warnings", "--manifests", rendered.to_str().unwrap()], &common::root());
+        assert_eq!(o.status.code(), Some(0), "{label}: {name} output does not lint clean: {:?}", common::text(&o));
+        for k8s in KUBERNETES_VERSIONS {
+            let (ok, out) =
+                run(Command::new(tool("kubernetes-validate")).args(["--strict", "--quiet", "-k", k8s]).arg(&rendered));
+            assert!(ok && !out.contains("ERROR"), "{label}: {name} output invalid for Kubernetes {k8s}:\n{out}");
+        }
+    }
+}
+
+/// Kubernetes accepts a repeated env name silently (the last wins): nothing the chart renders may repeat one.
+fn assert_no_duplicate_env(rendered: &Path, label: &str) {
+    let source = onechart::source::SourceFile::read(rendered).unwrap();
+    for m in onechart::manifest::read(source).unwrap() {
+        for (ptr, c) in m.containers() {
+            let mut names: Vec<&str> = c.env.iter().flatten().map(|e| e.name.as_str()).collect();
+            let total = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), total, "{label}: {} {ptr}: repeated env names", m.id());
+        }
+    }
+}
+
+#[test]
+fn every_profile_lints_renders_and_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    for profile in ["dev-sqlite", "prod-mysql", "ha-raft"] {
+        let chart = tmp.path().join(profile);
+        generate(profile, &[], &chart);
+        check_chart(&chart, profile);
+    }
+}
+
+/// The day-one options on (issue 12): TLS on every exposure, placement, hosts and datastores, metrics.
+#[test]
+fn day_one_options_lint_render_and_validate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("day-one.yaml");
+    std::fs::write(
+        &site,
+        r#"
+tls: {enabled: true, secretName: one-tls}
+oned: {service: {type: LoadBalancer, loadBalancerSourceRanges: [192.0.2.0/24]}}
+fireedge: {publicEndpoint: "https://one.example.com:2616", service: {type: NodePort}}
+onegate: {endpoint: "https://onegate.example.com:5030", service: {type: LoadBalancer}}
+monitord: {service: {loadBalancerIP: 192.0.2.10, annotations: {example.com/pool: infra}}}
+ssh: {strictHostKeyChecking: "yes"}
+hosts: [{name: kvm1.example.com, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ1"}]
+datastores: [{name: images, type: image, tmMad: shared}, {name: system, type: system, tmMad: shared}]
+nodeSelector: {kubernetes.io/os: linux}
+tolerations: [{key: infra, operator: Exists, effect: NoSchedule}]
+topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}]
+priorityClassName: system-cluster-critical
+commonLabels: {team: cloud}
+image: {repository: registry.example.com/opennebula/frontend, pullSecrets: [regcred]}
+"#,
+    )
+    .unwrap();
+    let chart = tmp.path().join("chart");
+    generate("ha-raft", &["-f", site.to_str().unwrap()], &chart);
+    check_chart(&chart, "ha-raft day-one");
+}
+
+#[test]
+fn every_opennebula_version_lints_renders_and_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (version, extra) in [
+        (
+            "6.10",
+            vec!["--set", "opennebula.version=6.10,image.tag=6.10.5,oned.grpc.enabled=false,sunstone.enabled=true"],
+        ),
+        ("7.0", vec!["--set", "opennebula.version=7.0,image.tag=7.0.2,oned.grpc.enabled=false"]),
+        ("7.2", vec!["--set", "opennebula.version=7.2,image.tag=7.2.0"]),
+    ] {
+        let chart = tmp.path().join(format!("prod-{version}"));
+        generate("prod-mysql", &extra, &chart);
+        check_chart(&chart, &format!("prod-mysql {version}"));
+    }
+}
+
+#[test]
+fn two_renders_of_every_chart_are_byte_identical() {
+    // Argo CD and Flux run `helm template` at every sync: any difference would be applied (new credentials, a
+    // rolling restart). Every profile, other OpenNebula versions, and credentials given in values.
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str]); 6] = [
+        ("dev-sqlite", &[]),
+        ("prod-mysql", &[]),
+        ("ha-raft", &[]),
+        ("prod-mysql", &["--set", "opennebula.version=6.10,image.tag=6.10.5,oned.grpc.enabled=false"]),
+        ("prod-mysql", &["--set", "opennebula.version=7.0,image.tag=7.0.2,oned.grpc.enabled=false"]),
+        (
+            "ha-raft",
+            &["--set", "auth.oneadminPassword=Given1pw,database.mysql.password=Given2pw,credentials.reloader=true"],
+        ),
+    ];
+    for (i, (profile, extra)) in cases.iter().enumerate() {
+        let chart = tmp.path().join(format!("{profile}-{i}"));
+        generate(profile, extra, &chart);
+        for (name, helm) in helm_versions() {
+            let render = || {
+                let o = Command::new(&helm)
+                    .args(["template", "one"])
+                    .arg(&chart)
+                    .args(["--namespace", "cloud"])
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{profile} {extra:?}: {name}: {}", String::from_utf8_lossy(&o.stderr));
+                o.stdout
+            };
+            let (a, b) = (render(), render());
+            assert!(a == b, "{profile} {extra:?}: two {name} renders differ");
+            let text = String::from_utf8_lossy(&a);
+            assert!(!text.contains("PRIVATE KEY"), "{profile}: {name} rendered a key");
+            assert!(text.contains("name: one-opennebula-secrets"), "{profile}: no secrets hook job");
+        }
+    }
+}
+
+#[test]
+fn the_validator_rejects_a_broken_manifest() {
+    // Guards the test above: a misspelt field must make kubernetes-validate fail.
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(&bad, "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  portz: []\n").unwrap();
+    let (ok, out) =
+        run(Command::new(tool("kubernetes-validate")).args(["--strict", "--quiet", "-k", "1.37.0"]).arg(&bad));
+    assert!(!ok || out.contains("ERROR"), "{out}");
+}
+
+/// `helm template --set` must fail, on both Helm versions, with a message containing `expect`.
+fn refused(chart: &Path, set: &str, expect: &[&str]) {
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm).args(["template", "one"]).arg(chart).args(["--set", set]));
+        assert!(!ok, "{name} accepted --set {set}");
+        assert!(expect.iter().any(|e| out.contains(e)), "{name} --set {set}: unexpected message:\n{out}");
+    }
+}
+
+#[test]
+fn schema_envelope_refuses_profile_forbidden_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prod = tmp.path().join("prod");
+    generate("prod-mysql", &[], &prod);
+    refused(&prod, "database.backend=sqlite", &["database.backend", "/database/backend"]);
+    // A production chart stays production, with its production rules on.
+    refused(&prod, "environment=development", &["environment", "/environment"]);
+    refused(&prod, "backup.enabled=false", &["backup.enabled", "/backup/enabled"]);
+    refused(&prod, "persistence.enabled=false", &["persistence.enabled", "/persistence/enabled"]);
+    refused(&prod, "persistence.keep=false", &["persistence.keep", "/persistence/keep"]);
+    refused(
+        &prod,
+        "environment=development,backup.enabled=false,persistence.keep=false",
+        &["/environment", "environment"],
+    );
+    let ha = tmp.path().join("ha");
+    generate("ha-raft", &[], &ha);
+    refused(&ha, "oned.replicas=4", &["oned.replicas", "/oned/replicas"]);
+    refused(&ha, "oned.replicas=2", &["oned.replicas", "/oned/replicas"]);
+    refused(&ha, "monitord.monitorAddress=auto", &["monitord.monitorAddress", "/monitord/monitorAddress"]);
+    refused(&ha, "database.backend=sqlite", &["database.backend", "/database/backend"]);
+    refused(&ha, "opennebula.version=7.2", &["opennebula.version", "/opennebula/version"]);
+    refused(&ha, "oned.hostnme=x", &["hostnme"]);
+    refused(&ha, "environment=development", &["environment", "/environment"]);
+}
+
+#[test]
+fn a_waived_rule_is_relaxed_in_its_chart_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values = tmp.path().join("waive.yaml");
+    std::fs::write(&values, "backup:\n  enabled: false # onechart:ignore ONE017 the storage array snapshots it\n")
+        .unwrap();
+    let chart = tmp.path().join("prod");
+    generate("prod-mysql", &["-f", values.to_str().unwrap()], &chart);
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm).args(["template", "one"]).arg(&chart));
+        assert!(ok, "{name}: the chart does not render the values it was generated from:\n{out}");
+        assert!(!out.contains("kind: CronJob"), "{name}: backups are off in this chart");
+    }
+    refused(&chart, "persistence.keep=false", &["persistence.keep", "/persistence/keep"]);
+    refused(&chart, "environment=development", &["environment", "/environment"]);
+}
+
+#[test]
+fn validate_values_fails_with_the_rule_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = tmp.path().join("dev");
+    generate("dev-sqlite", &[], &dev);
+    refused(&dev, "oned.replicas=3", &["ONE002 sqlite-with-raft"]);
+    refused(&dev, "marketplace.enabled=true", &["ONE008 marketplace-without-sys-admin"]);
+    // SYS_ADMIN cannot give a non-root pod the sudo and root that Linux Containers imports need.
+    refused(
+        &dev,
+        "marketplace.enabled=true,securityContext.capabilities.add={SYS_ADMIN}",
+        &["ONE008 marketplace-without-sys-admin"],
+    );
+    refused(&dev, "monitord.service.port=4125", &["ONE005 monitord-port-mismatch"]);
+    // An added capability is rendered into the OpenNebula containers.
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&dev)
+            .args(["--set", "securityContext.capabilities.add={SYS_ADMIN}"]));
+        assert!(ok, "{name}: {out}");
+        assert!(out.contains("add: [\"SYS_ADMIN\"]"), "{name}: SYS_ADMIN not rendered");
+    }
+}
+
+/// The chart's files (`chart-templates/files/`) with an extension.
+fn chart_files(ext: &str) -> Vec<std::path::PathBuf> {
+    let dir = common::root().join("chart-templates/files");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn chart_scripts_pass_shellcheck() {
+    let scripts = chart_files("sh");
+    assert!(scripts.len() >= 4, "only {} scripts found", scripts.len());
+    for p in scripts {
+        let (ok, out) =
+            run(Command::new("shellcheck").args(["-s", "sh", "-S", "style", "-x", "-P", "SCRIPTDIR"]).arg(&p));
+        assert!(ok, "shellcheck {}:\n{out}", p.display());
+    }
+}
+
+#[test]
+fn chart_ruby_helpers_parse_and_merge_yaml_deep_merges() {
+    let helpers = chart_files("rb");
+    assert!(helpers.len() >= 4, "only {} Ruby helpers found", helpers.len());
+    for p in &helpers {
+        let (ok, out) = run(Command::new("ruby").arg("-c").arg(p));
+        assert!(ok, "ruby -c {}:\n{out}", p.display());
+    }
+    let files = common::root().join("chart-templates/files");
+    // merge-yaml.rb keeps packaged settings, overrides ours, with OpenNebula's symbol keys.
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("onegate-server.conf");
+    std::fs::write(&target, ":one_xmlrpc: http://localhost:2633/RPC2\n:host: 127.0.0.1\n:port: 5030\n:auth: onegate\n:server:\n  :bind: 127.0.0.1\n  :port: 5030\n").unwrap();
+    let over = tmp.path().join("override.yaml");
+    std::fs::write(&over, ":host: 0.0.0.0\n:server:\n  :bind: 0.0.0.0\n").unwrap();
+    let (ok, out) = run(Command::new("ruby").arg(files.join("merge-yaml.rb")).arg(&target).arg(&over));
+    assert!(ok, "{out}");
+    let merged = std::fs::read_to_string(&target).unwrap();
+    for expect in [":host: 0.0.0.0", ":auth: onegate", ":bind: 0.0.0.0", ":port: 5030"] {
+        assert!(merged.contains(expect), "`{expect}` missing from:\n{merged}");
+    }
+}
+
+/// OneGate, OneFlow, OneForm and OneKS on 7.0 and 7.2 bundle Sinatra 4.1/4.2, which in development mode answers
+/// 403 to a Host that is not localhost or an IP (OpenNebula/one@release-7.2.0:share/install_gems/Debian12/Gemfile.lock;
+/// 7.4.0 turns host authorization off itself, commit 75e3ae157a). Every Ruby daemon runs with APP_ENV=production
+/// and HOME set (the 7.2+ OCA needs HOME: src/oca/ruby/opennebula/lib/client.rb:63), at every version.
+#[test]
+fn ruby_daemons_run_in_production_mode_with_a_home() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (version, tag) in [("6.10", "6.10.5"), ("7.0", "7.0.2"), ("7.2", "7.2.0"), ("7.4", "7.4.0")] {
+        let chart = tmp.path().join(version);
+        let set = format!("opennebula.version={version},image.tag={tag},oned.grpc.enabled={}", version >= "7.2");
+        generate("dev-sqlite", &["--set", &set], &chart);
+        let o = Command::new(tool("helm4")).args(["template", "one"]).arg(&chart).output().unwrap();
+        assert!(o.status.success(), "{version}: {}", String::from_utf8_lossy(&o.stderr));
+        let rendered = tmp.path().join(format!("{version}.yaml"));
+        std::fs::write(&rendered, &o.stdout).unwrap();
+        let mut daemons = Vec::new();
+        for m in onechart::manifest::read(onechart::source::SourceFile::read(&rendered).unwrap()).unwrap() {
+            for (_, c) in m.containers() {
+                let command = c.command.clone().unwrap_or_default().join(" ");
+                if !command.contains("-server.rb") {
+                    continue;
+                }
+                let env: std::collections::BTreeMap<_, _> =
+                    c.env.iter().flatten().map(|e| (e.name.as_str(), e.value.clone().unwrap_or_default())).collect();
+                assert_eq!(env.get("APP_ENV").map(String::as_str), Some("production"), "{version}: {}", c.name);
+                assert_eq!(env.get("HOME").map(String::as_str), Some("/var/lib/one"), "{version}: {}", c.name);
+                daemons.push(c.name.clone());
+            }
+        }
+        let expected = match version {
+            "6.10" | "7.0" => vec!["onegate", "oneflow", "hem"],
+            "7.2" => vec!["onegate", "oneflow", "hem", "oneform"],
+            _ => vec!["onegate", "oneflow", "hem", "oneform", "oneks"],
+        };
+        assert_eq!(daemons, expected, "{version}");
+    }
+}
