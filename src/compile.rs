@@ -144,12 +144,12 @@ pub struct Options<'a> {
     pub ignores: &'a [String],
 }
 
-/// The YAML quirks of user layers, with the name of the file each is in.
-pub fn user_quirks(layers: &[Layer]) -> Vec<(String, QuirkAt)> {
+/// The YAML quirks of user layers, with the file each is in.
+pub fn user_quirks(layers: &[Layer]) -> Vec<(std::sync::Arc<crate::source::SourceFile>, QuirkAt)> {
     layers
         .iter()
         .filter_map(|l| l.source.as_ref().map(|s| (s, &l.quirks)))
-        .flat_map(|(s, qs)| qs.iter().map(move |q| (s.name.clone(), q.clone())))
+        .flat_map(|(s, qs)| qs.iter().map(move |q| (s.clone(), q.clone())))
         .collect()
 }
 

@@ -39,7 +39,7 @@ impl Layer {
     /// A layer from a parsed YAML mapping.
     pub fn from_node(source: Arc<SourceFile>, root: &Node, quirks: Vec<QuirkAt>) -> Layer {
         let mut origins = BTreeMap::new();
-        collect_origins(&source.name, root, String::new(), &mut origins);
+        collect_origins(&source, root, String::new(), &mut origins);
         Layer { value: root.to_json(), source: Some(source), origins, quirks }
     }
 
@@ -61,7 +61,7 @@ impl Layer {
     }
 }
 
-fn collect_origins(file: &str, node: &Node, pointer: String, out: &mut BTreeMap<String, Origin>) {
+fn collect_origins(file: &Arc<SourceFile>, node: &Node, pointer: String, out: &mut BTreeMap<String, Origin>) {
     match &node.kind {
         NodeKind::Map(entries) => {
             for e in entries {
@@ -69,8 +69,8 @@ fn collect_origins(file: &str, node: &Node, pointer: String, out: &mut BTreeMap<
                 out.insert(
                     p.clone(),
                     Origin {
-                        key: Location::at(file, e.key_pos.line, e.key_pos.column),
-                        value: Location::at(file, e.value.pos.line, e.value.pos.column),
+                        key: Location::in_source(file, e.key_pos.line, e.key_pos.column),
+                        value: Location::in_source(file, e.value.pos.line, e.value.pos.column),
                     },
                 );
                 collect_origins(file, &e.value, p, out);
@@ -79,7 +79,7 @@ fn collect_origins(file: &str, node: &Node, pointer: String, out: &mut BTreeMap<
         NodeKind::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
                 let p = format!("{pointer}/{i}");
-                let loc = Location::at(file, item.pos.line, item.pos.column);
+                let loc = Location::in_source(file, item.pos.line, item.pos.column);
                 out.insert(p.clone(), Origin { key: loc.clone(), value: loc });
                 collect_origins(file, item, p, out);
             }

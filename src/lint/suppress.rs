@@ -23,7 +23,7 @@ pub struct Directive {
 }
 
 /// Finds the directives of a file.
-pub fn directives(source: &SourceFile) -> Vec<Directive> {
+pub fn directives(source: &Arc<SourceFile>) -> Vec<Directive> {
     let mut out = Vec::new();
     for (i, line) in source.text.lines().enumerate() {
         let Some(hash) = comment_start(line) else { continue };
@@ -44,7 +44,7 @@ pub fn directives(source: &SourceFile) -> Vec<Directive> {
         let reason: String = words.collect::<Vec<_>>().join(" ");
         let column = line[..hash].chars().count() + 1;
         out.push(Directive {
-            location: Location::at(&source.name, i + 1, column),
+            location: Location::in_source(source, i + 1, column),
             ids,
             reason: (!reason.is_empty()).then_some(reason),
             own_line: line[..hash].trim().is_empty(),
@@ -72,7 +72,7 @@ fn comment_start(line: &str) -> Option<usize> {
 /// Marks findings covered by a directive or an `--ignore`, and returns ONE103 findings for directives without
 /// a reason.
 pub fn apply(findings: &mut [Finding], sources: &[Arc<SourceFile>], cli_ignores: &[String]) -> Vec<Finding> {
-    let all: Vec<Directive> = sources.iter().flat_map(|s| directives(s)).collect();
+    let all: Vec<Directive> = sources.iter().flat_map(directives).collect();
     for f in findings.iter_mut() {
         if let Some(i) = cli_ignores.iter().find(|i| find_rule(i).is_some_and(|r| r.id == f.rule_id)) {
             f.suppressed = Some(format!("--ignore {i}"));

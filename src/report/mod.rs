@@ -8,7 +8,7 @@ pub mod sarif;
 use std::io::Write;
 
 use crate::lint::{Finding, Rule, Severity};
-use crate::source::{self, Location};
+use crate::source::Location;
 
 /// Whether human output should be coloured by default: on a terminal, unless `NO_COLOR` is set.
 pub fn use_color() -> bool {
@@ -87,10 +87,8 @@ pub fn frame(l: &Location, w: &mut dyn Write) -> std::io::Result<()> {
     if !l.has_position() {
         return Ok(());
     }
-    let Some(src) = source::lookup(&l.file) else {
-        return Ok(());
-    };
-    let Some(line) = src.line_text(l.line) else {
+    // The location carries the file it is in; one without it (a `--set` value, a built-in profile) has no frame.
+    let Some(line) = l.line_text() else {
         return Ok(());
     };
     let num = l.line.to_string();

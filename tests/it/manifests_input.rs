@@ -175,8 +175,8 @@ kind: Pod
 metadata: {name: p}
 spec:
   containers:
-    - name: c
-      image: example.org/c:1.0
+    - name: oned
+      image: example.org/opennebula:7.4.0
       env:
         - name: DB_PASSWORD
           valueFrom: {secretKeyRef: {name: one-db, key: password}}
@@ -302,8 +302,8 @@ kind: Pod
 metadata: {name: p}
 spec:
   containers:
-    - name: c
-      image: example.org/c:1.0
+    - name: oned
+      image: example.org/opennebula:7.4.0
       volumeMounts: [{name: auth, mountPath: /auth}]
       env:
         - name: DB_PASSWORD

@@ -3,8 +3,8 @@
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, Severity};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Via};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Via;
 
 declare_rule! {
 /// ## What it does
@@ -50,7 +50,7 @@ declare_rule! {
         summary: "An OpenNebula API is exposed outside the cluster without TLS",
         fix: "Set `tls.enabled: true` with `tls.secretName` or `tls.certManager.issuerName` (the chart's TLS proxy then serves every exposed port), or keep the Service `ClusterIP`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Services, Ingresses],
         manifest_fix: "Terminate TLS in front of the daemon (an Ingress with `spec.tls` and a certificate, or a load balancer with a TLS listener), or keep its Service `ClusterIP`.",
     }
 }
@@ -79,10 +79,10 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits: Vec<ManifestHit> = Vec::new();
-    let published: Vec<_> = d.published_apis().into_iter().filter(|p| !p.tls).collect();
+    let published: Vec<_> = d.published_apis().iter().filter(|p| !p.tls).collect();
     let mut objects_seen: Vec<usize> = Vec::new();
     for p in &published {
         if objects_seen.contains(&p.object) {

@@ -3,8 +3,7 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::Deployment;
+use crate::manifest::ManifestCtx;
 use crate::yaml::{self, Pos};
 
 declare_rule! {
@@ -42,7 +41,7 @@ declare_rule! {
         summary: "A credential would be stored in a ConfigMap or a plain environment value",
         fix: "Put the credential in a Secret and reference it (`valueFrom.secretKeyRef`, or the chart's `existingSecret` values).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData, Workloads],
         manifest_fix: "Move the credential into a Secret and reference it (`valueFrom.secretKeyRef`, a Secret volume, or a `*_FILE` variable pointing at a mounted Secret key).",
     }
 }
@@ -53,7 +52,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .extra_env
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.value.as_deref().is_some_and(|s| !s.is_empty()) && looks_like_credential(&e.name))
+        .filter(|(_, e)| e.value.as_deref().is_some_and(|s| holds_credential(&e.name, s)))
         .map(|(i, e)| {
             Hit::at_pointer(
                 format!("/oned/extraEnv/{i}/value"),
@@ -76,10 +75,48 @@ pub(crate) fn looks_like_credential(name: &str) -> bool {
         || n == "KEY"
 }
 
+/// True when a name and value hold a credential: the name looks like one, and it is not a setting about
+/// credentials (`ALLOW_EMPTY_PASSWORD=no`, `PASSWORD_CHANGE=YES`, `TOKEN_EXPIRATION=3600`): an on/off switch or
+/// a policy, whose value is no secret.
+pub(crate) fn holds_credential(name: &str, value: &str) -> bool {
+    if value.trim().is_empty() || !looks_like_credential(name) {
+        return false;
+    }
+    let n = name.to_ascii_uppercase();
+    let setting = [
+        "ALLOW",
+        "ENABLE",
+        "DISABLE",
+        "SKIP",
+        "REQUIRE",
+        "FORCE",
+        "LENGTH",
+        "EXPIR",
+        "POLICY",
+        "CHANGE",
+        "RESET",
+        "COMPLEXITY",
+        "MIN_",
+        "MAX_",
+        "_MIN",
+        "_MAX",
+        "TTL",
+        "TIMEOUT",
+        "ROTATION",
+        "HASH",
+        "ALGORITHM",
+    ];
+    let switch = matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "yes" | "no" | "true" | "false" | "on" | "off" | "y" | "n" | "0" | "1" | "enabled" | "disabled"
+    );
+    !(switch || setting.iter().any(|w| n.contains(w)))
+}
+
 /// ConfigMaps holding credentials (by key name, a private key, or a literal password inside a configuration
 /// file, at its line), and containers with a literal credential in an environment variable.
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for (f, file) in d.files.iter().enumerate() {
         let m = &objects[file.object];
@@ -87,7 +124,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             continue;
         }
         let (key, value) = (&file.key, &file.text);
-        let whole = if !value.trim().is_empty() && (looks_like_credential(key) || is_one_secret_file(key)) {
+        let whole = if holds_credential(key, value) || (!value.trim().is_empty() && is_one_secret_file(key)) {
             Some(format!("key `{key}` holds a credential"))
         } else if value.contains("PRIVATE KEY-----") {
             Some(format!("key `{key}` holds a private key"))
@@ -98,7 +135,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             hits.push(ManifestHit::new(file.object, file.pointer.clone(), format!("ConfigMap `{}`: {r}", m.name)));
             continue;
         }
-        for (pos, name) in literal_passwords(&d, f) {
+        for (pos, name) in literal_passwords(d, f) {
             let (location, note) = file.locate(pos);
             hits.push(
                 ManifestHit::new(
@@ -110,10 +147,10 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             );
         }
     }
-    for (i, m) in objects.iter().enumerate() {
-        for (ptr, c) in m.containers() {
+    for (i, _) in objects.iter().enumerate() {
+        for (ptr, c) in d.containers(i) {
             for (j, e) in c.env.iter().flatten().enumerate() {
-                if e.value.as_deref().is_some_and(|v| !v.is_empty()) && looks_like_credential(&e.name) {
+                if e.value.as_deref().is_some_and(|v| holds_credential(&e.name, v)) {
                     hits.push(ManifestHit::new(
                         i,
                         format!("{ptr}/env/{j}/value"),
@@ -129,7 +166,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
 /// Literal passwords inside a text file, with their position: `PASSWD`/`PASSWORD` attributes of an OpenNebula
 /// template (comments are not read: a commented sample is not a credential), `password` keys of a service's YAML,
 /// and in any other file a `PASSWD = "literal"` on a line that is not a comment.
-fn literal_passwords(d: &Deployment<'_>, file: usize) -> Vec<(Pos, String)> {
+fn literal_passwords(d: &ManifestCtx<'_>, file: usize) -> Vec<(Pos, String)> {
     let text = &d.files[file].text;
     let literal = |v: &str| !v.is_empty() && !v.starts_with('$');
     match d.kind_of(file) {
@@ -163,8 +200,8 @@ fn literal_passwords(d: &Deployment<'_>, file: usize) -> Vec<(Pos, String)> {
                 }
             }
             let mut out = Vec::new();
-            if let Some(root) = d.service_conf(file).and_then(|c| c.root) {
-                walk(&root, &mut out);
+            if let Some(root) = d.service_conf(file).and_then(|c| c.root.as_ref()) {
+                walk(root, &mut out);
             }
             out
         }

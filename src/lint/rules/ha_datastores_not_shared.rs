@@ -2,8 +2,8 @@
 
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit, ManifestHit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Storage};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Storage;
 
 declare_rule! {
 /// ## What it does
@@ -45,7 +45,7 @@ declare_rule! {
         summary: "Raft members keep the datastores on their own volumes",
         fix: "Set `persistence.datastores.shared: true` with a ReadWriteMany `storageClass` (or `existingClaim`).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Mount one ReadWriteMany PersistentVolumeClaim (NFS, CephFS, ...) at `/var/lib/one/datastores` in every front-end pod.",
     }
 }
@@ -64,8 +64,8 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for fe in d.frontends() {
         let Some((replicas, _)) = d.replicas(fe.object).filter(|(n, _)| *n > 1) else { continue };

@@ -3,7 +3,8 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::{Manifest, Typed};
+use crate::manifest::ManifestCtx;
+use crate::manifest::Typed;
 
 declare_rule! {
 /// ## What it does
@@ -45,7 +46,7 @@ declare_rule! {
         summary: "Linux Containers marketplace imports, which need root and sudo, are enabled",
         fix: "Keep `marketplace.enabled: false` (the OpenNebula Public, http and s3 marketplaces need no privilege); import Linux Containers images on a host, never by giving the front-end SYS_ADMIN or privilege.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Drop the `/dev/fuse` mount: only Linux Containers imports use FUSE, and they also need root and sudo, which a non-root front-end container does not have; the OpenNebula Public, http and s3 marketplaces need neither.",
     }
 }
@@ -62,9 +63,12 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// Containers that mount `/dev/fuse` without `SYS_ADMIN` and without privilege.
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
+    // The front-end's pods only: a hypervisor agent, a test pod or another chart's workload is not judged.
+    for i in d.opennebula_workloads() {
+        let m = &objects[i];
         let Typed::Workload { spec, .. } = &m.typed else { continue };
         let fuse_volumes: Vec<&str> = spec
             .volumes
@@ -73,7 +77,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             .filter(|v| v.host_path.as_ref().is_some_and(|h| h.path == "/dev/fuse"))
             .map(|v| v.name.as_str())
             .collect();
-        for (ptr, c) in m.containers() {
+        for (ptr, c) in d.containers(i) {
             let mounts_fuse = c
                 .volume_mounts
                 .iter()

@@ -3,8 +3,8 @@
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Found;
 use crate::oneconf::Kind;
 
 declare_rule! {
@@ -47,7 +47,7 @@ declare_rule! {
         summary: "`monitord.monitorAddress: auto` under Raft HA",
         fix: "Pin the monitord LoadBalancer with `monitord.service.loadBalancerIP` and set `monitord.monitorAddress` to that address (or a DNS name that follows it).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData],
         manifest_fix: "In monitord.conf's `NETWORK`, set `MONITOR_ADDRESS` to the stable address of a Service that follows the Raft leader (a LoadBalancer IP or DNS name).",
     }
 }
@@ -64,8 +64,8 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for file in d.files_of(Kind::Monitord) {
         let Some(t) = d.template(file) else { continue };
@@ -75,13 +75,13 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         }
         let mut users = d.mounted_by(file);
         if users.is_empty() {
-            users = d.frontends().into_iter().map(|f| f.object).collect();
+            users = d.frontends().iter().map(|f| f.object).collect();
         }
         let Some((n, w)) = users.iter().filter_map(|w| d.replicas(*w).map(|(n, _)| (n, *w))).max() else { continue };
         if n <= 1 {
             continue;
         }
-        hits.push(hit_at(&d, &Origin::File { file, pos: addr.pos }, |note| format!(
+        hits.push(hit_at(d, &Found::File { file, pos: addr.pos }, |note| format!(
                     "monitord.conf sets `MONITOR_ADDRESS = \"auto\"`{note} with {n} oned members (`{}`): after a fail-over hosts keep sending to the old leader",
                     objects[w].id()
                 )));

@@ -3,7 +3,7 @@
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, published_port_hits};
-use crate::manifest::{Manifest, Typed, service_ports};
+use crate::manifest::ManifestCtx;
 use crate::model::ServiceType;
 
 declare_rule! {
@@ -45,7 +45,7 @@ declare_rule! {
         summary: "monitord's published port differs from the port it listens on",
         fix: "Make `monitord.service.port` (and `monitord.service.nodePort` for NodePort) equal to `monitord.port`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Services],
         manifest_fix: "Publish monitord on the port it listens on (the `PORT` of monitord.conf's `NETWORK`), over both TCP and UDP, with the node port equal to it.",
     }
 }
@@ -79,12 +79,12 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 
 /// Services publishing monitord (a port named `monitord*`): TCP and UDP both published, and every published port
 /// (and node port) equal to the container port it reaches.
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
-        let Typed::Service(svc) = &m.typed else { continue };
-        let ports: Vec<_> =
-            service_ports(objects, svc).into_iter().filter(|p| p.name.starts_with("monitord")).collect();
+    for i in d.of_kind("Service") {
+        let m = &objects[i];
+        let ports: Vec<_> = d.service_ports(i).iter().filter(|p| p.name.starts_with("monitord")).collect();
         if ports.is_empty() {
             continue;
         }

@@ -3,7 +3,7 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
+use crate::manifest::ManifestCtx;
 use crate::manifest::deploy::image_tag;
 
 declare_rule! {
@@ -35,7 +35,7 @@ declare_rule! {
         summary: "The image tag is empty or `latest`",
         fix: "Pin `image.tag` to a release, for example `7.4.0`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Pin the image to a release tag (for example `opennebula/opennebula:7.4.0`) or a digest.",
     }
 }
@@ -49,11 +49,13 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .collect()
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for (i, m) in objects.iter().enumerate() {
-        for (ptr, c) in m.containers() {
-            let Some(image) = c.image.as_deref() else { continue };
+        for (ptr, c) in d.containers(i) {
+            // OpenNebula's images only: Helm's test pod or a sidecar of another project is not judged here.
+            let Some(image) = c.image.as_deref().filter(|im| d.is_opennebula_image(im)) else { continue };
             if image.contains('@') {
                 continue;
             }

@@ -3,8 +3,7 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::Deployment;
+use crate::manifest::ManifestCtx;
 
 declare_rule! {
 /// ## What it does
@@ -36,7 +35,7 @@ declare_rule! {
         summary: "Even number of Raft members",
         fix: "Use an odd member count: 3 (tolerates one failure) or 5 (tolerates two).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Set the oned workload's `spec.replicas` to an odd number: 3, 5 or 7.",
     }
 }
@@ -52,8 +51,8 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut seen = Vec::new();
     let mut hits = Vec::new();
     for fe in d.frontends() {

@@ -3,8 +3,8 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Storage};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Storage;
 
 declare_rule! {
 /// ## What it does
@@ -38,7 +38,7 @@ declare_rule! {
         summary: "oneadmin's SSH key pair is not persisted",
         fix: "Set `ssh.persistence: true` (the generated key pair is kept) or provide `ssh.existingSecret`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Mount `/var/lib/one/.ssh` from a Secret that holds the key pair (created once, kept), or keep it on the persistent volume of `/var/lib/one`.",
     }
 }
@@ -51,8 +51,8 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for fe in d.frontends() {
         let Some(m) = d.mount_for(fe.object, &fe.pointer, "/var/lib/one/.ssh") else { continue };

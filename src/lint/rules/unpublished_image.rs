@@ -2,7 +2,7 @@
 
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit, ManifestHit};
-use crate::manifest::Manifest;
+use crate::manifest::ManifestCtx;
 
 declare_rule! {
 /// ## What it does
@@ -38,7 +38,7 @@ declare_rule! {
         summary: "The image is OpenNebula's unpublished placeholder `opennebula/opennebula`",
         fix: "Build the image from the chart's `image/` recipe (image/README.md), push it, and set `image.repository` and `image.tag` to it.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Build the front-end image from OpenNebula's packages (onechart's `image/` recipe is one way), push it to your registry and point the containers at it.",
     }
 }
@@ -75,10 +75,11 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for (i, m) in objects.iter().enumerate() {
-        for (ptr, c) in m.containers() {
+        for (ptr, c) in d.containers(i) {
             let Some(image) = c.image.as_deref().filter(|i| is_placeholder(i)) else { continue };
             hits.push(ManifestHit::new(
                 i,

@@ -4,14 +4,21 @@
 //! - this file: one stream of objects (empty and comment-only documents skipped, `kind: List` and `*List`
 //!   items unpacked, custom resources and CRDs kept for reference but not checked);
 //! - [`input`]: several files, directories and stdin read as one deployment;
+//! - [`ctx`]: the analysis of a stream, built once per run and handed to every rule ([`ManifestCtx`]): indexes
+//!   of the objects by kind and name, the embedded files, the mounts, the OpenNebula components;
 //! - [`embedded`]: the text files held in ConfigMaps and Secrets, decoded, with positions mapped back into the
 //!   rendered file;
 //! - [`deploy`]: what the pods see (which file a ConfigMap key becomes, through volumes, `subPath` and
-//!   `items`), the OpenNebula front-end, its database backend, replicas and persistence.
+//!   `items`), the OpenNebula front-end, its database backend, replicas and persistence;
+//! - [`components`]: which containers run an OpenNebula component, recognised by what they run.
 
+pub mod components;
+pub mod ctx;
 pub mod deploy;
 pub mod embedded;
 pub mod input;
+
+pub use ctx::ManifestCtx;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,9 +26,8 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::{ConfigMap, Container, PodSpec, Service};
 use serde_json::Value;
 
-use crate::layers::{Layer, Origin};
 use crate::source::{InputError, Location, SourceFile};
-use crate::yaml::{self, Node, QuirkAt};
+use crate::yaml::{self, Node, Pos, QuirkAt};
 
 /// One object of the stream.
 #[derive(Debug)]
@@ -42,8 +48,8 @@ pub struct Manifest {
     pub quirks: Vec<QuirkAt>,
     /// The object as JSON.
     pub raw: Value,
-    /// Position of every key, by JSON pointer.
-    pub origins: BTreeMap<String, Origin>,
+    /// Where each value of `raw` is in the file (a tree of positions shaped like `raw`).
+    positions: Positions,
     /// Where the document starts.
     pub location: Location,
     /// The typed view.
@@ -69,18 +75,50 @@ impl Manifest {
         format!("{}/{}", self.kind, self.name)
     }
 
-    /// The location of a pointer inside this object (or of its nearest ancestor).
+    /// The location of a pointer inside this object (or of its nearest ancestor), found by walking the object:
+    /// no table of every key's position is kept.
     pub fn location(&self, pointer: &str) -> Location {
-        let mut p = pointer.to_string();
-        loop {
-            if let Some(o) = self.origins.get(&p) {
-                return o.value.clone();
-            }
-            match p.rfind('/') {
-                Some(cut) => p.truncate(cut),
-                None => return self.location.clone(),
-            }
+        match self.walk(pointer) {
+            (Some(at), _) => Location::in_source(&self.source, at.pos.line, at.pos.column),
+            (None, _) => self.location.clone(),
         }
+    }
+
+    /// The locations of the values of a mapping or list at `pointer`, in order (one walk for all of them).
+    pub fn child_locations(&self, pointer: &str) -> Vec<Location> {
+        let (Some(at), Some(_)) = self.walk(pointer) else { return Vec::new() };
+        let kids = match &at.inner {
+            Inner::Map(kids) | Inner::Seq(kids) => kids,
+            Inner::Leaf => return Vec::new(),
+        };
+        kids.iter().map(|k| Location::in_source(&self.source, k.pos.line, k.pos.column)).collect()
+    }
+
+    /// The positions and value at a pointer (the nearest ancestor's positions when the pointer goes further than
+    /// the object; `None` for the object itself).
+    fn walk(&self, pointer: &str) -> (Option<&Positions>, Option<&Value>) {
+        let (mut raw, mut at) = (&self.raw, &self.positions);
+        let mut found = None;
+        let mut complete = true;
+        for seg in pointer.split('/').skip(1) {
+            let seg = seg.replace("~1", "/").replace("~0", "~");
+            let next = match (raw, &at.inner) {
+                (Value::Object(m), Inner::Map(kids)) => {
+                    m.iter().zip(kids).find(|((k, _), _)| **k == seg).map(|((_, v), p)| (v, p))
+                }
+                (Value::Array(a), Inner::Seq(kids)) => {
+                    seg.parse::<usize>().ok().and_then(|i| Some((a.get(i)?, kids.get(i)?)))
+                }
+                _ => None,
+            };
+            let Some((v, p)) = next else {
+                complete = false;
+                break;
+            };
+            (raw, at) = (v, p);
+            found = Some(p);
+        }
+        (found, complete.then_some(raw))
     }
 
     /// Containers and init containers of a workload, with their JSON pointers.
@@ -97,84 +135,6 @@ impl Manifest {
     }
 }
 
-/// One port of a Service, resolved to the container port it reaches.
-#[derive(Debug, Clone)]
-pub struct ServicePort {
-    /// Index of the port in `spec.ports`.
-    pub index: usize,
-    /// Port name.
-    pub name: String,
-    /// `TCP` or `UDP`.
-    pub protocol: String,
-    /// The Service port.
-    pub port: i32,
-    /// The node port, when set.
-    pub node_port: Option<i32>,
-    /// The container port it reaches in the selected pods (by number, or by name), when it can be resolved.
-    pub container_port: Option<i32>,
-    /// True when the port says it carries TLS: `appProtocol` `https`, `tls`, `ssl`, `wss` or `grpcs`, or a
-    /// port or target port name that starts with `https` or ends with `tls`.
-    pub tls: bool,
-}
-
-/// The ports of a Service, each resolved against the workloads its selector matches.
-pub fn service_ports(objects: &[Manifest], svc: &Service) -> Vec<ServicePort> {
-    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-    let spec = match &svc.spec {
-        Some(s) => s,
-        None => return Vec::new(),
-    };
-    let selector = spec.selector.clone().unwrap_or_default();
-    let selected: Vec<&Manifest> = objects
-        .iter()
-        .filter(|m| match &m.typed {
-            Typed::Workload { labels, .. } => {
-                !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-            }
-            _ => false,
-        })
-        .collect();
-    spec.ports
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(index, p)| {
-            let protocol = p.protocol.clone().unwrap_or_else(|| "TCP".to_string());
-            let container_port = match &p.target_port {
-                None => Some(p.port),
-                Some(IntOrString::Int(i)) => Some(*i),
-                Some(IntOrString::String(name)) => selected.iter().find_map(|m| {
-                    m.containers().into_iter().find_map(|(_, c)| {
-                        c.ports.iter().flatten().find(|cp| cp.name.as_deref() == Some(name)).map(|cp| cp.container_port)
-                    })
-                }),
-            };
-            let target_name = match &p.target_port {
-                Some(IntOrString::String(name)) => name.as_str(),
-                _ => "",
-            };
-            let says_tls = |n: &str| {
-                let n = n.to_ascii_lowercase();
-                n.starts_with("https") || n.ends_with("tls")
-            };
-            let tls =
-                p.app_protocol.as_deref().is_some_and(|a| {
-                    matches!(a.to_ascii_lowercase().as_str(), "https" | "tls" | "ssl" | "wss" | "grpcs")
-                }) || says_tls(p.name.as_deref().unwrap_or_default())
-                    || says_tls(target_name);
-            ServicePort {
-                index,
-                name: p.name.clone().unwrap_or_default(),
-                protocol,
-                port: p.port,
-                node_port: p.node_port,
-                container_port,
-                tls,
-            }
-        })
-        .collect()
-}
-
 /// Reads a stream of manifests: empty and comment-only documents (which Helm emits) are skipped, the items of a
 /// `kind: List` (or any `*List`) become objects of their own. A document that is not a mapping is an input
 /// error.
@@ -182,7 +142,7 @@ pub fn read(source: Arc<SourceFile>) -> Result<Vec<Manifest>, InputError> {
     let docs = yaml::parse_documents_with_quirks(source.clone())?;
     let mut out = Vec::new();
     for (node, quirks) in docs {
-        let at = |n: &Node| Location::at(&source.name, n.pos.line, n.pos.column);
+        let at = |n: &Node| Location::in_source(&source, n.pos.line, n.pos.column);
         // `---` followed by nothing or by comments only: Helm emits these for templates that render empty.
         if node.kind == yaml::NodeKind::Null {
             continue;
@@ -256,9 +216,34 @@ const BUILTIN_GROUPS: &[&str] = &[
     "storagemigration.k8s.io",
 ];
 
+/// Positions of a value and of everything inside it, in the order of the JSON the value becomes.
+#[derive(Debug)]
+struct Positions {
+    pos: Pos,
+    inner: Inner,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Leaf,
+    Seq(Vec<Positions>),
+    /// The values' positions, in the order of the keys of the JSON object (the YAML order, duplicates merged).
+    Map(Vec<Positions>),
+}
+
+impl Positions {
+    fn of(node: &Node) -> Positions {
+        let inner = match &node.kind {
+            yaml::NodeKind::Seq(items) => Inner::Seq(items.iter().map(Positions::of).collect()),
+            yaml::NodeKind::Map(entries) => Inner::Map(entries.iter().map(|e| Positions::of(&e.value)).collect()),
+            _ => Inner::Leaf,
+        };
+        Positions { pos: node.pos, inner }
+    }
+}
+
 fn object(source: &Arc<SourceFile>, node: &Node, quirks: Vec<QuirkAt>) -> Manifest {
-    let layer = Layer::from_node(source.clone(), node, Vec::new());
-    let raw = layer.value;
+    let raw = node.to_json();
     let text = |p: &str| raw.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
     let kind = text("/kind");
     let api_version = text("/apiVersion");
@@ -274,8 +259,8 @@ fn object(source: &Arc<SourceFile>, node: &Node, quirks: Vec<QuirkAt>) -> Manife
         source: source.clone(),
         quirks,
         typed,
-        origins: layer.origins,
-        location: Location::at(&source.name, node.pos.line, node.pos.column),
+        positions: Positions::of(node),
+        location: Location::in_source(source, node.pos.line, node.pos.column),
         raw,
     }
 }
@@ -322,5 +307,21 @@ mod tests {
         assert_eq!(containers[0].0, "/spec/template/spec/containers/0");
         assert_eq!(m[1].location("/spec/template/spec/containers/0/image").line, 22);
         assert!(matches!(&m[1].typed, Typed::Workload { labels, .. } if labels["app"] == "x"));
+    }
+
+    #[test]
+    fn locations_follow_the_yaml_order_of_keys() {
+        let src = SourceFile::from_text(
+            "o.yaml",
+            "kind: ConfigMap\napiVersion: v1\nmetadata: {name: c}\ndata:\n  zeta: \"1\"\n  alpha: \"2\"\n  zeta: \"3\"\n",
+        );
+        let m = &read(src).unwrap()[0];
+        assert_eq!(m.location("/data/alpha").to_string(), "o.yaml:6:10");
+        assert_eq!(m.location("/data/zeta").to_string(), "o.yaml:7:9", "the last duplicate wins");
+        assert_eq!(m.location("/data/zeta/deeper").to_string(), "o.yaml:7:9", "the nearest ancestor");
+        assert_eq!(m.location("/nothing").to_string(), "o.yaml:1:1", "the document");
+        let kids: Vec<String> = m.child_locations("/data").iter().map(ToString::to_string).collect();
+        assert_eq!(kids, ["o.yaml:7:9", "o.yaml:6:10"]);
+        assert_eq!(m.location("/data/alpha").line_text(), Some("  alpha: \"2\""));
     }
 }
