@@ -93,11 +93,12 @@ fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dy
     if !compiled.findings.is_empty() {
         report::human_styled(&compiled.findings, err, style.color)?;
     }
+    let schema = compiled.schema();
     let files = output::with_manifest(render::render_chart(&RenderInput {
         profile: &compiled.profile,
         values: &compiled.merged.value,
         version: compile::version(&compiled),
-        schema: &compiled.schema,
+        schema: &schema,
         waived: &compiled.waived,
         chart_version: args.chart_version.as_deref(),
     })?);

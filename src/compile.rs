@@ -42,12 +42,19 @@ pub struct Compiled {
     pub merged: Merged,
     /// Typed values.
     pub values: Values,
-    /// The chart's values.schema.json (envelope applied, version locked).
-    pub schema: Value,
     /// Lint findings (warnings only when compilation succeeded).
     pub findings: Vec<Finding>,
     /// Errors the values suppress with a reason: the chart is generated without enforcing these rules.
     pub waived: Vec<Waiver>,
+}
+
+impl Compiled {
+    /// The chart's values.schema.json (envelope applied, version locked, waived rules' constraints relaxed):
+    /// built when a chart is rendered, never for `lint`.
+    pub fn schema(&self) -> Value {
+        let ids: Vec<&'static str> = self.waived.iter().map(|w| w.id).collect();
+        schema::chart_schema(self.profile.envelope(), self.values.opennebula.version, &ids)
+    }
 }
 
 /// A rule error accepted because the values suppress it with a reason (`# onechart:ignore ONE017 reason`).
@@ -222,12 +229,14 @@ pub fn compile_merged(
     findings.extend(structural);
     findings.extend(typed.into_iter().filter(|f| !is_replaced(f)));
     let version = values.opennebula.version;
-    let envelope = violations(
-        &merged,
-        &schema::validate(profile.envelope(), Some(version), &reading),
-        &findings,
-        Some(&profile.name),
-    );
+    // Values that passed the model's schema as they are need only the envelope's narrowings checked.
+    let unchanged = raw_violations.is_empty() && matches!(reading, std::borrow::Cow::Borrowed(_));
+    let envelope_violations = if unchanged {
+        schema::validate_narrowed(profile.envelope(), Some(version), &reading)
+    } else {
+        schema::validate(profile.envelope(), Some(version), &reading)
+    };
+    let envelope = violations(&merged, &envelope_violations, &findings, Some(&profile.name));
     let envelope_paths: Vec<String> = envelope.iter().map(|f| f.path.clone()).collect();
     findings.extend(envelope);
     let mut findings = finish(findings);
@@ -251,16 +260,24 @@ pub fn compile_merged(
         .collect();
     waived.sort_by(|a, b| (a.id, &a.path).cmp(&(b.id, &b.path)));
     waived.dedup();
-    let mut ids: Vec<&'static str> = waived.iter().map(|w| w.id).collect();
-    ids.dedup();
-    let chart_schema = schema::chart_schema(profile.envelope(), version, &ids);
-    Ok(Compiled { profile, merged, values, schema: chart_schema, findings, waived })
+    Ok(Compiled { profile, merged, values, findings, waived })
 }
 
 /// The typed values with every `replaced` pointer restored to the profile's default (or dropped when the
 /// profile has none), repeated while the model still refuses something. Returns the values, their JSON and
 /// every pointer replaced.
-fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) -> Option<(Values, Value, Vec<String>)> {
+fn best_reading<'m>(
+    profile: &Profile,
+    merged: &'m Merged,
+    mut pending: Vec<String>,
+) -> Option<(Values, std::borrow::Cow<'m, Value>, Vec<String>)> {
+    use serde::Deserialize;
+    // The usual case: nothing to replace, and the values read as they are (no copy of them).
+    if pending.is_empty()
+        && let Ok(values) = Values::deserialize(&merged.value)
+    {
+        return Some((values, std::borrow::Cow::Borrowed(&merged.value), Vec::new()));
+    }
     let defaults = profile.merged_defaults().value;
     let base = Envelope { production: false, ha: false };
     let mut reading = merged.value.clone();
@@ -272,8 +289,8 @@ fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) ->
                 replaced.push(p);
             }
         }
-        if let Ok(values) = serde_json::from_value::<Values>(reading.clone()) {
-            return Some((values, reading, replaced));
+        if let Ok(values) = Values::deserialize(&reading) {
+            return Some((values, std::borrow::Cow::Owned(reading), replaced));
         }
         pending = schema::validate(base, None, &reading).into_iter().map(|v| v.pointer).collect();
         if pending.is_empty() {

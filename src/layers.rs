@@ -193,8 +193,19 @@ fn merge_value(
                         merge_value(existing, v, &p, origins, over_origins);
                     }
                     _ => {
+                        // The replaced value's own origins go (they sort together, right after `p/`), then the
+                        // new value's come in.
                         let prefix = format!("{p}/");
-                        origins.retain(|key, _| !key.starts_with(&prefix));
+                        if b.get(k).is_some_and(|e| e.is_object() || e.is_array()) {
+                            let doomed: Vec<String> = origins
+                                .range(prefix.clone()..)
+                                .take_while(|(key, _)| key.starts_with(&prefix))
+                                .map(|(key, _)| key.clone())
+                                .collect();
+                            for key in doomed {
+                                origins.remove(&key);
+                            }
+                        }
                         for (key, o) in over_origins.range(prefix.clone()..) {
                             if !key.starts_with(&prefix) {
                                 break;

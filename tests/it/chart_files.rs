@@ -37,7 +37,7 @@ fn chart_files(case: &str, profile: &str, set: &[&str]) -> onechart::render::Cha
             profile: &c.profile,
             values: &c.merged.value,
             version: compile::version(&c),
-            schema: &c.schema,
+            schema: &c.schema(),
             waived: &c.waived,
             chart_version: None,
         })

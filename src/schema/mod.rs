@@ -4,6 +4,8 @@
 //! The schema is draft-07 with an explicit `$schema`, fully inlined (no `$ref`, so nothing can ever be fetched),
 //! with plain `enum`s: the only form Helm 3.17 (gojsonschema) and Helm 4 (santhosh-tekuri) read the same way.
 
+mod quick;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -11,46 +13,92 @@ use jsonschema::Validator;
 use serde_json::{Map, Value, json};
 
 use crate::layers::dotted;
-use crate::model::{OneVersion, Values};
+use crate::model::OneVersion;
 use crate::profile::Envelope;
 use crate::suggest::did_you_mean;
 
-type Key = (Envelope, Option<OneVersion>, Vec<&'static str>);
-type Compiled = (Arc<Value>, Arc<Validator>);
+pub use quick::{Pattern, Quick};
 
-/// Schemas and their compiled validators, built once per envelope and version (linting 1,000 files compiles
-/// them once, not 4,000 times).
-fn compiled(envelope: Envelope, version: Option<OneVersion>) -> Compiled {
-    compiled_waiving(envelope, version, &[])
+type Key = (Envelope, Option<OneVersion>, Vec<&'static str>);
+
+/// The schema of the typed model, generated at build time by `build.rs` (schemars over `src/model.rs`).
+const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/values.schema.json"));
+
+/// The model's schema as onechart publishes it: draft-07, no `format`s schemars invents.
+fn base() -> &'static Value {
+    static BASE: OnceLock<Value> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let mut schema: Value = serde_json::from_str(GENERATED).expect("build.rs writes valid JSON");
+        strip_formats(&mut schema);
+        let obj = schema.as_object_mut().expect("root schema is an object");
+        obj.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
+        obj.insert("title".into(), json!("onechart values"));
+        schema
+    })
 }
 
-fn compiled_waiving(envelope: Envelope, version: Option<OneVersion>, waived: &[&'static str]) -> Compiled {
-    static CACHE: OnceLock<Mutex<HashMap<Key, Compiled>>> = OnceLock::new();
+/// Schemas by envelope, version and waivers, built once per process (narrowing the base schema is a few JSON
+/// edits).
+fn schema_for(envelope: Envelope, version: Option<OneVersion>, waived: &[&'static str]) -> Arc<Value> {
+    static CACHE: OnceLock<Mutex<HashMap<Key, Arc<Value>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let key = (envelope, version, waived.to_vec());
-    if let Some(c) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-        return c;
+    if let Some(s) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return s;
     }
-    let schema = build_schema(envelope, version, waived);
-    let validator = jsonschema::draft7::new(&schema).expect("onechart's own schema compiles");
-    let c = (Arc::new(schema), Arc::new(validator));
+    let schema = Arc::new(build_schema(envelope, version, waived));
     if let Ok(mut m) = cache.lock() {
-        m.insert(key, c.clone());
+        m.insert(key, schema.clone());
     }
-    c
+    schema
+}
+
+/// Compiled validators, only for values that fail the quick check (to explain each violation); compiled once
+/// per envelope and version.
+fn validator_for(envelope: Envelope, version: Option<OneVersion>) -> Arc<Validator> {
+    static CACHE: OnceLock<Mutex<HashMap<Key, Arc<Validator>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let key = (envelope, version, Vec::new());
+    if let Some(v) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return v;
+    }
+    let validator =
+        Arc::new(jsonschema::draft7::new(&schema_for(envelope, version, &[])).expect("onechart's own schema compiles"));
+    if let Ok(mut m) = cache.lock() {
+        m.insert(key, validator.clone());
+    }
+    validator
 }
 
 /// The values schema for a profile's envelope. `version` locks `opennebula.version` to the version a chart
 /// was generated for (its templates are version-specific); `None` accepts every supported version.
 pub fn values_schema(envelope: Envelope, version: Option<OneVersion>) -> Value {
-    (*compiled(envelope, version).0).clone()
+    (*schema_for(envelope, version, &[])).clone()
 }
 
 /// The schema of a generated chart: the envelope, less the constraints of the rules the values waived (an
 /// error suppressed with a reason at generate time: the chart must render the values it was generated from).
 /// Only the waived rule's constraint is relaxed; `environment: production` never is.
 pub fn chart_schema(envelope: Envelope, version: OneVersion, waived: &[&'static str]) -> Value {
-    (*compiled_waiving(envelope, version.into(), waived).0).clone()
+    (*schema_for(envelope, version.into(), waived)).clone()
+}
+
+/// One constraint a profile's envelope (or the chart's version) adds to a property of the model's schema.
+#[derive(Debug, Clone)]
+pub struct Narrowing {
+    /// Dotted values path.
+    pub path: String,
+    /// Schema keywords merged into the property (`enum`, `not`, `minLength`).
+    pub fragment: Map<String, Value>,
+    /// Appended to the property's description.
+    pub why: String,
+}
+
+impl Narrowing {
+    fn new(path: &str, fragment: Value, why: impl Into<String>) -> Narrowing {
+        let Value::Object(fragment) = fragment else { unreachable!("fragments are objects") };
+        Narrowing { path: path.to_string(), fragment, why: why.into() }
+    }
 }
 
 /// A production or HA envelope constraint: (rule, values path, accepted values). Each holds unless its rule is
@@ -61,56 +109,95 @@ const PRODUCTION_RULES: &[(&str, &str, &str)] = &[
     ("ONE022", "persistence.keep", "production volumes survive `helm uninstall`"),
 ];
 
-fn build_schema(envelope: Envelope, version: Option<OneVersion>, waived: &[&str]) -> Value {
-    let mut settings = schemars::generate::SchemaSettings::draft07();
-    settings.inline_subschemas = true;
-    let mut schema: Value = settings.into_generator().into_root_schema_for::<Values>().into();
-    strip_formats(&mut schema);
-    let obj = schema.as_object_mut().expect("root schema is an object");
-    obj.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
-    obj.insert("title".into(), json!("onechart values"));
+/// What the envelope of a profile and the chart's version add to the model's schema.
+pub fn narrowings(envelope: Envelope, version: Option<OneVersion>, waived: &[&str]) -> Vec<Narrowing> {
+    let mut out = Vec::new();
     if envelope.production {
-        let env = prop(&mut schema, "environment");
-        env.insert("enum".into(), json!(["production"]));
-        append_description(env, "This profile is production: it stays production, with the production rules on.");
+        out.push(Narrowing::new(
+            "environment",
+            json!({"enum": ["production"]}),
+            "This profile is production: it stays production, with the production rules on.",
+        ));
         for (rule, path, why) in PRODUCTION_RULES {
             if !waived.contains(rule) {
-                let p = prop(&mut schema, path);
-                p.insert("enum".into(), json!([true]));
-                append_description(p, &format!("This profile is production: always true ({why}; {rule})."));
+                out.push(Narrowing::new(
+                    path,
+                    json!({"enum": [true]}),
+                    format!("This profile is production: always true ({why}; {rule})."),
+                ));
             }
         }
     }
     let sqlite_allowed =
         (!envelope.production || waived.contains(&"ONE001")) && (!envelope.ha || waived.contains(&"ONE002"));
     if !sqlite_allowed {
-        let backend = prop(&mut schema, "database.backend");
-        backend.insert("enum".into(), json!(["mysql"]));
-        append_description(backend, "This profile is production or HA: only `mysql` is accepted (ONE001, ONE002).");
+        out.push(Narrowing::new(
+            "database.backend",
+            json!({"enum": ["mysql"]}),
+            "This profile is production or HA: only `mysql` is accepted (ONE001, ONE002).",
+        ));
     }
     if envelope.ha && !waived.contains(&"ONE003") {
-        let replicas = prop(&mut schema, "oned.replicas");
-        replicas.insert("enum".into(), json!([3, 5, 7]));
-        append_description(replicas, "This HA profile accepts only an odd member count of 3 or more (ONE003).");
+        out.push(Narrowing::new(
+            "oned.replicas",
+            json!({"enum": [3, 5, 7]}),
+            "This HA profile accepts only an odd member count of 3 or more (ONE003).",
+        ));
     }
     if envelope.ha && !waived.contains(&"ONE004") {
-        let addr = prop(&mut schema, "monitord.monitorAddress");
-        addr.insert("minLength".into(), json!(1));
-        addr.insert("not".into(), json!({"enum": ["auto"]}));
-        append_description(addr, "Under HA it must be the stable leader address, never `auto` (ONE004).");
-        let shared = prop(&mut schema, "persistence.datastores.shared");
-        shared.insert("enum".into(), json!([true]));
-        append_description(shared, "Under HA every member must see the same datastores (ONE028).");
+        out.push(Narrowing::new(
+            "monitord.monitorAddress",
+            json!({"minLength": 1, "not": {"enum": ["auto"]}}),
+            "Under HA it must be the stable leader address, never `auto` (ONE004).",
+        ));
+        out.push(Narrowing::new(
+            "persistence.datastores.shared",
+            json!({"enum": [true]}),
+            "Under HA every member must see the same datastores (ONE028).",
+        ));
     }
     if let Some(v) = version {
-        let ver = prop(&mut schema, "opennebula.version");
-        ver.insert("enum".into(), json!([v.as_str()]));
-        append_description(ver, "This chart was generated for this version; regenerate it with onechart to change it.");
+        out.push(Narrowing::new(
+            "opennebula.version",
+            json!({"enum": [v.as_str()]}),
+            "This chart was generated for this version; regenerate it with onechart to change it.",
+        ));
         // A chart needs an image. Production profiles ask for the repository as a site value, so the structural
         // check (no version) leaves an empty one to the chart's schema, which reports it after the lint rules.
-        prop(&mut schema, "image.repository").insert("minLength".into(), json!(1));
+        out.push(Narrowing::new("image.repository", json!({"minLength": 1}), ""));
+    }
+    out
+}
+
+fn build_schema(envelope: Envelope, version: Option<OneVersion>, waived: &[&str]) -> Value {
+    let mut schema = base().clone();
+    for n in narrowings(envelope, version, waived) {
+        let p = prop(&mut schema, &n.path);
+        p.extend(n.fragment);
+        if !n.why.is_empty() {
+            append_description(p, &n.why);
+        }
     }
     schema
+}
+
+/// Like [`validate`], for values already known to satisfy the model's own schema (only the envelope and the
+/// version are checked quickly).
+pub fn validate_narrowed(envelope: Envelope, version: Option<OneVersion>, instance: &Value) -> Vec<Violation> {
+    if narrowings_hold(envelope, version, instance) { Vec::new() } else { validate(envelope, version, instance) }
+}
+
+fn narrowings_hold(envelope: Envelope, version: Option<OneVersion>, instance: &Value) -> bool {
+    narrowings(envelope, version, &[]).iter().all(|n| {
+        let fragment = Value::Object(n.fragment.clone());
+        instance.pointer(&crate::layers::pointer(&n.path)).is_none_or(|v| quick::check(&fragment, v) == Quick::Valid)
+    })
+}
+
+/// True when values are valid, decided without building or compiling the schema: the model's constraints
+/// (static data from `build.rs`) and the envelope's narrowings, walked next to the values.
+fn quick_valid(envelope: Envelope, version: Option<OneVersion>, instance: &Value) -> bool {
+    quick::model::ROOT.is_valid(instance) && narrowings_hold(envelope, version, instance)
 }
 
 /// The schema object of a dotted property path.
@@ -157,13 +244,17 @@ pub struct Violation {
 /// Validates values against the schema of an envelope and version, and describes every violation in user
 /// terms, in document order.
 pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Value) -> Vec<Violation> {
-    let (schema, validator) = compiled(envelope, version);
+    if quick_valid(envelope, version, instance) {
+        return Vec::new();
+    }
+    let schema = schema_for(envelope, version, &[]);
     let schema: &Value = &schema;
+    let validator = validator_for(envelope, version);
     if validator.is_valid(instance) {
         return Vec::new();
     }
     // A violation the unrestricted schema would not report comes from the profile's envelope.
-    let (_, base) = compiled(Envelope { production: false, ha: false }, None);
+    let base = validator_for(Envelope { production: false, ha: false }, None);
     let base_pointers: Vec<String> =
         base.iter_errors(instance).map(|e| e.instance_path().as_str().to_string()).collect();
     let mut out = Vec::new();
@@ -316,6 +407,123 @@ mod tests {
         assert!(!text.contains("$ref") && !text.contains("oneOf") && !text.contains("\"format\""));
         assert_eq!(s["additionalProperties"], false);
         assert!(jsonschema::meta::is_valid(&s));
+    }
+
+    #[test]
+    fn the_generated_schema_is_the_models() {
+        let mut settings = schemars::generate::SchemaSettings::draft07();
+        settings.inline_subschemas = true;
+        let now: Value = settings.into_generator().into_root_schema_for::<crate::model::Values>().into();
+        assert_eq!(serde_json::from_str::<Value>(GENERATED).unwrap(), now, "build.rs generates the model's schema");
+    }
+
+    #[test]
+    fn the_quick_check_knows_every_keyword_and_pattern_of_every_schema() {
+        fn patterns(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(p) = m.get("pattern").and_then(Value::as_str) {
+                        out.push(p.to_string());
+                    }
+                    m.values().for_each(|x| patterns(x, out));
+                }
+                Value::Array(a) => a.iter().for_each(|x| patterns(x, out)),
+                _ => {}
+            }
+        }
+        for production in [false, true] {
+            for ha in [false, true] {
+                let envelope = Envelope { production, ha };
+                for version in [None, Some(OneVersion::V6_10), Some(OneVersion::V7_4)] {
+                    let s = schema_for(envelope, version, &[]);
+                    // The profile's defaults decide quickly, valid or not: the walker never gives up.
+                    assert_ne!(quick::check(&s, &defaults()), Quick::Unknown, "{envelope:?} {version:?}");
+                    let mut ps = Vec::new();
+                    patterns(&s, &mut ps);
+                    for p in ps {
+                        let quick = Pattern::parse(&p).unwrap_or_else(|| panic!("the quick check cannot read {p}"));
+                        // The same answer as the schema validator's regex engine, on strings near the pattern's
+                        // edges.
+                        let full = jsonschema::draft7::new(&json!({"pattern": p})).unwrap();
+                        let samples = [
+                            "",
+                            " ",
+                            "a",
+                            "A1",
+                            "a b",
+                            "-a",
+                            "a-",
+                            "kvm",
+                            "kvm_2",
+                            "Kvm",
+                            "1",
+                            "20Gi",
+                            "1.5",
+                            "1.",
+                            "500m",
+                            "20GB",
+                            "3h",
+                            "5s",
+                            "100ms",
+                            "@daily",
+                            "@often",
+                            "0 3 * * *",
+                            "0 3 * *",
+                            "*/5 1 2 3 4 5",
+                            "RuntimeDefault",
+                            "Localhost/my.profile",
+                            "Localhost/",
+                            "ssh-ed25519 AAAA",
+                            "ssh-rsa AAA= x",
+                            "ecdsa-sha2-nistp384 AB",
+                            "sk-x@y AA",
+                            "ssh-ed25519",
+                            "host.example.com",
+                            "a:b",
+                            "é",
+                            "x\ny",
+                        ];
+                        for t in samples {
+                            assert_eq!(quick.is_match(t), full.is_valid(&json!(t)), "pattern {p} on {t:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_quick_check_and_the_validator_agree() {
+        let none = Envelope { production: false, ha: false };
+        let ha = Envelope { production: true, ha: true };
+        let mut cases = vec![defaults()];
+        for (ptr, v) in [
+            ("/oned/replicas", json!(4)),
+            ("/oned/replicas", json!("three")),
+            ("/monitord/monitorAddress", json!("auto")),
+            ("/database/backend", json!("postgresql")),
+            ("/persistence/size", json!("20GB")),
+            ("/monitord/service/nodePort", json!(80)),
+            ("/databse", json!({})),
+        ] {
+            let mut c = defaults();
+            match c.pointer_mut(ptr) {
+                Some(slot) => *slot = v,
+                None => {
+                    c["databse"] = v;
+                }
+            }
+            cases.push(c);
+        }
+        for envelope in [none, ha] {
+            let validator = validator_for(envelope, None);
+            let schema = schema_for(envelope, None, &[]);
+            for c in &cases {
+                let quick = quick::check(&schema, c);
+                assert_eq!(quick == Quick::Valid, validator.is_valid(c), "{envelope:?}: {c}");
+                assert_eq!(quick_valid(envelope, None, c), validator.is_valid(c), "{envelope:?}: {c}");
+            }
+        }
     }
 
     #[test]
