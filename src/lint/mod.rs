@@ -4,6 +4,7 @@
 //! the values pass the schema. A rule reports hits by JSON pointer; the engine turns them into findings with
 //! the severity for the environment and the `file:line:column` of whoever set the value.
 
+pub mod install;
 pub mod rules;
 pub mod suppress;
 
@@ -150,6 +151,9 @@ pub struct Rule {
     pub manifest_fix: Option<&'static str>,
     /// True for rules that only check rendered manifests (their values check finds nothing).
     pub manifests_only: bool,
+    /// What the generated chart refuses at install time (`_validate.tpl`, and under a profile's envelope the
+    /// schema), declared once here.
+    pub install: Option<install::Install>,
 }
 
 impl Rule {
@@ -232,7 +236,8 @@ macro_rules! declare_rule {
             check: $check:path
             $(, manifests: $manifests:path, reads: [$($reads:ident),* $(,)?])?
             $(, manifest_fix: $manifest_fix:literal)?
-            $(, manifests_only: $manifests_only:literal)? $(,)?
+            $(, manifests_only: $manifests_only:literal)?
+            $(, install: $install:expr)? $(,)?
         }
     ) => {
         $vis static $NAME: $crate::lint::Rule = $crate::lint::Rule {
@@ -247,6 +252,7 @@ macro_rules! declare_rule {
             reads: &[$($($crate::manifest::ctx::Reads::$reads),*)?],
             manifest_fix: $crate::lint::optional_fix!($($manifest_fix)?),
             manifests_only: $crate::lint::optional_flag!($($manifests_only)?),
+            install: $crate::lint::optional_install!($($install)?),
         };
     };
 }
@@ -297,6 +303,19 @@ macro_rules! optional_fix {
     };
 }
 pub use optional_fix;
+
+/// `Some(install)` or `None` (helper of [`declare_rule!`]).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! optional_install {
+    () => {
+        None
+    };
+    ($i:expr) => {
+        Some($i)
+    };
+}
+pub use optional_install;
 
 /// The flag given, or `false` (helper of [`declare_rule!`]).
 #[macro_export]

@@ -5,6 +5,7 @@
 //! Rendering is pure: inputs in, a sorted map of file contents out. Writing is `crate::output`'s job.
 
 pub mod identity;
+pub mod validate;
 pub mod values_doc;
 
 use std::collections::BTreeMap;
@@ -183,6 +184,8 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
     for f in VERBATIM.iter().filter(|f| (f.needed)(v)) {
         files.insert(f.path.to_string(), f.text.to_string());
     }
+    // The values validation, generated from the rules' install-time constraints (one define per rule).
+    files.insert("templates/_validate.tpl".into(), validate::validate_tpl(crate::lint::rules::ALL, v, input.waived));
     // The start-up check runs in the chart (first init container, from the scripts ConfigMap) and at the end of
     // the image recipe: one script, two places.
     let check = files.get("image/check-image.sh").cloned().context("image/check-image.sh was not rendered")?;

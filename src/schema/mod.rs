@@ -4,7 +4,7 @@
 //! The schema is draft-07 with an explicit `$schema`, fully inlined (no `$ref`, so nothing can ever be fetched),
 //! with plain `enum`s: the only form Helm 3.17 (gojsonschema) and Helm 4 (santhosh-tekuri) read the same way.
 
-mod quick;
+pub mod quick;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -101,16 +101,12 @@ impl Narrowing {
     }
 }
 
-/// A production or HA envelope constraint: (rule, values path, accepted values). Each holds unless its rule is
-/// waived.
-const PRODUCTION_RULES: &[(&str, &str, &str)] = &[
-    ("ONE010", "persistence.enabled", "production data lives on volumes"),
-    ("ONE017", "backup.enabled", "production takes scheduled backups"),
-    ("ONE022", "persistence.keep", "production volumes survive `helm uninstall`"),
-];
-
-/// What the envelope of a profile and the chart's version add to the model's schema.
+/// What the envelope of a profile and the chart's version add to the model's schema: `environment` stays
+/// production in a production profile; each rule's install-time constraint that holds under the envelope and
+/// concerns one value narrows that value (derived from the rule's declaration, [`crate::lint::install`]), unless
+/// the rule is waived; the version is locked and an image is required.
 pub fn narrowings(envelope: Envelope, version: Option<OneVersion>, waived: &[&str]) -> Vec<Narrowing> {
+    use crate::lint::install::{Install, narrowing};
     let mut out = Vec::new();
     if envelope.production {
         out.push(Narrowing::new(
@@ -118,43 +114,16 @@ pub fn narrowings(envelope: Envelope, version: Option<OneVersion>, waived: &[&st
             json!({"enum": ["production"]}),
             "This profile is production: it stays production, with the production rules on.",
         ));
-        for (rule, path, why) in PRODUCTION_RULES {
-            if !waived.contains(rule) {
-                out.push(Narrowing::new(
-                    path,
-                    json!({"enum": [true]}),
-                    format!("This profile is production: always true ({why}; {rule})."),
-                ));
-            }
+    }
+    for rule in crate::lint::rules::ALL {
+        let Some(Install::When { when, .. }) = rule.install else { continue };
+        if waived.contains(&rule.id) {
+            continue;
         }
-    }
-    let sqlite_allowed =
-        (!envelope.production || waived.contains(&"ONE001")) && (!envelope.ha || waived.contains(&"ONE002"));
-    if !sqlite_allowed {
-        out.push(Narrowing::new(
-            "database.backend",
-            json!({"enum": ["mysql"]}),
-            "This profile is production or HA: only `mysql` is accepted (ONE001, ONE002).",
-        ));
-    }
-    if envelope.ha && !waived.contains(&"ONE003") {
-        out.push(Narrowing::new(
-            "oned.replicas",
-            json!({"enum": [3, 5, 7]}),
-            "This HA profile accepts only an odd member count of 3 or more (ONE003).",
-        ));
-    }
-    if envelope.ha && !waived.contains(&"ONE004") {
-        out.push(Narrowing::new(
-            "monitord.monitorAddress",
-            json!({"minLength": 1, "not": {"enum": ["auto"]}}),
-            "Under HA it must be the stable leader address, never `auto` (ONE004).",
-        ));
-        out.push(Narrowing::new(
-            "persistence.datastores.shared",
-            json!({"enum": [true]}),
-            "Under HA every member must see the same datastores (ONE028).",
-        ));
+        if let Some((path, fragment)) = narrowing(&when, envelope) {
+            let why = format!("Refused by this profile: {} ({} {}).", rule.summary, rule.id, rule.name);
+            out.push(Narrowing::new(&path, fragment, why));
+        }
     }
     if let Some(v) = version {
         out.push(Narrowing::new(
@@ -173,7 +142,16 @@ fn build_schema(envelope: Envelope, version: Option<OneVersion>, waived: &[&str]
     let mut schema = base().clone();
     for n in narrowings(envelope, version, waived) {
         let p = prop(&mut schema, &n.path);
-        p.extend(n.fragment);
+        for (k, v) in n.fragment {
+            // Two rules narrowing one value: only what both accept.
+            let merged = match (p.get(&k), &v) {
+                (Some(Value::Array(old)), Value::Array(new)) if k == "enum" && !old.is_empty() => {
+                    Value::Array(new.iter().filter(|x| old.contains(x)).cloned().collect())
+                }
+                _ => v,
+            };
+            p.insert(k, merged);
+        }
         if !n.why.is_empty() {
             append_description(p, &n.why);
         }
@@ -560,7 +538,12 @@ mod tests {
         let v = validate(prod, Some(OneVersion::V7_4), &off);
         let mut paths: Vec<_> = v.iter().map(|v| v.pointer.as_str()).collect();
         paths.sort_unstable();
-        assert_eq!(paths, ["/backup/enabled", "/database/backend", "/environment", "/persistence/keep"], "{v:?}");
+        // ONE025's constraint (a production front-end needs `oned.hostname`) holds under the envelope too.
+        assert_eq!(
+            paths,
+            ["/backup/enabled", "/database/backend", "/environment", "/oned/hostname", "/persistence/keep"],
+            "{v:?}"
+        );
         let waived = chart_schema(prod, OneVersion::V7_4, &["ONE017"]);
         assert!(waived["properties"]["backup"]["properties"]["enabled"].get("enum").is_none());
         assert_eq!(waived["properties"]["persistence"]["properties"]["keep"]["enum"], json!([true]));

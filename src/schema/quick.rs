@@ -214,6 +214,17 @@ pub enum Lit {
 }
 
 impl Lit {
+    /// The literal as JSON.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Lit::Null => Value::Null,
+            Lit::Bool(b) => Value::Bool(*b),
+            Lit::Num(n) if n.fract() == 0.0 => Value::from(*n as i64),
+            Lit::Num(n) => serde_json::json!(n),
+            Lit::Str(s) => Value::String((*s).to_string()),
+        }
+    }
+
     fn is(&self, v: &Value) -> bool {
         match self {
             Lit::Null => v.is_null(),

@@ -19,6 +19,7 @@ mod lint;
 mod lint_whole;
 mod manifests_input;
 mod meta;
+mod parity;
 mod precommit;
 mod properties;
 mod scripts;

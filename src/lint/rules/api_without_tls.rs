@@ -1,6 +1,7 @@
 //! ONE013 `api-without-tls`: an OpenNebula API is exposed outside the cluster without TLS.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, Severity};
 use crate::manifest::ManifestCtx;
@@ -52,6 +53,18 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [Services, Ingresses],
         manifest_fix: "Terminate TLS in front of the daemon (an Ingress with `spec.tls` and a certificate, or a load balancer with a TLS listener), or keep its Service `ClusterIP`.",
+        install: Install::When {
+            when: Cond::And(&[
+                Cond::Production,
+                Cond::Falsy("tls.enabled"),
+                Cond::Template(
+                    r#"or (ne $v.oned.service.type "ClusterIP") (and $v.fireedge.enabled (or (ne $v.fireedge.service.type "ClusterIP") $v.ingress.enabled)) (and $v.onegate.enabled (ne $v.onegate.service.type "ClusterIP"))"#,
+                ),
+            ]),
+            message: "an API is exposed outside the cluster without TLS; set tls.enabled=true with tls.secretName or tls.certManager.issuerName (the TLS proxy then serves every exposed port), or keep the Services ClusterIP",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 

@@ -1,6 +1,7 @@
 //! ONE010 `database-not-persisted`: `/var/lib/one` and the database are not persisted.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, Severity, hit_at};
 use crate::manifest::ManifestCtx;
@@ -45,6 +46,12 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Put the directory on a PersistentVolumeClaim (a StatefulSet `volumeClaimTemplates` entry) instead of `emptyDir`.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Production, Cond::Falsy("persistence.enabled")]),
+            message: "production data would be lost with the pod; set persistence.enabled=true",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 

@@ -1,10 +1,12 @@
 //! ONE021 `fireedge-public-endpoint-missing`: Ruby Sunstone (6.10) is exposed without FireEdge's public endpoint.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::ManifestCtx;
 use crate::manifest::deploy::{Api, Found};
+use crate::model::OneVersion;
 use crate::oneconf::Kind;
 
 declare_rule! {
@@ -56,6 +58,19 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [Services, Ingresses],
         manifest_fix: "Set `:public_fireedge_endpoint:` in sunstone-server.conf to the URL browsers use to reach FireEdge (for example `https://cloud.example.com`).",
+        install: Install::When {
+            when: Cond::And(&[
+                Cond::Truthy("sunstone.enabled"),
+                Cond::Truthy("fireedge.enabled"),
+                Cond::Template(
+                    r#"or (ne $v.fireedge.service.type "ClusterIP") (ne $v.sunstone.service.type "ClusterIP") $v.ingress.enabled"#,
+                ),
+                Cond::Falsy("fireedge.publicEndpoint"),
+            ]),
+            message: "Ruby Sunstone is exposed outside the cluster; set fireedge.publicEndpoint to the URL browsers use to reach FireEdge",
+            args: &[],
+            only_if: Some(OneVersion::has_ruby_sunstone),
+        },
     }
 }
 

@@ -1,6 +1,7 @@
 //! ONE028 `ha-datastores-not-shared`: Raft members keep the datastores on their own volumes.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit, ManifestHit};
 use crate::manifest::ManifestCtx;
 use crate::manifest::deploy::Storage;
@@ -47,6 +48,12 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Mount one ReadWriteMany PersistentVolumeClaim (NFS, CephFS, ...) at `/var/lib/one/datastores` in every front-end pod.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Ha, Cond::Falsy("persistence.datastores.shared")]),
+            message: "Raft members need one shared datastores volume; set persistence.datastores.shared=true with a ReadWriteMany storageClass",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 

@@ -17,8 +17,8 @@ declare_rule! {
 /// system-x86_64`); a fixed path breaks VMs on every hypervisor of the other family (OpenNebula issue 5167).
 ///
 /// ## In rendered manifests
-/// Checked: `EMULATOR` in an embedded vmm_exec_kvm.conf, or an `EMULATOR` environment variable of an oned
-/// container, set to one of the paths above.
+/// Checked: `EMULATOR` in an embedded vmm_exec_kvm.conf, or an `EMULATOR` environment variable of any container
+/// of the front-end's pods (init containers too), set to one of the paths above.
 ///
 /// ## Example
 /// ```yaml
@@ -61,16 +61,18 @@ fn specific(e: &str) -> bool {
 }
 
 fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
-    let _objects = d.objects;
     let mut found: Vec<(Found, String)> = Vec::new();
     for file in d.files_of(Kind::VmmExecKvm) {
         if let Some(e) = d.template(file).and_then(|t| t.single("EMULATOR").cloned()) {
             found.push((Found::File { file, pos: e.pos }, e.text));
         }
     }
-    for fe in d.frontends() {
-        if let Some((v, origin @ Found::Env { .. })) = d.env_value(fe.object, &fe.pointer, "EMULATOR") {
-            found.push((origin, v));
+    // `EMULATOR` given to any container of the front-end's pods (an init container writes vmm_exec_kvm.conf).
+    for w in d.opennebula_workloads() {
+        for (ptr, _) in d.containers(w) {
+            if let Some((v, origin @ Found::Env { .. })) = d.env_value(w, ptr, "EMULATOR") {
+                found.push((origin, v));
+            }
         }
     }
     found

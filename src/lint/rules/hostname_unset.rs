@@ -1,6 +1,7 @@
 //! ONE025 `hostname-unset`: oned's HOSTNAME is not set in production.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, Severity};
 use crate::manifest::ManifestCtx;
@@ -43,6 +44,12 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [ConfigData],
         manifest_fix: "Set `HOSTNAME` in oned.conf to a name the hypervisors resolve to the front-end (the address of its Service, reachable from the hosts).",
+        install: Install::When {
+            when: Cond::And(&[Cond::Production, Cond::Falsy("oned.hostname")]),
+            message: "hypervisors cannot reach the front-end; set oned.hostname",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 

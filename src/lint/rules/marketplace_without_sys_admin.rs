@@ -2,6 +2,7 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 use crate::manifest::ManifestCtx;
 use crate::manifest::Typed;
@@ -48,6 +49,12 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Drop the `/dev/fuse` mount: only Linux Containers imports use FUSE, and they also need root and sudo, which a non-root front-end container does not have; the OpenNebula Public, http and s3 marketplaces need neither.",
+        install: Install::When {
+            when: Cond::Truthy("marketplace.enabled"),
+            message: "Linux Containers imports run sudo -n create_container_image.sh as root, which the non-root front-end cannot do (SYS_ADMIN does not help); set marketplace.enabled=false",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 

@@ -1,6 +1,7 @@
 //! ONE004 `monitor-address-auto-in-ha`: `monitord.monitorAddress: auto` under Raft HA.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install, Lit};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::ManifestCtx;
@@ -49,6 +50,15 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [ConfigData],
         manifest_fix: "In monitord.conf's `NETWORK`, set `MONITOR_ADDRESS` to the stable address of a Service that follows the Raft leader (a LoadBalancer IP or DNS name).",
+        install: Install::When {
+            when: Cond::And(&[
+                Cond::Ha,
+                Cond::Or(&[Cond::Eq("monitord.monitorAddress", Lit::Str("auto")), Cond::Falsy("monitord.monitorAddress")]),
+            ]),
+            message: "monitord.monitorAddress=%q does not follow the Raft leader; set it to the monitord Service address",
+            args: &["$v.monitord.monitorAddress"],
+            only_if: None,
+        },
     }
 }
 

@@ -1,6 +1,7 @@
 //! ONE005 `monitord-port-mismatch`: monitord's published port differs from the port it listens on.
 
 use crate::declare_rule;
+use crate::lint::install::Install;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, published_port_hits};
 use crate::manifest::ManifestCtx;
@@ -47,6 +48,12 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [Services],
         manifest_fix: "Publish monitord on the port it listens on (the `PORT` of monitord.conf's `NETWORK`), over both TCP and UDP, with the node port equal to it.",
+        install: Install::Template(
+            r#"{{- $published := ternary $v.monitord.service.nodePort $v.monitord.service.port (eq $v.monitord.service.type "NodePort") -}}
+{{- if and $published (ne (int $published) (int $v.monitord.port)) -}}
+{{- $errors = append $errors (printf "ONE005 monitord-port-mismatch: hypervisors send to port %d but monitord listens on %d; make monitord.service.port (and nodePort) equal monitord.port" (int $published) (int $v.monitord.port)) -}}
+{{- end -}}"#,
+        ),
     }
 }
 

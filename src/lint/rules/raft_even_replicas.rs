@@ -2,6 +2,7 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 use crate::manifest::ManifestCtx;
 
@@ -37,6 +38,12 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Set the oned workload's `spec.replicas` to an odd number: 3, 5 or 7.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Ha, Cond::Even("oned.replicas")]),
+            message: "oned.replicas=%d is even and tolerates no more failures than %d; use an odd count of members ({allowed:oned.replicas})",
+            args: &["(int $v.oned.replicas)", "(sub (int $v.oned.replicas) 1)"],
+            only_if: None,
+        },
     }
 }
 

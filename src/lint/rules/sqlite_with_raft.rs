@@ -1,6 +1,7 @@
 //! ONE002 `sqlite-with-raft`: sQLite database with more than one oned member.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install, Lit};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::ManifestCtx;
@@ -44,6 +45,12 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Run more than one oned member only on MySQL/MariaDB (`DB_BACKEND=mysql`, or `BACKEND = \"mysql\"` in oned.conf's `DB`), or set the workload's `replicas` to 1.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Ha, Cond::Eq("database.backend", Lit::Str("sqlite"))]),
+            message: "oned.replicas > 1 needs one MySQL/MariaDB database per member; set database.backend=mysql",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 use crate::manifest::ManifestCtx;
 use crate::manifest::deploy::Storage;
@@ -40,6 +41,12 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Mount `/var/lib/one/.ssh` from a Secret that holds the key pair (created once, kept), or keep it on the persistent volume of `/var/lib/one`.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Falsy("ssh.persistence"), Cond::Falsy("ssh.existingSecret")]),
+            message: "the SSH key pair would change on restart; set ssh.persistence=true or ssh.existingSecret",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 

@@ -1,6 +1,7 @@
 //! ONE022 `volumes-not-kept`: production volumes are deleted on uninstall.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::manifest::ManifestCtx;
 use serde_json::Value;
 
@@ -43,6 +44,12 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [Workloads, Claims],
         manifest_fix: "Set the StatefulSet's `persistentVolumeClaimRetentionPolicy.whenDeleted: Retain`, and annotate chart-created PersistentVolumeClaims with `helm.sh/resource-policy: keep`.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Production, Cond::Falsy("persistence.keep")]),
+            message: "helm uninstall would delete production volumes; set persistence.keep=true",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 
