@@ -502,8 +502,9 @@ impl<'a> ManifestCtx<'a> {
     /// The database backend oned uses in a front-end container: a literal `DB_BACKEND` wins (the start scripts
     /// of the charts above rewrite oned.conf's `DB` from it), else `DB/BACKEND` of the oned.conf it is given.
     pub fn backend(&self, fe: &Frontend) -> Option<(String, Found)> {
-        if let Some((v, found @ Found::Env { .. })) = self.env_value(fe.object, &fe.pointer, "DB_BACKEND") {
-            return Some((v, found));
+        // Literal, or from a ConfigMap or Secret (`valueFrom`, `envFrom`).
+        if let Some((v, found)) = self.env_value(fe.object, &fe.pointer, "DB_BACKEND") {
+            return Some((v.trim().to_string(), found));
         }
         self.files_used_by(fe.object, &fe.pointer).filter(|f| self.kind_of(*f) == Some(Kind::Oned)).find_map(|f| {
             let b = self.template(f)?.vector("DB")?.get("BACKEND")?.clone();

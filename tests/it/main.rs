@@ -20,6 +20,7 @@ mod lint_whole;
 mod manifests_input;
 mod meta;
 mod parity;
+mod precision;
 mod precommit;
 mod properties;
 mod scripts;

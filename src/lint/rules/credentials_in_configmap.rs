@@ -82,24 +82,43 @@ pub(crate) fn holds_credential(name: &str, value: &str) -> bool {
     if value.trim().is_empty() || !looks_like_credential(name) {
         return false;
     }
-    let n = name.to_ascii_uppercase();
+    // The name's words (`ALLOW_EMPTY_PASSWORD`, `passwordMinLength`, `TOKEN-EXPIRY`).
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut prev = ' ';
+    for c in name.chars() {
+        let camel = c.is_ascii_uppercase() && prev.is_ascii_lowercase();
+        if !c.is_ascii_alphanumeric() || camel {
+            words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
+        }
+        if c.is_ascii_alphanumeric() {
+            word.push(c.to_ascii_uppercase());
+        }
+        prev = c;
+    }
+    words.extend((!word.is_empty()).then_some(word));
     let setting = [
         "ALLOW",
+        "ALLOWED",
         "ENABLE",
+        "ENABLED",
         "DISABLE",
+        "DISABLED",
         "SKIP",
         "REQUIRE",
+        "REQUIRED",
         "FORCE",
         "LENGTH",
-        "EXPIR",
+        "EXPIRE",
+        "EXPIRES",
+        "EXPIRY",
+        "EXPIRATION",
         "POLICY",
         "CHANGE",
         "RESET",
         "COMPLEXITY",
-        "MIN_",
-        "MAX_",
-        "_MIN",
-        "_MAX",
+        "MIN",
+        "MAX",
         "TTL",
         "TIMEOUT",
         "ROTATION",
@@ -110,7 +129,7 @@ pub(crate) fn holds_credential(name: &str, value: &str) -> bool {
         value.trim().to_ascii_lowercase().as_str(),
         "yes" | "no" | "true" | "false" | "on" | "off" | "y" | "n" | "0" | "1" | "enabled" | "disabled"
     );
-    !(switch || setting.iter().any(|w| n.contains(w)))
+    !(switch || words.iter().any(|w| setting.contains(&w.as_str())))
 }
 
 /// ConfigMaps holding credentials (by key name, a private key, or a literal password inside a configuration
@@ -237,4 +256,23 @@ fn literal_passwd_column(line: &str) -> Option<usize> {
         let byte = line.len() - value.len();
         Some(line[..byte].chars().count() + 1)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn switches_and_settings_are_not_credentials() {
+        for (name, value) in [
+            ("ALLOW_EMPTY_PASSWORD", "no"),
+            ("MARIADB_SKIP_TEST_DB_PASSWORD", "x1"),
+            ("PASSWORD_MIN_LENGTH", "16"),
+            ("passwordMaxAge", "90d"),
+            ("ONEADMIN_PASSWORD", ""),
+        ] {
+            assert!(!super::holds_credential(name, value), "{name}={value}");
+        }
+        for (name, value) in [("ONEADMIN_PASSWORD", "opennebula"), ("DB_PASSWD", "x"), ("apiToken", "abc")] {
+            assert!(super::holds_credential(name, value), "{name}={value}");
+        }
+    }
 }

@@ -82,15 +82,20 @@ fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
     }
     for (i, m) in objects.iter().enumerate() {
         for (ptr, c) in d.containers(i) {
-            for (j, e) in c.env.iter().flatten().enumerate() {
-                let off =
-                    e.value.as_deref().is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no"));
-                if e.name == "ANSIBLE_HOST_KEY_CHECKING" && off {
-                    hits.push(ManifestHit::new(
-                        i,
-                        format!("{ptr}/env/{j}/value"),
-                        format!("container `{}` of `{}` turns Ansible's SSH host key checking off", c.name, m.id()),
-                    ));
+            // Ansible's switch, literal or from a ConfigMap the container reads (`valueFrom`, `envFrom`).
+            for var in d.env(i, ptr).into_iter().filter(|v| v.name == "ANSIBLE_HOST_KEY_CHECKING") {
+                let off = var
+                    .value
+                    .as_deref()
+                    .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "0" | "no"));
+                if let (true, Some(found)) = (off, var.found.as_ref()) {
+                    hits.push(crate::lint::hit_at(d, found, |note| {
+                        format!(
+                            "container `{}` of `{}` turns Ansible's SSH host key checking off{note}",
+                            c.name,
+                            m.id()
+                        )
+                    }));
                 }
             }
             let lines =
