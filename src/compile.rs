@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::layers::{Layer, Merged, dotted, parse_set, pointer};
-use crate::lint::{self, Ctx, Finding, Severity, suppress};
+use crate::lint::{self, Ctx, Finding, Severity};
 use crate::model::{OneVersion, Values};
 use crate::profile::{Envelope, Profile};
 use crate::schema::{self, Violation};
@@ -179,11 +179,9 @@ pub fn compile_merged(
     let sources: Vec<_> = user.iter().filter_map(|l| l.source.clone()).collect();
     let user_file = sources.last().map(|s| s.name.clone());
     let finish = |findings: Vec<Finding>| {
-        let mut findings: Vec<Finding> =
+        let findings: Vec<Finding> =
             findings.into_iter().map(|f| shown_in_user_terms(f, &profile.name, user_file.as_deref(), user)).collect();
-        let extra = suppress::apply(&mut findings, &sources, ignores);
-        findings.extend(extra);
-        sorted(findings)
+        lint::finish(findings, &sources, ignores)
     };
     // Rules that read raw values (ONE024 on `database.backend: postgresql`, the YAML quirks) run before the
     // typed model exists; a schema violation at a value such a rule already reports is dropped.
@@ -410,10 +408,4 @@ fn violations(merged: &Merged, vs: &[Violation], covered: &[Finding], profile: O
             Finding::new(rule, Severity::Error, dotted(&v.pointer), message, location)
         })
         .collect()
-}
-
-fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
-    findings.sort_by(|a, b| (&a.location, a.rule_id).cmp(&(&b.location, b.rule_id)));
-    findings.dedup();
-    findings
 }

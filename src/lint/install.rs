@@ -87,7 +87,7 @@ impl Cond {
 
     /// Evaluates the condition over values as Go templates would (`None` for a [`Cond::Template`]).
     pub fn eval(&self, values: &Value) -> Option<bool> {
-        let get = |p: &str| values.pointer(&crate::layers::pointer(p)).unwrap_or(&Value::Null);
+        let get = |p: &str| values.pointer(&crate::pointer::pointer(p)).unwrap_or(&Value::Null);
         Some(match self {
             Cond::Production => get("environment") == "production",
             Cond::Ha => get("oned.replicas").as_i64().unwrap_or(1) > 1,
@@ -157,7 +157,7 @@ pub fn narrowing(cond: &Cond, envelope: crate::profile::Envelope) -> Option<(Str
     residual.paths(&mut paths);
     paths.dedup();
     let [path] = paths.as_slice() else { return None };
-    let pointer = crate::layers::pointer(path);
+    let pointer = crate::pointer::pointer(path);
     let refused = |candidate: &Value| {
         let mut values = json!({});
         set(&mut values, &pointer, candidate.clone());

@@ -11,11 +11,12 @@ pub mod suppress;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::layers::{Merged, dotted};
+use crate::layers::Merged;
 use crate::manifest::ctx::Reads;
 use crate::manifest::deploy::{Found, ServicePort};
 use crate::manifest::{Manifest, ManifestCtx};
 use crate::model::{Environment, Values};
+use crate::pointer::dotted;
 use crate::source::Location;
 use crate::yaml::QuirkAt;
 
@@ -108,7 +109,7 @@ pub struct Hit {
 impl Hit {
     /// A hit at a dotted path.
     pub fn at(path: &str, message: impl Into<String>) -> Hit {
-        Hit { pointer: crate::layers::pointer(path), message: message.into(), location: None }
+        Hit { pointer: crate::pointer::pointer(path), message: message.into(), location: None }
     }
 
     /// A hit at a JSON pointer.
@@ -358,6 +359,25 @@ pub fn check_manifests(objects: &[Manifest]) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// What every lint run does with its findings, in this one place: the suppressions (`# onechart:ignore`,
+/// `# onechart:waive`, `--ignore`) marked, ONE103 added for those without a reason, then [`sort`].
+pub fn finish(
+    mut findings: Vec<Finding>,
+    sources: &[std::sync::Arc<crate::source::SourceFile>],
+    ignores: &[String],
+) -> Vec<Finding> {
+    let extra = suppress::apply(&mut findings, sources, ignores);
+    findings.extend(extra);
+    sort(findings)
+}
+
+/// Findings in report order (by place, then rule, then message), each once.
+pub fn sort(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by(|a, b| (&a.location, a.rule_id, &a.message).cmp(&(&b.location, b.rule_id, &b.message)));
+    findings.dedup();
+    findings
 }
 
 /// A finding: a rule hit with its severity and location.

@@ -174,21 +174,15 @@ impl<'a> ManifestCtx<'a> {
     pub fn env(&self, object: usize, container_pointer: &str) -> Vec<EnvVar> {
         let m = &self.objects[object];
         let Some(c) = m.raw.pointer(container_pointer) else { return Vec::new() };
-        let mut out = Vec::new();
-        for e in c.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
-            let prefix = e.get("prefix").and_then(Value::as_str).unwrap_or_default();
-            for (field, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
-                let Some(name) = e.pointer(&format!("/{field}/name")).and_then(Value::as_str) else { continue };
-                let Some(obj) = self.find_near(kind, name, object) else { continue };
-                for &f in self.files_of_object(obj) {
-                    out.push(EnvVar {
-                        name: format!("{prefix}{}", self.files[f].key),
-                        value: Some(self.files[f].text.clone()),
-                        found: Some(Found::Key { file: f }),
-                    });
-                }
-            }
-        }
+        let mut out: Vec<EnvVar> = self
+            .env_from(object, c)
+            .into_iter()
+            .map(|(name, f)| EnvVar {
+                name,
+                value: Some(self.files[f].text.clone()),
+                found: Some(Found::Key { file: f }),
+            })
+            .collect();
         for (j, e) in c.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
             let Some(name) = e.get("name").and_then(Value::as_str) else { continue };
             let (value, found) = if let Some(v) = e.get("value").and_then(Value::as_str) {
@@ -201,6 +195,21 @@ impl<'a> ManifestCtx<'a> {
                 }
             };
             out.push(EnvVar { name: name.to_string(), value, found });
+        }
+        out
+    }
+
+    /// The variables a container's `envFrom` sources give it, in order: (name with the source's `prefix`, the
+    /// ConfigMap or Secret key).
+    fn env_from(&self, object: usize, container: &Value) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        for e in container.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
+            let prefix = e.get("prefix").and_then(Value::as_str).unwrap_or_default();
+            for (field, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
+                let Some(name) = e.pointer(&format!("/{field}/name")).and_then(Value::as_str) else { continue };
+                let Some(obj) = self.find_near(kind, name, object) else { continue };
+                out.extend(self.files_of_object(obj).iter().map(|&f| (format!("{prefix}{}", self.files[f].key), f)));
+            }
         }
         out
     }
@@ -605,16 +614,8 @@ impl<'a> ManifestCtx<'a> {
                     };
                     out.push(EnvFile { file, object: i, container_pointer: cptr.clone(), var: var.to_string() });
                 }
-                for e in c.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
-                    let prefix = e.get("prefix").and_then(Value::as_str).unwrap_or_default();
-                    for (field, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
-                        let Some(name) = e.pointer(&format!("/{field}/name")).and_then(Value::as_str) else { continue };
-                        let Some(obj) = self.find_near(kind, name, i) else { continue };
-                        for &file in self.files_of_object(obj) {
-                            let var = format!("{prefix}{}", self.files[file].key);
-                            out.push(EnvFile { file, object: i, container_pointer: cptr.clone(), var });
-                        }
-                    }
+                for (var, file) in self.env_from(i, c) {
+                    out.push(EnvFile { file, object: i, container_pointer: cptr.clone(), var });
                 }
             }
         }

@@ -79,7 +79,7 @@ pub fn collect(objects: &[Manifest]) -> Vec<Embedded> {
             let locations = m.child_locations(&format!("/{field}"));
             for ((key, value), loc) in map.iter().zip(locations) {
                 let Some(raw) = value.as_str() else { continue };
-                let pointer = format!("/{field}/{}", crate::layers::escape(key));
+                let pointer = format!("/{field}/{}", crate::pointer::escape(key));
                 let (text, map) = if *base64 {
                     match decode_base64(raw).and_then(|b| String::from_utf8(b).ok()) {
                         Some(t) => (t, TextMap::Value(loc)),

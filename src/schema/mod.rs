@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use jsonschema::Validator;
 use serde_json::{Map, Value, json};
 
-use crate::layers::dotted;
 use crate::model::OneVersion;
+use crate::pointer::dotted;
 use crate::profile::Envelope;
 use crate::suggest::did_you_mean;
 
@@ -168,7 +168,7 @@ pub fn validate_narrowed(envelope: Envelope, version: Option<OneVersion>, instan
 fn narrowings_hold(envelope: Envelope, version: Option<OneVersion>, instance: &Value) -> bool {
     narrowings(envelope, version, &[]).iter().all(|n| {
         let fragment = Value::Object(n.fragment.clone());
-        instance.pointer(&crate::layers::pointer(&n.path)).is_none_or(|v| quick::check(&fragment, v) == Quick::Valid)
+        instance.pointer(&crate::pointer::pointer(&n.path)).is_none_or(|v| quick::check(&fragment, v) == Quick::Valid)
     })
 }
 
@@ -252,7 +252,7 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
                         message.push_str(&format!("; did you mean `{s}`?"));
                     }
                     out.push(Violation {
-                        pointer: format!("{ptr}/{}", crate::layers::escape(key)),
+                        pointer: format!("{ptr}/{}", crate::pointer::escape(key)),
                         message,
                         at_key: true,
                         envelope: false,

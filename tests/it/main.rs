@@ -23,6 +23,7 @@ mod parity;
 mod precision;
 mod precommit;
 mod properties;
+mod rules;
 mod scripts;
 mod secrets;
 mod set_parity;

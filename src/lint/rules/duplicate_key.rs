@@ -51,7 +51,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .iter()
         .filter_map(|(file, q)| match &q.quirk {
             Quirk::DuplicateKey { key, first } => Some(Hit {
-                pointer: crate::layers::pointer(&q.path),
+                pointer: crate::pointer::pointer(&q.path),
                 message: format!("key `{key}` is repeated (first at line {}); Helm keeps this last value", first.line),
                 location: Some(Location::in_source(file, q.pos.line, q.pos.column)),
             }),
@@ -69,7 +69,7 @@ fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
                 hits.push(
                     ManifestHit::new(
                         i,
-                        crate::layers::pointer(&q.path),
+                        crate::pointer::pointer(&q.path),
                         format!(
                             "key `{key}` of `{}` is repeated (first at line {}); Helm and kubectl keep this last one and drop the first",
                             m.id(),
