@@ -15,7 +15,8 @@ declare_rule! {
 /// every daemon; a custom profile can allow just the mounts.
 ///
 /// ## In rendered manifests
-/// Checked: `appArmorProfile.type: Unconfined` on a pod or a container.
+/// Checked: `appArmorProfile.type: Unconfined` on a pod that runs an OpenNebula component, or on one of its
+/// containers.
 ///
 /// ## Example
 /// ```yaml

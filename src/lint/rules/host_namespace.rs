@@ -19,7 +19,8 @@ declare_rule! {
 /// no longer apply. Hypervisor agents, which run as DaemonSets on the nodes they manage, are left alone.
 ///
 /// ## In rendered manifests
-/// This is a manifest-only check: onechart's values have no setting for host namespaces.
+/// This is a manifest-only check: onechart's values have no setting for host namespaces. It judges the
+/// front-end's pods (not DaemonSets, and not a hypervisor agent).
 ///
 /// ## Example
 /// ```yaml

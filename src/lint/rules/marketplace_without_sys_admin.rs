@@ -24,7 +24,8 @@ declare_rule! {
 /// no privilege; the Linux Containers marketplace is created disabled (`src/market/MarketPlacePool.cc:46`).
 ///
 /// ## In rendered manifests
-/// Checked: a container that mounts `/dev/fuse` (directly or through a hostPath volume) without the `SYS_ADMIN` capability or `privileged`.
+/// Checked: a container of the front-end's pods that mounts `/dev/fuse` (directly or through a hostPath volume)
+/// without the `SYS_ADMIN` capability or `privileged`.
 ///
 /// ## Example
 /// ```yaml

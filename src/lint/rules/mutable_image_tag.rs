@@ -15,7 +15,9 @@ declare_rule! {
 /// upgrade, which then happens unplanned, without a backup.
 ///
 /// ## In rendered manifests
-/// Checked: every container image (init containers too) without a tag or digest, or tagged `latest`.
+/// Checked: every OpenNebula image (init containers too) without a tag or digest, or tagged `latest`: an image
+/// whose name says it is OpenNebula's, or the image an OpenNebula component of the stream runs. Other images
+/// (Helm's test pod, a sidecar of another project) are not judged.
 ///
 /// ## Example
 /// ```yaml

@@ -14,7 +14,8 @@ declare_rule! {
 /// The front-end needs at most CAP_SYS_ADMIN, for marketplace FUSE mounts.
 ///
 /// ## In rendered manifests
-/// Checked: `securityContext.privileged: true` on any container.
+/// Checked: `securityContext.privileged: true` on a container of the front-end's pods (those that run an
+/// OpenNebula component); a hypervisor agent, which needs it, or another chart's pod is not judged.
 ///
 /// ## Example
 /// ```yaml

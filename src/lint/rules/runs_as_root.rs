@@ -15,7 +15,8 @@ declare_rule! {
 /// radius of a compromise.
 ///
 /// ## In rendered manifests
-/// Checked: `runAsUser: 0` on a container, or on the pod for containers that do not set their own.
+/// Checked: `runAsUser: 0` on a container of the front-end's pods, or on such a pod for containers that do not
+/// set their own (a hypervisor agent or another chart's pod is not judged).
 ///
 /// ## Example
 /// ```yaml
