@@ -403,6 +403,46 @@ pub struct Oned {
     pub service: ServiceSpec,
     /// Spread of HA members across nodes: `soft` (preferred) or `hard` (required).
     pub pod_anti_affinity: AntiAffinity,
+    /// Extra volumes of the core pods (Kubernetes `Volume` objects), for `extraVolumeMounts` and `sidecars`.
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the oned container (Kubernetes `VolumeMount` objects).
+    pub extra_volume_mounts: Vec<JsonObject>,
+    /// Extra containers of the core pods (Kubernetes `Container` objects), after the chart's own. They share the
+    /// pod's network and lifecycle: a failing sidecar is restarted, and it never decides the member's readiness.
+    pub sidecars: Vec<JsonObject>,
+    /// Extra init containers of the core pods, run after the chart's own (the database is ready by then).
+    pub init_containers: Vec<JsonObject>,
+    /// Timing of oned's probes. The startup probe covers oned's own start only: the database work runs before
+    /// it in the `database` init container, where no probe applies.
+    pub probes: OnedProbes,
+}
+
+/// Timing of oned's startup, liveness and readiness probes.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OnedProbes {
+    /// Startup probe (the XML-RPC port answers): `periodSeconds` x `failureThreshold` is the time oned gets to
+    /// load its pools and start its drivers.
+    pub startup: ProbeTiming,
+    /// Liveness probe (the XML-RPC port answers): the container is restarted after `failureThreshold` failures.
+    pub liveness: ProbeTiming,
+    /// Readiness probe (`health.sh`: the leader, or a follower in sync; a single front-end's oned serving).
+    pub readiness: ProbeTiming,
+}
+
+/// The timing fields of a Kubernetes probe.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProbeTiming {
+    /// Seconds between two probes.
+    #[schemars(range(min = 1, max = 3600))]
+    pub period_seconds: u32,
+    /// Seconds before one probe times out.
+    #[schemars(range(min = 1, max = 3600))]
+    pub timeout_seconds: u32,
+    /// Consecutive failures that count.
+    #[schemars(range(min = 1, max = 10000))]
+    pub failure_threshold: u32,
 }
 
 /// One environment variable.
@@ -842,6 +882,9 @@ pub struct Backup {
     /// Size of the kept backup volume.
     #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$"))]
     pub size: String,
+    /// Storage class of the backup volume; empty: `persistence.storageClass`. Put backups on storage apart from
+    /// the database's (another array, an object-store-backed class) so that one failure does not take both.
+    pub storage_class: String,
 }
 
 /// Showback settings.
@@ -1020,6 +1063,10 @@ pub struct NetworkPolicy {
     /// Create a NetworkPolicy that admits only the published OpenNebula ports (guacd, the hook manager and
     /// the bundled database stay unreachable from other pods).
     pub enabled: bool,
+    /// Who may reach the published ports (oned's API, SSH, monitord, the add-ons' ports): Kubernetes
+    /// `NetworkPolicyPeer` objects (`ipBlock`, `namespaceSelector`, `podSelector`). Empty: any source. The release's
+    /// own pods are always admitted; give the hypervisors' and the users' networks as `ipBlock`s.
+    pub ingress_from: Vec<JsonObject>,
 }
 
 /// Requests and limits of each container.

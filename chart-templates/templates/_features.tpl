@@ -53,3 +53,15 @@ ClusterIP Services stay plain inside the cluster. Argument: dict "root" $ "type"
 {{- if or (ne $v.oned.service.type "ClusterIP") (and $v.fireedge.enabled (ne $v.fireedge.service.type "ClusterIP")) (and $v.onegate.enabled (ne $v.onegate.service.type "ClusterIP"))<% if one.ruby_sunstone %> (and $v.sunstone.enabled (ne $v.sunstone.service.type "ClusterIP"))<% endif %> -}}true{{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The sources admitted to the published ports: networkPolicy.ingressFrom and this release's own pods (the
+add-ons reach oned's API, the backup jobs the database); nothing, that is any source, when it is empty. */}}
+{{- define "opennebula.ingressFrom" -}}
+{{- with .Values.networkPolicy.ingressFrom -}}
+from:
+  {{- toYaml . | nindent 2 }}
+  - podSelector:
+      matchLabels:
+        {{- include "opennebula.selectorLabels" $ | nindent 8 }}
+{{- end }}
+{{- end -}}

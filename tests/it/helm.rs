@@ -284,6 +284,88 @@ fn the_chart_refuses_default_and_unsafe_passwords_at_install() {
     }
 }
 
+/// The objects of a render, as JSON values.
+fn raw_objects(rendered: &str) -> Vec<serde_json::Value> {
+    let source = onechart::source::SourceFile::from_text("rendered.yaml", rendered.to_string());
+    onechart::manifest::read(source).unwrap().into_iter().map(|m| m.raw).collect()
+}
+
+/// Issue 18, item 9: the extension points a Bitnami-grade chart offers. Extra volumes and mounts, sidecars and
+/// init containers land in the core StatefulSet where Kubernetes runs them (init containers after the chart's own,
+/// the database ready), oned's probe timings follow `oned.probes`, the backup volume takes its own storage class,
+/// and `networkPolicy.ingressFrom` limits the published ports to the given sources plus the release's own pods
+/// (without it, any source). The chart stays valid, lint-clean and identical on Helm 3 and 4.
+#[test]
+fn extension_points_render_where_kubernetes_runs_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site.yaml");
+    std::fs::write(
+        &site,
+        r#"oned:
+  extraVolumes: [{name: extra, emptyDir: {sizeLimit: 16Mi}}]
+  extraVolumeMounts: [{name: extra, mountPath: /etc/one/site, readOnly: true}]
+  sidecars:
+    - {name: logship, image: "registry.example.com/fluent-bit:3.1.0", securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}}
+  initContainers:
+    - {name: warm, image: "registry.example.com/busybox:1.36", command: ["true"], securityContext: {runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}}
+  probes:
+    startup: {failureThreshold: 60}
+backup:
+  storageClass: offsite-nfs
+networkPolicy:
+  ingressFrom: [{ipBlock: {cidr: 192.0.2.0/24}}]
+"#,
+    )
+    .unwrap();
+    let chart = tmp.path().join("chart");
+    generate("prod-mysql", &["-f", site.to_str().unwrap()], &chart);
+    check_chart(&chart, "prod-mysql with extension points");
+    let mut renders = Vec::new();
+    for (name, helm) in helm_versions() {
+        let o = Command::new(&helm).args(["template", "one"]).arg(&chart).output().unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        renders.push(o.stdout);
+    }
+    assert_eq!(renders[0], renders[1], "Helm 3 and 4 render the same");
+    let docs = raw_objects(&String::from_utf8_lossy(&renders[0]));
+    let find = |kind: &str, name: &str| -> &serde_json::Value {
+        docs.iter()
+            .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("{kind}/{name}"))
+    };
+    let pod = &find("StatefulSet", "one-opennebula")["spec"]["template"]["spec"];
+    let names = |list: &serde_json::Value| -> Vec<String> {
+        list.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect()
+    };
+    let inits = names(&pod["initContainers"]);
+    assert_eq!(inits.last().map(String::as_str), Some("warm"), "{inits:?}");
+    assert!(inits.iter().position(|n| n == "database") < inits.iter().position(|n| n == "warm"), "{inits:?}");
+    assert!(names(&pod["containers"]).contains(&"logship".to_string()));
+    assert!(names(&pod["volumes"]).contains(&"extra".to_string()));
+    let oned = pod["containers"].as_array().unwrap().iter().find(|c| c["name"] == "oned").unwrap();
+    assert!(oned["volumeMounts"].as_array().unwrap().iter().any(|m| m["mountPath"] == "/etc/one/site"));
+    assert_eq!(oned["startupProbe"]["failureThreshold"], 60);
+    assert_eq!(oned["startupProbe"]["periodSeconds"], 10, "the other timings keep their defaults");
+    assert_eq!(oned["readinessProbe"]["timeoutSeconds"], 10);
+    assert_eq!(find("PersistentVolumeClaim", "one-opennebula-backups")["spec"]["storageClassName"], "offsite-nfs");
+    let policy = &find("NetworkPolicy", "one-opennebula")["spec"]["ingress"][0]["from"];
+    assert_eq!(policy[0]["ipBlock"]["cidr"], "192.0.2.0/24", "{policy}");
+    assert_eq!(policy[1]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"], "one", "{policy}");
+    assert_eq!(find("NetworkPolicy", "one-opennebula-addons")["spec"]["ingress"][0]["from"], *policy);
+    // Without them: no extra object, any source, and Raft's slower readiness check keeps its longer timeout.
+    let ha = tmp.path().join("ha");
+    generate("ha-raft", &[], &ha);
+    let o = Command::new(tool("helm3")).args(["template", "one"]).arg(&ha).output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let docs = raw_objects(&text);
+    let np = docs.iter().find(|d| d["kind"] == "NetworkPolicy" && d["metadata"]["name"] == "one-opennebula").unwrap();
+    assert!(np["spec"]["ingress"][0].get("from").is_none(), "{np}");
+    let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
+    let oned =
+        sts["spec"]["template"]["spec"]["containers"].as_array().unwrap().iter().find(|c| c["name"] == "oned").unwrap();
+    assert_eq!(oned["readinessProbe"]["timeoutSeconds"], 15);
+}
+
 /// The chart's files (`chart-templates/files/`) with an extension.
 fn chart_files(ext: &str) -> Vec<std::path::PathBuf> {
     let dir = common::root().join("chart-templates/files");
