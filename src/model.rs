@@ -408,9 +408,11 @@ pub struct Oned {
     /// Extra volume mounts of the oned container (Kubernetes `VolumeMount` objects).
     pub extra_volume_mounts: Vec<JsonObject>,
     /// Extra containers of the core pods (Kubernetes `Container` objects), after the chart's own. They share the
-    /// pod's network and lifecycle: a failing sidecar is restarted, and it never decides the member's readiness.
+    /// pod's network and lifecycle, and a pod is Ready only when all its containers are: give a sidecar no readiness
+    /// probe (or one that holds), or a failing sidecar takes the member out of its Services.
     pub sidecars: Vec<JsonObject>,
-    /// Extra init containers of the core pods, run after the chart's own (the database is ready by then).
+    /// Extra init containers of the core pods, run after the chart's own (the database is ready by then); not in
+    /// maintenance mode, where the database is left as it is for a restore or an upgrade.
     pub init_containers: Vec<JsonObject>,
     /// Timing of oned's probes. The startup probe covers oned's own start only: the database work runs before
     /// it in the `database` init container, where no probe applies.
@@ -1065,7 +1067,9 @@ pub struct NetworkPolicy {
     pub enabled: bool,
     /// Who may reach the published ports (oned's API, SSH, monitord, the add-ons' ports): Kubernetes
     /// `NetworkPolicyPeer` objects (`ipBlock`, `namespaceSelector`, `podSelector`). Empty: any source. The release's
-    /// own pods are always admitted; give the hypervisors' and the users' networks as `ipBlock`s.
+    /// own pods are always admitted, and Prometheus reaches the exporter from anywhere. List the hypervisors, the
+    /// VMs' networks (OneGate), the users and the Ingress controller; an `ipBlock` needs the Service's
+    /// `externalTrafficPolicy: Local` to see the client's address (the chart README, Placement and exposure).
     pub ingress_from: Vec<JsonObject>,
 }
 

@@ -24,6 +24,9 @@ pub struct Shape {
     pub pod_management_policy: String,
     /// `accessModes` of the claims (literal in the template).
     pub access_modes: String,
+    /// The storage class of the backup volume (`<fullname>-backups`, kept on uninstall), when backups are on:
+    /// `backup.storageClass`, else `persistence.storageClass`; empty for the cluster default.
+    pub backup_class: Option<String>,
 }
 
 /// One volume claim template.
@@ -79,12 +82,17 @@ pub fn shape(values_yaml: &str, statefulset: &str) -> Option<Shape> {
         statefulset.lines().find_map(|l| l.trim().strip_prefix(key).map(|r| r.trim().to_string())).unwrap_or_default()
     };
     let name = text("/nameOverride");
+    let backup_class = on("/backup/enabled").then(|| {
+        let own = text("/backup/storageClass");
+        if own.is_empty() { text("/persistence/storageClass") } else { own }
+    });
     Some(Shape {
         fullname_override: text("/fullnameOverride"),
         name: if name.is_empty() { "opennebula".into() } else { name },
         claims,
         pod_management_policy: literal("podManagementPolicy:"),
         access_modes: literal("accessModes:"),
+        backup_class,
     })
 }
 
@@ -100,12 +108,14 @@ pub struct Changes {
     pub immutable: Vec<(String, String, String, String)>,
     /// Renames that abandon volumes and credentials: (values key, old, new).
     pub renames: Vec<(String, String, String)>,
+    /// The backup volume's storage class, which a claim never changes: (old, new).
+    pub backup_class: Option<(String, String)>,
 }
 
 impl Changes {
     /// True when the upgrade needs nothing special.
     pub fn is_empty(&self) -> bool {
-        self.immutable.is_empty() && self.renames.is_empty()
+        self.immutable.is_empty() && self.renames.is_empty() && self.backup_class.is_none()
     }
 }
 
@@ -149,6 +159,11 @@ pub fn compare(old: &Shape, new: &Shape) -> Changes {
         }
     }
     c.immutable = immutable;
+    if let (Some(o), Some(n)) = (&old.backup_class, &new.backup_class)
+        && o != n
+    {
+        c.backup_class = Some((shown(o), shown(n)));
+    }
     if old.fullname() != new.fullname() {
         let key = if old.fullname_override != new.fullname_override { "fullnameOverride" } else { "nameOverride" };
         c.renames.push((key.into(), old.fullname(), new.fullname()));
@@ -200,6 +215,16 @@ pub fn report(old: &Shape, changes: &Changes) -> String {
             );
         }
     }
+    if let Some((o, n)) = &changes.backup_class {
+        out.push_str(&format!(
+            "warning: `helm upgrade` to this chart will be refused by the API server: the backup volume \
+             {sts}-backups would change its storage class: {o} -> {n} (backup.storageClass, \
+             persistence.storageClass)\n\
+             \x20 A claim never changes class. Copy the backups out of it, then `kubectl delete pvc {sts}-backups -n \
+             <namespace>` (it is kept on uninstall, so Helm never deletes it) and `helm upgrade`: a new, empty \
+             volume is made in the new class; copy the backups back (README.md, Changes the API server refuses).\n"
+        ));
+    }
     for (key, o, n) in &changes.renames {
         out.push_str(&format!(
             "warning: `{key}` renames the release's objects: StatefulSet {o} -> {n}\n\
@@ -226,6 +251,22 @@ mod tests {
     }
 
     const STS: &str = "spec:\n  podManagementPolicy: Parallel\n        accessModes: [\"ReadWriteOnce\"]\n";
+
+    #[test]
+    fn the_backup_volume_class_is_told_apart() {
+        let with = |extra: &str| shape(&values(&format!("backup:\n  enabled: true\n{extra}")), STS).unwrap();
+        let old = with("  storageClass: \"\"\n");
+        // The volume follows persistence.storageClass when backup.storageClass is empty: the same class, nothing.
+        assert!(compare(&old, &with("  storageClass: \"\"\n")).is_empty());
+        let c = compare(&old, &with("  storageClass: offsite\n"));
+        assert_eq!(c.backup_class, Some(("(empty)".to_string(), "offsite".to_string())));
+        assert!(c.immutable.is_empty(), "the StatefulSet is not concerned");
+        let text = report(&old, &c);
+        assert!(text.contains("kubectl delete pvc <release>-opennebula-backups"), "{text}");
+        // Backups turned on or off: a volume made or left behind, no class change.
+        let off = shape(&values("backup:\n  enabled: false\n  storageClass: other\n"), STS).unwrap();
+        assert!(compare(&off, &old).is_empty() && compare(&old, &off).is_empty());
+    }
 
     #[test]
     fn sizes_classes_claims_and_names_are_named_by_field() {

@@ -196,6 +196,45 @@ fn is_opennebula_data(key: &str) -> bool {
     )
 }
 
+/// The placeholder, without a registry: Docker Hub's `opennebula/opennebula`.
+pub const PLACEHOLDER: &str = "opennebula/opennebula";
+
+/// True when an image reference (`[registry/]opennebula/opennebula[:tag][@digest]`) names the placeholder.
+pub fn is_placeholder(reference: &str) -> bool {
+    let name = reference.split('@').next().unwrap_or_default();
+    // A `:` after the last `/` starts the tag (a registry's `:port` comes before a `/`).
+    let name = match (name.rfind(':'), name.rfind('/')) {
+        (Some(colon), Some(slash)) if colon > slash => &name[..colon],
+        (Some(colon), None) => &name[..colon],
+        _ => name,
+    };
+    let name = name.to_ascii_lowercase();
+    let name = ["docker.io/", "index.docker.io/", "registry-1.docker.io/", "registry.hub.docker.com/"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(&name);
+    name == PLACEHOLDER
+}
+
+/// The tags of `opennebula/opennebula` OpenNebula published on Docker Hub, as its documentation of the
+/// containerized deployment names them: OpenNebula/docs@3f51fba71 (5.13.90), @013babc70 (6.0.0), @6f54049bf
+/// (6.0.0.1), @40d85acd9 (6.0.0.2), @b0d2f0c6e (6.1.80), @6f1286606 (6.1.90), @2f77c960c (6.2.0),
+/// @22875a31e (6.3.80): source/installation_and_configuration/containerized_deployment/architecture_deployment.rst
+/// lines 315-321 (`docker pull docker.io/opennebula/opennebula:<tag>`); 6.2.1 at the tip of one-6.2-maintenance
+/// (d7bb2084c), line 321; the minor tags (`6.0`, `6.2`) in reference.rst:275 of one-6.0-maintenance and
+/// one-6.2-maintenance. The containerized deployment is gone from one-6.4 on.
+pub const PUBLISHED: &[&str] = &[
+    "5.13", "5.13.80", "5.13.85", "5.13.90", "6.0", "6.0.0", "6.0.0.1", "6.0.0.2", "6.1", "6.1.80", "6.1.85", "6.1.90",
+    "6.2", "6.2.0", "6.2.1", "6.3", "6.3.80",
+];
+
+/// True for OpenNebula's own published image (`opennebula/opennebula` at a tag it published, up to 6.2.1), whose
+/// services listen on their own TLS ports beside the plain ones; an untagged reference is not judged one.
+pub fn is_published_image(reference: &str) -> bool {
+    let tag = reference.split('@').next().unwrap_or_default().rsplit_once(':').map(|(n, t)| (n, t));
+    is_placeholder(reference) && tag.is_some_and(|(n, t)| !t.contains('/') && !n.is_empty() && PUBLISHED.contains(&t))
+}
+
 /// True for an image whose name says it is OpenNebula's (a front-end component's).
 pub fn is_opennebula_image(image: &str) -> bool {
     Daemon::of_image(image).is_some()

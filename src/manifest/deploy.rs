@@ -459,8 +459,9 @@ impl<'a> ManifestCtx<'a> {
                 // (oned), 5031 (OneGate), 2475 (OneFlow), behind the published 2633, 5030 and 2474
                 // (OpenNebula/docs@one-6.2-maintenance:source/installation_and_configuration/
                 // containerized_deployment/architecture_deployment.rst:516-520).
+                // Only that image at a tag it published: from 7.2 on, 2634 is oned's plain gRPC port.
                 let own_tls_port = reached.as_ref().is_some_and(|(_, cp, image)| {
-                    image_name(image) == "opennebula" && matches!(cp.container_port, 2634 | 5031 | 2475)
+                    super::components::is_published_image(image) && matches!(cp.container_port, 2634 | 5031 | 2475)
                 });
                 let tls = p.app_protocol.as_deref().is_some_and(|a| {
                     matches!(a.to_ascii_lowercase().as_str(), "https" | "tls" | "ssl" | "wss" | "grpcs")

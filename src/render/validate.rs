@@ -86,8 +86,34 @@ pub fn validate_tpl(rules: &[&'static Rule], version: OneVersion, waived: &[Waiv
     // The waived rules, into the rendered stream: `onechart lint --manifests` waives them there too.
     for w in waived {
         let line = format!("# onechart:waive {} waived at generate time for {}: {}", w.id, w.path, w.reason);
-        out.push_str(&format!("{{{{ printf \"\\n%s\" {line:?} }}}}\n"));
+        out.push_str(&format!("{{{{ printf \"\\n%s\" {} }}}}\n", go_string(&line)));
     }
     out.push_str("{{- end -}}\n");
     out
+}
+
+/// A Go interpreted string literal of `s` (Rust's `{:?}` writes `\u{200b}`, which Go's parser refuses): `"` and `\`
+/// escaped, every character that is not printable ASCII as `\uXXXX` or `\UXXXXXXXX`.
+fn go_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod go_string_tests {
+    #[test]
+    fn escapes_what_go_needs() {
+        assert_eq!(super::go_string("a \"b\" \\ c"), r#""a \"b\" \\ c""#);
+        assert_eq!(super::go_string("lab\u{200b}only \u{1f600}\n"), r#""lab\u200bonly \U0001f600\u000a""#);
+    }
 }

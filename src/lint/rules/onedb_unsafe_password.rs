@@ -70,13 +70,14 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// The first character of a password that breaks onedb's shell command lines.
+/// Whitespace is what Go's `\s` is (`[\t\n\f\r ]`), so that the chart's install-time check agrees.
 fn unsafe_char(pw: &str) -> Option<char> {
-    pw.chars().find(|c| matches!(c, '\'' | '"' | '\\' | '$' | '`') || c.is_whitespace())
+    pw.chars().find(|c| matches!(c, '\'' | '"' | '\\' | '$' | '`' | ' ' | '\t' | '\n' | '\x0c' | '\r'))
 }
 
 fn describe_char(c: char) -> String {
     match c {
-        c if c.is_whitespace() => "whitespace".to_string(),
+        ' ' | '\t' | '\n' | '\x0c' | '\r' => "whitespace".to_string(),
         c => format!("`{c}`"),
     }
 }

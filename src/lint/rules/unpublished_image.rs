@@ -3,6 +3,7 @@
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit, ManifestHit};
 use crate::manifest::ManifestCtx;
+use crate::manifest::components::{PUBLISHED, is_placeholder};
 
 declare_rule! {
 /// ## What it does
@@ -45,38 +46,6 @@ declare_rule! {
         manifest_fix: "Build the front-end image from OpenNebula's packages (onechart's `image/` recipe is one way), push it to your registry and point the containers at it.",
     }
 }
-
-/// The placeholder, without a registry: Docker Hub's `opennebula/opennebula`.
-const PLACEHOLDER: &str = "opennebula/opennebula";
-
-/// True when an image reference (`[registry/]opennebula/opennebula[:tag][@digest]`) names the placeholder.
-fn is_placeholder(reference: &str) -> bool {
-    let name = reference.split('@').next().unwrap_or_default();
-    // A `:` after the last `/` starts the tag (a registry's `:port` comes before a `/`).
-    let name = match (name.rfind(':'), name.rfind('/')) {
-        (Some(colon), Some(slash)) if colon > slash => &name[..colon],
-        (Some(colon), None) => &name[..colon],
-        _ => name,
-    };
-    let name = name.to_ascii_lowercase();
-    let name = ["docker.io/", "index.docker.io/", "registry-1.docker.io/", "registry.hub.docker.com/"]
-        .iter()
-        .find_map(|p| name.strip_prefix(p))
-        .unwrap_or(&name);
-    name == PLACEHOLDER
-}
-
-/// The tags of `opennebula/opennebula` OpenNebula published on Docker Hub, as its documentation of the
-/// containerized deployment names them: OpenNebula/docs@3f51fba71 (5.13.90), @013babc70 (6.0.0), @6f54049bf
-/// (6.0.0.1), @40d85acd9 (6.0.0.2), @b0d2f0c6e (6.1.80), @6f1286606 (6.1.90), @2f77c960c (6.2.0),
-/// @22875a31e (6.3.80): source/installation_and_configuration/containerized_deployment/architecture_deployment.rst
-/// lines 315-321 (`docker pull docker.io/opennebula/opennebula:<tag>`); 6.2.1 at the tip of one-6.2-maintenance
-/// (d7bb2084c), line 321; the minor tags (`6.0`, `6.2`) in reference.rst:275 of one-6.0-maintenance and
-/// one-6.2-maintenance. The containerized deployment is gone from one-6.4 on.
-const PUBLISHED: &[&str] = &[
-    "5.13", "5.13.80", "5.13.85", "5.13.90", "6.0", "6.0.0", "6.0.0.1", "6.0.0.2", "6.1", "6.1.80", "6.1.85", "6.1.90",
-    "6.2", "6.2.0", "6.2.1", "6.3", "6.3.80",
-];
 
 /// True for a placeholder reference with a tag OpenNebula never published (an untagged or digest reference is
 /// not judged).
