@@ -231,7 +231,7 @@ pub const PUBLISHED: &[&str] = &[
 /// True for OpenNebula's own published image (`opennebula/opennebula` at a tag it published, up to 6.2.1), whose
 /// services listen on their own TLS ports beside the plain ones; an untagged reference is not judged one.
 pub fn is_published_image(reference: &str) -> bool {
-    let tag = reference.split('@').next().unwrap_or_default().rsplit_once(':').map(|(n, t)| (n, t));
+    let tag = reference.split('@').next().unwrap_or_default().rsplit_once(':');
     is_placeholder(reference) && tag.is_some_and(|(n, t)| !t.contains('/') && !n.is_empty() && PUBLISHED.contains(&t))
 }
 
