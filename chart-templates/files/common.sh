@@ -33,8 +33,12 @@ my() {
 # DATABASE, USE or DROP DATABASE statement, so it can be loaded into a database of another name. (`onedb backup`
 # dumps with `--add-drop-database --databases <db>`, OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:265,
 # and replaying that into another database drops and refills the original one.)
+# The image's mysqldump (Debian 12, MariaDB 10.11) has no connect timeout: it refuses `--connect-timeout`
+# ("unknown variable", exit 7; `mysqldump --help` of mariadb-client 1:10.11 lists no such option, `mysql --help`
+# does). So the server is asked first with the client, which gives up after 10 s, and the dump follows.
 mydump() {
-  MYSQL_PWD="$DB_PASSWORD" mysqldump --protocol=TCP --connect-timeout=10 -h "$1" -P "$2" -u "$DB_USER" \
+  my "$1" "$2" -N -B -e 'SELECT 1' > /dev/null || return 1
+  MYSQL_PWD="$DB_PASSWORD" mysqldump --protocol=TCP -h "$1" -P "$2" -u "$DB_USER" \
     --single-transaction --quick --routines --triggers --add-drop-table "$3"
 }
 
