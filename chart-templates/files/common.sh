@@ -33,8 +33,12 @@ my() {
 # DATABASE, USE or DROP DATABASE statement, so it can be loaded into a database of another name. (`onedb backup`
 # dumps with `--add-drop-database --databases <db>`, OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:265,
 # and replaying that into another database drops and refills the original one.)
+# The image's mysqldump (Debian 12, MariaDB 10.11) has no connect timeout: it refuses `--connect-timeout`
+# ("unknown variable", exit 7; `mysqldump --help` of mariadb-client 1:10.11 lists no such option, `mysql --help`
+# does). So the server is asked first with the client, which gives up after 10 s, and the dump follows.
 mydump() {
-  MYSQL_PWD="$DB_PASSWORD" mysqldump --protocol=TCP --connect-timeout=10 -h "$1" -P "$2" -u "$DB_USER" \
+  my "$1" "$2" -N -B -e 'SELECT 1' > /dev/null || return 1
+  MYSQL_PWD="$DB_PASSWORD" mysqldump --protocol=TCP -h "$1" -P "$2" -u "$DB_USER" \
     --single-transaction --quick --routines --triggers --add-drop-table "$3"
 }
 
@@ -168,12 +172,25 @@ secret_files() {
 # masked_fifo NAME: sets FIFO to a new named pipe whose reader, started in the background, masks secrets and
 # prints to stdout. A daemon started with `> "$FIFO" 2>&1` keeps its PID (signals reach it) while its log is
 # masked. (Not in a command substitution: the reader would hold the substitution's pipe open.)
+# This shell then keeps the pipe open for writing on descriptor 9, which the daemon inherits (`exec oned`): oned
+# and the daemons it spawns log to files that are links to this pipe (logs_to_fifo in oned.sh), open the file for
+# each message and close it again (FileLog::log, OpenNebula/one@release-7.4.0:src/log/Log.cc:67-80), and oned
+# closes its own standard output once it runs (src/nebula/Nebula.cc:662-678). Without a writer that stays, the
+# reader saw the end of the stream between two messages and exited, and the next message's open(2) waited for a
+# reader for ever (fifo(7)): oned hung, first in the bootstrap of a Raft member on MariaDB. close_fifo lets it end.
 masked_fifo() {
   FIFO="${ONE_RUN:-/run/one}/$1.log"
   rm -f "$FIFO"
   mkfifo -m 0600 "$FIFO"
   # shellcheck disable=SC2046 # one path per line, no spaces (our own mount paths)
   mask_secrets $(secret_files) < "$FIFO" &
+  exec 9> "$FIFO"
+}
+
+# close_fifo: this shell's writer of the masking pipe goes; its reader ends once the daemon's writers have gone too.
+close_fifo() {
+  exec 9>&-
+  rm -f "$FIFO"
 }
 
 # alive PID: the process runs (an exited process not yet reaped by its parent still answers kill -0).

@@ -107,7 +107,8 @@ solo_with() {
   trap - EXIT
   kill -TERM "$pid"
   wait "$pid" || true
-  rm -f "$ONE_LOCK/one" "$FIFO"
+  close_fifo
+  rm -f "$ONE_LOCK/one"
 }
 
 set_serveradmin_password() {

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod container;
+pub mod deployments;
 pub mod env;
 pub mod helm;
 pub mod image;
@@ -55,6 +56,10 @@ pub struct Inner {
 
 #[derive(Default)]
 pub struct State {
+    /// Deployments by name, as applied (the controller in `deployments.rs` keeps their pods).
+    pub deployments: BTreeMap<String, Value>,
+    /// Containers (pod, container) whose image pull the test holds (`Cluster::hold_image_pull`).
+    pub held: BTreeSet<(String, String)>,
     pub services: BTreeMap<String, Svc>,
     /// Pod labels as the API has them (scripts relabel pods).
     pub labels: BTreeMap<String, BTreeMap<String, String>>,
@@ -174,6 +179,9 @@ impl Cluster {
                 }
             }
             "PersistentVolumeClaim" => self.claim(&name),
+            "Deployment" => {
+                self.inner.state.lock().unwrap().deployments.insert(name.clone(), obj.clone());
+            }
             "Pod" => {
                 self.start_pod(new_pod(&name, &obj["metadata"], &obj["spec"], Owner::Bare));
             }
@@ -213,6 +221,25 @@ impl Cluster {
     /// Starts a pod (most tests get pods from controllers: `apply`, `run_job`).
     pub fn start_pod(&self, new: NewPod) -> Arc<Pod> {
         start_pod(&self.inner, new)
+    }
+
+    /// Holds (or releases) the image pull of a container of a pod, by name, whether the pod exists yet or not:
+    /// the kubelet does not start that container meanwhile (its state is Waiting, reason ContainerCreating), as
+    /// on a node where pulling its image is slow. The pod's other containers go on as far as they can (an init
+    /// container after it waits with it).
+    pub fn hold_image_pull(&self, pod: &str, container: &str, held: bool) {
+        let key = (pod.to_string(), container.to_string());
+        let mut s = self.inner.state.lock().unwrap();
+        if held {
+            s.held.insert(key);
+        } else {
+            s.held.remove(&key);
+        }
+    }
+
+    /// The live pods of a Deployment (their names are generated: `<deployment>-<hash>-<suffix>`).
+    pub fn deployment_pods(&self, deployment: &str) -> Vec<Arc<Pod>> {
+        deployments::pods_of(&self.inner, deployment)
     }
 
     /// The current pod of that name.
@@ -400,10 +427,13 @@ impl Cluster {
         self.run_job(&job)
     }
 
-    /// Deletes an object from the API (a Job's or a Pod's pods and processes too).
+    /// Deletes an object from the API (a Job's, a Deployment's or a Pod's pods and processes too).
     pub fn delete(&self, obj: &Value) {
         let (av, kind, name) = api::ids(obj);
         self.inner.api.delete(&av, &kind, &name);
+        if kind == "Deployment" {
+            self.inner.state.lock().unwrap().deployments.remove(&name);
+        }
         let doomed: Vec<Arc<Pod>> = self
             .inner
             .pods
@@ -412,6 +442,7 @@ impl Cluster {
             .values()
             .filter(|p| match (&p.owner, kind.as_str()) {
                 (Owner::Job(j), "Job") => *j == name,
+                (Owner::Deployment(d), "Deployment") => *d == name,
                 (Owner::Bare, "Pod") => p.name == name,
                 _ => false,
             })
@@ -515,6 +546,7 @@ fn controllers(inner: &Arc<Inner>) {
             inner.dirty.store(true, Ordering::SeqCst);
         }
         statefulsets(inner);
+        deployments::reconcile(inner);
         if inner.dirty.swap(false, Ordering::SeqCst) {
             let pods: Vec<Arc<Pod>> = inner.pods.lock().unwrap().values().cloned().collect();
             for p in pods.iter().filter(|p| !p.gone.load(Ordering::SeqCst)) {
@@ -590,6 +622,7 @@ impl Drop for Cluster {
         }
         // No more recreation, then every pod goes (with a short grace: the test is over).
         self.inner.state.lock().unwrap().statefulsets.clear();
+        self.inner.state.lock().unwrap().deployments.clear();
         let pods: Vec<Arc<Pod>> = self.inner.pods.lock().unwrap().values().cloned().collect();
         for p in &pods {
             p.deleting.store(true, Ordering::SeqCst);
