@@ -84,7 +84,7 @@ fn a_raft_cluster_is_restored_on_one_member_and_the_others_rejoin_it() {
     // as it was; it names its database, which must not matter.
     c.write(
         "backup.sql",
-        "/*!40000 DROP DATABASE IF EXISTS `opennebula`*/;\nCREATE DATABASE /*!32312 IF NOT EXISTS*/ `opennebula`;\nUSE `opennebula`;\nTABLE db_versioning 1\nTABLE local_db_versioning 1\nTABLE data restored-data\nTABLE user_pool <USER><ID>0</ID><NAME>oneadmin</NAME><PASSWORD>0ld0ld</PASSWORD><AUTH_DRIVER>core</AUTH_DRIVER></USER>\n",
+        "/*!40000 DROP DATABASE IF EXISTS `opennebula`*/;\nCREATE DATABASE /*!32312 IF NOT EXISTS*/ `opennebula`;\nUSE `opennebula`;\nTABLE db_versioning 1\nTABLE local_db_versioning 1\nTABLE data restored-data\nTABLE user_pool <USER><ID>0</ID><NAME>oneadmin</NAME><PASSWORD><![CDATA[0ld0ld]]></PASSWORD><AUTH_DRIVER><![CDATA[core]]></AUTH_DRIVER></USER>\nTABLE user_pool.1 <USER><ID>1</ID><NAME>serveradmin</NAME><PASSWORD><![CDATA[0ld5a]]></PASSWORD><AUTH_DRIVER><![CDATA[server_cipher]]></AUTH_DRIVER></USER>\n",
     );
     // Maintenance: nothing runs.
     std::fs::remove_dir_all(c.file("cluster/running")).unwrap();
@@ -94,10 +94,15 @@ fn a_raft_cluster_is_restored_on_one_member_and_the_others_rejoin_it() {
     let o = restore(&c, "one-0", &[backup.to_str().unwrap()], &maintenance);
     assert!(o.status.success(), "{}", out(&o));
     assert_eq!(c.read("cluster/mysql/one-0/opennebula/data"), "restored-data\n");
-    // The backup held oneadmin's password of its time; the Secret owns it: the restored database gets sha256 of
-    // the Secret's (OpenNebula/one@release-7.4.0:src/um/User.cc:369-382).
+    // The backup held the admin passwords of its time, as oned stores them (CDATA: User.cc:261,
+    // include/NebulaUtil.h:292-295); the Secret owns them: the restored database gets sha256 of the Secret's
+    // (OpenNebula/one@release-7.4.0:src/um/User.cc:369-382).
     let want = "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"; // sha256("pw")
-    assert!(c.read("cluster/mysql/one-0/opennebula/user_pool").contains(&format!("<PASSWORD>{want}</PASSWORD>")));
+    let user_pool = c.read("cluster/mysql/one-0/opennebula/user_pool");
+    assert!(user_pool.contains(&format!("<PASSWORD><![CDATA[{want}]]></PASSWORD>")), "{user_pool}");
+    let want = "fb0288872031fc4818c03a7253bd3a78de192d05e6bccd09ceabeda65b4d7c6f"; // sha256("c0ffee"), the serveradmin token
+    let user_pool = c.read("cluster/mysql/one-0/opennebula/user_pool.1");
+    assert!(user_pool.contains(&format!("<PASSWORD><![CDATA[{want}]]></PASSWORD>")), "{user_pool}");
     for pod in ["one-1", "one-2"] {
         let o = restore(&c, pod, &["--rejoin"], &maintenance);
         assert!(o.status.success(), "{pod}: {}", out(&o));
