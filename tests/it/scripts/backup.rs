@@ -26,6 +26,25 @@ fn backups_keep_the_newest_retention_files() {
 }
 
 #[test]
+fn a_failed_backup_leaves_no_part_file_and_prunes_nothing() {
+    // The dump is written to FILE.part and renamed once complete (the real tier's disk-full scenario found an
+    // empty .part left behind): a failure leaves nothing that looks like a backup, and retention removes nothing.
+    let c = Cluster::bootstrapped();
+    let dir = c.file("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..9 {
+        std::fs::write(dir.join(format!("onedb-scheduled-2026010{i}T000000Z.sql")), "old").unwrap();
+    }
+    c.write("cluster/mysql/one-0/down", "");
+    let o = backup_command(&c, "backup.sh", &dir).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("backup failed") && out(&o).contains("older backups"), "{}", out(&o));
+    let names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names.len(), 9, "a file was left or an old backup pruned: {names:?}");
+}
+
+#[test]
 fn pre_upgrade_backs_up_then_refuses_a_major_change_without_the_flag() {
     let c = Cluster::bootstrapped();
     let dir = c.file("backups");
