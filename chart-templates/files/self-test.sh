@@ -75,9 +75,12 @@ ds=$(onedatastore create "$work/ds" -c "$cluster" | id_of)
 [ -n "$ds" ] || fail "could not create the dummy system datastore"
 host=$(onehost create "$NAME" -i dummy -v dummy -c "$cluster" | id_of)
 [ -n "$host" ] || fail "could not create the dummy host"
-# HostState MONITORED = 2 (OpenNebula/one@release-7.4.0:include/Host.h:49-60).
+# HostState MONITORED = 2 (OpenNebula/one@release-7.4.0:include/Host.h:49-60). The dummy host's probes run on
+# the front-end and send their results to MONITOR_ADDRESS (src/im_mad/remotes/common.d/monitord-client.rb:251),
+# so monitord.monitorAddress must reach monitord from the front-end pod too.
 host_monitored() { [ "$(onehost show "$host" -x | xml_value STATE)" = 2 ]; }
-wait_until "host $NAME (dummy drivers) is not MONITORED: is IM_MAD dummy in monitord.conf?" host_monitored
+wait_until "host $NAME (dummy drivers) is not MONITORED: is IM_MAD dummy in monitord.conf, and does \
+monitord.monitorAddress reach monitord from the front-end pod (its probes send there)?" host_monitored
 step "dummy host $host monitored"
 
 # No disk (nothing to copy), a context with a OneGate token (needs ONEGATE_ENDPOINT in oned.conf).
