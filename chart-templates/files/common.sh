@@ -132,8 +132,9 @@ oned_answers() {
 }
 
 # mask_secrets FILE...: copies stdin to stdout, replacing every occurrence of the content of each FILE (a secret)
-# with ********. oned prints its whole configuration, `DB/PASSWD` included, when it starts
-# (OpenNebula/one@release-7.4.0:src/nebula/Nebula.cc:319-326, the same at the other tags).
+# with ********. oned hides the database settings itself when it prints its configuration
+# (OpenNebula/one@release-7.4.0:include/NebulaTemplate.h:33-35, src/template/NebulaTemplate.cc:98-135); onedb
+# prints a failing command with its password (src/onedb/onedb_backend.rb:273), and nothing else is promised.
 mask_secrets() {
   awk '
     BEGIN { for (i = 1; i < ARGC; i++) { if ((getline s < ARGV[i]) > 0 && s != "") secret[++n] = s; close(ARGV[i]); ARGV[i] = "" } }

@@ -8,7 +8,7 @@
 #    before bootstrap and rewritten with the Secret's serveradmin password afterwards;
 #  - upgrades an older schema (single front-end only), with a backup of its own;
 #  - with maintenance on, prepares everything but does not start oned (restore, repairs);
-#  - masks every secret in oned's log (oned prints its configuration, DB PASSWD included, when it starts).
+#  - masks every secret in what oned and onedb print (oned hides its database settings itself; onedb does not).
 set -eu
 
 ONE_VAR=${ONE_VAR:-/var/lib/one}
@@ -259,7 +259,7 @@ main() {
   rm -f "$READY" "$ONE_LOCK/one"
   mkdir -p "$ONE_RUN/ssh-socks" "$ONE_LOCK" "${ONE_LOG:-/var/log/one}"
   chmod 0700 "$ONE_RUN/ssh-socks"
-  # oned writes its configuration, database password included, to /var/lib/one/config: owner-only.
+  # oned writes its configuration to /var/lib/one/config (database settings hidden): owner-only all the same.
   umask 077
   if [ "${MAINTENANCE:-false}" = true ]; then
     if [ "$mode" = init ]; then log "maintenance mode: the database is left as it is"; exit 0; fi
