@@ -157,12 +157,22 @@ upgrade_database() {
     exit 1
   fi
   log "database schema is older than OpenNebula: upgrading"
-  if ! upgrade_schema; then
-    mkdir -p "$ONE_VAR/.onechart"
-    echo "$UPGRADE_BACKUP" > "$failed"
-    log "the schema upgrade failed; the database is back as it was ($UPGRADE_BACKUP)"
-    exit 1
-  fi
+  rc=0
+  upgrade_schema || rc=$?
+  case $rc in
+    0) ;;
+    2) log "nothing was changed; the upgrade is tried again at the next start"
+       exit 1 ;;
+    *) mkdir -p "$ONE_VAR/.onechart"
+       echo "$UPGRADE_BACKUP" > "$failed"
+       if [ "$rc" = 1 ]; then
+         log "the schema upgrade failed; the database is back as it was ($UPGRADE_BACKUP)"
+       else
+         log "the schema upgrade failed and its backup could not be loaded back: restore $UPGRADE_BACKUP in"
+         log "maintenance mode (README: Backups and restore)"
+       fi
+       exit 1 ;;
+  esac
   write_serveradmin_files
 }
 

@@ -36,7 +36,14 @@ if [ "$1" = --rejoin ]; then
 fi
 
 if [ "$1" = --upgrade ]; then
-  upgrade_schema || die "the schema upgrade failed; the database is back as it was ($UPGRADE_BACKUP)"
+  rc=0
+  upgrade_schema || rc=$?
+  case $rc in
+    0) ;;
+    2) die "nothing was changed" ;;
+    1) die "the schema upgrade failed; the database is back as it was ($UPGRADE_BACKUP)" ;;
+    *) die "the schema upgrade failed and its backup could not be loaded back: restore.sh $UPGRADE_BACKUP" ;;
+  esac
   if [ "${RAFT_MEMBERS:-1}" -gt 1 ]; then
     mkdir -p "$STATE_DIR"
     touch "$STATE_DIR/restored"

@@ -393,6 +393,30 @@ fn a_single_front_end_bootstraps_an_empty_or_missing_database_and_refuses_a_part
 }
 
 #[test]
+fn a_schema_upgrade_is_refused_before_anything_changes_while_the_user_lacks_a_privilege() {
+    // Without CREATE the migrators cannot create their tables and the backup cannot even be loaded back: the real
+    // tier saw `onedb upgrade` fail halfway, then the load drop the database and fail on CREATE DATABASE. The
+    // privilege probe stops it first, leaves no marker, and the next start upgrades once the grant is back.
+    let c = Cluster::new();
+    let single = [("RAFT_MEMBERS", "1")];
+    assert!(c.start_with("one-0", &single).status.success());
+    c.write("cluster/mysql/one-0/opennebula/schema", "old");
+    c.write("cluster/mysql/one-0/revoked", "CREATE");
+    c.write("cluster/calls", "");
+    let o = c.start_with("one-0", &single);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("lacks a privilege") && out(&o).contains("CREATE command denied"), "{}", out(&o));
+    assert!(out(&o).contains("nothing was changed"), "{}", out(&o));
+    assert!(!c.calls().contains("onedb upgrade") && !c.calls().contains("mysqldump"), "{}", c.calls());
+    assert!(!c.exists("one-0/var/.onechart/upgrade-failed") && !c.exists("one-0/var/backups/db"));
+    assert_eq!(c.read("cluster/mysql/one-0/opennebula/schema"), "old");
+    std::fs::remove_file(c.file("cluster/mysql/one-0/revoked")).unwrap();
+    let o = c.start_with("one-0", &single);
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(c.read("cluster/mysql/one-0/opennebula/schema"), "current\n");
+}
+
+#[test]
 fn schema_upgrades_authenticate_and_back_up_to_a_new_file_each_time() {
     // onedb reads the password from ONE_DB_PASSWORD or stdin (OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:78-80);
     // `--backup FILE` aborts when FILE exists (onedb.rb:154-164). Two upgrades in a row must both work.
