@@ -49,6 +49,38 @@ wait_for_database() {
   done
 }
 
+# refresh_db_password: oned.conf gets the database password when the pod starts (prepare.sh, an init container);
+# the checks here read the mounted Secret, which the kubelet refreshes, and a restarted `oned` container runs no
+# init container again. After a wrong password was fixed in the Secret, the oned container's next start passed
+# the checks with the new password and started oned with the old one, refused by the server ("Could not open
+# connect to database server: Access denied"), at every restart until the pod was deleted. The PASSWD line of oned.conf follows the Secret at every start.
+refresh_db_password() {
+  [ "$DB_BACKEND" = mysql ] || return 0
+  _conf="$ONE_ETC/oned.conf"
+  DB_PASSWORD="$DB_PASSWORD" awk '
+    # prepare.sh writes the attribute on a line of its own: PASSWD = "<password, \ and " escaped>",
+    /^[ \t]*PASSWD[ \t]*=[ \t]*"([^"\\]|\\.)*"[ \t]*,?[ \t]*$/ {
+      pw = ENVIRON["DB_PASSWORD"]; quoted = ""
+      for (i = 1; i <= length(pw); i++) {
+        ch = substr(pw, i, 1)
+        if (ch == "\\" || ch == "\"") quoted = quoted "\\"
+        quoted = quoted ch
+      }
+      match($0, /^[ \t]*PASSWD[ \t]*=/)
+      print substr($0, 1, RLENGTH) " \"" quoted "\"" ($0 ~ /,[ \t]*$/ ? "," : "")
+      found = 1
+      next
+    }
+    { print }
+    END { exit found ? 0 : 3 }' "$_conf" > "$_conf.onechart" || {
+    rm -f "$_conf.onechart"
+    log "oned.conf has no PASSWD line of prepare.sh's form: its database password is left as prepare.sh wrote it"
+    return 0
+  }
+  chmod 0640 "$_conf.onechart"
+  mv "$_conf.onechart" "$_conf"
+}
+
 # database_state prints: empty, partial, ready, upgrade or newer. Anything it cannot establish exits: a database
 # that could not be read is never taken for an empty one. `onedb version` exits 1 for a database without
 # version tables *and* for any connection or authentication error, so it is asked only once the server answered
@@ -241,6 +273,7 @@ database_phase() {
 # start_oned: oned in the foreground, its log masked, with the helpers that run beside it.
 start_oned() {
   if [ "$DB_BACKEND" = mysql ]; then wait_for_database; fi
+  refresh_db_password
   start_ssh_agent
   # oneadmin's and serveradmin's passwords follow the Secret (files/sync-admin-users.sh).
   /bin/sh "$SCRIPTS/sync-admin-users.sh" "$$" &

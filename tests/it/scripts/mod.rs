@@ -71,7 +71,7 @@ impl Cluster {
         if !m.join("etc/oned.conf").exists() {
             std::fs::write(
                 m.join("etc/oned.conf"),
-                "DB = [ BACKEND = \"mysql\", PASSWD = \"dbpw\" ]\nFEDERATION = [\n  MODE = \"STANDALONE\",\n  SERVER_ID = -1 ]\n",
+                "DB = [ BACKEND = \"mysql\",\n       PASSWD = \"dbpw\",\n       DB_NAME = \"opennebula\" ]\nFEDERATION = [\n  MODE = \"STANDALONE\",\n  SERVER_ID = -1 ]\n",
             )
             .unwrap();
         }
@@ -433,6 +433,24 @@ fn schema_upgrades_authenticate_and_back_up_to_a_new_file_each_time() {
     }
     let backups: Vec<_> = std::fs::read_dir(c.file("one-0/var/backups/db")).unwrap().collect();
     assert_eq!(backups.len(), 2, "one backup per upgrade");
+}
+
+#[test]
+fn oned_conf_takes_the_database_password_of_the_secret_at_every_start() {
+    // prepare.sh (an init container) wrote the password of the pod's start; the real tier fixed a wrong password
+    // in the Secret and saw oned.sh's checks pass with the new one while oned, given the old, was refused by the
+    // server at every container restart.
+    let c = Cluster::new();
+    let m = c.member("one-0");
+    std::fs::write(
+        m.join("etc/oned.conf"),
+        "DB = [ BACKEND = \"mysql\",\n       PASSWD = \"wrong-one\",\n       DB_NAME = \"opennebula\" ]\nFEDERATION = [\n  MODE = \"STANDALONE\",\n  SERVER_ID = -1 ]\n",
+    )
+    .unwrap();
+    let o = c.start_with("one-0", &[("RAFT_MEMBERS", "1")]);
+    assert!(o.status.success(), "{}", out(&o));
+    let conf = c.read("one-0/etc/oned.conf");
+    assert!(conf.contains("       PASSWD = \"dbpw\",\n") && !conf.contains("wrong-one"), "{conf}");
 }
 
 #[test]
