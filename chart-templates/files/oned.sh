@@ -218,7 +218,11 @@ upgrade_database() {
 #    oned closes the standard error of every driver it spawns (include/Driver.h:283), so "std" went nowhere;
 #  - rank_sched.log: the 7.x scheduler, a child of oned's one_sched driver, logs only there
 #    (src/schedm_mad/remotes/rank/src/sched/Scheduler.cc:105).
-# The daemons open these files for each message (FileLog::log, src/log/Log.cc:67-80): a link to a pipe works.
+# The daemons open these files for each message (FileLog::log, src/log/Log.cc:67-80): a link to a pipe works from
+# 7.4, where they open it first with ios_base::app (src/nebula/Nebula.cc:311). Before 7.4 that first open is with
+# ios_base::ate, whose seek fails on a pipe ("Could not open log file": release-7.2.0:src/nebula/Nebula.cc:310,
+# src/log/Log.cc:50): the chart's configuration then has them log to their standard error (LOG SYSTEM "std"),
+# and the links are never opened.
 logs_to_fifo() {
   for f in oned.log monitor.log rank_sched.log; do
     ln -sfn "$FIFO" "${ONE_LOG:-/var/log/one}/$f"
