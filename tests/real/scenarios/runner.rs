@@ -179,10 +179,12 @@ fn runner_behaves_like_kubernetes() {
     c.wait_ready("web-0", Duration::from_secs(60));
     assert_eq!(sh("ls /data/x; ls /srv"), "/data/x\n", "the claim outlives the pod, the emptyDir does not");
     assert!(c.logs("web-0", "init").contains("init-ran"));
-    // A changed pod template rolls out (helm upgrade): the pod is made again from it, on the same claim.
+    // A changed pod template rolls out (helm upgrade), in the background as the controller does it: the pod is
+    // made again from it, on the same claim.
     let mut sts = c.api().get("apps/v1", "StatefulSet", "web").unwrap();
     sts["spec"]["template"]["metadata"]["annotations"] = json!({"revision": "2"});
     c.apply(&sts);
+    c.wait_rolled_out(Duration::from_secs(120));
     assert_eq!(c.pod("web-0").annotations.get("revision").map(String::as_str), Some("2"));
     assert_eq!(sh("ls /data/x"), "/data/x\n");
 }
