@@ -324,6 +324,11 @@ fn pod_main(inner: &Arc<Inner>, pod: &Arc<Pod>) {
                 finish(inner, pod, Some(net));
                 return;
             }
+            // The kubelet syncs a pod's Secret and ConfigMap volumes in every phase, also while an init container
+            // is retried (a fixed Secret is what lets it pass): refreshed before each retry.
+            if restarts > 0 {
+                let _ = refresh_volumes(inner, pod, &mut tokens);
+            }
             let code = match launch(inner, pod, c, &vols, net.pid, restarts) {
                 Ok(mut run) => watch(inner, pod, c, &mut run, false, Kind::Regular),
                 Err(e) => {
