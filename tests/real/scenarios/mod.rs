@@ -4,11 +4,11 @@
 
 mod dev_sqlite;
 mod ha_raft;
-mod raft;
-mod raft_faults;
 mod prod_mysql;
 mod prod_mysql_faults;
 mod prod_mysql_upgrade;
+mod raft;
+mod raft_faults;
 mod runner;
 
 use std::time::{Duration, Instant};
