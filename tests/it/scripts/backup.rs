@@ -2,14 +2,20 @@
 
 use super::*;
 
-#[test]
-fn backups_keep_the_newest_retention_files() {
+/// A bootstrapped cluster and a backups directory holding nine scheduled backups, the oldest 20260100.
+fn with_nine_old_backups() -> (Cluster, std::path::PathBuf) {
     let c = Cluster::bootstrapped();
     let dir = c.file("backups");
     std::fs::create_dir_all(&dir).unwrap();
     for i in 0..9 {
         std::fs::write(dir.join(format!("onedb-scheduled-2026010{i}T000000Z.sql")), "old").unwrap();
     }
+    (c, dir)
+}
+
+#[test]
+fn backups_keep_the_newest_retention_files() {
+    let (c, dir) = with_nine_old_backups();
     std::fs::write(dir.join("onedb-pre-upgrade-20250101T000000Z.sql"), "keep: another label").unwrap();
     c.write("cluster/calls", "");
     let o = backup_command(&c, "backup.sh", &dir).output().unwrap();
@@ -29,12 +35,7 @@ fn backups_keep_the_newest_retention_files() {
 fn a_failed_backup_leaves_no_part_file_and_prunes_nothing() {
     // The dump is written to FILE.part and renamed once complete (the real tier's disk-full scenario found an
     // empty .part left behind): a failure leaves nothing that looks like a backup, and retention removes nothing.
-    let c = Cluster::bootstrapped();
-    let dir = c.file("backups");
-    std::fs::create_dir_all(&dir).unwrap();
-    for i in 0..9 {
-        std::fs::write(dir.join(format!("onedb-scheduled-2026010{i}T000000Z.sql")), "old").unwrap();
-    }
+    let (c, dir) = with_nine_old_backups();
     c.write("cluster/mysql/one-0/down", "");
     let o = backup_command(&c, "backup.sh", &dir).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
