@@ -7,6 +7,9 @@
 #   scripts/real-tests.sh 6.10.5 7.0.2    the same scenarios on other releases
 #   scripts/real-tests.sh 7.4.0 -- dev_sqlite   only the scenarios whose name matches (cargo test filter)
 #
+# The upgrade scenarios run the pairs of ONECHART_REAL_UPGRADES (FROM:TO, default 7.2.0:7.4.0), whatever the
+# releases: both ends are built too.
+#
 # Needs root (network and mount namespaces, veth pairs) and Debian's packages (the build script installs them);
 # it fails, never skips, when either is missing.
 set -euo pipefail
@@ -17,6 +20,9 @@ while [ "$#" -gt 0 ] && [ "$1" != -- ]; do releases+=("$1"); shift; done
 [ "${1:-}" != -- ] || shift
 if [ "${#releases[@]}" -eq 0 ]; then read -ra releases <<< "${ONECHART_REAL_RELEASES:-7.4.0}"; fi
 start=$SECONDS
-scripts/opennebula-build.sh "${releases[@]}" > /dev/null
-echo "real-tests: OpenNebula ${releases[*]} built (or cached) in $((SECONDS - start)) s"
-ONECHART_REAL_RELEASES="${releases[*]}" cargo test --locked --test real -- --nocapture "$@"
+upgrades=${ONECHART_REAL_UPGRADES:-7.2.0:7.4.0}
+read -ra ends <<< "$(echo "$upgrades" | tr ':,' '  ')"
+mapfile -t builds < <(printf '%s\n' "${releases[@]}" "${ends[@]}" | sort -u)
+scripts/opennebula-build.sh "${builds[@]}" > /dev/null
+echo "real-tests: OpenNebula ${releases[*]} (upgrades $upgrades) built (or cached) in $((SECONDS - start)) s"
+ONECHART_REAL_RELEASES="${releases[*]}" ONECHART_REAL_UPGRADES="$upgrades" cargo test --locked --test real -- --nocapture "$@"

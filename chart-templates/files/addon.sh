@@ -42,7 +42,9 @@ secret_of() {
 
 write_credentials() {
   mkdir -p "$dotone"
-  chmod 0700 "$dotone"
+  # The chart mounts an emptyDir here, which the kubelet makes root's (mode 0777, group fsGroup): only its owner
+  # may chmod it ("Operation not permitted" stopped every add-on at start). The files are written owner-only.
+  if [ -O "$dotone" ]; then chmod 0700 "$dotone"; fi
   for c in $creds; do
     file=$dotone/${c%%=*}
     src=$(secret_of "$c")

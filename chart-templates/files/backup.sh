@@ -41,16 +41,26 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 seq=0
 while [ -e "$dir/onedb-$label-$stamp-$(printf %02d "$seq").sql" ]; do seq=$((seq + 1)); done
 file="$dir/onedb-$label-$stamp-$(printf %02d "$seq").sql"
+# The dump goes to FILE.part, renamed once complete: a failed backup (a full volume, a lost connection) leaves
+# nothing that looks like a backup, is never counted by the retention below, and prunes nothing.
+part="$file.part"
+trap 'rm -f "$part"' EXIT
+fail() {
+  echo "onechart: backup failed: $*; nothing written, the older backups in $dir are kept" \
+    "($(df -Pk "$dir" | awk 'NR == 2 { print $4 }') KiB free there)" >&2
+  exit 1
+}
 if [ "$DB_BACKEND" = sqlite ]; then
-  onedb backup --sqlite "$SQLITE_DB" -f "$file" >&2
+  onedb backup --sqlite "$SQLITE_DB" -f "$part" >&2 || fail "onedb backup exited with $?"
   # onedb ignores sqlite3's exit code (OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:539) and starts the
   # file with DROP TABLE lines either way: a complete `.dump` ends with COMMIT.
-  tail -n 1 "$file" | grep -q '^COMMIT;' || { echo "onechart: backup $file is incomplete (no COMMIT)" >&2; exit 1; }
+  tail -n 1 "$part" | grep -q '^COMMIT;' || fail "the dump of $SQLITE_DB is incomplete (no COMMIT)"
 else
-  mydump "$DB_HOST" "$DB_PORT" "$DB_NAME" > "$file.part"
-  mv "$file.part" "$file"
+  mydump "$DB_HOST" "$DB_PORT" "$DB_NAME" > "$part" || fail "mysqldump of $DB_NAME on $DB_HOST exited with $?"
 fi
-[ -s "$file" ] || { echo "onechart: backup $file is empty" >&2; exit 1; }
+[ -s "$part" ] || fail "the dump is empty"
+mv "$part" "$file"
+trap - EXIT
 # Retention applies per label, newest first (file names sort by time); 0 keeps every backup.
 if [ "$keep" -gt 0 ]; then
   # shellcheck disable=SC2012 # names are ours: no spaces or newlines

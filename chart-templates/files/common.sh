@@ -33,8 +33,12 @@ my() {
 # DATABASE, USE or DROP DATABASE statement, so it can be loaded into a database of another name. (`onedb backup`
 # dumps with `--add-drop-database --databases <db>`, OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:265,
 # and replaying that into another database drops and refills the original one.)
+# The image's mysqldump (Debian 12, MariaDB 10.11) has no connect timeout: it refuses `--connect-timeout`
+# ("unknown variable", exit 7; `mysqldump --help` of mariadb-client 1:10.11 lists no such option, `mysql --help`
+# does). So the server is asked first with the client, which gives up after 10 s, and the dump follows.
 mydump() {
-  MYSQL_PWD="$DB_PASSWORD" mysqldump --protocol=TCP --connect-timeout=10 -h "$1" -P "$2" -u "$DB_USER" \
+  my "$1" "$2" -N -B -e 'SELECT 1' > /dev/null || return 1
+  MYSQL_PWD="$DB_PASSWORD" mysqldump --protocol=TCP -h "$1" -P "$2" -u "$DB_USER" \
     --single-transaction --quick --routines --triggers --add-drop-table "$3"
 }
 
@@ -42,37 +46,69 @@ mydump() {
 # DATABASE lines of a dump made with `--databases` (`onedb backup`) are dropped, so the tables always land in
 # this member's database. A marker on the volume ($ONE_VAR/.onechart/loading) says a load is under way: the
 # version tables come first in a dump, so an interrupted load would otherwise look complete (oned.sh takes the
-# marker for a partial database).
+# marker for a partial database). Returns non-zero, the marker kept, when any step fails: callers may run with
+# `set -e` off (a function called as an `if` condition), and a load that failed must never pass for one that
+# did.
 load_dump() {
   mkdir -p "${ONE_VAR:-/var/lib/one}/.onechart"
   touch "${ONE_VAR:-/var/lib/one}/.onechart/loading"
-  my "$DB_HOST" "$DB_PORT" -e "DROP DATABASE IF EXISTS \`$DB_NAME\`; CREATE DATABASE \`$DB_NAME\`"
-  sed -e '/^CREATE DATABASE /d' -e '/^USE `/d' -e '/^\/\*![0-9]* DROP DATABASE /d' "$1" | my "$DB_HOST" "$DB_PORT" "$DB_NAME"
+  my "$DB_HOST" "$DB_PORT" -e "DROP DATABASE IF EXISTS \`$DB_NAME\`; CREATE DATABASE \`$DB_NAME\`" || return 1
+  sed -e '/^CREATE DATABASE /d' -e '/^USE `/d' -e '/^\/\*![0-9]* DROP DATABASE /d' "$1" \
+    | my "$DB_HOST" "$DB_PORT" "$DB_NAME" || return 1
   rm -f "${ONE_VAR:-/var/lib/one}/.onechart/loading"
+}
+
+# db_can_upgrade: whether DB_USER may run what `onedb upgrade` and the load of its backup run, tried on a table of
+# our own in this member's database, so that a missing privilege stops the upgrade before anything changes (a
+# migrator that fails halfway leaves the schema inconsistent, and without CREATE the backup cannot even be
+# loaded back): CREATE and DROP TABLE (migrators create tables, OpenNebula/one@release-7.4.0:
+# src/onedb/database_schema.rb:191-205 `create_table`; the dump re-creates every table), CREATE and DROP INDEX
+# (onedb drops and re-creates oned's indexes around the migrators: src/onedb/onedb.rb:276,316,
+# onedb_backend.rb:394-430), ALTER TABLE (migrators add columns; the dump's DISABLE KEYS) and LOCK TABLES (the
+# dump's). Prints MySQL's refusal and fails. SQLite: always.
+db_can_upgrade() {
+  [ "$DB_BACKEND" = mysql ] || return 0
+  _probe=onechart_privilege_probe
+  if _out=$(my "$DB_HOST" "$DB_PORT" "$DB_NAME" -e "DROP TABLE IF EXISTS $_probe; CREATE TABLE $_probe (i INT);
+      CREATE INDEX ${_probe}_i ON $_probe (i); ALTER TABLE $_probe ADD COLUMN j INT; DROP INDEX ${_probe}_i ON $_probe;
+      LOCK TABLES $_probe WRITE; UNLOCK TABLES; DROP TABLE $_probe" 2>&1); then
+    return 0
+  fi
+  my "$DB_HOST" "$DB_PORT" "$DB_NAME" -e "DROP TABLE IF EXISTS $_probe" > /dev/null 2>&1 || true
+  echo "$_out"
+  return 1
 }
 
 # upgrade_schema: `onedb upgrade` of this member's database, backed up first into a file of its own that is never
 # pruned (`onedb upgrade --backup FILE` aborts when FILE exists, and onedb's own mysqldump prints the password when
 # it fails: OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:154-164, onedb_backend.rb:273). onedb then runs with
 # --no-backup, and so restores nothing when a migrator fails ("DB state might be inconsistent", onedb.rb:341-362):
-# on failure the backup is loaded back here, and UPGRADE_BACKUP names it. Returns 1 on failure.
+# on failure the backup is loaded back here, and UPGRADE_BACKUP names it. Returns 0 when upgraded; 2 when
+# nothing was changed (the user lacks a privilege the upgrade needs, or the backup failed: retrying is safe);
+# 1 when onedb upgrade failed and the backup was loaded back; 3 when it failed and the backup could not be
+# loaded back (the database is as the failed upgrade left it).
 # While it runs, $ONE_VAR/.onechart/upgrading names the backup: an upgrade interrupted from outside (the pod
 # deleted, the node lost) is found at the next start (oned.sh resume_interrupted_upgrade), which loads that backup
 # back and tries again with it, rather than taking another full dump of a half-migrated database.
 upgrade_schema() {
   _progress="${ONE_VAR:-/var/lib/one}/.onechart/upgrading"
+  if ! _denied=$(db_can_upgrade); then
+    log "the database user $DB_USER lacks a privilege the schema upgrade needs (CREATE, DROP, INDEX, ALTER, LOCK"
+    log "TABLES on $DB_NAME): $_denied"
+    return 2
+  fi
   if [ -z "${UPGRADE_BACKUP:-}" ]; then
     UPGRADE_BACKUP=$(BACKUP_DIR="${ONE_VAR:-/var/lib/one}/backups/db" BACKUP_RETENTION=0 SQLITE_DB="$SQLITE_DB" \
-      /bin/sh "${ONECHART_SCRIPTS:-/run/onechart/scripts}/backup.sh" pre-schema-upgrade) || return 1
+      /bin/sh "${ONECHART_SCRIPTS:-/run/onechart/scripts}/backup.sh" pre-schema-upgrade) || return 2
   fi
   log "backup before the schema upgrade: $UPGRADE_BACKUP"
   mkdir -p "${_progress%/*}"
   echo "$UPGRADE_BACKUP" > "$_progress"
   if masked onedb_member upgrade --no-backup; then rm -f "$_progress"; return 0; fi
   log "onedb upgrade failed: loading the backup $UPGRADE_BACKUP back"
-  load_backup "$UPGRADE_BACKUP"
-  rm -f "$_progress"
-  return 1
+  if load_backup "$UPGRADE_BACKUP"; then rm -f "$_progress"; return 1; fi
+  log "the backup $UPGRADE_BACKUP could NOT be loaded back: the database is as the failed upgrade left it"
+  return 3
 }
 
 # load_backup FILE: this member's database replaced by a backup of backup.sh (SQLite: `onedb restore`).
@@ -128,8 +164,9 @@ oned_answers() {
 }
 
 # mask_secrets FILE...: copies stdin to stdout, replacing every occurrence of the content of each FILE (a secret)
-# with ********. oned prints its whole configuration, `DB/PASSWD` included, when it starts
-# (OpenNebula/one@release-7.4.0:src/nebula/Nebula.cc:319-326, the same at the other tags).
+# with ********. oned hides the database settings itself when it prints its configuration
+# (OpenNebula/one@release-7.4.0:include/NebulaTemplate.h:33-35, src/template/NebulaTemplate.cc:98-135); onedb
+# prints a failing command with its password (src/onedb/onedb_backend.rb:273), and nothing else is promised.
 mask_secrets() {
   awk '
     BEGIN { for (i = 1; i < ARGC; i++) { if ((getline s < ARGV[i]) > 0 && s != "") secret[++n] = s; close(ARGV[i]); ARGV[i] = "" } }
@@ -168,12 +205,25 @@ secret_files() {
 # masked_fifo NAME: sets FIFO to a new named pipe whose reader, started in the background, masks secrets and
 # prints to stdout. A daemon started with `> "$FIFO" 2>&1` keeps its PID (signals reach it) while its log is
 # masked. (Not in a command substitution: the reader would hold the substitution's pipe open.)
+# This shell then keeps the pipe open for writing on descriptor 9, which the daemon inherits (`exec oned`): oned
+# and the daemons it spawns log to files that are links to this pipe (logs_to_fifo in oned.sh), open the file for
+# each message and close it again (FileLog::log, OpenNebula/one@release-7.4.0:src/log/Log.cc:67-80), and oned
+# closes its own standard output once it runs (src/nebula/Nebula.cc:662-678). Without a writer that stays, the
+# reader saw the end of the stream between two messages and exited, and the next message's open(2) waited for a
+# reader for ever (fifo(7)): oned hung, first in the bootstrap of a Raft member on MariaDB. close_fifo lets it end.
 masked_fifo() {
   FIFO="${ONE_RUN:-/run/one}/$1.log"
   rm -f "$FIFO"
   mkfifo -m 0600 "$FIFO"
   # shellcheck disable=SC2046 # one path per line, no spaces (our own mount paths)
   mask_secrets $(secret_files) < "$FIFO" &
+  exec 9> "$FIFO"
+}
+
+# close_fifo: this shell's writer of the masking pipe goes; its reader ends once the daemon's writers have gone too.
+close_fifo() {
+  exec 9>&-
+  rm -f "$FIFO"
 }
 
 # alive PID: the process runs (an exited process not yet reaped by its parent still answers kill -0).

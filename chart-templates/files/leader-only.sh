@@ -19,7 +19,13 @@ fingerprint() { cksum < "$credentials" 2>/dev/null || true; }
 child=""
 stop() { if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; fi; }
 trap 'stop; exit 0' TERM INT
-/bin/sh "$scripts/wait-for-oned.sh" "$auth" true
+# In the background: a shell runs a trap only once its foreground command ends, and this one waits for oned for
+# as long as oned is down (maintenance mode, a crash loop); `wait` returns at once on the signal. Run in the
+# foreground, it kept every pod deletion waiting for the kubelet's SIGKILL (terminationGracePeriodSeconds).
+/bin/sh "$scripts/wait-for-oned.sh" "$auth" true &
+child=$!
+wait "$child"
+child=""
 while :; do
   until is_leader; do sleep "$poll"; done
   seen=$(fingerprint)

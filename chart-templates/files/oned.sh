@@ -8,7 +8,7 @@
 #    before bootstrap and rewritten with the Secret's serveradmin password afterwards;
 #  - upgrades an older schema (single front-end only), with a backup of its own;
 #  - with maintenance on, prepares everything but does not start oned (restore, repairs);
-#  - masks every secret in oned's log (oned prints its configuration, DB PASSWD included, when it starts).
+#  - masks every secret in what oned and onedb print (oned hides its database settings itself; onedb does not).
 set -eu
 
 ONE_VAR=${ONE_VAR:-/var/lib/one}
@@ -47,6 +47,38 @@ wait_for_database() {
     sleep 5
     waited=$((waited + 5))
   done
+}
+
+# refresh_db_password: oned.conf gets the database password when the pod starts (prepare.sh, an init container);
+# the checks here read the mounted Secret, which the kubelet refreshes, and a restarted `oned` container runs no
+# init container again. After a wrong password was fixed in the Secret, the oned container's next start passed
+# the checks with the new password and started oned with the old one, refused by the server ("Could not open
+# connect to database server: Access denied"), at every restart until the pod was deleted. The PASSWD line of oned.conf follows the Secret at every start.
+refresh_db_password() {
+  [ "$DB_BACKEND" = mysql ] || return 0
+  _conf="$ONE_ETC/oned.conf"
+  DB_PASSWORD="$DB_PASSWORD" awk '
+    # prepare.sh writes the attribute on a line of its own: PASSWD = "<password, \ and " escaped>",
+    /^[ \t]*PASSWD[ \t]*=[ \t]*"([^"\\]|\\.)*"[ \t]*,?[ \t]*$/ {
+      pw = ENVIRON["DB_PASSWORD"]; quoted = ""
+      for (i = 1; i <= length(pw); i++) {
+        ch = substr(pw, i, 1)
+        if (ch == "\\" || ch == "\"") quoted = quoted "\\"
+        quoted = quoted ch
+      }
+      match($0, /^[ \t]*PASSWD[ \t]*=/)
+      print substr($0, 1, RLENGTH) " \"" quoted "\"" ($0 ~ /,[ \t]*$/ ? "," : "")
+      found = 1
+      next
+    }
+    { print }
+    END { exit found ? 0 : 3 }' "$_conf" > "$_conf.onechart" || {
+    rm -f "$_conf.onechart"
+    log "oned.conf has no PASSWD line of prepare.sh's form: its database password is left as prepare.sh wrote it"
+    return 0
+  }
+  chmod 0640 "$_conf.onechart"
+  mv "$_conf.onechart" "$_conf"
 }
 
 # database_state prints: empty, partial, ready, upgrade or newer. Anything it cannot establish exits: a database
@@ -107,7 +139,8 @@ solo_with() {
   trap - EXIT
   kill -TERM "$pid"
   wait "$pid" || true
-  rm -f "$ONE_LOCK/one" "$FIFO"
+  close_fifo
+  rm -f "$ONE_LOCK/one"
 }
 
 set_serveradmin_password() {
@@ -156,12 +189,22 @@ upgrade_database() {
     exit 1
   fi
   log "database schema is older than OpenNebula: upgrading"
-  if ! upgrade_schema; then
-    mkdir -p "$ONE_VAR/.onechart"
-    echo "$UPGRADE_BACKUP" > "$failed"
-    log "the schema upgrade failed; the database is back as it was ($UPGRADE_BACKUP)"
-    exit 1
-  fi
+  rc=0
+  upgrade_schema || rc=$?
+  case $rc in
+    0) ;;
+    2) log "nothing was changed; the upgrade is tried again at the next start"
+       exit 1 ;;
+    *) mkdir -p "$ONE_VAR/.onechart"
+       echo "$UPGRADE_BACKUP" > "$failed"
+       if [ "$rc" = 1 ]; then
+         log "the schema upgrade failed; the database is back as it was ($UPGRADE_BACKUP)"
+       else
+         log "the schema upgrade failed and its backup could not be loaded back: restore $UPGRADE_BACKUP in"
+         log "maintenance mode (README: Backups and restore)"
+       fi
+       exit 1 ;;
+  esac
   write_serveradmin_files
 }
 
@@ -175,7 +218,11 @@ upgrade_database() {
 #    oned closes the standard error of every driver it spawns (include/Driver.h:283), so "std" went nowhere;
 #  - rank_sched.log: the 7.x scheduler, a child of oned's one_sched driver, logs only there
 #    (src/schedm_mad/remotes/rank/src/sched/Scheduler.cc:105).
-# The daemons open these files for each message (FileLog::log, src/log/Log.cc:67-80): a link to a pipe works.
+# The daemons open these files for each message (FileLog::log, src/log/Log.cc:67-80): a link to a pipe works from
+# 7.4, where they open it first with ios_base::app (src/nebula/Nebula.cc:311). Before 7.4 that first open is with
+# ios_base::ate, whose seek fails on a pipe ("Could not open log file": release-7.2.0:src/nebula/Nebula.cc:310,
+# src/log/Log.cc:50): the chart's configuration then has them log to their standard error (LOG SYSTEM "std"),
+# and the links are never opened.
 logs_to_fifo() {
   for f in oned.log monitor.log rank_sched.log; do
     ln -sfn "$FIFO" "${ONE_LOG:-/var/log/one}/$f"
@@ -230,6 +277,7 @@ database_phase() {
 # start_oned: oned in the foreground, its log masked, with the helpers that run beside it.
 start_oned() {
   if [ "$DB_BACKEND" = mysql ]; then wait_for_database; fi
+  refresh_db_password
   start_ssh_agent
   # oneadmin's and serveradmin's passwords follow the Secret (files/sync-admin-users.sh).
   /bin/sh "$SCRIPTS/sync-admin-users.sh" "$$" &
@@ -258,7 +306,7 @@ main() {
   rm -f "$READY" "$ONE_LOCK/one"
   mkdir -p "$ONE_RUN/ssh-socks" "$ONE_LOCK" "${ONE_LOG:-/var/log/one}"
   chmod 0700 "$ONE_RUN/ssh-socks"
-  # oned writes its configuration, database password included, to /var/lib/one/config: owner-only.
+  # oned writes its configuration to /var/lib/one/config (database settings hidden): owner-only all the same.
   umask 077
   if [ "${MAINTENANCE:-false}" = true ]; then
     if [ "$mode" = init ]; then log "maintenance mode: the database is left as it is"; exit 0; fi

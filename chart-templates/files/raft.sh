@@ -5,8 +5,9 @@
 # member (and any member whose database is lost) joins one at a time: it waits for a healthy leader and for the
 # member before it, seeds its database from a consistent copy of the leader's, registers with the leader
 # (`onezone server-add`, or `onezone server-reset` when the zone already knows its name), and starts with the
-# SERVER_ID the zone gave it. Server IDs are never reused, so the ID is looked up by name and kept on the
-# member's volume; it is never derived from the pod ordinal. A single front-end whose replicas are raised
+# SERVER_ID the zone gave it. The zone gives the highest existing ID + 1 (include/ZoneServer.h: an ID freed by
+# deleting the highest server is given again), so the ID is looked up by name and kept on the member's volume;
+# it is never derived from the pod ordinal. A single front-end whose replicas are raised
 # becomes member 0 of a new cluster with its database as it is.
 #
 # What it never does: bootstrap while any member's database holds data (a member 0 that lost its volume during

@@ -36,7 +36,14 @@ if [ "$1" = --rejoin ]; then
 fi
 
 if [ "$1" = --upgrade ]; then
-  upgrade_schema || die "the schema upgrade failed; the database is back as it was ($UPGRADE_BACKUP)"
+  rc=0
+  upgrade_schema || rc=$?
+  case $rc in
+    0) ;;
+    2) die "nothing was changed" ;;
+    1) die "the schema upgrade failed; the database is back as it was ($UPGRADE_BACKUP)" ;;
+    *) die "the schema upgrade failed and its backup could not be loaded back: restore.sh $UPGRADE_BACKUP" ;;
+  esac
   if [ "${RAFT_MEMBERS:-1}" -gt 1 ]; then
     mkdir -p "$STATE_DIR"
     touch "$STATE_DIR/restored"
@@ -47,27 +54,46 @@ if [ "$1" = --upgrade ]; then
   exit 0
 fi
 
-# set_oneadmin_password: the restored database holds oneadmin's password of the backup's time, while the Secret
-# owns it and every member's one_auth holds the Secret's (files/sync-admin-users.sh): with another password in
-# the database no member could log in to re-form the cluster or follow the Secret. oneadmin (core auth) is stored
-# as sha256 of the password (OpenNebula/one@release-7.4.0:src/um/User.cc:369-382), written as <PASSWORD> in the
-# user's body (User.cc:261).
-set_oneadmin_password() {
-  want=$(printf '%s' "$(cat "${ONECHART_AUTH:-/run/onechart/auth}/oneadmin-password")" | sha256sum | cut -d' ' -f1)
+# set_admin_password OID NAME SECRET_KEY: the restored database holds the admin users' passwords of the backup's
+# time, while the Secret owns them: every member's one_auth holds the Secret's oneadmin password and the *_auth
+# files its serveradmin token (files/sync-admin-users.sh), so with the backup's passwords no member could log in
+# to re-form the cluster or follow the Secret, nor could OneGate, FireEdge and the other services. Both are
+# stored as sha256 of the Secret's value: oneadmin (core auth) as sha256 of the password, serveradmin
+# (server_cipher) as given, and onechart gives it sha256 of the token (`oneuser passwd 1 --sha256`)
+# (OpenNebula/one@release-7.4.0:src/um/User.cc:369-382). oned writes the password into the user's body as
+# `<PASSWORD><![CDATA[...]]></PASSWORD>` (User.cc:261, `one_util::escape_xml`, include/NebulaUtil.h:292-295; the
+# same at 6.10.5 (User.cc:226), 7.0.2 and 7.2.0): both that form and a bare value are replaced, and the change is
+# read back before it is reported.
+set_admin_password() {
+  want=$(printf '%s' "$(cat "${ONECHART_AUTH:-/run/onechart/auth}/$3")" | sha256sum | cut -d' ' -f1)
+  stored="<PASSWORD><![CDATA[$want]]></PASSWORD>"
+  body=$(user_body "$1")
+  case $body in
+    *"$stored"* | *"<PASSWORD>$want</PASSWORD>"*) log "$2's password in the restored database is the Secret's"; return 0 ;;
+    *"<PASSWORD>"*) ;;
+    *) die "no $2 (user $1) in the restored database" ;;
+  esac
+  new=$(printf '%s' "$body" | sed -e "1s:<PASSWORD><!\[CDATA\[[^]]*\]\]></PASSWORD>:$stored:" \
+    -e "1s:<PASSWORD>[^<]*</PASSWORD>:$stored:" -e "s/'/''/g")
   if [ "$DB_BACKEND" = sqlite ]; then
-    body=$(sqlite3 "$SQLITE_DB" "SELECT body FROM user_pool WHERE oid = 0")
-  else
-    body=$(my "$DB_HOST" "$DB_PORT" -N -B --raw -e "SELECT body FROM user_pool WHERE oid = 0" "$DB_NAME")
-  fi
-  case $body in *"<PASSWORD>$want</PASSWORD>"*) return 0 ;; *"<PASSWORD>"*) ;; *) die "no oneadmin in the restored database" ;; esac
-  new=$(printf '%s' "$body" | sed -e "1s:<PASSWORD>[^<]*</PASSWORD>:<PASSWORD>$want</PASSWORD>:" -e "s/'/''/g")
-  if [ "$DB_BACKEND" = sqlite ]; then
-    sqlite3 "$SQLITE_DB" "UPDATE user_pool SET body = '$new' WHERE oid = 0"
+    sqlite3 "$SQLITE_DB" "UPDATE user_pool SET body = '$new' WHERE oid = $1"
   else
     new=$(printf '%s' "$new" | sed -e 's/\\/\\\\/g')
-    my "$DB_HOST" "$DB_PORT" -e "UPDATE user_pool SET body = '$new' WHERE oid = 0" "$DB_NAME"
+    my "$DB_HOST" "$DB_PORT" -e "UPDATE user_pool SET body = '$new' WHERE oid = $1" "$DB_NAME"
   fi
-  log "oneadmin's password in the restored database is the Secret's"
+  case $(user_body "$1") in
+    *"$stored"*) log "$2's password in the restored database is now the Secret's" ;;
+    *) die "could not set $2's password in the restored database to the Secret's" ;;
+  esac
+}
+
+# user_body OID: the XML body of a user in this member's database.
+user_body() {
+  if [ "$DB_BACKEND" = sqlite ]; then
+    sqlite3 "$SQLITE_DB" "SELECT body FROM user_pool WHERE oid = $1"
+  else
+    my "$DB_HOST" "$DB_PORT" -N -B --raw -e "SELECT body FROM user_pool WHERE oid = $1" "$DB_NAME"
+  fi
 }
 
 file=$1
@@ -77,7 +103,8 @@ if [ "$DB_BACKEND" = sqlite ]; then
 else
   load_dump "$file"
 fi
-set_oneadmin_password
+set_admin_password 0 oneadmin oneadmin-password
+set_admin_password 1 serveradmin serveradmin-password
 if [ "${RAFT_MEMBERS:-1}" -gt 1 ]; then
   mkdir -p "$STATE_DIR"
   touch "$STATE_DIR/restored"

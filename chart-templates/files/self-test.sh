@@ -10,7 +10,8 @@
 #   4. asks OneGate for the VM with the VM's own token, as a VM does, and FireEdge's API for it as oneadmin;
 #   5. removes everything it created, also when a step fails, and anything an interrupted run left behind.
 # Inputs: SELFTEST_NAME (name of every object it creates), ONE_XMLRPC (oned's XML-RPC endpoint, read by the
-# CLI and the OCA; with ONE_DISABLE_SSL_VERIFY the TLS certificate is not verified, and neither is it by curl),
+# CLI and the OCA; with ONE_DISABLE_SSL_VERIFY its TLS certificate is not verified; curl never verifies OneGate's
+# and FireEdge's, reached by in-cluster names),
 # SELFTEST_ONEGATE and SELFTEST_FIREEDGE (base URLs, empty when that service is off), RAFT_MEMBERS,
 # ONECHART_AUTH (the auth Secret), SELFTEST_WAIT (seconds per wait).
 set -eu
@@ -29,7 +30,10 @@ work=$(mktemp -d)
 umask 077
 printf 'oneadmin:%s\n' "$(cat "$AUTH/oneadmin-password")" > "$work/one_auth"
 export ONE_AUTH="$work/one_auth"
-insecure=${ONE_DISABLE_SSL_VERIFY:+-k}
+# curl reaches OneGate and FireEdge by their in-cluster Service names, which a certificate for the public names
+# never carries: their certificates are not verified, whatever oned's TLS (the connection is encrypted all the
+# same). Keying this on ONE_DISABLE_SSL_VERIFY (oned's API) failed the self-test whenever OneGate alone had TLS.
+insecure=-k
 
 # id_of: the ID a create command prints ("ID: 12", OpenNebula/one@release-7.4.0:src/cli/one_helper.rb:720).
 id_of() { sed -n 's/^ID: *\([0-9][0-9]*\).*/\1/p'; }
@@ -75,9 +79,12 @@ ds=$(onedatastore create "$work/ds" -c "$cluster" | id_of)
 [ -n "$ds" ] || fail "could not create the dummy system datastore"
 host=$(onehost create "$NAME" -i dummy -v dummy -c "$cluster" | id_of)
 [ -n "$host" ] || fail "could not create the dummy host"
-# HostState MONITORED = 2 (OpenNebula/one@release-7.4.0:include/Host.h:49-60).
+# HostState MONITORED = 2 (OpenNebula/one@release-7.4.0:include/Host.h:49-60). The dummy host's probes run on
+# the front-end and send their results to MONITOR_ADDRESS (src/im_mad/remotes/common.d/monitord-client.rb:251),
+# so monitord.monitorAddress must reach monitord from the front-end pod too.
 host_monitored() { [ "$(onehost show "$host" -x | xml_value STATE)" = 2 ]; }
-wait_until "host $NAME (dummy drivers) is not MONITORED: is IM_MAD dummy in monitord.conf?" host_monitored
+wait_until "host $NAME (dummy drivers) is not MONITORED: is IM_MAD dummy in monitord.conf, and does \
+monitord.monitorAddress reach monitord from the front-end pod (its probes send there)?" host_monitored
 step "dummy host $host monitored"
 
 # No disk (nothing to copy), a context with a OneGate token (needs ONEGATE_ENDPOINT in oned.conf).
@@ -107,8 +114,7 @@ if [ -n "$ONEGATE" ]; then
     c.key = File.read(ENV.fetch("TOKEN_PASSWORD_FILE")).strip[0, 32]
     c.iv = "\0" * 16
     print Base64.strict_encode64(c.update($stdin.read) + c.final)')
-  # shellcheck disable=SC2086 # insecure is empty or one option
-  code=$(curl -s $insecure -o "$work/onegate.json" -w '%{http_code}' -H "X-ONEGATE-TOKEN: $token" -H "X-ONEGATE-VMID: $vm" \
+    code=$(curl -s "$insecure" -o "$work/onegate.json" -w '%{http_code}' -H "X-ONEGATE-TOKEN: $token" -H "X-ONEGATE-VMID: $vm" \
     "$ONEGATE/vm") || true
   [ "$code" = 200 ] || fail "OneGate answered HTTP $code to GET $ONEGATE/vm for VM $vm"
   step "OneGate serves VM $vm with its token"
@@ -118,13 +124,11 @@ if [ -n "$FIREEDGE" ]; then
   # Login: `{user, token}`; 6.10 and 7.0 return a JWT in the body (Authorization: Bearer), 7.2+ set the
   # FireedgeToken cookie (src/fireedge/src/server/routes/api/auth/functions.js:133, utils/jwt.js:82-100).
   printf '{"user":"oneadmin","token":"%s"}' "$(cat "$AUTH/oneadmin-password")" > "$work/login.json"
-  # shellcheck disable=SC2086 # insecure is empty or one option
-  code=$(curl -s $insecure -o "$work/login.out" -w '%{http_code}' -c "$work/cookies" -H 'Content-Type: application/json' \
+    code=$(curl -s "$insecure" -o "$work/login.out" -w '%{http_code}' -c "$work/cookies" -H 'Content-Type: application/json' \
     --data "@$work/login.json" "$FIREEDGE/fireedge/api/auth") || true
   [ "$code" = 200 ] || fail "FireEdge refused oneadmin's login (HTTP $code)"
   jwt=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$work/login.out")
-  # shellcheck disable=SC2086 # insecure is empty or one option
-  code=$(curl -s $insecure -o /dev/null -w '%{http_code}' -b "$work/cookies" ${jwt:+-H "Authorization: Bearer $jwt"} \
+    code=$(curl -s "$insecure" -o /dev/null -w '%{http_code}' -b "$work/cookies" ${jwt:+-H "Authorization: Bearer $jwt"} \
     "$FIREEDGE/fireedge/api/vm/info/$vm") || true
   [ "$code" = 200 ] || fail "FireEdge answered HTTP $code to GET /fireedge/api/vm/info/$vm"
   step "FireEdge serves VM $vm through its API"

@@ -6,7 +6,9 @@
 //! Needs root (namespaces, mounts, veth pairs), the Debian packages the build script installs, and the pinned
 //! Helm binaries (`scripts/install-tools.sh`). It fails, never skips, when one of them is missing. The releases
 //! come from `ONECHART_REAL_RELEASES` (space or comma separated, default `7.4.0`): `scripts/real-tests.sh 6.10.5
-//! 7.0.2` runs the same scenarios on other releases. See `tests/real/README.md` for the runner's API.
+//! 7.0.2` runs the same scenarios on other releases. The upgrade scenarios take their pairs from
+//! `ONECHART_REAL_UPGRADES` (`FROM:TO`, space or comma separated, default `7.2.0:7.4.0`). See
+//! `tests/real/README.md` for the runner's API.
 
 mod runner;
 mod scenarios;
@@ -24,4 +26,19 @@ pub fn releases() -> Vec<String> {
     let releases: Vec<String> = list.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_string).collect();
     assert!(!releases.is_empty(), "ONECHART_REAL_RELEASES names no release");
     releases
+}
+
+/// The OpenNebula upgrades the upgrade scenarios run: (from, to) release pairs.
+pub fn upgrades() -> Vec<(String, String)> {
+    let list = std::env::var("ONECHART_REAL_UPGRADES").unwrap_or_else(|_| "7.2.0:7.4.0".to_string());
+    let pairs: Vec<(String, String)> = list
+        .split([' ', ','])
+        .filter(|s| !s.is_empty())
+        .map(|p| {
+            let (from, to) = p.split_once(':').unwrap_or_else(|| panic!("ONECHART_REAL_UPGRADES: {p} is not FROM:TO"));
+            (from.to_string(), to.to_string())
+        })
+        .collect();
+    assert!(!pairs.is_empty(), "ONECHART_REAL_UPGRADES names no upgrade");
+    pairs
 }

@@ -2,14 +2,20 @@
 
 use super::*;
 
-#[test]
-fn backups_keep_the_newest_retention_files() {
+/// A bootstrapped cluster and a backups directory holding nine scheduled backups, the oldest 20260100.
+fn with_nine_old_backups() -> (Cluster, std::path::PathBuf) {
     let c = Cluster::bootstrapped();
     let dir = c.file("backups");
     std::fs::create_dir_all(&dir).unwrap();
     for i in 0..9 {
         std::fs::write(dir.join(format!("onedb-scheduled-2026010{i}T000000Z.sql")), "old").unwrap();
     }
+    (c, dir)
+}
+
+#[test]
+fn backups_keep_the_newest_retention_files() {
+    let (c, dir) = with_nine_old_backups();
     std::fs::write(dir.join("onedb-pre-upgrade-20250101T000000Z.sql"), "keep: another label").unwrap();
     c.write("cluster/calls", "");
     let o = backup_command(&c, "backup.sh", &dir).output().unwrap();
@@ -22,11 +28,21 @@ fn backups_keep_the_newest_retention_files() {
     assert_eq!(names.iter().filter(|n| n.starts_with("onedb-scheduled-")).count(), 7, "{names:?}");
     assert!(!names.contains(&"onedb-scheduled-20260100T000000Z.sql".to_string()), "the oldest is removed");
     assert!(names.contains(&"onedb-pre-upgrade-20250101T000000Z.sql".to_string()), "other labels are untouched");
-    assert!(
-        c.calls().contains("mysqldump --protocol=TCP --connect-timeout=10 -h 127.0.0.1 -P 3306 -u oneadmin"),
-        "{}",
-        c.calls()
-    );
+    assert!(c.calls().contains("mysqldump --protocol=TCP -h 127.0.0.1 -P 3306 -u oneadmin"), "{}", c.calls());
+}
+
+#[test]
+fn a_failed_backup_leaves_no_part_file_and_prunes_nothing() {
+    // The dump is written to FILE.part and renamed once complete (the real tier's disk-full scenario found an
+    // empty .part left behind): a failure leaves nothing that looks like a backup, and retention removes nothing.
+    let (c, dir) = with_nine_old_backups();
+    c.write("cluster/mysql/one-0/down", "");
+    let o = backup_command(&c, "backup.sh", &dir).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("backup failed") && out(&o).contains("older backups"), "{}", out(&o));
+    let names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names.len(), 9, "a file was left or an old backup pruned: {names:?}");
 }
 
 #[test]
@@ -88,7 +104,7 @@ fn a_raft_cluster_is_restored_on_one_member_and_the_others_rejoin_it() {
     // as it was; it names its database, which must not matter.
     c.write(
         "backup.sql",
-        "/*!40000 DROP DATABASE IF EXISTS `opennebula`*/;\nCREATE DATABASE /*!32312 IF NOT EXISTS*/ `opennebula`;\nUSE `opennebula`;\nTABLE db_versioning 1\nTABLE local_db_versioning 1\nTABLE data restored-data\nTABLE user_pool <USER><ID>0</ID><NAME>oneadmin</NAME><PASSWORD>0ld0ld</PASSWORD><AUTH_DRIVER>core</AUTH_DRIVER></USER>\n",
+        "/*!40000 DROP DATABASE IF EXISTS `opennebula`*/;\nCREATE DATABASE /*!32312 IF NOT EXISTS*/ `opennebula`;\nUSE `opennebula`;\nTABLE db_versioning 1\nTABLE local_db_versioning 1\nTABLE data restored-data\nTABLE user_pool <USER><ID>0</ID><NAME>oneadmin</NAME><PASSWORD><![CDATA[0ld0ld]]></PASSWORD><AUTH_DRIVER><![CDATA[core]]></AUTH_DRIVER></USER>\nTABLE user_pool.1 <USER><ID>1</ID><NAME>serveradmin</NAME><PASSWORD><![CDATA[0ld5a]]></PASSWORD><AUTH_DRIVER><![CDATA[server_cipher]]></AUTH_DRIVER></USER>\n",
     );
     // Maintenance: nothing runs.
     std::fs::remove_dir_all(c.file("cluster/running")).unwrap();
@@ -98,10 +114,15 @@ fn a_raft_cluster_is_restored_on_one_member_and_the_others_rejoin_it() {
     let o = restore(&c, "one-0", &[backup.to_str().unwrap()], &maintenance);
     assert!(o.status.success(), "{}", out(&o));
     assert_eq!(c.read("cluster/mysql/one-0/opennebula/data"), "restored-data\n");
-    // The backup held oneadmin's password of its time; the Secret owns it: the restored database gets sha256 of
-    // the Secret's (OpenNebula/one@release-7.4.0:src/um/User.cc:369-382).
+    // The backup held the admin passwords of its time, as oned stores them (CDATA: User.cc:261,
+    // include/NebulaUtil.h:292-295); the Secret owns them: the restored database gets sha256 of the Secret's
+    // (OpenNebula/one@release-7.4.0:src/um/User.cc:369-382).
     let want = "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"; // sha256("pw")
-    assert!(c.read("cluster/mysql/one-0/opennebula/user_pool").contains(&format!("<PASSWORD>{want}</PASSWORD>")));
+    let user_pool = c.read("cluster/mysql/one-0/opennebula/user_pool");
+    assert!(user_pool.contains(&format!("<PASSWORD><![CDATA[{want}]]></PASSWORD>")), "{user_pool}");
+    let want = "fb0288872031fc4818c03a7253bd3a78de192d05e6bccd09ceabeda65b4d7c6f"; // sha256("c0ffee"), the serveradmin token
+    let user_pool = c.read("cluster/mysql/one-0/opennebula/user_pool.1");
+    assert!(user_pool.contains(&format!("<PASSWORD><![CDATA[{want}]]></PASSWORD>")), "{user_pool}");
     for pod in ["one-1", "one-2"] {
         let o = restore(&c, pod, &["--rejoin"], &maintenance);
         assert!(o.status.success(), "{pod}: {}", out(&o));
@@ -117,7 +138,9 @@ fn a_raft_cluster_is_restored_on_one_member_and_the_others_rejoin_it() {
     );
     assert_eq!(c.server_id("one-0"), "0");
     c.write("cluster/leader", "one-0");
-    for (pod, id) in [("one-1", "3"), ("one-2", "4")] {
+    // The zone gives the highest existing ID + 1, recomputed each time oned loads the zone from its database
+    // (OpenNebula/one@release-7.4.0:include/ZoneServer.h:84-108): 1 and 2 again, freed by the server-del above.
+    for (pod, id) in [("one-1", "1"), ("one-2", "2")] {
         let o = c.start(pod);
         assert!(o.status.success(), "{pod}: {}", out(&o));
         assert_eq!(c.server_id(pod), id, "{pod} joins as a new server");

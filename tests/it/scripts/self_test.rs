@@ -77,7 +77,13 @@ fn a_failing_self_test_says_why_and_still_cleans_up() {
     c.write("cluster/monitord.conf", "");
     let o = self_test(&c, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(out(&o).contains("is not MONITORED: is IM_MAD dummy in monitord.conf?"), "{}", out(&o));
+    assert!(
+        out(&o).contains(
+            "is not MONITORED: is IM_MAD dummy in monitord.conf, and does monitord.monitorAddress reach monitord"
+        ),
+        "{}",
+        out(&o)
+    );
     assert!(leftovers(&c).is_empty(), "left behind: {:?}", leftovers(&c));
     std::fs::remove_file(c.file("cluster/monitord.conf")).unwrap();
     // OneGate of 7.2 in Sinatra's development mode refuses the Service's DNS name (403).

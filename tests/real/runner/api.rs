@@ -133,6 +133,21 @@ impl ApiServer {
         body["items"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Makes the server fail the next `count` requests of pods (-1: every one until `clear_faults`) whose method is
+    /// `method` and whose path starts with `path_prefix`, with `code` (500 InternalError: what the API server
+    /// answers when etcd does not answer in time). The runner's own (admin) requests are never failed.
+    pub fn fail_requests(&self, method: &str, path_prefix: &str, count: i64, code: u16) {
+        let fault = json!({"method": method, "path_prefix": path_prefix, "count": count, "code": code});
+        let (status, body) = self.request("POST", "/onechart/faults", Some(&fault));
+        assert_eq!(status, 200, "injecting a fault: {body}");
+    }
+
+    /// Stops failing requests (`fail_requests`).
+    pub fn clear_faults(&self) {
+        let (status, body) = self.request("DELETE", "/onechart/faults", None);
+        assert_eq!(status, 200, "clearing the faults: {body}");
+    }
+
     /// A token for a service account, through the TokenRequest API, as the kubelet gets one for a projected
     /// `serviceAccountToken` volume.
     pub fn token(&self, service_account: &str) -> String {

@@ -213,15 +213,27 @@ impl Cluster {
         self.run_hooks(chart, "post-install");
     }
 
-    /// `helm upgrade` to `chart`: pre-upgrade hooks, the release's objects applied again (a Service keeps its
-    /// ClusterIP; a StatefulSet whose pod template changed rolls out, each pod Ready before the next, its
-    /// containers on the image stand-in their image tag names), post-upgrade hooks.
+    /// `helm upgrade --wait` to `chart`: pre-upgrade hooks, the release's objects applied again (a Service keeps
+    /// its ClusterIP; a StatefulSet whose pod template changed rolls out, each pod Ready before the next, its
+    /// containers on the image stand-in their image tag names), the roll-out waited for, post-upgrade hooks.
     pub fn upgrade(&self, chart: &Chart) {
+        self.begin_upgrade(chart);
+        self.finish_upgrade(chart);
+    }
+
+    /// The first half of `upgrade`: pre-upgrade hooks and the objects; the roll-out goes on in the background, as
+    /// the StatefulSet controller does it, so that a scenario can watch a roll-out that never gets Ready.
+    pub fn begin_upgrade(&self, chart: &Chart) {
         assert_eq!(chart.namespace, self.inner.namespace, "the chart was rendered for another namespace");
         self.run_hooks(chart, "pre-upgrade");
         for o in chart.resources() {
             self.apply(o);
         }
+    }
+
+    /// The second half of `upgrade`: waits for the roll-out (what `--wait` does), then the post-upgrade hooks.
+    pub fn finish_upgrade(&self, chart: &Chart) {
+        self.wait_rolled_out(Duration::from_secs(1800));
         self.run_hooks(chart, "post-upgrade");
     }
 

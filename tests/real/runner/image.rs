@@ -27,6 +27,12 @@ pub const MISSING: &[(&str, &str)] = &[
     ),
     ("oneform.enabled=false", "OneForm: its dry-rb gems (dry-validation...) are not packaged by Debian"),
     ("oneks.enabled=false", "OneKS: the same dry-rb gems, through ODS"),
+    (
+        "oned.grpc.enabled=false",
+        "gRPC: oned is built with grpc=no, and a zone server registered with a gRPC endpoint would get its Raft calls \
+         over XML-RPC on the gRPC port (OpenNebula/one@release-7.4.0:src/client/Client.cc:170-190, is_grpc only \
+         #ifdef GRPC; RaftManager.cc rpc_replicate_log prefers the gRPC endpoint)",
+    ),
 ];
 
 /// Image settings from the recipe: user and working directory (image/Containerfile: USER 9869, WORKDIR).
@@ -61,6 +67,9 @@ pub struct Image {
     pub layer: PathBuf,
     pub passwd: PathBuf,
     pub group: PathBuf,
+    /// The image's ENTRYPOINT and CMD (a container without `command` runs them: `args` replaces CMD).
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
 }
 
 impl Image {
@@ -121,7 +130,69 @@ impl Image {
                 }
             }
         }
-        Image { release: release.into(), root: root.into(), layer, passwd, group }
+        Image { release: release.into(), root: root.into(), layer, passwd, group, entrypoint: vec![], cmd: vec![] }
+    }
+
+    /// The stand-in for the official MariaDB image (docker.io/library/mariadb, what `database.mariadb` names; see
+    /// MariaDB/mariadb-docker 11.4/Dockerfile): this machine's Debian 12 MariaDB 10.11 instead of 11.4, with what
+    /// the image changes in it: the user `mysql` as uid/gid 999 (its first `groupadd -r`/`useradd -r`),
+    /// `bind-address` commented out of every configuration file, `05-skipcache.cnf` (skip-name-resolve), the
+    /// `conf.d` directory read after `mariadb.conf.d` (so the chart's `conf.d/onechart.cnf` wins),
+    /// ENTRYPOINT `docker-entrypoint.sh` (our stand-in, `mariadb-entrypoint.sh`) and CMD `mariadbd`.
+    pub fn mariadb(dir: &Path) -> Image {
+        let layer = dir.join("layer");
+        let root = dir.join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        let write = |path: &str, text: &str, mode: u32| {
+            let p = layer.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+            std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+        };
+        write("usr/local/bin/docker-entrypoint.sh", include_str!("mariadb-entrypoint.sh"), 0o755);
+        write("etc/mysql/mariadb.conf.d/05-skipcache.cnf", "[mariadb]\nhost-cache-size=0\nskip-name-resolve\n", 0o644);
+        // sed -Ei 's/^(bind-address|log|user\s)/#&/' on every file that has such a line (the Dockerfile).
+        let problematic = |l: &str| {
+            l.starts_with("bind-address")
+                || l.starts_with("log")
+                || l.strip_prefix("user").is_some_and(|r| r.starts_with(char::is_whitespace))
+        };
+        for e in std::fs::read_dir("/etc/mysql/mariadb.conf.d").into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            if text.lines().any(problematic) {
+                let commented: String =
+                    text.lines().map(|l| if problematic(l) { format!("#{l}\n") } else { format!("{l}\n") }).collect();
+                write(&format!("etc/mysql/mariadb.conf.d/{}", e.file_name().to_string_lossy()), &commented, 0o644);
+            }
+        }
+        write(
+            "etc/mysql/mariadb.cnf",
+            "[client-server]\nsocket = /run/mysqld/mysqld.sock\n\n!includedir /etc/mysql/mariadb.conf.d/\n!includedir /etc/mysql/conf.d/\n",
+            0o644,
+        );
+        let users = |file: &str, line: &str| {
+            let mut text: String = std::fs::read_to_string(file)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.starts_with("mysql:"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            text.push_str(line);
+            let p = dir.join(file.trim_start_matches("/etc/"));
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let passwd = users("/etc/passwd", "mysql:x:999:999::/var/lib/mysql:/bin/sh\n");
+        let group = users("/etc/group", "mysql:x:999:\n");
+        Image {
+            release: "mariadb".into(),
+            root,
+            layer,
+            passwd,
+            group,
+            entrypoint: vec!["docker-entrypoint.sh".into()],
+            cmd: vec!["mariadbd".into()],
+        }
     }
 }
 
@@ -141,6 +212,14 @@ pub fn build(release: &str) -> PathBuf {
 /// The image stand-in for a container's image reference: a tag that names an OpenNebula release (`...:7.2.0`,
 /// as the chart's image.tag does) gets that release's build, anything else the cluster's.
 pub fn image_for(inner: &super::Inner, reference: &str) -> std::sync::Arc<Image> {
+    let repository = reference.rsplit_once(':').map_or(reference, |(r, t)| if t.contains('/') { reference } else { r });
+    if repository.rsplit('/').next() == Some("mariadb") {
+        let mut images = inner.images.lock().unwrap();
+        return images
+            .entry("mariadb".to_string())
+            .or_insert_with(|| std::sync::Arc::new(Image::mariadb(&inner.dir.join("image-mariadb"))))
+            .clone();
+    }
     let tag = reference.rsplit_once(':').map(|(_, t)| t).filter(|t| !t.contains('/')).unwrap_or_default();
     let is_release =
         tag.split('.').count() == 3 && tag.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));

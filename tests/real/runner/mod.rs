@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod container;
+pub mod deployments;
 pub mod env;
 pub mod helm;
 pub mod image;
@@ -55,6 +56,10 @@ pub struct Inner {
 
 #[derive(Default)]
 pub struct State {
+    /// Deployments by name, as applied (the controller in `deployments.rs` keeps their pods).
+    pub deployments: BTreeMap<String, Value>,
+    /// Containers (pod, container) whose image pull the test holds (`Cluster::hold_image_pull`).
+    pub held: BTreeSet<(String, String)>,
     pub services: BTreeMap<String, Svc>,
     /// Pod labels as the API has them (scripts relabel pods).
     pub labels: BTreeMap<String, BTreeMap<String, String>>,
@@ -63,6 +68,10 @@ pub struct State {
     pub statefulsets: BTreeMap<String, StatefulSet>,
     /// StatefulSets whose controller is paused (`Cluster::pause_statefulset`).
     pub paused: BTreeSet<String>,
+    /// Roll-outs under way: StatefulSet name and the generation of its template being rolled out (a newer
+    /// template takes the roll-out over).
+    pub rolling: BTreeMap<String, u64>,
+    pub generation: u64,
 }
 
 /// A test cluster. See tests/real/README.md.
@@ -168,12 +177,24 @@ impl Cluster {
         match kind.as_str() {
             "StatefulSet" => {
                 let sts: StatefulSet = serde_json::from_value(obj.clone()).unwrap();
-                let old = self.inner.state.lock().unwrap().statefulsets.insert(name.clone(), sts.clone());
+                let mut state = self.inner.state.lock().unwrap();
+                let old = state.statefulsets.insert(name.clone(), sts.clone());
                 if old.is_some_and(|o| o.spec.template != sts.spec.template) {
-                    self.roll_out(&sts);
+                    state.generation += 1;
+                    let generation = state.generation;
+                    state.rolling.insert(name.clone(), generation);
+                    drop(state);
+                    let inner = self.inner.clone();
+                    std::thread::Builder::new()
+                        .name(format!("roll-out {name}"))
+                        .spawn(move || roll_out(&inner, &sts, generation))
+                        .unwrap();
                 }
             }
             "PersistentVolumeClaim" => self.claim(&name),
+            "Deployment" => {
+                self.inner.state.lock().unwrap().deployments.insert(name.clone(), obj.clone());
+            }
             "Pod" => {
                 self.start_pod(new_pod(&name, &obj["metadata"], &obj["spec"], Owner::Bare));
             }
@@ -181,28 +202,12 @@ impl Cluster {
         }
     }
 
-    /// A StatefulSet's new template rolled out with the RollingUpdate strategy: one pod at a time, from the
-    /// highest ordinal down, each made again and Ready before the next
-    /// (kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates); `OnDelete` rolls nothing.
-    fn roll_out(&self, sts: &StatefulSet) {
-        let spec = &sts.spec;
-        if spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) == Some("OnDelete") {
-            return;
-        }
-        let name = sts.metadata.name.clone().unwrap_or_default();
-        for ordinal in (0..spec.replicas.unwrap_or(1).max(0)).rev() {
-            let pod_name = format!("{name}-{ordinal}");
-            let Some(old) = self.inner.pods.lock().unwrap().get(&pod_name).cloned() else { continue };
-            let uid = old.uid.clone();
-            pod::delete(&old, pod_grace(&old) + Duration::from_secs(30));
-            sh::wait_for(
-                &format!("{pod_name} made again"),
-                Duration::from_secs(60),
-                Duration::from_millis(300),
-                || self.inner.pods.lock().unwrap().get(&pod_name).is_some_and(|p| p.uid != uid).then_some(()),
-            );
-            self.wait_ready(&pod_name, Duration::from_secs(1200));
-        }
+    /// Waits until every StatefulSet roll-out is done (each pod made again and Ready), as `helm upgrade --wait`
+    /// and `kubectl rollout status` do.
+    pub fn wait_rolled_out(&self, timeout: Duration) {
+        sh::wait_for("the StatefulSet roll-outs", timeout, Duration::from_millis(500), || {
+            self.inner.state.lock().unwrap().rolling.is_empty().then_some(())
+        });
     }
 
     /// A claim's volume directory (dynamic provisioning: made at once, kept until the test ends).
@@ -210,9 +215,67 @@ impl Cluster {
         claim_dir(&self.inner, name);
     }
 
+    /// A claim whose volume holds `size` bytes (tmpfs `size=` syntax: `4m`, `512k`) and no more: writing past it
+    /// fails with ENOSPC, as on a full volume. Call it before anything makes the claim (before `install` for a
+    /// chart's claim: the chart's PersistentVolumeClaim then binds to it). Stand-in: a tmpfs (memory) mounted at
+    /// the claim's directory, unmounted when the cluster goes.
+    pub fn claim_sized(&self, name: &str, size: &str) {
+        let d = self.inner.dir.join("claims").join(name);
+        assert!(!d.exists(), "claim {name} exists already: size it before anything makes it");
+        std::fs::create_dir_all(&d).unwrap();
+        sh::run(
+            Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0777"), "onechart-claim"])
+                .arg(&d),
+        );
+        self.inner.api.apply(&json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name},
+                                     "status": {"phase": "Bound", "capacity": {"storage": size}}}));
+    }
+
+    /// Writes `data` to `path` in a container, as its user (`kubectl cp FILE POD:PATH -c CONTAINER`, which
+    /// unpacks a tar stream with the container's own `tar` as its user; here `cat`).
+    pub fn cp_in(&self, pod: &str, container: &str, data: &[u8], path: &str) {
+        let src = self.inner.dir.join(format!("cp-{}", self.inner.instances.load(Ordering::SeqCst)));
+        std::fs::write(&src, data).unwrap();
+        let p = self.pod(pod);
+        let (pid, spec) = {
+            let cs = p.containers.lock().unwrap();
+            let c = &cs[container];
+            (c.pid.unwrap_or_else(|| panic!("{pod}/{container} is not running")), c.spec.clone().unwrap())
+        };
+        let argv: Vec<String> = ["sh", "-c", "cat > \"$1\"", "sh", path].iter().map(|s| s.to_string()).collect();
+        let o = sh::output_with_input(
+            &mut spec.exec_command(pid, &argv),
+            std::fs::File::open(&src).unwrap().into(),
+            Duration::from_secs(120),
+        )
+        .expect("kubectl cp timed out");
+        let _ = std::fs::remove_file(&src);
+        assert!(o.status.success(), "kubectl cp to {pod}:{path} failed: {}", sh::text(&o.stderr));
+    }
+
     /// Starts a pod (most tests get pods from controllers: `apply`, `run_job`).
     pub fn start_pod(&self, new: NewPod) -> Arc<Pod> {
         start_pod(&self.inner, new)
+    }
+
+    /// Holds (or releases) the image pull of a container of a pod, by name, whether the pod exists yet or not:
+    /// the kubelet does not start that container meanwhile (its state is Waiting, reason ContainerCreating), as
+    /// on a node where pulling its image is slow. The pod's other containers go on as far as they can (an init
+    /// container after it waits with it).
+    pub fn hold_image_pull(&self, pod: &str, container: &str, held: bool) {
+        let key = (pod.to_string(), container.to_string());
+        let mut s = self.inner.state.lock().unwrap();
+        if held {
+            s.held.insert(key);
+        } else {
+            s.held.remove(&key);
+        }
+    }
+
+    /// The live pods of a Deployment (their names are generated: `<deployment>-<hash>-<suffix>`).
+    pub fn deployment_pods(&self, deployment: &str) -> Vec<Arc<Pod>> {
+        deployments::pods_of(&self.inner, deployment)
     }
 
     /// The current pod of that name.
@@ -400,10 +463,13 @@ impl Cluster {
         self.run_job(&job)
     }
 
-    /// Deletes an object from the API (a Job's or a Pod's pods and processes too).
+    /// Deletes an object from the API (a Job's, a Deployment's or a Pod's pods and processes too).
     pub fn delete(&self, obj: &Value) {
         let (av, kind, name) = api::ids(obj);
         self.inner.api.delete(&av, &kind, &name);
+        if kind == "Deployment" {
+            self.inner.state.lock().unwrap().deployments.remove(&name);
+        }
         let doomed: Vec<Arc<Pod>> = self
             .inner
             .pods
@@ -412,6 +478,7 @@ impl Cluster {
             .values()
             .filter(|p| match (&p.owner, kind.as_str()) {
                 (Owner::Job(j), "Job") => *j == name,
+                (Owner::Deployment(d), "Deployment") => *d == name,
                 (Owner::Bare, "Pod") => p.name == name,
                 _ => false,
             })
@@ -420,6 +487,59 @@ impl Cluster {
         for p in doomed {
             pod::delete(&p, pod_grace(&p) + Duration::from_secs(30));
         }
+    }
+}
+
+/// A StatefulSet's new template rolled out with the RollingUpdate strategy, as its controller does in the
+/// background: one pod at a time, from the highest ordinal down, each made again and Ready before the next
+/// (kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates); a pod that never gets Ready
+/// halts the roll-out there (the controller waits for it: `kubectl rollout status` never returns); a newer
+/// template takes the roll-out over; `OnDelete` rolls nothing.
+fn roll_out(inner: &Arc<Inner>, sts: &StatefulSet, generation: u64) {
+    let name = sts.metadata.name.clone().unwrap_or_default();
+    let current = || inner.state.lock().unwrap().rolling.get(&name) == Some(&generation);
+    let spec = &sts.spec;
+    if spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) != Some("OnDelete") {
+        for ordinal in (0..spec.replicas.unwrap_or(1).max(0)).rev() {
+            let pod_name = format!("{name}-{ordinal}");
+            let Some(old) = inner.pods.lock().unwrap().get(&pod_name).cloned() else { continue };
+            if !current() {
+                return;
+            }
+            let uid = old.uid.clone();
+            pod::delete(&old, pod_grace(&old) + Duration::from_secs(30));
+            let made = sh::wait_for_opt(Duration::from_secs(60), || {
+                inner.pods.lock().unwrap().get(&pod_name).is_some_and(|p| p.uid != uid)
+            });
+            assert!(made, "{pod_name} was not made again");
+            while !inner.stop.load(Ordering::SeqCst) && current() {
+                let ready = inner
+                    .pods
+                    .lock()
+                    .unwrap()
+                    .get(&pod_name)
+                    .is_some_and(|p| !p.gone.load(Ordering::SeqCst) && p.ready());
+                if ready {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+    let mut state = inner.state.lock().unwrap();
+    if state.rolling.get(&name) == Some(&generation) {
+        state.rolling.remove(&name);
+    }
+}
+
+/// Unmounts whatever is mounted under `dir` (sized claims), deepest first.
+fn unmount_under(dir: &Path) {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut points: Vec<&str> =
+        mounts.lines().filter_map(|l| l.split(' ').nth(4)).filter(|p| Path::new(p).starts_with(dir)).collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for p in points {
+        let _ = sh::try_run(Command::new("umount").args(["-l", p]));
     }
 }
 
@@ -433,6 +553,7 @@ fn remove_stale_dirs() {
         }
         let owner = std::fs::read_to_string(dir.join("owner-pid")).ok().and_then(|p| p.trim().parse::<u32>().ok());
         if owner.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+            unmount_under(&dir);
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
@@ -515,6 +636,7 @@ fn controllers(inner: &Arc<Inner>) {
             inner.dirty.store(true, Ordering::SeqCst);
         }
         statefulsets(inner);
+        deployments::reconcile(inner);
         if inner.dirty.swap(false, Ordering::SeqCst) {
             let pods: Vec<Arc<Pod>> = inner.pods.lock().unwrap().values().cloned().collect();
             for p in pods.iter().filter(|p| !p.gone.load(Ordering::SeqCst)) {
@@ -590,6 +712,7 @@ impl Drop for Cluster {
         }
         // No more recreation, then every pod goes (with a short grace: the test is over).
         self.inner.state.lock().unwrap().statefulsets.clear();
+        self.inner.state.lock().unwrap().deployments.clear();
         let pods: Vec<Arc<Pod>> = self.inner.pods.lock().unwrap().values().cloned().collect();
         for p in &pods {
             p.deleting.store(true, Ordering::SeqCst);
@@ -601,6 +724,7 @@ impl Drop for Cluster {
         if let Some(c) = self.controller.take() {
             let _ = c.join();
         }
+        unmount_under(&self.inner.dir);
         // The bridge and the API server go with the last reference (proxy and pod threads end on `stop`).
         sh::wait_for_opt(Duration::from_secs(10), || Arc::strong_count(&self.inner) == 1);
     }

@@ -3,6 +3,16 @@
 //! - its network namespace (`net.rs`), then init containers one at a time, in order, each to completion; a failed
 //!   one is retried (restartPolicy Always/OnFailure) or fails the pod (Never)
 //!   (kubernetes.io/docs/concepts/workloads/pods/init-containers/);
+//! - native sidecars (kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/, KEP-753
+//!   kubernetes/enhancements@master:keps/sig-node/753-sidecar-containers/README.md; beta and on by default from
+//!   Kubernetes 1.29, GA in 1.33): an init container with `restartPolicy: Always` is started in its place in the
+//!   init order and left running; the next init container starts once it has *started* (its startupProbe
+//!   succeeded, or at once without one); it is restarted whenever it exits, whatever the pod's restartPolicy, with
+//!   the same back-off; its startup, liveness and readiness probes run, and its readiness counts for the pod's;
+//!   when the regular containers are done (a Job's pod) or the pod is deleted, the sidecars are stopped after
+//!   every regular container has exited, in the reverse order of their definition, with what remains of the
+//!   grace period (at least the kubelet's minimum of 2 s: kubernetes/kubernetes@v1.33.0:
+//!   pkg/kubelet/kuberuntime/kuberuntime_container.go, minimumGracePeriodInSeconds);
 //! - then every container at once, each restarted after it exits according to `restartPolicy`, with the
 //!   kubelet's back-off: 10 s, doubled each time, capped at 300 s, reset after 10 minutes of running
 //!   (pod-lifecycle/#container-restarts);
@@ -49,6 +59,7 @@ pub enum Phase {
 pub enum Owner {
     StatefulSet { name: String, ordinal: u32 },
     Job(String),
+    Deployment(String),
     Bare,
 }
 
@@ -89,7 +100,23 @@ pub struct Pod {
     /// Container PIDs the runner sent SIGKILL: unshare (util-linux 2.38) cannot re-raise SIGKILL and exits 1
     /// ("sigprocmask unblock failed"), so such an exit is reported as 137, as a runtime reports it.
     pub sigkilled: Mutex<std::collections::BTreeSet<u32>>,
+    /// Native sidecars told to stop (the regular containers are done or the pod is going).
+    sidecars_stop: Mutex<std::collections::BTreeSet<String>>,
+    /// When the termination grace period of a pod being deleted ends (set when its deletion is first seen).
+    term_deadline: Mutex<Option<Instant>>,
     inner: std::sync::Weak<Inner>,
+}
+
+/// A native sidecar: an init container with `restartPolicy: Always`.
+pub fn is_sidecar(c: &Container) -> bool {
+    c.restart_policy.as_deref() == Some("Always")
+}
+
+/// What a container is to its pod: how it stops, how it restarts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Regular,
+    Sidecar,
 }
 
 /// A pod to create: what a controller (or a test) asks the kubelet to run.
@@ -112,7 +139,12 @@ impl Pod {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::create_dir_all(&logs).unwrap();
         let hostname = spec.hostname.clone().unwrap_or_else(|| name.to_string());
-        let containers = spec.containers.iter().map(|c| (c.name.clone(), ContainerState::default())).collect();
+        let containers = spec
+            .containers
+            .iter()
+            .chain(spec.init_containers.iter().flatten().filter(|c| is_sidecar(c)))
+            .map(|c| (c.name.clone(), ContainerState::default()))
+            .collect();
         let pod = Arc::new(Pod {
             name: name.into(),
             uid,
@@ -132,6 +164,8 @@ impl Pod {
             gone: AtomicBool::new(false),
             net_pid: Mutex::new(None),
             sigkilled: Mutex::new(Default::default()),
+            sidecars_stop: Mutex::new(Default::default()),
+            term_deadline: Mutex::new(None),
             inner: Arc::downgrade(inner),
         });
         let p = pod.clone();
@@ -144,11 +178,29 @@ impl Pod {
         *self.phase.lock().unwrap()
     }
 
-    /// Ready: initialized and every container ready (pod-lifecycle/#pod-conditions).
+    /// Ready: initialized and every container ready, native sidecars included (pod-lifecycle/#pod-conditions;
+    /// sidecar-containers/: "the readiness of sidecar containers contributes to the pod's readiness").
     pub fn ready(&self) -> bool {
         !self.deleting.load(Ordering::SeqCst) && self.init_done.load(Ordering::SeqCst) && {
             let cs = self.containers.lock().unwrap();
-            self.spec.containers.iter().all(|c| cs.get(&c.name).is_some_and(|s| s.ready))
+            self.spec.containers.iter().chain(self.sidecars()).all(|c| cs.get(&c.name).is_some_and(|s| s.ready))
+        }
+    }
+
+    /// The pod's native sidecars, in their order in the spec.
+    pub fn sidecars(&self) -> impl Iterator<Item = &Container> {
+        self.spec.init_containers.iter().flatten().filter(|c| is_sidecar(c))
+    }
+
+    /// The end of the termination grace period of a pod being deleted (fixed when first asked).
+    fn deadline(&self) -> Instant {
+        *self.term_deadline.lock().unwrap().get_or_insert_with(|| Instant::now() + self.grace())
+    }
+
+    fn stopping(&self, c: &Container, kind: Kind) -> bool {
+        match kind {
+            Kind::Regular => self.deleting.load(Ordering::SeqCst),
+            Kind::Sidecar => self.sidecars_stop.lock().unwrap().contains(&c.name),
         }
     }
 
@@ -196,6 +248,23 @@ impl Pod {
     }
 }
 
+impl Pod {
+    /// `exec`, or None when the container does not run (now, or any more before the command ends) or the
+    /// command did not end within `timeout`: for scenarios that poll members that may be restarting.
+    pub fn try_exec(&self, container: &str, argv: &[&str], timeout: Duration) -> Option<std::process::Output> {
+        if self.gone.load(Ordering::SeqCst) {
+            return None;
+        }
+        let (pid, spec) = {
+            let cs = self.containers.lock().unwrap();
+            let c = cs.get(container)?;
+            (c.pid?, c.spec.clone()?)
+        };
+        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        super::sh::output_within(&mut spec.exec_command(pid, &argv), timeout)
+    }
+}
+
 fn chrono_like() -> String {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     let s = d.as_secs() % 86400;
@@ -224,16 +293,44 @@ fn pod_main(inner: &Arc<Inner>, pod: &Arc<Pod>) {
     *pod.phase.lock().unwrap() = Phase::Pending;
     pod.event(&format!("sandbox up: {} ({})", pod.ip, pod.hostname));
 
-    // Init containers, in order, each to completion.
+    // Init containers, in order, each to completion; a native sidecar is started and left running.
+    let mut sidecars: Vec<(String, std::thread::JoinHandle<()>)> = Vec::new();
     for c in pod.spec.init_containers.iter().flatten() {
+        if is_sidecar(c) {
+            let (i, p, cc, v, np) = (inner.clone(), pod.clone(), c.clone(), vols.clone(), net.pid);
+            let handle = std::thread::Builder::new()
+                .name(format!("{} {}", pod.name, c.name))
+                .spawn(move || supervise(&i, &p, &cc, &v, np, Kind::Sidecar))
+                .unwrap();
+            sidecars.push((c.name.clone(), handle));
+            // The next init container starts once this one has started (startup probe passed, or running).
+            loop {
+                if pod.deleting.load(Ordering::SeqCst) {
+                    stop_sidecars(pod, sidecars);
+                    finish(inner, pod, Some(net));
+                    return;
+                }
+                if pod.containers.lock().unwrap().get(&c.name).is_some_and(|s| s.started) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            continue;
+        }
         let mut restarts = 0;
         loop {
             if pod.deleting.load(Ordering::SeqCst) {
+                stop_sidecars(pod, sidecars);
                 finish(inner, pod, Some(net));
                 return;
             }
+            // The kubelet syncs a pod's Secret and ConfigMap volumes in every phase, also while an init container
+            // is retried (a fixed Secret is what lets it pass): refreshed before each retry.
+            if restarts > 0 {
+                let _ = refresh_volumes(inner, pod, &mut tokens);
+            }
             let code = match launch(inner, pod, c, &vols, net.pid, restarts) {
-                Ok(mut run) => watch(inner, pod, c, &mut run, false),
+                Ok(mut run) => watch(inner, pod, c, &mut run, false, Kind::Regular),
                 Err(e) => {
                     pod.event(&format!("init container {}: {e}", c.name));
                     Some(-1)
@@ -242,6 +339,7 @@ fn pod_main(inner: &Arc<Inner>, pod: &Arc<Pod>) {
             match code {
                 Some(0) => break,
                 None => {
+                    stop_sidecars(pod, sidecars);
                     finish(inner, pod, Some(net));
                     return;
                 }
@@ -249,10 +347,12 @@ fn pod_main(inner: &Arc<Inner>, pod: &Arc<Pod>) {
                     pod.event(&format!("init container {} exited with {code}", c.name));
                     if pod.restart_policy() == "Never" {
                         *pod.phase.lock().unwrap() = Phase::Failed;
+                        stop_sidecars(pod, sidecars);
                         wait_deleted(inner, pod, Some(net), &vols, &mut tokens);
                         return;
                     }
                     if sleep_unless_deleting(pod, backoff(restarts)) {
+                        stop_sidecars(pod, sidecars);
                         finish(inner, pod, Some(net));
                         return;
                     }
@@ -271,7 +371,7 @@ fn pod_main(inner: &Arc<Inner>, pod: &Arc<Pod>) {
         supervisors.push(
             std::thread::Builder::new()
                 .name(format!("{} {}", pod.name, c.name))
-                .spawn(move || supervise(&i, &p, &c, &v, np))
+                .spawn(move || supervise(&i, &p, &c, &v, np, Kind::Regular))
                 .unwrap(),
         );
     }
@@ -299,7 +399,18 @@ fn pod_main(inner: &Arc<Inner>, pod: &Arc<Pod>) {
     for s in supervisors {
         let _ = s.join();
     }
+    // The sidecars outlive the regular containers, then go too (a Job's pod completes without them).
+    stop_sidecars(pod, sidecars);
     wait_deleted(inner, pod, Some(net), &vols, &mut tokens);
+}
+
+/// Stops the native sidecars once the regular containers are done: one after the other, the last defined first
+/// (sidecar-containers/#termination-of-sidecar-containers), each within what remains of the grace period.
+fn stop_sidecars(pod: &Pod, mut sidecars: Vec<(String, std::thread::JoinHandle<()>)>) {
+    while let Some((name, handle)) = sidecars.pop() {
+        pod.sidecars_stop.lock().unwrap().insert(name);
+        let _ = handle.join();
+    }
 }
 
 /// A finished pod keeps its record (phase, logs) until deleted; its sandbox goes at once.
@@ -423,6 +534,15 @@ fn launch(
     net_pid: u32,
     restarts: u32,
 ) -> Result<Running, String> {
+    // An image pull the test holds (Cluster::hold_image_pull): the container waits, as on a slow node.
+    let held = || inner.state.lock().unwrap().held.contains(&(pod.name.clone(), c.name.clone()));
+    if held() {
+        pod.event(&format!("container {}: Waiting (ContainerCreating): pulling its image, held by the test", c.name));
+        while held() && !pod.deleting.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        pod.event(&format!("container {}: image pulled", c.name));
+    }
     let psc = pod.spec.security_context.as_ref();
     let csc = c.security_context.as_ref();
     let uid = csc.and_then(|s| s.run_as_user).or(psc.and_then(|s| s.run_as_user)).map_or(IMAGE_UID, |u| u as u32);
@@ -461,8 +581,11 @@ fn launch(
         "/"
     };
     let env = env::build(c, &pod.facts(inner), &inner.api, &services, links, home, &pod.hostname, IMAGE_PATH)?;
-    let mut argv: Vec<String> = c.command.clone().unwrap_or_default();
-    argv.extend(c.args.clone().unwrap_or_default());
+    let image = super::image::image_for(inner, c.image.as_deref().unwrap_or_default());
+    // `command` replaces the image's ENTRYPOINT, `args` its CMD; a `command` without `args` drops the CMD
+    // (kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#notes).
+    let mut argv: Vec<String> = c.command.clone().unwrap_or_else(|| image.entrypoint.clone());
+    argv.extend(c.args.clone().unwrap_or_else(|| if c.command.is_some() { vec![] } else { image.cmd.clone() }));
     if argv.is_empty() {
         return Err(format!("container {} has no command, and the image has no entrypoint", c.name));
     }
@@ -476,7 +599,6 @@ fn launch(
         };
         mounts.push(Mount { source, target: m.mount_path.clone(), read_only: m.read_only == Some(true) });
     }
-    let image = super::image::image_for(inner, c.image.as_deref().unwrap_or_default());
     let cdir = pod.dir.join("containers").join(format!("{}.{restarts}", c.name));
     std::fs::create_dir_all(&cdir).unwrap();
     let spec = container::Spec {
@@ -583,7 +705,7 @@ fn wait_for_child(upid: u32, child: &mut Child) -> Option<u32> {
 
 /// Watches a running container until it exits (its exit code), or the pod is deleted (None). Runs its probes
 /// when `probed`.
-fn watch(inner: &Inner, pod: &Pod, c: &Container, run: &mut Running, probed: bool) -> Option<i32> {
+fn watch(inner: &Inner, pod: &Pod, c: &Container, run: &mut Running, probed: bool, kind: Kind) -> Option<i32> {
     let mut startup = c.startup_probe.as_ref().filter(|_| probed).map(|p| ProbeState::new(p, run.started));
     let mut liveness = c.liveness_probe.as_ref().filter(|_| probed).map(|p| ProbeState::new(p, run.started));
     let mut readiness = c.readiness_probe.as_ref().filter(|_| probed).map(|p| ProbeState::new(p, run.started));
@@ -619,8 +741,17 @@ fn watch(inner: &Inner, pod: &Pod, c: &Container, run: &mut Running, probed: boo
             pod.event(&format!("container {} exited with {code}", c.name));
             return Some(code);
         }
-        if pod.deleting.load(Ordering::SeqCst) {
-            terminate(pod, c, run, pod.grace());
+        if pod.stopping(c, kind) {
+            // A regular container gets the whole grace period; a sidecar, stopped after them, what remains of it,
+            // and at least the kubelet's minimum (2 s).
+            let grace = match kind {
+                Kind::Regular => {
+                    let _ = pod.deadline();
+                    pod.grace()
+                }
+                Kind::Sidecar => pod.deadline().saturating_duration_since(Instant::now()).max(Duration::from_secs(2)),
+            };
+            terminate(pod, c, run, grace);
             set(&|s| {
                 s.pid = None;
                 s.ready = false;
@@ -702,16 +833,24 @@ fn terminate(pod: &Pod, c: &Container, run: &mut Running, grace: Duration) {
     let _ = run.child.wait();
 }
 
-fn supervise(inner: &Arc<Inner>, pod: &Arc<Pod>, c: &Container, vols: &BTreeMap<String, PathBuf>, net_pid: u32) {
+fn supervise(
+    inner: &Arc<Inner>,
+    pod: &Arc<Pod>,
+    c: &Container,
+    vols: &BTreeMap<String, PathBuf>,
+    net_pid: u32,
+    kind: Kind,
+) {
     let mut restarts = 0u32;
     let mut exp = 0u32;
+    let stopping = || pod.stopping(c, kind);
     loop {
-        if pod.deleting.load(Ordering::SeqCst) {
+        if stopping() {
             break;
         }
         let code = match launch(inner, pod, c, vols, net_pid, restarts) {
             Ok(mut run) => {
-                let code = watch(inner, pod, c, &mut run, true);
+                let code = watch(inner, pod, c, &mut run, true, kind);
                 if run.started.elapsed() > Duration::from_secs(600) {
                     exp = 0;
                 }
@@ -726,18 +865,24 @@ fn supervise(inner: &Arc<Inner>, pod: &Arc<Pod>, c: &Container, vols: &BTreeMap<
             }
         };
         let Some(code) = code else { break };
-        let again = match pod.restart_policy() {
-            "Never" => false,
-            "OnFailure" => code != 0,
-            _ => true,
-        };
+        // A sidecar is restarted whatever the pod's restart policy.
+        let again = kind == Kind::Sidecar
+            || match pod.restart_policy() {
+                "Never" => false,
+                "OnFailure" => code != 0,
+                _ => true,
+            };
         if !again {
             break;
         }
         let delay = backoff(exp);
         pod.event(&format!("container {}: back-off {delay:?} before restart {}", c.name, restarts + 1));
         exp += 1;
-        if sleep_unless_deleting(pod, delay) {
+        let end = Instant::now() + delay;
+        while Instant::now() < end && !stopping() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if stopping() {
             break;
         }
         restarts += 1;

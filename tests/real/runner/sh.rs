@@ -31,8 +31,13 @@ pub fn quote(s: &str) -> String {
 
 /// Runs a command with a deadline: its output, or None when it had to be killed.
 pub fn output_within(cmd: &mut Command, timeout: Duration) -> Option<Output> {
+    output_with_input(cmd, Stdio::null(), timeout)
+}
+
+/// `output_within` with stdin from `input` (a file: `kubectl exec -i`).
+pub fn output_with_input(cmd: &mut Command, input: Stdio, timeout: Duration) -> Option<Output> {
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(input)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

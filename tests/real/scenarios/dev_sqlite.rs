@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use super::Timer;
+use super::{Timer, id_of};
 use crate::runner::Cluster;
 use crate::runner::helm::Chart;
 
@@ -23,35 +23,13 @@ fn dev_sqlite() {
     }
 }
 
-/// The first `<TAG>` of an OpenNebula XML document, CDATA or not.
-fn xml_value(xml: &str, tag: &str) -> Option<String> {
-    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
-    let end = start + xml[start..].find(&format!("</{tag}>"))?;
-    let v = &xml[start..end];
-    Some(v.strip_prefix("<![CDATA[").and_then(|v| v.strip_suffix("]]>")).unwrap_or(v).to_string())
-}
-
-/// The ID a create command prints ("ID: 12", OpenNebula/one@release-7.4.0:src/cli/one_helper.rb).
-fn id_of(out: &str) -> String {
-    out.lines()
-        .find_map(|l| l.strip_prefix("ID:"))
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|| panic!("no ID in {out:?}"))
-}
-
-/// OpenNebula's CLI in the oned container, as oneadmin (ONE_AUTH is the member's one_auth).
+/// OpenNebula's CLI in the front-end's oned container, as oneadmin.
 fn one(c: &Cluster, args: &[&str]) -> String {
-    let mut argv = vec!["env", "ONE_AUTH=/var/lib/one/.one/one_auth"];
-    argv.extend_from_slice(args);
-    c.exec_ok(POD, "oned", &argv)
+    super::one(c, POD, args)
 }
 
-/// Waits until `onevm`/`onehost show -x` reports the states wanted (what OpenNebula says, not a log line).
 fn wait_state(c: &Cluster, what: &str, cmd: &[&str], wanted: &[(&str, &str)]) {
-    crate::runner::sh::wait_for(what, Duration::from_secs(240), Duration::from_secs(3), || {
-        let xml = one(c, cmd);
-        wanted.iter().all(|(tag, v)| xml_value(&xml, tag).as_deref() == Some(*v)).then_some(())
-    });
+    super::wait_state(c, POD, what, cmd, wanted);
 }
 
 /// What was made before a restart must still be there, as OpenNebula lists it.
@@ -94,11 +72,7 @@ fn scenario(release: &str) {
     }
     {
         let _t = Timer::start("helm test");
-        let results = c.helm_test(&chart);
-        assert!(!results.is_empty(), "the chart has helm test pods");
-        for (name, ok, log) in &results {
-            assert!(ok, "helm test pod {name} failed:\n{log}");
-        }
+        let results = super::helm_test_passes(&c, &chart);
         let selftest = results.iter().find(|(n, _, _)| n.ends_with("test-self")).expect("the self-test pod ran");
         assert!(selftest.2.contains("monitored") && selftest.2.contains("RUNNING"), "{}", selftest.2);
     }

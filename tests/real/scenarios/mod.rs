@@ -3,9 +3,17 @@
 //! (the `Cluster`'s drop).
 
 mod dev_sqlite;
+mod ha_raft;
+mod prod_mysql;
+mod prod_mysql_faults;
+mod prod_mysql_upgrade;
+mod raft;
+mod raft_faults;
 mod runner;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use crate::runner::Cluster;
 
 /// Prints how long a step took (shown with `--nocapture`; scripts/test.sh passes it for this tier).
 pub struct Timer {
@@ -26,4 +34,60 @@ impl Drop for Timer {
             eprintln!("real: {} done in {:.1} s", self.name, self.start.elapsed().as_secs_f64());
         }
     }
+}
+
+/// The first `<TAG>` of an OpenNebula XML document, CDATA or not.
+pub fn xml_value(xml: &str, tag: &str) -> Option<String> {
+    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = start + xml[start..].find(&format!("</{tag}>"))?;
+    let v = &xml[start..end];
+    Some(v.strip_prefix("<![CDATA[").and_then(|v| v.strip_suffix("]]>")).unwrap_or(v).to_string())
+}
+
+/// The ID a create command prints ("ID: 12", OpenNebula/one@release-7.4.0:src/cli/one_helper.rb).
+pub fn id_of(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix("ID:"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| panic!("no ID in {out:?}"))
+}
+
+/// OpenNebula's CLI in the oned container of `pod`, as oneadmin (ONE_AUTH is the member's one_auth).
+pub fn one(c: &Cluster, pod: &str, args: &[&str]) -> String {
+    let mut argv = vec!["env", "ONE_AUTH=/var/lib/one/.one/one_auth"];
+    argv.extend_from_slice(args);
+    c.exec_ok(pod, "oned", &argv)
+}
+
+/// Waits until `onevm`/`onehost show -x` reports the states wanted (what OpenNebula says, not a log line).
+pub fn wait_state(c: &Cluster, pod: &str, what: &str, cmd: &[&str], wanted: &[(&str, &str)]) {
+    crate::runner::sh::wait_for(what, Duration::from_secs(240), Duration::from_secs(3), || {
+        let xml = one(c, pod, cmd);
+        wanted.iter().all(|(tag, v)| xml_value(&xml, tag).as_deref() == Some(*v)).then_some(())
+    });
+}
+
+/// Every `helm test` pod of the chart succeeded (their logs in the failure message).
+pub fn helm_test_passes(c: &Cluster, chart: &crate::runner::helm::Chart) -> Vec<(String, bool, String)> {
+    let results = c.helm_test(chart);
+    assert!(!results.is_empty(), "the chart has helm test pods");
+    for (name, ok, log) in &results {
+        assert!(ok, "helm test pod {name} failed:\n{log}");
+    }
+    results
+}
+
+/// The "still running after the grace period: SIGKILL" kubelet events of every instance of pod `name`.
+pub fn sigkilled(c: &Cluster, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in std::fs::read_dir(c.dir().join("logs")).unwrap().flatten() {
+        if !d.file_name().to_string_lossy().starts_with(&format!("{name}.")) {
+            continue;
+        }
+        let events = std::fs::read_to_string(d.path().join("events.log")).unwrap_or_default();
+        out.extend(
+            events.lines().filter(|l| l.contains("SIGKILL") && !l.contains("sent by the test")).map(str::to_string),
+        );
+    }
+    out
 }

@@ -179,10 +179,147 @@ fn runner_behaves_like_kubernetes() {
     c.wait_ready("web-0", Duration::from_secs(60));
     assert_eq!(sh("ls /data/x; ls /srv"), "/data/x\n", "the claim outlives the pod, the emptyDir does not");
     assert!(c.logs("web-0", "init").contains("init-ran"));
-    // A changed pod template rolls out (helm upgrade): the pod is made again from it, on the same claim.
+    // A changed pod template rolls out (helm upgrade), in the background as the controller does it: the pod is
+    // made again from it, on the same claim.
     let mut sts = c.api().get("apps/v1", "StatefulSet", "web").unwrap();
     sts["spec"]["template"]["metadata"]["annotations"] = json!({"revision": "2"});
     c.apply(&sts);
+    c.wait_rolled_out(Duration::from_secs(120));
     assert_eq!(c.pod("web-0").annotations.get("revision").map(String::as_str), Some("2"));
     assert_eq!(sh("ls /data/x"), "/data/x\n");
+}
+
+/// A ZeroMQ publisher (oned's hook manager publishes its events so, on 2101: OpenNebula/one@release-7.4.0:
+/// src/hm_mad/one_hm.rb:96-110) and a subscriber, with Debian's ffi-rzmq.
+const ZMQ_PUB: &str = "require 'ffi-rzmq'\nc = ZMQ::Context.new\ns = c.socket(ZMQ::PUB)\nraise 'bind' if s.bind('tcp://0.0.0.0:2101') < 0\n\
+                       n = 0\nloop { s.send_string(\"EVENT API one.user.allocate 1 #{n += 1}\"); sleep 0.2 }\n";
+const ZMQ_SUB: &str = "require 'ffi-rzmq'\nc = ZMQ::Context.new\ns = c.socket(ZMQ::SUB)\ns.setsockopt(ZMQ::SUBSCRIBE, 'EVENT API')\n\
+                       s.connect(ARGV[0])\nm = ''\ns.recv_string(m)\nputs m\n";
+
+#[test]
+fn runner_runs_native_sidecars_and_deployments() {
+    let _t = Timer::start("runner self-check: native sidecars, Deployments, ZeroMQ through a Service");
+    let c = Cluster::with_image("cloud", |dir| {
+        std::fs::create_dir_all(dir.join("layout")).unwrap();
+        Image::from_root("none", &dir.join("layout"), &dir.join("image"))
+    });
+    let record = c.dir().join("order");
+    std::fs::create_dir_all(&record).unwrap();
+    std::fs::set_permissions(&record, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let record_path = record.display().to_string();
+    // A pod whose native sidecar ("db") must be started before the next init container, outlives it, is
+    // restarted although the pod's restartPolicy is Never, gates the pod's readiness and stops after the app.
+    let db = "trap 'echo db-stopped >> /order/log; exit 0' TERM; echo db-start >> /order/log; sleep 2; \
+              touch /shared/up; while :; do sleep 0.2; done";
+    let app = "trap 'echo app-stopped >> /order/log; sleep 1; exit 0' TERM; echo app-start >> /order/log; \
+               while :; do sleep 0.2; done";
+    let volumes = json!([{"name": "shared", "emptyDir": {}}, {"name": "order", "hostPath": {"path": record_path}}]);
+    let mounts = json!([{"name": "shared", "mountPath": "/shared"}, {"name": "order", "mountPath": "/order"}]);
+    c.apply(&json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "side"}, "spec": {
+        "restartPolicy": "Never", "terminationGracePeriodSeconds": 10,
+        "initContainers": [
+            {"name": "db", "image": "x", "restartPolicy": "Always", "command": ["sh", "-c", db], "volumeMounts": mounts,
+             "startupProbe": {"exec": {"command": ["test", "-f", "/shared/up"]}, "periodSeconds": 1, "failureThreshold": 30},
+             "readinessProbe": {"exec": {"command": ["test", "-f", "/shared/ready"]}, "periodSeconds": 1}},
+            {"name": "after", "image": "x", "volumeMounts": mounts,
+             "command": ["sh", "-c", "if test -f /shared/up; then echo after-saw-db-up >> /order/log; fi"]}],
+        "containers": [{"name": "app", "image": "x", "command": ["sh", "-c", app], "volumeMounts": mounts}],
+        "volumes": volumes}}));
+    let log = || std::fs::read_to_string(record.join("log")).unwrap_or_default();
+    crate::runner::sh::wait_for("the app started", Duration::from_secs(60), Duration::from_millis(200), || {
+        log().contains("app-start").then_some(())
+    });
+    assert_eq!(
+        log(),
+        "db-start\nafter-saw-db-up\napp-start\n",
+        "init order: the sidecar started (its startup probe passed) first"
+    );
+    assert!(!c.pod("side").ready(), "a sidecar that is not ready keeps the pod from Ready");
+    c.exec_ok("side", "db", &["touch", "/shared/ready"]);
+    c.wait_ready("side", Duration::from_secs(30));
+    c.kill("side", "db", "KILL");
+    crate::runner::sh::wait_for("the sidecar restarted", Duration::from_secs(60), Duration::from_millis(200), || {
+        (c.restarts("side", "db") == 1 && c.pod("side").containers.lock().unwrap()["db"].started).then_some(())
+    });
+    assert_eq!(c.restarts("side", "app"), 0, "the app kept running");
+    c.delete(&json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "side"}}));
+    assert!(log().ends_with("app-stopped\ndb-stopped\n"), "the sidecar stops after the app: {}", log());
+    // A pod whose regular container completes: Succeeded although its sidecar would run forever, which is stopped.
+    c.apply(&json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "job-like"}, "spec": {
+        "restartPolicy": "Never", "terminationGracePeriodSeconds": 5,
+        "initContainers": [{"name": "helper", "image": "x", "restartPolicy": "Always", "command": ["sleep", "3600"]}],
+        "containers": [{"name": "main", "image": "x", "command": ["true"]}]}}));
+    crate::runner::sh::wait_for(
+        "the job-like pod Succeeded",
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || (c.pod("job-like").phase() == crate::runner::Phase::Succeeded).then_some(()),
+    );
+    crate::runner::sh::wait_for("its sidecar stopped", Duration::from_secs(30), Duration::from_millis(200), || {
+        c.pod("job-like").containers.lock().unwrap()["helper"].finished.then_some(())
+    });
+
+    // A Deployment behind a Service: generated names, replaced pods, a rolling update that keeps it available.
+    let labels = json!({"app": "gate"});
+    let deployment = |revision: &str| {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "gate"}, "spec": {
+            "replicas": 2, "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels, "annotations": {"revision": revision}}, "spec": {
+                "terminationGracePeriodSeconds": 5,
+                "containers": [{"name": "web", "image": "x", "command": ["python3", "-m", "http.server", "8080"],
+                                "ports": [{"name": "http", "containerPort": 8080}],
+                                "readinessProbe": {"httpGet": {"path": "/", "port": "http"}, "periodSeconds": 1}}]}}}})
+    };
+    c.apply(&json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "gate"},
+                    "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": "http"}]}}));
+    c.apply(&deployment("1"));
+    let ready_pods = || c.deployment_pods("gate").into_iter().filter(|p| p.ready()).collect::<Vec<_>>();
+    crate::runner::sh::wait_for("2 gate pods Ready", Duration::from_secs(60), Duration::from_millis(300), || {
+        (ready_pods().len() == 2).then_some(())
+    });
+    let first: Vec<String> = c.deployment_pods("gate").iter().map(|p| p.name.clone()).collect();
+    let hash = c.deployment_pods("gate")[0].labels["pod-template-hash"].clone();
+    for name in &first {
+        assert!(name.starts_with(&format!("gate-{hash}-")) && name.len() == "gate-".len() + hash.len() + 6, "{name}");
+    }
+    c.delete_pod(&first[0]);
+    crate::runner::sh::wait_for(
+        "the deleted pod replaced",
+        Duration::from_secs(60),
+        Duration::from_millis(300),
+        || {
+            let now: Vec<String> = ready_pods().iter().map(|p| p.name.clone()).collect();
+            (now.len() == 2 && !now.contains(&first[0])).then_some(())
+        },
+    );
+    c.apply(&json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"}, "spec": {
+        "containers": [{"name": "c", "image": "x", "command": ["sleep", "3600"]}]}}));
+    c.wait_ready("client", Duration::from_secs(30));
+    c.apply(&deployment("2"));
+    // maxUnavailable 25% of 2 is 0: two pods stay Ready, and the Service answers, through the whole roll-out.
+    crate::runner::sh::wait_for(
+        "the rolling update done",
+        Duration::from_secs(120),
+        Duration::from_millis(300),
+        || {
+            assert!(ready_pods().len() >= 2, "a rolling update with maxUnavailable 0 went below 2 Ready pods");
+            let pods = c.deployment_pods("gate");
+            (pods.len() == 2 && pods.iter().all(|p| p.ready() && p.labels["pod-template-hash"] != hash)).then_some(())
+        },
+    );
+    let o = c.exec("client", "c", &["curl", "-sf", "--max-time", "5", "http://gate/"]);
+    assert!(o.status.success(), "the Service routes to the new pods: {o:?}");
+
+    // ZeroMQ between pods through a Service (the add-ons subscribe to oned's events through -leader:2101).
+    c.apply(&json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "events"},
+                    "spec": {"selector": {"app": "publisher"}, "ports": [{"name": "events", "port": 2101, "targetPort": "events"}]}}));
+    c.apply(&json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "publisher", "labels": {"app": "publisher"}}, "spec": {
+        "containers": [{"name": "pub", "image": "x", "command": ["ruby", "-e", ZMQ_PUB],
+                        "ports": [{"name": "events", "containerPort": 2101}]}]}}));
+    c.wait_ready("publisher", Duration::from_secs(30));
+    let o = c
+        .pod("client")
+        .exec("c", &["ruby", "-e", ZMQ_SUB, "tcp://events:2101"], Duration::from_secs(60))
+        .expect("the subscriber got an event within 60 s");
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("EVENT API one.user.allocate 1"), "{o:?}");
 }

@@ -1,0 +1,317 @@
+//! `prod-mysql` with the bundled MariaDB (a MariaDB container beside oned, `database.mysql.host` empty): install
+//! and `helm test`; a scheduled backup (the CronJob, triggered) that is a real dump: loaded into a scratch
+//! database, OpenNebula's own `onedb version` reads it; then the restore of the README (Backups and restore):
+//! maintenance mode, `restore.sh FILE`, maintenance off. Between the backup and the restore both admin passwords
+//! rotate (the Secret changes, `sync-admin-users.sh` follows it), as they would between a backup and a disaster:
+//! after the restore, what was made before the backup is there, what was made after is gone, and oneadmin and
+//! serveradmin log in with the Secret's passwords, not the backup's.
+//!
+//! Stand-ins beyond the runner's own (tests/real/README.md): the MariaDB image is Debian 12's MariaDB 10.11 with
+//! an entrypoint written for the tier (`runner::image::Image::mariadb`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{Timer, one, xml_value};
+use crate::runner::Cluster;
+use crate::runner::helm::{Chart, line};
+use crate::runner::sh::wait_for;
+
+pub const NS: &str = "opennebula";
+pub const POD: &str = "one-opennebula-0";
+pub const BACKUPS: &str = "one-opennebula-backups";
+pub const AUTH_SECRET: &str = "one-opennebula-auth";
+
+#[test]
+fn prod_mysql_bundled() {
+    for release in crate::releases() {
+        bundled(&release);
+    }
+}
+
+/// `onechart generate --profile prod-mysql` with the example site values, for OpenNebula `release` on the image
+/// of that release, plus `extra` (`--set k=v`...). The example's `monitord.monitorAddress` is a name of the
+/// example's own network; here it is the monitord Service as the cluster names it, since the self-test's dummy
+/// probes run on the front-end and send their results there.
+pub fn generate(release: &str, work: &std::path::Path, extra: &[&str]) -> Chart {
+    let site = crate::root().join("profiles/examples/prod-mysql.values.yaml");
+    let tag = format!("image.tag={release}");
+    let monitor = format!("monitord.monitorAddress=one-opennebula-monitord.{NS}.svc");
+    let mut args = vec!["-f", site.to_str().unwrap(), "--set", &tag, "--set", &monitor];
+    args.extend_from_slice(extra);
+    Chart::generate("prod-mysql", release, &args, work, NS)
+}
+
+/// The TLS Secret the example site values name (`tls.secretName: opennebula-tls`), as an operator or
+/// cert-manager makes it: a self-signed certificate for the OneGate name. The chart's in-cluster clients (helm
+/// tests, hooks) do not verify it (`ONE_DISABLE_SSL_VERIFY`, `curl -k`): they reach the Services by names a
+/// public certificate does not carry.
+pub fn tls_secret(c: &Cluster) {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, crt) = (dir.path().join("tls.key"), dir.path().join("tls.crt"));
+    crate::runner::sh::run(
+        std::process::Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=onegate.example.com"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&crt),
+    );
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+    c.api().apply(&json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                          "metadata": {"name": "opennebula-tls"},
+                          "stringData": {"tls.crt": read(&crt), "tls.key": read(&key)}}));
+}
+
+/// SQL as MariaDB's root in the bundled `mariadb` container of `pod` (the root password of the db Secret).
+pub fn sql_root(c: &Cluster, pod: &str, sql: &str) -> String {
+    c.exec_ok(
+        pod,
+        "mariadb",
+        &[
+            "sh",
+            "-c",
+            "MYSQL_PWD=$(cat /run/onechart/db/mysql-root-password) mariadb -uroot -h127.0.0.1 -N -B -e \"$1\"",
+            "sh",
+            sql,
+        ],
+    )
+}
+
+/// The backups of `label` on the backups claim, oldest first, and every file there.
+pub fn backups(c: &Cluster, label: &str) -> (Vec<PathBuf>, Vec<String>) {
+    let dir = c.dir().join("claims").join(BACKUPS);
+    let mut all: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    all.sort();
+    let prefix = format!("onedb-{label}-");
+    let mine = all.iter().filter(|f| f.starts_with(&prefix) && f.ends_with(".sql")).map(|f| dir.join(f)).collect();
+    (mine, all)
+}
+
+/// Sets keys of a Secret (as `kubectl edit secret` would); the kubelet refreshes mounted copies.
+pub fn set_secret(c: &Cluster, name: &str, keys: &[(&str, &str)]) {
+    let mut s = c.api().get("v1", "Secret", name).unwrap_or_else(|| panic!("no Secret {name}"));
+    let string_data: serde_json::Map<String, serde_json::Value> =
+        keys.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    s["stringData"] = json!(string_data);
+    c.api().apply(&s);
+}
+
+/// Whether oneadmin logs in with the password of the Secret as the pod mounts it (not with one_auth).
+pub fn oneadmin_logs_in_with_secret(c: &Cluster, pod: &str) -> bool {
+    c.exec(
+        pod,
+        "oned",
+        &[
+            "sh",
+            "-c",
+            "umask 077; printf 'oneadmin:%s' \"$(cat /run/onechart/auth/oneadmin-password)\" > /tmp/try-auth; \
+                       ONE_AUTH=/tmp/try-auth oneuser show 0 > /dev/null; rc=$?; rm -f /tmp/try-auth; exit $rc",
+        ],
+    )
+    .status
+    .success()
+}
+
+/// Whether serveradmin logs in with the token of the Secret, as OneGate and FireEdge do: a login token
+/// encrypted with it (OpenNebula/one@release-7.4.0:src/authm_mad/remotes/server_cipher/server_cipher_auth.rb,
+/// `new_client`, `login_token`).
+pub fn serveradmin_logs_in_with_secret(c: &Cluster, pod: &str) -> bool {
+    const RUBY: &str = "lib = '/usr/lib/one/ruby'; paths = File.join(lib, 'load_opennebula_paths.rb'); \
+        if File.exist?(paths) then require paths else require 'rubygems'; Gem.use_paths('/usr/share/one/gems') end; \
+        $LOAD_PATH << lib; require 'opennebula'; require 'opennebula/server_cipher_auth'; \
+        auth = OpenNebula::ServerCipherAuth.new_client('serveradmin', File.read('/run/onechart/auth/serveradmin-password').strip); \
+        client = OpenNebula::Client.new(auth.login_token(Time.now.to_i + 300)); \
+        user = OpenNebula::User.new_with_id(-1, client); rc = user.info; \
+        if OpenNebula.is_error?(rc) then warn rc.message; exit 1 end; \
+        exit(user['NAME'] == 'serveradmin' ? 0 : 1)";
+    let o = c.exec(pod, "oned", &["ruby", "-e", RUBY]);
+    if !o.status.success() {
+        eprintln!("real: serveradmin login: {}", crate::runner::sh::text(&o.stderr).trim());
+    }
+    o.status.success()
+}
+
+/// The stored serveradmin password (sha256 of the token, `oneuser passwd 1 --sha256`).
+fn serveradmin_stored(c: &Cluster) -> String {
+    xml_value(&one(c, POD, &["oneuser", "show", "1", "-x"]), "PASSWORD").unwrap_or_default()
+}
+
+fn users(c: &Cluster) -> String {
+    one(c, POD, &["oneuser", "list", "--csv"])
+}
+
+/// A backup loaded into a scratch database of the bundled server of `pod`, then read by OpenNebula's own
+/// `onedb version -v` from the oned container: its exit code (0 up to date, 2 older than this onedb) and output,
+/// and the names in the loaded user pool. Only a real dump of a bootstrapped OpenNebula database gets through.
+pub fn load_backup(c: &Cluster, pod: &str, dump: &[u8]) -> (i32, String, String) {
+    c.cp_in(pod, "mariadb", dump, "/tmp/verify.sql");
+    sql_root(c, pod, "DROP DATABASE IF EXISTS verify; CREATE DATABASE verify");
+    c.exec_ok(
+        pod,
+        "mariadb",
+        &[
+            "sh",
+            "-c",
+            "MYSQL_PWD=$(cat /run/onechart/db/mysql-root-password) mariadb -uroot -h127.0.0.1 verify < /tmp/verify.sql",
+        ],
+    );
+    let o = c.exec(
+        pod,
+        "oned",
+        &[
+            "sh",
+            "-c",
+            "ONE_DB_PASSWORD=$(cat /run/onechart/db/mysql-root-password) onedb version -v -t mysql -S 127.0.0.1 \
+                       -P 3306 -u root -d verify",
+        ],
+    );
+    let version = format!("{}{}", crate::runner::sh::text(&o.stdout), crate::runner::sh::text(&o.stderr));
+    let names = sql_root(c, pod, "SELECT name FROM verify.user_pool ORDER BY oid");
+    sql_root(c, pod, "DROP DATABASE verify");
+    c.exec_ok(pod, "mariadb", &["rm", "-f", "/tmp/verify.sql"]);
+    (o.status.code().unwrap_or(-1), version, names)
+}
+
+fn bundled(release: &str) {
+    let _all = Timer::start(&format!("prod-mysql bundled {release}"));
+    let work = tempfile::tempdir().unwrap();
+    let chart = {
+        let _t = Timer::start("generate and render (Helm 4 and Helm 3)");
+        generate(release, work.path(), &[])
+    };
+    let maintenance = generate(release, &work.path().join("maintenance"), &["--set", "maintenance.enabled=true"]);
+    let c = Cluster::new(release, NS);
+    tls_secret(&c);
+    {
+        let _t = Timer::start("helm install, pod Ready");
+        c.install(&chart);
+        c.wait_ready(POD, Duration::from_secs(900));
+        // The database phase runs in the `database` init container (ONED_PHASE=init), oned in `oned`.
+        let log = c.logs(POD, "database");
+        assert!(log.contains("empty database: bootstrapping"), "{log}");
+    }
+    {
+        let _t = Timer::start("helm test");
+        super::helm_test_passes(&c, &chart);
+    }
+    one(&c, POD, &["oneuser", "create", "before-backup", "not-a-secret-here"]);
+    one(&c, POD, &["onetemplate", "create", "--name", "tpl-before", "--cpu", "1", "--memory", "64"]);
+    let backup = {
+        let _t = Timer::start("scheduled backup (the CronJob, triggered)");
+        let (ok, pods) =
+            c.trigger_cronjob(chart.object("CronJob", "one-opennebula-backup"), "one-opennebula-backup-manual");
+        let log = pods.iter().map(|p| c.logs(&p.name, "backup")).collect::<Vec<_>>().join("\n");
+        assert!(ok, "the backup job failed:\n{log}");
+        let (mine, all) = backups(&c, "scheduled");
+        assert_eq!(mine.len(), 1, "one scheduled backup: {all:?}");
+        assert!(!all.iter().any(|f| f.ends_with(".part")), "a .part file was left: {all:?}");
+        mine[0].clone()
+    };
+    {
+        let _t = Timer::start("the backup loads, and onedb reads it");
+        let (rc, version, names) = load_backup(&c, POD, &std::fs::read(&backup).unwrap());
+        assert!(rc == 0 && version.contains(&line(release)), "onedb version of the loaded backup: {rc} {version}");
+        assert!(names.lines().any(|n| n == "before-backup"), "the backup lacks user before-backup: {names}");
+    }
+    let (oneadmin, serveradmin) =
+        ("rotated-after-backup-1", "b7c4f3e2a1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4");
+    {
+        let _t = Timer::start("after the backup: new objects, both admin passwords rotated");
+        one(&c, POD, &["oneuser", "create", "after-backup", "not-a-secret-here"]);
+        set_secret(&c, AUTH_SECRET, &[("oneadmin-password", oneadmin), ("serveradmin-password", serveradmin)]);
+        let want = crate::runner::sh::text(
+            &crate::runner::sh::run(
+                std::process::Command::new("sh").args(["-c", &format!("printf %s {serveradmin} | sha256sum")]),
+            )
+            .stdout,
+        );
+        let want = want.split_whitespace().next().unwrap().to_string();
+        wait_for("the members follow the rotated Secret", Duration::from_secs(300), Duration::from_secs(5), || {
+            (oneadmin_logs_in_with_secret(&c, POD) && serveradmin_stored(&c) == want).then_some(())
+        });
+    }
+    {
+        let _t = Timer::start("maintenance mode on (helm upgrade)");
+        c.upgrade(&maintenance);
+        let log = c.logs(POD, "oned");
+        assert!(log.contains("maintenance mode: oned is not started"), "{log}");
+        let log = c.logs(POD, "database");
+        assert!(log.contains("maintenance mode: the database is left as it is"), "{log}");
+        let (pre, all) = backups(&c, "pre-upgrade");
+        assert_eq!(pre.len(), 1, "the pre-upgrade hook took a backup: {all:?}");
+    }
+    {
+        let _t = Timer::start("restore.sh the scheduled backup");
+        c.exec_ok(POD, "oned", &["mkdir", "-p", "/var/lib/one/backups"]);
+        c.cp_in(POD, "oned", &std::fs::read(&backup).unwrap(), "/var/lib/one/backups/restore.sql");
+        let o = c.exec(POD, "oned", &["/run/onechart/scripts/restore.sh", "/var/lib/one/backups/restore.sql"]);
+        let out = format!("{}{}", crate::runner::sh::text(&o.stdout), crate::runner::sh::text(&o.stderr));
+        assert!(o.status.success(), "restore.sh failed: {out}");
+        assert!(out.contains("restored. Leave maintenance mode"), "{out}");
+    }
+    {
+        let _t = Timer::start("maintenance mode off (helm upgrade): Ready");
+        c.upgrade(&chart);
+        c.wait_ready(POD, Duration::from_secs(900));
+        // Every container of the pods that went (the running one, the one in maintenance mode) stopped on
+        // SIGTERM: none waited for the kubelet's SIGKILL.
+        let killed = super::sigkilled(&c, POD);
+        assert!(killed.is_empty(), "containers that ignored SIGTERM: {killed:?}");
+    }
+    {
+        let _t = Timer::start("after the restore: the backup's objects, the Secret's passwords");
+        assert!(
+            oneadmin_logs_in_with_secret(&c, POD),
+            "oneadmin cannot log in with the Secret's password after the restore"
+        );
+        let list = users(&c);
+        assert!(list.contains("before-backup"), "user before-backup lost by the restore: {list}");
+        assert!(!list.contains("after-backup"), "user after-backup survived the restore of an older backup: {list}");
+        let templates = one(&c, POD, &["onetemplate", "list", "--csv"]);
+        assert!(templates.contains("tpl-before"), "{templates}");
+        assert!(
+            serveradmin_logs_in_with_secret(&c, POD),
+            "serveradmin cannot log in with the Secret's token after the restore"
+        );
+        let log = c.logs(POD, "oned");
+        assert!(!log.contains("authenticates neither"), "{log}");
+    }
+    {
+        let _t = Timer::start("helm test after the restore");
+        super::helm_test_passes(&c, &chart);
+    }
+    no_log_holds_a_database_password(&c);
+    let mode = c.exec_ok(POD, "oned", &["stat", "-c", "%a", "/var/lib/one/config"]);
+    assert_eq!(mode.trim(), "600", "oned's copy of its configuration is owner-only");
+}
+
+/// No container log of the whole run holds a database password of the db Secret (oned hides its database
+/// settings when it prints its configuration, OpenNebula/one@release-7.4.0:include/NebulaTemplate.h:33-35; the
+/// chart masks the rest).
+pub fn no_log_holds_a_database_password(c: &Cluster) {
+    let secret = c.api().get("v1", "Secret", "one-opennebula-db").expect("the db Secret");
+    let mut leaks = Vec::new();
+    for key in ["mysql-password", "mysql-root-password"] {
+        let Some(value) = secret["data"][key].as_str() else { continue };
+        let password = String::from_utf8(crate::runner::volumes::base64(value).unwrap()).unwrap();
+        assert!(password.len() >= 8, "{key} is too short to search for");
+        for dir in std::fs::read_dir(c.dir().join("logs")).unwrap().flatten() {
+            for f in std::fs::read_dir(dir.path()).unwrap().flatten() {
+                if std::fs::read_to_string(f.path()).unwrap_or_default().contains(&password) {
+                    leaks.push(format!("{key} in {}", f.path().display()));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "database passwords in the logs: {leaks:?}");
+    let oned = c.logs(POD, "oned");
+    assert!(oned.contains("PASSWD=***"), "oned no longer hides its database settings itself:\n{oned}");
+}
