@@ -4,7 +4,7 @@
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default 600 s; targets: values manifests set oneconf)
 # Needs: cargo install cargo-fuzz. The stable toolchain runs it with RUSTC_BOOTSTRAP=1 (sanitizer flags).
 # Seeds come from the lint fixtures and the shipped profiles; crashers land in fuzz/artifacts/<target>/ and
-# belong, once fixed, in tests/fuzz_regressions/ (replayed by tests/hostile.rs).
+# belong, once fixed, in tests/fuzz_regressions/ (replayed by tests/it/hostile.rs).
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 secs=${1:-600}

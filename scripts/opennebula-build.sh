@@ -23,7 +23,7 @@ BUILD_PKGS=(scons g++ make pkg-config libxmlrpc-c++8-dev libsqlite3-dev libmaria
 RUN_PKGS=(ruby ruby-nokogiri ruby-xmlrpc ruby-sequel ruby-mysql2 ruby-sqlite3 ruby-treetop ruby-parse-cron
   ruby-ffi-rzmq libzmq5 ruby-sinatra ruby-webrick ruby-ipaddress ruby-json ruby-rack ruby-highline
   mariadb-server mariadb-client sqlite3 openssh-server openssh-client haproxy iproute2 procps curl
-  util-linux xmlstarlet ruby-augeas genisoimage)
+  util-linux xmlstarlet ruby-augeas genisoimage xorriso)
 
 log() { echo "opennebula-build: $*" >&2; }
 
@@ -72,13 +72,15 @@ build() { # tag
   src=$(source_archive "$tag") || exit 2
   sum=$(sha256sum "$src" | cut -c1-16)
   dest="$cache/$tag-$sum-$RECIPE"
+  # The run-time stand-ins are checked on every call (a cached build does not install a package added since).
+  apt_install "${RUN_PKGS[@]}"
   if [ -f "$dest/.complete" ]; then echo "$dest/root"; return; fi
   # One build per release at a time (parallel test binaries, or two checkouts sharing the cache).
   mkdir -p "$cache"
   exec 9>"$cache/.lock-$tag"
   flock 9
   if [ -f "$dest/.complete" ]; then exec 9>&-; echo "$dest/root"; return; fi
-  apt_install "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}"
+  apt_install "${BUILD_PKGS[@]}"
   rm -rf "$dest"; mkdir -p "$dest"
   work="$dest/src"; mkdir -p "$work"
   tar xzf "$src" -C "$work"

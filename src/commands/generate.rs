@@ -75,11 +75,12 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
     }
     let previous = render::identity::previous(&args.output);
     let kept = kept_files(&args.output)?;
+    let schema = compiled.schema();
     let files = output::with_manifest(render::render_chart(&RenderInput {
         profile: &compiled.profile,
         values: &compiled.merged.value,
         version: compile::version(&compiled),
-        schema: &compiled.schema,
+        schema: &schema,
         waived: &compiled.waived,
         chart_version: args.chart_version.as_deref(),
         previous: previous.as_ref(),

@@ -5,7 +5,7 @@
 //!   packages following the pinned base image, Essential packages already in the base image;
 //! - the start-up check (`files/check-image.sh`, the first init container, also the recipe's last step): every
 //!   entry marked `checked`;
-//! - the coverage test (`tests/image.rs`): every command the rendered chart's containers and scripts call must be
+//! - the coverage test (`tests/it/image.rs`): every command the rendered chart's containers and scripts call must be
 //!   a checked entry here, a shell builtin or a function of the chart's scripts.
 //!
 //! Paths are OpenNebula's system-wide install layout (`OpenNebula/one@release-7.4.0:install.sh:107-126`, the

@@ -5,6 +5,7 @@
 //! Rendering is pure: inputs in, a sorted map of file contents out. Writing is `crate::output`'s job.
 
 pub mod identity;
+pub mod validate;
 pub mod values_doc;
 
 use std::collections::BTreeMap;
@@ -64,7 +65,6 @@ const TEMPLATES: &[Template] = &[
     template!("templates/_rbac.tpl"),
     template!("templates/_security.tpl"),
     template!("templates/_services.tpl"),
-    template!("templates/_validate.tpl"),
     template!("templates/_volumes.tpl"),
     template!("templates/certificate.yaml"),
     template!("templates/configmap-config.yaml"),
@@ -219,6 +219,8 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
     for f in VERBATIM.iter().filter(|f| (f.needed)(v)) {
         files.insert(f.path.to_string(), f.text.to_string());
     }
+    // The values validation, generated from the rules' install-time constraints (one define per rule).
+    files.insert("templates/_validate.tpl".into(), validate::validate_tpl(crate::lint::rules::ALL, v, input.waived));
     // The start-up check runs in the chart (first init container, from the scripts ConfigMap) and at the end of
     // the image recipe: one script, two places.
     let check = files.get("image/check-image.sh").cloned().context("image/check-image.sh was not rendered")?;

@@ -8,7 +8,7 @@ pub mod sarif;
 use std::io::Write;
 
 use crate::lint::{Finding, Rule, Severity};
-use crate::source::{self, Location};
+use crate::source::Location;
 
 /// What one values input was linted as: its layers and the profile used, and why (human, JSON and SARIF output
 /// say it).
@@ -124,10 +124,8 @@ pub fn frame(l: &Location, w: &mut dyn Write) -> std::io::Result<()> {
     if !l.has_position() {
         return Ok(());
     }
-    let Some(src) = source::lookup(&l.file) else {
-        return Ok(());
-    };
-    let Some(line) = src.line_text(l.line) else {
+    // The location carries the file it is in; one without it (a `--set` value, a built-in profile) has no frame.
+    let Some(line) = l.line_text() else {
         return Ok(());
     };
     let num = l.line.to_string();

@@ -3,8 +3,8 @@
 
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit, ManifestHit, Severity};
-use crate::manifest::deploy::{Api, Deployment, Origin};
-use crate::manifest::{Manifest, Typed, service_ports};
+use crate::manifest::deploy::{Api, Found};
+use crate::manifest::{ManifestCtx, Typed};
 use crate::oneconf::Kind;
 
 declare_rule! {
@@ -54,7 +54,7 @@ declare_rule! {
         summary: "An address hypervisors or VMs must reach is outside the cluster, but its Service is not published",
         fix: "Publish the Service the address names (`ssh.service.type`, `onegate.service.type` or `monitord.service.type`: `LoadBalancer` or `NodePort`, with TLS for OneGate), or give the Service's in-cluster name where the clients run in the cluster.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData],
         manifest_fix: "Publish the Service outside the cluster (`type: LoadBalancer` or `NodePort`) and make the address resolve to it, or set the address to the Service's in-cluster name.",
     }
 }
@@ -111,28 +111,28 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// The Service ports of the stream published outside the cluster (`LoadBalancer`, `NodePort`): (name, port).
-fn published_ports(objects: &[Manifest]) -> Vec<(String, i32)> {
+fn published_ports(d: &ManifestCtx<'_>) -> Vec<(String, i32)> {
     let mut out = Vec::new();
-    for m in objects {
-        let Typed::Service(svc) = &m.typed else { continue };
-        let ty = svc.spec.as_ref().and_then(|s| s.type_.clone()).unwrap_or_default();
+    for s in d.of_kind("Service") {
+        let Typed::Service(svc) = &d.objects[s].typed else { continue };
+        let ty = svc.spec.as_ref().and_then(|s| s.type_.as_deref()).unwrap_or_default();
         if ty == "LoadBalancer" || ty == "NodePort" {
-            out.extend(service_ports(objects, svc).into_iter().map(|p| (p.name.to_ascii_lowercase(), p.port)));
+            out.extend(d.service_ports(s).iter().map(|p| (p.name.to_ascii_lowercase(), p.port)));
         }
     }
     out
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
-    let ports = published_ports(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
+    let ports = published_ports(d);
     let ssh = ports.iter().any(|(n, p)| n.starts_with("ssh") || *p == 22);
     let monitord = ports.iter().any(|(n, _)| n.starts_with("monitord"));
     let onegate = d.published_apis().iter().any(|p| p.api == Api::Onegate);
     let mut hits = Vec::new();
     let mut report = |file: usize, pos, what: &str, address: &str, service: &str| {
         let f = &d.files[file];
-        let (object, pointer, location, note) = d.locate(&Origin::File { file, pos });
+        let (object, pointer, location, note) = d.locate(&Found::File { file, pos });
         hits.push(
             ManifestHit::new(
                 object,

@@ -3,7 +3,7 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
+use crate::manifest::ManifestCtx;
 
 declare_rule! {
 /// ## What it does
@@ -14,7 +14,8 @@ declare_rule! {
 /// The front-end needs at most CAP_SYS_ADMIN, for marketplace FUSE mounts.
 ///
 /// ## In rendered manifests
-/// Checked: `securityContext.privileged: true` on any container.
+/// Checked: `securityContext.privileged: true` on a container of the front-end's pods (those that run an
+/// OpenNebula component); a hypervisor agent, which needs it, or another chart's pod is not judged.
 ///
 /// ## Example
 /// ```yaml
@@ -36,7 +37,7 @@ declare_rule! {
         summary: "The OpenNebula containers run privileged",
         fix: "Set `securityContext.privileged: false` and add only `SYS_ADMIN` when marketplaces need it.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Set the container's `securityContext.privileged: false` and add only the capabilities it needs (`SYS_ADMIN` for marketplaces).",
     }
 }
@@ -50,10 +51,13 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// Privileged containers.
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
-        for (ptr, c) in m.containers() {
+    // The front-end's pods only: a hypervisor agent, a test pod or another chart's workload is not judged.
+    for i in d.opennebula_workloads() {
+        let m = &objects[i];
+        for (ptr, c) in d.containers(i) {
             if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
                 hits.push(ManifestHit::new(
                     i,
