@@ -42,7 +42,10 @@ secret_of() {
 
 write_credentials() {
   mkdir -p "$dotone"
-  chmod 0700 "$dotone"
+  # $dotone is the pod's emptyDir: the kubelet makes it root's, mode 0777 (kubernetes/kubernetes
+  # pkg/volume/emptydir/empty_dir.go, perm 0777), and only its owner may chmod it (the restricted security context
+  # runs the add-on as oneadmin). The files below are owner-only (umask 077) and the volume is this pod's alone.
+  if [ -O "$dotone" ]; then chmod 0700 "$dotone"; fi
   for c in $creds; do
     file=$dotone/${c%%=*}
     src=$(secret_of "$c")

@@ -154,7 +154,7 @@ pub fn reconcile(inner: &Arc<Inner>) {
             // An old pod that is not Ready costs no availability: it goes first.
             if let Some(p) = old.iter().find(|p| !p.ready()) {
                 delete_later(p.clone());
-            } else if ready - 1 >= replicas - unavailable {
+            } else if ready > replicas - unavailable {
                 delete_later(old[0].clone());
             }
             continue;

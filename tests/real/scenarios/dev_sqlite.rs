@@ -118,5 +118,8 @@ fn scenario(release: &str) {
         assert_data(&c, &host, &vm, "after the pod was recreated");
         let log = c.logs(POD, "oned");
         assert!(!log.contains("bootstrapping"), "the recreated pod bootstrapped a new database:\n{log}");
+        // Every container of the old pod stopped on SIGTERM within the grace period.
+        let killed = super::sigkilled(&c, POD);
+        assert!(killed.is_empty(), "containers outlived the grace period: {killed:?}");
     }
 }

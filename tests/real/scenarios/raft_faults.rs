@@ -99,7 +99,7 @@ fn raft_partitioned_leader() {
             let s = raft::status(&c, &leader).expect("the isolated oned answers locally");
             assert_eq!((s.state.as_str(), s.term), ("leader", term), "the isolated oned stepped down by itself");
             std::thread::sleep(period * 3);
-            assert_eq!(raft::endpoints(&c, "one-opennebula-leader"), [new_leader.clone()]);
+            assert_eq!(raft::endpoints(&c, "one-opennebula-leader"), std::slice::from_ref(&new_leader));
             c.cut(&leader, &peer_refs, false);
             let (agreed, agreed_term) = raft::wait_agreement(&c, 3, Duration::from_secs(600));
             assert_eq!(agreed, new_leader, "the healed old leader took the lead back");
