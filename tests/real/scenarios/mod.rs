@@ -5,7 +5,6 @@
 mod dev_sqlite;
 mod ha_raft;
 mod raft;
-mod raft_faults;
 mod runner;
 
 use std::time::{Duration, Instant};
