@@ -36,7 +36,7 @@ use crate::runner::sh::wait_for;
 
 #[test]
 fn ha_raft() {
-    for release in crate::releases() {
+    for release in crate::ha_releases() {
         scenario(&release);
     }
 }
