@@ -22,11 +22,7 @@ fn backups_keep_the_newest_retention_files() {
     assert_eq!(names.iter().filter(|n| n.starts_with("onedb-scheduled-")).count(), 7, "{names:?}");
     assert!(!names.contains(&"onedb-scheduled-20260100T000000Z.sql".to_string()), "the oldest is removed");
     assert!(names.contains(&"onedb-pre-upgrade-20250101T000000Z.sql".to_string()), "other labels are untouched");
-    assert!(
-        c.calls().contains("mysqldump --protocol=TCP -h 127.0.0.1 -P 3306 -u oneadmin"),
-        "{}",
-        c.calls()
-    );
+    assert!(c.calls().contains("mysqldump --protocol=TCP -h 127.0.0.1 -P 3306 -u oneadmin"), "{}", c.calls());
 }
 
 #[test]

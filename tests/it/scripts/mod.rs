@@ -201,7 +201,9 @@ fn three_member_bootstrap_registers_each_member_once_in_order() {
         assert!(o.status.success(), "{pod}: {}", out(&o));
         let calls = c.calls();
         assert!(
-            calls.contains(&format!("{pod}: mysqldump --protocol=TCP -h one-0.one-peers.cloud.svc -P 3306 -u oneadmin --single-transaction")),
+            calls.contains(&format!(
+                "{pod}: mysqldump --protocol=TCP -h one-0.one-peers.cloud.svc -P 3306 -u oneadmin --single-transaction"
+            )),
             "{pod} did not copy the leader's database: {calls}"
         );
         assert!(
@@ -263,10 +265,7 @@ fn a_member_that_lost_its_database_rejoins_with_server_reset() {
     let o = c.start("one-1");
     assert!(o.status.success(), "{}", out(&o));
     let calls = c.calls();
-    assert!(
-        calls.contains("one-1: mysqldump --protocol=TCP -h one-0.one-peers.cloud.svc"),
-        "{calls}"
-    );
+    assert!(calls.contains("one-1: mysqldump --protocol=TCP -h one-0.one-peers.cloud.svc"), "{calls}");
     // server-reset makes the leader resend its log from the start (RaftManager::reset_index,
     // OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:1115-1131).
     assert!(

@@ -106,13 +106,12 @@ pub fn reconcile(inner: &Arc<Inner>) {
         let is_new = |p: &Arc<Pod>| p.labels.get("pod-template-hash") == Some(&hash);
         let (new, old): (Vec<_>, Vec<_>) = live.iter().cloned().partition(is_new);
         // Pods of the Deployment still terminating (Recreate waits for them).
-        let terminating = inner
-            .pods
-            .lock()
-            .unwrap()
-            .values()
-            .any(|p| matches!(&p.owner, Owner::Deployment(x) if *x == name) && !p.gone.load(Ordering::SeqCst)
-                && p.deleting.load(Ordering::SeqCst) && !is_new(p));
+        let terminating = inner.pods.lock().unwrap().values().any(|p| {
+            matches!(&p.owner, Owner::Deployment(x) if *x == name)
+                && !p.gone.load(Ordering::SeqCst)
+                && p.deleting.load(Ordering::SeqCst)
+                && !is_new(p)
+        });
         let strategy = &spec["strategy"];
         let recreate = strategy["type"].as_str() == Some("Recreate");
         let make = || {

@@ -183,11 +183,7 @@ impl Pod {
     pub fn ready(&self) -> bool {
         !self.deleting.load(Ordering::SeqCst) && self.init_done.load(Ordering::SeqCst) && {
             let cs = self.containers.lock().unwrap();
-            self.spec
-                .containers
-                .iter()
-                .chain(self.sidecars())
-                .all(|c| cs.get(&c.name).is_some_and(|s| s.ready))
+            self.spec.containers.iter().chain(self.sidecars()).all(|c| cs.get(&c.name).is_some_and(|s| s.ready))
         }
     }
 
@@ -748,9 +744,7 @@ fn watch(inner: &Inner, pod: &Pod, c: &Container, run: &mut Running, probed: boo
                     let _ = pod.deadline();
                     pod.grace()
                 }
-                Kind::Sidecar => {
-                    pod.deadline().saturating_duration_since(Instant::now()).max(Duration::from_secs(2))
-                }
+                Kind::Sidecar => pod.deadline().saturating_duration_since(Instant::now()).max(Duration::from_secs(2)),
             };
             terminate(pod, c, run, grace);
             set(&|s| {

@@ -72,10 +72,15 @@ fn scenario(release: &str) {
         // oned's and monitord's own logs reach the container's output (files/oned.sh logs_to_fifo): "Starting
         // OpenNebula <version>" (OpenNebula/one@release-7.4.0:src/nebula/Nebula.cc:319), "Init Monitor Log system"
         // (src/monitor/src/monitor/Monitor.cc:78).
-        crate::runner::sh::wait_for("oned's and monitord's logs", Duration::from_secs(60), Duration::from_secs(1), || {
-            let log = c.logs(POD, "oned");
-            (log.contains("Starting OpenNebula") && log.contains("Init Monitor Log system")).then_some(())
-        });
+        crate::runner::sh::wait_for(
+            "oned's and monitord's logs",
+            Duration::from_secs(60),
+            Duration::from_secs(1),
+            || {
+                let log = c.logs(POD, "oned");
+                (log.contains("Starting OpenNebula") && log.contains("Init Monitor Log system")).then_some(())
+            },
+        );
     }
     {
         let _t = Timer::start("helm test");

@@ -76,7 +76,10 @@ fn assert_events_reach_addons(c: &Cluster, leader: &str, tag: &str) {
     }
     let o = subscriber.join().unwrap().expect("the subscriber ran in the OneGate pod");
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success() && out.starts_with("EVENT API one.user.allocate 1"), "no event through -leader:2101: {o:?}");
+    assert!(
+        o.status.success() && out.starts_with("EVENT API one.user.allocate 1"),
+        "no event through -leader:2101: {o:?}"
+    );
 }
 
 fn scenario(release: &str) {
@@ -127,8 +130,7 @@ fn rotate_password(c: &Cluster, leader: String, term: u64) -> (String, u64) {
     // Sampled until every member's one_auth holds the new password: never two pods labelled leader.
     let start = Instant::now();
     wait_for("every member's one_auth rewritten", Duration::from_secs(600), Duration::from_millis(500), || {
-        let leaders: Vec<String> =
-            raft::labels(c).into_iter().filter(|(_, l)| l == "leader").map(|(m, _)| m).collect();
+        let leaders: Vec<String> = raft::labels(c).into_iter().filter(|(_, l)| l == "leader").map(|(m, _)| m).collect();
         assert!(leaders.len() <= 1, "two pods labelled leader during the rotation: {leaders:?}");
         (0..3)
             .all(|i| {
@@ -298,7 +300,10 @@ fn lose_member_volumes(c: &Cluster, leader: &str, term: u64) {
     assert_eq!(raft::status(c, &lost).unwrap().server_id, id_before, "{lost} rejoined under another ID");
     let log = c.logs(&lost, "database");
     assert!(!log.contains("bootstrapping"), "{lost} bootstrapped a second cloud:\n{log}");
-    assert!(log.contains("seeding the database from the leader's"), "{lost} did not copy the leader's database:\n{log}");
+    assert!(
+        log.contains("seeding the database from the leader's"),
+        "{lost} did not copy the leader's database:\n{log}"
+    );
     assert!(log.contains("resetting it"), "{lost} did not rejoin with server-reset:\n{log}");
     assert_user_everywhere(c, 3, "before-loss", "after the member rejoined");
     assert_user_everywhere(c, 3, "before-faults", "after the member rejoined");

@@ -80,9 +80,8 @@ pub fn labels(c: &Cluster) -> BTreeMap<String, String> {
         .iter()
         .filter_map(|p| {
             let name = p["metadata"]["name"].as_str()?.to_string();
-            name.starts_with(&format!("{STS}-")).then(|| {
-                (name, p["metadata"]["labels"][LABEL].as_str().unwrap_or_default().to_string())
-            })
+            name.starts_with(&format!("{STS}-"))
+                .then(|| (name, p["metadata"]["labels"][LABEL].as_str().unwrap_or_default().to_string()))
         })
         .collect()
 }
@@ -138,7 +137,9 @@ pub fn agreement(c: &Cluster, n: usize) -> Result<(String, u64), String> {
     let [leader] = leaders.as_slice() else { return Err(format!("not exactly one leader: {statuses:?}")) };
     let leader = leader.to_string();
     let term = statuses[&leader].term;
-    if let Some((m, s)) = statuses.iter().find(|(_, s)| s.term != term || !matches!(s.state.as_str(), "leader" | "follower")) {
+    if let Some((m, s)) =
+        statuses.iter().find(|(_, s)| s.term != term || !matches!(s.state.as_str(), "leader" | "follower"))
+    {
         return Err(format!("{m} is {} in term {}, the leader {leader} in {term}", s.state, s.term));
     }
     let xml = try_oned(c, &leader, &["onezone", "show", "0", "-x"])

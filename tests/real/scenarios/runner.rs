@@ -227,7 +227,11 @@ fn runner_runs_native_sidecars_and_deployments() {
     crate::runner::sh::wait_for("the app started", Duration::from_secs(60), Duration::from_millis(200), || {
         log().contains("app-start").then_some(())
     });
-    assert_eq!(log(), "db-start\nafter-saw-db-up\napp-start\n", "init order: the sidecar started (its startup probe passed) first");
+    assert_eq!(
+        log(),
+        "db-start\nafter-saw-db-up\napp-start\n",
+        "init order: the sidecar started (its startup probe passed) first"
+    );
     assert!(!c.pod("side").ready(), "a sidecar that is not ready keeps the pod from Ready");
     c.exec_ok("side", "db", &["touch", "/shared/ready"]);
     c.wait_ready("side", Duration::from_secs(30));
@@ -243,9 +247,12 @@ fn runner_runs_native_sidecars_and_deployments() {
         "restartPolicy": "Never", "terminationGracePeriodSeconds": 5,
         "initContainers": [{"name": "helper", "image": "x", "restartPolicy": "Always", "command": ["sleep", "3600"]}],
         "containers": [{"name": "main", "image": "x", "command": ["true"]}]}}));
-    crate::runner::sh::wait_for("the job-like pod Succeeded", Duration::from_secs(60), Duration::from_millis(200), || {
-        (c.pod("job-like").phase() == crate::runner::Phase::Succeeded).then_some(())
-    });
+    crate::runner::sh::wait_for(
+        "the job-like pod Succeeded",
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || (c.pod("job-like").phase() == crate::runner::Phase::Succeeded).then_some(()),
+    );
     crate::runner::sh::wait_for("its sidecar stopped", Duration::from_secs(30), Duration::from_millis(200), || {
         c.pod("job-like").containers.lock().unwrap()["helper"].finished.then_some(())
     });
@@ -274,20 +281,30 @@ fn runner_runs_native_sidecars_and_deployments() {
         assert!(name.starts_with(&format!("gate-{hash}-")) && name.len() == "gate-".len() + hash.len() + 6, "{name}");
     }
     c.delete_pod(&first[0]);
-    crate::runner::sh::wait_for("the deleted pod replaced", Duration::from_secs(60), Duration::from_millis(300), || {
-        let now: Vec<String> = ready_pods().iter().map(|p| p.name.clone()).collect();
-        (now.len() == 2 && !now.contains(&first[0])).then_some(())
-    });
+    crate::runner::sh::wait_for(
+        "the deleted pod replaced",
+        Duration::from_secs(60),
+        Duration::from_millis(300),
+        || {
+            let now: Vec<String> = ready_pods().iter().map(|p| p.name.clone()).collect();
+            (now.len() == 2 && !now.contains(&first[0])).then_some(())
+        },
+    );
     c.apply(&json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"}, "spec": {
         "containers": [{"name": "c", "image": "x", "command": ["sleep", "3600"]}]}}));
     c.wait_ready("client", Duration::from_secs(30));
     c.apply(&deployment("2"));
     // maxUnavailable 25% of 2 is 0: two pods stay Ready, and the Service answers, through the whole roll-out.
-    crate::runner::sh::wait_for("the rolling update done", Duration::from_secs(120), Duration::from_millis(300), || {
-        assert!(ready_pods().len() >= 2, "a rolling update with maxUnavailable 0 went below 2 Ready pods");
-        let pods = c.deployment_pods("gate");
-        (pods.len() == 2 && pods.iter().all(|p| p.ready() && p.labels["pod-template-hash"] != hash)).then_some(())
-    });
+    crate::runner::sh::wait_for(
+        "the rolling update done",
+        Duration::from_secs(120),
+        Duration::from_millis(300),
+        || {
+            assert!(ready_pods().len() >= 2, "a rolling update with maxUnavailable 0 went below 2 Ready pods");
+            let pods = c.deployment_pods("gate");
+            (pods.len() == 2 && pods.iter().all(|p| p.ready() && p.labels["pod-template-hash"] != hash)).then_some(())
+        },
+    );
     let o = c.exec("client", "c", &["curl", "-sf", "--max-time", "5", "http://gate/"]);
     assert!(o.status.success(), "the Service routes to the new pods: {o:?}");
 
