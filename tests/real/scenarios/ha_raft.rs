@@ -5,6 +5,9 @@
 //! labels and the leader Services' endpoints (`raft::agreement`):
 //! - the first install: member 0 bootstraps, members 1 and 2 join with a copy of its database, one leader,
 //!   `helm test`, and oned's events reach an add-on pod over ZeroMQ through -leader:2101;
+//! - oneadmin's password changed in the Secret (issue 16 major 7): no election (the same leader and term before
+//!   and after, no member starting one), never two pods labelled leader, every member's one_auth rewritten, the
+//!   new password accepted through the leader Service, the old one refused;
 //! - the leader's network cut from its peers, the API server still reachable (issue 15): oned steps down only when
 //!   it sees a higher term (OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:456-490, 717-728), so the isolated
 //!   leader goes on saying it leads; it must stop being Ready and lose its leader label, the other two elect a new
@@ -23,6 +26,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use serde_json::json;
 
 use super::raft::{self, NS, STS, member};
 use super::{Timer, helm_test_passes};
@@ -83,6 +88,7 @@ fn scenario(release: &str) {
     let chart = raft::chart(release, work.path(), &[]);
     let c = Cluster::new(release, NS);
     let (leader, term) = install(&c, &chart);
+    let (leader, term) = rotate_password(&c, leader, term);
     let (leader, term) = partition_leader(&c, leader, term);
     let (leader, term) = kill_leader_while_patches_fail(&c, leader, term);
     lose_member_volumes(&c, &leader, term);
@@ -110,6 +116,51 @@ fn install(c: &Cluster, chart: &crate::runner::helm::Chart) -> (String, u64) {
     raft::one(c, &leader, &["oneuser", "create", "before-faults", "not-a-secret-here"]);
     assert_user_everywhere(c, 3, "before-faults", "after the install");
     (leader, term)
+}
+
+fn rotate_password(c: &Cluster, leader: String, term: u64) -> (String, u64) {
+    let _t = Timer::start("oneadmin's password rotated in the Secret: no election");
+    let elections: Vec<usize> = (0..3).map(|i| raft::oned_log_count(c, &member(i), "Starting election")).collect();
+    let old_password = secret_value(c, "one-opennebula-auth", "oneadmin-password");
+    let new_password = "rotated-Pw-0123456789";
+    let secret = c.api().path("v1", "Secret", Some("one-opennebula-auth"));
+    let (code, body) =
+        c.api().request("PATCH", &secret, Some(&json!({"data": {"oneadmin-password": base64(new_password)}})));
+    assert_eq!(code, 200, "{body}");
+    // Sampled until every member's one_auth holds the new password: never two pods labelled leader.
+    let start = Instant::now();
+    wait_for("every member's one_auth rewritten", Duration::from_secs(600), Duration::from_millis(500), || {
+        let leaders: Vec<String> = raft::labels(c).into_iter().filter(|(_, l)| l == "leader").map(|(m, _)| m).collect();
+        assert!(leaders.len() <= 1, "two pods labelled leader during the rotation: {leaders:?}");
+        (0..3)
+            .all(|i| {
+                raft::try_oned(c, &member(i), &["cat", "/var/lib/one/.one/one_auth"])
+                    .is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == format!("oneadmin:{new_password}"))
+            })
+            .then_some(())
+    });
+    eprintln!("real: every one_auth rewritten {:.0} s after the Secret changed", start.elapsed().as_secs_f64());
+    let (after, after_term) = raft::wait_agreement(c, 3, Duration::from_secs(300));
+    assert_eq!((&after, after_term), (&leader, term), "the rotation changed the leader or the term");
+    for (i, before) in elections.iter().enumerate() {
+        let n = raft::oned_log_count(c, &member(i), "Starting election");
+        assert_eq!(n, *before, "{} started an election during the rotation", member(i));
+    }
+    // Through the leader Service, from an add-on pod: the new password logs in, the old one no more.
+    let addon = c.deployment_pods("one-opennebula-onegate")[0].clone();
+    let login = |password: &str| {
+        let script = format!(
+            "umask 077; printf 'oneadmin:%s\\n' '{password}' > /tmp/try-auth; \
+             ONE_AUTH=/tmp/try-auth ONE_XMLRPC=http://one-opennebula-leader.{NS}.svc:2633/RPC2 oneuser show 0 -x; \
+             rc=$?; rm -f /tmp/try-auth; exit $rc"
+        );
+        addon.try_exec("onegate", &["sh", "-c", &script], Duration::from_secs(60)).expect("exec in the OneGate pod")
+    };
+    let o = login(new_password);
+    assert!(o.status.success(), "the new password is refused through -leader: {o:?}");
+    let o = login(&old_password);
+    assert!(!o.status.success(), "the old password still logs in through -leader: {o:?}");
+    (after, after_term)
 }
 
 /// The readiness probe period of oned under Raft (the chart's statefulset.yaml).
@@ -256,4 +307,16 @@ fn lose_member_volumes(c: &Cluster, leader: &str, term: u64) {
     assert!(log.contains("resetting it"), "{lost} did not rejoin with server-reset:\n{log}");
     assert_user_everywhere(c, 3, "before-loss", "after the member rejoined");
     assert_user_everywhere(c, 3, "before-faults", "after the member rejoined");
+}
+
+/// A Secret's data value (base64, as the API has it).
+fn base64(s: &str) -> serde_json::Value {
+    serde_json::to_value(k8s_openapi::ByteString(s.as_bytes().to_vec())).unwrap()
+}
+
+/// A Secret's key, decoded.
+pub fn secret_value(c: &Cluster, secret: &str, key: &str) -> String {
+    let s = c.api().get("v1", "Secret", secret).unwrap_or_else(|| panic!("no Secret {secret}"));
+    let b: k8s_openapi::ByteString = serde_json::from_value(s["data"][key].clone()).unwrap();
+    String::from_utf8(b.0).unwrap()
 }

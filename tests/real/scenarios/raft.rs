@@ -214,3 +214,14 @@ pub fn ready_members(c: &Cluster, n: usize) -> Vec<String> {
 pub fn one(c: &Cluster, pod: &str, args: &[&str]) -> String {
     super::one(c, pod, args)
 }
+
+/// The oned log lines of a member (every instance of its pod) that match `needle`.
+pub fn oned_log_count(c: &Cluster, pod: &str, needle: &str) -> usize {
+    let mut n = 0;
+    for d in std::fs::read_dir(c.dir().join("logs")).into_iter().flatten().flatten() {
+        if d.file_name().to_string_lossy().starts_with(&format!("{pod}.")) {
+            n += std::fs::read_to_string(d.path().join("oned.log")).unwrap_or_default().matches(needle).count();
+        }
+    }
+    n
+}
