@@ -42,8 +42,9 @@ secret_of() {
 
 write_credentials() {
   mkdir -p "$dotone"
-  # The chart mounts an emptyDir here, which the kubelet makes root's (mode 0777, group fsGroup): only its owner
-  # may chmod it ("Operation not permitted" stopped every add-on at start). The files are written owner-only.
+  # $dotone is the pod's emptyDir: the kubelet makes it root's, mode 0777 (kubernetes/kubernetes
+  # pkg/volume/emptydir/empty_dir.go, perm 0777), and only its owner may chmod it (the restricted security context
+  # runs the add-on as oneadmin). The files below are owner-only (umask 077) and the volume is this pod's alone.
   if [ -O "$dotone" ]; then chmod 0700 "$dotone"; fi
   for c in $creds; do
     file=$dotone/${c%%=*}

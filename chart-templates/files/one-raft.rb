@@ -8,7 +8,8 @@
 #   one-raft.rb servers ENDPOINT  -> one "<id> <name> <endpoint>" line per server of zone 0
 #   one-raft.rb leader ENDPOINT   -> "<id> <name> <endpoint> <term> <commit>" of the leader, as seen from the
 #                                    zone that ENDPOINT serves (exit 1 when no server leads)
-#   one-raft.rb ready [LAG]       -> exit 0 when this member (localhost) leads, or follows the leader in its term
+#   one-raft.rb ready [LAG]       -> exit 0 when this member (localhost) leads and a majority of the zone answers
+#                                    in its term, or follows the leader in its term
 #                                    with a commit index at most LAG (default 100) entries behind the leader's
 #   one-raft.rb healthy ENDPOINT [LAG] -> exit 0 when every server of the zone answers, one leads and every
 #                                    follower is in its term and within LAG entries of its commit index
@@ -106,7 +107,18 @@ begin
     # A probe: short timeouts, so that one member that does not answer does not make the others unready.
     lag = Integer(args.fetch(0, '100'))
     me = raft_status(LOCAL, 3)
-    exit 0 if me[:state] == 'leader'
+    if me[:state] == 'leader'
+      # A leader is ready only while it reaches a majority of the zone in its own term. oned never steps down by
+      # itself: its timer only sends heartbeats while it leads (OpenNebula/one@release-7.4.0:src/raft/
+      # RaftManager.cc:717-728), and it becomes a follower only when a reply or a request carries a higher term
+      # (RaftManager::follower, src/raft/RaftManager.cc:456-490, called from src/raft/ReplicaThread.cc:190-195,
+      # 314-323 and src/rm/api/ZoneAPI.cc:391-405). A leader cut off from its peers therefore keeps saying it
+      # leads while the others elect another one (issue 15).
+      all = statuses(LOCAL, 3)
+      with_me = all.count { |s| s[:status] && s[:status][:term] == me[:term] && s[:status][:state] != 'candidate' }
+      exit 0 if with_me > all.size / 2
+      abort "onechart: leader in term #{me[:term]}, but only #{with_me} of #{all.size} servers answer in that term"
+    end
     exit 1 unless me[:state] == 'follower'
 
     l = leader_of(statuses(LOCAL, 3)) or abort 'onechart: no leader answers'

@@ -133,12 +133,13 @@ solo_with() {
   oned -f > "$FIFO" 2>&1 &
   pid=$!
   # Whatever fails while it runs, the solo oned is stopped with the script.
-  trap 'kill -TERM "$pid" 2>/dev/null || true' EXIT
+  trap 'kill -TERM "$pid" 2>/dev/null || true; [ -z "${FOLLOWER:-}" ] || kill "$FOLLOWER" 2>/dev/null || true' EXIT
   wait_for_api || exit 1
   "$@"
   trap - EXIT
   kill -TERM "$pid"
   wait "$pid" || true
+  stop_follower
   close_fifo
   rm -f "$ONE_LOCK/one"
 }
@@ -219,14 +220,46 @@ upgrade_database() {
 #  - rank_sched.log: the 7.x scheduler, a child of oned's one_sched driver, logs only there
 #    (src/schedm_mad/remotes/rank/src/sched/Scheduler.cc:105).
 # The daemons open these files for each message (FileLog::log, src/log/Log.cc:67-80): a link to a pipe works from
-# 7.4, where they open it first with ios_base::app (src/nebula/Nebula.cc:311). Before 7.4 that first open is with
-# ios_base::ate, whose seek fails on a pipe ("Could not open log file": release-7.2.0:src/nebula/Nebula.cc:310,
-# src/log/Log.cc:50): the chart's configuration then has them log to their standard error (LOG SYSTEM "std"),
-# and the links are never opened.
+# 7.4, where they open their log with ios_base::app at start (src/nebula/Nebula.cc:308-312, src/monitor/src/
+# monitor/Monitor.cc:66-71, src/schedm_mad/remotes/rank/src/sched/Scheduler.cc:158-162). Up to 7.2 they open it
+# with ios_base::ate (OpenNebula/one@release-7.2.0: the same lines; 6.10.5 and 7.0.2 too), which seeks to its
+# end: on a pipe the seek fails (ESPIPE), libstdc++ closes the file and they exit with "Could not open log file"
+# (FileLog::FileLog, src/log/Log.cc:39-57). There (ONE_LOGS_FOLLOWED=true) the files stay regular files that a
+# `tail -F` copies to the pipe; one that grows past LOG_CAP_KB is emptied (tail follows the truncation), so that
+# the log emptyDir never reaches its size limit (the kubelet would evict the pod). The rank scheduler is a new
+# process for each placement (src/schedm_mad/remotes/rank/src/sched/place.cc), so it opens its log every time.
+LOG_FILES="oned.log monitor.log rank_sched.log"
 logs_to_fifo() {
-  for f in oned.log monitor.log rank_sched.log; do
-    ln -sfn "$FIFO" "${ONE_LOG:-/var/log/one}/$f"
+  _logs=${ONE_LOG:-/var/log/one}
+  if [ "${ONE_LOGS_FOLLOWED:-false}" != true ]; then
+    for f in $LOG_FILES; do ln -sfn "$FIFO" "$_logs/$f"; done
+    return 0
+  fi
+  for f in $LOG_FILES; do
+    rm -f "$_logs/$f"
+    : > "$_logs/$f"
   done
+  # shellcheck disable=SC2086 # three names without spaces
+  (cd "$_logs" && exec tail -q -n +1 -F $LOG_FILES) >&9 2>/dev/null &
+  FOLLOWER=$!
+  (
+    while alive "$FOLLOWER"; do
+      for f in $LOG_FILES; do
+        _kb=$(du -k "$_logs/$f" 2>/dev/null | cut -f1)
+        if [ "${_kb:-0}" -gt "${LOG_CAP_KB:-65536}" ]; then : > "$_logs/$f"; fi
+      done
+      sleep 30
+    done
+  ) 9>&- &
+}
+
+# stop_follower: the `tail -F` of logs_to_fifo (if any) has copied what the daemon wrote last, and goes.
+stop_follower() {
+  [ -n "${FOLLOWER:-}" ] || return 0
+  sleep 1
+  kill "$FOLLOWER" 2>/dev/null || true
+  wait "$FOLLOWER" 2>/dev/null || true
+  FOLLOWER=
 }
 
 start_ssh_agent() {

@@ -44,19 +44,34 @@ other_members() {
   raft servers "$LOCAL" 2>/dev/null | awk -v me="${POD_NAME:-}" '$2 != me { print $3 }'
 }
 
+# accepts ENDPOINT: the oned at ENDPOINT authenticates the credentials of "$TRY.body" (one.zone.raftstatus, which
+# any authenticated user may call), asked with curl: a Ruby CLI takes a second or more to start on a busy node,
+# and the switch below has to happen within Raft's election timeout.
+accepts() {
+  curl -s --max-time 2 -H 'Content-Type: text/xml' --data-binary @"$TRY.body" "$1" 2>/dev/null \
+    | tr -d ' \n' | grep -q '<value><boolean>1</boolean></value>'
+}
+
 # wait_for_members PASSWORD ENDPOINT...: until each member's oned authenticates oneadmin with PASSWORD (it has
 # applied the change), polled every tenth of a second for ADMIN_APPLY_WAIT seconds (a follower applies it on the
 # next heartbeat, a fraction of a second). One that does not by then (down, partitioned) cannot catch up with the
-# new password: the log says how to bring it back.
+# new password: the log says how to bring it back. A follower that has applied the change refuses the leader's
+# heartbeats while they carry the old password, and starts an election once ELECTION_TIMEOUT_MS (oned.conf RAFT)
+# passes without one (OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:730-745): the leader switches its
+# one_auth as soon as every member has applied it.
 wait_for_members() {
   password=$1
   shift
   [ $# -gt 0 ] || return 0
-  (umask 077 && printf 'oneadmin:%s\n' "$password" > "$TRY.members")
+  (
+    umask 077
+    esc=$(printf '%s' "oneadmin:$password" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g')
+    printf '<?xml version="1.0"?><methodCall><methodName>one.zone.raftstatus</methodName><params><param><value><string>%s</string></value></param></params></methodCall>' "$esc" > "$TRY.body"
+  )
   tries=$((${ADMIN_APPLY_WAIT:-10} * 10))
   for ep in "$@"; do
     t=0
-    until ONE_XMLRPC="$ep" ONE_AUTH="$TRY.members" oneuser show 0 >/dev/null 2>&1; do
+    until accepts "$ep"; do
       t=$((t + 1))
       if [ "$t" -ge "$tries" ]; then
         log "$ep has not applied oneadmin's new password: it may not follow any more; if it does not, drop its"
@@ -66,7 +81,7 @@ wait_for_members() {
       sleep 0.1
     done
   done
-  rm -f "$TRY.members"
+  rm -f "$TRY.body"
 }
 
 # in_charge: this member may change passwords (single front-end, or the Raft leader).

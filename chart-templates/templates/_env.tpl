@@ -105,6 +105,9 @@ restarts) or `<name>_<N>` on an external server.
   value: /usr/lib/one/sh/override:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 - {name: HOME, value: /var/lib/one}
 - {name: MAINTENANCE, value: {{ .Values.maintenance.enabled | toString | quote }}}
+# Before 7.4 oned, monitord and the rank scheduler open their log with ios_base::ate, which seeks, so their logs
+# must be regular files that files/oned.sh follows (ONE_LOGS_FOLLOWED); from 7.4 they append (links to a pipe).
+- {name: ONE_LOGS_FOLLOWED, value: {{ semverCompare "<7.4.0-0" .Chart.AppVersion | toString | quote }}}
 {{- with .Values.oned.extraEnv }}
 {{ toYaml . }}
 {{- end }}

@@ -198,16 +198,12 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
             "onegate_server_block": v >= OneVersion::V7_4,
             "oneform": v >= OneVersion::V7_2,
             "oneks": v >= OneVersion::V7_4,
-            // oned, monitord and the rank scheduler open their log file with `ios_base::app` from 7.4, with
-            // `ios_base::ate` before (OpenNebula/one@release-7.2.0:src/nebula/Nebula.cc:310,
-            // src/monitor/src/monitor/Monitor.cc:70, src/schedm_mad/remotes/rank/src/sched/Scheduler.cc:161;
-            // 7.0.2 Nebula.cc:302, 6.10.5 Nebula.cc:292; release-7.4.0:src/nebula/Nebula.cc:311): `ate` seeks to
-            // the end, which fails on the pipe oned.sh links the log files to ("Could not open log file",
-            // src/log/Log.cc:50), and oned never starts. Before 7.4 they log to their standard error ("std").
+            // oned, monitord and the rank scheduler open their log file with `ios_base::app` from 7.4 (a link to a
+            // pipe works), with `ios_base::ate` before, which fails on a pipe
+            // (OpenNebula/one@release-7.2.0:src/nebula/Nebula.cc:308-312; oned.sh follows regular files there).
             "log_files": v >= OneVersion::V7_4,
-            // FireEdge serves a VM's log from a file from 7.2 (src/fireedge/src/server/routes/api/vm/functions.js);
-            // VM log files exist only with oned's LOG SYSTEM "file" (src/vm/VirtualMachine.cc:709-731): from 7.4.
-            "fireedge_vm_logs": v >= OneVersion::V7_4,
+            // FireEdge serves a VM's log from a file from 7.2 (src/fireedge/src/server/routes/api/vm/functions.js).
+            "fireedge_vm_logs": v >= OneVersion::V7_2,
         },
         "recipe": crate::image::recipe_context(v),
         "values": input.values,

@@ -161,6 +161,8 @@ fn the_leader_switches_one_auth_only_once_every_member_applied_the_new_password(
     std::fs::remove_file(c.file("cluster/lagging/one-2")).unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", out(&o));
+    assert!(!out(&o).contains("has not applied"), "the leader gave up waiting: {}", out(&o));
+    assert!(c.calls().contains("curl -s --max-time 2 -H Content-Type: text/xml"), "{}", c.calls());
     assert_eq!(c.read("one-0/var/.one/one_auth"), "oneadmin:n3w\n");
     // A member out of sync: no change at all, the leader says why and tries again later.
     c.write("auth/oneadmin-password", "n3wer");

@@ -530,6 +530,12 @@ fn readiness_compares_a_follower_with_the_leader() {
     assert!(!ready("one-1"), "a follower 960 entries behind the leader is not ready");
     std::fs::remove_file(c.file("cluster/running/one-2")).unwrap();
     assert!(!ready("one-2"), "a member whose oned does not answer is not ready");
+    // A leader must reach a majority in its term: oned never steps down by itself (files/one-raft.rb cites it).
+    assert!(ready("one-0"), "a leader that one of its two followers answers is ready");
+    let running = c.read("cluster/running/one-1");
+    std::fs::remove_file(c.file("cluster/running/one-1")).unwrap();
+    assert!(!ready("one-0"), "a leader cut off from both followers is not ready");
+    c.write("cluster/running/one-1", &running);
     c.write("cluster/leader", "");
     assert!(!ready("one-1"), "no leader: no member is ready");
 }

@@ -259,8 +259,21 @@ pub fn sub_path(volume: &Path, sub: &str) -> PathBuf {
         panic!("subPath {sub} does not exist in {}", volume.display());
     }
     if !p.exists() {
-        // A missing subPath of a writable volume is created as a directory (kubelet behaviour).
-        std::fs::create_dir_all(&p).unwrap();
+        // A missing subPath of a writable volume is created as a directory, each missing component with the mode
+        // of the volume's root, chmod-ed past the umask, owned by the kubelet (root): kubernetes/kubernetes
+        // pkg/kubelet/kubelet_pods.go makeMounts (perm := GetMode(volumePath); SafeMakeDir(subPath, volumePath,
+        // perm)) and pkg/volume/util/subpath/subpath_linux.go doSafeMakeDir (Mkdirat, then Fchmod). The group
+        // comes from the setgid bit fsGroup left on the root.
+        let mode = std::fs::metadata(volume).unwrap().permissions().mode() & 0o777;
+        let mut dir = volume.to_path_buf();
+        for part in Path::new(sub).components() {
+            dir.push(part);
+            if !dir.exists() {
+                std::fs::create_dir(&dir).unwrap();
+                let keep = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o7000;
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(keep | mode)).unwrap();
+            }
+        }
     }
     std::fs::canonicalize(p).unwrap()
 }

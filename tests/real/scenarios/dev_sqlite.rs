@@ -69,6 +69,18 @@ fn scenario(release: &str) {
             "the publish-key hook made its ConfigMap"
         );
         c.wait_ready(POD, Duration::from_secs(900));
+        // oned's and monitord's own logs reach the container's output (files/oned.sh logs_to_fifo): "Starting
+        // OpenNebula <version>" (OpenNebula/one@release-7.4.0:src/nebula/Nebula.cc:319), "Init Monitor Log system"
+        // (src/monitor/src/monitor/Monitor.cc:78).
+        crate::runner::sh::wait_for(
+            "oned's and monitord's logs",
+            Duration::from_secs(60),
+            Duration::from_secs(1),
+            || {
+                let log = c.logs(POD, "oned");
+                (log.contains("Starting OpenNebula") && log.contains("Init Monitor Log system")).then_some(())
+            },
+        );
     }
     {
         let _t = Timer::start("helm test");
@@ -118,5 +130,8 @@ fn scenario(release: &str) {
         assert_data(&c, &host, &vm, "after the pod was recreated");
         let log = c.logs(POD, "oned");
         assert!(!log.contains("bootstrapping"), "the recreated pod bootstrapped a new database:\n{log}");
+        // Every container of the old pod stopped on SIGTERM within the grace period.
+        let killed = super::sigkilled(&c, POD);
+        assert!(killed.is_empty(), "containers outlived the grace period: {killed:?}");
     }
 }

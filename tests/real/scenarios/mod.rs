@@ -8,7 +8,6 @@ mod prod_mysql;
 mod prod_mysql_faults;
 mod prod_mysql_upgrade;
 mod raft;
-mod raft_faults;
 mod runner;
 
 use std::time::{Duration, Instant};
