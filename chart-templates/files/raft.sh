@@ -38,16 +38,25 @@ peers() {
   done
 }
 
-# find_leader: prints the pod name of the current leader among the peers.
+# find_leader: prints the pod name of the current leader among the peers: of those that say "leader", the one in
+# the highest term. A deposed leader cut off from the others still says "leader" in its old term until a message
+# with a higher term reaches it (OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:456-490): the first one to
+# answer may be that one.
 find_leader() {
+  _best=""
+  _best_term=-1
   for p in $(peers); do
     state=$(raft status "$(member_endpoint "$p")" 2>/dev/null) || continue
-    if [ "${state%% *}" = leader ]; then
-      echo "$p"
-      return 0
+    # state: STATE TERM LOG_INDEX COMMIT SERVER_ID
+    # shellcheck disable=SC2086 # five words
+    set -- $state
+    if [ "${1:-}" = leader ] && [ "${2:-0}" -gt "$_best_term" ] 2>/dev/null; then
+      _best=$p
+      _best_term=$2
     fi
   done
-  return 1
+  [ -n "$_best" ] || return 1
+  echo "$_best"
 }
 
 # any_peer_runs: true when some peer's oned answers at all (the cluster exists, even without a leader).
@@ -167,6 +176,10 @@ join() {
   if [ -z "$known" ]; then wait_for_healthy "$1" || exit 1; fi
   seed_from_leader "$1"
   write_serveradmin_files
+  # The copy may have taken long and the leadership moved meanwhile: register with the leader of now, and read
+  # the ID back from it (a deposed leader's answer gave two members the same ID under load).
+  leader=$(wait_for_leader) || { log "no leader to register with"; exit 1; }
+  leader_ep=$(member_endpoint "$leader")
   if [ -n "$known" ]; then
     log "the zone knows $POD_NAME as server $known: resetting it"
     onezone server-reset 0 "$known" --endpoint "$leader_ep"
