@@ -101,9 +101,31 @@ fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dy
         waived: &compiled.waived,
         chart_version: args.chart_version.as_deref(),
     })?);
-    upgrade_warnings(&args.output, &files, err)?;
+    // Locked for the rest of the run, and whole again if an earlier run was interrupted.
+    let chart = match output::ChartDir::open(&args.output, !args.check, err) {
+        Ok(c) => c,
+        Err(e) if e.downcast_ref::<output::Refused>().is_some() => {
+            writeln!(err, "error: {e}")?;
+            return Ok(INPUT);
+        }
+        Err(e) => return Err(e),
+    };
+    for note in chart.iter().flat_map(|c| &c.notes) {
+        writeln!(err, "warning: {note}")?;
+    }
+    if let Some(c) = &chart {
+        upgrade_warnings(c, &files, err)?;
+    }
     if args.check {
-        let stale = output::check_chart(&args.output, &files)?;
+        let Some(c) = &chart else { return output::no_chart(&args.output) };
+        let stale = match c.check(&files) {
+            Ok(s) => s,
+            Err(e) if e.downcast_ref::<output::Refused>().is_some() => {
+                writeln!(err, "error: {e}")?;
+                return Ok(INPUT);
+            }
+            Err(e) => return Err(e),
+        };
         if stale.is_empty() {
             if !style.quiet {
                 writeln!(out, "{}: up to date", args.output.display())?;
@@ -128,7 +150,8 @@ fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dy
         )?;
         return Ok(FINDINGS);
     }
-    let written = match output::write_chart(&args.output, &files, args.force) {
+    let chart = chart.expect("generate creates its output directory");
+    let written = match chart.write(&files, args.force) {
         Ok(w) => w,
         Err(e) if e.downcast_ref::<output::Refused>().is_some() => {
             writeln!(err, "error: {e}")?;
@@ -171,11 +194,12 @@ fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dy
 
 /// Warns when `helm upgrade` from the chart already in `dir` to `files` needs the operator (immutable
 /// StatefulSet fields, renames).
-fn upgrade_warnings(dir: &std::path::Path, files: &render::ChartFiles, err: &mut dyn Write) -> anyhow::Result<()> {
-    if !dir.join(output::MANIFEST).is_file() {
+fn upgrade_warnings(chart: &output::ChartDir, files: &render::ChartFiles, err: &mut dyn Write) -> anyhow::Result<()> {
+    if !chart.has_manifest() {
         return Ok(());
     }
-    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).ok();
+    let dir = chart.path();
+    let read = |rel: &str| chart.read(rel);
     let old = match (read("values.yaml"), read("templates/statefulset.yaml")) {
         (Some(v), Some(s)) => upgrade::shape(&v, &s),
         _ => None,

@@ -129,6 +129,14 @@ fn values_of_chart(dir: &Path) -> Result<std::path::PathBuf, Vec<InputError>> {
         )]);
     }
     let path = dir.join("values.yaml");
+    if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(vec![InputError::new(
+            Location::file(&path.display().to_string()),
+            "is a symbolic link: onechart never reads a chart's files through a symbolic link; give the file it \
+             points to explicitly"
+                .to_string(),
+        )]);
+    }
     if !path.is_file() {
         return Err(vec![InputError::new(
             here,

@@ -180,3 +180,277 @@ fn fuzz_regressions_do_not_panic() {
     }
     assert!(replayed >= 3, "only {replayed} regression inputs");
 }
+
+/// Copies a directory tree (regular files and directories only).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+fn run_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_onechart"));
+    c.args(args).current_dir(root());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn symlinks_in_a_chart_are_never_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base");
+    generate("dev-sqlite", &[], &base);
+    let victim = tmp.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(victim.join("credentials"), "keep me\n").unwrap();
+    let manifest_plus = |chart: &Path, line: &str| {
+        let m = chart.join(".onechart-manifest");
+        let text = std::fs::read_to_string(&m).unwrap() + line + "\n";
+        std::fs::write(m, text).unwrap();
+    };
+    let expect_refused = |what: &str, o: &std::process::Output, link: &str| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains(&format!("{link} is a symbolic link")), "{what}: {err}");
+        assert_eq!(std::fs::read_to_string(victim.join("credentials")).unwrap(), "keep me\n", "{what}");
+        assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 1, "{what}: wrote into the victim directory");
+    };
+    let dev = ["generate", "--profile", "dev-sqlite", "-o"];
+
+    // The first attack: a symlinked directory plus a manifest entry through it (generate deleted
+    // victim/credentials and reported it removed).
+    let c1 = tmp.path().join("c1");
+    copy_tree(&base, &c1);
+    std::os::unix::fs::symlink("../victim", c1.join("extras")).unwrap();
+    manifest_plus(&c1, "extras/credentials");
+    let before = tree(&c1);
+    let o = run_with(&[&dev[..], &[c1.to_str().unwrap()]].concat(), &[]);
+    expect_refused("manifest entry through a symlink", &o, "c1/extras");
+    assert_eq!(tree(&c1), before, "the chart changed");
+
+    // The second: `generate --check` (the pre-commit hook, in CI on a pull request) read /proc/self/environ
+    // through a symlink and printed the process environment in its diff.
+    let c2 = tmp.path().join("c2");
+    copy_tree(&base, &c2);
+    std::os::unix::fs::symlink("/proc/self", c2.join("p")).unwrap();
+    manifest_plus(&c2, "p/environ");
+    let o = run_with(&[&dev[..], &[c2.to_str().unwrap(), "--check"]].concat(), &[("CI_CANARY", "Canary-4711")]);
+    expect_refused("--check through /proc/self", &o, "c2/p");
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(!all.contains("Canary-4711"), "the environment leaked: {all}");
+
+    // A chart directory that is itself a symlink out (templates/), and a chart file that is one (values.yaml,
+    // read by --check and by the upgrade checks).
+    let c3 = tmp.path().join("c3");
+    copy_tree(&base, &c3);
+    std::fs::remove_dir_all(c3.join("templates")).unwrap();
+    std::os::unix::fs::symlink("../victim", c3.join("templates")).unwrap();
+    let o = run_with(&[&dev[..], &[c3.to_str().unwrap()]].concat(), &[]);
+    expect_refused("templates/ is a symlink", &o, "c3/templates");
+    let c4 = tmp.path().join("c4");
+    copy_tree(&base, &c4);
+    std::fs::remove_file(c4.join("values.yaml")).unwrap();
+    std::os::unix::fs::symlink("/proc/self/environ", c4.join("values.yaml")).unwrap();
+    for check in [true, false] {
+        let mut args = vec!["generate", "--profile", "dev-sqlite", "-o", c4.to_str().unwrap()];
+        if check {
+            args.push("--check");
+        }
+        let o = run_with(&args, &[("CI_CANARY", "Canary-4711")]);
+        expect_refused("values.yaml is a symlink", &o, "c4/values.yaml");
+        assert!(!String::from_utf8_lossy(&o.stdout).contains("Canary-4711"));
+    }
+    // `lint CHART_DIR` reads the chart's values.yaml: not through a symlink either.
+    let o = run_with(&["lint", c4.to_str().unwrap()], &[("CI_CANARY", "Canary-4711")]);
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(2), "{all}");
+    assert!(all.contains("is a symbolic link") && !all.contains("Canary-4711"), "{all}");
+}
+
+/// The tree of a chart directory without the scratch of a write in flight.
+fn chart_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut t = tree(dir);
+    t.retain(|k, _| {
+        !(k.starts_with(".onechart-new/") || k.starts_with(".onechart-old/") || k.starts_with(".onechart-journal"))
+    });
+    t
+}
+
+#[test]
+fn concurrent_runs_into_one_directory_never_mix_two_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let variants: [(&str, Vec<String>); 3] = [
+        ("dev-sqlite", vec!["--set".into(), "oned.hostname=one.example".into()]),
+        ("prod-mysql", vec!["-f".into(), example("prod-mysql").display().to_string()]),
+        ("ha-raft", vec!["-f".into(), example("ha-raft").display().to_string()]),
+    ];
+    let args = |profile: &str, extra: &[String], out: &Path| -> Vec<String> {
+        let mut a: Vec<String> = ["generate", "--profile", profile, "-o"].iter().map(|s| s.to_string()).collect();
+        a.push(out.display().to_string());
+        a.extend(extra.iter().cloned());
+        a
+    };
+    let refs: Vec<_> = variants
+        .iter()
+        .enumerate()
+        .map(|(i, (p, extra))| {
+            let d = tmp.path().join(format!("ref{i}"));
+            let o = Command::new(env!("CARGO_BIN_EXE_onechart")).args(args(p, extra, &d)).output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            tree(&d)
+        })
+        .collect();
+    let start = tmp.path().join("start");
+    generate("dev-sqlite", &[], &start);
+    for trial in 0..8 {
+        let dir = tmp.path().join(format!("trial{trial}"));
+        copy_tree(&start, &dir);
+        let children: Vec<_> = variants
+            .iter()
+            .map(|(p, extra)| {
+                Command::new(env!("CARGO_BIN_EXE_onechart"))
+                    .args(args(p, extra, &dir))
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            assert!(o.status.success(), "trial {trial}: {}", String::from_utf8_lossy(&o.stderr));
+        }
+        let got = tree(&dir);
+        assert!(refs.contains(&got), "trial {trial}: the directory mixes charts (or keeps scratch files)");
+    }
+
+    // A run that finds the directory locked (here by flock(1), as another onechart would hold it) waits for it.
+    let dir = tmp.path().join("trial0");
+    let holder = Command::new("flock").arg(&dir).args(["sleep", "1"]).spawn().expect("flock (util-linux)");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let o = Command::new(env!("CARGO_BIN_EXE_onechart")).args(args("dev-sqlite", &[], &dir)).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.contains("another onechart is writing this directory; waiting"), "{err}");
+    let _ = holder.wait_with_output();
+    assert!(!tree(&dir).keys().any(|k| k.contains("lock")), "a lock file was left in the chart");
+}
+
+/// SIGKILLs `generate` at every point of a write (the `ONECHART_TEST_KILL_AT` checkpoints: each staged file,
+/// the journal, every rename, the commit, the cleanup) over an existing chart, and in a new directory: right after
+/// the kill the directory holds the old chart or the new one, whole, or a pending journal with `Chart.yaml` out
+/// (no chart at all for Helm); the next run undoes it, and nothing is left behind, beside the directory either.
+/// On tmpfs (`/dev/shm`): a kill does not lose the page cache, so the syncs are not what is tested.
+#[test]
+fn a_kill_at_any_point_leaves_the_old_or_the_new_chart_and_the_next_run_recovers() {
+    let shm = tempfile::tempdir_in("/dev/shm").expect("a tmpfs at /dev/shm");
+    let work = shm.path();
+    let prod = example("prod-mysql");
+    let old_args = ["generate", "--profile", "prod-mysql", "-f", prod.to_str().unwrap(), "-o"];
+    let new_args = ["generate", "--profile", "dev-sqlite", "--set", "oned.hostname=one.example", "-o"];
+    let with = |args: &[&str], dir: &Path, more: &[&str]| -> Vec<String> {
+        args.iter().chain([&dir.to_str().unwrap()]).chain(more).map(|s| s.to_string()).collect()
+    };
+    let run = |args: Vec<String>, kill_at: Option<usize>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_onechart"));
+        c.args(args);
+        if let Some(n) = kill_at {
+            c.env("ONECHART_TEST_KILL_AT", n.to_string());
+        }
+        c.output().unwrap()
+    };
+    let user = |dir: &Path| {
+        std::fs::create_dir_all(dir.join("ci")).unwrap();
+        std::fs::write(dir.join("ci/test-values.yaml"), "a: 1\n").unwrap();
+        std::fs::write(dir.join("NOTES.md"), "mine\n").unwrap();
+    };
+    let old_dir = work.join("old");
+    assert!(run(with(&old_args, &old_dir, &[]), None).status.success());
+    user(&old_dir);
+    let new_dir = work.join("new");
+    copy_tree(&old_dir, &new_dir);
+    assert!(run(with(&new_args, &new_dir, &[]), None).status.success());
+    let (old, new) = (tree(&old_dir), tree(&new_dir));
+    let staged = new.keys().filter(|k| !k.starts_with("ci/") && *k != "NOTES.md").count();
+    let others = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !["old", "new", "chart"].contains(&n.as_str()))
+            .collect()
+    };
+    let whole_or_pending = |what: &str, dir: &Path| {
+        let t = chart_tree(dir);
+        let pending = dir.join(".onechart-journal").exists() && !dir.join("Chart.yaml").exists();
+        assert!(t == old || t == new || pending, "{what}: a mix of two charts");
+        assert_eq!(t.get("NOTES.md").map(Vec::as_slice), Some(&b"mine\n"[..]), "{what}: a user file changed");
+        assert!(others(work).is_empty(), "{what}: left beside the directory: {:?}", others(work));
+    };
+    let chart = work.join("chart");
+    let (mut n, mut kills, mut pending_at) = (1, 0, None);
+    loop {
+        let _ = std::fs::remove_dir_all(&chart);
+        copy_tree(&old_dir, &chart);
+        let o = run(with(&new_args, &chart, &[]), Some(n));
+        if o.status.success() {
+            assert_eq!(tree(&chart), new);
+            break;
+        }
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&o.status), Some(9), "point {n}: {o:?}");
+        kills += 1;
+        whole_or_pending(&format!("killed at point {n}"), &chart);
+        if chart.join(".onechart-journal").exists() && pending_at.is_none() && n > staged + 40 {
+            pending_at = Some(n);
+        }
+        // The next run (here `--check`, with the old values) recovers first: the old chart, or the new one when the
+        // kill came after the commit; nothing left over.
+        let o = run(with(&old_args, &chart, &["--check"]), None);
+        let t = tree(&chart);
+        assert!(t == old || t == new, "point {n}: not whole after recovery: {o:?}");
+        assert_eq!(o.status.code(), Some(if t == old { 0 } else { 1 }), "point {n}: {o:?}");
+        // Killing while staging touches nothing in the chart: every fourth point is enough there.
+        n += if n < staged { 4 } else { 1 };
+    }
+    assert!(kills > staged, "only {kills} kill points");
+    // A kill during the recovery itself: the run after it finishes the recovery.
+    let pending_at = pending_at.expect("a kill point with a pending journal");
+    let mut m = 1;
+    loop {
+        let _ = std::fs::remove_dir_all(&chart);
+        copy_tree(&old_dir, &chart);
+        assert!(!run(with(&new_args, &chart, &[]), Some(pending_at)).status.success());
+        let o = run(with(&old_args, &chart, &["--check"]), Some(m));
+        whole_or_pending(&format!("recovery killed at point {m}"), &chart);
+        let last = o.status.success();
+        let o = run(with(&old_args, &chart, &["--check"]), None);
+        assert_eq!(tree(&chart), old, "recovery killed at point {m}: {o:?}");
+        if last {
+            break;
+        }
+        m += 1;
+    }
+    // A new directory: nothing beside it, and the next run writes the whole chart.
+    let mut n = 1;
+    loop {
+        let _ = std::fs::remove_dir_all(&chart);
+        let o = run(with(&new_args, &chart, &[]), Some(n));
+        assert!(others(work).is_empty(), "new directory, point {n}: {:?}", others(work));
+        let done = o.status.success();
+        assert!(run(with(&new_args, &chart, &[]), None).status.success());
+        let mut expected = new.clone();
+        expected.retain(|k, _| !k.starts_with("ci/") && k != "NOTES.md");
+        assert_eq!(tree(&chart), expected, "new directory, point {n}");
+        if done {
+            break;
+        }
+        n += if n < staged { 5 } else { 1 };
+    }
+}
