@@ -214,9 +214,11 @@ pub fn compile_merged(
         ]));
     }
     let typed = lint::check_values(&Ctx { raw: &merged.value, values: Some(&values), merged: &merged, quirks });
+    let replaced_set: std::collections::HashSet<&str> = replaced.iter().map(String::as_str).collect();
     let is_replaced = |f: &Finding| {
+        // The pointer or one of its ancestors was replaced: a lookup per ancestor, not a scan per finding.
         let p = pointer(&f.path);
-        replaced.iter().any(|r| p == *r || p.starts_with(&format!("{r}/")))
+        replaced_set.contains(p.as_str()) || p.match_indices('/').any(|(i, _)| replaced_set.contains(&p[..i]))
     };
     let mut findings = untyped;
     findings.extend(structural);
@@ -265,10 +267,11 @@ fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) ->
     let base = Envelope { production: false, ha: false };
     let mut reading = merged.value.clone();
     let mut replaced: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for _ in 0..16 {
         for p in pending.drain(..) {
             let p = restore(&mut reading, &defaults, &p);
-            if !replaced.contains(&p) {
+            if seen.insert(p.clone()) {
                 replaced.push(p);
             }
         }
@@ -280,7 +283,7 @@ fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) ->
             // The schema accepts what the model refuses: restore whole top-level sections until it reads.
             let top: Vec<String> =
                 reading.as_object()?.keys().map(|k| format!("/{}", crate::layers::escape(k))).collect();
-            pending = top.into_iter().filter(|t| !replaced.contains(t)).take(1).collect();
+            pending = top.into_iter().filter(|t| !seen.contains(t)).take(1).collect();
             if pending.is_empty() {
                 return None;
             }
@@ -382,8 +385,10 @@ pub fn version(c: &Compiled) -> OneVersion {
 /// (one problem, one finding: ONE001 rather than a bare enum message).
 fn violations(merged: &Merged, vs: &[Violation], covered: &[Finding], profile: Option<&str>) -> Vec<Finding> {
     let rule = lint::find_rule("ONE100").expect("ONE100 is registered");
+    let covered: std::collections::HashSet<String> =
+        covered.iter().filter(|f| f.severity == Severity::Error).map(|f| pointer(&f.path)).collect();
     vs.iter()
-        .filter(|v| !covered.iter().any(|f| f.severity == Severity::Error && pointer(&f.path) == v.pointer))
+        .filter(|v| !covered.contains(&v.pointer))
         .map(|v| {
             let location = merged.origin(&v.pointer).map(|o| if v.at_key { o.key.clone() } else { o.value.clone() });
             let message = match profile {

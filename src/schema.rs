@@ -164,7 +164,7 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
     }
     // A violation the unrestricted schema would not report comes from the profile's envelope.
     let (_, base) = compiled(Envelope { production: false, ha: false }, None);
-    let base_pointers: Vec<String> =
+    let base_pointers: std::collections::HashSet<String> =
         base.iter_errors(instance).map(|e| e.instance_path().as_str().to_string()).collect();
     let mut out = Vec::new();
     for err in validator.iter_errors(instance) {
@@ -176,10 +176,14 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
         match err.kind() {
             K::AdditionalProperties { unexpected } => {
                 let known = known_properties(schema, &ptr);
-                for key in unexpected {
+                for (n, key) in unexpected.iter().enumerate() {
                     let full = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
                     let mut message = format!("unknown key `{full}`");
-                    if let Some(s) = did_you_mean(key, known.iter().map(String::as_str)) {
+                    // Suggestions for the first hundred unknown keys of a mapping: past that nobody reads them,
+                    // and a file of 99,000 unknown keys stays fast.
+                    if n < 100
+                        && let Some(s) = did_you_mean(key, known.iter().map(String::as_str))
+                    {
                         message.push_str(&format!("; did you mean `{s}`?"));
                     }
                     out.push(Violation {

@@ -40,10 +40,29 @@ fn hostile_inputs(dir: &Path) -> Vec<(&'static str, PathBuf, &'static str)> {
         ("a symlink loop", loop_path, "loop.yaml: error:"),
         ("a YAML list", w("list.yaml", b"- oned\n- replicas\n"), "list.yaml:1:1: error: values must be a mapping"),
         ("two documents", w("two.yaml", b"a: 1\n---\nb: 2\n"), "two.yaml:2:1:"),
+        // What Helm's YAML library refuses (go-yaml v2 behind sigs.k8s.io/yaml, Helm 3.17.3 and 4.1.4 alike):
+        // a merge key with a scalar (kubernetes-sigs/yaml@v1.4.0:goyaml.v2/decode.go:786-809), a %YAML other
+        // than 1.1 (goyaml.v2/parserc.go:1032; Helm 4 refuses 1.1 too).
+        ("a scalar merge key", w("merge.yaml", b"oned:\n  <<: 1\n"), "merge.yaml:2:7: error: `<<`"),
+        ("a merge of a list of scalars", w("merge2.yaml", b"a: &a 1\noned:\n  <<: [*a]\n"), "merge2.yaml:3:7:"),
+        ("%YAML 9.9", w("yaml99.yaml", b"%YAML 9.9\n---\noned: {}\n"), "yaml99.yaml:1:1: error: `%YAML 9.9`"),
+        ("%YAML 1.2", w("yaml12.yaml", b"# c\n%YAML 1.2\n---\noned: {}\n"), "yaml12.yaml:2:1:"),
+        // Not files: bounded, never read forever or without limit.
+        ("/dev/zero", PathBuf::from("/dev/zero"), "/dev/zero: error: is a character device"),
+        ("a FIFO without a writer", fifo(dir), "fifo.yaml: error: is a pipe or FIFO that delivered nothing"),
     ]
 }
 
-/// Runs onechart with a 1 GiB address-space limit: memory stays bounded on every input.
+/// A FIFO nobody writes to.
+fn fifo(dir: &Path) -> PathBuf {
+    let p = dir.join("fifo.yaml");
+    let _ = std::fs::remove_file(&p);
+    assert!(Command::new("mkfifo").arg(&p).status().unwrap().success());
+    p
+}
+
+/// Runs onechart with a 1 GiB address-space limit: memory stays bounded on every input. A pipe may stay silent
+/// 1 s (`ONECHART_PIPE_TIMEOUT`; 10 s by default).
 fn bounded(args: &[&str], cwd: &Path) -> std::process::Output {
     let mut script = String::from("ulimit -v 1048576; exec \"$0\"");
     for i in 1..=args.len() {
@@ -55,6 +74,7 @@ fn bounded(args: &[&str], cwd: &Path) -> std::process::Output {
         .arg(env!("CARGO_BIN_EXE_onechart"))
         .args(args)
         .current_dir(cwd)
+        .env("ONECHART_PIPE_TIMEOUT", "1")
         .output()
         .unwrap()
 }
@@ -453,4 +473,67 @@ fn a_kill_at_any_point_leaves_the_old_or_the_new_chart_and_the_next_run_recovers
         }
         n += if n < staged { 5 } else { 1 };
     }
+}
+
+/// Runs a shell script with onechart as `$B`, bounded: 60 s of CPU (a hang detector, not a timing: each run
+/// here takes about a second of a debug build's CPU; the quadratic versions took minutes) and 1 GiB of memory.
+fn sh_bounded(script: &str, cwd: &Path) -> std::process::Output {
+    Command::new("bash")
+        .args(["-c", &format!("ulimit -t 60 -v 1048576; {script}")])
+        .env("B", env!("CARGO_BIN_EXE_onechart"))
+        .env("ONECHART_PIPE_TIMEOUT", "2")
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn large_and_endless_inputs_stay_bounded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let write = |name: &str, lines: &dyn Fn(usize) -> String| {
+        let text: String = (0..99_000).map(lines).collect();
+        std::fs::write(dir.join(name), text).unwrap();
+    };
+    write("dup.yaml", &|_| "oned: {}\n".to_string());
+    write("unknown.yaml", &|i| format!("unknown{i}: 1\n"));
+    write("on.yaml", &|i| format!("k{i}:\n  on: 1\n"));
+    for (file, code, summary) in [
+        ("dup.yaml", 0, "Found 0 errors, 98999 warnings"),
+        ("unknown.yaml", 1, "Found 99000 errors"),
+        ("on.yaml", 2, "on.yaml:100001:1: error: document has more than 200000 keys and values"),
+    ] {
+        let o = sh_bounded(&format!("\"$B\" lint {file}"), dir);
+        let out = String::from_utf8_lossy(&o.stdout) + String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{file}: {:?} {}", o.status, String::from_utf8_lossy(&o.stderr));
+        assert!(out.contains(summary), "{file}: {}", &out[out.len().saturating_sub(300)..]);
+    }
+    // Process substitution and stdin: read up to the limit, then refused (not 2.1 GB in a second).
+    for (what, script) in [
+        ("values via <(...)", "\"$B\" lint <(head -c 20000000 /dev/zero | tr '\\0' '#')"),
+        ("manifests via <(...)", "\"$B\" lint --manifests <(head -c 20000000 /dev/zero | tr '\\0' '#')"),
+        ("manifests on stdin", "head -c 20000000 /dev/zero | tr '\\0' '#' | \"$B\" lint --manifests -"),
+        ("/dev/zero as manifests", "\"$B\" lint --manifests /dev/zero"),
+    ] {
+        let o = sh_bounded(script, dir);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains("8 MiB (8388608-byte) input limit") || err.contains("character device"), "{what}: {err}");
+        assert!(!err.contains("values file"), "{what}: a manifest limit worded for values files: {err}");
+    }
+    // A FIFO with a writer is read like a file.
+    let o = sh_bounded("mkfifo f.yaml; (sleep 0.5; echo 'oned: {replicas: 1}' > f.yaml) & \"$B\" lint -q f.yaml", dir);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    // `--set`: each index as Helm bounds it (65536), and all of them together bounded too (2000 of them made 131
+    // million list items and aborted at 5.8 GB).
+    let many: Vec<String> = (0..2000).map(|i| format!("--set k{i}[65536]=x")).collect();
+    let o = sh_bounded(&format!("\"$B\" generate --profile dev-sqlite -o c {}", many.join(" ")), dir);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("past 200000 items") && !err.contains("Helm refuses this --set too"), "{err}");
+    assert!(!dir.join("c").exists());
+    let one =
+        std::iter::once("a[65536]=1".to_string()).chain((0..6000).map(|i| format!("a[{i}]=1"))).collect::<Vec<_>>();
+    let o = sh_bounded(&format!("\"$B\" generate --profile dev-sqlite -o c --set '{}'", one.join(",")), dir);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
 }

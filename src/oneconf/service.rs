@@ -22,7 +22,11 @@ pub struct Conf {
 /// Parses a service configuration.
 pub fn parse(text: &str) -> Result<Conf, ParseError> {
     // Not registered as a source: positions are mapped back into the manifest that embeds the text.
-    let source = Arc::new(SourceFile { name: "<embedded>".to_string(), text: text.to_string() });
+    let source = Arc::new(SourceFile {
+        name: "<embedded>".to_string(),
+        text: text.to_string(),
+        line_starts: std::sync::OnceLock::new(),
+    });
     let doc = yaml::parse(source).map_err(|e| ParseError {
         pos: Pos { line: e.location.line.max(1), column: e.location.column.max(1) },
         message: e.message,
