@@ -98,7 +98,45 @@ pub fn compile(req: &Request) -> Result<Compiled, Failure> {
         }
     }
     let merged = Merged::from_layers([&profile.defaults, &profile.layer].into_iter().chain(layers.iter()));
+    let given = given_passwords(&merged);
+    if !given.is_empty() {
+        return Err(Failure::Input(given));
+    }
     compile_merged(profile, merged, &layers, &Options { require_site_values: true, ignores: &[] })
+}
+
+/// The passwords the values may carry: (pointer, the Secret key the chart's hook job would make from it, the
+/// `existingSecret` that brings it instead).
+const PASSWORDS: [(&str, &str, &str); 3] = [
+    ("/auth/oneadminPassword", "oneadmin-password", "auth.existingSecret"),
+    ("/auth/serveradminPassword", "serveradmin-password", "auth.existingSecret"),
+    ("/database/mysql/password", "mysql-password", "database.mysql.existingSecret"),
+];
+
+/// `generate` refuses a password in the values: it would be written into the chart's values.yaml and README,
+/// which are meant to be committed and published. Refused rather than warned about: a warning does not keep it
+/// out of the repository, and nothing is lost, since `helm install --set` (the value reaches the cluster only)
+/// and `existingSecret` give the same password. `lint` reads values files that `helm install -f` may use, and
+/// leaves them alone.
+fn given_passwords(merged: &Merged) -> Vec<InputError> {
+    PASSWORDS
+        .iter()
+        .filter(|(ptr, _, _)| merged.value.pointer(ptr).and_then(Value::as_str).is_some_and(|v| !v.is_empty()))
+        .map(|(ptr, key, existing)| {
+            let path = dotted(ptr);
+            let at = merged.origin(ptr).map_or_else(|| Location::file("values"), |o| o.value.clone());
+            InputError::new(
+                at,
+                format!(
+                    "`{path}` is a password: `generate` would write it into the chart's values.yaml and README, \
+                     which are meant to be committed and published, so it refuses it. Leave it empty (the chart's \
+                     secrets hook job makes one inside the cluster, once, and keeps it), give it at install time \
+                     (`helm install ... --set {path}=...`), or put it in a Secret of your own under the key \
+                     `{key}` and set `{existing}` (chart README, Credentials: `kubectl create secret generic ...`)"
+                ),
+            )
+        })
+        .collect()
 }
 
 /// The `profile:` keys of the user's layers (string values only; the schema reports others), with the location
@@ -233,11 +271,16 @@ pub fn compile_merged(
     let envelope_paths: Vec<String> = envelope.iter().map(|f| f.path.clone()).collect();
     findings.extend(envelope);
     let mut findings = finish(findings);
-    // The profile's envelope is the chart's schema, which Helm enforces whatever a comment says: a suppression
-    // cannot waive it (a rule's own constraint is waived with the rule instead).
-    for f in findings.iter_mut().filter(|f| f.rule_id == "ONE100" && envelope_paths.contains(&f.path)) {
+    // The profile's envelope and the structure (unknown keys, wrong types) are the chart's schema, which Helm
+    // enforces whatever a comment says: a suppression cannot waive them (a rule's own constraint is waived with
+    // the rule instead). A suppressed unknown key let `generate` write a chart Helm then refused.
+    for f in findings.iter_mut().filter(|f| f.rule_id == "ONE100") {
         if f.suppressed.take().is_some() {
-            f.message.push_str("; the profile's envelope cannot be suppressed");
+            f.message.push_str(if envelope_paths.contains(&f.path) {
+                "; the profile's envelope cannot be suppressed"
+            } else {
+                "; the chart's values.schema.json refuses it (so does Helm), so it cannot be suppressed"
+            });
         }
     }
     if findings.iter().any(|f| f.severity == Severity::Error && f.suppressed.is_none()) {
@@ -296,12 +339,19 @@ fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) ->
 /// the defaults have none. Returns the pointer actually restored.
 fn restore(reading: &mut Value, defaults: &Value, pointer: &str) -> String {
     let mut target = pointer.to_string();
-    // Inside a list, restore the list: items have no defaults of their own.
+    // Inside a list, restore the list: items have no defaults of their own. A digit segment is a list index only
+    // where the value is a list: `"0": x` is a key, and taking it for an index restored the whole values (every
+    // finding hidden behind the profile's defaults).
     let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+    let mut at = &*reading;
     for (i, seg) in segments.iter().enumerate() {
-        if seg.chars().all(|c| c.is_ascii_digit()) && !seg.is_empty() {
+        if i > 0 && at.is_array() {
             target = segments[..i].iter().map(|s| format!("/{s}")).collect();
             break;
+        }
+        match at.get(seg.replace("~1", "/").replace("~0", "~").as_str()) {
+            Some(next) => at = next,
+            None => break,
         }
     }
     match defaults.pointer(&target) {

@@ -537,3 +537,37 @@ fn large_and_endless_inputs_stay_bounded() {
     let o = sh_bounded(&format!("\"$B\" generate --profile dev-sqlite -o c --set '{}'", one.join(",")), dir);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn a_numeric_key_or_a_suppression_hides_no_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lint = |name: &str, text: &str| {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_onechart")).args(["lint", name]).current_dir(tmp.path()).output();
+        let o = o.unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    // `"0": x` was read as a list index: the whole values fell back to the profile's defaults, every finding
+    // hidden (and a suppression on it hid the default-password error too).
+    for (name, first) in [
+        ("numeric.yaml", "\"0\": x\n"),
+        ("numeric-suppressed.yaml", "\"0\": x  # onechart:ignore ONE100 testing\n"),
+        ("nested.yaml", "oned:\n  \"1\": x\n"),
+    ] {
+        let (code, out) = lint(name, &format!("{first}auth:\n  oneadminPassword: changeme\n"));
+        assert_eq!(code, Some(1), "{name}: {out}");
+        assert!(out.contains("ONE011") && out.contains("ONE100"), "{name}: {out}");
+    }
+    // A suppressed unknown key: the chart's schema (and Helm) refuse it anyway, so no comment waives it, and
+    // generate writes no chart that Helm would refuse.
+    let (code, out) = lint("unknown.yaml", "unknownKey: 1  # onechart:ignore ONE100 testing\n");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("cannot be suppressed"), "{out}");
+    let o = Command::new(env!("CARGO_BIN_EXE_onechart"))
+        .args(["generate", "--profile", "dev-sqlite", "-f", "unknown.yaml", "-o", "chart"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!tmp.path().join("chart").exists());
+}
