@@ -571,3 +571,98 @@ fn a_numeric_key_or_a_suppression_hides_no_finding() {
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!tmp.path().join("chart").exists());
 }
+
+#[test]
+fn secret_like_files_in_a_chart_directory_are_never_packaged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    generate("dev-sqlite", &[], &chart);
+    let secrets = [
+        "opennebula-repo.conf",
+        "auth.conf",
+        "enterprise.token",
+        "id_rsa",
+        "id_rsa.pub",
+        "ssh_host_ecdsa_key",
+        "ssh_host_ecdsa_key.pub",
+        "tls.key",
+        "tls.pem",
+        ".env",
+        "values.yaml.onechart-orig",
+        "image/opennebula-repo.conf",
+    ];
+    for s in secrets {
+        std::fs::write(chart.join(s), "secret\n").unwrap();
+    }
+    let o = Command::new(common::tool("helm3")).args(["package", "-d"]).arg(tmp.path()).arg(&chart).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let tgz = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "tgz"));
+    let o = Command::new("tar").arg("tzf").arg(tgz.expect("a packaged chart")).output().unwrap();
+    let listing = String::from_utf8_lossy(&o.stdout);
+    assert!(listing.contains("/values.yaml") && listing.contains("/image/Containerfile"), "{listing}");
+    for s in secrets {
+        assert!(!listing.lines().any(|l| l.ends_with(&format!("/{s}"))), "{s} was packaged:\n{listing}");
+    }
+    // The image README writes the Enterprise token outside the chart directory, and the key pairs of the chart
+    // README's Secrets recipe too.
+    let readme = std::fs::read_to_string(chart.join("image/README.md")).unwrap();
+    assert!(readme.contains("auth=$(mktemp)") && readme.contains("src=\"$auth\""), "{readme}");
+    assert!(!readme.contains("> opennebula-repo.conf"), "{readme}");
+    let readme = std::fs::read_to_string(chart.join("README.md")).unwrap();
+    assert!(readme.contains("keys=$(mktemp -d)") && !readme.contains("-f ./id_rsa"), "chart README");
+}
+
+#[test]
+fn the_image_recipe_refuses_an_unpinned_repository_key() {
+    // No container engine here: the recipe's own shell, taken from the generated Containerfile, run as the build
+    // would run it (build arguments are environment variables in RUN).
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    generate("dev-sqlite", &[], &chart);
+    let recipe = std::fs::read_to_string(chart.join("image/Containerfile")).unwrap();
+    let block = |start: &str| -> String {
+        let lines: Vec<&str> = recipe.lines().collect();
+        let from = lines.iter().position(|l| l.contains(start)).unwrap_or_else(|| panic!("no `{start}`"));
+        let end = |l: &&str| {
+            let t = l.trim().trim_end_matches('\\').trim();
+            t == "fi" || t.ends_with("; fi")
+        };
+        let to = from + lines[from..].iter().position(end).unwrap();
+        lines[from..=to]
+            .iter()
+            .map(|l| l.trim().trim_start_matches("&& ").trim_end_matches('\\').trim_end_matches(" \\"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let key = tmp.path().join("repo2.key");
+    std::fs::write(&key, "-----BEGIN PGP PUBLIC KEY BLOCK-----\nnot a real key\n").unwrap();
+    let sha = String::from_utf8(Command::new("sha256sum").arg(&key).output().unwrap().stdout).unwrap();
+    let sha = sha.split_whitespace().next().unwrap().to_string();
+    let script = format!(
+        "{}\n{}",
+        block("if [ -z \"${ONE_REPO_KEY_SHA256}\" ]"),
+        block("if [ -n \"${ONE_REPO_KEY_SHA256}\" ]")
+            .replace("/etc/apt/keyrings/opennebula.asc", key.to_str().unwrap())
+    );
+    let run = |sha: &str, unpinned: &str| {
+        let o = Command::new("sh")
+            .args(["-ec", &script])
+            .env("ONE_REPO_KEY_URL", "https://downloads.opennebula.io/repo/repo2.key")
+            .env("ONE_REPO_KEY_SHA256", sha)
+            .env("ONE_REPO_KEY_UNPINNED", unpinned)
+            .output()
+            .unwrap();
+        (o.status.success(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (ok, err) = run("", "");
+    assert!(!ok && err.contains("error: no ONE_REPO_KEY_SHA256"), "unpinned by default: {err}");
+    let (ok, err) = run(&sha, "");
+    assert!(ok, "the right checksum: {err}");
+    let (ok, err) = run(&"0".repeat(64), "");
+    assert!(!ok, "a changed key: {err}");
+    let (ok, err) = run("", "trust-on-first-use");
+    assert!(ok && err.contains(&sha), "explicitly unpinned, with the checksum shown: {err}");
+}
