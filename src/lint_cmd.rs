@@ -32,10 +32,12 @@ pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Wr
         }
     }
     let mut not_checked = 0;
+    let mut unreadable = Vec::new();
     if !args.manifests.is_empty() {
         match crate::manifest::input::read_all(&args.manifests) {
             Ok(stream) => {
                 not_checked = stream.not_checked();
+                unreadable = stream.unreadable();
                 let mut f = crate::lint::check_manifests(&stream.objects);
                 let extra = crate::lint::suppress::apply(&mut f, &stream.sources, &args.ignore);
                 findings.extend(f);
@@ -51,13 +53,21 @@ pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Wr
             for e in &input_errors {
                 writeln!(err, "{e}")?;
             }
+            for note in &unreadable {
+                writeln!(err, "note: {}", report::printable(note))?;
+            }
             if input_errors.is_empty() || !findings.is_empty() {
-                let opts = report::HumanOptions { color: style.color, summary: !style.quiet, not_checked };
+                let opts = report::HumanOptions {
+                    color: style.color,
+                    summary: !style.quiet,
+                    not_checked,
+                    unreadable: unreadable.len(),
+                };
                 report::human_with(&findings, out, &opts)?;
             }
         }
         Format::Json => {
-            let doc = report::json::report_with(&findings, &input_errors, not_checked);
+            let doc = report::json::report_with(&findings, &input_errors, not_checked + unreadable.len());
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Sarif => {

@@ -163,9 +163,11 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: error: {}", self.location, self.message)?;
+        // File names and messages quote the input: escaped, never sent raw to a terminal.
+        use crate::report::printable;
+        write!(f, "{}: error: {}", printable(&self.location.to_string()), printable(&self.message))?;
         for d in &self.details {
-            write!(f, "\n  {d}")?;
+            write!(f, "\n  {}", printable(d))?;
         }
         Ok(())
     }

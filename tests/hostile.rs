@@ -666,3 +666,39 @@ fn the_image_recipe_refuses_an_unpinned_repository_key() {
     let (ok, err) = run("", "trust-on-first-use");
     assert!(ok && err.contains(&sha), "explicitly unpinned, with the checksum shown: {err}");
 }
+
+#[test]
+fn image_values_cannot_inject_yaml() {
+    // `image.tag: "7.4.0\nx-injected: |1"` rewrote every pod: the schema (onechart's and the chart's, which Helm
+    // enforces) admits only what a registry admits.
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    generate("dev-sqlite", &[], &chart);
+    for (key, value) in [
+        ("image.tag", "7.4.0\nx-injected: |1"),
+        ("image.repository", "registry.example.com/one\n  x: 1"),
+        ("database.mariadb.tag", "11.4.4 # x"),
+    ] {
+        let set = format!("{key}={value}");
+        let o = Command::new(env!("CARGO_BIN_EXE_onechart"))
+            .args(["generate", "--profile", "dev-sqlite", "-o", "other", "--set", &set])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{key}: {err}");
+        assert!(err.contains(&format!("`{key}` value")) && err.contains("does not match"), "{key}: {err}");
+        assert!(!err.contains("x-injected: |1\n"), "{key}: the value reached the terminal raw: {err}");
+        for helm in ["helm3", "helm4"] {
+            let o = Command::new(common::tool(helm))
+                .args(["template", "one"])
+                .arg(&chart)
+                .args(["--set", &set])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            let refused = err.contains("does not match pattern") || err.contains("Does not match pattern");
+            assert!(!o.status.success() && refused, "{helm} {key}: {err}");
+        }
+    }
+}

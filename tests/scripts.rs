@@ -176,7 +176,9 @@ fn three_member_bootstrap_registers_each_member_once_in_order() {
     assert!(o.status.success(), "{}", out(&o));
     let calls = c.calls();
     assert!(calls.contains("one-0: oned -f\n"), "{calls}");
-    assert!(calls.contains("one-0: oneuser passwd 1 --sha256 c0ffee"), "{calls}");
+    // From the Secret's file, never on a command line (ps shows every argument).
+    assert!(calls.contains("one-0: oneuser passwd 1 --sha256 --read-file "), "{calls}");
+    assert!(!calls.contains("c0ffee"), "a password on a command line: {calls}");
     assert!(
         calls.contains(
             "one-0: onezone server-add 0 --name one-0 --rpc http://one-0.one-peers.cloud.svc:2633/RPC2 --grpc-endpoint one-0.one-peers.cloud.svc:2634\n"
@@ -612,7 +614,8 @@ fn oneadmins_password_follows_the_secret_on_every_member() {
     // The leader changes it with the credentials it replaces, then rewrites its one_auth.
     let o = sync_admin_users(&c, "one-0");
     assert!(o.status.success(), "{}", out(&o));
-    assert!(c.calls().contains("one-0: oneuser passwd 0 n3w"), "{}", c.calls());
+    assert!(c.calls().contains("one-0: oneuser passwd 0 --read-file "), "{}", c.calls());
+    assert!(!c.calls().contains("n3w"), "a password on a command line: {}", c.calls());
     assert_eq!(c.read("cluster/oneadmin-password"), "n3w\n");
     assert_eq!(c.read("one-0/var/.one/one_auth"), "oneadmin:n3w\n");
     // The follower sees that the Secret's password now works and follows.
@@ -635,7 +638,9 @@ fn serveradmins_password_is_set_whenever_it_differs_from_the_secret() {
     c.write("cluster/serveradmin-hash", "sha256-of-a-random-token\n");
     let o = sync_admin_users(&c, "one-0");
     assert!(o.status.success(), "{}", out(&o));
-    assert!(c.calls().contains("one-0: oneuser passwd 1 --sha256 c0ffee"), "{}", c.calls());
+    assert!(c.calls().contains("one-0: oneuser passwd 1 --sha256 --read-file "), "{}", c.calls());
+    assert!(!c.calls().contains("c0ffee"), "a password on a command line: {}", c.calls());
+    assert_eq!(c.read("cluster/serveradmin-hash").trim(), sha256_hex("c0ffee"));
     let o = sync_admin_users(&c, "one-0");
     assert!(o.status.success());
     assert!(!c.calls().contains("passwd 1"), "set once: {}", c.calls());
@@ -661,6 +666,9 @@ fn backups_keep_the_newest_retention_files() {
     assert!(o.status.success(), "{}", out(&o));
     let made = String::from_utf8_lossy(&o.stdout).trim().to_string();
     assert!(std::fs::read_to_string(&made).unwrap().contains("TABLE db_versioning"));
+    // Every credential OpenNebula stores is in a backup: owner-only (it was 0644).
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&made).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "{made}: mode {mode:o}");
     let mut names: Vec<String> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
@@ -1067,6 +1075,9 @@ fn the_self_test_runs_a_vm_on_a_dummy_host_and_removes_everything() {
             assert!(text.contains(expect), "{version}: {text}");
         }
         assert!(leftovers(&c).is_empty(), "{version}: left behind: {:?}", leftovers(&c));
+        // Tokens and JWTs go to curl in header files, never on its command line (ps shows every argument).
+        let curl: Vec<&str> = calls.lines().filter(|l| l.contains(": curl ")).collect();
+        assert!(!curl.is_empty() && curl.iter().all(|l| !l.contains("TOKEN:") && !l.contains("Bearer")), "{curl:?}");
     }
 }
 
@@ -1310,4 +1321,10 @@ fn the_sqlite_front_end_bootstraps_backs_up_upgrades_and_restores() {
     assert!(o.status.success(), "{}", out(&o));
     assert!(c.calls().contains("onedb restore -f"), "{}", c.calls());
     assert_eq!(c.read("one-0/var/sqlite/data"), "one-0\n");
+}
+
+/// The SHA-256 of a text, in hex.
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(text.as_bytes()))
 }

@@ -5,6 +5,8 @@
 # MySQL: a consistent mysqldump of the tables without `--databases` (files/common.sh: mydump), so that
 # files/restore.sh can load it into any member's database. SQLite: `onedb backup`.
 set -eu
+# A backup holds every credential OpenNebula stores: owner-only files (they were 0644).
+umask 077
 label=${1:-scheduled}
 dir=${BACKUP_DIR:-/backups}
 keep=${BACKUP_RETENTION:-7}

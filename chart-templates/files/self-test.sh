@@ -107,8 +107,10 @@ if [ -n "$ONEGATE" ]; then
     c.key = File.read(ENV.fetch("TOKEN_PASSWORD_FILE")).strip[0, 32]
     c.iv = "\0" * 16
     print Base64.strict_encode64(c.update($stdin.read) + c.final)')
+  # Headers from a file (`-H @FILE`, curl 7.55 and later): the token never appears on a command line (ps).
+  (umask 077 && printf 'X-ONEGATE-TOKEN: %s\nX-ONEGATE-VMID: %s\n' "$token" "$vm" > "$work/onegate.headers")
   # shellcheck disable=SC2086 # insecure is empty or one option
-  code=$(curl -s $insecure -o "$work/onegate.json" -w '%{http_code}' -H "X-ONEGATE-TOKEN: $token" -H "X-ONEGATE-VMID: $vm" \
+  code=$(curl -s $insecure -o "$work/onegate.json" -w '%{http_code}' -H "@$work/onegate.headers" \
     "$ONEGATE/vm") || true
   [ "$code" = 200 ] || fail "OneGate answered HTTP $code to GET $ONEGATE/vm for VM $vm"
   step "OneGate serves VM $vm with its token"
@@ -123,8 +125,9 @@ if [ -n "$FIREEDGE" ]; then
     --data "@$work/login.json" "$FIREEDGE/fireedge/api/auth") || true
   [ "$code" = 200 ] || fail "FireEdge refused oneadmin's login (HTTP $code)"
   jwt=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$work/login.out")
+  (umask 077 && printf 'Authorization: Bearer %s\n' "$jwt" > "$work/fireedge.headers")
   # shellcheck disable=SC2086 # insecure is empty or one option
-  code=$(curl -s $insecure -o /dev/null -w '%{http_code}' -b "$work/cookies" ${jwt:+-H "Authorization: Bearer $jwt"} \
+  code=$(curl -s $insecure -o /dev/null -w '%{http_code}' -b "$work/cookies" ${jwt:+-H "@$work/fireedge.headers"} \
     "$FIREEDGE/fireedge/api/vm/info/$vm") || true
   [ "$code" = 200 ] || fail "FireEdge answered HTTP $code to GET /fireedge/api/vm/info/$vm"
   step "FireEdge serves VM $vm through its API"

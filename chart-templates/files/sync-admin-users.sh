@@ -56,7 +56,8 @@ reconcile_oneadmin() {
     fi
   elif [ "$desired" != "$current" ] && [ "$(login "$current")" = ok ]; then
     if in_charge; then
-      if ONE_AUTH="$ONE_AUTH_FILE" oneuser passwd 0 "$desired" >/dev/null 2>&1; then
+      # From its file (`--read-file`, src/cli/oneuser:75-80): a password on a command line shows in ps.
+      if ONE_AUTH="$ONE_AUTH_FILE" oneuser passwd 0 --read-file "$AUTH/oneadmin-password" >/dev/null 2>&1; then
         write_one_auth "$desired"
         log "oneadmin's password changed to the Secret's"
       else
@@ -76,7 +77,7 @@ reconcile_serveradmin() {
     | sed -n 's:.*<PASSWORD>\(<!\[CDATA\[\)\{0,1\}\([^]<]*\)\(\]\]>\)\{0,1\}</PASSWORD>.*:\2:p') || return 0
   [ -n "$stored" ] || return 0
   if [ "$stored" != "$(sha256 "$token")" ]; then
-    if ONE_AUTH="$ONE_AUTH_FILE" oneuser passwd 1 --sha256 "$token" >/dev/null 2>&1; then
+    if ONE_AUTH="$ONE_AUTH_FILE" oneuser passwd 1 --sha256 --read-file "$AUTH/serveradmin-password" >/dev/null 2>&1; then
       log "serveradmin's password set to the Secret's token"
     fi
   fi

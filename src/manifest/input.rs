@@ -23,6 +23,18 @@ impl Stream {
     pub fn not_checked(&self) -> usize {
         self.objects.iter().filter(|m| m.custom).count()
     }
+
+    /// Kubernetes objects the typed model could not read (a wrongly typed field), so not checked: one note each,
+    /// `file:line:column: Kind/name is not checked: field: why`.
+    pub fn unreadable(&self) -> Vec<String> {
+        self.objects
+            .iter()
+            .filter_map(|m| {
+                let why = m.not_checked.as_ref()?;
+                Some(format!("{}: {} is not checked: {why}", m.location, m.id()))
+            })
+            .collect()
+    }
 }
 
 /// Directories nest at most this deep.

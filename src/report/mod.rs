@@ -5,6 +5,7 @@ pub mod github;
 pub mod json;
 pub mod sarif;
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use crate::lint::{Finding, Rule, Severity};
@@ -14,6 +15,28 @@ use crate::source::{self, Location};
 pub fn use_color() -> bool {
     use std::io::IsTerminal;
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+/// Text from an input made safe for a terminal: control characters (ESC, BEL, CR, NUL, newlines inside a
+/// one-line message), C1 controls and bidirectional overrides are shown escaped (`\x1b`, `\u{202e}`), so a
+/// values file or a manifest cannot retitle or clear the terminal, fake an output line, or reorder what the reader
+/// sees. Tabs stay.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    fn escaped(c: char) -> bool {
+        (c.is_control() && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(escaped) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            c if !escaped(c) => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn paint(text: &str, code: &str, color: bool) -> String {
@@ -28,7 +51,7 @@ pub fn human(findings: &[Finding], w: &mut dyn Write) -> std::io::Result<()> {
 
 /// Like [`human`], with ANSI colours when `color` is set.
 pub fn human_styled(findings: &[Finding], w: &mut dyn Write, color: bool) -> std::io::Result<()> {
-    human_with(findings, w, &HumanOptions { color, summary: true, not_checked: 0 })
+    human_with(findings, w, &HumanOptions { color, summary: true, ..HumanOptions::default() })
 }
 
 /// How [`human_with`] prints.
@@ -40,6 +63,8 @@ pub struct HumanOptions {
     pub summary: bool,
     /// Custom resources and CRDs read but not checked (manifest mode), counted in the summary.
     pub not_checked: usize,
+    /// Kubernetes objects with a wrongly typed field, not checked (manifest mode; one note each on stderr).
+    pub unreadable: usize,
 }
 
 /// Prints findings with code frames and, unless turned off, a summary line.
@@ -48,10 +73,10 @@ pub fn human_with(findings: &[Finding], w: &mut dyn Write, opts: &HumanOptions) 
     let suppressed = findings.iter().filter(|f| f.suppressed.is_some()).count();
     let findings: Vec<&Finding> = findings.iter().filter(|f| f.suppressed.is_none()).collect();
     for f in &findings {
-        let loc = f.location.as_ref().map_or_else(|| "values".to_string(), Location::to_string);
+        let loc = f.location.as_ref().map_or_else(|| "values".to_string(), |l| printable(&l.to_string()).into_owned());
         let label = format!("{}[{}]", f.severity.as_str(), f.rule_id);
         let label = paint(&label, if f.severity == Severity::Error { "1;31" } else { "1;33" }, color);
-        writeln!(w, "{}: {label}: {} ({})", paint(&loc, "1", color), f.message, f.rule_name)?;
+        writeln!(w, "{}: {label}: {} ({})", paint(&loc, "1", color), printable(&f.message), f.rule_name)?;
         if let Some(l) = &f.location {
             frame(l, w)?;
         }
@@ -71,6 +96,10 @@ pub fn human_with(findings: &[Finding], w: &mut dyn Write, opts: &HumanOptions) 
     if opts.not_checked > 0 {
         let n = opts.not_checked;
         notes.push(format!("{n} custom resource{} or CRD{} not checked", plural(n), plural(n)));
+    }
+    if opts.unreadable > 0 {
+        let n = opts.unreadable;
+        notes.push(format!("{n} object{} with a wrongly typed field not checked", plural(n)));
     }
     if !notes.is_empty() {
         write!(w, " ({})", notes.join("; "))?;
@@ -95,12 +124,14 @@ pub fn frame(l: &Location, w: &mut dyn Write) -> std::io::Result<()> {
     };
     let num = l.line.to_string();
     let pad = " ".repeat(num.len());
-    let caret_pad: String =
-        line.chars().take(l.column.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    let width =
-        line.chars().skip(l.column.saturating_sub(1)).take_while(|c| !c.is_whitespace() && *c != ':').count().max(1);
+    // Escaped characters are wider than one column: the caret follows the escaped text.
+    let before: String = line.chars().take(l.column.saturating_sub(1)).collect();
+    let caret_pad: String = printable(&before).chars().map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    let token: String =
+        line.chars().skip(l.column.saturating_sub(1)).take_while(|c| !c.is_whitespace() && *c != ':').collect();
+    let width = printable(&token).chars().count().max(1);
     writeln!(w, "{pad} |")?;
-    writeln!(w, "{num} | {line}")?;
+    writeln!(w, "{num} | {}", printable(line))?;
     writeln!(w, "{pad} | {caret_pad}{}", "^".repeat(width))
 }
 
