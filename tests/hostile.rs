@@ -702,3 +702,50 @@ fn image_values_cannot_inject_yaml() {
         }
     }
 }
+
+#[test]
+fn control_characters_from_the_input_never_reach_the_terminal_raw() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("ctrl.yaml"),
+        "database:\n  backend: \"sq\\e]0;pwned\\alite\"\nunknown\x1b[31mred: 1\noned:\n  replicas: \"3\\r\\nerror: fake\"\n",
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("bad\x1b[2J.yaml"), "a: [1\n").unwrap();
+    for args in [vec!["lint", "--color", "never", "ctrl.yaml"], vec!["lint", "bad\x1b[2J.yaml"]] {
+        let o = Command::new(env!("CARGO_BIN_EXE_onechart")).args(&args).current_dir(tmp.path()).output().unwrap();
+        let all = [o.stdout.as_slice(), o.stderr.as_slice()].concat();
+        let raw: Vec<u8> =
+            all.iter().copied().filter(|b| (*b < 0x20 && *b != b'\n' && *b != b'\t') || *b == 0x7f).collect();
+        assert!(raw.is_empty(), "{args:?}: raw control bytes {raw:?} in:\n{}", String::from_utf8_lossy(&all));
+        assert!(String::from_utf8_lossy(&all).contains("\\x1b"), "{args:?}: {}", String::from_utf8_lossy(&all));
+        assert!(!String::from_utf8_lossy(&all).lines().any(|l| l.starts_with("error: fake")), "a faked output line");
+    }
+}
+
+#[test]
+fn a_workload_with_a_wrongly_typed_field_is_reported_not_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("m.yaml"),
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: one}\nspec:\n  selector: {matchLabels: {app: one}}\n  serviceName: one\n  template:\n    metadata: {labels: {app: one}}\n    spec:\n      containers:\n        - name: oned\n          image: opennebula:7.4.0\n          ports: [{containerPort: \"2633\"}]\n          securityContext: {privileged: true}\n",
+    )
+    .unwrap();
+    let run = |format: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_onechart"))
+            .args(["lint", "--format", format, "--manifests", "m.yaml"])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (out, err) = run("human");
+    assert!(
+        err.contains("note: m.yaml:1:1: StatefulSet/one is not checked: `spec.template.spec.containers[0].ports[0].containerPort`: invalid type: string \"2633\", expected i32"),
+        "{err}"
+    );
+    assert!(out.contains("(1 object with a wrongly typed field not checked)"), "{out}");
+    let (out, _) = run("json");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["summary"]["notChecked"], 1, "{out}");
+}
