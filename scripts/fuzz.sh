@@ -2,11 +2,19 @@
 # Coverage-guided fuzzing (cargo fuzz / libFuzzer) of the values path, manifest mode, --set parsing and the
 # OpenNebula configuration readers.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default 600 s; targets: values manifests set oneconf)
-# Needs: cargo install cargo-fuzz. The stable toolchain runs it with RUSTC_BOOTSTRAP=1 (sanitizer flags).
+# scripts/test.sh runs it for 60 s per target (ONECHART_FUZZ_SECONDS), so CI fuzzes every run, bounded.
+# Needs cargo-fuzz (scripts/install-tools.sh puts the pinned one in .tools/bin). It runs on the stable toolchain:
+# RUSTC_BOOTSTRAP=1 lets stable rustc take the -Z flags cargo-fuzz passes; no nightly is needed. The sanitizer is
+# off by default (FUZZ_SANITIZER=address to turn AddressSanitizer on): onechart forbids unsafe code, so what is
+# left to find is panics, hangs and runaway memory, which libFuzzer reports without it, and the build is faster.
+# A single input running longer than 10 s is a failure (-timeout): a hang is a bug, like a panic.
 # Seeds come from the lint fixtures and the shipped profiles; crashers land in fuzz/artifacts/<target>/ and
 # belong, once fixed, in tests/fuzz_regressions/ (replayed by tests/hostile.rs).
 set -euo pipefail
-cd "$(dirname "$0")/../fuzz"
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root/fuzz"
+export PATH="$root/.tools/bin:$PATH"
+san=${FUZZ_SANITIZER:-none}
 secs=${1:-600}
 shift || true
 targets=("$@")
@@ -21,5 +29,6 @@ printf 'datastores[0].name=a,datastores[0].type=image,datastores[0].tmMad=ceph\n
 printf 'ingress.annotations.a\\.b=c,x={1,2}\n' > corpus/set/seed3
 for t in "${targets[@]}"; do
   echo "fuzzing $t for ${secs}s"
-  RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536
+  RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer "$san" "$t" "corpus/$t" -- \
+    -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 -timeout=10
 done

@@ -10,3 +10,7 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 # CI=true makes insta refuse to write snapshots: a changed emitted file fails until reviewed and committed.
 CI=true cargo test --locked --all-targets
+# Coverage-guided fuzzing, bounded: every target for ONECHART_FUZZ_SECONDS (60 s) on the stable toolchain; a panic,
+# a hang (one input over 10 s) or runaway memory fails the run. (tests/hostile.rs also runs a bounded random fuzz of
+# the same entry points in every `cargo test`.)
+scripts/fuzz.sh "${ONECHART_FUZZ_SECONDS:-60}"

@@ -749,3 +749,146 @@ fn a_workload_with_a_wrongly_typed_field_is_reported_not_checked() {
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["summary"]["notChecked"], 1, "{out}");
 }
+
+/// The fuzz targets' seeds: the lint and manifest fixtures, the example values, the regression inputs.
+fn fuzz_seeds(target: &str) -> Vec<Vec<u8>> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let fixtures = |sub: &str| -> Vec<PathBuf> {
+        std::fs::read_dir(root().join("tests/fixtures").join(sub)).unwrap().map(|e| e.unwrap().path()).collect()
+    };
+    match target {
+        "values" | "set" => {
+            dirs.extend(fixtures("lint"));
+            dirs.push(root().join("profiles/examples"));
+        }
+        _ => dirs.extend(fixtures("manifests")),
+    }
+    dirs.push(root().join("tests/fuzz_regressions").join(target));
+    let mut seeds = Vec::new();
+    for d in dirs.iter().filter(|d| d.is_dir()) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() && p.extension().is_some_and(|x| x != "md") {
+                seeds.push(std::fs::read(p).unwrap());
+            }
+        }
+    }
+    if target == "set" {
+        seeds = seeds
+            .iter()
+            .flat_map(|s| {
+                String::from_utf8_lossy(s).lines().map(|l| l.replace(": ", "=").into_bytes()).collect::<Vec<_>>()
+            })
+            .collect();
+        seeds.push(
+            b"oned.replicas=3\ndatastores[0].name=a,datastores[0].tmMad=ceph\ningress.annotations.a\\.b=c,x={1,2}\n"
+                .to_vec(),
+        );
+    }
+    assert!(seeds.len() >= 3, "{target}: no seeds");
+    seeds
+}
+
+/// A bounded random fuzz of the fuzz targets' entry points (`src/fuzzing.rs`) on stable Rust, in every test run:
+/// seeds mutated by byte flips, inserts, deletions, splices and YAML/`--set` tokens (aliases, merge keys, nesting,
+/// directives, huge indexes, control characters), from a fixed seed (`ONECHART_FUZZ_SEED` for another one;
+/// `ONECHART_FUZZ_ITERATIONS` per target, 300 by default). No coverage guidance: `scripts/fuzz.sh` runs the
+/// coverage-guided cargo-fuzz targets. A panic saves its input to `target/fuzz-failures/` and fails the test.
+#[test]
+fn fuzz_targets_survive_mutated_seeds() {
+    let iterations: usize = std::env::var("ONECHART_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    let mut state: u64 = std::env::var("ONECHART_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_1905);
+    let mut next = move || {
+        // xorshift64*
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    const TOKENS: &[&[u8]] = &[
+        b"<<: ",
+        b"*a",
+        b"&a ",
+        b"[",
+        b"]",
+        b"{",
+        b"}",
+        b"\"",
+        b"'",
+        b"\t",
+        b"\n",
+        b"- ",
+        b": ",
+        b"%YAML 1.1\n---\n",
+        b"---\n",
+        b"65536",
+        b"~",
+        b"\xc3\xa9",
+        b"\x1b[2J",
+        b"\0",
+        b"0x1F",
+        b"!!str ",
+        b"? ",
+        b"|\n  ",
+        b">-\n",
+        b"\"0\": ",
+        b"[65536]=",
+        b".",
+        b",",
+        b"=",
+        b"\\",
+        b"kind: List\nitems:\n- ",
+        b"apiVersion: apps/v1\n",
+    ];
+    let failures = root().join("target/fuzz-failures");
+    for target in ["values", "manifests", "set", "oneconf"] {
+        let seeds = fuzz_seeds(if target == "oneconf" { "manifests" } else { target });
+        for i in 0..iterations {
+            let mut data = seeds[next() as usize % seeds.len()].clone();
+            for _ in 0..1 + next() % 8 {
+                let len = data.len().max(1);
+                let at = next() as usize % len;
+                match next() % 6 {
+                    0 if !data.is_empty() => {
+                        let i = at.min(data.len() - 1);
+                        data[i] ^= 1 << (next() % 8);
+                    }
+                    1 => data.insert(at.min(data.len()), next() as u8),
+                    2 if !data.is_empty() => {
+                        let end = (at + 1 + next() as usize % 16).min(data.len());
+                        data.drain(at.min(end)..end);
+                    }
+                    3 if !data.is_empty() => {
+                        let end = (at + 1 + next() as usize % 64).min(data.len());
+                        let chunk = data[at.min(end)..end].to_vec();
+                        let to = next() as usize % data.len();
+                        data.splice(to..to, chunk);
+                    }
+                    4 => {
+                        let other = &seeds[next() as usize % seeds.len()];
+                        let from = next() as usize % other.len().max(1);
+                        let chunk = other[from.min(other.len())..(from + 64).min(other.len())].to_vec();
+                        data.splice(at.min(data.len())..at.min(data.len()), chunk);
+                    }
+                    _ => {
+                        let t = TOKENS[next() as usize % TOKENS.len()];
+                        data.splice(at.min(data.len())..at.min(data.len()), t.iter().copied());
+                    }
+                }
+            }
+            data.truncate(64 * 1024);
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match target {
+                "values" => onechart::fuzzing::values(&data),
+                "manifests" => onechart::fuzzing::manifests(&data),
+                "set" => onechart::fuzzing::set(&data),
+                _ => onechart::fuzzing::oneconf(&data),
+            }));
+            if run.is_err() {
+                std::fs::create_dir_all(&failures).unwrap();
+                let file = failures.join(format!("{target}-{i}"));
+                std::fs::write(&file, &data).unwrap();
+                panic!("{target}: iteration {i} panicked; input saved in {}", file.display());
+            }
+        }
+    }
+}
