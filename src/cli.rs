@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Compiles typed OpenNebula deployment profiles into Helm charts, and lints values files and rendered manifests
 /// for the pitfalls of running OpenNebula on Kubernetes.
 #[derive(Debug, Parser)]
-#[command(name = "onechart", version, about, propagate_version = true)]
+#[command(name = "onechart", version, about, propagate_version = true, disable_help_subcommand = true)]
 pub struct Cli {
     /// Colour human output: `auto` (on a terminal, unless NO_COLOR is set), `always` or `never`.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -57,13 +57,21 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    Manpage,
-    /// Print the values.schema.json of a profile.
+    /// Print the man page (roff), or with --dir write it and one page per command (onechart-lint.1, ...).
+    Manpage {
+        /// Write onechart.1 and a page for each command into this directory (e.g. /usr/local/share/man/man1).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Print the values.schema.json of a profile (every key required, as a chart's values are complete), or with
+    /// --site the schema of a site values file (nothing required: a file sets only what differs).
     Schema {
         /// Built-in profile name or path to a profile file.
         #[arg(long, default_value = crate::profile::DEFAULT_PROFILE)]
         profile: String,
+        /// The schema of a partial site values file, for editors (yaml-language-server): no key is required.
+        #[arg(long)]
+        site: bool,
     },
 }
 
@@ -89,6 +97,13 @@ pub struct GenerateArgs {
     /// A value on the command line, Helm syntax (repeatable; wins over files).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// A project file naming the profile and the values layers of each environment (as `lint --project`):
+    /// compile the environment --env names, its `set` before any --set given here.
+    #[arg(long, value_name = "FILE", requires = "env", conflicts_with = "values")]
+    pub project: Option<PathBuf>,
+    /// With --project: the environment to compile.
+    #[arg(long, value_name = "NAME", requires = "project")]
+    pub env: Option<String>,
     /// Output chart directory.
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: PathBuf,
@@ -99,7 +114,12 @@ pub struct GenerateArgs {
     /// in the way of a chart file is moved aside to `<name>.onechart-orig`.
     #[arg(long)]
     pub force: bool,
-    /// Chart.yaml `version` (SemVer 2.0.0, e.g. 1.4.0); default: derived from the chart's content.
+    /// Write a chart for an older OpenNebula release line than the chart in DIR (its database cannot go back:
+    /// restore a backup taken before the upgrade).
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Chart.yaml `version` (SemVer 2.0.0, e.g. 1.4.0); default: the previous chart's version, its patch bumped
+    /// when the content changed.
     #[arg(long, value_name = "SEMVER")]
     pub chart_version: Option<String>,
 }
@@ -120,10 +140,25 @@ pub enum Format {
 /// Arguments of `lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Values files, or chart directories (their values.yaml).
+    /// Values files, or chart directories (their values.yaml), each linted alone.
     #[arg(value_name = "FILE|CHART_DIR")]
     pub inputs: Vec<PathBuf>,
-    /// Profile to merge the values over (default: the `profile:` key of each file, else dev-sqlite).
+    /// Values files layered as `generate -f` layers them (repeatable; later files win), linted as one.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// A value on the command line, Helm syntax (repeatable), layered over the -f files (without -f, over each
+    /// FILE).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// A project file naming the profile and the values layers of each environment (see README.md, Layered
+    /// values); every environment is linted as `generate` would compile it.
+    #[arg(long, value_name = "FILE")]
+    pub project: Option<PathBuf>,
+    /// With --project: lint only this environment (repeatable).
+    #[arg(long = "env", value_name = "NAME", requires = "project")]
+    pub envs: Vec<String>,
+    /// Profile to merge the values over (default: the `profile:` key of the files, else dev-sqlite). A file
+    /// naming another profile is an error.
     #[arg(long)]
     pub profile: Option<String>,
     /// Output format.

@@ -22,7 +22,7 @@ use crate::source::{InputError, Location};
 use crate::yaml::QuirkAt;
 
 /// What the user asked to compile.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request {
     /// Built-in profile name or path (`--profile`); `None`: the `profile:` key of the values, as `lint` reads
     /// it, else the default profile.
@@ -72,8 +72,68 @@ pub enum Failure {
     Rejected(Vec<Finding>),
 }
 
-/// Compiles a request.
+/// Compiles a request as `generate` does: the profile's site values are required.
 pub fn compile(req: &Request) -> Result<Compiled, Failure> {
+    let input = read(req)?;
+    let merged = Merged::from_defaults_and_user([&input.profile.defaults, &input.profile.layer], input.layers.iter());
+    let given = given_passwords(&merged);
+    if !given.is_empty() {
+        return Err(Failure::Input(given));
+    }
+    compile_read(input, &Options { require_site_values: true, ignores: &[], profile_defaulted: false })
+}
+
+/// Compiles a request: the one path of `generate` and `lint` ([`read`], then [`compile_read`]).
+pub fn compile_with(req: &Request, opts: &Options<'_>) -> Result<Compiled, Failure> {
+    let input = read(req)?;
+    compile_read(input, opts)
+}
+
+/// Which profile a request is compiled with, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileFrom {
+    /// `--profile`.
+    Flag,
+    /// The `profile:` key of a values file, at this location.
+    Key(Location),
+    /// Neither: the default profile.
+    Default,
+}
+
+impl ProfileFrom {
+    /// How reports say it: `--profile`, `the profile: key at site.yaml:1:10`, `default: no profile named`.
+    pub fn describe(&self) -> String {
+        match self {
+            ProfileFrom::Flag => "--profile".to_string(),
+            ProfileFrom::Key(at) => format!("`profile:` at {at}"),
+            ProfileFrom::Default => "the default: no --profile and no `profile:` key".to_string(),
+        }
+    }
+
+    /// `flag`, `key` or `default` (JSON and SARIF).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProfileFrom::Flag => "flag",
+            ProfileFrom::Key(_) => "key",
+            ProfileFrom::Default => "default",
+        }
+    }
+}
+
+/// A request read: its layers and its profile, loaded.
+#[derive(Debug)]
+pub struct Read {
+    /// The profile.
+    pub profile: Profile,
+    /// Why this profile.
+    pub from: ProfileFrom,
+    /// The user's layers: each `-f` file, then `--set`.
+    pub layers: Vec<Layer>,
+}
+
+/// Reads a request's files and `--set`, and resolves and loads its profile: `--profile`, else the `profile:` key
+/// of the values (files that name one must agree, and must agree with `--profile`), else the default profile.
+pub fn read(req: &Request) -> Result<Read, Failure> {
     let mut layers: Vec<Layer> = Vec::new();
     let mut errors = Vec::new();
     for path in &req.values {
@@ -89,20 +149,41 @@ pub fn compile(req: &Request) -> Result<Compiled, Failure> {
     if !errors.is_empty() {
         return Err(Failure::Input(errors));
     }
+    let named = named_profiles(&layers);
     let spec = resolve_profile(req.profile.as_deref(), &layers).map_err(|e| Failure::Input(vec![e]))?;
-    let profile = Profile::load(&spec).map_err(|e| Failure::Input(vec![e]))?;
+    let from = match (&req.profile, named.first()) {
+        (Some(_), _) => ProfileFrom::Flag,
+        (None, Some((_, at))) => ProfileFrom::Key(at.clone()),
+        (None, None) => ProfileFrom::Default,
+    };
+    let profile = Profile::load(&spec).map_err(|e| {
+        // A typo in a file's `profile:` key is reported there, not as `--profile`.
+        let e = match &from {
+            ProfileFrom::Key(at) => {
+                let value = layers
+                    .iter()
+                    .find_map(|l| l.origins.get("/profile").filter(|o| o.key == *at).map(|o| o.value.clone()));
+                crate::source::InputError { location: value.unwrap_or_else(|| at.clone()), ..e }
+            }
+            _ => e,
+        };
+        Failure::Input(vec![e])
+    })?;
     if req.profile.is_some() {
         // `--profile ./mine.yaml` and a file naming the profile `mine` agree.
-        if let Some((named, at)) = named_profiles(&layers).into_iter().find(|(n, _)| *n != spec && *n != profile.name) {
+        if let Some((named, at)) = named.into_iter().find(|(n, _)| *n != spec && *n != profile.name) {
             return Err(Failure::Input(vec![conflict(at, &named, &format!("--profile is `{spec}`"))]));
         }
     }
-    let merged = Merged::from_layers([&profile.defaults, &profile.layer].into_iter().chain(layers.iter()));
-    let given = given_passwords(&merged);
-    if !given.is_empty() {
-        return Err(Failure::Input(given));
-    }
-    compile_merged(profile, merged, &layers, &Options { require_site_values: true, ignores: &[] })
+    Ok(Read { profile, from, layers })
+}
+
+/// Compiles a request read by [`read`].
+pub fn compile_read(input: Read, opts: &Options<'_>) -> Result<Compiled, Failure> {
+    let Read { profile, from, layers } = input;
+    let merged = Merged::from_defaults_and_user([&profile.defaults, &profile.layer], layers.iter());
+    let opts = Options { profile_defaulted: from == ProfileFrom::Default, ..*opts };
+    compile_merged(profile, merged, &layers, &opts)
 }
 
 /// The passwords the values may carry: (pointer, the Secret key the chart's hook job would make from it, the
@@ -180,6 +261,8 @@ pub struct Options<'a> {
     pub require_site_values: bool,
     /// `--ignore` rule IDs or names.
     pub ignores: &'a [String],
+    /// No profile was named (ONE055 checks that the values do not look like production).
+    pub profile_defaulted: bool,
 }
 
 /// The YAML quirks of user layers, with the name of the file each is in.
@@ -224,7 +307,7 @@ pub fn compile_merged(
     let structural = violations(&merged, &raw_violations, &untyped, None);
     let mut replaced: Vec<String> = raw_violations.iter().map(|v| v.pointer.clone()).collect();
     replaced.extend(untyped.iter().filter(|f| f.severity == Severity::Error).map(|f| pointer(&f.path)));
-    let Some((values, reading, replaced)) = best_reading(&profile, &merged, replaced) else {
+    let Some((values, reading, replaced)) = best_reading(&profile, &merged, replaced, quirks) else {
         if structural.is_empty() {
             return Err(Failure::Input(vec![InputError::new(
                 Location::file("values"),
@@ -233,7 +316,7 @@ pub fn compile_merged(
         }
         let mut all = untyped;
         all.extend(structural);
-        return Err(Failure::Rejected(finish(all)));
+        return Err(Failure::Rejected(finish(one_finding_per_mistake(all))));
     };
     let missing = profile.missing_site_values(&merged);
     if structural.is_empty() && opts.require_site_values && !missing.is_empty() {
@@ -270,6 +353,10 @@ pub fn compile_merged(
     );
     let envelope_paths: Vec<String> = envelope.iter().map(|f| f.path.clone()).collect();
     findings.extend(envelope);
+    let mut findings = one_finding_per_mistake(findings);
+    if opts.profile_defaulted && profile.environment == "development" {
+        findings.extend(production_evidence(&profile.name, user));
+    }
     let mut findings = finish(findings);
     // The profile's envelope and the structure (unknown keys, wrong types) are the chart's schema, which Helm
     // enforces whatever a comment says: a suppression cannot waive them (a rule's own constraint is waived with
@@ -302,10 +389,18 @@ pub fn compile_merged(
     Ok(Compiled { profile, merged, values, schema: chart_schema, findings, waived })
 }
 
-/// The typed values with every `replaced` pointer restored to the profile's default (or dropped when the
-/// profile has none), repeated while the model still refuses something. Returns the values, their JSON and
-/// every pointer replaced.
-fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) -> Option<(Values, Value, Vec<String>)> {
+/// The typed values with every `replaced` pointer read as the user evidently meant it (the string `"true"` where
+/// a boolean belongs, the unquoted `yes` where a string belongs: see [`intended`]) when the schema accepts that,
+/// else restored to the profile's default (or dropped when the profile has none), repeated while the model still
+/// refuses something. The rules then see what the user meant, so a value that is only mistyped adds no finding
+/// elsewhere (`tls.enabled: "true"` is one ONE100, not also "exposed without TLS"). Returns the values, their JSON
+/// and every pointer replaced.
+fn best_reading(
+    profile: &Profile,
+    merged: &Merged,
+    mut pending: Vec<String>,
+    quirks: &[(String, QuirkAt)],
+) -> Option<(Values, Value, Vec<String>)> {
     let defaults = profile.merged_defaults().value;
     let base = Envelope { production: false, ha: false };
     let mut reading = merged.value.clone();
@@ -313,7 +408,7 @@ fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) ->
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for _ in 0..16 {
         for p in pending.drain(..) {
-            let p = restore(&mut reading, &defaults, &p);
+            let p = if read_as_meant(&mut reading, &p, quirks) { p } else { restore(&mut reading, &defaults, &p) };
             if seen.insert(p.clone()) {
                 replaced.push(p);
             }
@@ -322,6 +417,7 @@ fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) ->
             return Some((values, reading, replaced));
         }
         pending = schema::validate(base, None, &reading).into_iter().map(|v| v.pointer).collect();
+        pending.retain(|p| !seen.contains(p));
         if pending.is_empty() {
             // The schema accepts what the model refuses: restore whole top-level sections until it reads.
             let top: Vec<String> =
@@ -333,6 +429,68 @@ fn best_reading(profile: &Profile, merged: &Merged, mut pending: Vec<String>) ->
         }
     }
     None
+}
+
+/// What a mistyped value evidently means: the string `"true"`/`"false"` a boolean, a numeric string a number,
+/// an unquoted YAML 1.1 boolean (`yes`, `no`, `on`, `off`) the text as written, a number its text.
+fn intended(v: &Value, raw: Option<&str>) -> Vec<Value> {
+    match v {
+        Value::String(s) if s.eq_ignore_ascii_case("true") => vec![Value::Bool(true)],
+        Value::String(s) if s.eq_ignore_ascii_case("false") => vec![Value::Bool(false)],
+        Value::String(s) => s.trim().parse::<i64>().map(Value::from).into_iter().collect(),
+        Value::Bool(b) => vec![Value::String(raw.map_or_else(|| b.to_string(), str::to_string))],
+        Value::Number(n) => vec![Value::String(raw.map_or_else(|| n.to_string(), str::to_string))],
+        _ => Vec::new(),
+    }
+}
+
+/// Replaces the value at `pointer` with what it evidently means, when the schema accepts that there. Returns
+/// whether it did.
+fn read_as_meant(reading: &mut Value, pointer: &str, quirks: &[(String, QuirkAt)]) -> bool {
+    let Some(current) = reading.pointer(pointer).cloned() else { return false };
+    let raw = quirks.iter().find_map(|(_, q)| match &q.quirk {
+        crate::yaml::Quirk::Ambiguous { raw, .. } if crate::layers::pointer(&q.path) == pointer => Some(raw.as_str()),
+        _ => None,
+    });
+    let base = Envelope { production: false, ha: false };
+    for candidate in intended(&current, raw) {
+        *reading.pointer_mut(pointer).expect("the value exists") = candidate;
+        let refused = schema::validate(base, None, reading)
+            .iter()
+            .any(|v| v.pointer == pointer || v.pointer.starts_with(&format!("{pointer}/")));
+        if !refused {
+            return true;
+        }
+    }
+    *reading.pointer_mut(pointer).expect("the value exists") = current;
+    false
+}
+
+/// One mistake, one finding: of several schema findings at one value, the first (its type before its enum);
+/// an ambiguous-YAML warning (ONE102) at a value the schema refuses is folded into that finding's message.
+fn one_finding_per_mistake(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        if f.rule_id == "ONE100" && out.iter().any(|o| o.rule_id == "ONE100" && o.path == f.path) {
+            continue;
+        }
+        out.push(f);
+    }
+    let ambiguous: Vec<Finding> = out.iter().filter(|f| f.rule_id == "ONE102").cloned().collect();
+    let mut folded = Vec::new();
+    for a in &ambiguous {
+        let at_error = |f: &Finding| f.rule_id == "ONE100" && f.location.is_some() && f.location == a.location;
+        if let Some(e) = out.iter_mut().find(|f| at_error(f)) {
+            let raw = a.message.split('`').nth(1).unwrap_or_default();
+            e.message.push_str(&format!(
+                ": the unquoted {}; quote it (`\"{raw}\"`) to keep the text",
+                a.message.replace(" is read by Helm as ", " is read by Helm as the ")
+            ));
+            folded.push(a.location.clone());
+        }
+    }
+    out.retain(|f| f.rule_id != "ONE102" || !folded.contains(&f.location));
+    out
 }
 
 /// Puts the default value at `pointer` (a whole list when the pointer is inside one), or removes the key when
@@ -440,14 +598,55 @@ fn violations(merged: &Merged, vs: &[Violation], covered: &[Finding], profile: O
     vs.iter()
         .filter(|v| !covered.contains(&v.pointer))
         .map(|v| {
-            let location = merged.origin(&v.pointer).map(|o| if v.at_key { o.key.clone() } else { o.value.clone() });
-            let message = match profile {
+            let mut location =
+                merged.origin(&v.pointer).map(|o| if v.at_key { o.key.clone() } else { o.value.clone() });
+            let mut message = match profile {
                 Some(p) => format!("{} (refused by the `{p}` profile)", v.message),
                 None => v.message.clone(),
             };
-            Finding::new(rule, Severity::Error, dotted(&v.pointer), message, location)
+            let mut path = dotted(&v.pointer);
+            // A required key a `null` deleted: point at the `null`.
+            let missing = v.message.strip_prefix('`').and_then(|m| m.strip_suffix("` is missing"));
+            if let Some((ptr, o)) = missing.map(pointer).and_then(|p| merged.deleted.get_key_value(&p)) {
+                location = Some(o.key.clone());
+                path = dotted(ptr);
+                message.push_str(": a `null` deletes a key (as in Helm), and this one is required");
+            }
+            Finding::new(rule, Severity::Error, path, message, location)
         })
         .collect()
+}
+
+/// ONE055: the first key of the user's layers that shows the values are for production, when they name no
+/// profile and are compiled as the development default.
+fn production_evidence(profile: &str, user: &[Layer]) -> Option<Finding> {
+    let evidence = |l: &Layer| -> Option<(String, String)> {
+        let get = |p: &str| l.value.pointer(p);
+        let text = |p: &str| get(p).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let mut found: Vec<(String, String)> = Vec::new();
+        if text("/environment") == Some("production") {
+            found.push(("/environment".into(), "`environment: production`".into()));
+        }
+        for (p, what) in [("/oned/hostname", "oned.hostname"), ("/onegate/endpoint", "onegate.endpoint")] {
+            if text(p).is_some() {
+                found.push((p.into(), format!("`{what}`, a production site value")));
+            }
+        }
+        if text("/monitord/monitorAddress").is_some_and(|a| a != "auto") {
+            found
+                .push(("/monitord/monitorAddress".into(), "`monitord.monitorAddress`, a production site value".into()));
+        }
+        // The first in the file.
+        found.into_iter().min_by_key(|(p, _)| l.origins.get(p).map(|o| (o.key.line, o.key.column)))
+    };
+    let (layer, (ptr, what)) = user.iter().find_map(|l| evidence(l).map(|e| (l, e)))?;
+    let rule = lint::find_rule("ONE055").expect("ONE055 is registered");
+    let location = layer.origins.get(&ptr).map(|o| o.key.clone());
+    let message = format!(
+        "these values name no profile, so they are checked as `{profile}` (development), but they set {what}: \
+         production rules (SQLite, backups, kept volumes) would not apply"
+    );
+    Some(Finding::new(rule, Severity::Error, dotted(&ptr), message, location))
 }
 
 fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {

@@ -16,7 +16,7 @@ pub fn values(data: &[u8]) {
     for name in ["dev-sqlite", "ha-raft"] {
         let profile = Profile::load(name).expect("built-in profile");
         let merged = Merged::from_layers([&profile.defaults, &profile.layer, &layer]);
-        let opts = Options { require_site_values: false, ignores: &[] };
+        let opts = Options { require_site_values: false, ignores: &[], profile_defaulted: false };
         if let Ok(c) = compile::compile_merged(profile, merged, std::slice::from_ref(&layer), &opts) {
             let _ = render_chart(&RenderInput {
                 profile: &c.profile,
@@ -25,6 +25,8 @@ pub fn values(data: &[u8]) {
                 schema: &c.schema,
                 waived: &c.waived,
                 chart_version: None,
+                previous: None,
+                kept: &Default::default(),
             });
         }
     }
@@ -61,7 +63,7 @@ pub fn set(data: &[u8]) {
     if let Ok(layer) = parse_set(&args) {
         let profile = Profile::load("dev-sqlite").expect("built-in profile");
         let merged = Merged::from_layers([&profile.defaults, &profile.layer, &layer]);
-        let opts = Options { require_site_values: false, ignores: &[] };
+        let opts = Options { require_site_values: false, ignores: &[], profile_defaulted: false };
         let _ = compile::compile_merged(profile, merged, &[], &opts);
     }
 }

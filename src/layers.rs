@@ -140,16 +140,32 @@ pub struct Merged {
     pub value: Value,
     /// Origin of each key, by JSON pointer.
     pub origins: BTreeMap<String, Origin>,
+    /// Keys of the defaults that the user's values deleted with `null`, and where the `null` was set.
+    pub deleted: BTreeMap<String, Origin>,
 }
 
 impl Merged {
     /// Merges layers in order; later layers win.
     pub fn from_layers<'a>(layers: impl IntoIterator<Item = &'a Layer>) -> Merged {
-        let mut m = Merged { value: Value::Object(Map::new()), origins: BTreeMap::new() };
+        let mut m = Merged { value: Value::Object(Map::new()), origins: BTreeMap::new(), deleted: BTreeMap::new() };
         for layer in layers {
             m.merge(layer);
         }
         m
+    }
+
+    /// Merges the user's layers over the defaults as Helm does: the user's layers first among themselves
+    /// (later wins; a `null` is a value like any other), then over the defaults, where a `null` deletes the
+    /// default's key (and a `null` for a key the defaults do not have stays `null`). Helm 3 and 4 do the same:
+    /// `--set key=null` or `key: null` removes a chart default.
+    pub fn from_defaults_and_user<'a>(
+        defaults: impl IntoIterator<Item = &'a Layer>,
+        user: impl IntoIterator<Item = &'a Layer>,
+    ) -> Merged {
+        let mut base = Merged::from_layers(defaults);
+        let over = Merged::from_layers(user);
+        coalesce(&mut base.value, &over.value, "", &mut base.origins, &over.origins, &mut base.deleted);
+        base
     }
 
     fn merge(&mut self, layer: &Layer) {
@@ -193,29 +209,70 @@ fn merge_value(
                         merge_value(existing, v, &p, origins, over_origins);
                     }
                     _ => {
-                        let prefix = format!("{p}/");
-                        // The replaced value's own origins, a contiguous range of the ordered map: removed
-                        // without scanning the others (a file of 99,000 keys stays linear).
-                        let stale: Vec<String> = origins
-                            .range(prefix.clone()..)
-                            .take_while(|(k, _)| k.starts_with(&prefix))
-                            .map(|(k, _)| k.clone())
-                            .collect();
-                        for key in stale {
-                            origins.remove(&key);
-                        }
-                        for (key, o) in over_origins.range(prefix.clone()..) {
-                            if !key.starts_with(&prefix) {
-                                break;
-                            }
-                            origins.insert(key.clone(), o.clone());
-                        }
+                        replace_origins(origins, over_origins, &p);
                         b.insert(k.clone(), v.clone());
                     }
                 }
             }
         }
         (b, o) => *b = o.clone(),
+    }
+}
+
+/// The origins below `p` become those of the layer that replaces the value at `p`.
+fn replace_origins(origins: &mut BTreeMap<String, Origin>, over_origins: &BTreeMap<String, Origin>, p: &str) {
+    let prefix = format!("{p}/");
+    // The replaced value's own origins, a contiguous range of the ordered map: removed without scanning the
+    // others (a file of 99,000 keys stays linear).
+    let stale: Vec<String> =
+        origins.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()).collect();
+    for key in stale {
+        origins.remove(&key);
+    }
+    for (key, o) in over_origins.range(prefix.clone()..) {
+        if !key.starts_with(&prefix) {
+            break;
+        }
+        origins.insert(key.clone(), o.clone());
+    }
+}
+
+/// Helm's coalescing of user values over chart defaults: maps merge, a `null` deletes the default's key, anything
+/// else replaces.
+fn coalesce(
+    base: &mut Value,
+    over: &Value,
+    ptr: &str,
+    origins: &mut BTreeMap<String, Origin>,
+    over_origins: &BTreeMap<String, Origin>,
+    deleted: &mut BTreeMap<String, Origin>,
+) {
+    let (Value::Object(b), Value::Object(o)) = (base, over) else { return };
+    for (k, v) in o {
+        let p = format!("{ptr}/{}", escape(k));
+        let prefix = format!("{p}/");
+        match (b.get_mut(k), v) {
+            (Some(_), Value::Null) => {
+                b.remove(k);
+                origins.retain(|key, _| *key != p && !key.starts_with(&prefix));
+                if let Some(o) = over_origins.get(&p) {
+                    deleted.insert(p, o.clone());
+                }
+            }
+            (Some(existing), Value::Object(_)) if existing.is_object() => {
+                if let Some(o) = over_origins.get(&p) {
+                    origins.insert(p.clone(), o.clone());
+                }
+                coalesce(existing, v, &p, origins, over_origins, deleted);
+            }
+            _ => {
+                replace_origins(origins, over_origins, &p);
+                if let Some(o) = over_origins.get(&p) {
+                    origins.insert(p.clone(), o.clone());
+                }
+                b.insert(k.clone(), v.clone());
+            }
+        }
     }
 }
 
@@ -279,6 +336,32 @@ mod tests {
             e.to_string(),
             "--set oned..replicas=3: error: key map \"oned\" has no value (Helm refuses this --set too)"
         );
+    }
+
+    #[test]
+    fn null_deletes_a_default_as_helm_does() {
+        // The cases checked against helm3 and helm4 `template` (issue 18): -f f1 -f f2, --set over files.
+        let chart = layer("values.yaml", "a:\n  b: 1\n  c: 2\n  d:\n    e: 3\nlist: [1, 2]\n");
+        let f1 = layer("f1.yaml", "a:\n  c: 5\n");
+        let f2 = layer("f2.yaml", "a:\n  c: null\n");
+        let m = Merged::from_defaults_and_user([&chart], [&f1, &f2]);
+        assert_eq!(m.value, serde_json::json!({"a": {"b": 1, "d": {"e": 3}}, "list": [1, 2]}));
+        assert_eq!(m.deleted["/a/c"].key.to_string(), "f2.yaml:2:3");
+        let m = Merged::from_defaults_and_user([&chart], [&f2, &f1]);
+        assert_eq!(m.value["a"]["c"], 5);
+        let f3 = layer("f3.yaml", "z: null\na:\n  x: null\n  b: {q: 1}\n");
+        let m = Merged::from_defaults_and_user([&chart], [&f3]);
+        assert_eq!(m.value["z"], Value::Null);
+        assert_eq!(m.value["a"], serde_json::json!({"b": {"q": 1}, "c": 2, "d": {"e": 3}, "x": null}));
+        let set = parse_set(&["a=null".to_string()]).unwrap();
+        let m = Merged::from_defaults_and_user([&chart], [&set]);
+        assert_eq!(m.value, serde_json::json!({"list": [1, 2]}));
+        assert!(!m.origins.keys().any(|k| k.starts_with("/a")), "{:?}", m.origins);
+        // A null, then a map: the map merges over the defaults.
+        let again = layer("g.yaml", "a:\n  b: 2\n");
+        let null_a = layer("n.yaml", "a: null\n");
+        let m = Merged::from_defaults_and_user([&chart], [&null_a, &again]);
+        assert_eq!(m.value["a"], serde_json::json!({"b": 2, "c": 2, "d": {"e": 3}}));
     }
 
     #[test]

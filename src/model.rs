@@ -138,7 +138,7 @@ pub struct Host {
     #[schemars(length(min = 1, max = 128))]
     pub cluster: String,
     /// The host's SSH public host key as in `/etc/ssh/ssh_host_ed25519_key.pub` (`ssh-ed25519 AAAA...`), written
-    /// into oneadmin's `known_hosts` on every member so that `ssh.strictHostKeyChecking: yes` works from the
+    /// into oneadmin's `known_hosts` on every member so that `ssh.strictHostKeyChecking: "yes"` works from the
     /// first connection. Empty: the key is learnt on first use (`accept-new`) or the host is refused (`yes`).
     #[serde(default)]
     #[schemars(regex(
@@ -906,14 +906,46 @@ pub struct Resources {
     pub limits: ResourceList,
 }
 
-/// CPU and memory quantities.
+/// CPU and memory quantities. Either may be removed (`--set resources.oned.limits.cpu=null`, as Helm deletes a
+/// key set to null), for example to run without a CPU limit.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ResourceList {
-    /// CPU quantity, for example `500m`.
-    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?m?$"))]
-    pub cpu: String,
-    /// Memory quantity, for example `512Mi`.
-    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"))]
-    pub memory: String,
+    /// CPU quantity: a number of cores (`1`, `0.5`) or a Kubernetes quantity string (`500m`, `"2"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuQuantity>,
+    /// Memory quantity: bytes (`1073741824`) or a Kubernetes quantity string (`512Mi`, `1Gi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryQuantity>,
 }
+
+macro_rules! quantity {
+    ($name:ident, $pattern:literal, $what:literal) => {
+        #[doc = concat!("A Kubernetes ", $what, " quantity: a non-negative number, or a string such as the API server reads.")]
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(untagged)]
+        pub enum $name {
+            /// A number (`1`, `0.5`), as Kubernetes reads an unquoted quantity.
+            Number(serde_json::Number),
+            /// A quantity string.
+            Text(String),
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": ["string", "number"],
+                    "pattern": $pattern,
+                    "minimum": 0
+                })
+            }
+        }
+    };
+}
+
+quantity!(CpuQuantity, r"^[0-9]+(\.[0-9]+)?m?$", "CPU");
+quantity!(MemoryQuantity, r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$", "memory");

@@ -230,13 +230,40 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
                 out.push(v(&ptr, format!("`{path}` must be at most {limit} characters"), envelope))
             }
             K::Pattern { pattern } => {
-                out.push(v(&ptr, format!("`{path}` value {} does not match `{pattern}`", show(value)), envelope));
+                out.push(v(&ptr, format!("`{path}` must be {}, found {}", pattern_meaning(pattern), show(value)), envelope));
             }
             K::Not { .. } => out.push(v(&ptr, format!("`{path}` must not be {}", show(value)), envelope)),
             _ => out.push(v(&ptr, format!("`{path}`: {err}"), envelope)),
         }
     }
     out
+}
+
+/// What a pattern of the model accepts, in words (messages never show a raw regular expression).
+fn pattern_meaning(pattern: &str) -> &'static str {
+    match pattern {
+        r"^[0-9]+(\.[0-9]+)?m?$" => "a CPU quantity such as `500m`, `2` or `0.5`",
+        r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$" | r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$" => {
+            "a size such as `512Mi`, `20Gi` or `1T`"
+        }
+        r"^[A-Za-z0-9]([A-Za-z0-9.:_-]*[A-Za-z0-9])?$" => {
+            "a host name or address (letters, digits, `.`, `:`, `_`, `-`, starting and ending with a letter or digit)"
+        }
+        r"^[a-z][a-z0-9_]*$" | r"^([a-z][a-z0-9_]*)?$" => {
+            "an OpenNebula driver name in lower case (`kvm`, `ssh`, `ceph`: letters, digits, `_`)"
+        }
+        r"^[A-Za-z0-9_]+$" => "letters, digits and `_` only",
+        r"^[0-9]+(ms|s|m|h)$" => "a duration such as `30s`, `5m` or `1h`",
+        r"^[0-9]+h$" => "a duration in hours such as `2160h`",
+        r"^(RuntimeDefault|Unconfined|Localhost/[A-Za-z0-9._-]+)$" => {
+            "`RuntimeDefault`, `Unconfined` or `Localhost/<profile name>`"
+        }
+        r"^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$" => {
+            "a cron schedule: five fields (`0 3 * * *`) or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`"
+        }
+        p if p.starts_with("^((ssh-") => "an OpenSSH public key line (`ssh-ed25519 AAAA...`, as in known_hosts)",
+        _ => "in the form its description gives (`onechart schema` prints it)",
+    }
 }
 
 fn v(ptr: &str, message: String, envelope: bool) -> Violation {
@@ -248,8 +275,11 @@ fn schema_at<'a>(schema: &'a Value, ptr: &str) -> Option<&'a Value> {
     for seg in ptr.split('/').skip(1) {
         cur = if seg.chars().all(|c| c.is_ascii_digit()) && cur.get("items").is_some() {
             cur.get("items")?
+        } else if let Some(p) = cur.get("properties").and_then(|p| p.get(seg)) {
+            p
         } else {
-            cur.get("properties")?.get(seg)?
+            // A free map (`podLabels`, `annotations`): every key has the schema of `additionalProperties`.
+            cur.get("additionalProperties").filter(|a| a.is_object())?
         };
     }
     Some(cur)
@@ -332,6 +362,39 @@ mod tests {
         let v = validate(none, None, &bad);
         assert!(v.iter().any(|v| v.message == "unknown key `databse`; did you mean `database`?" && v.at_key), "{v:?}");
         assert!(v.iter().any(|v| v.message == "`oned.replicas` must be an integer, found the string `three`"), "{v:?}");
+    }
+
+    #[test]
+    fn messages_name_types_and_patterns_in_words() {
+        fn patterns(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(p) = m.get("pattern").and_then(Value::as_str) {
+                        out.push(p.to_string());
+                    }
+                    m.values().for_each(|x| patterns(x, out));
+                }
+                Value::Array(a) => a.iter().for_each(|x| patterns(x, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        patterns(&values_schema(Envelope { production: false, ha: false }, None), &mut all);
+        assert!(!all.is_empty());
+        for p in all {
+            assert!(!pattern_meaning(&p).contains("its description"), "no words for the pattern {p}");
+        }
+        let mut bad = defaults();
+        bad["podLabels"] = json!({"team": 7});
+        bad["persistence"]["size"] = json!("20GB");
+        let v = validate(Envelope { production: false, ha: false }, None, &bad);
+        let text: Vec<&str> = v.iter().map(|v| v.message.as_str()).collect();
+        assert!(text.contains(&"`podLabels.team` must be a string, found the number `7`"), "{text:?}");
+        assert!(
+            text.contains(&"`persistence.size` must be a size such as `512Mi`, `20Gi` or `1T`, found `20GB`"),
+            "{text:?}"
+        );
+        assert!(!text.iter().any(|t| t.contains("another type") || t.contains('^')), "{text:?}");
     }
 
     #[test]

@@ -211,15 +211,28 @@ fn parse_stream(source: Arc<SourceFile>, multi: bool) -> Result<Vec<Parsed>, Inp
     let parser = Parser::new_from_str(text);
     for ev in parser {
         let (event, span) = ev.map_err(|e| {
-            InputError::new(
-                Location::at(&source.name, e.marker().line(), e.marker().col() + 1),
-                format!("invalid YAML: {}", e.info()),
-            )
+            let (line, column) = within_text(text, e.marker().line(), e.marker().col() + 1);
+            InputError::new(Location::at(&source.name, line, column), format!("invalid YAML: {}", e.info()))
         })?;
         b.on_event(event, span)?;
     }
     b.finish_document();
     Ok(b.done)
+}
+
+/// A parser position clamped to the text: an error found at the end of the stream (an unclosed `[`, a quote that
+/// never ends) is reported just after the last character of the last line that has one, where the missing part
+/// belongs, never on a line past the end of the file.
+fn within_text(text: &str, line: usize, column: usize) -> (usize, usize) {
+    let lines: Vec<&str> = text.lines().collect();
+    let past_end = line > lines.len() || lines.get(line.wrapping_sub(1)).is_some_and(|l| l.trim().is_empty());
+    if !past_end || line == 0 {
+        return (line.max(1), column.max(1));
+    }
+    match lines.iter().take(line.min(lines.len())).rposition(|l| !l.trim().is_empty()) {
+        Some(i) => (i + 1, lines[i].trim_end().chars().count() + 1),
+        None => (1, 1),
+    }
 }
 
 /// Parses a document whose root must be a mapping (a values file or a profile). An empty document is an
@@ -736,6 +749,19 @@ mod tests {
         let e = parse(SourceFile::from_text("bad.yaml", "a: [1, 2\nb: 3\n")).unwrap_err();
         assert!(e.location.line >= 1 && e.location.column >= 1, "{e}");
         assert!(e.message.starts_with("invalid YAML"));
+    }
+
+    #[test]
+    fn errors_at_the_end_of_the_stream_point_inside_the_file() {
+        for (text, at) in [
+            ("a: [1, 2\n", "e.yaml:1:9"),
+            ("a:\n  b: {x: 1\n\n\n", "e.yaml:2:11"),
+            ("a: \"abc", "e.yaml:1:4"),
+            ("a: [\n", "e.yaml:1:5"),
+        ] {
+            let e = parse(SourceFile::from_text("e.yaml", text)).unwrap_err();
+            assert_eq!(e.location.to_string(), at, "{text:?}: {e}");
+        }
     }
 
     #[test]

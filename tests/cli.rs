@@ -82,10 +82,14 @@ fn wrong_types_point_at_the_value() {
     let o = onechart(&["generate", "-f", values.to_str().unwrap(), "-o", "out"], tmp.path());
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains(":2:26: error[ONE100]: `ssh.strictHostKeyChecking` must be one of"), "{err}");
-    assert!(err.contains("found `false`"), "{err}");
-    // The YAML 1.1 reading that caused it is reported too.
-    assert!(err.contains(":2:26: warning[ONE102]: `no` is read by Helm as boolean false"), "{err}");
+    // One finding, which names the YAML 1.1 reading that caused it (not a second ONE102 at the same column).
+    assert!(
+        err.contains(
+            ":2:26: error[ONE100]: `ssh.strictHostKeyChecking` must be a string, found the boolean `false`: the unquoted `no` is read by Helm as the boolean false; quote it"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("ONE102") && err.contains("Found 1 error, 0 warnings"), "{err}");
 }
 
 #[test]
@@ -176,9 +180,10 @@ fn check_reports_stale_charts_with_a_diff() {
     assert!(diff.contains("--- values.yaml (on disk)\n+++ values.yaml (generated)"), "{diff}");
     assert!(diff.contains("-  size: \"21Gi\"\n+  size: \"20Gi\""), "{diff}");
     assert!(diff.contains("+++ templates/NOTES.txt (generated)"), "{diff}");
-    // A file onechart did not write is the user's: never compared.
+    // A file onechart did not write is the user's: never compared, but part of the chart's version.
     assert!(!diff.contains("extra.yaml"), "{diff}");
-    assert!(err.contains("stale (1 changed, 1 missing; files onechart did not write are not compared)"), "{err}");
+    assert!(diff.contains("--- Chart.yaml (on disk)"), "{diff}");
+    assert!(err.contains("stale (2 changed, 1 missing; files onechart did not write are not compared)"), "{err}");
 }
 
 #[test]
@@ -300,7 +305,8 @@ fn regeneration_keeps_what_onechart_did_not_write() {
     std::fs::write(out.join("templates/dropped.yaml"), "kind: ConfigMap\n").unwrap();
     let (code, _, err) = regen("prod-mysql", &out, &["--check"]);
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("stale (1 changed, 1 to remove;"), "{err}");
+    // The chart's version follows the files kept beside it too (Helm packages them): Chart.yaml is stale.
+    assert!(err.contains("stale (2 changed, 1 to remove;"), "{err}");
 
     let (code, stdout, err) = regen("prod-mysql", &out, &["--set", "oned.replicas=1"]);
     assert_eq!(code, Some(0), "{err}");
@@ -417,20 +423,46 @@ fn chart_version_is_given_or_derived_from_the_content() {
         let chart = std::fs::read_to_string(dir.join("Chart.yaml")).unwrap();
         chart.lines().find_map(|l| l.strip_prefix("version: ")).unwrap().to_string()
     };
-    let (a, b, c) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("c"));
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    // A new chart is a release (chart repositories hide pre-releases), the same in two directories.
     generate("dev-sqlite", &[], &a);
     generate("dev-sqlite", &[], &b);
-    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &c);
-    let derived = version(&a);
-    let (base, hash) = derived.split_once("-h").unwrap();
-    assert_eq!(base, env!("CARGO_PKG_VERSION"));
-    assert!(hash.len() == 12 && hash.chars().all(|c| c.is_ascii_hexdigit()), "{derived}");
-    assert_eq!(version(&b), derived, "same inputs, same version");
-    assert_ne!(version(&c), derived, "different content, different version");
+    assert_eq!(version(&a), "0.1.0");
+    assert_eq!(version(&b), "0.1.0", "same inputs, same version");
+    // Regenerated unchanged: the same version, and --check agrees.
+    generate("dev-sqlite", &[], &a);
+    assert_eq!(version(&a), "0.1.0");
+    // New content bumps the patch, again and again; --check of the new content is up to date.
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &a);
+    assert_eq!(version(&a), "0.1.1");
+    generate("dev-sqlite", &["--set", "persistence.size=12Gi"], &a);
+    assert_eq!(version(&a), "0.1.2");
+    generate("dev-sqlite", &["--set", "persistence.size=12Gi", "--check"], &a);
+    // A template of the user's own, kept in the chart, is part of its content.
+    std::fs::write(a.join("templates/extra.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n").unwrap();
+    let (code, _, _) = regen("dev-sqlite", &a, &["--set", "persistence.size=12Gi", "--check"]);
+    assert_eq!(code, Some(1), "a changed kept template leaves the version stale");
+    generate("dev-sqlite", &["--set", "persistence.size=12Gi"], &a);
+    assert_eq!(version(&a), "0.1.3");
+    std::fs::write(a.join("templates/extra.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n").unwrap();
+    generate("dev-sqlite", &["--set", "persistence.size=12Gi"], &a);
+    assert_eq!(version(&a), "0.1.4");
+    // A chart of the old scheme (a pre-release) moves to its release; a given version is used as given,
+    // `v1.4.0` too (Helm accepts it), and the next derived one follows it.
+    let chart = std::fs::read_to_string(b.join("Chart.yaml"))
+        .unwrap()
+        .replace("version: 0.1.0", "version: 0.1.0-h0123456789ab");
+    std::fs::write(b.join("Chart.yaml"), chart).unwrap();
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &b);
+    assert_eq!(version(&b), "0.1.0");
     let d = tmp.path().join("d");
     generate("dev-sqlite", &["--chart-version", "1.4.0-rc.1"], &d);
     assert_eq!(version(&d), "1.4.0-rc.1");
-    for bad in ["1.4", "v1.4.0", "1.4.0-01"] {
+    generate("dev-sqlite", &["--chart-version", "v1.4.0"], &d);
+    assert_eq!(version(&d), "v1.4.0");
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &d);
+    assert_eq!(version(&d), "v1.4.1");
+    for bad in ["1.4", "vv1.4.0", "1.4.0-01"] {
         let (code, _, err) = regen("dev-sqlite", &tmp.path().join("e"), &["--chart-version", bad]);
         assert_eq!(code, Some(2), "{bad}: {err}");
         assert!(err.starts_with(&format!("error: --chart-version `{bad}` is not a SemVer 2.0.0 version (")), "{err}");
@@ -442,7 +474,7 @@ fn chart_version_is_given_or_derived_from_the_content() {
 fn generate_honours_the_profile_key_of_a_values_file() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site.yaml");
-    let ha = std::fs::read_to_string(example("ha-raft")).unwrap();
+    let ha = std::fs::read_to_string(example("ha-raft")).unwrap().replace("profile: ha-raft\n", "");
     std::fs::write(&site, format!("profile: ha-raft\n{ha}")).unwrap();
     let out = tmp.path().join("chart");
     let o = onechart(&["generate", "-f", site.to_str().unwrap(), "-o", out.to_str().unwrap()], tmp.path());
@@ -544,4 +576,336 @@ fn passwords_given_to_generate_are_refused_and_never_written() {
         tmp.path(),
     );
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
+
+// Issue 18, item 1: lint resolves the profile as generate does, and says which profile it used.
+#[test]
+fn lint_refuses_a_profile_flag_against_the_files_profile_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("site.yaml"), "profile: prod-mysql\ndatabase:\n  backend: sqlite\n").unwrap();
+    let o = common::onechart(&["lint", "--profile", "dev-sqlite", "site.yaml"], tmp.path());
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(
+        err.contains("site.yaml:1:1: error: the values name profile `prod-mysql` but --profile is `dev-sqlite`"),
+        "{err}"
+    );
+    // The same pair, through generate: the same refusal.
+    let o = common::onechart(&["generate", "--profile", "dev-sqlite", "-f", "site.yaml", "-o", "chart"], tmp.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(common::text(&o).1.contains("site.yaml:1:1: error: the values name profile `prod-mysql`"));
+}
+
+#[test]
+fn lint_says_which_profile_it_used_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("named.yaml"), "profile: dev-sqlite\n").unwrap();
+    std::fs::write(tmp.path().join("plain.yaml"), "persistence:\n  size: 5Gi\n").unwrap();
+    let o = common::onechart(&["lint", "named.yaml", "plain.yaml"], tmp.path());
+    let (out, _) = common::text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("named.yaml: profile dev-sqlite (`profile:` at named.yaml:1:1)"), "{out}");
+    assert!(out.contains("plain.yaml: profile dev-sqlite (the default: no --profile and no `profile:` key)"), "{out}");
+    let o = common::onechart(&["lint", "--format", "json", "--profile", "dev-sqlite", "plain.yaml"], tmp.path());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["inputs"],
+        serde_json::json!([{"values": ["plain.yaml"], "set": [], "environment": null, "profile": "dev-sqlite", "profileFrom": "flag"}])
+    );
+    let o = common::onechart(&["lint", "--format", "sarif", "named.yaml"], tmp.path());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["runs"][0]["properties"]["onechart"]["inputs"][0]["profile"], "dev-sqlite");
+    assert_eq!(v["runs"][0]["properties"]["onechart"]["inputs"][0]["profileFrom"], "key");
+}
+
+#[test]
+fn a_typo_in_the_profile_key_is_reported_at_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("site.yaml"), "# site\nprofile: prod-mysq\n").unwrap();
+    for args in [&["lint", "site.yaml"][..], &["generate", "-f", "site.yaml", "-o", "chart"][..]] {
+        let o = common::onechart(args, tmp.path());
+        let err = common::text(&o).1;
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("site.yaml:2:10: error: unknown profile `prod-mysq`; did you mean `prod-mysql`?"),
+            "{err}"
+        );
+        assert!(!err.contains("--profile:"), "{err}");
+    }
+}
+
+#[test]
+fn production_values_that_name_no_profile_are_not_passed_as_development() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The prod example as it shipped (no `profile:`), with SQLite, no backups and volumes not kept.
+    let example = std::fs::read_to_string(common::example("prod-mysql")).unwrap().replace("profile: prod-mysql\n", "");
+    let broken =
+        format!("{example}database:\n  backend: sqlite\nbackup:\n  enabled: false\npersistence:\n  keep: false\n");
+    std::fs::write(tmp.path().join("prod.values.yaml"), &broken).unwrap();
+    let o = common::onechart(&["lint", "prod.values.yaml"], tmp.path());
+    let (out, _) = common::text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let line = broken.lines().position(|l| l == "oned:").unwrap() + 2;
+    assert!(out.contains(&format!("prod.values.yaml:{line}:3: error[ONE055]")), "{out}");
+    // Named, it is linted as what it is.
+    std::fs::write(tmp.path().join("prod.values.yaml"), format!("profile: prod-mysql\n{broken}")).unwrap();
+    let out = common::text(&common::onechart(&["lint", "prod.values.yaml"], tmp.path())).0;
+    for id in ["ONE001", "ONE017", "ONE022"] {
+        assert!(out.contains(&format!("error[{id}]")), "{id}: {out}");
+    }
+    assert!(!out.contains("ONE055"), "{out}");
+    // A development file without the key stays clean; every shipped example names its profile.
+    std::fs::write(tmp.path().join("dev.yaml"), "persistence:\n  size: 5Gi\n").unwrap();
+    assert_eq!(common::onechart(&["lint", "dev.yaml"], tmp.path()).status.code(), Some(0));
+    for p in onechart::profile::builtin_names() {
+        let text = std::fs::read_to_string(common::example(p)).unwrap();
+        assert!(text.lines().any(|l| l == format!("profile: {p}")), "{p} example names no profile");
+    }
+}
+
+// Issue 18, item 2: layered values are linted as generate layers them.
+#[test]
+fn lint_layers_values_like_generate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("common.yaml"), "profile: prod-mysql\noned:\n  hostname: one.example.com\n").unwrap();
+    std::fs::write(
+        d.join("prod.yaml"),
+        "image:\n  repository: registry.example.com/one\nonegate:\n  endpoint: http://og.example.com:5030\n",
+    )
+    .unwrap();
+    // Alone, each layer is incomplete (false errors); layered, they are clean, as generate compiles them.
+    let alone = common::onechart(&["lint", "prod.yaml"], d);
+    assert_eq!(alone.status.code(), Some(1), "{:?}", common::text(&alone));
+    let o = common::onechart(&["lint", "-f", "common.yaml", "-f", "prod.yaml"], d);
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("common.yaml + prod.yaml: profile prod-mysql (`profile:` at common.yaml:1:1)"), "{out}");
+    let g = common::onechart(&["generate", "-f", "common.yaml", "-f", "prod.yaml", "-o", "chart"], d);
+    assert_eq!(g.status.code(), Some(0), "{:?}", common::text(&g));
+    // --set is layered last, and findings point at whoever set the value.
+    let o = common::onechart(&["lint", "-f", "common.yaml", "-f", "prod.yaml", "--set", "backup.enabled=false"], d);
+    let out = common::text(&o).0;
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("--set backup.enabled=false: error[ONE017]"), "{out}");
+    std::fs::write(d.join("override.yaml"), "oned:\n  hostname: \"\"\n").unwrap();
+    let o = common::onechart(&["lint", "-f", "common.yaml", "-f", "prod.yaml", "-f", "override.yaml"], d);
+    let out = common::text(&o).0;
+    assert!(out.contains("override.yaml:2:13: error[ONE025]"), "{out}");
+}
+
+#[test]
+fn lint_project_checks_each_environment_layered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("deploy")).unwrap();
+    std::fs::write(d.join("deploy/common.yaml"), "oned:\n  hostname: one.example.com\n").unwrap();
+    std::fs::write(
+        d.join("deploy/prod.yaml"),
+        "image:\n  repository: registry.example.com/one\nonegate:\n  endpoint: http://og.example.com:5030\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("deploy/dev.yaml"), "persistence:\n  size: 5Gi\n").unwrap();
+    std::fs::write(
+        d.join("deploy/onechart.yaml"),
+        "environments:\n  prod:\n    profile: prod-mysql\n    values: [common.yaml, prod.yaml]\n  dev:\n    profile: dev-sqlite\n    values: [dev.yaml]\n",
+    )
+    .unwrap();
+    let o = common::onechart(&["lint", "--project", "deploy/onechart.yaml"], d);
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains("environment prod (deploy/common.yaml + deploy/prod.yaml): profile prod-mysql (environments.prod.profile in deploy/onechart.yaml)"),
+        "{out}"
+    );
+    std::fs::write(d.join("deploy/prod.yaml"), "image:\n  repository: registry.example.com/one\n").unwrap();
+    let o = common::onechart(&["lint", "--project", "deploy/onechart.yaml", "--env", "prod"], d);
+    let out = common::text(&o).0;
+    assert_eq!(o.status.code(), Some(0), "a warning only: {out}");
+    assert!(out.contains("warning[ONE018]") && !out.contains("environment dev"), "{out}");
+    let o = common::onechart(&["lint", "--project", "deploy/onechart.yaml", "--env", "prd"], d);
+    let err = common::text(&o).1;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("--env prd: the project has no such environment; did you mean `prod`?"), "{err}");
+    // generate compiles an environment of the same file, as lint checked it (--set layered last).
+    let generate_prod = [
+        "generate",
+        "--project",
+        "deploy/onechart.yaml",
+        "--env",
+        "prod",
+        "--set",
+        "onegate.endpoint=http://og.example.com:5030",
+    ];
+    let o = common::onechart(&[&generate_prod[..], &["-o", "chart"]].concat(), d);
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("(profile prod-mysql, OpenNebula 7.4.0)"), "{out}");
+    let values = std::fs::read_to_string(d.join("chart/values.yaml")).unwrap();
+    assert!(values.contains("hostname: \"one.example.com\""), "the common layer is in the chart");
+    let o = common::onechart(&[&generate_prod[..], &["-o", "chart", "--check"]].concat(), d);
+    assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
+    let o = common::onechart(&["generate", "--project", "deploy/onechart.yaml", "--env", "prd", "-o", "x"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(common::text(&o).1.contains("did you mean `prod`?"));
+}
+
+// Issue 18, item 4: a new release line is told with what the upgrade needs; an older one is refused.
+#[test]
+fn release_line_changes_are_told_and_downgrades_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("chart");
+    // The examples pin image.tag; without it the tag follows opennebula.version.
+    let site = |p: &str| {
+        let f = tmp.path().join(format!("{p}.yaml"));
+        let text = std::fs::read_to_string(example(p)).unwrap().replace("  tag: \"7.4.0\"\n", "");
+        std::fs::write(&f, text).unwrap();
+        f.display().to_string()
+    };
+    let ha_site = site("ha-raft");
+    let ha = |extra: &[&str]| {
+        let o =
+            onechart(&[&["generate", "-f", ha_site.as_str(), "-o", out.to_str().unwrap()], extra].concat(), tmp.path());
+        let (out, err) = text(&o);
+        (o.status.code(), out, err)
+    };
+    let (code, _, err) = ha(&["--set", "opennebula.version=7.2"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("new release line"), "a new chart is no upgrade: {err}");
+    let (code, _, err) = ha(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    for part in [
+        "note: this chart moves OpenNebula from 7.2.0 to 7.4.0, a new release line with a new database schema",
+        "set `maintenance.enabled: true`",
+        "`restore.sh --upgrade` on member 0",
+        "run `onehost sync --force`",
+        "Argo CD or Flux",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    // Regenerated on the same line: nothing to tell.
+    let (_, _, err) = ha(&[]);
+    assert!(!err.contains("new release line"), "{err}");
+    let before = common::tree(&out);
+    let (code, _, err) = ha(&["--set", "opennebula.version=7.2"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("runs OpenNebula 7.4.0; this one is for 7.2.0: a downgrade"), "{err}");
+    assert!(err.contains("Pass --allow-downgrade"), "{err}");
+    assert_eq!(common::tree(&out), before, "a refused downgrade writes nothing");
+    let (code, _, err) = ha(&["--set", "opennebula.version=7.2", "--check"]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, _, err) = ha(&["--set", "opennebula.version=7.2", "--allow-downgrade"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(std::fs::read_to_string(out.join("Chart.yaml")).unwrap().contains("appVersion: \"7.2.0\""));
+    // 6.10 to 7.x is a major change: the flag the pre-upgrade hook wants is named.
+    let prod_site = site("prod-mysql");
+    let prod = |extra: &[&str]| {
+        let o = onechart(&[&["generate", "-f", prod_site.as_str(), "-o", "single"], extra].concat(), tmp.path());
+        text(&o).1
+    };
+    prod(&["--set", "opennebula.version=6.10"]);
+    let err = prod(&[]);
+    assert!(err.contains("set `upgrade.allowMajorVersionChange: true`"), "{err}");
+    assert!(err.contains("oned backs the database up and runs `onedb upgrade` at start"), "{err}");
+}
+
+// Issue 18, item 11: the smaller things.
+#[test]
+fn a_closed_pipe_never_changes_the_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("bad.yaml"), "profile: prod-mysql\nbackup:\n  enabled: false\n").unwrap();
+    let closed = |args: &[&str]| {
+        // The reader is gone before onechart writes: every write is a broken pipe.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_onechart"))
+            .args(args)
+            .current_dir(tmp.path())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    assert_eq!(closed(&["lint", "bad.yaml"]).0, Some(1), "`onechart lint bad.yaml | head -0` must not pass");
+    assert_eq!(closed(&["lint", "--format", "json", "bad.yaml"]).0, Some(1));
+    let (code, err) = closed(&["rules"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.is_empty(), "a closed pipe is no error to report: {err}");
+    std::fs::write(tmp.path().join("good.yaml"), "profile: dev-sqlite\n").unwrap();
+    assert_eq!(closed(&["lint", "good.yaml"]).0, Some(0));
+}
+
+#[test]
+fn the_man_page_names_only_pages_that_exist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("man1");
+    let o = onechart(&["manpage", "--dir", dir.to_str().unwrap()], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let main = std::fs::read_to_string(dir.join("onechart.1")).unwrap();
+    let mut named: Vec<String> = main
+        .split("onechart\\-")
+        .skip(1)
+        .filter_map(|s| s.split_once("(1)").map(|(n, _)| n.to_string()))
+        .filter(|n| n.chars().all(|c| c.is_ascii_lowercase()))
+        .collect();
+    named.sort();
+    named.dedup();
+    assert!(named.contains(&"lint".to_string()) && named.len() >= 8, "{named:?}");
+    for n in &named {
+        let page = dir.join(format!("onechart-{n}.1"));
+        assert!(page.is_file(), "onechart.1 names onechart-{n}(1), which was not written");
+    }
+    assert!(!named.contains(&"help".to_string()), "{named:?}");
+    let (stdout, _) = text(&onechart(&["manpage"], tmp.path()));
+    assert_eq!(stdout, main, "stdout is the main page");
+}
+
+#[test]
+fn help_texts_point_at_what_exists() {
+    let rule = |id: &str| onechart::lint::find_rule(id).unwrap();
+    // ONE023's manifest help must not recommend the image ONE029 says is unpublished.
+    assert!(!rule("ONE023").manifest_help().contains("opennebula/opennebula"), "{}", rule("ONE023").manifest_help());
+    // ONE024's help for PostgreSQL must not send users to a version that has it: none has.
+    let fix = rule("ONE024").fix;
+    assert!(!fix.contains("choose a version that has"), "{fix}");
+    assert!(fix.contains("`database.backend: mysql`"), "{fix}");
+}
+
+#[test]
+fn yaml_errors_at_the_end_of_a_file_point_inside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("v.yaml"), "oned:\n  service: {type: NodePort\n\n").unwrap();
+    let o = onechart(&["lint", "v.yaml"], tmp.path());
+    let err = text(&o).1;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.starts_with("v.yaml:2:27: error: invalid YAML"), "{err}");
+}
+
+#[test]
+fn the_image_readme_pushes_the_image_it_built() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("chart");
+    generate("prod-mysql", &["--set", "image.repository=ghcr.io/acme/one-frontend", "--set", "image.tag=7.4.0"], &out);
+    let readme = std::fs::read_to_string(out.join("image/README.md")).unwrap();
+    let push = readme.split("## Push").nth(1).unwrap().split("## Use it").next().unwrap();
+    assert!(push.contains("podman push ghcr.io/acme/one-frontend:7.4.0"), "{push}");
+    assert!(push.contains("podman login ghcr.io"), "{push}");
+    assert!(!push.contains("registry.example.com"), "{push}");
+}
+
+#[test]
+fn the_site_schema_requires_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let full: serde_json::Value =
+        serde_json::from_slice(&onechart(&["schema", "--profile", "prod-mysql"], tmp.path()).stdout).unwrap();
+    let site: serde_json::Value =
+        serde_json::from_slice(&onechart(&["schema", "--profile", "prod-mysql", "--site"], tmp.path()).stdout).unwrap();
+    assert!(full.to_string().contains("\"required\""));
+    assert!(!site.to_string().contains("\"required\""));
+    let partial = serde_json::json!({"profile": "prod-mysql", "oned": {"hostname": "one.example.com"}});
+    assert!(!jsonschema::is_valid(&full, &partial), "the chart's schema wants complete values");
+    assert!(jsonschema::is_valid(&site, &partial), "an editor must accept a partial site file");
+    let typo = serde_json::json!({"oned": {"hostnme": "x"}});
+    assert!(!jsonschema::is_valid(&site, &typo), "the site schema still refuses unknown keys");
 }

@@ -334,3 +334,170 @@ fn ruby_daemons_run_in_production_mode_with_a_home() {
         assert_eq!(daemons, expected, "{version}");
     }
 }
+
+/// A small HTTP server for a chart repository directory, on loopback (Helm 3 and 4 have no `file://` getter for
+/// `helm repo add`); stopped when dropped.
+struct RepoServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl RepoServer {
+    fn start(dir: &Path) -> RepoServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new("python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return RepoServer { child, url };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the repository server did not start");
+    }
+}
+
+impl Drop for RepoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue 18, item 3: the versions onechart derives are releases that chart repositories order: after each
+/// change, `helm search repo` (without --devel) shows the newest and `helm pull` fetches it, with Helm 3 and 4.
+#[test]
+fn derived_chart_versions_order_in_a_chart_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (chart, repo) = (tmp.path().join("chart"), tmp.path().join("repo"));
+    std::fs::create_dir_all(&repo).unwrap();
+    let server = RepoServer::start(&repo);
+    let package = |helm: &Path| {
+        let (ok, out) = run(Command::new(helm).arg("package").arg(&chart).arg("-d").arg(&repo));
+        assert!(ok, "{out}");
+        let (ok, out) = run(Command::new(helm).args(["repo", "index"]).arg(&repo).args(["--url", &server.url]));
+        assert!(ok, "{out}");
+    };
+    // Three generations of one chart: new, a value changed, a user template added beside it.
+    generate("dev-sqlite", &[], &chart);
+    package(&tool("helm3"));
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &chart);
+    package(&tool("helm3"));
+    std::fs::write(chart.join("templates/extra.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n")
+        .unwrap();
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &chart);
+    package(&tool("helm4"));
+    for (name, helm) in helm_versions() {
+        let home = tmp.path().join(name);
+        let helm_cmd = |args: &[&str]| {
+            let mut c = Command::new(&helm);
+            c.args(args)
+                .env("HELM_CONFIG_HOME", home.join("config"))
+                .env("HELM_CACHE_HOME", home.join("cache"))
+                .env("HELM_DATA_HOME", home.join("data"));
+            run(&mut c)
+        };
+        let (ok, out) = helm_cmd(&["repo", "add", "local", &server.url]);
+        assert!(ok, "{name}: {out}");
+        let (ok, out) = helm_cmd(&["search", "repo", "local/opennebula", "--versions"]);
+        assert!(ok, "{name}: {out}");
+        let versions: Vec<&str> = out.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
+        assert_eq!(versions, ["0.1.2", "0.1.1", "0.1.0"], "{name}: releases, newest first:\n{out}");
+        let dest = home.join("pulled");
+        std::fs::create_dir_all(&dest).unwrap();
+        let (ok, out) = helm_cmd(&["pull", "local/opennebula", "-d", dest.to_str().unwrap()]);
+        assert!(ok, "{name}: helm pull without --devel: {out}");
+        assert!(dest.join("opennebula-0.1.2.tgz").is_file(), "{name}: the newest is pulled: {out}");
+    }
+}
+
+/// Issue 18, item 5: CPU quantities as numbers (`cpu: 1`) are accepted and CPU limits can be removed with
+/// `null`, at generate time and at `helm install` time, with Helm 3 and 4.
+#[test]
+fn cpu_numbers_and_removed_limits_follow_helm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site.yaml");
+    std::fs::write(&site, "resources:\n  oned:\n    requests:\n      cpu: 1\n    limits:\n      cpu: null\n").unwrap();
+    let o = common::onechart(&["lint", "--deny-warnings", site.to_str().unwrap()], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
+    let chart = tmp.path().join("chart");
+    generate("dev-sqlite", &["-f", site.to_str().unwrap()], &chart);
+    let oned_resources = |rendered: &[u8]| -> serde_json::Value {
+        let text = String::from_utf8_lossy(rendered);
+        let source = onechart::source::SourceFile::from_text("rendered.yaml", text.to_string());
+        let objects: Vec<serde_json::Value> =
+            onechart::yaml::parse_documents(source).unwrap().iter().map(onechart::yaml::Node::to_json).collect();
+        let sts = objects.iter().find(|m| m["kind"] == "StatefulSet").expect("a StatefulSet");
+        let c = sts.pointer("/spec/template/spec/containers").unwrap().as_array().unwrap();
+        c.iter().find(|c| c["name"] == "oned").unwrap()["resources"].clone()
+    };
+    for (name, helm) in helm_versions() {
+        let o = Command::new(&helm).args(["template", "one"]).arg(&chart).output().unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let r = oned_resources(&o.stdout);
+        assert_eq!(r["requests"]["cpu"], 1, "{name}: {r}");
+        assert!(r["limits"].get("cpu").is_none() && r["limits"]["memory"] == "4Gi", "{name}: {r}");
+        // At install time too: the chart's schema lets Helm delete a limit and take a number.
+        let o = Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&chart)
+            .args(["--set", "resources.oned.limits.memory=null", "--set", "resources.fireedge.limits.cpu=2"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(oned_resources(&o.stdout)["limits"].as_object().unwrap().is_empty(), "{name}");
+    }
+}
+
+/// Issue 18, item 7: `monitord.monitorAddress: AUTO` is judged the same way by every check, as OpenNebula compares
+/// it (case-sensitively, so `AUTO` is a host name, not `auto`): values lint and generate report ONE056, and so
+/// does `lint --manifests` of what Helm renders with it; none of them calls it ONE004's `auto`.
+#[test]
+fn monitor_address_case_is_judged_alike_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let example = common::example("ha-raft");
+    let ex = example.to_str().unwrap();
+    let ids = |o: &std::process::Output| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        v["findings"].as_array().into_iter().flatten().map(|f| f["ruleId"].as_str().unwrap().to_string()).collect()
+    };
+    let o =
+        common::onechart(&["lint", "--format", "json", "-f", ex, "--set", "monitord.monitorAddress=AUTO"], tmp.path());
+    assert_eq!(ids(&o), ["ONE056"], "{:?}", common::text(&o));
+    let o =
+        common::onechart(&["generate", "-f", ex, "--set", "monitord.monitorAddress=AUTO", "-o", "refused"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(common::text(&o).1.contains("error[ONE056]"), "{:?}", common::text(&o));
+    let chart = tmp.path().join("chart");
+    generate("ha-raft", &[], &chart);
+    for (name, helm) in helm_versions() {
+        for (value, expected) in [("AUTO", "ONE056"), ("auto", "ONE004")] {
+            let o = Command::new(&helm)
+                .args(["template", "one"])
+                .arg(&chart)
+                .args(["--set", &format!("monitord.monitorAddress={value}")])
+                .output()
+                .unwrap();
+            if value == "auto" {
+                // The HA chart's schema refuses `auto` (ONE004) at install time, as lint does.
+                assert!(!o.status.success(), "{name}: the HA schema let `auto` through");
+                assert!(String::from_utf8_lossy(&o.stderr).contains("monitorAddress"), "{name}");
+                continue;
+            }
+            assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+            let rendered = tmp.path().join(format!("{name}-{value}.yaml"));
+            std::fs::write(&rendered, &o.stdout).unwrap();
+            let l =
+                common::onechart(&["lint", "--format", "json", "--manifests", rendered.to_str().unwrap()], tmp.path());
+            assert_eq!(ids(&l), [expected], "{name} {value}: {:?}", common::text(&l));
+        }
+    }
+}

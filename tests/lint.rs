@@ -189,8 +189,37 @@ fn sarif_output_is_valid_sarif_2_1_0() {
     let r = results.iter().find(|r| r["ruleId"] == "ONE003").unwrap();
     assert_eq!(r["locations"][0]["physicalLocation"]["region"], serde_json::json!({"startLine": 5, "startColumn": 13}));
     assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "v.yaml");
+    assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(base.starts_with("file:///") && base.ends_with('/'), "{base}");
     let s = results.iter().find(|r| r["ruleId"] == "ONE015").unwrap();
     assert_eq!(s["suppressions"][0]["kind"], "inSource");
+    // Issue 18, item 11: an absolute path is a file:// URI; standard input and --set are no URI at all.
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: x:1\n      securityContext: {privileged: true}\n";
+    let abs = tmp.path().join("my dir");
+    std::fs::create_dir_all(&abs).unwrap();
+    std::fs::write(abs.join("p.yaml"), manifest).unwrap();
+    let o = onechart(&["lint", "--format", "sarif", "--manifests", abs.join("p.yaml").to_str().unwrap()], tmp.path());
+    let log: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "invalid SARIF: {errors:#?}");
+    let uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str();
+    assert_eq!(uri, Some(format!("file://{}/my%20dir/p.yaml", tmp.path().display()).as_str()));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_onechart"))
+        .args(["lint", "--format", "sarif", "--manifests", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), manifest.as_bytes()).unwrap();
+    drop(child.stdin.take());
+    let o = child.wait_with_output().unwrap();
+    let log: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "invalid SARIF: {errors:#?}");
+    let loc = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(loc, &serde_json::json!({"description": {"text": "standard input"}}), "{log:#}");
+    assert!(!o.stdout.windows(7).any(|w| w == b"<stdin>"), "no <stdin> URI");
     // The schema itself is not a rubber stamp.
     assert!(!validator.is_valid(&serde_json::json!({"version": "2.1.0", "runs": [{"results": []}]})));
 }

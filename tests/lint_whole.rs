@@ -185,3 +185,40 @@ fn values_and_manifests_agree_on_when_a_loadbalancer_api_is_plain() {
     let (_, v) = lint(tmp.path(), &["--manifests", rendered.to_str().unwrap()]);
     assert!(at(&v, "ONE013").is_empty(), "the TLS proxy's ports are TLS: {v:#}");
 }
+
+/// Issue 18, item 6: one mistake, one finding. A mistyped value is explained once, and the rules that depend on
+/// it read what the user evidently meant, so they add nothing elsewhere.
+#[test]
+fn one_mistake_one_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    // `tls.enabled: "true"` with oned and OneGate published: before, two ONE013 more ("exposed without TLS"), as
+    // `tls.enabled: false` gives.
+    let site = "profile: prod-mysql\nimage:\n  repository: registry.example.com/opennebula/frontend\noned:\n  hostname: one.example.com\n  service:\n    type: LoadBalancer\nonegate:\n  endpoint: https://onegate.example.com:5030\n  service:\n    type: LoadBalancer\ntls:\n  enabled: \"true\"\n  secretName: one-tls\n";
+    std::fs::write(tmp.path().join("off.yaml"), site.replace("\"true\"", "false")).unwrap();
+    let (_, v) = lint(tmp.path(), &["off.yaml"]);
+    assert_eq!(at(&v, "ONE013").len(), 2, "{v:#}");
+    std::fs::write(tmp.path().join("tls.yaml"), site).unwrap();
+    let (code, v) = lint(tmp.path(), &["tls.yaml"]);
+    assert_eq!(code, Some(1));
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{v:#}");
+    let line = site.lines().position(|l| l == "  enabled: \"true\"").unwrap() + 1;
+    assert_eq!(at(&v, "ONE100"), [format!("tls.yaml:{line}:12")], "{v:#}");
+    // `strictHostKeyChecking: yes`, as YAML 1.1 reads it: before, three findings at one column (ONE100 type,
+    // ONE100 enum, ONE102). Now one error, which says why and how to write it.
+    std::fs::write(tmp.path().join("ssh.yaml"), "profile: dev-sqlite\nssh:\n  strictHostKeyChecking: yes\n").unwrap();
+    let (code, v) = lint(tmp.path(), &["ssh.yaml"]);
+    assert_eq!(code, Some(1));
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{v:#}");
+    assert_eq!(at(&v, "ONE100"), ["ssh.yaml:3:26"]);
+    let msg = findings[0]["message"].as_str().unwrap();
+    assert!(msg.contains("the unquoted `yes` is read by Helm as the boolean true; quote it (`\"yes\"`)"), "{msg}");
+    // `no` unquoted: one finding too (ONE026 reads the meant `no` but the value is already reported).
+    std::fs::write(tmp.path().join("no.yaml"), "profile: dev-sqlite\nssh:\n  strictHostKeyChecking: no\n").unwrap();
+    let (_, v) = lint(tmp.path(), &["no.yaml"]);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{v:#}");
+    // The README's own example is quoted.
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    assert!(!readme.contains("strictHostKeyChecking: yes"), "README.md writes an unquoted yes");
+}

@@ -77,3 +77,64 @@ fn set_parses_like_helm_3_and_4() {
     }
     assert_eq!(refused, 2 * 11, "the refused cases are refused by both Helm versions");
 }
+
+/// Issue 18, item 5: a `null` in a values file or `--set` deletes a chart default, exactly as Helm 3 and 4
+/// coalesce user values over a chart's values.yaml (and a `null` for a key the chart has not stays `null`).
+#[test]
+fn null_deletes_defaults_like_helm_3_and_4() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chart");
+    chart(&dir);
+    let defaults =
+        "a:\n  b: 1\n  c: 2\n  d:\n    e: 3\nlist: [1, 2]\nres:\n  limits:\n    cpu: \"2\"\n    memory: 4Gi\n";
+    std::fs::write(dir.join("values.yaml"), defaults).unwrap();
+    let files = [
+        ("f1.yaml", "a:\n  c: 5\n"),
+        ("f2.yaml", "a:\n  c: null\n"),
+        ("f3.yaml", "z: null\na:\n  x: null\n  b: {q: 1}\n"),
+        ("f4.yaml", "a: null\n"),
+        ("f5.yaml", "res:\n  limits:\n    cpu: null\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    let cases: [&[&str]; 9] = [
+        &["-f", "f2.yaml"],
+        &["-f", "f1.yaml", "-f", "f2.yaml"],
+        &["-f", "f2.yaml", "-f", "f1.yaml"],
+        &["-f", "f3.yaml"],
+        &["--set", "a.b=null"],
+        &["--set", "a=null"],
+        &["-f", "f2.yaml", "--set", "a.c=7"],
+        &["-f", "f5.yaml"],
+        &["-f", "f4.yaml", "-f", "f1.yaml"],
+    ];
+    let chart_layer = {
+        let src = onechart::source::SourceFile::from_text("values.yaml", defaults);
+        let (root, q) = onechart::yaml::parse_mapping(src.clone()).unwrap();
+        onechart::layers::Layer::from_node(src, &root, q)
+    };
+    for helm in ["helm3", "helm4"] {
+        let helm = tool(helm);
+        for args in cases {
+            let o = Command::new(&helm).args(["template", "x"]).arg(&dir).args(args).current_dir(tmp.path()).output();
+            let o = o.unwrap();
+            assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+            let text = String::from_utf8(o.stdout).unwrap();
+            let line = text.lines().find(|l| l.trim_start().starts_with("values: ")).unwrap();
+            let json: String = serde_json::from_str(line.trim_start().strip_prefix("values: ").unwrap()).unwrap();
+            let helm_values: Value = serde_json::from_str(&json).unwrap();
+            let mut user = Vec::new();
+            let mut sets = Vec::new();
+            for pair in args.chunks(2) {
+                match pair[0] {
+                    "-f" => user.push(onechart::layers::Layer::read(&tmp.path().join(pair[1])).unwrap()),
+                    _ => sets.push(pair[1].to_string()),
+                }
+            }
+            user.push(onechart::layers::parse_set(&sets).unwrap());
+            let ours = onechart::layers::Merged::from_defaults_and_user([&chart_layer], user.iter());
+            assert_eq!(ours.value, helm_values, "{}: {args:?}", helm.display());
+        }
+    }
+}

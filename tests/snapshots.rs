@@ -36,6 +36,8 @@ fn chart_files(case: &str, profile: &str, set: &[&str]) -> onechart::render::Cha
             schema: &c.schema,
             waived: &c.waived,
             chart_version: None,
+            previous: None,
+            kept: &Default::default(),
         })
         .unwrap(),
     )

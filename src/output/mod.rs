@@ -203,6 +203,13 @@ impl ChartDir {
         }
     }
 
+    /// Gives the directory up without writing: removed again when this run created it (empty).
+    pub fn abandon(self) {
+        if self.created {
+            let _ = fs::remove_dir(self.dir.path());
+        }
+    }
+
     /// The directory's path as the user gave it.
     pub fn path(&self) -> &Path {
         self.dir.path()

@@ -135,8 +135,13 @@ pub struct RenderInput<'a> {
     pub schema: &'a Value,
     /// Rule errors the values waived (the chart does not enforce them).
     pub waived: &'a [Waiver],
-    /// Chart.yaml `version` (`--chart-version`, SemVer-checked); `None` derives one from the content.
+    /// Chart.yaml `version` (`--chart-version`, SemVer-checked); `None` derives one from the content and
+    /// `previous`.
     pub chart_version: Option<&'a str>,
+    /// The version and content hash of the chart already in the output directory.
+    pub previous: Option<&'a identity::Previous>,
+    /// Files beside the chart that onechart did not write and Helm packages (their content is in the hash).
+    pub kept: &'a BTreeMap<String, Vec<u8>>,
 }
 
 /// A rendered chart: relative path → content.
@@ -199,8 +204,9 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
     files.insert("values.schema.json".into(), serde_json::to_string_pretty(input.schema)? + "\n");
     // Chart.yaml again, with its version: given, or derived from everything rendered so far (Chart.yaml
     // included, with the version and hash left empty).
-    let hash = identity::content_hash(&files);
-    ctx["chart_version"] = json!(input.chart_version.map_or_else(|| identity::derived_version(&hash), str::to_string));
+    let hash = identity::content_hash(&files, input.kept);
+    let version = input.chart_version.map_or_else(|| identity::next_version(input.previous, &hash), str::to_string);
+    ctx["chart_version"] = json!(version);
     ctx["content_hash"] = json!(hash);
     let chart =
         env.get_template("Chart.yaml")?.render(minijinja::value::Serde(&ctx)).context("rendering Chart.yaml")?;

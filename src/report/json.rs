@@ -21,6 +21,16 @@ pub struct Report<'a> {
     pub findings: Vec<JsonFinding<'a>>,
     /// Inputs that could not be read or parsed (exit code 2).
     pub input_errors: Vec<JsonInputError<'a>>,
+    /// The values inputs linted, each with the profile used (added in onechart 0.1: additive).
+    pub inputs: &'a [super::Linted],
+}
+
+impl<'a> Report<'a> {
+    /// With the values inputs linted and their profiles.
+    pub fn with_inputs(mut self, inputs: &'a [super::Linted]) -> Self {
+        self.inputs = inputs;
+        self
+    }
 }
 
 /// Counts of unsuppressed errors and warnings, and of suppressed findings.
@@ -123,5 +133,6 @@ pub fn report_with<'a>(findings: &'a [Finding], errors: &'a [InputError], not_ch
                 message: &e.message,
             })
             .collect(),
+        inputs: &[],
     }
 }

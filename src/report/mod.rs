@@ -11,6 +11,38 @@ use std::io::Write;
 use crate::lint::{Finding, Rule, Severity};
 use crate::source::{self, Location};
 
+/// What one values input was linted as: its layers and the profile used, and why (human, JSON and SARIF output
+/// say it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Linted {
+    /// The values files, in layering order (for a chart directory, its values.yaml).
+    pub values: Vec<String>,
+    /// `--set` values layered over them.
+    pub set: Vec<String>,
+    /// The environment of the project file, with `--project`.
+    pub environment: Option<String>,
+    /// The profile's name.
+    pub profile: String,
+    /// `flag` (`--profile` or the project file), `key` (a file's `profile:`) or `default`.
+    pub profile_from: &'static str,
+    /// Why, in words.
+    #[serde(skip)]
+    pub reason: String,
+}
+
+impl std::fmt::Display for Linted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut what: Vec<String> = self.values.clone();
+        what.extend(self.set.iter().map(|s| format!("--set {s}")));
+        let what = if what.is_empty() { "the profile alone".to_string() } else { what.join(" + ") };
+        match &self.environment {
+            Some(env) => write!(f, "environment {env} ({what}): profile {} ({})", self.profile, self.reason),
+            None => write!(f, "{what}: profile {} ({})", self.profile, self.reason),
+        }
+    }
+}
+
 /// Whether human output should be coloured by default: on a terminal, unless `NO_COLOR` is set.
 pub fn use_color() -> bool {
     use std::io::IsTerminal;
@@ -51,12 +83,12 @@ pub fn human(findings: &[Finding], w: &mut dyn Write) -> std::io::Result<()> {
 
 /// Like [`human`], with ANSI colours when `color` is set.
 pub fn human_styled(findings: &[Finding], w: &mut dyn Write, color: bool) -> std::io::Result<()> {
-    human_with(findings, w, &HumanOptions { color, summary: true, ..HumanOptions::default() })
+    human_with(findings, w, &HumanOptions { color, summary: true, not_checked: 0, unreadable: 0, inputs: &[] })
 }
 
 /// How [`human_with`] prints.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct HumanOptions {
+pub struct HumanOptions<'a> {
     /// ANSI colours.
     pub color: bool,
     /// The `Found N errors, M warnings` line (off with `--quiet`).
@@ -65,6 +97,8 @@ pub struct HumanOptions {
     pub not_checked: usize,
     /// Kubernetes objects with a wrongly typed field, not checked (manifest mode; one note each on stderr).
     pub unreadable: usize,
+    /// The values inputs and the profile each was linted as, one line each before the summary.
+    pub inputs: &'a [Linted],
 }
 
 /// Prints findings with code frames and, unless turned off, a summary line.
@@ -85,6 +119,9 @@ pub fn human_with(findings: &[Finding], w: &mut dyn Write, opts: &HumanOptions) 
     }
     if !opts.summary {
         return Ok(());
+    }
+    for l in opts.inputs {
+        writeln!(w, "{l}")?;
     }
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     let warnings = findings.len() - errors;

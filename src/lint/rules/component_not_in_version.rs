@@ -45,7 +45,7 @@ declare_rule! {
         name: "component-not-in-version",
         level: Error,
         summary: "A setting needs a component the chosen OpenNebula version does not have",
-        fix: "Remove the setting or choose a version that has the component.",
+        fix: "Use what the version has: `database.backend: mysql` (no supported version has PostgreSQL; 6.10 removed it), FireEdge instead of `sunstone.enabled` from 7.0 on (Ruby Sunstone exists only in 6.10), `oned.grpc.enabled` only from 7.2 on.",
         check: check,
         manifests: check_manifests,
         manifest_fix: "Use a component the image's OpenNebula release has: `DB_BACKEND`/`BACKEND` `mysql` or `sqlite`, FireEdge instead of Ruby Sunstone from 7.0.",
@@ -56,7 +56,10 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let version = ctx.raw.pointer("/opennebula/version").and_then(Value::as_str).and_then(OneVersion::parse);
     let mut hits = Vec::new();
     if ctx.raw.pointer("/database/backend").and_then(Value::as_str) == Some("postgresql") {
-        hits.push(Hit::at("database.backend", "the PostgreSQL backend was removed in OpenNebula 6.10"));
+        hits.push(Hit::at(
+            "database.backend",
+            "the PostgreSQL backend was removed in OpenNebula 6.10, and no supported version has it: use `mysql`",
+        ));
     }
     let Some(version) = version else { return hits };
     if !version.has_ruby_sunstone() && ctx.raw.pointer("/sunstone/enabled") == Some(&Value::Bool(true)) {

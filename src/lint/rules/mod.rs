@@ -1,7 +1,8 @@
 //! The rule catalogue, in ID order. IDs and names are fixed and never reused: ONE001-ONE027 are the contract's
 //! catalogue; ONE028 and later are onechart's own additions (ONE028 shared HA datastores, ONE029 the unpublished
 //! image placeholder, ONE030-ONE033 what only rendered manifests show, ONE034 an image of another release, ONE050-ONE054 TLS, monitord's address
-//! and the declared inventory); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
+//! and the declared inventory, ONE055 production values linted under the development default, ONE056
+//! `auto` in another case); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
 //! quirks, suppressions).
 
 mod ambiguous_yaml_value;
@@ -28,6 +29,7 @@ mod invalid_opennebula_config;
 mod invalid_value;
 mod marketplace_without_sys_admin;
 mod mixed_ceph_and_shared_datastores;
+mod monitor_address_auto_case;
 mod monitor_address_auto_in_ha;
 mod monitord_address_unstable;
 mod monitord_port_mismatch;
@@ -36,6 +38,7 @@ mod no_backup;
 mod onedb_unsafe_password;
 mod onegate_or_oneflow_disabled;
 mod privileged_container;
+mod production_values_without_profile;
 mod raft_even_replicas;
 mod runs_as_root;
 mod sqlite_in_production;
@@ -91,6 +94,8 @@ pub static ALL: &[&Rule] = &[
     &endpoint_scheme_mismatch::ONE052,
     &host_key_missing::ONE053,
     &duplicate_inventory_name::ONE054,
+    &production_values_without_profile::ONE055,
+    &monitor_address_auto_case::ONE056,
     &invalid_value::ONE100,
     &duplicate_key::ONE101,
     &ambiguous_yaml_value::ONE102,

@@ -15,7 +15,7 @@ declare_rule! {
 /// With `auto`, each hypervisor sends monitoring data to the source address of the front-end's SSH connection.
 /// Only the Raft leader monitors hosts, so after a fail-over the agents keep sending to the old leader;
 /// monitord.conf itself says "auto" is not usable for HA. Use the address the monitord LoadBalancer is pinned to
-/// (ONE051 checks that the two agree).
+/// (ONE051 checks that the two agree). `auto` is compared exactly, as OpenNebula compares it; `AUTO` is ONE056's.
 ///
 /// ## In rendered manifests
 /// Checked: a monitord.conf (a ConfigMap or Secret key mounted as `monitord.conf`, or so named) whose `NETWORK`
@@ -64,13 +64,24 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
+/// The `NETWORK` `MONITOR_ADDRESS` of every monitord.conf the manifests carry, with the file it is in.
+pub(super) fn monitor_addresses(d: &Deployment<'_>) -> Vec<(usize, crate::oneconf::template::Scalar)> {
+    d.files_of(Kind::Monitord)
+        .into_iter()
+        .filter_map(|file| {
+            let t = d.template(file)?;
+            let addr = t.vector("NETWORK")?.get("MONITOR_ADDRESS")?.clone();
+            Some((file, addr))
+        })
+        .collect()
+}
+
 fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
     let d = Deployment::new(objects);
     let mut hits = Vec::new();
-    for file in d.files_of(Kind::Monitord) {
-        let Some(t) = d.template(file) else { continue };
-        let Some(addr) = t.vector("NETWORK").and_then(|n| n.get("MONITOR_ADDRESS")) else { continue };
-        if !addr.text.eq_ignore_ascii_case("auto") {
+    for (file, addr) in monitor_addresses(&d) {
+        // Exactly `auto`, as OpenNebula compares it (another case is ONE056's).
+        if addr.text != "auto" {
             continue;
         }
         let mut users = d.mounted_by(file);

@@ -36,7 +36,7 @@ declare_rule! {
         fix: "Pin `image.tag` to a release, for example `7.4.0`.",
         check: check,
         manifests: check_manifests,
-        manifest_fix: "Pin the image to a release tag (for example `opennebula/opennebula:7.4.0`) or a digest.",
+        manifest_fix: "Pin the image to a release tag of the image you built and pushed (for example `registry.example.com/opennebula/frontend:7.4.0`, from onechart's `image/` recipe) or to a digest.",
     }
 }
 

@@ -11,7 +11,7 @@ use crate::oneconf::{Kind, Pos, ssh};
 
 declare_rule! {
 /// ## What it does
-/// Flags `ssh.strictHostKeyChecking: no`.
+/// Flags `ssh.strictHostKeyChecking: "no"`.
 ///
 /// ## Why is this bad?
 /// With checking off, the front-end sends its agent-forwarded credentials to whatever answers at a hypervisor's

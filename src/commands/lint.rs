@@ -4,19 +4,25 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::{FINDINGS, INPUT, OK, Style};
 use crate::cli::{Format, LintArgs};
-use crate::commands::{FINDINGS, INPUT, OK, Style};
-use crate::compile::{self, Failure};
-use crate::layers::{Layer, Merged};
+use crate::compile::{self, Failure, Request};
 use crate::lint::{Finding, Severity, rules};
-use crate::profile::{DEFAULT_PROFILE, Profile};
 use crate::report;
 use crate::source::{InputError, Location};
 
 /// Runs `onechart lint`.
 pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    if args.inputs.is_empty() && args.manifests.is_empty() {
-        writeln!(err, "error: nothing to lint: give values files or chart directories, or --manifests FILE")?;
+    if args.inputs.is_empty()
+        && args.values.is_empty()
+        && args.set.is_empty()
+        && args.project.is_none()
+        && args.manifests.is_empty()
+    {
+        writeln!(
+            err,
+            "error: nothing to lint: give values files or chart directories, -f layers, --project FILE, or --manifests FILE"
+        )?;
         return Ok(INPUT);
     }
     if let Some(msg) = unknown_ignore(&args.ignore) {
@@ -25,11 +31,20 @@ pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Wr
     }
     let mut findings: Vec<Finding> = Vec::new();
     let mut input_errors = Vec::new();
-    for input in &args.inputs {
-        match lint_values(input, args.profile.as_deref(), &args.ignore) {
-            Ok(f) => findings.extend(f),
-            Err(e) => input_errors.extend(e),
+    let mut linted = Vec::new();
+    match targets(args) {
+        Ok(targets) => {
+            for t in targets {
+                match lint_values(&t, &args.ignore) {
+                    Ok((f, l)) => {
+                        findings.extend(f);
+                        linted.push(l);
+                    }
+                    Err(e) => input_errors.extend(e),
+                }
+            }
         }
+        Err(e) => input_errors.extend(e),
     }
     let mut not_checked = 0;
     let mut unreadable = Vec::new();
@@ -62,16 +77,22 @@ pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Wr
                     summary: !style.quiet,
                     not_checked,
                     unreadable: unreadable.len(),
+                    inputs: &linted,
                 };
                 report::human_with(&findings, out, &opts)?;
             }
         }
         Format::Json => {
-            let doc = report::json::report_with(&findings, &input_errors, not_checked + unreadable.len());
+            let doc = report::json::report_with(&findings, &input_errors, not_checked + unreadable.len())
+                .with_inputs(&linted);
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Sarif => {
-            writeln!(out, "{}", serde_json::to_string_pretty(&report::sarif::log(&findings, &input_errors))?)?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&report::sarif::log_with(&findings, &input_errors, &linted))?
+            )?;
         }
         Format::Github => report::github::write(&findings, &input_errors, out)?,
     }
@@ -110,17 +131,67 @@ fn id_ranges() -> String {
     out.join(", ")
 }
 
-fn lint_values(input: &Path, profile: Option<&str>, ignores: &[String]) -> Result<Vec<Finding>, Vec<InputError>> {
-    let path = if input.is_dir() { values_of_chart(input)? } else { input.to_path_buf() };
-    let layer = Layer::read(&path).map_err(|e| vec![e])?;
-    let named = layer.value.get("profile").and_then(|v| v.as_str()).map(str::to_string);
-    let spec = profile.map(str::to_string).or(named).unwrap_or_else(|| DEFAULT_PROFILE.to_string());
-    let p = Profile::load(&spec).map_err(|e| vec![e])?;
-    let merged = Merged::from_layers([&p.defaults, &p.layer, &layer]);
-    let opts = compile::Options { require_site_values: false, ignores };
-    match compile::compile_merged(p, merged, std::slice::from_ref(&layer), &opts) {
-        Ok(c) => Ok(c.findings),
-        Err(Failure::Rejected(f)) => Ok(f),
+/// One values input to lint: a file alone, the `-f` layers, or an environment of the project.
+struct Target {
+    environment: Option<String>,
+    request: Request,
+    /// Where the profile was named when not by `--profile` or a file (the project file).
+    named_in: Option<String>,
+}
+
+/// What to lint: each FILE alone (with `--set` over it when there is no `-f`), the `-f` layers with `--set`, every
+/// environment of `--project` (or those `--env` names).
+fn targets(args: &LintArgs) -> Result<Vec<Target>, Vec<InputError>> {
+    let mut out = Vec::new();
+    let set_over_each = args.values.is_empty();
+    for input in &args.inputs {
+        let path = if input.is_dir() { values_of_chart(input)? } else { input.to_path_buf() };
+        let set = if set_over_each { args.set.clone() } else { Vec::new() };
+        out.push(Target {
+            environment: None,
+            request: Request { profile: args.profile.clone(), values: vec![path], set },
+            named_in: None,
+        });
+    }
+    if !args.values.is_empty() || (args.inputs.is_empty() && !args.set.is_empty()) {
+        let request = Request { profile: args.profile.clone(), values: args.values.clone(), set: args.set.clone() };
+        out.push(Target { environment: None, request, named_in: None });
+    }
+    if let Some(project) = &args.project {
+        let envs = crate::project::read(project).map_err(|e| vec![e])?;
+        for name in &args.envs {
+            crate::project::environment(project, name).map_err(|e| vec![e])?;
+        }
+        for mut env in envs.into_iter().filter(|e| args.envs.is_empty() || args.envs.contains(&e.name)) {
+            let mut named_in = None;
+            if args.profile.is_some() {
+                env.request.profile.clone_from(&args.profile);
+            } else if env.request.profile.is_some() {
+                named_in = Some(format!("environments.{}.profile in {}", env.name, project.display()));
+            }
+            out.push(Target { environment: Some(env.name), request: env.request, named_in });
+        }
+    }
+    Ok(out)
+}
+
+fn lint_values(t: &Target, ignores: &[String]) -> Result<(Vec<Finding>, report::Linted), Vec<InputError>> {
+    let read = compile::read(&t.request).map_err(|f| match f {
+        Failure::Input(e) => e,
+        Failure::Rejected(_) => unreachable!("reading values finds no rule"),
+    })?;
+    let linted = report::Linted {
+        values: t.request.values.iter().map(|p| p.display().to_string()).collect(),
+        set: t.request.set.clone(),
+        environment: t.environment.clone(),
+        profile: read.profile.name.clone(),
+        profile_from: read.from.kind(),
+        reason: t.named_in.clone().unwrap_or_else(|| read.from.describe()),
+    };
+    let opts = compile::Options { require_site_values: false, ignores, profile_defaulted: false };
+    match compile::compile_read(read, &opts) {
+        Ok(c) => Ok((c.findings, linted)),
+        Err(Failure::Rejected(f)) => Ok((f, linted)),
         Err(Failure::Input(e)) => Err(e),
     }
 }

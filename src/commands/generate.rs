@@ -1,80 +1,45 @@
-//! The commands. Each returns the process exit code; output goes to the writers given, so tests can run them.
+//! `onechart generate`: profile and values compiled into a chart, written atomically into the output
+//! directory (or compared with it, `--check`).
 
 use std::io::Write;
 
-use crate::cli::{Cli, ColorChoice, Command, GenerateArgs, RulesFormat};
+use super::{FINDINGS, INPUT, OK, Style};
+use crate::cli::GenerateArgs;
 use crate::compile::{self, Failure, Request};
-use crate::lint::{self, rules};
 use crate::output;
-use crate::profile::{self, Profile};
+use crate::release;
 use crate::render::{self, RenderInput};
 use crate::report;
-use crate::schema;
 use crate::upgrade;
 
-/// Exit code: success.
-pub const OK: u8 = 0;
-/// Exit code: findings at error level, values rejected, or a stale chart.
-pub const FINDINGS: u8 = 1;
-/// Exit code: usage or input error.
-pub const INPUT: u8 = 2;
-
-/// Output settings shared by the commands.
-#[derive(Debug, Clone, Copy)]
-pub struct Style {
-    /// Colour human output.
-    pub color: bool,
-    /// Only findings and errors.
-    pub quiet: bool,
-}
-
-/// Runs a parsed command line.
-pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => report::use_color(),
-    };
-    let style = Style { color, quiet: cli.quiet };
-    let result = match cli.command {
-        Command::Generate(args) => generate(&args, style, out, err),
-        Command::Lint(args) => crate::lint_cmd::lint(&args, style, out, err),
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "onechart", out);
-            Ok(OK)
-        }
-        Command::Manpage => clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
-            .render(out)
-            .map(|()| OK)
-            .map_err(anyhow::Error::from),
-        Command::Rules { format } => rules_list(format, out),
-        Command::Explain { rule } => explain(&rule, out, err),
-        Command::Profiles => profiles(out),
-        Command::Schema { profile } => print_schema(&profile, out, err),
-    };
-    result.unwrap_or_else(|e| {
-        // A closed stdout (`onechart rules | head`) is not an error.
-        if e.chain()
-            .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
-        {
-            return OK;
-        }
-        let _ = writeln!(err, "error: {e:#}");
-        INPUT
-    })
-}
-
-fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+/// Runs `onechart generate`.
+pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     if let Some(v) = &args.chart_version
         && let Err(why) = render::identity::check_semver(v)
     {
         writeln!(
             err,
-            "error: --chart-version `{v}` is not a SemVer 2.0.0 version ({why}); for example 1.4.0 or 1.4.0-rc.1"
+            "error: --chart-version `{v}` is not a SemVer 2.0.0 version ({why}); for example 1.4.0, v1.4.0 or 1.4.0-rc.1"
         )?;
         return Ok(INPUT);
     }
-    let req = Request { profile: args.profile.clone(), values: args.values.clone(), set: args.set.clone() };
+    let req = match (&args.project, &args.env) {
+        (Some(project), Some(env)) => match crate::project::environment(project, env) {
+            Ok(mut r) => {
+                if args.profile.is_some() {
+                    r.profile.clone_from(&args.profile);
+                }
+                r.set.extend(args.set.iter().cloned());
+                r
+            }
+            Err(e) => {
+                writeln!(err, "{e}")?;
+                writeln!(err, "onechart: nothing was written to {}", args.output.display())?;
+                return Ok(INPUT);
+            }
+        },
+        _ => Request { profile: args.profile.clone(), values: args.values.clone(), set: args.set.clone() },
+    };
     let compiled = match compile::compile(&req) {
         Ok(c) => c,
         Err(Failure::Input(errors)) => {
@@ -93,14 +58,6 @@ fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dy
     if !compiled.findings.is_empty() {
         report::human_styled(&compiled.findings, err, style.color)?;
     }
-    let files = output::with_manifest(render::render_chart(&RenderInput {
-        profile: &compiled.profile,
-        values: &compiled.merged.value,
-        version: compile::version(&compiled),
-        schema: &compiled.schema,
-        waived: &compiled.waived,
-        chart_version: args.chart_version.as_deref(),
-    })?);
     // Locked for the rest of the run, and whole again if an earlier run was interrupted.
     let chart = match output::ChartDir::open(&args.output, !args.check, err) {
         Ok(c) => c,
@@ -113,6 +70,38 @@ fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dy
     for note in chart.iter().flat_map(|c| &c.notes) {
         writeln!(err, "warning: {note}")?;
     }
+    // The previous chart, read through the directory handle (never through a symlink, bounded).
+    let chart_yaml = chart.as_ref().and_then(|c| c.read("Chart.yaml"));
+    if let Some(text) = chart_yaml.as_ref().filter(|_| chart.as_ref().is_some_and(output::ChartDir::has_manifest)) {
+        let ha = compiled.values.oned.replicas > 1;
+        match release::change(release::line_of(text), &compiled.values, ha) {
+            release::Change::None => {}
+            release::Change::Upgrade(msg) => write!(err, "{msg}")?,
+            release::Change::Downgrade(msg) if args.allow_downgrade => {
+                writeln!(err, "warning: {}: {msg} (--allow-downgrade given)", args.output.display())?;
+            }
+            release::Change::Downgrade(msg) => {
+                writeln!(err, "error: {}: {msg}", args.output.display())?;
+                writeln!(err, "onechart: nothing was written to {}", args.output.display())?;
+                if let Some(c) = chart {
+                    c.abandon();
+                }
+                return Ok(INPUT);
+            }
+        }
+    }
+    let previous = chart_yaml.as_deref().and_then(render::identity::previous_in);
+    let kept = kept_files(chart.as_ref())?;
+    let files = output::with_manifest(render::render_chart(&RenderInput {
+        profile: &compiled.profile,
+        values: &compiled.merged.value,
+        version: compile::version(&compiled),
+        schema: &compiled.schema,
+        waived: &compiled.waived,
+        chart_version: args.chart_version.as_deref(),
+        previous: previous.as_ref(),
+        kept: &kept,
+    })?);
     if let Some(c) = &chart {
         upgrade_warnings(c, &files, err)?;
     }
@@ -192,6 +181,20 @@ fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dy
     Ok(OK)
 }
 
+/// The files in the output directory that onechart did not write (neither the previous chart, by its manifest,
+/// nor any chart it renders): Helm packages them with the chart, so they are part of its version.
+fn kept_files(chart: Option<&output::ChartDir>) -> anyhow::Result<std::collections::BTreeMap<String, Vec<u8>>> {
+    let Some(chart) = chart else { return Ok(Default::default()) };
+    let dir = chart.path();
+    let previous = chart.previous_files()?.unwrap_or_default();
+    let ours = |rel: &str| {
+        previous.contains(rel)
+            || render::known_template_paths().contains(&rel)
+            || ["values.yaml", "values.schema.json", "files/check-image.sh", output::MANIFEST].contains(&rel)
+    };
+    Ok(render::identity::kept_files(dir, &ours))
+}
+
 /// Warns when `helm upgrade` from the chart already in `dir` to `files` needs the operator (immutable
 /// StatefulSet fields, renames).
 fn upgrade_warnings(chart: &output::ChartDir, files: &render::ChartFiles, err: &mut dyn Write) -> anyhow::Result<()> {
@@ -218,54 +221,4 @@ fn upgrade_warnings(chart: &output::ChartDir, files: &render::ChartFiles, err: &
         )?,
     }
     Ok(())
-}
-
-fn rules_list(format: RulesFormat, out: &mut dyn Write) -> anyhow::Result<u8> {
-    if format == RulesFormat::Markdown {
-        write!(out, "{}", report::rules_markdown())?;
-        return Ok(OK);
-    }
-    for r in rules::ALL {
-        writeln!(out, "{}  {:<34} {:<44} {:<18} {}", r.id, r.name, r.level.describe(), r.scope(), r.summary)?;
-    }
-    Ok(OK)
-}
-
-fn explain(key: &str, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let Some(r) = lint::find_rule(key) else {
-        let names = rules::ALL.iter().flat_map(|r| [r.id, r.name]);
-        let mut msg = format!("error: unknown rule `{key}`");
-        if let Some(s) = crate::suggest::did_you_mean(key, names) {
-            msg.push_str(&format!("; did you mean `{s}`?"));
-        }
-        writeln!(err, "{msg}\n  `onechart rules` lists the catalogue")?;
-        return Ok(INPUT);
-    };
-    write!(out, "{}", report::explanation(r))?;
-    Ok(OK)
-}
-
-fn profiles(out: &mut dyn Write) -> anyhow::Result<u8> {
-    for name in profile::builtin_names() {
-        let p = Profile::load(name).map_err(|e| anyhow::anyhow!("{e}"))?;
-        writeln!(out, "{:<11} {:<12} {}", p.name, p.environment, p.summary)?;
-    }
-    Ok(OK)
-}
-
-fn print_schema(spec: &str, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let p = match Profile::load(spec) {
-        Ok(p) => p,
-        Err(e) => {
-            writeln!(err, "{e}")?;
-            return Ok(INPUT);
-        }
-    };
-    let version = p
-        .merged_defaults()
-        .get("opennebula.version")
-        .and_then(|v| v.as_str())
-        .and_then(crate::model::OneVersion::parse);
-    writeln!(out, "{}", serde_json::to_string_pretty(&schema::values_schema(p.envelope(), version))?)?;
-    Ok(OK)
 }

@@ -1,0 +1,103 @@
+//! The commands, one file each. Each returns the process exit code; output goes to the writers given, so tests
+//! can run them. `main.rs` only parses the command line and calls [`run`].
+
+mod docs;
+mod generate;
+mod lint;
+mod profiles;
+mod rules;
+mod schema;
+
+use std::io::Write;
+
+use crate::cli::{Cli, ColorChoice, Command};
+use crate::report;
+
+pub use exit::{FINDINGS, INPUT, OK};
+
+/// The exit codes every command shares (README.md, Exit codes).
+pub mod exit {
+    /// Success: written, clean (warnings allowed), up to date.
+    pub const OK: u8 = 0;
+    /// Findings at error level, values rejected, or a stale chart.
+    pub const FINDINGS: u8 = 1;
+    /// Usage or input error: unreadable or malformed input, nothing written.
+    pub const INPUT: u8 = 2;
+}
+
+/// Output settings shared by the commands.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Colour human output.
+    pub color: bool,
+    /// Only findings and errors.
+    pub quiet: bool,
+}
+
+/// A writer that, once its reader has gone (a broken pipe: `onechart lint bad.yaml | head -0`), drops the rest
+/// of the output instead of failing: the command still runs to its end and exits with its own code (1 for
+/// findings), so a closed pipe never turns a failing lint into a pass, nor a pass into an error.
+struct PipeTolerant<'a> {
+    inner: &'a mut dyn Write,
+    closed: bool,
+}
+
+impl Write for PipeTolerant<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match self.inner.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.inner.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let out = &mut PipeTolerant { inner: out, closed: false };
+    let err = &mut PipeTolerant { inner: err, closed: false };
+    let code = run_command(cli, out, err);
+    let _ = out.flush();
+    code
+}
+
+fn run_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => report::use_color(),
+    };
+    let style = Style { color, quiet: cli.quiet };
+    let result = match cli.command {
+        Command::Generate(args) => generate::generate(&args, style, out, err),
+        Command::Lint(args) => lint::lint(&args, style, out, err),
+        Command::Completions { shell } => docs::completions(shell, out),
+        Command::Manpage { dir } => docs::manpage(dir.as_deref(), out),
+        Command::Rules { format } => rules::list(format, out),
+        Command::Explain { rule } => rules::explain(&rule, out, err),
+        Command::Profiles => profiles::list(out),
+        Command::Schema { profile, site } => schema::print(&profile, site, out, err),
+    };
+    result.unwrap_or_else(|e| {
+        let _ = writeln!(err, "error: {e:#}");
+        INPUT
+    })
+}
