@@ -4,14 +4,7 @@
 //! before the upgrade does), and oned refuses any schema version but its own: "Database version mismatch"
 //! (OpenNebula/one@release-7.2.0:src/nebula/SystemDB.cc:164-172, stopping oned at src/nebula/Nebula.cc:526).
 
-use std::path::Path;
-
 use crate::model::{OneVersion, Values};
-
-/// The OpenNebula release line of the chart onechart wrote in `dir` (Chart.yaml `appVersion`), if any.
-pub fn previous_line(dir: &Path) -> Option<(OneVersion, String)> {
-    line_of(&std::fs::read_to_string(dir.join("Chart.yaml")).ok()?)
-}
 
 /// The OpenNebula release line and release of a chart, from its Chart.yaml text (`appVersion`).
 pub fn line_of(text: &str) -> Option<(OneVersion, String)> {

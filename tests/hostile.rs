@@ -289,6 +289,14 @@ fn symlinks_in_a_chart_are_never_followed() {
         expect_refused("values.yaml is a symlink", &o, "c4/values.yaml");
         assert!(!String::from_utf8_lossy(&o.stdout).contains("Canary-4711"));
     }
+    // The previous Chart.yaml (read for the chart version and the release line) as a symlink to /dev/zero: never
+    // read, so no endless read.
+    let c5 = tmp.path().join("c5");
+    copy_tree(&base, &c5);
+    std::fs::remove_file(c5.join("Chart.yaml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", c5.join("Chart.yaml")).unwrap();
+    let o = sh_bounded(&format!("\"$B\" generate --profile dev-sqlite -o {}", c5.display()), tmp.path());
+    expect_refused("Chart.yaml is a symlink to /dev/zero", &o, "c5/Chart.yaml");
     // `lint CHART_DIR` reads the chart's values.yaml: not through a symlink either.
     let o = run_with(&["lint", c4.to_str().unwrap()], &[("CI_CANARY", "Canary-4711")]);
     let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));

@@ -28,11 +28,6 @@ pub struct Previous {
     pub hash: String,
 }
 
-/// Reads the version and content hash of the Chart.yaml onechart wrote in `dir` (`None` without one).
-pub fn previous(dir: &Path) -> Option<Previous> {
-    previous_in(&std::fs::read_to_string(dir.join("Chart.yaml")).ok()?)
-}
-
 /// The version and content hash a Chart.yaml's text records.
 pub fn previous_in(text: &str) -> Option<Previous> {
     let field =
