@@ -406,9 +406,18 @@ fn best_reading(
     let mut reading = merged.value.clone();
     let mut replaced: Vec<String> = Vec::new();
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // Reading a value as meant validates the whole values once per candidate: tried for the first hundred values
+    // only (past that nobody reads the findings, and 99,000 of them stay linear), and never for an unknown key,
+    // which no reading fixes.
+    let mut attempts = 0;
     for _ in 0..16 {
         for p in pending.drain(..) {
-            let p = if read_as_meant(&mut reading, &p, quirks) { p } else { restore(&mut reading, &defaults, &p) };
+            let known = reading.pointer(&p).is_some() && !unknown_key(&p);
+            let meant = known && attempts < 100 && {
+                attempts += 1;
+                read_as_meant(&mut reading, &p, quirks)
+            };
+            let p = if meant { p } else { restore(&mut reading, &defaults, &p) };
             if seen.insert(p.clone()) {
                 replaced.push(p);
             }
@@ -429,6 +438,26 @@ fn best_reading(
         }
     }
     None
+}
+
+/// Whether `pointer` names a key the unrestricted schema does not know (its parent object is closed and lacks
+/// it), found in the schema itself rather than by validating the values.
+fn unknown_key(pointer: &str) -> bool {
+    static KNOWN: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(|| schema::values_schema(Envelope { production: false, ha: false }, None));
+    let mut node = known;
+    for seg in pointer.split('/').skip(1) {
+        let key = seg.replace("~1", "/").replace("~0", "~");
+        let props = node.get("properties").and_then(Value::as_object);
+        match props.and_then(|p| p.get(&key)) {
+            Some(sub) => node = sub,
+            None if node.get("items").is_some() && key.chars().all(|c| c.is_ascii_digit()) => {
+                node = &node["items"];
+            }
+            None => return props.is_some() && node.get("additionalProperties") == Some(&Value::Bool(false)),
+        }
+    }
+    false
 }
 
 /// What a mistyped value evidently means: the string `"true"`/`"false"` a boolean, a numeric string a number,
@@ -454,10 +483,16 @@ fn read_as_meant(reading: &mut Value, pointer: &str, quirks: &[(String, QuirkAt)
     });
     let base = Envelope { production: false, ha: false };
     for candidate in intended(&current, raw) {
+        let refused = match schema::valid_at(pointer, &candidate) {
+            Some(valid) => !valid,
+            None => {
+                *reading.pointer_mut(pointer).expect("the value exists") = candidate.clone();
+                schema::validate(base, None, reading)
+                    .iter()
+                    .any(|v| v.pointer == pointer || v.pointer.starts_with(&format!("{pointer}/")))
+            }
+        };
         *reading.pointer_mut(pointer).expect("the value exists") = candidate;
-        let refused = schema::validate(base, None, reading)
-            .iter()
-            .any(|v| v.pointer == pointer || v.pointer.starts_with(&format!("{pointer}/")));
         if !refused {
             return true;
         }
@@ -469,24 +504,31 @@ fn read_as_meant(reading: &mut Value, pointer: &str, quirks: &[(String, QuirkAt)
 /// One mistake, one finding: of several schema findings at one value, the first (its type before its enum);
 /// an ambiguous-YAML warning (ONE102) at a value the schema refuses is folded into that finding's message.
 fn one_finding_per_mistake(findings: Vec<Finding>) -> Vec<Finding> {
+    // Sets and maps, not scans: 99,000 findings in one file stay linear.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut out: Vec<Finding> = Vec::new();
     for f in findings {
-        if f.rule_id == "ONE100" && out.iter().any(|o| o.rule_id == "ONE100" && o.path == f.path) {
+        if f.rule_id == "ONE100" && !seen.insert(f.path.clone()) {
             continue;
         }
         out.push(f);
     }
+    let mut errors_at: std::collections::HashMap<Location, usize> = std::collections::HashMap::new();
+    for (i, f) in out.iter().enumerate() {
+        if let (true, Some(l)) = (f.rule_id == "ONE100", &f.location) {
+            errors_at.entry(l.clone()).or_insert(i);
+        }
+    }
     let ambiguous: Vec<Finding> = out.iter().filter(|f| f.rule_id == "ONE102").cloned().collect();
-    let mut folded = Vec::new();
+    let mut folded = std::collections::HashSet::new();
     for a in &ambiguous {
-        let at_error = |f: &Finding| f.rule_id == "ONE100" && f.location.is_some() && f.location == a.location;
-        if let Some(e) = out.iter_mut().find(|f| at_error(f)) {
+        if let Some(&i) = a.location.as_ref().and_then(|l| errors_at.get(l)) {
             let raw = a.message.split('`').nth(1).unwrap_or_default();
-            e.message.push_str(&format!(
+            out[i].message.push_str(&format!(
                 ": the unquoted {}; quote it (`\"{raw}\"`) to keep the text",
                 a.message.replace(" is read by Helm as ", " is read by Helm as the ")
             ));
-            folded.push(a.location.clone());
+            folded.insert(a.location.clone());
         }
     }
     out.retain(|f| f.rule_id != "ONE102" || !folded.contains(&f.location));

@@ -304,6 +304,20 @@ fn symlinks_in_a_chart_are_never_followed() {
     assert!(all.contains("is a symbolic link") && !all.contains("Canary-4711"), "{all}");
 }
 
+/// A chart tree with Chart.yaml's `version` blanked: it follows the chart that was there before (a patch bump
+/// for new content), which differs with the order of concurrent runs.
+fn any_version(mut t: std::collections::BTreeMap<String, Vec<u8>>) -> std::collections::BTreeMap<String, Vec<u8>> {
+    if let Some(c) = t.get_mut("Chart.yaml") {
+        let text = String::from_utf8_lossy(c)
+            .lines()
+            .map(|l| if l.starts_with("version: ") { "version: X" } else { l })
+            .collect::<Vec<_>>()
+            .join("\n");
+        *c = text.into_bytes();
+    }
+    t
+}
+
 /// The tree of a chart directory without the scratch of a write in flight.
 fn chart_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut t = tree(dir);
@@ -334,7 +348,7 @@ fn concurrent_runs_into_one_directory_never_mix_two_charts() {
             let d = tmp.path().join(format!("ref{i}"));
             let o = Command::new(env!("CARGO_BIN_EXE_onechart")).args(args(p, extra, &d)).output().unwrap();
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-            tree(&d)
+            any_version(tree(&d))
         })
         .collect();
     let start = tmp.path().join("start");
@@ -357,7 +371,7 @@ fn concurrent_runs_into_one_directory_never_mix_two_charts() {
             let o = c.wait_with_output().unwrap();
             assert!(o.status.success(), "trial {trial}: {}", String::from_utf8_lossy(&o.stderr));
         }
-        let got = tree(&dir);
+        let got = any_version(tree(&dir));
         assert!(refs.contains(&got), "trial {trial}: the directory mixes charts (or keeps scratch files)");
     }
 
@@ -403,6 +417,8 @@ fn a_kill_at_any_point_leaves_the_old_or_the_new_chart_and_the_next_run_recovers
     let old_dir = work.join("old");
     assert!(run(with(&old_args, &old_dir, &[]), None).status.success());
     user(&old_dir);
+    // Once more: the chart's version and content hash count the files kept beside it.
+    assert!(run(with(&old_args, &old_dir, &[]), None).status.success());
     let new_dir = work.join("new");
     copy_tree(&old_dir, &new_dir);
     assert!(run(with(&new_args, &new_dir, &[]), None).status.success());
@@ -412,7 +428,7 @@ fn a_kill_at_any_point_leaves_the_old_or_the_new_chart_and_the_next_run_recovers
         std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| !["old", "new", "chart"].contains(&n.as_str()))
+            .filter(|n| !["old", "new", "fresh", "chart"].contains(&n.as_str()))
             .collect()
     };
     let whole_or_pending = |what: &str, dir: &Path| {
@@ -429,7 +445,7 @@ fn a_kill_at_any_point_leaves_the_old_or_the_new_chart_and_the_next_run_recovers
         copy_tree(&old_dir, &chart);
         let o = run(with(&new_args, &chart, &[]), Some(n));
         if o.status.success() {
-            assert_eq!(tree(&chart), new);
+            assert!(tree(&chart) == new, "the uninterrupted run");
             break;
         }
         assert_eq!(std::os::unix::process::ExitStatusExt::signal(&o.status), Some(9), "point {n}: {o:?}");
@@ -459,13 +475,16 @@ fn a_kill_at_any_point_leaves_the_old_or_the_new_chart_and_the_next_run_recovers
         whole_or_pending(&format!("recovery killed at point {m}"), &chart);
         let last = o.status.success();
         let o = run(with(&old_args, &chart, &["--check"]), None);
-        assert_eq!(tree(&chart), old, "recovery killed at point {m}: {o:?}");
+        assert!(tree(&chart) == old, "recovery killed at point {m}: {o:?}");
         if last {
             break;
         }
         m += 1;
     }
     // A new directory: nothing beside it, and the next run writes the whole chart.
+    let fresh_dir = work.join("fresh");
+    assert!(run(with(&new_args, &fresh_dir, &[]), None).status.success());
+    let fresh = tree(&fresh_dir);
     let mut n = 1;
     loop {
         let _ = std::fs::remove_dir_all(&chart);
@@ -473,9 +492,7 @@ fn a_kill_at_any_point_leaves_the_old_or_the_new_chart_and_the_next_run_recovers
         assert!(others(work).is_empty(), "new directory, point {n}: {:?}", others(work));
         let done = o.status.success();
         assert!(run(with(&new_args, &chart, &[]), None).status.success());
-        let mut expected = new.clone();
-        expected.retain(|k, _| !k.starts_with("ci/") && k != "NOTES.md");
-        assert_eq!(tree(&chart), expected, "new directory, point {n}");
+        assert!(tree(&chart) == fresh, "new directory, point {n}: not the whole chart");
         if done {
             break;
         }
@@ -506,10 +523,15 @@ fn large_and_endless_inputs_stay_bounded() {
     write("dup.yaml", &|_| "oned: {}\n".to_string());
     write("unknown.yaml", &|i| format!("unknown{i}: 1\n"));
     write("on.yaml", &|i| format!("k{i}:\n  on: 1\n"));
+    let labels: String =
+        std::iter::once("podLabels:\n".to_string()).chain((0..60_000).map(|i| format!("  k{i}: yes\n"))).collect();
+    std::fs::write(dir.join("labels.yaml"), labels).unwrap();
     for (file, code, summary) in [
         ("dup.yaml", 0, "Found 0 errors, 98999 warnings"),
         ("unknown.yaml", 1, "Found 99000 errors"),
         ("on.yaml", 2, "on.yaml:100001:1: error: document has more than 200000 keys and values"),
+        // 60,000 mistyped values, each read as meant (a validation per value made it quadratic).
+        ("labels.yaml", 1, "Found 60000 errors"),
     ] {
         let o = sh_bounded(&format!("\"$B\" lint {file}"), dir);
         let out = String::from_utf8_lossy(&o.stdout) + String::from_utf8_lossy(&o.stderr);
@@ -695,7 +717,7 @@ fn image_values_cannot_inject_yaml() {
             .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{key}: {err}");
-        assert!(err.contains(&format!("`{key}` value")) && err.contains("does not match"), "{key}: {err}");
+        assert!(err.contains(&format!("`{key}` must be in the form")), "{key}: {err}");
         assert!(!err.contains("x-injected: |1\n"), "{key}: the value reached the terminal raw: {err}");
         for helm in ["helm3", "helm4"] {
             let o = Command::new(common::tool(helm))
