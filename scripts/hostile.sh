@@ -2,9 +2,9 @@
 # Hostile-input driver (issue 19): runs onechart on inputs meant to crash it, hang it, make it exit with the wrong
 # code, leak what it should not read, or lose, delete or mix files; prints one Markdown table row per case.
 # Usage: scripts/hostile.sh [ONECHART_BINARY] [TRIALS]   (default: target/release/onechart, 40 trials for the
-# concurrency and kill cases). Needs bash, coreutils, timeout, mkfifo, sha256sum. Run it against two builds to
-# compare (the README of issue 19's report has the numbers). Each run is bounded: 20 s per command, 2 GiB of
-# address space, so a regression cannot take the machine down.
+# concurrency and kill cases). Needs bash, coreutils, timeout, mkfifo, sha256sum, strace. Run it against two builds to
+# compare. Each run is bounded: 20 s per command, 2 GiB of address space, so a regression cannot take the machine
+# down. Needs strace for the kill-at-each-rename case.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(realpath "${1:-$root/target/release/onechart}")
@@ -29,7 +29,8 @@ crashed() {
   if [ "$rc" -ge 128 ] && [ "$rc" != 137 ]; then return 0; fi
   grep -q -E 'panicked|internal error|memory allocation' "$work/err"
 }
-hung() { [ "$rc" = 137 ] || awk "BEGIN { exit !($secs > 10) }"; }
+hang_limit=10
+hung() { [ "$rc" = 137 ] || awk "BEGIN { exit !($secs > $hang_limit) }"; }
 
 # row CASE WANT GOT VERDICT
 row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4"; }
@@ -61,8 +62,10 @@ run "$bin" lint unknown-ign.yaml
 row "99k suppressed unknown keys (\`lint\`)" "exit 1 (ONE100 cannot be waived), < 10 s" "exit $rc, ${secs} s" "$(verdict 1)"
 
 mkfifo fifo.yaml
+hang_limit=12   # the pipe timeout is 10 s by design (ONECHART_PIPE_TIMEOUT)
 run "$bin" lint fifo.yaml
-row "FIFO without a writer (\`lint\`)" "exit 2, bounded wait" "exit $rc, ${secs} s" "$(verdict 2)"
+row "FIFO without a writer (\`lint\`)" "exit 2 after the 10 s pipe timeout" "exit $rc, ${secs} s" "$(verdict 2)"
+hang_limit=10
 
 run "$bin" lint /dev/zero
 row "\`/dev/zero\` (\`lint\`)" "exit 2" "exit $rc, ${secs} s" "$(verdict 2)"
@@ -196,11 +199,17 @@ for i in $(seq 1 "$trials"); do
 done
 row "$trials x two concurrent \`generate\` into one directory" "0 mixed (the second waits)" "$mixed mixed, $failed with an exit other than 0" "$([ "$mixed" = 0 ] && echo ok || echo "data mixed in $mixed")"
 
+# Kill points spread evenly over the length of an uninterrupted run (measured here: mostly fsyncs), so every
+# phase (staging, renames, cleanup) is hit.
+rm -rf killdir && mkdir killdir && cp -a ref-a killdir/chart
+t0=$(date +%s%N); "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1; t1=$(date +%s%N)
+run_ms=$(( (t1 - t0) / 1000000 ))
+delay() { awk "BEGIN { printf \"%.3f\", $run_ms * $1 / $trials / 1000 }"; }
 broken=0; broken_after=0; leftovers=0
 for i in $(seq 1 "$trials"); do
   rm -rf killdir && mkdir killdir && cp -a ref-a killdir/chart && echo mine > killdir/chart/user-file
   "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1 & p=$!
-  sleep "0.0$(( (i * 7919) % 60 + 10 ))"
+  sleep "$(delay "$i")"
   kill -KILL $p 2>/dev/null; wait $p 2>/dev/null
   s=$(sums killdir/chart | grep -v user-file)
   if [ "$s" != "$a_sums" ] && [ "$s" != "$b_sums" ]; then
@@ -212,13 +221,37 @@ for i in $(seq 1 "$trials"); do
   n=$(find killdir -name '*onechart-new*' -o -name '*onechart-old*' -o -name '.onechart-journal*' | wc -l)
   [ "$n" = 0 ] || leftovers=$((leftovers + 1))
 done
-row "$trials x SIGKILL during \`generate\` over a chart" "whole old or new (or pending journal, no Chart.yaml); next run whole, no leftovers" "$broken mixed after the kill, $broken_after not whole after the next run, $leftovers with staging left" "$([ $((broken + broken_after + leftovers)) = 0 ] && echo ok || echo "data loss")"
+row "$trials x SIGKILL during \`generate\` over a chart (kills spread over ${run_ms} ms)" "whole old or new (or pending journal, no Chart.yaml); next run whole, no leftovers" "$broken mixed after the kill, $broken_after not whole after the next run, $leftovers with staging left" "$([ $((broken + broken_after + leftovers)) = 0 ] && echo ok || echo "data loss")"
+
+# SIGKILL at the Nth rename exactly (strace fault injection: no test hook needed, so the same for any build),
+# for N over every rename of an uninterrupted run: the commit window, which timing hits only by chance.
+renames=rename,renameat,renameat2
+rm -rf killdir && mkdir killdir && cp -a ref-a killdir/chart
+strace -f -qq -o "$work/renames" -e trace="$renames" "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1
+total=$(grep -c -E '^[0-9]+ +rename' "$work/renames" || true)
+[ "$total" -gt 0 ] || total=$(grep -c rename "$work/renames")
+broken=0; broken_after=0; leftovers=0; points=0
+for n in $(seq 1 "$total"); do
+  points=$((points + 1))
+  rm -rf killdir && mkdir killdir && cp -a ref-a killdir/chart && echo mine > killdir/chart/user-file
+  strace -f -qq -o /dev/null -e trace="$renames" -e inject="$renames":signal=SIGKILL:when="$n" \
+    "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1
+  s=$(sums killdir/chart | grep -v user-file)
+  if [ "$s" != "$a_sums" ] && [ "$s" != "$b_sums" ]; then
+    if ! { [ -e killdir/chart/.onechart-journal ] && [ ! -e killdir/chart/Chart.yaml ]; }; then broken=$((broken + 1)); fi
+  fi
+  "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1
+  [ "$(sums killdir/chart | grep -v user-file)" = "$b_sums" ] && [ "$(cat killdir/chart/user-file)" = mine ] || broken_after=$((broken_after + 1))
+  n_left=$(find killdir -name '*onechart-new*' -o -name '*onechart-old*' -o -name '.onechart-journal*' | wc -l)
+  [ "$n_left" = 0 ] || leftovers=$((leftovers + 1))
+done
+row "SIGKILL at each of the $total renames of \`generate\` over a chart" "whole old or new (or pending journal, no Chart.yaml); next run whole, no leftovers" "$broken mixed after the kill, $broken_after not whole after the next run, $leftovers with staging left" "$([ $((broken + broken_after + leftovers)) = 0 ] && echo ok || echo "data loss")"
 
 left=0
 for i in $(seq 1 "$trials"); do
   rm -rf newdir && mkdir newdir
   "$bin" -q generate --profile dev-sqlite -o newdir/chart >/dev/null 2>&1 & p=$!
-  sleep "0.0$(( (i * 104729) % 50 + 5 ))"
+  sleep "$(delay "$i")"
   kill -KILL $p 2>/dev/null; wait $p 2>/dev/null
   "$bin" -q generate --profile dev-sqlite -o newdir/chart >/dev/null 2>&1
   n=$(find newdir -name '*onechart-new*' -o -name '*onechart-old*' -o -name '.onechart-journal*' | wc -l)
