@@ -262,6 +262,14 @@ fn pattern_meaning(pattern: &str) -> &'static str {
             "a cron schedule: five fields (`0 3 * * *`) or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`"
         }
         p if p.starts_with("^((ssh-") => "an OpenSSH public key line (`ssh-ed25519 AAAA...`, as in known_hosts)",
+        r"^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$|^$"
+        | r"^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$" => {
+            "an image repository such as `registry.example.com/opennebula/frontend` (an optional registry host and \
+             port, then lower-case path components)"
+        }
+        r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$|^$" | r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$" => {
+            "an image tag such as `7.4.0` (letters, digits, `_`, `.` and `-`, at most 128)"
+        }
         _ => "in the form its description gives (`onechart schema` prints it)",
     }
 }

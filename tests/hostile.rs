@@ -717,7 +717,7 @@ fn image_values_cannot_inject_yaml() {
             .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{key}: {err}");
-        assert!(err.contains(&format!("`{key}` must be in the form")), "{key}: {err}");
+        assert!(err.contains(&format!("`{key}` must be an image")), "{key}: {err}");
         assert!(!err.contains("x-injected: |1\n"), "{key}: the value reached the terminal raw: {err}");
         for helm in ["helm3", "helm4"] {
             let o = Command::new(common::tool(helm))
