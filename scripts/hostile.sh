@@ -205,47 +205,52 @@ rm -rf killdir && mkdir killdir && cp -a ref-a killdir/chart
 t0=$(date +%s%N); "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1; t1=$(date +%s%N)
 run_ms=$(( (t1 - t0) / 1000000 ))
 delay() { awk "BEGIN { printf \"%.3f\", $run_ms * $1 / $trials / 1000 }"; }
-broken=0; broken_after=0; leftovers=0
-for i in $(seq 1 "$trials"); do
-  rm -rf killdir && mkdir killdir && cp -a ref-a killdir/chart && echo mine > killdir/chart/user-file
-  "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1 & p=$!
-  sleep "$(delay "$i")"
-  kill -KILL $p 2>/dev/null; wait $p 2>/dev/null
+# A chart to kill a run in: the old chart plus a file of the user's.
+killdir() { rm -rf killdir && mkdir killdir && cp -a ref-a killdir/chart && echo mine > killdir/chart/user-file; }
+# After a kill: the chart is whole (old or new), or mid-commit only while the journal says so and Chart.yaml is out
+# (Helm refuses the directory); the next run writes the whole new chart, keeps the user's file, leaves no scratch.
+after_kill() {
+  local s
   s=$(sums killdir/chart | grep -v user-file)
   if [ "$s" != "$a_sums" ] && [ "$s" != "$b_sums" ]; then
-    # Mid-commit is allowed only while the journal says so and Chart.yaml is out (Helm refuses the directory).
     if ! { [ -e killdir/chart/.onechart-journal ] && [ ! -e killdir/chart/Chart.yaml ]; }; then broken=$((broken + 1)); fi
   fi
   "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1
-  [ "$(sums killdir/chart | grep -v user-file)" = "$b_sums" ] && [ "$(cat killdir/chart/user-file)" = mine ] || broken_after=$((broken_after + 1))
-  n=$(find killdir -name '*onechart-new*' -o -name '*onechart-old*' -o -name '.onechart-journal*' | wc -l)
-  [ "$n" = 0 ] || leftovers=$((leftovers + 1))
+  [ "$(sums killdir/chart | grep -v user-file)" = "$b_sums" ] && [ "$(cat killdir/chart/user-file)" = mine ] \
+    || broken_after=$((broken_after + 1))
+  [ "$(find killdir -name '*onechart-new*' -o -name '*onechart-old*' -o -name '.onechart-journal*' | wc -l)" = 0 ] \
+    || leftovers=$((leftovers + 1))
+}
+kill_row() {
+  row "$1" "whole old or new (or pending journal, no Chart.yaml); next run whole, no leftovers" \
+    "$broken mixed after the kill, $broken_after not whole after the next run, $leftovers with staging left" \
+    "$([ $((broken + broken_after + leftovers)) = 0 ] && echo ok || echo "data loss")"
+}
+
+broken=0; broken_after=0; leftovers=0
+for i in $(seq 1 "$trials"); do
+  killdir
+  "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1 & p=$!
+  sleep "$(delay "$i")"
+  kill -KILL $p 2>/dev/null; wait $p 2>/dev/null
+  after_kill
 done
-row "$trials x SIGKILL during \`generate\` over a chart (kills spread over ${run_ms} ms)" "whole old or new (or pending journal, no Chart.yaml); next run whole, no leftovers" "$broken mixed after the kill, $broken_after not whole after the next run, $leftovers with staging left" "$([ $((broken + broken_after + leftovers)) = 0 ] && echo ok || echo "data loss")"
+kill_row "$trials x SIGKILL during \`generate\` over a chart (kills spread over ${run_ms} ms)"
 
 # SIGKILL at the Nth rename exactly (strace fault injection: no test hook needed, so the same for any build),
 # for N over every rename of an uninterrupted run: the commit window, which timing hits only by chance.
 renames=rename,renameat,renameat2
-rm -rf killdir && mkdir killdir && cp -a ref-a killdir/chart
+killdir
 strace -f -qq -o "$work/renames" -e trace="$renames" "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1
-total=$(grep -c -E '^[0-9]+ +rename' "$work/renames" || true)
-[ "$total" -gt 0 ] || total=$(grep -c rename "$work/renames")
-broken=0; broken_after=0; leftovers=0; points=0
+total=$(grep -c rename "$work/renames")
+broken=0; broken_after=0; leftovers=0
 for n in $(seq 1 "$total"); do
-  points=$((points + 1))
-  rm -rf killdir && mkdir killdir && cp -a ref-a killdir/chart && echo mine > killdir/chart/user-file
+  killdir
   strace -f -qq -o /dev/null -e trace="$renames" -e inject="$renames":signal=SIGKILL:when="$n" \
     "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1
-  s=$(sums killdir/chart | grep -v user-file)
-  if [ "$s" != "$a_sums" ] && [ "$s" != "$b_sums" ]; then
-    if ! { [ -e killdir/chart/.onechart-journal ] && [ ! -e killdir/chart/Chart.yaml ]; }; then broken=$((broken + 1)); fi
-  fi
-  "$bin" -q generate --profile prod-mysql -f "$ex_prod" -o killdir/chart >/dev/null 2>&1
-  [ "$(sums killdir/chart | grep -v user-file)" = "$b_sums" ] && [ "$(cat killdir/chart/user-file)" = mine ] || broken_after=$((broken_after + 1))
-  n_left=$(find killdir -name '*onechart-new*' -o -name '*onechart-old*' -o -name '.onechart-journal*' | wc -l)
-  [ "$n_left" = 0 ] || leftovers=$((leftovers + 1))
+  after_kill
 done
-row "SIGKILL at each of the $total renames of \`generate\` over a chart" "whole old or new (or pending journal, no Chart.yaml); next run whole, no leftovers" "$broken mixed after the kill, $broken_after not whole after the next run, $leftovers with staging left" "$([ $((broken + broken_after + leftovers)) = 0 ] && echo ok || echo "data loss")"
+kill_row "SIGKILL at each of the $total renames of \`generate\` over a chart"
 
 left=0
 for i in $(seq 1 "$trials"); do
