@@ -2,23 +2,36 @@
 # Coverage-guided fuzzing (cargo fuzz / libFuzzer) of the values path, manifest mode, --set parsing and the
 # OpenNebula configuration readers.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default 600 s; targets: values manifests set oneconf)
-# scripts/test.sh runs it for 60 s per target (ONECHART_FUZZ_SECONDS), so CI fuzzes every run, bounded.
+#        scripts/fuzz.sh --total SECONDS [TARGET...]         (the targets share SECONDS of fuzzing)
+# scripts/test.sh runs it with --total 120 (ONECHART_FUZZ_SECONDS), so CI fuzzes every run, bounded to CI's budget.
 # Needs cargo-fuzz (scripts/install-tools.sh puts the pinned one in .tools/bin). It runs on the stable toolchain:
 # RUSTC_BOOTSTRAP=1 lets stable rustc take the -Z flags cargo-fuzz passes; no nightly is needed. The sanitizer is
 # off by default (FUZZ_SANITIZER=address to turn AddressSanitizer on): onechart forbids unsafe code, so what is
 # left to find is panics, hangs and runaway memory, which libFuzzer reports without it, and the build is faster.
 # A single input running longer than 10 s is a failure (-timeout): a hang is a bug, like a panic.
 # Seeds come from the lint fixtures and the shipped profiles; crashers land in fuzz/artifacts/<target>/ and
-# belong, once fixed, in tests/fuzz_regressions/ (replayed by tests/hostile.rs).
+# belong, once fixed, in tests/fuzz_regressions/ (replayed by tests/it/hostile.rs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/fuzz"
 export PATH="$root/.tools/bin:$PATH"
 san=${FUZZ_SANITIZER:-none}
-secs=${1:-600}
-shift || true
+total=
+if [ "${1:-}" = --total ]; then
+  total=${2:?--total needs a number of seconds}
+  shift 2
+fi
+secs=600
+if [ -z "$total" ]; then
+  secs=${1:-600}
+  shift || true
+fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(values manifests set oneconf)
+if [ -n "$total" ]; then
+  secs=$((total / ${#targets[@]}))
+  [ "$secs" -ge 1 ] || secs=1
+fi
 mkdir -p corpus/values corpus/manifests corpus/set corpus/oneconf
 cp ../tests/fixtures/lint/*/*.yaml ../profiles/examples/*.yaml corpus/values/ 2>/dev/null || true
 for f in ../tests/fixtures/lint/*/*.yaml; do cp "$f" "corpus/values/$(basename "$(dirname "$f")")-$(basename "$f")"; done

@@ -82,6 +82,13 @@ install_debian() { # command package
   fi
 }
 
+# A Debian library package (no command of its own): ruby-sinatra, to run files/bind.rb against a real Sinatra.
+install_debian_package() { # package
+  dpkg -s "$1" >/dev/null 2>&1 && return 0
+  (apt-get install -y -qq "$1" >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq "$1" >/dev/null; })
+  echo "install-tools: $1 installed"
+}
+
 install_sarif_schema() {
   local dest="$tools/sarif-2.1.0.json"
   say "SARIF 2.1.0 schema"
@@ -110,5 +117,6 @@ install_debian ruby ruby
 install_debian openssl openssl
 install_debian ssh-keygen openssh-client
 install_debian haproxy haproxy
+install_debian_package ruby-sinatra
 install_sarif_schema
 install_cargo_fuzz

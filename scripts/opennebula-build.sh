@@ -5,7 +5,7 @@
 #   scripts/opennebula-build.sh 7.4.0 [7.2.0 ...]   prints, per release, the root of its packaged layout
 #
 # Source, first found: $ONECHART_ONE_SOURCE (a directory of one-release-TAG.tar.gz), ../shared/opennebula/
-# (next to the checkout), else the tag's archive from OpenNebula's GitHub (what a user with internet access gets).
+# (next to the checkout, or to the main checkout of a git worktree), else the tag's archive from OpenNebula's GitHub (what a user with internet access gets).
 # The build is cached by the SHA-256 of the source archive and of this script, under
 # ${ONECHART_CACHE:-$XDG_CACHE_HOME/onechart}/opennebula/: a second run costs nothing. Nothing of OpenNebula's
 # source, nor anything built from it, is ever written into the project.
@@ -23,7 +23,7 @@ BUILD_PKGS=(scons g++ make pkg-config libxmlrpc-c++8-dev libsqlite3-dev libmaria
 RUN_PKGS=(ruby ruby-nokogiri ruby-xmlrpc ruby-sequel ruby-mysql2 ruby-sqlite3 ruby-treetop ruby-parse-cron
   ruby-ffi-rzmq libzmq5 ruby-sinatra ruby-webrick ruby-ipaddress ruby-json ruby-rack ruby-highline
   mariadb-server mariadb-client sqlite3 openssh-server openssh-client haproxy iproute2 procps curl
-  util-linux xmlstarlet ruby-augeas genisoimage)
+  util-linux xmlstarlet ruby-augeas genisoimage xorriso)
 
 log() { echo "opennebula-build: $*" >&2; }
 
@@ -49,13 +49,19 @@ source_archive() { # tag -> path of the source tarball
     [ -f "$f" ] || { log "$f not found (ONECHART_ONE_SOURCE)"; exit 2; }
     echo "$f"; return
   fi
-  f="$root/../shared/opennebula/one-release-$tag.tar.gz"
-  if [ -f "$f" ]; then echo "$f"; return; fi
+  # ../shared beside the checkout; for a git worktree, beside the main checkout.
+  local common
+  common=$(git -C "$root" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+  for f in "$root/../shared/opennebula/one-release-$tag.tar.gz" \
+           ${common:+"$common/../../shared/opennebula/one-release-$tag.tar.gz"}; do
+    if [ -f "$f" ]; then echo "$f"; return; fi
+  done
   mkdir -p "$cache/downloads"
   f="$cache/downloads/one-release-$tag.tar.gz"
   if [ ! -f "$f" ]; then
     log "downloading release-$tag from OpenNebula's GitHub"
-    curl -fsSL --proto '=https' -o "$f.part" "https://github.com/OpenNebula/one/archive/refs/tags/release-$tag.tar.gz"
+    curl -fsSL --proto '=https' -o "$f.part" "https://github.com/OpenNebula/one/archive/refs/tags/release-$tag.tar.gz" \
+      || { log "cannot download release-$tag: put one-release-$tag.tar.gz in \$ONECHART_ONE_SOURCE"; exit 2; }
     mv "$f.part" "$f"
   fi
   echo "$f"
@@ -63,16 +69,18 @@ source_archive() { # tag -> path of the source tarball
 
 build() { # tag
   local tag=$1 src sum dest work top
-  src=$(source_archive "$tag")
+  src=$(source_archive "$tag") || exit 2
   sum=$(sha256sum "$src" | cut -c1-16)
   dest="$cache/$tag-$sum-$RECIPE"
+  # The run-time stand-ins are checked on every call (a cached build does not install a package added since).
+  apt_install "${RUN_PKGS[@]}"
   if [ -f "$dest/.complete" ]; then echo "$dest/root"; return; fi
   # One build per release at a time (parallel test binaries, or two checkouts sharing the cache).
   mkdir -p "$cache"
   exec 9>"$cache/.lock-$tag"
   flock 9
   if [ -f "$dest/.complete" ]; then exec 9>&-; echo "$dest/root"; return; fi
-  apt_install "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}"
+  apt_install "${BUILD_PKGS[@]}"
   rm -rf "$dest"; mkdir -p "$dest"
   work="$dest/src"; mkdir -p "$work"
   tar xzf "$src" -C "$work"

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::layers::{Layer, Merged, dotted, parse_set, pointer};
-use crate::lint::{self, Ctx, Finding, Severity, suppress};
+use crate::lint::{self, Ctx, Finding, Severity};
 use crate::model::{OneVersion, Values};
 use crate::profile::{Envelope, Profile};
 use crate::schema::{self, Violation};
@@ -42,12 +42,19 @@ pub struct Compiled {
     pub merged: Merged,
     /// Typed values.
     pub values: Values,
-    /// The chart's values.schema.json (envelope applied, version locked).
-    pub schema: Value,
     /// Lint findings (warnings only when compilation succeeded).
     pub findings: Vec<Finding>,
     /// Errors the values suppress with a reason: the chart is generated without enforcing these rules.
     pub waived: Vec<Waiver>,
+}
+
+impl Compiled {
+    /// The chart's values.schema.json (envelope applied, version locked, waived rules' constraints relaxed):
+    /// built when a chart is rendered, never for `lint`.
+    pub fn schema(&self) -> Value {
+        let ids: Vec<&'static str> = self.waived.iter().map(|w| w.id).collect();
+        schema::chart_schema(self.profile.envelope(), self.values.opennebula.version, &ids)
+    }
 }
 
 /// A rule error accepted because the values suppress it with a reason (`# onechart:ignore ONE017 reason`).
@@ -265,12 +272,12 @@ pub struct Options<'a> {
     pub profile_defaulted: bool,
 }
 
-/// The YAML quirks of user layers, with the name of the file each is in.
-pub fn user_quirks(layers: &[Layer]) -> Vec<(String, QuirkAt)> {
+/// The YAML quirks of user layers, with the file each is in.
+pub fn user_quirks(layers: &[Layer]) -> Vec<(std::sync::Arc<crate::source::SourceFile>, QuirkAt)> {
     layers
         .iter()
         .filter_map(|l| l.source.as_ref().map(|s| (s, &l.quirks)))
-        .flat_map(|(s, qs)| qs.iter().map(move |q| (s.name.clone(), q.clone())))
+        .flat_map(|(s, qs)| qs.iter().map(move |q| (s.clone(), q.clone())))
         .collect()
 }
 
@@ -293,11 +300,9 @@ pub fn compile_merged(
     let sources: Vec<_> = user.iter().filter_map(|l| l.source.clone()).collect();
     let user_file = sources.last().map(|s| s.name.clone());
     let finish = |findings: Vec<Finding>| {
-        let mut findings: Vec<Finding> =
+        let findings: Vec<Finding> =
             findings.into_iter().map(|f| shown_in_user_terms(f, &profile.name, user_file.as_deref(), user)).collect();
-        let extra = suppress::apply(&mut findings, &sources, ignores);
-        findings.extend(extra);
-        sorted(findings)
+        lint::finish(findings, &sources, ignores)
     };
     // Rules that read raw values (ONE024 on `database.backend: postgresql`, the YAML quirks) run before the
     // typed model exists; a schema violation at a value such a rule already reports is dropped.
@@ -345,12 +350,14 @@ pub fn compile_merged(
     findings.extend(structural);
     findings.extend(typed.into_iter().filter(|f| !is_replaced(f)));
     let version = values.opennebula.version;
-    let envelope = violations(
-        &merged,
-        &schema::validate(profile.envelope(), Some(version), &reading),
-        &findings,
-        Some(&profile.name),
-    );
+    // Values that passed the model's schema as they are need only the envelope's narrowings checked.
+    let unchanged = raw_violations.is_empty() && matches!(reading, std::borrow::Cow::Borrowed(_));
+    let envelope_violations = if unchanged {
+        schema::validate_narrowed(profile.envelope(), Some(version), &reading)
+    } else {
+        schema::validate(profile.envelope(), Some(version), &reading)
+    };
+    let envelope = violations(&merged, &envelope_violations, &findings, Some(&profile.name));
     let envelope_paths: Vec<String> = envelope.iter().map(|f| f.path.clone()).collect();
     findings.extend(envelope);
     let mut findings = one_finding_per_mistake(findings);
@@ -383,10 +390,7 @@ pub fn compile_merged(
         .collect();
     waived.sort_by(|a, b| (a.id, &a.path).cmp(&(b.id, &b.path)));
     waived.dedup();
-    let mut ids: Vec<&'static str> = waived.iter().map(|w| w.id).collect();
-    ids.dedup();
-    let chart_schema = schema::chart_schema(profile.envelope(), version, &ids);
-    Ok(Compiled { profile, merged, values, schema: chart_schema, findings, waived })
+    Ok(Compiled { profile, merged, values, findings, waived })
 }
 
 /// The typed values with every `replaced` pointer read as the user evidently meant it (the string `"true"` where
@@ -395,12 +399,19 @@ pub fn compile_merged(
 /// refuses something. The rules then see what the user meant, so a value that is only mistyped adds no finding
 /// elsewhere (`tls.enabled: "true"` is one ONE100, not also "exposed without TLS"). Returns the values, their JSON
 /// and every pointer replaced.
-fn best_reading(
+fn best_reading<'m>(
     profile: &Profile,
-    merged: &Merged,
+    merged: &'m Merged,
     mut pending: Vec<String>,
-    quirks: &[(String, QuirkAt)],
-) -> Option<(Values, Value, Vec<String>)> {
+    quirks: &[(std::sync::Arc<crate::source::SourceFile>, QuirkAt)],
+) -> Option<(Values, std::borrow::Cow<'m, Value>, Vec<String>)> {
+    use serde::Deserialize;
+    // The usual case: nothing to replace, and the values read as they are (no copy of them).
+    if pending.is_empty()
+        && let Ok(values) = Values::deserialize(&merged.value)
+    {
+        return Some((values, std::borrow::Cow::Borrowed(&merged.value), Vec::new()));
+    }
     let defaults = profile.merged_defaults().value;
     let base = Envelope { production: false, ha: false };
     let mut reading = merged.value.clone();
@@ -422,8 +433,8 @@ fn best_reading(
                 replaced.push(p);
             }
         }
-        if let Ok(values) = serde_json::from_value::<Values>(reading.clone()) {
-            return Some((values, reading, replaced));
+        if let Ok(values) = Values::deserialize(&reading) {
+            return Some((values, std::borrow::Cow::Owned(reading), replaced));
         }
         pending = schema::validate(base, None, &reading).into_iter().map(|v| v.pointer).collect();
         pending.retain(|p| !seen.contains(p));
@@ -475,7 +486,11 @@ fn intended(v: &Value, raw: Option<&str>) -> Vec<Value> {
 
 /// Replaces the value at `pointer` with what it evidently means, when the schema accepts that there. Returns
 /// whether it did.
-fn read_as_meant(reading: &mut Value, pointer: &str, quirks: &[(String, QuirkAt)]) -> bool {
+fn read_as_meant(
+    reading: &mut Value,
+    pointer: &str,
+    quirks: &[(std::sync::Arc<crate::source::SourceFile>, QuirkAt)],
+) -> bool {
     let Some(current) = reading.pointer(pointer).cloned() else { return false };
     let raw = quirks.iter().find_map(|(_, q)| match &q.quirk {
         crate::yaml::Quirk::Ambiguous { raw, .. } if crate::layers::pointer(&q.path) == pointer => Some(raw.as_str()),
@@ -689,10 +704,4 @@ fn production_evidence(profile: &str, user: &[Layer]) -> Option<Finding> {
          production rules (SQLite, backups, kept volumes) would not apply"
     );
     Some(Finding::new(rule, Severity::Error, dotted(&ptr), message, location))
-}
-
-fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
-    findings.sort_by(|a, b| (&a.location, a.rule_id).cmp(&(&b.location, b.rule_id)));
-    findings.dedup();
-    findings
 }

@@ -22,7 +22,7 @@ pub fn values(data: &[u8]) {
                 profile: &c.profile,
                 values: &c.merged.value,
                 version: c.values.opennebula.version,
-                schema: &c.schema,
+                schema: &c.schema(),
                 waived: &c.waived,
                 chart_version: None,
                 previous: None,

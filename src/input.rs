@@ -8,11 +8,14 @@
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
+
+use crate::source::{InputError, InputKind, Location, SourceFile};
 
 /// The environment variable that sets how long a pipe may stay silent, in seconds.
 pub const PIPE_TIMEOUT_ENV: &str = "ONECHART_PIPE_TIMEOUT";
@@ -23,17 +26,25 @@ pub fn pipe_timeout() -> Duration {
     Duration::from_secs(secs.clamp(1, 24 * 3600))
 }
 
-/// The size-limit message, the same for every kind of input.
-pub fn too_large(size: Option<u64>, limit: u64) -> String {
-    let mib = limit / (1024 * 1024);
-    match size {
-        Some(n) => format!("file is {n} bytes, larger than the {mib} MiB ({limit}-byte) input limit"),
-        None => format!("input is larger than the {mib} MiB ({limit}-byte) input limit"),
+impl SourceFile {
+    /// Reads a values file from disk, bounded (directories, devices, oversized files and silent pipes are refused)
+    /// and checked for UTF-8, with an error that names the file (and, for bad UTF-8, the line and column of the
+    /// first bad byte).
+    pub fn read(path: &Path) -> Result<Arc<SourceFile>, InputError> {
+        Self::read_as(path, InputKind::Values)
+    }
+
+    /// Reads a file of a kind (values file or manifest stream), bounded by that kind's size limit.
+    pub fn read_as(path: &Path, kind: InputKind) -> Result<Arc<SourceFile>, InputError> {
+        let name = path.display().to_string();
+        let bytes = read_bounded(path, kind).map_err(|message| InputError::new(Location::file(&name), message))?;
+        Self::from_bytes_as(name, bytes, kind)
     }
 }
 
-/// Reads `path`, at most `limit` bytes; the error is the message to show after the file name.
-pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+/// Reads `path`, at most the limit of its kind; the error is the message to show after the file name.
+pub fn read_bounded(path: &Path, kind: InputKind) -> Result<Vec<u8>, String> {
+    let limit = kind.limit();
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
     let fd = rustix::fs::open(path, flags, Mode::empty()).map_err(open_message)?;
     let st = rustix::fs::fstat(&fd).map_err(|e| e.to_string())?;
@@ -41,16 +52,16 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
         FileType::RegularFile => {
             let size = u64::try_from(st.st_size).unwrap_or(0);
             if size > limit {
-                return Err(too_large(Some(size), limit));
+                return Err(kind.too_large(Some(size)));
             }
             let mut bytes = Vec::with_capacity(size as usize);
             std::fs::File::from(fd).take(limit + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
             if bytes.len() as u64 > limit {
-                return Err(too_large(None, limit));
+                return Err(kind.too_large(None));
             }
             Ok(bytes)
         }
-        FileType::Fifo => read_pipe(fd, limit, pipe_timeout()),
+        FileType::Fifo => read_pipe(fd, kind, pipe_timeout()),
         FileType::Directory => Err("is a directory, not a file".to_string()),
         FileType::CharacterDevice => Err(not_a_file("a character device")),
         FileType::BlockDevice => Err(not_a_file("a block device")),
@@ -72,8 +83,8 @@ fn open_message(e: Errno) -> String {
     }
 }
 
-/// Reads a pipe to its end, at most `limit` bytes, refusing it when it stays silent for `timeout`.
-fn read_pipe(fd: OwnedFd, limit: u64, timeout: Duration) -> Result<Vec<u8>, String> {
+/// Reads a pipe to its end, at most the limit of `kind`, refusing it when it stays silent for `timeout`.
+fn read_pipe(fd: OwnedFd, kind: InputKind, timeout: Duration) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     let wait = Timespec { tv_sec: timeout.as_secs() as _, tv_nsec: 0 };
@@ -94,8 +105,8 @@ fn read_pipe(fd: OwnedFd, limit: u64, timeout: Duration) -> Result<Vec<u8>, Stri
             Ok(0) => return Ok(bytes),
             Ok(n) => {
                 bytes.extend_from_slice(&chunk[..n]);
-                if bytes.len() as u64 > limit {
-                    return Err(too_large(None, limit));
+                if bytes.len() as u64 > kind.limit() {
+                    return Err(kind.too_large(None));
                 }
             }
             Err(Errno::AGAIN) | Err(Errno::INTR) => {}

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+pub use crate::pointer::{dotted, escape, pointer};
 use crate::source::{InputError, Location, SourceFile};
 use crate::yaml::{self, Node, NodeKind, QuirkAt};
 
@@ -39,7 +40,7 @@ impl Layer {
     /// A layer from a parsed YAML mapping.
     pub fn from_node(source: Arc<SourceFile>, root: &Node, quirks: Vec<QuirkAt>) -> Layer {
         let mut origins = BTreeMap::new();
-        collect_origins(&source.name, root, String::new(), &mut origins);
+        collect_origins(&source, root, String::new(), &mut origins);
         Layer { value: root.to_json(), source: Some(source), origins, quirks }
     }
 
@@ -61,7 +62,7 @@ impl Layer {
     }
 }
 
-fn collect_origins(file: &str, node: &Node, pointer: String, out: &mut BTreeMap<String, Origin>) {
+fn collect_origins(file: &Arc<SourceFile>, node: &Node, pointer: String, out: &mut BTreeMap<String, Origin>) {
     match &node.kind {
         NodeKind::Map(entries) => {
             for e in entries {
@@ -69,8 +70,8 @@ fn collect_origins(file: &str, node: &Node, pointer: String, out: &mut BTreeMap<
                 out.insert(
                     p.clone(),
                     Origin {
-                        key: Location::at(file, e.key_pos.line, e.key_pos.column),
-                        value: Location::at(file, e.value.pos.line, e.value.pos.column),
+                        key: Location::in_source(file, e.key_pos.line, e.key_pos.column),
+                        value: Location::in_source(file, e.value.pos.line, e.value.pos.column),
                     },
                 );
                 collect_origins(file, &e.value, p, out);
@@ -79,58 +80,13 @@ fn collect_origins(file: &str, node: &Node, pointer: String, out: &mut BTreeMap<
         NodeKind::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
                 let p = format!("{pointer}/{i}");
-                let loc = Location::at(file, item.pos.line, item.pos.column);
+                let loc = Location::in_source(file, item.pos.line, item.pos.column);
                 out.insert(p.clone(), Origin { key: loc.clone(), value: loc });
                 collect_origins(file, item, p, out);
             }
         }
         _ => {}
     }
-}
-
-/// Escapes a key for a JSON pointer (RFC 6901).
-pub fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
-/// Turns a JSON pointer into the dotted values path users write (`/datastores/0/name` → `datastores[0].name`).
-pub fn dotted(pointer: &str) -> String {
-    let mut out = String::new();
-    for seg in pointer.split('/').skip(1) {
-        let seg = seg.replace("~1", "/").replace("~0", "~");
-        if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit()) {
-            out.push_str(&format!("[{seg}]"));
-        } else {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(&seg);
-        }
-    }
-    out
-}
-
-/// Turns a dotted path (`database.backend`, `datastores[1].tmMad`) into a JSON pointer.
-pub fn pointer(dotted: &str) -> String {
-    let mut out = String::new();
-    for seg in dotted.split('.') {
-        let (key, indexes) = match seg.find('[') {
-            Some(i) if seg.ends_with(']') => (&seg[..i], &seg[i..]),
-            _ => (seg, ""),
-        };
-        let indexes: Vec<&str> = indexes.trim_start_matches('[').trim_end_matches(']').split("][").collect();
-        if indexes.iter().all(|i| !i.is_empty() && i.chars().all(|c| c.is_ascii_digit())) {
-            if !key.is_empty() {
-                out.push_str(&format!("/{}", escape(key)));
-            }
-            for i in indexes {
-                out.push_str(&format!("/{i}"));
-            }
-        } else {
-            out.push_str(&format!("/{}", escape(seg)));
-        }
-    }
-    out
 }
 
 /// Merged values and the origin of each.
@@ -209,7 +165,7 @@ fn merge_value(
                         merge_value(existing, v, &p, origins, over_origins);
                     }
                     _ => {
-                        replace_origins(origins, over_origins, &p);
+                        replace_origins(origins, over_origins, &p, b.get(k));
                         b.insert(k.clone(), v.clone());
                     }
                 }
@@ -219,15 +175,24 @@ fn merge_value(
     }
 }
 
-/// The origins below `p` become those of the layer that replaces the value at `p`.
-fn replace_origins(origins: &mut BTreeMap<String, Origin>, over_origins: &BTreeMap<String, Origin>, p: &str) {
+/// The origins below `p` become those of the layer that replaces the value `old` at `p`: the replaced value's own
+/// origins go (only a map or a list has any; they sort together, right after `p/`), then the new value's come in.
+fn replace_origins(
+    origins: &mut BTreeMap<String, Origin>,
+    over_origins: &BTreeMap<String, Origin>,
+    p: &str,
+    old: Option<&Value>,
+) {
     let prefix = format!("{p}/");
-    // The replaced value's own origins, a contiguous range of the ordered map: removed without scanning the
-    // others (a file of 99,000 keys stays linear).
-    let stale: Vec<String> =
-        origins.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()).collect();
-    for key in stale {
-        origins.remove(&key);
+    if old.is_some_and(|e| e.is_object() || e.is_array()) {
+        let doomed: Vec<String> = origins
+            .range(prefix.clone()..)
+            .take_while(|(key, _)| key.starts_with(&prefix))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in doomed {
+            origins.remove(&key);
+        }
     }
     for (key, o) in over_origins.range(prefix.clone()..) {
         if !key.starts_with(&prefix) {
@@ -266,7 +231,7 @@ fn coalesce(
                 coalesce(existing, v, &p, origins, over_origins, deleted);
             }
             _ => {
-                replace_origins(origins, over_origins, &p);
+                replace_origins(origins, over_origins, &p, b.get(k));
                 if let Some(o) = over_origins.get(&p) {
                     origins.insert(p.clone(), o.clone());
                 }

@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod model;
 pub mod oneconf;
 pub mod output;
+pub mod pointer;
 pub mod profile;
 pub mod project;
 pub mod release;

@@ -54,14 +54,16 @@ pub struct Values {
     pub oneflow: Oneflow,
     /// OneForm, the provisioning service (OpenNebula 7.2 and later).
     pub oneform: Toggle,
-    /// OneKS, the Kubernetes cluster service (OpenNebula 7.4 and later).
-    pub oneks: Toggle,
+    /// OneKS, the Kubernetes-as-a-service server (OpenNebula 7.4 and later), off by default: see `oneks.enabled`.
+    pub oneks: Oneks,
     /// Marketplace image creation (needs FUSE mounts inside the oned container).
     pub marketplace: Marketplace,
     /// Security context of every OpenNebula container.
     pub security_context: SecurityContext,
     /// Scheduled database backups to a kept volume.
     pub backup: Backup,
+    /// Daily showback calculation (`oneshowback calculate`), which OpenNebula's packages run from a systemd timer.
+    pub showback: Showback,
     /// Guard of `helm upgrade`.
     pub upgrade: Upgrade,
     /// TLS for every endpoint exposed outside the cluster.
@@ -111,8 +113,77 @@ pub struct Values {
     pub hosts: Vec<Host>,
     /// How the inventory hook job reconciles `hosts` and `datastores` with OpenNebula.
     pub inventory: Inventory,
-    /// OpenNebula's Prometheus exporter (`opennebula-exporter`, port 9925) in every front-end member.
+    /// OpenNebula's Prometheus exporter (`opennebula-exporter`, port 9925), a Deployment of its own.
     pub metrics: Metrics,
+    /// OpenNebula's own configuration files as the values set them. Every pod builds its `/etc/one` at start
+    /// from the image's packaged files with these merged in, and every member re-applies the driver settings
+    /// (`remotes`) over the driver scripts it refreshes from the image: the chart's ConfigMap is the only truth,
+    /// so a setting made here survives restarts and upgrades, and a file edited by hand in a pod does not.
+    /// Never put a credential here (ONE007): these files are ConfigMap data.
+    pub config: Config,
+}
+
+/// OpenNebula's configuration files.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// `oned.conf` attributes, merged over the packaged file and the chart's own settings (yours win): `NAME:
+    /// value` is a single attribute, `NAME: {KEY: value}` a vector attribute (`NAME = [ KEY = value ]`), `NAME:
+    /// [{...}, {...}]` several (`VM_MAD`, `TM_MAD_CONF`...). An attribute named here replaces every packaged
+    /// one of that name; a vector the chart sets itself (`LOG`, `FEDERATION`, `HM_MAD`) is merged key by key.
+    /// `true`/`false` become `"YES"`/`"NO"`. `DB` belongs to the chart (its password comes from the Secret).
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Z][A-Z0-9_]*$", "not": {"enum": ["DB"]}}))]
+    pub oned: BTreeMap<String, TemplateAttribute>,
+    /// `monitord.conf` attributes, in the same form; for example `NETWORK: {PUBKEY: /etc/one/monitord/pub.pem,
+    /// PRIKEY: /etc/one/monitord/key.pem}` to encrypt the hypervisors' messages (paths to key files, which
+    /// must come from a Secret, never from here).
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Z][A-Z0-9_]*$"}))]
+    pub monitord: BTreeMap<String, TemplateAttribute>,
+    /// The scheduler's configuration, in the same form: `sched.conf` on 6.10 (mm_sched), the rank scheduler
+    /// driver's `schedulers/rank.conf` from 7.0 (`SCHED_MAD` `-p rank`; OpenNebula/one@release-7.4.0:
+    /// install.sh:2069 SCHED_RANK_ETC_FILES -> /etc/one/schedulers).
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Z][A-Z0-9_]*$"}))]
+    pub scheduler: BTreeMap<String, TemplateAttribute>,
+    /// From 7.0: the OneDRS scheduler driver's `schedulers/one_drs.conf` (YAML), deep-merged.
+    pub scheduler_drs: JsonObject,
+    /// Driver configuration under `/var/lib/one/remotes/etc`, by path (`vmm/kvm/kvmrc`,
+    /// `vnm/OpenNebulaNetwork.conf`, `datastore/ceph/ceph.conf`, ...): settings merged into the file the image
+    /// ships, at every start of every member. A YAML file (OpenNebulaNetwork.conf) is deep-merged (a key
+    /// starting with `:` is a Ruby symbol, as in the file); a shell file (`*rc`, `*.conf` of `KEY=value`
+    /// lines) gets `KEY="value"`, replacing that variable's line. The hypervisors get the files with the drivers
+    /// (`onehost sync`).
+    #[schemars(extend("propertyNames" = {"pattern": "^[a-z0-9_-]+(/[A-Za-z0-9_.-]+)+$", "not": {"pattern": "(^|/)\\.\\.(/|$)"}}))]
+    pub remotes: BTreeMap<String, JsonObject>,
+    /// `fireedge-server.conf`, deep-merged over the packaged file and the chart's settings (yours win).
+    pub fireedge: JsonObject,
+    /// `onegate-server.conf`, deep-merged (keys as in the file, `:host` for `:host:`).
+    pub onegate: JsonObject,
+    /// `oneflow-server.conf`, deep-merged.
+    pub oneflow: JsonObject,
+    /// `oneform-server.conf` (7.2+), deep-merged.
+    pub oneform: JsonObject,
+    /// `oneks-server.conf` (7.4+), deep-merged.
+    pub oneks: JsonObject,
+    /// `sunstone-server.conf` (6.10), deep-merged.
+    pub sunstone: JsonObject,
+}
+
+/// An attribute of an OpenNebula template file (oned.conf syntax).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TemplateAttribute {
+    Single(TemplateScalar),
+    Vector(BTreeMap<String, TemplateScalar>),
+    Vectors(Vec<BTreeMap<String, TemplateScalar>>),
+}
+
+/// A value of an OpenNebula template attribute.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TemplateScalar {
+    Text(String),
+    Number(serde_json::Number),
+    Flag(bool),
 }
 
 /// A free-form Kubernetes object (affinity, toleration, topology spread constraint).
@@ -590,6 +661,11 @@ pub struct Monitord {
     pub monitor_address: String,
     /// Service publishing monitord on TCP and UDP.
     pub service: ServiceSpec,
+    /// Publish UDP on a Service of its own, `<release>-opennebula-monitord-udp`, beside the TCP one (same type,
+    /// port and settings): several load balancer providers refuse a `LoadBalancer` Service that mixes TCP and
+    /// UDP. Give both one address (`service.loadBalancerIP`, or your provider's shared-IP annotation, such as
+    /// MetalLB's `metallb.universe.tf/allow-shared-ip`): hypervisors send both to `monitorAddress`.
+    pub separate_udp_service: bool,
 }
 
 /// FireEdge settings.
@@ -661,6 +737,9 @@ pub struct Onegate {
     /// `ONEGATE_ENDPOINT` advertised to VMs (for example `http://onegate.example.com:5030`); VMs with
     /// `TOKEN=YES` fail to start when it is empty.
     pub endpoint: String,
+    /// OneGate pods (its own Deployment; stateless, so it scales).
+    #[schemars(range(min = 1, max = 20))]
+    pub replicas: u32,
     /// OneGate Service.
     pub service: ServiceSpec,
 }
@@ -680,8 +759,50 @@ pub struct Oneflow {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Toggle {
-    /// Run it (leader-only under Raft) on the OpenNebula versions that have it; ignored on older ones.
+    /// Run it, as a Deployment of its own, on the OpenNebula versions that have it; ignored on older ones.
     pub enabled: bool,
+}
+
+/// OneKS settings (OpenNebula 7.4 and later).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Oneks {
+    /// Run OneKS (7.4 and later; ignored on older versions). Off by default: `oneks-server.rb` exits at start
+    /// unless both of its requirements hold (OpenNebula/one@release-7.4.0:src/oneks/oneks-server.rb:33-41,
+    /// `validate_conf!`): the transparent proxy of `remotes/etc/vnm/OpenNebulaNetwork.conf` serves ports 5030
+    /// and 2633 (`src/oneks/app/models/dependencies/cluster_router.rb:125-156`), which the chart writes from
+    /// `oneks.tproxy`; and the OneKS Appliance is in image datastore 1 or listed by a marketplace, from which
+    /// OneKS imports it (`src/oneks/app/models/dependencies/seed_vm.rb:202-245`): the OpenNebula Public
+    /// marketplace must be enabled and reachable over HTTPS from the front-end. OneKS's start waits (and says
+    /// so in its log) until a marketplace lists the appliance.
+    pub enabled: bool,
+    /// Where the hypervisors' transparent proxy sends the VMs' OneGate (5030) and oned (2633) traffic of the
+    /// Kubernetes clusters OneKS creates (`:tproxy:` of `OpenNebulaNetwork.conf`, synchronised to the hosts with
+    /// the drivers). Both addresses are required with `oneks.enabled`.
+    pub tproxy: OneksTproxy,
+}
+
+/// OneKS's transparent proxy targets.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OneksTproxy {
+    /// OneGate as the hypervisors reach it in plain HTTP (proxied for VMs from `169.254.16.9:5030`).
+    pub onegate: ProxyTarget,
+    /// oned's XML-RPC API as the hypervisors reach it in plain HTTP (proxied for VMs from `169.254.16.9:2633`,
+    /// OneKS's `:one_xmlrpc_tproxy:`).
+    pub oned: ProxyTarget,
+}
+
+/// An address and port the hypervisors reach.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProxyTarget {
+    /// IP address or DNS name (the hypervisors resolve it); required when OneKS is enabled.
+    #[schemars(regex(pattern = r"^([A-Za-z0-9]([A-Za-z0-9.:_-]*[A-Za-z0-9])?)?$"))]
+    pub address: String,
+    /// Port.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
 }
 
 /// Marketplace settings.
@@ -736,6 +857,18 @@ pub struct Backup {
     pub size: String,
 }
 
+/// Showback settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Showback {
+    /// Run `oneshowback calculate` on a schedule, as the packaged `opennebula-showback.timer` does daily, so that
+    /// the showback records (`oneshowback list`, FireEdge's showback views) are filled.
+    pub enabled: bool,
+    /// Cron schedule of the showback CronJob.
+    #[schemars(regex(pattern = r"^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$"))]
+    pub schedule: String,
+}
+
 /// Upgrade guard.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -764,6 +897,10 @@ pub struct Tls {
     pub ip_addresses: Vec<String>,
     /// A cert-manager Certificate for the Secret, rendered when the cluster serves `cert-manager.io/v1`.
     pub cert_manager: CertManager,
+    /// Pods of the TLS proxy Deployment in front of oned's API (with a published API Service): a Deployment of
+    /// its own, so that a failing proxy never takes the core pods out of their Services.
+    #[schemars(range(min = 1, max = 10))]
+    pub api_proxy_replicas: u32,
 }
 
 /// cert-manager settings.
@@ -819,20 +956,48 @@ pub struct Datastore {
     /// Datastore name.
     #[schemars(length(min = 1))]
     pub name: String,
-    /// Datastore type: `image`, `system` or `file`.
+    /// Datastore type: `image`, `system`, `file` or `backup` (VM backups: `dsMad` `restic` or `rsync`, no
+    /// transfer driver; OpenNebula/one@release-7.4.0:src/datastore/Datastore.cc:701-710).
     #[serde(rename = "type")]
     pub type_: DatastoreType,
-    /// Transfer driver: `ssh`, `shared`, `ceph`, `qcow2` or `local`.
-    pub tm_mad: TmMad,
-    /// Datastore driver of image and file datastores (`DS_MAD`); empty: `ceph` with `tmMad: ceph`, else `fs`.
-    /// System datastores have none.
+    /// Transfer driver: `ssh`, `shared`, `ceph`, `qcow2`, `local` (7.x), `fs_lvm`, `fs_lvm_ssh` or `lvm` (7.4)
+    /// (the drivers of `src/tm_mad/` and oned.conf's TM_MAD `-d` list). Required, except for a backup
+    /// datastore, which has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tm_mad: Option<TmMad>,
+    /// Datastore driver of image, file and backup datastores (`DS_MAD`); empty: `ceph` with `tmMad: ceph`, else
+    /// `fs` (a backup datastore needs `restic` or `rsync`). System datastores have none.
     #[serde(default)]
     #[schemars(regex(pattern = r"^([a-z][a-z0-9_]*)?$"))]
     pub ds_mad: String,
     /// More template attributes of the datastore (for example `CEPH_HOST`, `POOL_NAME`, `BRIDGE_LIST`,
-    /// `SHARED`), written with `onedatastore update --append`.
+    /// `SHARED`, `RSYNC_HOST`), written with `onedatastore update --append`. Never a credential (ONE007): use
+    /// `secretAttributes`.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+    /// Template attributes whose values come from a Secret (`RESTIC_PASSWORD` of a restic backup datastore,
+    /// which oned requires: share/etc/oned.conf DS_MAD_CONF `restic` REQUIRED_ATTRS): `{NAME: {name, key}}`.
+    /// The inventory job reads them from the Secret; they never appear in a rendered manifest.
+    #[serde(default)]
+    pub secret_attributes: BTreeMap<String, SecretKeyRef>,
+    /// OpenNebula clusters the datastore belongs to (created when missing; `onecluster adddatastore`). A
+    /// cluster's hosts can run VMs only with a system and an image datastore in that cluster: list the cluster
+    /// of your `hosts` here (for OpenNebula's own datastores too: `system`, `default`, `files`). Empty: the
+    /// datastore stays where it is (a new one goes to `default`, cluster 0).
+    #[serde(default)]
+    pub clusters: Vec<String>,
+}
+
+/// A key of a Secret.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    /// The Secret's name (in the release's namespace).
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// The key.
+    #[schemars(length(min = 1, max = 253))]
+    pub key: String,
 }
 
 /// Datastore type.
@@ -842,6 +1007,7 @@ pub enum DatastoreType {
     Image,
     System,
     File,
+    Backup,
 }
 
 /// Transfer manager driver.
@@ -853,6 +1019,11 @@ pub enum TmMad {
     Ceph,
     Qcow2,
     Local,
+    #[serde(rename = "fs_lvm")]
+    FsLvm,
+    #[serde(rename = "fs_lvm_ssh")]
+    FsLvmSsh,
+    Lvm,
 }
 
 /// NetworkPolicy settings.

@@ -438,7 +438,13 @@ impl Builder {
     }
 
     fn push(&mut self, node: Node) -> Result<(), InputError> {
-        let path = self.path();
+        // The dotted path is built only for a quirk (an ambiguous key, a duplicate): most nodes never need it.
+        let needs_path = match self.stack.last() {
+            Some(Frame::Map { key: None, .. }) => key_text(&node).is_some_and(|(_, quirk)| quirk.is_some()),
+            Some(Frame::Map { index, key: Some((k, _)), .. }) => index.contains_key(k),
+            _ => false,
+        };
+        let path = if needs_path { self.path() } else { String::new() };
         let merge_scalar = std::mem::take(&mut self.merge_scalar);
         match self.stack.last_mut() {
             None => self.root = Some(node),

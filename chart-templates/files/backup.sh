@@ -4,6 +4,8 @@
 # Usage: backup.sh [LABEL]   (files are onedb-<LABEL>-<UTC time>-<NN>.sql; LABEL defaults to "scheduled")
 # MySQL: a consistent mysqldump of the tables without `--databases` (files/common.sh: mydump), so that
 # files/restore.sh can load it into any member's database. SQLite: `onedb backup`.
+# Under Raft (RAFT_MEMBERS > 1) it dumps the member whose database has applied the most of the Raft log: the
+# leader's, or a follower in sync with it, never a lagging one by default.
 set -eu
 # A backup holds every credential OpenNebula stores: owner-only files (they were 0644).
 umask 077
@@ -14,6 +16,28 @@ SQLITE_DB=${SQLITE_DB:-/var/lib/one/one.db}
 # shellcheck source=common.sh
 . "${ONECHART_SCRIPTS:-/run/onechart/scripts}/common.sh"
 load_db_settings
+
+# choose_member: under Raft, the member database with the highest last applied log index (`SELECT MAX(log_index)
+# FROM logdb WHERE applied = '1'`, what oned reads at start: OpenNebula/one@release-7.4.0:src/sql/LogDB.cc:170;
+# logdb's columns, src/sql/OneDB.cc:247-251, the same at 6.10.5, 7.0.2 and 7.2.0). Read with SQL, so it works in
+# maintenance mode too, when no oned answers. Members whose database does not answer are skipped.
+choose_member() {
+  best_index=-1
+  best_host=""
+  i=0
+  while [ "$i" -lt "$RAFT_MEMBERS" ]; do
+    if [ "${DB_BUNDLED:-}" = true ]; then host="$STATEFULSET-$i.$PEERS_DOMAIN" name=$DB_BASE_NAME; else host=$DB_HOST name="${DB_BASE_NAME}_$i"; fi
+    if index=$(my "$host" "$DB_PORT" -N -B -e "SELECT COALESCE(MAX(log_index), 0) FROM logdb WHERE applied = '1'" "$name" 2>/dev/null) \
+      && [ -n "$index" ] && [ "$index" -gt "$best_index" ]; then
+      best_index=$index best_host=$host best_name=$name
+    fi
+    i=$((i + 1))
+  done
+  [ -n "$best_host" ] || { echo "onechart: no member's database answers" >&2; exit 1; }
+  DB_HOST=$best_host DB_NAME=$best_name
+  echo "onechart: backing up $DB_NAME on $DB_HOST (last applied Raft entry: $best_index)" >&2
+}
+if [ "$DB_BACKEND" = mysql ] && [ "${RAFT_MEMBERS:-1}" -gt 1 ]; then choose_member; fi
 mkdir -p "$dir"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 seq=0

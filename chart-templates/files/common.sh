@@ -56,18 +56,32 @@ load_dump() {
 # it fails: OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:154-164, onedb_backend.rb:273). onedb then runs with
 # --no-backup, and so restores nothing when a migrator fails ("DB state might be inconsistent", onedb.rb:341-362):
 # on failure the backup is loaded back here, and UPGRADE_BACKUP names it. Returns 1 on failure.
+# While it runs, $ONE_VAR/.onechart/upgrading names the backup: an upgrade interrupted from outside (the pod
+# deleted, the node lost) is found at the next start (oned.sh resume_interrupted_upgrade), which loads that backup
+# back and tries again with it, rather than taking another full dump of a half-migrated database.
 upgrade_schema() {
-  UPGRADE_BACKUP=$(BACKUP_DIR="${ONE_VAR:-/var/lib/one}/backups/db" BACKUP_RETENTION=0 SQLITE_DB="$SQLITE_DB" \
-    /bin/sh "${ONECHART_SCRIPTS:-/run/onechart/scripts}/backup.sh" pre-schema-upgrade) || return 1
-  log "backup before the schema upgrade: $UPGRADE_BACKUP"
-  if masked onedb_member upgrade --no-backup; then return 0; fi
-  log "onedb upgrade failed: loading the backup $UPGRADE_BACKUP back"
-  if [ "$DB_BACKEND" = sqlite ]; then
-    masked onedb_member restore -f "$UPGRADE_BACKUP"
-  else
-    load_dump "$UPGRADE_BACKUP"
+  _progress="${ONE_VAR:-/var/lib/one}/.onechart/upgrading"
+  if [ -z "${UPGRADE_BACKUP:-}" ]; then
+    UPGRADE_BACKUP=$(BACKUP_DIR="${ONE_VAR:-/var/lib/one}/backups/db" BACKUP_RETENTION=0 SQLITE_DB="$SQLITE_DB" \
+      /bin/sh "${ONECHART_SCRIPTS:-/run/onechart/scripts}/backup.sh" pre-schema-upgrade) || return 1
   fi
+  log "backup before the schema upgrade: $UPGRADE_BACKUP"
+  mkdir -p "${_progress%/*}"
+  echo "$UPGRADE_BACKUP" > "$_progress"
+  if masked onedb_member upgrade --no-backup; then rm -f "$_progress"; return 0; fi
+  log "onedb upgrade failed: loading the backup $UPGRADE_BACKUP back"
+  load_backup "$UPGRADE_BACKUP"
+  rm -f "$_progress"
   return 1
+}
+
+# load_backup FILE: this member's database replaced by a backup of backup.sh (SQLite: `onedb restore`).
+load_backup() {
+  if [ "$DB_BACKEND" = sqlite ]; then
+    masked onedb_member restore -f "$1"
+  else
+    load_dump "$1"
+  fi
 }
 
 # db_probe: prints how this member's database server answers: ok, unreachable, denied or error. SQLite is ok.
@@ -160,4 +174,10 @@ masked_fifo() {
   mkfifo -m 0600 "$FIFO"
   # shellcheck disable=SC2046 # one path per line, no spaces (our own mount paths)
   mask_secrets $(secret_files) < "$FIFO" &
+}
+
+# alive PID: the process runs (an exited process not yet reaped by its parent still answers kill -0).
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [ "$(sed -e 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]
 }

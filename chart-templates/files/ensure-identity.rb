@@ -31,13 +31,18 @@ GENERATORS = {
   # The host key of oneadmin's sshd (files/prepare.sh), the same on every member: hypervisors reach whichever
   # member leads under `oned.hostname`.
   'ssh-host-key' => lambda do
-    Dir.mktmpdir do |dir|
+    Dir.mktmpdir('onechart-host', TMP) do |dir|
       system('ssh-keygen', '-q', '-t', 'ecdsa', '-N', '', '-C', '', '-f', File.join(dir, 'key'), exception: true)
       File.read(File.join(dir, 'key'))
     end
   end
 }.freeze
 ATTEMPTS = 5
+# Scratch files go to /tmp, named explicitly: Ruby's Dir.tmpdir refuses a world-writable directory without the
+# sticky bit (ruby/ruby@v3_1_2:lib/tmpdir.rb:32), which an emptyDir is (the kubelet makes it 0777, the sticky bit
+# only with the alpha emptyDir.stickyBit: kubernetes/kubernetes@master:pkg/volume/emptydir/empty_dir.go, defaultPerm),
+# and falls back to the working directory, the image's read-only /var/lib/one.
+TMP = ENV.fetch('TMPDIR', '/tmp')
 
 def log(message)
   puts "onechart-secrets: #{message}"
@@ -48,7 +53,7 @@ end
 # (OpenNebula/docs@master:source/open_cluster_deployment/common_node/passwordless_ssh.txt:12). PEM, which every
 # OpenSSH and OpenNebula's Ruby code read (src/authm_mad/remotes/ssh/ssh_auth.rb:111 converts keys to PEM).
 def ssh_key_pair(private_key = nil)
-  Dir.mktmpdir('onechart-ssh') do |dir|
+  Dir.mktmpdir('onechart-ssh', TMP) do |dir|
     file = File.join(dir, 'id_rsa')
     if private_key
       File.write(file, private_key, perm: 0o600)
@@ -73,7 +78,8 @@ def make(wanted, kinds, current)
   values = {}
   wanted.each do |key|
     kind = kinds.fetch(key)
-    next if kind.start_with?('ssh-')
+    # The key pair is made below, together; the sshd host key ('ssh-host-key') is a generator like the others.
+    next if %w[ssh-private-key ssh-public-key].include?(kind)
 
     from_values = given(key)
     values[key] = from_values.empty? ? GENERATORS.fetch(kind).call : from_values

@@ -23,9 +23,9 @@ require 'tmpdir'
 
 SPEC = JSON.parse(ENV.fetch('INVENTORY'))
 TAG = SPEC.fetch('release')
-DS_TYPES = { 'image' => 'IMAGE_DS', 'system' => 'SYSTEM_DS', 'file' => 'FILE_DS' }.freeze
-# Pool XML TYPE numbers (include/Datastore.h: IMAGE_DS = 0, SYSTEM_DS = 1, FILE_DS = 2).
-DS_TYPE_NAMES = { '0' => 'IMAGE_DS', '1' => 'SYSTEM_DS', '2' => 'FILE_DS' }.freeze
+DS_TYPES = { 'image' => 'IMAGE_DS', 'system' => 'SYSTEM_DS', 'file' => 'FILE_DS', 'backup' => 'BACKUP_DS' }.freeze
+# Pool XML TYPE numbers (include/Datastore.h: IMAGE_DS = 0, SYSTEM_DS = 1, FILE_DS = 2, BACKUP_DS = 3).
+DS_TYPE_NAMES = { '0' => 'IMAGE_DS', '1' => 'SYSTEM_DS', '2' => 'FILE_DS', '3' => 'BACKUP_DS' }.freeze
 
 $failures = 0
 
@@ -102,7 +102,7 @@ end
 
 def reconcile_clusters
   known = clusters
-  SPEC['hosts'].map {|h| h['cluster'] }.uniq.each do |name|
+  (SPEC['hosts'].map {|h| h['cluster'] } + SPEC['datastores'].flat_map {|d| d['clusters'] || [] }).uniq.each do |name|
     next if known.key?(name)
 
     run("cluster #{name} created", onecluster('create', name))
@@ -155,11 +155,15 @@ def tag_file(dir)
   template_file(dir, 'tag', 'ONECHART_RELEASE' => TAG)
 end
 
-# The template attributes a datastore of the values must have.
+# The template attributes a datastore of the values must have: a backup datastore has no transfer driver
+# (oned sets TM_MAD "-": src/datastore/Datastore.cc:701-710); secretAttributes come from the environment, which the
+# Job takes from their Secrets.
 def datastore_attrs(want)
-  attrs = { 'TYPE' => DS_TYPES.fetch(want['type']), 'TM_MAD' => want['tmMad'] }
+  attrs = { 'TYPE' => DS_TYPES.fetch(want['type']) }
+  attrs['TM_MAD'] = want['tmMad'] unless want['type'] == 'backup'
   attrs['DS_MAD'] = want['dsMad'] unless want['type'] == 'system'
-  attrs.merge(want['attributes'])
+  secrets = (want['secretAttributes'] || {}).to_h {|k, env| [k, ENV.fetch(env)] }
+  attrs.merge(want['attributes']).merge(secrets)
 end
 
 def current_attrs(ds)
@@ -171,7 +175,7 @@ def current_attrs(ds)
   attrs
 end
 
-def reconcile_datastores(dir)
+def reconcile_datastores(dir, cluster_ids)
   current = pool(onedatastore('list', '-x'), 'DATASTORE').to_h {|d| [text(d, 'NAME'), d] }
   SPEC['datastores'].each do |want|
     name = want['name']
@@ -179,26 +183,58 @@ def reconcile_datastores(dir)
     ds = current[name]
     if ds.nil?
       file = template_file(dir, "ds-#{name}", { 'NAME' => name }.merge(attrs).merge('ONECHART_RELEASE' => TAG))
-      run("datastore #{name} created (#{attrs['TYPE']}, #{want['tmMad']})", onedatastore('create', file))
+      ok, out = run("datastore #{name} created (#{attrs['TYPE']}, #{want['tmMad']})", onedatastore('create', file))
+      join_clusters(name, created_id(out), [], want, cluster_ids) if ok
       next
     end
     have = current_attrs(ds)
     diff = attrs.reject {|k, v| have[k] == v }
-    next if diff.empty?
-
-    file = template_file(dir, "ds-#{name}", diff)
-    run("datastore #{name} updated (#{diff.keys.join(', ')})",
-        onedatastore('update', text(ds, 'ID'), file, '--append'))
+    unless diff.empty?
+      file = template_file(dir, "ds-#{name}", diff)
+      run("datastore #{name} updated (#{diff.keys.join(', ')})",
+          onedatastore('update', text(ds, 'ID'), file, '--append'))
+    end
+    join_clusters(name, text(ds, 'ID'), ds.get_elements('CLUSTERS/ID').map(&:text), want, cluster_ids)
   end
   prune('datastore', current, SPEC['datastores'], 'pruneDatastores') {|id| onedatastore('delete', id) }
 end
 
+# join_clusters: adds the datastore to each cluster of its `clusters` it is not in yet (`onecluster adddatastore
+# CLUSTER DS`, src/cli/onecluster:146-156); it never removes it from one.
+def join_clusters(name, id, member_of, want, cluster_ids)
+  return unless id
+
+  (want['clusters'] || []).each do |cluster|
+    cid = cluster_ids[cluster]
+    next if cid.nil? || member_of.include?(cid)
+
+    run("datastore #{name} added to cluster #{cluster}", onecluster('adddatastore', cid, id))
+  end
+end
+
+# warn_clusters_without_datastores: a cluster of the declared hosts with no system or no image datastore cannot
+# run a VM on them (a new cluster has none: `onecluster create`); the job says which, and what to declare.
+def warn_clusters_without_datastores
+  pools = pool(onedatastore('list', '-x'), 'DATASTORE')
+  SPEC['hosts'].map {|h| h['cluster'] }.uniq.each do |cluster|
+    cid = clusters[cluster] or next
+    types = pools.select {|d| d.get_elements('CLUSTERS/ID').map(&:text).include?(cid) }.map {|d| text(d, 'TYPE') }
+    missing = { '1' => 'system', '0' => 'image' }.reject {|t, _| types.include?(t) }.values
+    next if missing.empty?
+
+    log("WARNING: cluster #{cluster} has hosts but no #{missing.join(' and no ')} datastore: VMs cannot run on them; " \
+        "list #{cluster} in the clusters of a #{missing.join(' and an ')} datastore of the values")
+  end
+end
+
 def main
   wait_for_api
-  Dir.mktmpdir('inventory') do |dir|
+  # An explicit directory: Ruby's Dir.tmpdir refuses the world-writable emptyDir at /tmp (ensure-identity.rb).
+  Dir.mktmpdir('inventory', ENV.fetch('TMPDIR', '/tmp')) do |dir|
     ids = reconcile_clusters
     reconcile_hosts(dir, ids)
-    reconcile_datastores(dir)
+    reconcile_datastores(dir, ids)
+    warn_clusters_without_datastores
   end
   if $failures.positive?
     log("#{$failures} command(s) failed")

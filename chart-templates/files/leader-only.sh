@@ -3,7 +3,8 @@
 # this member is the Raft leader (always, on a single front-end), and restarts it when its credentials file
 # changes: the daemons read it once, at start (onehem: OpenNebula/one@release-7.4.0:src/hem/onehem-server.rb:272,
 # a single OpenNebula::Client; OneGate and OneFlow their *_auth file), and files/sync-admin-users.sh rewrites
-# one_auth when the Secret's password changes. Usage: leader-only.sh AUTH_FILE COMMAND...
+# one_auth when the Secret's password changes. With LEADER_ONLY=false it runs on every member, and only restarts
+# the daemon on new credentials (6.10's mm_sched reads one_auth once, at start). Usage: leader-only.sh AUTH_FILE COMMAND...
 set -eu
 scripts=${ONECHART_SCRIPTS:-/run/onechart/scripts}
 auth=$1
@@ -11,7 +12,9 @@ shift
 credentials=${ONE_VAR:-/var/lib/one}/.one/$auth
 role_file=${ONE_RUN:-/run/one}/raft-role
 poll=${LEADER_POLL:-2}
-is_leader() { [ "${RAFT_MEMBERS:-1}" -le 1 ] || [ "$(cat "$role_file" 2>/dev/null)" = leader ]; }
+is_leader() {
+  [ "${LEADER_ONLY:-true}" = false ] || [ "${RAFT_MEMBERS:-1}" -le 1 ] || [ "$(cat "$role_file" 2>/dev/null)" = leader ]
+}
 fingerprint() { cksum < "$credentials" 2>/dev/null || true; }
 child=""
 stop() { if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; fi; }

@@ -97,6 +97,7 @@ wait_for_api() {
 # solo_with COMMAND...: runs a solo oned (SERVER_ID -1) just long enough to run COMMAND against it.
 solo_with() {
   masked_fifo oned-solo
+  logs_to_fifo
   oned -f > "$FIFO" 2>&1 &
   pid=$!
   # Whatever fails while it runs, the solo oned is stopped with the script.
@@ -126,6 +127,21 @@ bootstrap_with() {
   log "bootstrap done"
 }
 
+# resume_interrupted_upgrade: a schema upgrade that was under way when the member stopped (its marker names the
+# backup taken before it, files/common.sh upgrade_schema): the database is loaded back from that backup, which the
+# next upgrade reuses instead of dumping the half-migrated database again.
+resume_interrupted_upgrade() {
+  _marker="$ONE_VAR/.onechart/upgrading"
+  [ -s "$_marker" ] || return 0
+  UPGRADE_BACKUP=$(cat "$_marker")
+  if [ ! -s "$UPGRADE_BACKUP" ]; then
+    log "a schema upgrade was interrupted and its backup $UPGRADE_BACKUP is gone: restore a backup (README)"
+    exit 1
+  fi
+  log "a schema upgrade was interrupted: loading its backup $UPGRADE_BACKUP back before trying again"
+  load_backup "$UPGRADE_BACKUP"
+}
+
 # upgrade_database: the schema upgrade of a single front-end (files/common.sh: upgrade_schema). A failed one
 # leaves the database as it was before (loaded back from the backup) and a marker: it is not retried at every
 # restart, on a database it would half-migrate again.
@@ -151,6 +167,23 @@ upgrade_database() {
   write_serveradmin_files
 }
 
+# logs_to_fifo: the log files of oned and of the daemons it spawns, links to the masking pipe FIFO (files/common.sh
+# masked_fifo), which prints to the oned container's output:
+#  - oned.log: oned logs to a file (LOG SYSTEM "file" in oned.conf) so that each VM gets its log file, which
+#    FireEdge's VM Log tab reads (a VM's log follows oned's LOG SYSTEM: OpenNebula/one@release-7.4.0:
+#    src/vm/VirtualMachine.cc:709-731; with USE_VMS_LOCATION "YES", /var/lib/one/vms/<id>/vm.log:
+#    src/nebula/Nebula.cc:1419-1441);
+#  - monitor.log: monitord's own log (LOG SYSTEM "file" in monitord.conf, src/monitor/src/monitor/Monitor.cc:61-75):
+#    oned closes the standard error of every driver it spawns (include/Driver.h:283), so "std" went nowhere;
+#  - rank_sched.log: the 7.x scheduler, a child of oned's one_sched driver, logs only there
+#    (src/schedm_mad/remotes/rank/src/sched/Scheduler.cc:105).
+# The daemons open these files for each message (FileLog::log, src/log/Log.cc:67-80): a link to a pipe works.
+logs_to_fifo() {
+  for f in oned.log monitor.log rank_sched.log; do
+    ln -sfn "$FIFO" "${ONE_LOG:-/var/log/one}/$f"
+  done
+}
+
 start_ssh_agent() {
   export SSH_AUTH_SOCK="$ONE_RUN/ssh-agent.sock"
   rm -f "$SSH_AUTH_SOCK"
@@ -171,18 +204,12 @@ maintenance() {
   done
 }
 
-main() {
-  load_db_settings
-  if [ "$RAFT_MEMBERS" -gt 1 ]; then
-    # shellcheck source=raft.sh
-    . "$SCRIPTS/raft.sh"
-  fi
-  rm -f "$READY" "$ONE_LOCK/one"
-  mkdir -p "$ONE_RUN/ssh-socks" "$ONE_LOCK" "${ONE_LOG:-/var/log/one}"
-  chmod 0700 "$ONE_RUN/ssh-socks"
-  # oned writes its configuration, database password included, to /var/lib/one/config: owner-only.
-  umask 077
-  if [ "${MAINTENANCE:-false}" = true ]; then maintenance; fi
+# database_phase: everything that may take long before oned serves: wait for the database, bootstrap it, join the
+# Raft cluster (copying the leader's database), upgrade its schema. In the chart it runs in the `database` init
+# container (`oned.sh init`), where no probe can kill it halfway (issue 16 major 4); the `oned` container then
+# only starts oned, and its startup probe covers oned's own start.
+database_phase() {
+  resume_interrupted_upgrade
   if [ "$DB_BACKEND" = mysql ]; then wait_for_database; fi
   state=$(database_state)
   case $state in
@@ -200,17 +227,50 @@ main() {
       write_serveradmin_files
       if [ "$RAFT_MEMBERS" -gt 1 ]; then raft_start ready; fi ;;
   esac
+}
+
+# start_oned: oned in the foreground, its log masked, with the helpers that run beside it.
+start_oned() {
+  if [ "$DB_BACKEND" = mysql ]; then wait_for_database; fi
   start_ssh_agent
   # oneadmin's and serveradmin's passwords follow the Secret (files/sync-admin-users.sh).
   /bin/sh "$SCRIPTS/sync-admin-users.sh" "$$" &
+  if [ "$RAFT_MEMBERS" -gt 1 ]; then
+    # A restarted oned container must not keep a leader label it no longer deserves: follower until Raft says
+    # otherwise; then files/raft-label.sh keeps the label in step with Raft's state (issue 16 major 5).
+    rm -f "$ONE_RUN/raft-role" "$ONE_RUN/raft-label"
+    /bin/sh "$SCRIPTS/raft-label.sh" "$$" &
+  fi
   touch "$READY"
   log "starting oned"
   masked_fifo oned
-  # The 7.x scheduler (a child of oned's one_sched driver, whose own output goes to /dev/null) logs only to
-  # /var/log/one/rank_sched.log (OpenNebula/one@release-7.4.0:src/schedm_mad/remotes/rank/src/sched/Scheduler.cc:105):
-  # into oned's log with it.
-  ln -sfn "$FIFO" "${ONE_LOG:-/var/log/one}/rank_sched.log"
+  logs_to_fifo
   exec oned -f > "$FIFO" 2>&1
+}
+
+# Usage: oned.sh [init|run] (or ONED_PHASE)   init: the database phase only (the `database` init container); run:
+# oned only (the `oned` container); neither: both, one after the other.
+main() {
+  mode=${1:-${ONED_PHASE:-all}}
+  load_db_settings
+  if [ "$RAFT_MEMBERS" -gt 1 ]; then
+    # shellcheck source=raft.sh
+    . "$SCRIPTS/raft.sh"
+  fi
+  rm -f "$READY" "$ONE_LOCK/one"
+  mkdir -p "$ONE_RUN/ssh-socks" "$ONE_LOCK" "${ONE_LOG:-/var/log/one}"
+  chmod 0700 "$ONE_RUN/ssh-socks"
+  # oned writes its configuration, database password included, to /var/lib/one/config: owner-only.
+  umask 077
+  if [ "${MAINTENANCE:-false}" = true ]; then
+    if [ "$mode" = init ]; then log "maintenance mode: the database is left as it is"; exit 0; fi
+    maintenance
+  fi
+  case $mode in
+    init) database_phase; log "database ready" ;;
+    run) start_oned ;;
+    *) database_phase; start_oned ;;
+  esac
 }
 
 if [ "${ONECHART_SOURCE_ONLY:-}" != 1 ]; then

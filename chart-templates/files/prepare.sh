@@ -39,16 +39,32 @@ quote() {
   printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"
 }
 
-configure_oned() {
-  conf="$ETC/oned.conf"
-  for attr in LOG DB HOSTNAME ONEGATE_ENDPOINT FEDERATION RAFT_LEADER_HOOK RAFT_FOLLOWER_HOOK; do
-    remove_attribute "$conf" "$attr"
-  done
+# replaces FILE: the attributes a ConfigMap file replaces (its `# onechart replaces: A B C` line); a file without
+# that line replaces onechart's own attributes.
+replaces() {
+  _r=$(sed -n 's/^# onechart replaces: //p' "$1" | head -n 1)
+  echo "${_r:-LOG HOSTNAME ONEGATE_ENDPOINT FEDERATION HM_MAD RAFT_LEADER_HOOK RAFT_FOLLOWER_HOOK NETWORK}"
+}
+
+# merge_template TARGET OVERRIDE: an OpenNebula template file (oned.conf syntax) from the ConfigMap merged over the
+# packaged one: every attribute it replaces is removed from TARGET, then it is appended.
+merge_template() {
+  for attr in $(replaces "$2"); do remove_attribute "$1" "$attr"; done
   {
     echo
-    echo "# ---- set by onechart ----"
-    cat "$CONFIG/oned.conf"
-    if [ "$DB_BACKEND" = mysql ]; then
+    echo "# ---- set by onechart (the chart's ConfigMap) ----"
+    cat "$2"
+  } >> "$1"
+}
+
+configure_oned() {
+  conf="$ETC/oned.conf"
+  remove_attribute "$conf" DB
+  merge_template "$conf" "$CONFIG/oned.conf"
+  {
+    if [ -z "${DB_BACKEND:-}" ]; then
+      : # an add-on's copy: no database section, no credential
+    elif [ "$DB_BACKEND" = mysql ]; then
       echo "DB = [ BACKEND = \"mysql\","
       echo "       SERVER = $(quote "$DB_HOST"),"
       echo "       PORT = $DB_PORT,"
@@ -63,13 +79,15 @@ configure_oned() {
   } >> "$conf"
   chmod 0640 "$conf"
 
-  remove_attribute "$ETC/monitord.conf" NETWORK
-  remove_attribute "$ETC/monitord.conf" LOG
-  cat "$CONFIG/monitord.conf" >> "$ETC/monitord.conf"
-  # mm_sched (6.10) logs to its container's output.
-  if [ -f "$ETC/sched.conf" ]; then
-    remove_attribute "$ETC/sched.conf" LOG
-    echo 'LOG = [ SYSTEM = "std", DEBUG_LEVEL = 3 ]' >> "$ETC/sched.conf"
+  merge_template "$ETC/monitord.conf" "$CONFIG/monitord.conf"
+  # The scheduler: 6.10's sched.conf (mm_sched, logging to its container's output), 7.x's rank driver
+  # (schedulers/rank.conf) and OneDRS (schedulers/one_drs.conf, YAML).
+  if [ -f "$ETC/sched.conf" ] && [ -f "$CONFIG/sched.conf" ]; then merge_template "$ETC/sched.conf" "$CONFIG/sched.conf"; fi
+  if [ -f "$ETC/schedulers/rank.conf" ] && [ -f "$CONFIG/rank.conf" ]; then
+    merge_template "$ETC/schedulers/rank.conf" "$CONFIG/rank.conf"
+  fi
+  if [ -f "$ETC/schedulers/one_drs.conf" ] && [ -f "$CONFIG/one_drs.conf" ]; then
+    ruby "$SCRIPTS/merge-yaml.rb" "$ETC/schedulers/one_drs.conf" "$CONFIG/one_drs.conf"
   fi
 
   if [ -n "${EMULATOR:-}" ]; then
@@ -81,13 +99,24 @@ configure_oned() {
   fi
 }
 
+# configure_services [CONF...]: the services' YAML files: the chart's settings, then config.<service> of the values
+# (`values-<file>`), deep-merged over the packaged file.
 configure_services() {
-  for conf in fireedge-server.conf onegate-server.conf oneflow-server.conf sunstone-server.conf \
-              oneform-server.conf oneks-server.conf; do
-    if [ -f "$CONFIG/$conf" ] && [ -f "$ETC/$conf" ]; then
-      ruby "$SCRIPTS/merge-yaml.rb" "$ETC/$conf" "$CONFIG/$conf"
-    fi
+  for conf in ${1:-fireedge-server.conf onegate-server.conf oneflow-server.conf sunstone-server.conf \
+              oneform-server.conf oneks-server.conf}; do
+    [ -f "$ETC/$conf" ] || continue
+    for override in "$CONFIG/$conf" "$CONFIG/values-$conf"; do
+      if [ -f "$override" ]; then ruby "$SCRIPTS/merge-yaml.rb" "$ETC/$conf" "$override"; fi
+    done
   done
+}
+
+# configure_remotes: the driver settings of the values (config.remotes, and OneKS's transparent proxy), merged into
+# remotes/etc after seed_data refreshed the drivers from the image: they survive every restart and upgrade.
+configure_remotes() {
+  if [ -f "$CONFIG/remotes.yaml" ]; then
+    ruby "$SCRIPTS/merge-remotes.rb" "$DATA/remotes/etc" "$CONFIG/remotes.yaml"
+  fi
 }
 
 # configure_logs: the Ruby and Node daemons log only to fixed files under /var/log/one (OneGate, OneFlow, OneHEM,
@@ -188,7 +217,31 @@ seed_known_hosts() {
   log "known_hosts: $(awk 'END { print NR }' "$CONFIG/known_hosts") declared host key(s)"
 }
 
+# copy_image_etc: the image's /etc/one into the writable volume, entry by entry: the volume's root belongs to root
+# (the kubelet makes emptyDirs as root, with the fsGroup), and `cp -a DIR/. VOLUME/` fails when it sets the times
+# of VOLUME itself as oneadmin (EPERM, exit 1; found by the real tier).
+copy_image_etc() {
+  for entry in "$IMAGE_ETC"/* "$IMAGE_ETC"/.[!.]*; do
+    [ -e "$entry" ] || continue
+    cp -a "$entry" "$ETC/"
+  done
+}
+
+# addon CONF...: the config init container of an add-on's pod (FireEdge, OneGate, ...): the packaged /etc/one with
+# onechart's settings, and the add-on's own service configuration merged in. No database, no credential.
+addon() {
+  log "copying $IMAGE_ETC to a writable volume (add-on: ${1:-})"
+  copy_image_etc
+  DB_BACKEND="" configure_oned
+  configure_services "${1:-}"
+  log "add-on configuration ready"
+}
+
 main() {
+  if [ "${1:-}" = addon ]; then
+    addon "${2:-}"
+    return 0
+  fi
   if [ "${DB_BACKEND:-}" = mysql ] && [ -z "${DB_PASSWORD:-}" ] && [ -n "${DB_PASSWORD_FILE:-}" ]; then DB_PASSWORD=$(cat "$DB_PASSWORD_FILE"); fi
   if [ "${DB_NAME_PER_MEMBER:-}" = true ]; then DB_NAME="${DB_NAME}_${POD_NAME##*-}"; fi
   : "${DB_BACKEND:?DB_BACKEND is not set}"
@@ -196,11 +249,12 @@ main() {
     : "${DB_HOST:?}" "${DB_PORT:?}" "${DB_USER:?}" "${DB_NAME:?}" "${DB_PASSWORD:?DB_PASSWORD is not set}"
   fi
   log "copying $IMAGE_ETC to a writable volume"
-  cp -a "$IMAGE_ETC/." "$ETC/"
+  copy_image_etc
   configure_oned
   configure_services
   configure_logs
   seed_data
+  configure_remotes
   install_identity
   configure_sshd
   seed_known_hosts

@@ -141,7 +141,8 @@ seed_from_leader() {
   # shellcheck disable=SC2046 # host, port and database name
   set -- $(member_db "$1")
   log "seeding the database from the leader's ($1/$3)"
-  mydump "$1" "$2" "$3" > "$dump.part"
+  # A copy of the whole database, credentials included: owner-only, as backup.sh's backups.
+  (umask 077 && mydump "$1" "$2" "$3" > "$dump.part")
   mv "$dump.part" "$dump"
   load_dump "$dump"
   rm -f "$dump"
@@ -231,9 +232,34 @@ adopt_single_database() {
   log "the single front-end's database $DB_BASE_NAME becomes member 0's ($DB_NAME)"
   mkdir -p "$ONE_VAR/backups/db" "$RAFT_STATE_DIR"
   dump="$ONE_VAR/backups/db/adopt-$DB_BASE_NAME.sql"
-  mydump "$DB_HOST" "$DB_PORT" "$DB_BASE_NAME" > "$dump"
+  (umask 077 && mydump "$DB_HOST" "$DB_PORT" "$DB_BASE_NAME" > "$dump")
   load_dump "$dump"
   rm -f "$dump"
+}
+
+# bootstrap_or_join: member 0 with an empty database and no leader in sight. It bootstraps a new cluster as soon as
+# no peer's oned runs and every peer's database answers and holds no data, and joins a leader that appears
+# meanwhile. Both are asked again at every poll: in a first install the peers' pods (and their databases) start
+# when they start, and deciding once, at one instant, sent member 0 into a wait for a leader that could not exist
+# until its start gave up (issue 16 major 3). A peer database that holds data means an existing cluster: it
+# never bootstraps then, and waits for that cluster's leader.
+bootstrap_or_join() {
+  waited=0
+  while :; do
+    if leader=$(find_leader); then
+      join "$leader"
+      return 0
+    fi
+    if ! any_peer_runs && peers_hold_no_data; then
+      log "no peer runs and no peer's database holds data: bootstrapping a new Raft cluster"
+      bootstrap_cluster
+      set_server_id "$RAFT_BOOTSTRAP_ID"
+      return 0
+    fi
+    [ "$waited" -lt "$RAFT_WAIT" ] || { log "neither a leader nor every peer's empty database after ${RAFT_WAIT}s"; exit 1; }
+    sleep "$RAFT_POLL"
+    waited=$((waited + RAFT_POLL))
+  done
 }
 
 # raft_start STATE: decides how this member enters the cluster, given its database state (ready, empty or
@@ -295,10 +321,8 @@ raft_start() {
           leader=$(wait_for_leader "$previous") || { log "$previous did not join within ${RAFT_WAIT}s"; exit 1; }
         fi
         join "$leader"
-      elif [ "$1" = empty ] && [ "$n" -eq 0 ] && ! any_peer_runs && peers_hold_no_data; then
-        log "no peer runs and no peer's database holds data: bootstrapping a new Raft cluster"
-        bootstrap_cluster
-        set_server_id "$RAFT_BOOTSTRAP_ID"
+      elif [ "$1" = empty ] && [ "$n" -eq 0 ]; then
+        bootstrap_or_join
       else
         log "waiting for a leader${previous:+ and for $previous to join} before joining"
         leader=$(wait_for_leader "$previous") || { log "no leader after ${RAFT_WAIT}s"; exit 1; }

@@ -12,6 +12,15 @@
 #    example after a bootstrap that was interrupted before onechart set it).
 # Changing a password with `oneuser passwd 0` alone is undone only if it cannot authenticate; the README says to
 # change the Secret instead.
+# Under Raft the order matters (issue 16 major 7). oned authenticates every Raft call (replication, heartbeats,
+# votes) with its one_auth, and the receiving member checks it against its own database
+# (OpenNebula/one@release-7.4.0:src/client/Client.cc:149,180,212; src/um/UserPool.cc:1242,560). A follower
+# learns that the password change is committed, and applies it, from the leader's next heartbeat, which must
+# still carry the old password. So the leader changes the password only while every member follows in sync
+# (`one-raft.rb healthy`), keeps the old password in its one_auth until every other member authenticates the new
+# one (it has applied the change), and then switches at once; a follower switches when the new password works
+# against its own oned. Switching before the followers applied the change (what this script did) made them refuse
+# the leader's heartbeats: elections, and two pods labelled leader.
 set -u
 ONE_VAR=${ONE_VAR:-/var/lib/one}
 ONE_RUN=${ONE_RUN:-/run/one}
@@ -21,6 +30,44 @@ ONE_AUTH_FILE="$ONE_VAR/.one/one_auth"
 TRY="$ONE_RUN/onechart-try-auth"
 
 log() { echo "onechart-admin-users: $*"; }
+
+LOCAL=http://localhost:2633/RPC2
+raft() {
+  # shellcheck disable=SC2086 # ONE_RAFT is a command with its arguments
+  ${ONE_RAFT:-ruby ${ONECHART_SCRIPTS:-/run/onechart/scripts}/one-raft.rb} "$@"
+}
+
+# other_members: the endpoints of the other Raft members, read before the password changes (afterwards this
+# member's one_auth no longer authenticates).
+other_members() {
+  [ "${RAFT_MEMBERS:-1}" -gt 1 ] || return 0
+  raft servers "$LOCAL" 2>/dev/null | awk -v me="${POD_NAME:-}" '$2 != me { print $3 }'
+}
+
+# wait_for_members PASSWORD ENDPOINT...: until each member's oned authenticates oneadmin with PASSWORD (it has
+# applied the change), polled every tenth of a second for ADMIN_APPLY_WAIT seconds (a follower applies it on the
+# next heartbeat, a fraction of a second). One that does not by then (down, partitioned) cannot catch up with the
+# new password: the log says how to bring it back.
+wait_for_members() {
+  password=$1
+  shift
+  [ $# -gt 0 ] || return 0
+  (umask 077 && printf 'oneadmin:%s\n' "$password" > "$TRY.members")
+  tries=$((${ADMIN_APPLY_WAIT:-10} * 10))
+  for ep in "$@"; do
+    t=0
+    until ONE_XMLRPC="$ep" ONE_AUTH="$TRY.members" oneuser show 0 >/dev/null 2>&1; do
+      t=$((t + 1))
+      if [ "$t" -ge "$tries" ]; then
+        log "$ep has not applied oneadmin's new password: it may not follow any more; if it does not, drop its"
+        log "database (maintenance mode and restore.sh --rejoin) and it joins again (README: Credentials)"
+        break
+      fi
+      sleep 0.1
+    done
+  done
+  rm -f "$TRY.members"
+}
 
 # in_charge: this member may change passwords (single front-end, or the Raft leader).
 in_charge() {
@@ -56,11 +103,24 @@ reconcile_oneadmin() {
     fi
   elif [ "$desired" != "$current" ] && [ "$(login "$current")" = ok ]; then
     if in_charge; then
-      # From its file (`--read-file`, src/cli/oneuser:75-80): a password on a command line shows in ps.
-      if ONE_AUTH="$ONE_AUTH_FILE" oneuser passwd 0 --read-file "$AUTH/oneadmin-password" >/dev/null 2>&1; then
+      if [ "${RAFT_MEMBERS:-1}" -gt 1 ] && ! raft healthy "$LOCAL" >/dev/null 2>&1; then
+        log "a Raft member is not in sync: oneadmin's password changes only while every member follows; retrying"
+        return 0
+      fi
+      members=$(other_members)
+      # The new password from a file (`oneuser passwd 0 --read-file FILE`: its first line,
+      # OpenNebula/one@release-7.4.0:src/cli/oneuser:75-80,245,458, src/cli/one_helper/oneuser_helper.rb:60-66; the
+      # same at 6.10.5, 7.0.2 and 7.2.0), never on a command line, where ps shows it. The file holds exactly
+      # $desired, which the members and one_auth then get, even if the Secret changes meanwhile.
+      (umask 077 && printf '%s\n' "$desired" > "$TRY.new")
+      if ONE_AUTH="$ONE_AUTH_FILE" oneuser passwd 0 --read-file "$TRY.new" >/dev/null 2>&1; then
+        rm -f "$TRY.new"
+        # shellcheck disable=SC2086 # one endpoint per word
+        wait_for_members "$desired" $members
         write_one_auth "$desired"
         log "oneadmin's password changed to the Secret's"
       else
+        rm -f "$TRY.new"
         log "could not change oneadmin's password to the Secret's; retrying"
       fi
     fi
@@ -83,11 +143,8 @@ reconcile_serveradmin() {
   fi
 }
 
-# alive PID: the process runs (an exited process not yet reaped by its parent still answers kill -0).
-alive() {
-  kill -0 "$1" 2>/dev/null || return 1
-  [ "$(sed -e 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]
-}
+# shellcheck source=common.sh
+. "${ONECHART_SCRIPTS:-/run/onechart/scripts}/common.sh"
 
 # Usage: sync-admin-users.sh PID  -- runs while process PID (oned, which oned.sh becomes) lives.
 if [ "${ONECHART_SOURCE_ONLY:-}" != 1 ]; then

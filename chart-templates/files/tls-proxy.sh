@@ -1,8 +1,9 @@
 #!/bin/sh
-# onechart: the TLS proxy of a member (the tls-proxy container). HAProxy, in master-worker mode, terminates TLS
-# on the ports the exposed Services publish (haproxy.cfg of the configuration ConfigMap). The kubelet updates a
-# mounted Secret in place when cert-manager (or you) renew the certificate: this script notices and reloads
-# HAProxy (SIGUSR2 to the master), which keeps the established connections.
+# onechart: a TLS proxy (the tls-proxy container: the API's own Deployment, or a sidecar of an add-on). HAProxy,
+# in master-worker mode, terminates TLS on the ports the published Services target ($HAPROXY_CONFIG, its
+# workload's key of the configuration ConfigMap). The kubelet updates a mounted Secret in place when cert-manager
+# (or you) renew the certificate: this script notices and reloads HAProxy (SIGUSR2 to the master), which keeps
+# the established connections.
 set -eu
 config=${HAPROXY_CONFIG:-/run/onechart/config/haproxy.cfg}
 tls=${TLS_DIR:-/run/onechart/tls}

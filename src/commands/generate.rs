@@ -92,11 +92,12 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
     }
     let previous = chart_yaml.as_deref().and_then(render::identity::previous_in);
     let kept = kept_files(chart.as_ref())?;
+    let schema = compiled.schema();
     let files = output::with_manifest(render::render_chart(&RenderInput {
         profile: &compiled.profile,
         values: &compiled.merged.value,
         version: compile::version(&compiled),
-        schema: &compiled.schema,
+        schema: &schema,
         waived: &compiled.waived,
         chart_version: args.chart_version.as_deref(),
         previous: previous.as_ref(),

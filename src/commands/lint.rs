@@ -53,16 +53,13 @@ pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Wr
             Ok(stream) => {
                 not_checked = stream.not_checked();
                 unreadable = stream.unreadable();
-                let mut f = crate::lint::check_manifests(&stream.objects);
-                let extra = crate::lint::suppress::apply(&mut f, &stream.sources, &args.ignore);
-                findings.extend(f);
-                findings.extend(extra);
+                let f = crate::lint::check_manifests(&stream.objects);
+                findings.extend(crate::lint::finish(f, &stream.sources, &args.ignore));
             }
             Err(e) => input_errors.extend(e),
         }
     }
-    findings.sort_by(|a, b| (&a.location, a.rule_id, &a.message).cmp(&(&b.location, b.rule_id, &b.message)));
-    findings.dedup();
+    let findings = crate::lint::sort(findings);
     match args.format {
         Format::Human => {
             for e in &input_errors {

@@ -5,7 +5,7 @@
 //!   packages following the pinned base image, Essential packages already in the base image;
 //! - the start-up check (`files/check-image.sh`, the first init container, also the recipe's last step): every
 //!   entry marked `checked`;
-//! - the coverage test (`tests/image.rs`): every command the rendered chart's containers and scripts call must be
+//! - the coverage test (`tests/it/image.rs`): every command the rendered chart's containers and scripts call must be
 //!   a checked entry here, a shell builtin or a function of the chart's scripts.
 //!
 //! Paths are OpenNebula's system-wide install layout (`OpenNebula/one@release-7.4.0:install.sh:107-126`, the
@@ -130,6 +130,8 @@ pub static ENTRIES: &[Entry] = &[
       "files/oned.sh runs `oneuser show|passwd`, the API test pod `oneuser show` (install.sh:928 BIN_FILES; the CLI package, install.rst:56)"),
     e(Command, "onezone", "opennebula-tools", OpenNebula,
       "files/raft.sh runs `onezone server-add|server-reset` (install.sh:935 BIN_FILES)"),
+    e(Command, "oneshowback", "opennebula-tools", OpenNebula,
+      "the showback CronJob runs `oneshowback calculate`, as the packaged timer does daily (share/pkgs/services/systemd/opennebula-showback.service:8, .timer:6; install.sh:925 BIN_FILES)"),
     e(Command, "onevm", "opennebula-tools", OpenNebula,
       "files/self-test.sh (`helm test`) creates, deploys and removes its VM (install.sh:923 BIN_FILES)"),
     e(Command, "onehost", "opennebula-tools", OpenNebula,
@@ -138,6 +140,9 @@ pub static ENTRIES: &[Entry] = &[
       "files/inventory.rb runs `onedatastore list|create|update|delete` (src/cli/onedatastore:94-195); files/self-test.sh its dummy system datastore (install.sh:933 BIN_FILES)"),
     e(Command, "onecluster", "opennebula-tools", OpenNebula,
       "files/inventory.rb runs `onecluster list|create|addhost` (src/cli/onecluster:91-135); files/self-test.sh its throw-away cluster (install.sh:934 BIN_FILES)"),
+    only(e(Command, "onemarketapp", "opennebula-tools", OpenNebula,
+      "files/oneks.sh waits until `onemarketapp list -x` lists the OneKS appliance, which OneKS imports at start (release-7.4.0:install.sh:946 BIN_FILES; src/oneks/app/models/dependencies/seed_vm.rb:202-245)"),
+      V7_4, None),
     e(File, "/usr/lib/one/ruby/opennebula.rb", "opennebula-libs", OpenNebula,
       "files/one-raft.rb requires the Ruby OCA `opennebula` (install.sh:976 RUBY_LIB_FILES -> /usr/lib/one/ruby; the shared Ruby libraries package, install.rst:80)"),
     only(e(File, "/usr/lib/one/ruby/load_opennebula_paths.rb", "opennebula-libs", OpenNebula,
@@ -214,6 +219,12 @@ pub static ENTRIES: &[Entry] = &[
       "HTTPS downloads (marketplaces, image URLs) by the datastore drivers"),
     e(Command, "qemu-img", "qemu-utils", Debian,
       "the fs datastore driver inspects and converts images on the front-end (src/datastore_mad/remotes/fs/cp:189; scripts_common.sh:41 QEMU_IMG)"),
+    only(e(Command, "genisoimage", "genisoimage", Debian,
+      "the transfer drivers build each VM's context CD-ROM on the front-end, then copy it to the host (release-6.10.5:src/mad/sh/scripts_common.sh:40 MKISOFS=${MKISOFS:-genisoimage}, src/tm_mad/common/context:107; release-7.0.2:src/tm_mad/local/context:119)"),
+      V6_10, Some(V7_0)),
+    only(e(Command, "xorriso", "xorriso", Debian,
+      "the transfer drivers build each VM's context CD-ROM on the front-end with `xorriso -as mkisofs`, then copy it to the host (release-7.2.0 and release-7.4.0:src/tm_mad/common/context:107, src/tm_mad/local/context:119)"),
+      V7_2, None),
     e(Command, "haproxy", "haproxy", Debian,
       "files/tls-proxy.sh runs HAProxy (2.6 in Debian 12) to terminate TLS in front of oned, OneGate and FireEdge, which serve no TLS themselves (src/rm/grpc/RequestManagerGRPC.cc:92 InsecureServerCredentials; OneGate's :ssl_server: only names the proxy, src/onegate/onegate-server.rb:882)"),
     e(Command, "awk", "mawk", Debian, "files/prepare.sh, raft.sh and publish-ssh-key.sh (Priority: required, not Essential)"),

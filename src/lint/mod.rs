@@ -4,15 +4,19 @@
 //! the values pass the schema. A rule reports hits by JSON pointer; the engine turns them into findings with
 //! the severity for the environment and the `file:line:column` of whoever set the value.
 
+pub mod install;
 pub mod rules;
 pub mod suppress;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::layers::{Merged, dotted};
-use crate::manifest::Manifest;
+use crate::layers::Merged;
+use crate::manifest::ctx::Reads;
+use crate::manifest::deploy::{Found, ServicePort};
+use crate::manifest::{Manifest, ManifestCtx};
 use crate::model::{Environment, Values};
+use crate::pointer::dotted;
 use crate::source::Location;
 use crate::yaml::QuirkAt;
 
@@ -80,8 +84,8 @@ pub struct Ctx<'a> {
     pub values: Option<&'a Values>,
     /// Provenance of every merged value.
     pub merged: &'a Merged,
-    /// YAML quirks (duplicate keys, ambiguous scalars) of the user's files, with each file's name.
-    pub quirks: &'a [(String, QuirkAt)],
+    /// YAML quirks (duplicate keys, ambiguous scalars) of the user's files, with the file each is in.
+    pub quirks: &'a [(std::sync::Arc<crate::source::SourceFile>, QuirkAt)],
 }
 
 impl Ctx<'_> {
@@ -105,7 +109,7 @@ pub struct Hit {
 impl Hit {
     /// A hit at a dotted path.
     pub fn at(path: &str, message: impl Into<String>) -> Hit {
-        Hit { pointer: crate::layers::pointer(path), message: message.into(), location: None }
+        Hit { pointer: crate::pointer::pointer(path), message: message.into(), location: None }
     }
 
     /// A hit at a JSON pointer.
@@ -120,7 +124,7 @@ pub fn reported_by_engine(_: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// The manifest check of rules whose findings the engine itself produces in manifest mode too (suppressions).
-pub fn reported_by_engine_in_manifests(_: &[Manifest]) -> Vec<ManifestHit> {
+pub fn reported_by_engine_in_manifests(_: &ManifestCtx<'_>) -> Vec<ManifestHit> {
     Vec::new()
 }
 
@@ -142,10 +146,15 @@ pub struct Rule {
     pub check: fn(&Ctx<'_>) -> Vec<Hit>,
     /// Checks rendered manifests (`lint --manifests`), for the rules that can see something there.
     pub manifests: Option<ManifestCheck>,
+    /// The kinds of object the manifest check reads: it runs only on a stream that has one of them.
+    pub reads: &'static [Reads],
     /// How to fix a finding in rendered manifests, in a foreign chart's terms (defaults to `fix`).
     pub manifest_fix: Option<&'static str>,
     /// True for rules that only check rendered manifests (their values check finds nothing).
     pub manifests_only: bool,
+    /// What the generated chart refuses at install time (`_validate.tpl`, and under a profile's envelope the
+    /// schema), declared once here.
+    pub install: Option<install::Install>,
 }
 
 impl Rule {
@@ -169,8 +178,8 @@ pub fn manifests_only(_: &Ctx<'_>) -> Vec<Hit> {
     Vec::new()
 }
 
-/// A rule's check of rendered manifests.
-pub type ManifestCheck = fn(&[Manifest]) -> Vec<ManifestHit>;
+/// A rule's check of rendered manifests: it reads the stream's analysis, built once per run.
+pub type ManifestCheck = fn(&ManifestCtx<'_>) -> Vec<ManifestHit>;
 
 /// A problem found in a rendered object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,12 +218,8 @@ impl ManifestHit {
 
 /// A hit at a value a manifest check found (an environment variable, a key, a line inside an embedded file): the
 /// message is made with the note that names the line inside a decoded text, when the location cannot.
-pub fn hit_at(
-    d: &crate::manifest::deploy::Deployment<'_>,
-    origin: &crate::manifest::deploy::Origin,
-    message: impl FnOnce(&str) -> String,
-) -> ManifestHit {
-    let (object, pointer, location, note) = d.locate(origin);
+pub fn hit_at(d: &ManifestCtx<'_>, found: &Found, message: impl FnOnce(&str) -> String) -> ManifestHit {
+    let (object, pointer, location, note) = d.locate(found);
     ManifestHit::new(object, pointer, message(&note)).at(location)
 }
 
@@ -230,9 +235,10 @@ macro_rules! declare_rule {
             summary: $summary:literal,
             fix: $fix:literal,
             check: $check:path
-            $(, manifests: $manifests:path)?
+            $(, manifests: $manifests:path, reads: [$($reads:ident),* $(,)?])?
             $(, manifest_fix: $manifest_fix:literal)?
-            $(, manifests_only: $manifests_only:literal)? $(,)?
+            $(, manifests_only: $manifests_only:literal)?
+            $(, install: $install:expr)? $(,)?
         }
     ) => {
         $vis static $NAME: $crate::lint::Rule = $crate::lint::Rule {
@@ -244,15 +250,17 @@ macro_rules! declare_rule {
             docs: concat!($($doc, "\n"),*),
             check: $check,
             manifests: $crate::lint::optional_check!($($manifests)?),
+            reads: &[$($($crate::manifest::ctx::Reads::$reads),*)?],
             manifest_fix: $crate::lint::optional_fix!($($manifest_fix)?),
             manifests_only: $crate::lint::optional_flag!($($manifests_only)?),
+            install: $crate::lint::optional_install!($($install)?),
         };
     };
 }
 
 /// A published Service port must be the port the daemon listens on and advertises: the container port it
 /// reaches, and its node port when it has one. Hits for `what` (`monitord`, `noVNC`) at Service object `object`.
-pub fn published_port_hits(object: usize, p: &crate::manifest::ServicePort, what: &str) -> Vec<ManifestHit> {
+pub fn published_port_hits(object: usize, p: &ServicePort, what: &str) -> Vec<ManifestHit> {
     let mut hits = Vec::new();
     if let Some(cp) = p.container_port.filter(|cp| *cp != p.port) {
         hits.push(ManifestHit::new(
@@ -297,6 +305,19 @@ macro_rules! optional_fix {
 }
 pub use optional_fix;
 
+/// `Some(install)` or `None` (helper of [`declare_rule!`]).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! optional_install {
+    () => {
+        None
+    };
+    ($i:expr) => {
+        Some($i)
+    };
+}
+pub use optional_install;
+
 /// The flag given, or `false` (helper of [`declare_rule!`]).
 #[macro_export]
 #[doc(hidden)]
@@ -310,18 +331,24 @@ macro_rules! optional_flag {
 }
 pub use optional_flag;
 
-/// Runs the manifest checks of every rule over rendered objects. A hit's severity is what the stream shows
+/// Runs the manifest checks of every rule over rendered objects: the stream is analysed once ([`ManifestCtx`])
+/// and each rule whose kinds the stream has reads that analysis. A hit's severity is what the stream shows
 /// (replicas, exposure) when the rule decides it, else the rule's production level: a rendered chart is what
-/// gets installed. Custom resources are never checked.
+/// gets installed. Only objects of the OpenNebula deployment get findings (a chart that is not OpenNebula gets
+/// none); custom resources are never checked.
 pub fn check_manifests(objects: &[Manifest]) -> Vec<Finding> {
+    let ctx = ManifestCtx::new(objects);
     let mut out = Vec::new();
     for rule in rules::ALL {
         let (Some(check), Some(default)) = (rule.manifests, rule.level.severity(Environment::Production)) else {
             continue;
         };
-        for hit in check(objects) {
+        if !rule.reads.iter().any(|r| ctx.has(*r)) {
+            continue;
+        }
+        for hit in check(&ctx) {
             let obj = &objects[hit.object];
-            if obj.custom {
+            if obj.custom || !ctx.in_scope(hit.object) {
                 continue;
             }
             let path = format!("{} {}", obj.id(), dotted(&hit.pointer));
@@ -332,6 +359,25 @@ pub fn check_manifests(objects: &[Manifest]) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// What every lint run does with its findings, in this one place: the suppressions (`# onechart:ignore`,
+/// `# onechart:waive`, `--ignore`) marked, ONE103 added for those without a reason, then [`sort`].
+pub fn finish(
+    mut findings: Vec<Finding>,
+    sources: &[std::sync::Arc<crate::source::SourceFile>],
+    ignores: &[String],
+) -> Vec<Finding> {
+    let extra = suppress::apply(&mut findings, sources, ignores);
+    findings.extend(extra);
+    sort(findings)
+}
+
+/// Findings in report order (by place, then rule, then message), each once.
+pub fn sort(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by(|a, b| (&a.location, a.rule_id, &a.message).cmp(&(&b.location, b.rule_id, &b.message)));
+    findings.dedup();
+    findings
 }
 
 /// A finding: a rule hit with its severity and location.

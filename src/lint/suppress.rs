@@ -1,6 +1,8 @@
 //! Suppressions with accountability: `# onechart:ignore ONE014 reason` on the offending line or the line above,
-//! and `--ignore ID` on the command line. A suppressed finding stays in the results, marked with its reason; an
-//! inline suppression without a reason does not apply and is itself a finding (ONE103).
+//! `# onechart:waive ONE017 reason` anywhere in an input (the rule is waived in every input of the run: the line
+//! a chart generated with a waived rule renders into its stream), and `--ignore ID` on the command line. A
+//! suppressed finding stays in the results, marked with its reason; a suppression without a reason does not
+//! apply and is itself a finding (ONE103).
 
 use std::sync::Arc;
 
@@ -8,6 +10,7 @@ use crate::lint::{Finding, Severity, find_rule};
 use crate::source::{Location, SourceFile};
 
 const MARKER: &str = "onechart:ignore";
+const WAIVE: &str = "onechart:waive";
 
 /// One `# onechart:ignore` comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,15 +23,21 @@ pub struct Directive {
     pub reason: Option<String>,
     /// True when the comment is alone on its line (it then covers the next line).
     pub own_line: bool,
+    /// True for `# onechart:waive`: it covers every input of the run, not a line.
+    pub waive: bool,
 }
 
 /// Finds the directives of a file.
-pub fn directives(source: &SourceFile) -> Vec<Directive> {
+pub fn directives(source: &Arc<SourceFile>) -> Vec<Directive> {
     let mut out = Vec::new();
     for (i, line) in source.text.lines().enumerate() {
         let Some(hash) = comment_start(line) else { continue };
         let comment = line[hash + 1..].trim_start();
-        let Some(rest) = comment.strip_prefix(MARKER) else { continue };
+        let (rest, waive) = match (comment.strip_prefix(MARKER), comment.strip_prefix(WAIVE)) {
+            (Some(rest), _) => (rest, false),
+            (None, Some(rest)) => (rest, true),
+            (None, None) => continue,
+        };
         let mut ids = Vec::new();
         let mut words = rest.split_whitespace().peekable();
         while let Some(w) = words.peek() {
@@ -44,10 +53,11 @@ pub fn directives(source: &SourceFile) -> Vec<Directive> {
         let reason: String = words.collect::<Vec<_>>().join(" ");
         let column = line[..hash].chars().count() + 1;
         out.push(Directive {
-            location: Location::at(&source.name, i + 1, column),
+            location: Location::in_source(source, i + 1, column),
             ids,
             reason: (!reason.is_empty()).then_some(reason),
             own_line: line[..hash].trim().is_empty(),
+            waive,
         });
     }
     out
@@ -72,10 +82,12 @@ fn comment_start(line: &str) -> Option<usize> {
 /// Marks findings covered by a directive or an `--ignore`, and returns ONE103 findings for directives without
 /// a reason.
 pub fn apply(findings: &mut [Finding], sources: &[Arc<SourceFile>], cli_ignores: &[String]) -> Vec<Finding> {
-    let all: Vec<Directive> = sources.iter().flat_map(|s| directives(s)).collect();
-    // The directives covering each (file, line): a lookup per finding, not a scan of every directive.
+    let all: Vec<Directive> = sources.iter().flat_map(directives).collect();
+    // A waiver covers every input; a line directive its line (and the next, on a line of its own): a lookup per
+    // finding, not a scan of every directive (99,000 directives and findings in one file stay linear).
+    let waivers: Vec<&Directive> = all.iter().filter(|d| d.waive).collect();
     let mut by_line: std::collections::HashMap<(&str, usize), Vec<&Directive>> = std::collections::HashMap::new();
-    for d in &all {
+    for d in all.iter().filter(|d| !d.waive) {
         by_line.entry((d.location.file.as_str(), d.location.line)).or_default().push(d);
         if d.own_line {
             by_line.entry((d.location.file.as_str(), d.location.line + 1)).or_default().push(d);
@@ -91,6 +103,7 @@ pub fn apply(findings: &mut [Finding], sources: &[Arc<SourceFile>], cli_ignores:
             .get(&(loc.file.as_str(), loc.line))
             .into_iter()
             .flatten()
+            .chain(waivers.iter())
             .find(|d| d.ids.iter().any(|id| id == f.rule_id));
         if let Some(d) = covering
             && let Some(reason) = &d.reason
@@ -102,10 +115,11 @@ pub fn apply(findings: &mut [Finding], sources: &[Arc<SourceFile>], cli_ignores:
     all.into_iter()
         .filter(|d| d.reason.is_none() || d.ids.is_empty())
         .map(|d| {
+            let marker = if d.waive { WAIVE } else { MARKER };
             let message = if d.ids.is_empty() {
-                "`# onechart:ignore` names no known rule ID or name".to_string()
+                format!("`# {marker}` names no known rule ID or name")
             } else {
-                format!("`# onechart:ignore {}` gives no reason, so it does not apply", d.ids.join(","))
+                format!("`# {marker} {}` gives no reason, so it does not apply", d.ids.join(","))
             };
             Finding::new(rule, Severity::Warning, String::new(), message, Some(d.location))
         })
@@ -131,5 +145,7 @@ mod tests {
         assert_eq!(d[1].reason, None);
         assert!(d[1].own_line);
         assert_eq!(d[0].location.to_string(), "s.yaml:1:6");
+        let w = directives(&SourceFile::from_text("r.yaml", "# onechart:waive ONE017 storage snapshots\nkind: X\n"));
+        assert!(w[0].waive && w[0].ids == ["ONE017"]);
     }
 }

@@ -3,14 +3,14 @@
 //! OpenNebula front-end containers, their database backend and their replica count.
 //!
 //! Foreign charts name things their own way, so the front-end is recognised by what it does: a container
-//! called `oned` or `opennebula`, one that mounts an `oned.conf`, or an `opennebula` image that is given a
-//! `DB_BACKEND` (the variable kvaps/kube-opennebula, pablodelarco/opennebula-helm and onechart's chart all use
-//! to override oned.conf's `DB` section at start).
+//! that runs oned (its program, its name, an OpenNebula image), or one that is given an `oned.conf` (mounted,
+//! or through its environment). `DB_BACKEND` (the variable kvaps/kube-opennebula, pablodelarco/opennebula-helm
+//! and onechart's chart all use to override oned.conf's `DB` section at start) decides the backend.
 
 use serde_json::Value;
 
-use super::embedded::{self, Embedded};
-use super::{Manifest, Typed};
+use super::components::Daemon;
+use super::{Manifest, ManifestCtx, Typed};
 use crate::oneconf::{self, Kind, service, template};
 use crate::source::Location;
 use crate::yaml::Pos;
@@ -78,7 +78,7 @@ impl Mount {
 /// A ConfigMap or Secret key as a file in a container.
 #[derive(Debug, Clone)]
 pub struct FileMount {
-    /// Index of the file in [`Deployment::files`].
+    /// Index of the file in [`ManifestCtx::files`].
     pub file: usize,
     /// The workload.
     pub object: usize,
@@ -88,6 +88,30 @@ pub struct FileMount {
     pub container_pointer: String,
     /// The path the container sees.
     pub path: String,
+}
+
+/// A ConfigMap or Secret key a container reads through an environment variable (`valueFrom`, `envFrom`).
+#[derive(Debug, Clone)]
+pub struct EnvFile {
+    /// Index of the file in [`ManifestCtx::files`].
+    pub file: usize,
+    /// The workload.
+    pub object: usize,
+    /// The container's JSON pointer.
+    pub container_pointer: String,
+    /// The variable's name.
+    pub var: String,
+}
+
+/// One environment variable of a container, as the kubelet sets it.
+#[derive(Debug, Clone)]
+pub struct EnvVar {
+    /// The name.
+    pub name: String,
+    /// The value, when the stream shows it (a literal, or a ConfigMap or Secret key in the stream).
+    pub value: Option<String>,
+    /// Where the value is: the literal, or the key.
+    pub found: Option<Found>,
 }
 
 /// A container running oned.
@@ -101,9 +125,9 @@ pub struct Frontend {
     pub pointer: String,
 }
 
-/// Where a setting was found.
+/// Where a setting was found in the stream.
 #[derive(Debug, Clone)]
-pub enum Origin {
+pub enum Found {
     /// An environment variable's value in an object.
     Env {
         /// The object.
@@ -113,48 +137,30 @@ pub enum Origin {
     },
     /// The whole value of a ConfigMap or Secret key (a password, a token).
     Key {
-        /// Index in [`Deployment::files`].
+        /// Index in [`ManifestCtx::files`].
         file: usize,
     },
     /// A value inside an embedded file.
     File {
-        /// Index in [`Deployment::files`].
+        /// Index in [`ManifestCtx::files`].
         file: usize,
         /// Position inside the file's text.
         pos: Pos,
     },
 }
 
-/// The analysis of a stream.
-pub struct Deployment<'a> {
-    /// The objects.
-    pub objects: &'a [Manifest],
-    /// Every text key of every ConfigMap and Secret.
-    pub files: Vec<Embedded>,
-    /// Every file mounted into a container.
-    pub mounts: Vec<FileMount>,
-}
-
-impl<'a> Deployment<'a> {
-    /// Analyses a stream.
-    pub fn new(objects: &'a [Manifest]) -> Self {
-        let files = embedded::collect(objects);
-        let mut d = Deployment { objects, files, mounts: Vec::new() };
-        d.mounts = d.file_mounts();
-        d
-    }
-
-    /// The location of a value found by an [`Origin`], and a note for the message.
-    pub fn locate(&self, origin: &Origin) -> (usize, String, Location, String) {
-        match origin {
-            Origin::Env { object, pointer } => {
+impl<'a> ManifestCtx<'a> {
+    /// The location of a value found in the stream, and a note for the message.
+    pub fn locate(&self, found: &Found) -> (usize, String, Location, String) {
+        match found {
+            Found::Env { object, pointer } => {
                 (*object, pointer.clone(), self.objects[*object].location(pointer), String::new())
             }
-            Origin::Key { file } => {
+            Found::Key { file } => {
                 let f = &self.files[*file];
                 (f.object, f.pointer.clone(), self.objects[f.object].location(&f.pointer), String::new())
             }
-            Origin::File { file, pos } => {
+            Found::File { file, pos } => {
                 let f = &self.files[*file];
                 let (loc, note) = f.locate(*pos);
                 (f.object, f.pointer.clone(), loc, note)
@@ -162,73 +168,139 @@ impl<'a> Deployment<'a> {
         }
     }
 
-    /// What an environment variable of a container holds, when the stream shows it: a literal value, a Secret
-    /// or ConfigMap key (`valueFrom`), or for `NAME_FILE` variables the mounted key at that path.
-    pub fn env_value(&self, object: usize, container_pointer: &str, name: &str) -> Option<(String, Origin)> {
+    /// The environment of a container as the kubelet builds it: `envFrom` sources in order (with their
+    /// `prefix`), then `env`; a later entry of the same name wins. Values from ConfigMaps and Secrets of the
+    /// stream are resolved to their keys.
+    pub fn env(&self, object: usize, container_pointer: &str) -> Vec<EnvVar> {
         let m = &self.objects[object];
-        let env = m.raw.pointer(&format!("{container_pointer}/env")).and_then(Value::as_array)?;
-        let (j, e) = env.iter().enumerate().rfind(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))?;
-        if let Some(v) = e.get("value").and_then(Value::as_str) {
-            // `DB_PASSWORD_FILE=/run/secrets/db/password`: the value is a path to a mounted key.
-            if name.ends_with("_FILE") {
-                let path = v;
-                let f = self
-                    .mounts
-                    .iter()
-                    .find(|f| f.object == object && f.container_pointer == container_pointer && f.path == path)?;
-                return Some((self.files[f.file].text.clone(), Origin::Key { file: f.file }));
-            }
-            return Some((
-                v.to_string(),
-                Origin::Env { object, pointer: format!("{container_pointer}/env/{j}/value") },
-            ));
+        let Some(c) = m.raw.pointer(container_pointer) else { return Vec::new() };
+        let mut out: Vec<EnvVar> = self
+            .env_from(object, c)
+            .into_iter()
+            .map(|(name, f)| EnvVar {
+                name,
+                value: Some(self.files[f].text.clone()),
+                found: Some(Found::Key { file: f }),
+            })
+            .collect();
+        for (j, e) in c.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let Some(name) = e.get("name").and_then(Value::as_str) else { continue };
+            let (value, found) = if let Some(v) = e.get("value").and_then(Value::as_str) {
+                let pointer = format!("{container_pointer}/env/{j}/value");
+                (Some(v.to_string()), Some(Found::Env { object, pointer }))
+            } else {
+                match self.env_ref(object, e) {
+                    Some(file) => (Some(self.files[file].text.clone()), Some(Found::Key { file })),
+                    None => (None, None),
+                }
+            };
+            out.push(EnvVar { name: name.to_string(), value, found });
         }
+        out
+    }
+
+    /// The variables a container's `envFrom` sources give it, in order: (name with the source's `prefix`, the
+    /// ConfigMap or Secret key).
+    fn env_from(&self, object: usize, container: &Value) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        for e in container.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
+            let prefix = e.get("prefix").and_then(Value::as_str).unwrap_or_default();
+            for (field, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
+                let Some(name) = e.pointer(&format!("/{field}/name")).and_then(Value::as_str) else { continue };
+                let Some(obj) = self.find_near(kind, name, object) else { continue };
+                out.extend(self.files_of_object(obj).iter().map(|&f| (format!("{prefix}{}", self.files[f].key), f)));
+            }
+        }
+        out
+    }
+
+    /// The ConfigMap or Secret key an `env` entry's `valueFrom` names, when the stream has it.
+    fn env_ref(&self, object: usize, e: &Value) -> Option<usize> {
         for (field, kind) in [("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")] {
             if let Some(r) = e.pointer(&format!("/valueFrom/{field}")) {
-                let obj = self.find(kind, r.get("name")?.as_str()?)?;
-                let file = self.file_index(obj, r.get("key")?.as_str()?)?;
-                return Some((self.files[file].text.clone(), Origin::Key { file }));
+                let obj = self.find_near(kind, r.get("name")?.as_str()?, object)?;
+                return self.file_index(obj, r.get("key")?.as_str()?);
             }
         }
         None
     }
 
-    /// Every OpenNebula API a Service or an Ingress publishes outside the cluster.
-    pub fn published_apis(&self) -> Vec<Published> {
-        let mut out = Vec::new();
-        for (i, m) in self.objects.iter().enumerate() {
-            match &m.typed {
-                Typed::Service(svc) => {
-                    let ty = svc.spec.as_ref().and_then(|s| s.type_.clone()).unwrap_or_default();
-                    let via = match ty.as_str() {
-                        "LoadBalancer" => Via::LoadBalancer,
-                        "NodePort" => Via::NodePort,
-                        _ => continue,
-                    };
-                    let tls = m.raw.pointer("/metadata/annotations").and_then(Value::as_object).is_some_and(|a| {
-                        a.keys().any(|k| {
-                            let k = k.to_ascii_lowercase();
-                            k.contains("ssl-cert") || k.contains("certificate") || k.contains("tls-cert")
-                        })
-                    });
-                    for p in super::service_ports(self.objects, svc) {
-                        if let Some(api) = self.api_of(svc, &p) {
-                            out.push(Published {
-                                object: i,
-                                pointer: format!("/spec/ports/{}", p.index),
-                                via,
-                                tls: tls || p.tls,
-                                api,
-                                port: p.port,
-                            });
+    /// What an environment variable of a container holds, when the stream shows it: a literal value, a Secret
+    /// or ConfigMap key (`valueFrom`, `envFrom`), or for `NAME_FILE` variables the mounted key at that path.
+    pub fn env_value(&self, object: usize, container_pointer: &str, name: &str) -> Option<(String, Found)> {
+        let var = self.env(object, container_pointer).into_iter().rfind(|e| e.name == name)?;
+        let (value, found) = (var.value?, var.found?);
+        if name.ends_with("_FILE") && matches!(found, Found::Env { .. }) {
+            // `DB_PASSWORD_FILE=/run/secrets/db/password`: the value is a path to a mounted key.
+            let f = self.mounts_in(object, container_pointer).find(|f| f.path == value)?;
+            return Some((self.files[f.file].text.clone(), Found::Key { file: f.file }));
+        }
+        Some((value, found))
+    }
+
+    /// Every OpenNebula API a Service or an Ingress publishes outside the cluster; computed once.
+    pub fn published_apis(&self) -> &[Published] {
+        self.published.get_or_init(|| {
+            let mut out = Vec::new();
+            for (i, m) in self.objects.iter().enumerate() {
+                match &m.typed {
+                    Typed::Service(svc) => {
+                        let ty = svc.spec.as_ref().and_then(|s| s.type_.clone()).unwrap_or_default();
+                        let via = match ty.as_str() {
+                            "LoadBalancer" => Via::LoadBalancer,
+                            "NodePort" => Via::NodePort,
+                            _ => continue,
+                        };
+                        let tls = m.raw.pointer("/metadata/annotations").and_then(Value::as_object).is_some_and(|a| {
+                            a.keys().any(|k| {
+                                let k = k.to_ascii_lowercase();
+                                k.contains("ssl-cert") || k.contains("certificate") || k.contains("tls-cert")
+                            })
+                        });
+                        for p in self.service_ports(i) {
+                            if let Some(api) = self.api_of(i, p) {
+                                out.push(Published {
+                                    object: i,
+                                    pointer: format!("/spec/ports/{}", p.index),
+                                    via,
+                                    tls: tls || p.tls,
+                                    api,
+                                    port: p.port,
+                                });
+                            }
                         }
                     }
+                    _ if m.kind == "Ingress" && !m.custom => out.extend(self.ingress_apis(i)),
+                    _ => {}
                 }
-                _ if m.kind == "Ingress" && !m.custom => out.extend(self.ingress_apis(i)),
-                _ => {}
+            }
+            out
+        })
+    }
+
+    /// The backends of an Ingress: the pointer of each `backend.service`, its host, and the Service it names
+    /// when the stream has it.
+    pub fn ingress_backends(&self, i: usize) -> Vec<(String, Option<String>, Option<usize>)> {
+        let m = &self.objects[i];
+        let mut backends: Vec<(String, Option<String>, &Value)> = Vec::new();
+        if let Some(b) = m.raw.pointer("/spec/defaultBackend/service") {
+            backends.push(("/spec/defaultBackend/service".to_string(), None, b));
+        }
+        for (r, rule) in m.raw.pointer("/spec/rules").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let host = rule.get("host").and_then(Value::as_str).map(str::to_string);
+            for (p, path) in rule.pointer("/http/paths").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                if let Some(b) = path.pointer("/backend/service") {
+                    backends.push((format!("/spec/rules/{r}/http/paths/{p}/backend/service"), host.clone(), b));
+                }
             }
         }
-        out
+        backends
+            .into_iter()
+            .map(|(pointer, host, b)| {
+                let svc = b.get("name").and_then(Value::as_str).and_then(|n| self.find_near("Service", n, i));
+                (pointer, host, svc)
+            })
+            .collect()
     }
 
     fn ingress_apis(&self, i: usize) -> Vec<Published> {
@@ -242,31 +314,18 @@ impl<'a> Deployment<'a> {
                 })
                 .collect()
         });
-        let mut backends: Vec<(String, Option<String>, Value)> = Vec::new();
-        if let Some(b) = m.raw.pointer("/spec/defaultBackend/service") {
-            backends.push(("/spec/defaultBackend/service".to_string(), None, b.clone()));
-        }
-        for (r, rule) in m.raw.pointer("/spec/rules").and_then(Value::as_array).into_iter().flatten().enumerate() {
-            let host = rule.get("host").and_then(Value::as_str).map(str::to_string);
-            for (p, path) in rule.pointer("/http/paths").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                if let Some(b) = path.pointer("/backend/service") {
-                    backends.push((format!("/spec/rules/{r}/http/paths/{p}/backend/service"), host.clone(), b.clone()));
-                }
-            }
-        }
         let mut out = Vec::new();
-        for (pointer, host, b) in backends {
-            let Some(svc_idx) = b.get("name").and_then(Value::as_str).and_then(|n| self.find("Service", n)) else {
-                continue;
-            };
-            let Typed::Service(svc) = &self.objects[svc_idx].typed else { continue };
+        for (pointer, host, svc) in self.ingress_backends(i) {
+            let Some(svc_idx) = svc else { continue };
+            let b = m.raw.pointer(&pointer).unwrap_or(&Value::Null);
             let number = b.pointer("/port/number").and_then(Value::as_i64);
             let name = b.pointer("/port/name").and_then(Value::as_str);
-            let port = super::service_ports(self.objects, svc)
-                .into_iter()
+            let port = self
+                .service_ports(svc_idx)
+                .iter()
                 .find(|p| number == Some(i64::from(p.port)) || name.is_some_and(|n| n == p.name));
             let Some(port) = port else { continue };
-            let Some(api) = self.api_of(svc, &port) else { continue };
+            let Some(api) = self.api_of(svc_idx, port) else { continue };
             let tls = tls_hosts
                 .as_ref()
                 .is_some_and(|hosts| hosts.iter().any(|h| h == "*" || host.as_deref().is_none_or(|x| x == h)));
@@ -282,10 +341,15 @@ impl<'a> Deployment<'a> {
         out
     }
 
-    /// The OpenNebula API a Service port reaches: by the port's name, else by the well-known port numbers, for
-    /// Services whose pods run an OpenNebula image.
-    fn api_of(&self, svc: &k8s_openapi::api::core::v1::Service, p: &super::ServicePort) -> Option<Api> {
-        let name = p.name.to_ascii_lowercase();
+    /// The OpenNebula API a Service port reaches, for Services that select a workload running OpenNebula: by
+    /// the port's name, else by what the container behind the port runs (its program, or the configuration of
+    /// the one daemon it is given), else by the well-known port numbers.
+    fn api_of(&self, service: usize, p: &ServicePort) -> Option<Api> {
+        let workloads = self.selected_by(service);
+        if !workloads.iter().any(|w| self.runs_opennebula(*w)) {
+            return None;
+        }
+        let name = format!("{} {}", p.name, p.target_name).to_ascii_lowercase();
         let by_name = [
             ("xmlrpc", Api::Oned),
             ("oned", Api::Oned),
@@ -300,57 +364,122 @@ impl<'a> Deployment<'a> {
         if by_name.is_some() {
             return by_name;
         }
-        let selector = svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
-        let runs_opennebula = !selector.is_empty()
-            && self.objects.iter().any(|m| match &m.typed {
-                Typed::Workload { labels, .. } if selector.iter().all(|(k, v)| labels.get(k) == Some(v)) => m
-                    .containers()
-                    .iter()
-                    .any(|(_, c)| c.image.as_deref().is_some_and(|i| image_name(i).starts_with("opennebula"))),
-                _ => false,
-            });
-        if !runs_opennebula {
-            return None;
-        }
-        match p.container_port.unwrap_or(p.port) {
-            2633 => Some(Api::Oned),
+        let by_number = |port: i32| match port {
+            2633 | 2634 => Some(Api::Oned),
             2616 => Some(Api::Fireedge),
-            5030 => Some(Api::Onegate),
-            2474 => Some(Api::Oneflow),
+            5030 | 5031 => Some(Api::Onegate),
+            2474 | 2475 => Some(Api::Oneflow),
             9869 => Some(Api::Sunstone),
             _ => None,
+        };
+        let target = p.container_port.unwrap_or(p.port);
+        if let Some((object, pointer)) = &p.target
+            && let Some(c) = self.component(*object, pointer)
+        {
+            // The container behind the port runs OpenNebula: the port is the API of the daemon that listens
+            // there (its well-known port, or the port its configuration sets), else something else (monitord,
+            // SSH).
+            return c
+                .candidates()
+                .into_iter()
+                .filter(|d| self.daemon_ports(*object, pointer, *d).contains(&target))
+                .find_map(Api::of_daemon);
         }
+        by_number(target)
     }
 
-    /// The kind of a file: by the path a container sees, else by its key.
-    pub fn kind_of(&self, file: usize) -> Option<Kind> {
-        self.mounts
+    /// The ports a daemon listens on in a container: its well-known ports, and the port the configuration the
+    /// container is given sets (`PORT` of oned.conf, `:port:` of a service's YAML, 7.4 OneGate's `:server:`
+    /// block).
+    pub fn daemon_ports(&self, object: usize, container_pointer: &str, daemon: Daemon) -> Vec<i32> {
+        let mut ports: Vec<i32> = match daemon {
+            Daemon::Oned => vec![2633, 2634],
+            Daemon::Fireedge => vec![2616],
+            Daemon::Onegate => vec![5030, 5031],
+            Daemon::Oneflow => vec![2474, 2475],
+            Daemon::Sunstone => vec![9869],
+            _ => Vec::new(),
+        };
+        for f in self.files_used_by(object, container_pointer) {
+            let Some(kind) = self.kind_of(f) else { continue };
+            if Daemon::of_config(kind) != Some(daemon) {
+                continue;
+            }
+            let configured = if kind.is_template() {
+                self.template(f).and_then(|t| t.single("PORT")).map(|p| p.text.clone())
+            } else {
+                self.service_conf(f)
+                    .and_then(|c| c.text(&["server", "port"]).or_else(|| c.text(&["port"])))
+                    .map(|(p, _)| p)
+            };
+            ports.extend(configured.and_then(|p| p.trim().parse::<i32>().ok()));
+        }
+        ports
+    }
+
+    pub(super) fn resolve_service_ports(&self, service: usize) -> Vec<ServicePort> {
+        use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+        let Typed::Service(svc) = &self.objects[service].typed else { return Vec::new() };
+        let Some(spec) = &svc.spec else { return Vec::new() };
+        let selected = self.selected_by(service);
+        spec.ports
             .iter()
-            .filter(|m| m.file == file)
-            .find_map(|m| Kind::of_path(&m.path))
-            .or_else(|| Kind::of_path(&self.files[file].key))
-    }
-
-    /// The files of a kind.
-    pub fn files_of(&self, kind: Kind) -> Vec<usize> {
-        (0..self.files.len()).filter(|f| self.kind_of(*f) == Some(kind)).collect()
-    }
-
-    /// The workloads that mount a file.
-    pub fn mounted_by(&self, file: usize) -> Vec<usize> {
-        let mut v: Vec<usize> = self.mounts.iter().filter(|m| m.file == file).map(|m| m.object).collect();
-        v.dedup();
-        v
-    }
-
-    /// A file parsed as an OpenNebula template (`None` when it does not parse).
-    pub fn template(&self, file: usize) -> Option<template::Template> {
-        template::parse(&self.files[file].text).ok()
-    }
-
-    /// A file parsed as a service's YAML configuration (`None` when it does not parse).
-    pub fn service_conf(&self, file: usize) -> Option<service::Conf> {
-        service::parse(&self.files[file].text).ok()
+            .flatten()
+            .enumerate()
+            .map(|(index, p)| {
+                let protocol = p.protocol.clone().unwrap_or_else(|| "TCP".to_string());
+                // The container (and its port) the Service port reaches in the selected pods.
+                let wanted = |cp: &k8s_openapi::api::core::v1::ContainerPort| match &p.target_port {
+                    None => cp.container_port == p.port,
+                    Some(IntOrString::Int(i)) => cp.container_port == *i,
+                    Some(IntOrString::String(name)) => cp.name.as_deref() == Some(name),
+                };
+                let reached = selected.iter().find_map(|w| {
+                    self.containers(*w).iter().find_map(|(ptr, c)| {
+                        let cp = c.ports.iter().flatten().find(|cp| wanted(cp))?;
+                        Some(((*w, ptr.clone()), cp.clone(), c.image.clone().unwrap_or_default()))
+                    })
+                });
+                let container_port = match (&p.target_port, &reached) {
+                    (_, Some((_, cp, _))) => Some(cp.container_port),
+                    (None, None) => Some(p.port),
+                    (Some(IntOrString::Int(i)), None) => Some(*i),
+                    (Some(IntOrString::String(_)), None) => None,
+                };
+                let target_name = match (&p.target_port, &reached) {
+                    (Some(IntOrString::String(name)), _) => name.clone(),
+                    (_, Some((_, cp, _))) => cp.name.clone().unwrap_or_default(),
+                    _ => String::new(),
+                };
+                let says_tls = |n: &str| {
+                    let n = n.to_ascii_lowercase();
+                    n.starts_with("https") || n.ends_with("tls") || n.ends_with("ssl")
+                };
+                // OpenNebula's own image (up to 6.2) serves its TLS-secured services on their own ports: 2634
+                // (oned), 5031 (OneGate), 2475 (OneFlow), behind the published 2633, 5030 and 2474
+                // (OpenNebula/docs@one-6.2-maintenance:source/installation_and_configuration/
+                // containerized_deployment/architecture_deployment.rst:516-520).
+                let own_tls_port = reached.as_ref().is_some_and(|(_, cp, image)| {
+                    image_name(image) == "opennebula" && matches!(cp.container_port, 2634 | 5031 | 2475)
+                });
+                let tls = p.app_protocol.as_deref().is_some_and(|a| {
+                    matches!(a.to_ascii_lowercase().as_str(), "https" | "tls" | "ssl" | "wss" | "grpcs")
+                }) || says_tls(p.name.as_deref().unwrap_or_default())
+                    || says_tls(&target_name)
+                    || own_tls_port;
+                ServicePort {
+                    index,
+                    name: p.name.clone().unwrap_or_default(),
+                    target_name,
+                    protocol,
+                    port: p.port,
+                    node_port: p.node_port,
+                    container_port,
+                    target: reached.map(|(t, _, _)| t),
+                    tls,
+                }
+            })
+            .collect()
     }
 
     /// The replica count of a workload and the pointer that sets it: `None` for a DaemonSet (one per node).
@@ -366,49 +495,30 @@ impl<'a> Deployment<'a> {
         }
     }
 
-    /// Every container running oned.
-    pub fn frontends(&self) -> Vec<Frontend> {
-        let mut out = Vec::new();
-        for (i, m) in self.objects.iter().enumerate() {
-            let Typed::Workload { pointer, .. } = &m.typed else { continue };
-            let main = format!("{pointer}/containers/");
-            for (ptr, c) in m.containers() {
-                if !ptr.starts_with(&main) {
-                    continue;
-                }
-                let mounts_oned = self
-                    .mounts
-                    .iter()
-                    .any(|f| f.object == i && f.container_pointer == ptr && Kind::of_path(&f.path) == Some(Kind::Oned));
-                let image = c.image.as_deref().map(image_name).unwrap_or_default();
-                let has_backend = c.env.iter().flatten().any(|e| e.name == "DB_BACKEND");
-                if c.name == "oned" || c.name == "opennebula" || mounts_oned || (image == "opennebula" && has_backend) {
-                    out.push(Frontend { object: i, container: c.name.clone(), pointer: ptr });
-                }
-            }
-        }
-        out
+    /// Every main container that runs oned: one whose program, name or image says so, or that is given an
+    /// oned.conf.
+    pub(super) fn find_frontends(&self) -> Vec<Frontend> {
+        self.components
+            .iter()
+            .filter(|c| c.daemons.contains(&Daemon::Oned) || c.configured.contains(&Daemon::Oned))
+            .map(|c| {
+                let name = self.containers(c.object).iter().find(|(p, _)| *p == c.pointer).map(|(_, c)| c.name.clone());
+                Frontend { object: c.object, container: name.unwrap_or_default(), pointer: c.pointer.clone() }
+            })
+            .collect()
     }
 
     /// The database backend oned uses in a front-end container: a literal `DB_BACKEND` wins (the start scripts
-    /// of the charts above rewrite oned.conf's `DB` from it), else `DB/BACKEND` of the oned.conf it mounts.
-    pub fn backend(&self, fe: &Frontend) -> Option<(String, Origin)> {
-        let m = &self.objects[fe.object];
-        let (_, c) = m.containers().into_iter().find(|(p, _)| *p == fe.pointer)?;
-        let env = c.env.iter().flatten().enumerate().filter(|(_, e)| e.name == "DB_BACKEND").last();
-        if let Some((j, e)) = env {
-            let v = e.value.clone()?;
-            return Some((v, Origin::Env { object: fe.object, pointer: format!("{}/env/{j}/value", fe.pointer) }));
+    /// of the charts above rewrite oned.conf's `DB` from it), else `DB/BACKEND` of the oned.conf it is given.
+    pub fn backend(&self, fe: &Frontend) -> Option<(String, Found)> {
+        // Literal, or from a ConfigMap or Secret (`valueFrom`, `envFrom`).
+        if let Some((v, found)) = self.env_value(fe.object, &fe.pointer, "DB_BACKEND") {
+            return Some((v.trim().to_string(), found));
         }
-        self.mounts
-            .iter()
-            .filter(|f| f.object == fe.object && f.container_pointer == fe.pointer)
-            .filter(|f| Kind::of_path(&f.path) == Some(Kind::Oned))
-            .find_map(|f| {
-                let t = self.template(f.file)?;
-                let b = t.vector("DB")?.get("BACKEND")?.clone();
-                Some((b.text, Origin::File { file: f.file, pos: b.pos }))
-            })
+        self.files_used_by(fe.object, &fe.pointer).filter(|f| self.kind_of(*f) == Some(Kind::Oned)).find_map(|f| {
+            let b = self.template(f)?.vector("DB")?.get("BACKEND")?.clone();
+            Some((b.text, Found::File { file: f, pos: b.pos }))
+        })
     }
 
     /// The mounts of a container, resolved to their volumes.
@@ -416,13 +526,12 @@ impl<'a> Deployment<'a> {
         let m = &self.objects[object];
         let Typed::Workload { pointer: pod, .. } = &m.typed else { return Vec::new() };
         let templates = claim_templates(m);
-        let volumes = m.raw.pointer(&format!("{pod}/volumes")).and_then(Value::as_array).cloned().unwrap_or_default();
+        let volumes = m.raw.pointer(&format!("{pod}/volumes")).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
         let mounts = m
             .raw
             .pointer(&format!("{container_pointer}/volumeMounts"))
             .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+            .map_or(&[][..], Vec::as_slice);
         mounts
             .iter()
             .enumerate()
@@ -459,28 +568,19 @@ impl<'a> Deployment<'a> {
             .max_by_key(|m| m.path.len())
     }
 
-    /// Finds an object by kind and name.
-    pub fn find(&self, kind: &str, name: &str) -> Option<usize> {
-        self.objects.iter().position(|m| m.kind == kind && m.name == name && !m.custom)
-    }
-
-    fn file_index(&self, object: usize, key: &str) -> Option<usize> {
-        self.files.iter().position(|f| f.object == object && f.key == key)
-    }
-
-    fn file_mounts(&self) -> Vec<FileMount> {
+    pub(super) fn file_mounts(&self) -> Vec<FileMount> {
         let mut out = Vec::new();
         for (i, m) in self.objects.iter().enumerate() {
             let Typed::Workload { pointer: pod, .. } = &m.typed else { continue };
             let volumes =
-                m.raw.pointer(&format!("{pod}/volumes")).and_then(Value::as_array).cloned().unwrap_or_default();
-            for (cptr, c) in m.containers() {
+                m.raw.pointer(&format!("{pod}/volumes")).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+            for (cptr, c) in self.containers(i) {
                 for vm in c.volume_mounts.iter().flatten() {
                     let Some(vol) = volumes.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(&vm.name))
                     else {
                         continue;
                     };
-                    for (obj, key, rel) in self.volume_files(vol) {
+                    for (obj, key, rel) in self.volume_files(i, vol) {
                         let Some(file) = self.file_index(obj, &key) else { continue };
                         let path = match vm.sub_path.as_deref().filter(|s| !s.is_empty()) {
                             Some(sp) if sp == rel => vm.mount_path.clone(),
@@ -501,8 +601,29 @@ impl<'a> Deployment<'a> {
         out
     }
 
+    /// The files containers read through their environment: `valueFrom` keys and every key of an `envFrom`
+    /// source.
+    pub(super) fn files_in_env(&self) -> Vec<EnvFile> {
+        let mut out = Vec::new();
+        for (i, m) in self.objects.iter().enumerate() {
+            for (cptr, _) in self.containers(i) {
+                let Some(c) = m.raw.pointer(cptr) else { continue };
+                for e in c.get("env").and_then(Value::as_array).into_iter().flatten() {
+                    let (Some(var), Some(file)) = (e.get("name").and_then(Value::as_str), self.env_ref(i, e)) else {
+                        continue;
+                    };
+                    out.push(EnvFile { file, object: i, container_pointer: cptr.clone(), var: var.to_string() });
+                }
+                for (var, file) in self.env_from(i, c) {
+                    out.push(EnvFile { file, object: i, container_pointer: cptr.clone(), var });
+                }
+            }
+        }
+        out
+    }
+
     /// The (object, key, relative path) of each file a ConfigMap, Secret or projected volume shows.
-    fn volume_files(&self, vol: &Value) -> Vec<(usize, String, String)> {
+    fn volume_files(&self, from: usize, vol: &Value) -> Vec<(usize, String, String)> {
         let mut sources: Vec<(&str, &Value)> = Vec::new();
         if let Some(c) = vol.get("configMap") {
             sources.push(("ConfigMap", c));
@@ -521,7 +642,7 @@ impl<'a> Deployment<'a> {
         let mut out = Vec::new();
         for (kind, src) in sources {
             let name = src.get("name").or_else(|| src.get("secretName")).and_then(Value::as_str).unwrap_or_default();
-            let Some(obj) = self.find(kind, name) else { continue };
+            let Some(obj) = self.find_near(kind, name, from) else { continue };
             match src.get("items").and_then(Value::as_array) {
                 Some(items) => {
                     for it in items {
@@ -533,14 +654,39 @@ impl<'a> Deployment<'a> {
                     }
                 }
                 None => {
-                    for f in self.files.iter().filter(|f| f.object == obj) {
-                        out.push((obj, f.key.clone(), f.key.clone()));
+                    for &f in self.files_of_object(obj) {
+                        out.push((obj, self.files[f].key.clone(), self.files[f].key.clone()));
                     }
                 }
             }
         }
         out
     }
+}
+
+/// One port of a Service, resolved to the container port it reaches.
+#[derive(Debug, Clone)]
+pub struct ServicePort {
+    /// Index of the port in `spec.ports`.
+    pub index: usize,
+    /// Port name.
+    pub name: String,
+    /// The name of the container port it reaches (the `targetPort` name, or the name the pod gives the port).
+    pub target_name: String,
+    /// `TCP` or `UDP`.
+    pub protocol: String,
+    /// The Service port.
+    pub port: i32,
+    /// The node port, when set.
+    pub node_port: Option<i32>,
+    /// The container port it reaches in the selected pods (by number, or by name), when it can be resolved.
+    pub container_port: Option<i32>,
+    /// The container that declares that port: (workload, container pointer).
+    pub target: Option<(usize, String)>,
+    /// True when the port says it carries TLS: `appProtocol` `https`, `tls`, `ssl`, `wss` or `grpcs`; a port
+    /// name, target port name or container port name that starts with `https` or ends with `tls` or `ssl`; or
+    /// a TLS port of OpenNebula's own image.
+    pub tls: bool,
 }
 
 /// How an API is published outside the cluster.
@@ -570,6 +716,18 @@ pub enum Api {
 }
 
 impl Api {
+    /// The API a daemon serves.
+    pub fn of_daemon(d: Daemon) -> Option<Api> {
+        Some(match d {
+            Daemon::Oned => Api::Oned,
+            Daemon::Fireedge => Api::Fireedge,
+            Daemon::Onegate => Api::Onegate,
+            Daemon::Oneflow => Api::Oneflow,
+            Daemon::Sunstone => Api::Sunstone,
+            _ => return None,
+        })
+    }
+
     /// How messages name it.
     pub fn describe(self) -> &'static str {
         match self {
@@ -657,7 +815,7 @@ pub fn one_release(image: &str) -> Option<(u32, u32)> {
 }
 
 /// A parse error of an embedded OpenNebula configuration, if the file is one and does not parse.
-pub fn config_error(d: &Deployment<'_>, file: usize) -> Option<(Kind, oneconf::ParseError)> {
+pub fn config_error(d: &ManifestCtx<'_>, file: usize) -> Option<(Kind, oneconf::ParseError)> {
     let kind = d.kind_of(file)?;
     let text = &d.files[file].text;
     let err = if kind.is_template() {
@@ -716,7 +874,7 @@ spec:
     #[test]
     fn files_mounts_frontends_and_backends() {
         let objects = crate::manifest::read(SourceFile::from_text("d.yaml", STREAM)).unwrap();
-        let d = Deployment::new(&objects);
+        let d = ManifestCtx::new(&objects);
         let paths: Vec<&str> = d.mounts.iter().map(|m| m.path.as_str()).collect();
         assert_eq!(paths, ["/config/oned.conf", "/config/monitord.conf", "/etc/one/monitord.conf"]);
         assert_eq!(d.files_of(Kind::Monitord).len(), 1);
@@ -765,7 +923,7 @@ spec:
           - secret: {name: keys}
 "#;
         let objects = crate::manifest::read(SourceFile::from_text("p.yaml", text)).unwrap();
-        let d = Deployment::new(&objects);
+        let d = ManifestCtx::new(&objects);
         let mut paths: Vec<&str> = d.mounts.iter().map(|m| m.path.as_str()).collect();
         paths.sort_unstable();
         assert_eq!(paths, ["/etc/all/config", "/etc/all/id_rsa", "/etc/all/sub/a.conf", "/var/lib/one/.ssh/config"]);

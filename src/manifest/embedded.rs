@@ -33,9 +33,9 @@ pub struct Embedded {
 #[derive(Debug, Clone)]
 enum TextMap {
     /// A literal block scalar: text line N is rendered line `first_line + N - 1`, column `indent + column`.
-    Block { file: String, first_line: usize, indent: usize },
+    Block { file: Arc<SourceFile>, first_line: usize, indent: usize },
     /// A one-line scalar whose text starts at this rendered position.
-    Line { file: String, line: usize, column: usize },
+    Line { file: Arc<SourceFile>, line: usize, column: usize },
     /// Only where the value starts is known.
     Value(Location),
 }
@@ -46,12 +46,12 @@ impl Embedded {
     pub fn locate(&self, pos: Pos) -> (Location, String) {
         match &self.map {
             TextMap::Block { file, first_line, indent } => {
-                (Location::at(file, first_line + pos.line - 1, indent + pos.column), String::new())
+                (Location::in_source(file, first_line + pos.line - 1, indent + pos.column), String::new())
             }
             TextMap::Line { file, line, column } if pos.line == 1 => {
-                (Location::at(file, *line, column + pos.column - 1), String::new())
+                (Location::in_source(file, *line, column + pos.column - 1), String::new())
             }
-            TextMap::Line { file, line, column } => (Location::at(file, *line, *column), self.note(pos)),
+            TextMap::Line { file, line, column } => (Location::in_source(file, *line, *column), self.note(pos)),
             TextMap::Value(loc) => (loc.clone(), self.note(pos)),
         }
     }
@@ -76,10 +76,10 @@ pub fn collect(objects: &[Manifest]) -> Vec<Embedded> {
         };
         for (field, base64) in fields {
             let Some(map) = m.raw.get(*field).and_then(Value::as_object) else { continue };
-            for (key, value) in map {
+            let locations = m.child_locations(&format!("/{field}"));
+            for ((key, value), loc) in map.iter().zip(locations) {
                 let Some(raw) = value.as_str() else { continue };
-                let pointer = format!("/{field}/{}", crate::layers::escape(key));
-                let loc = m.location(&pointer);
+                let pointer = format!("/{field}/{}", crate::pointer::escape(key));
                 let (text, map) = if *base64 {
                     match decode_base64(raw).and_then(|b| String::from_utf8(b).ok()) {
                         Some(t) => (t, TextMap::Value(loc)),
@@ -142,14 +142,14 @@ fn text_map(source: &Arc<SourceFile>, loc: &Location, text: &str) -> TextMap {
                 return fallback;
             }
         }
-        return TextMap::Block { file: loc.file.clone(), first_line: header_line + 1, indent };
+        return TextMap::Block { file: source.clone(), first_line: header_line + 1, indent };
     }
     let Some(&c) = first.get(loc.column.saturating_sub(1)) else { return fallback };
     let (column, rest): (usize, String) = match c {
         '"' | '\'' => (loc.column + 1, first[loc.column..].iter().collect()),
         _ => (loc.column, first[loc.column - 1..].iter().collect()),
     };
-    if rest.starts_with(text) { TextMap::Line { file: loc.file.clone(), line: loc.line, column } } else { fallback }
+    if rest.starts_with(text) { TextMap::Line { file: source.clone(), line: loc.line, column } } else { fallback }
 }
 
 /// The line of a block scalar's header (`key: |`, `- |2`, `>-`) for content starting at `loc`: whether it is

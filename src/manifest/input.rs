@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Manifest, read};
-use crate::source::{InputError, Location, MAX_INPUT_BYTES, SourceFile};
+use crate::source::{InputError, InputKind, Location, SourceFile};
 
 /// The objects of every input.
 #[derive(Debug, Default)]
@@ -52,7 +52,7 @@ pub fn read_all(paths: &[PathBuf]) -> Result<Stream, Vec<InputError>> {
         } else if path.is_dir() {
             directory(&mut stream, path)
         } else {
-            SourceFile::read(path).and_then(|s| add(&mut stream, s))
+            SourceFile::read_as(path, InputKind::Stream).and_then(|s| add(&mut stream, s))
         };
         match result {
             Err(e) => errors.push(e),
@@ -81,10 +81,10 @@ fn add(stream: &mut Stream, source: Arc<SourceFile>) -> Result<(), InputError> {
 fn stdin() -> Result<Arc<SourceFile>, InputError> {
     let mut bytes = Vec::new();
     std::io::stdin()
-        .take(MAX_INPUT_BYTES + 1)
+        .take(InputKind::Stream.limit() + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| InputError::new(Location::file("<stdin>"), e.to_string()))?;
-    SourceFile::from_bytes("<stdin>".to_string(), bytes)
+    SourceFile::from_bytes_as("<stdin>".to_string(), bytes, InputKind::Stream)
 }
 
 fn directory(stream: &mut Stream, dir: &Path) -> Result<(), InputError> {
@@ -100,7 +100,7 @@ fn directory(stream: &mut Stream, dir: &Path) -> Result<(), InputError> {
     let mut files = Vec::new();
     collect(dir, 0, &mut files)?;
     for f in files {
-        add(stream, SourceFile::read(&f)?)?;
+        add(stream, SourceFile::read_as(&f, InputKind::Stream)?)?;
     }
     Ok(())
 }

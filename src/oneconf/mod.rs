@@ -67,6 +67,52 @@ impl Kind {
         })
     }
 
+    /// The kind of a file a container reads through an environment variable, from the variable's name
+    /// (`ONED_CONF`, `MONITORD_CONF`, `ONEGATE_SERVER_CONF`, `SSH_CONFIG`): the start script writes it where the
+    /// daemon reads it.
+    pub fn of_env_name(name: &str) -> Option<Kind> {
+        let n = name.to_ascii_lowercase().replace(['-', '.'], "_");
+        let n = n.trim_end_matches("_file").trim_end_matches("_content");
+        let n = n.strip_suffix("_config").or_else(|| n.strip_suffix("_conf"))?;
+        let n = n.strip_suffix("_server").unwrap_or(n);
+        let kinds = [
+            ("oned", Kind::Oned),
+            ("monitord", Kind::Monitord),
+            ("vmm_exec_kvm", Kind::VmmExecKvm),
+            ("onegate", Kind::OnegateServer),
+            ("oneflow", Kind::OneflowServer),
+            ("sunstone", Kind::SunstoneServer),
+            ("fireedge", Kind::FireedgeServer),
+            ("ssh", Kind::SshConfig),
+        ];
+        kinds.into_iter().find(|(suffix, _)| n == *suffix || n.ends_with(&format!("_{suffix}"))).map(|(_, k)| k)
+    }
+
+    /// The kind of a file from its content, for files whose name and path say nothing: an OpenNebula template
+    /// with oned.conf's `DB` backend or `FEDERATION` section, monitord.conf's `NETWORK` section with a
+    /// `MONITOR_ADDRESS`, vmm_exec_kvm.conf's `EMULATOR`; or an OpenSSH client configuration (every line an
+    /// `ssh_config` keyword, with a `Host` or `Match` block).
+    pub fn of_content(text: &str) -> Option<Kind> {
+        if ssh::is_client_config(text) {
+            return Some(Kind::SshConfig);
+        }
+        // Only text that looks like a template is parsed (a script with `DB = [` in a heredoc is not one).
+        let markers = ["BACKEND", "MONITOR_ADDRESS", "EMULATOR", "FEDERATION"];
+        if !markers.iter().any(|m| text.contains(m)) || !text.contains('=') {
+            return None;
+        }
+        let t = template::parse(text).ok()?;
+        if t.vector("DB").is_some_and(|v| v.get("BACKEND").is_some()) || t.vector("FEDERATION").is_some() {
+            Some(Kind::Oned)
+        } else if t.vector("NETWORK").is_some_and(|v| v.get("MONITOR_ADDRESS").is_some()) {
+            Some(Kind::Monitord)
+        } else if t.single("EMULATOR").is_some() {
+            Some(Kind::VmmExecKvm)
+        } else {
+            None
+        }
+    }
+
     /// True for files in OpenNebula's template syntax.
     pub fn is_template(self) -> bool {
         matches!(self, Kind::Oned | Kind::Monitord | Kind::VmmExecKvm)
@@ -104,5 +150,19 @@ mod tests {
         assert_eq!(Kind::of_path("/config"), None);
         assert_eq!(Kind::of_path("config"), None);
         assert_eq!(Kind::of_path("/etc/one/onegate-server.conf"), Some(Kind::OnegateServer));
+    }
+
+    #[test]
+    fn kinds_by_variable_name_and_content() {
+        assert_eq!(Kind::of_env_name("ONED_CONF"), Some(Kind::Oned));
+        assert_eq!(Kind::of_env_name("ONEGATE_SERVER_CONF"), Some(Kind::OnegateServer));
+        assert_eq!(Kind::of_env_name("SSH_CONFIG"), Some(Kind::SshConfig));
+        assert_eq!(Kind::of_env_name("DB_PASSWORD"), None);
+        assert_eq!(Kind::of_env_name("CONFIG"), None);
+        assert_eq!(Kind::of_content("DB = [ BACKEND = \"sqlite\" ]\nPORT = 2633\n"), Some(Kind::Oned));
+        assert_eq!(Kind::of_content("NETWORK = [ MONITOR_ADDRESS = \"auto\" ]\n"), Some(Kind::Monitord));
+        assert_eq!(Kind::of_content("Host *\n  StrictHostKeyChecking no\n"), Some(Kind::SshConfig));
+        assert_eq!(Kind::of_content("#!/bin/sh\ncat > ~/.ssh/config <<EOF\nHost *\nEOF\n"), None);
+        assert_eq!(Kind::of_content("echo \"DB = [ BACKEND = x ]\"\n"), None);
     }
 }

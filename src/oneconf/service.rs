@@ -4,8 +4,6 @@
 //! `:host`, OpenNebula/one@release-7.4.0:src/onegate/onegate-server.rb:86); FireEdge uses plain keys
 //! (`host:`, src/fireedge/etc/fireedge-server.conf). [`Conf::get`] accepts either spelling.
 
-use std::sync::Arc;
-
 use super::{ParseError, Pos};
 use crate::source::SourceFile;
 use crate::yaml::{self, Node, NodeKind, QuirkAt};
@@ -21,12 +19,8 @@ pub struct Conf {
 
 /// Parses a service configuration.
 pub fn parse(text: &str) -> Result<Conf, ParseError> {
-    // Not registered as a source: positions are mapped back into the manifest that embeds the text.
-    let source = Arc::new(SourceFile {
-        name: "<embedded>".to_string(),
-        text: text.to_string(),
-        line_starts: std::sync::OnceLock::new(),
-    });
+    // Positions are mapped back into the manifest that embeds the text.
+    let source = SourceFile::from_text("<embedded>", text);
     let doc = yaml::parse(source).map_err(|e| ParseError {
         pos: Pos { line: e.location.line.max(1), column: e.location.column.max(1) },
         message: e.message,

@@ -42,6 +42,62 @@ pub fn parse(text: &str) -> Vec<Setting> {
     out
 }
 
+/// `ssh_config(5)` keywords (lower case) that show a text is an OpenSSH client configuration.
+const KEYWORDS: &[&str] = &[
+    "host",
+    "match",
+    "hostname",
+    "user",
+    "port",
+    "identityfile",
+    "identitiesonly",
+    "stricthostkeychecking",
+    "userknownhostsfile",
+    "globalknownhostsfile",
+    "controlmaster",
+    "controlpath",
+    "controlpersist",
+    "serveraliveinterval",
+    "serveralivecountmax",
+    "proxyjump",
+    "proxycommand",
+    "forwardagent",
+    "connecttimeout",
+    "loglevel",
+    "batchmode",
+    "hashknownhosts",
+    "checkhostip",
+    "compression",
+    "sendenv",
+    "addkeystoagent",
+    "pubkeyauthentication",
+    "passwordauthentication",
+    "preferredauthentications",
+    "updatehostkeys",
+    "include",
+];
+
+/// True when every option line of a text is an `ssh_config` keyword and it has a `Host` or `Match` block: an
+/// OpenSSH client configuration, whatever its key or path is called.
+pub fn is_client_config(text: &str) -> bool {
+    let mut block = false;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        // Stops at the first line that is not `Keyword value`: a script or any other text is rejected at once.
+        let key_len = t.find(|c: char| c.is_whitespace() || c == '=').unwrap_or(t.len());
+        let keyword = t[..key_len].to_ascii_lowercase();
+        let value = t[key_len..].trim_start_matches(|c: char| c.is_whitespace() || c == '=').trim();
+        if value.is_empty() || !KEYWORDS.contains(&keyword.as_str()) {
+            return false;
+        }
+        block |= keyword == "host" || keyword == "match";
+    }
+    block
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

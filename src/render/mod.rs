@@ -5,6 +5,7 @@
 //! Rendering is pure: inputs in, a sorted map of file contents out. Writing is `crate::output`'s job.
 
 pub mod identity;
+pub mod validate;
 pub mod values_doc;
 
 use std::collections::BTreeMap;
@@ -52,13 +53,33 @@ const TEMPLATES: &[Template] = &[
     template!("image/README.md"),
     template!("image/check-image.sh"),
     template!("templates/NOTES.txt"),
+    template!("templates/_addon.tpl"),
     template!("templates/_backup-pod.tpl"),
-    template!("templates/_helpers.tpl"),
+    template!("templates/_config.tpl"),
+    template!("templates/_env.tpl"),
+    template!("templates/_features.tpl"),
+    template!("templates/_images.tpl"),
+    template!("templates/_labels.tpl"),
+    template!("templates/_names.tpl"),
+    template!("templates/_placement.tpl"),
+    template!("templates/_rbac.tpl"),
+    template!("templates/_security.tpl"),
+    template!("templates/_services.tpl"),
+    template!("templates/_volumes.tpl"),
     template!("templates/certificate.yaml"),
     template!("templates/configmap-config.yaml"),
     template!("templates/configmap-hook-scripts.yaml"),
     template!("templates/configmap-scripts.yaml"),
     template!("templates/cronjob-backup.yaml"),
+    template!("templates/cronjob-showback.yaml"),
+    template!("templates/deployment-exporter.yaml"),
+    template!("templates/deployment-fireedge.yaml"),
+    template!("templates/deployment-oneflow.yaml"),
+    template!("templates/deployment-oneform.yaml"),
+    template!("templates/deployment-onegate.yaml"),
+    template!("templates/deployment-oneks.yaml"),
+    template!("templates/deployment-sunstone.yaml"),
+    template!("templates/deployment-tls-proxy.yaml"),
     template!("templates/ingress.yaml"),
     template!("templates/job-inventory.yaml"),
     template!("templates/job-pre-upgrade.yaml"),
@@ -72,10 +93,13 @@ const TEMPLATES: &[Template] = &[
     template!("templates/service-api.yaml"),
     template!("templates/service-db.yaml"),
     template!("templates/service-fireedge.yaml"),
+    template!("templates/service-leader.yaml"),
     template!("templates/service-metrics.yaml"),
     template!("templates/service-monitord.yaml"),
     template!("templates/service-oneflow.yaml"),
+    template!("templates/service-oneform.yaml"),
     template!("templates/service-onegate.yaml"),
+    template!("templates/service-oneks.yaml"),
     template!("templates/service-peers.yaml"),
     template!("templates/service-ssh.yaml"),
     template!("templates/service-sunstone.yaml"),
@@ -92,8 +116,10 @@ fn always(_: OneVersion) -> bool {
 }
 
 const VERBATIM: &[Verbatim] = &[
+    verbatim!("files/addon.sh", always),
     verbatim!("files/apply-configmap.rb", always),
     verbatim!("files/backup.sh", always),
+    verbatim!("files/bind.rb", always),
     verbatim!("files/common.sh", always),
     verbatim!("files/ensure-identity.rb", always),
     verbatim!("files/sync-admin-users.sh", always),
@@ -102,14 +128,17 @@ const VERBATIM: &[Verbatim] = &[
     verbatim!("files/kube-api.rb", always),
     verbatim!("files/label-pod.rb", always),
     verbatim!("files/leader-only.sh", always),
+    verbatim!("files/merge-remotes.rb", always),
     verbatim!("files/merge-yaml.rb", always),
     verbatim!("files/novnc.sh", OneVersion::has_ruby_sunstone),
     verbatim!("files/one-raft.rb", always),
+    verbatim!("files/oneks.sh", |v| v >= OneVersion::V7_4),
     verbatim!("files/oned.sh", always),
     verbatim!("files/pre-upgrade.sh", always),
     verbatim!("files/prepare.sh", always),
     verbatim!("files/publish-ssh-key.sh", always),
     verbatim!("files/raft-hook.sh", always),
+    verbatim!("files/raft-label.sh", always),
     verbatim!("files/raft.sh", always),
     verbatim!("files/restore.sh", always),
     verbatim!("files/running-version.rb", always),
@@ -169,6 +198,8 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
             "onegate_server_block": v >= OneVersion::V7_4,
             "oneform": v >= OneVersion::V7_2,
             "oneks": v >= OneVersion::V7_4,
+            // FireEdge serves a VM's log from a file from 7.2 (src/fireedge/src/server/routes/api/vm/functions.js).
+            "fireedge_vm_logs": v >= OneVersion::V7_2,
         },
         "recipe": crate::image::recipe_context(v),
         "values": input.values,
@@ -188,6 +219,8 @@ pub fn render_chart(input: &RenderInput<'_>) -> anyhow::Result<ChartFiles> {
     for f in VERBATIM.iter().filter(|f| (f.needed)(v)) {
         files.insert(f.path.to_string(), f.text.to_string());
     }
+    // The values validation, generated from the rules' install-time constraints (one define per rule).
+    files.insert("templates/_validate.tpl".into(), validate::validate_tpl(crate::lint::rules::ALL, v, input.waived));
     // The start-up check runs in the chart (first init container, from the scripts ConfigMap) and at the end of
     // the image recipe: one script, two places.
     let check = files.get("image/check-image.sh").cloned().context("image/check-image.sh was not rendered")?;

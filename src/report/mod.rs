@@ -5,11 +5,10 @@ pub mod github;
 pub mod json;
 pub mod sarif;
 
-use std::borrow::Cow;
 use std::io::Write;
 
 use crate::lint::{Finding, Rule, Severity};
-use crate::source::{self, Location};
+use crate::source::Location;
 
 /// What one values input was linted as: its layers and the profile used, and why (human, JSON and SARIF output
 /// say it).
@@ -49,27 +48,8 @@ pub fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
-/// Text from an input made safe for a terminal: control characters (ESC, BEL, CR, NUL, newlines inside a
-/// one-line message), C1 controls and bidirectional overrides are shown escaped (`\x1b`, `\u{202e}`), so a
-/// values file or a manifest cannot retitle or clear the terminal, fake an output line, or reorder what the reader
-/// sees. Tabs stay.
-pub fn printable(s: &str) -> Cow<'_, str> {
-    fn escaped(c: char) -> bool {
-        (c.is_control() && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    }
-    if !s.chars().any(escaped) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            c if !escaped(c) => out.push(c),
-            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-        }
-    }
-    Cow::Owned(out)
-}
+pub use crate::source::printable;
+
 
 fn paint(text: &str, code: &str, color: bool) -> String {
     if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
@@ -153,10 +133,8 @@ pub fn frame(l: &Location, w: &mut dyn Write) -> std::io::Result<()> {
     if !l.has_position() {
         return Ok(());
     }
-    let Some(src) = source::lookup(&l.file) else {
-        return Ok(());
-    };
-    let Some(line) = src.line_text(l.line) else {
+    // The location carries the file it is in; one without it (a `--set` value, a built-in profile) has no frame.
+    let Some(line) = l.line_text() else {
         return Ok(());
     };
     let num = l.line.to_string();

@@ -1,4 +1,4 @@
-# Shared by the stub commands of tests/scripts.rs (sourced). The "MySQL servers" of the cluster are directories:
+# Shared by the stub commands of tests/it/scripts/ (sourced). The "MySQL servers" of the cluster are directories:
 # $CLUSTER/mysql/<server>/<database>/<table> (a table is a file; its content is its rows). A member's bundled
 # server is named after the pod; `<pod>.<peers domain>` reaches it from the others; any other host is an
 # external server shared by all. $CLUSTER/mysql/<server>/down makes a server unreachable, and

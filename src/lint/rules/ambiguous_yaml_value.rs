@@ -43,9 +43,9 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .iter()
         .filter_map(|(file, q)| match &q.quirk {
             Quirk::Ambiguous { raw, reads_as } => Some(Hit {
-                pointer: crate::layers::pointer(&q.path),
+                pointer: crate::pointer::pointer(&q.path),
                 message: format!("`{raw}` is read by Helm as {reads_as}"),
-                location: Some(Location::at(file, q.pos.line, q.pos.column)),
+                location: Some(Location::in_source(file, q.pos.line, q.pos.column)),
             }),
             Quirk::DuplicateKey { .. } => None,
         })

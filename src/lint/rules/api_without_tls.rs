@@ -1,10 +1,11 @@
 //! ONE013 `api-without-tls`: an OpenNebula API is exposed outside the cluster without TLS.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, Severity};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Via};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Via;
 
 declare_rule! {
 /// ## What it does
@@ -50,8 +51,20 @@ declare_rule! {
         summary: "An OpenNebula API is exposed outside the cluster without TLS",
         fix: "Set `tls.enabled: true` with `tls.secretName` or `tls.certManager.issuerName` (the chart's TLS proxy then serves every exposed port), or keep the Service `ClusterIP`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Services, Ingresses],
         manifest_fix: "Terminate TLS in front of the daemon (an Ingress with `spec.tls` and a certificate, or a load balancer with a TLS listener), or keep its Service `ClusterIP`.",
+        install: Install::When {
+            when: Cond::And(&[
+                Cond::Production,
+                Cond::Falsy("tls.enabled"),
+                Cond::Template(
+                    r#"or (ne $v.oned.service.type "ClusterIP") (and $v.fireedge.enabled (or (ne $v.fireedge.service.type "ClusterIP") $v.ingress.enabled)) (and $v.onegate.enabled (ne $v.onegate.service.type "ClusterIP"))"#,
+                ),
+            ]),
+            message: "an API is exposed outside the cluster without TLS; set tls.enabled=true with tls.secretName or tls.certManager.issuerName (the TLS proxy then serves every exposed port), or keep the Services ClusterIP",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 
@@ -79,10 +92,10 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits: Vec<ManifestHit> = Vec::new();
-    let published: Vec<_> = d.published_apis().into_iter().filter(|p| !p.tls).collect();
+    let published: Vec<_> = d.published_apis().iter().filter(|p| !p.tls).collect();
     let mut objects_seen: Vec<usize> = Vec::new();
     for p in &published {
         if objects_seen.contains(&p.object) {

@@ -3,7 +3,8 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::{Manifest, Typed};
+use crate::manifest::ManifestCtx;
+use crate::manifest::Typed;
 
 declare_rule! {
 /// ## What it does
@@ -14,7 +15,8 @@ declare_rule! {
 /// every daemon; a custom profile can allow just the mounts.
 ///
 /// ## In rendered manifests
-/// Checked: `appArmorProfile.type: Unconfined` on a pod or a container.
+/// Checked: `appArmorProfile.type: Unconfined` on a pod that runs an OpenNebula component, or on one of its
+/// containers.
 ///
 /// ## Example
 /// ```yaml
@@ -34,7 +36,7 @@ declare_rule! {
         summary: "The containers run without AppArmor confinement",
         fix: "Load a Localhost AppArmor profile that allows the FUSE mounts and use `appArmorProfile: Localhost/<name>`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Set `securityContext.appArmorProfile.type: RuntimeDefault` (or a Localhost profile) on the pod or container.",
     }
 }
@@ -48,9 +50,12 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// Pods and containers with an `Unconfined` AppArmor profile.
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
+    // The front-end's pods only: a hypervisor agent, a test pod or another chart's workload is not judged.
+    for i in d.opennebula_workloads() {
+        let m = &objects[i];
         let Typed::Workload { spec, pointer, .. } = &m.typed else { continue };
         let pod = spec.security_context.as_ref().and_then(|s| s.app_armor_profile.as_ref());
         if pod.is_some_and(|p| p.type_ == "Unconfined") {
@@ -60,7 +65,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 format!("`{}` runs its pods without AppArmor confinement", m.id()),
             ));
         }
-        for (ptr, c) in m.containers() {
+        for (ptr, c) in d.containers(i) {
             let p = c.security_context.as_ref().and_then(|s| s.app_armor_profile.as_ref());
             if p.is_some_and(|p| p.type_ == "Unconfined") {
                 hits.push(ManifestHit::new(

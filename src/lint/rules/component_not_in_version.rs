@@ -5,8 +5,8 @@ use serde_json::Value;
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin, one_release};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::{Found, one_release};
 use crate::model::OneVersion;
 use crate::oneconf::Kind;
 
@@ -47,7 +47,7 @@ declare_rule! {
         summary: "A setting needs a component the chosen OpenNebula version does not have",
         fix: "Use what the version has: `database.backend: mysql` (no supported version has PostgreSQL; 6.10 removed it), FireEdge instead of `sunstone.enabled` from 7.0 on (Ruby Sunstone exists only in 6.10), `oned.grpc.enabled` only from 7.2 on.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Use a component the image's OpenNebula release has: `DB_BACKEND`/`BACKEND` `mysql` or `sqlite`, FireEdge instead of Ruby Sunstone from 7.0.",
     }
 }
@@ -80,11 +80,11 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for fe in d.frontends() {
-        let Some((backend, origin)) = d.backend(&fe) else { continue };
+        let Some((backend, origin)) = d.backend(fe) else { continue };
         if backend == "sqlite" || backend == "mysql" {
             continue;
         }
@@ -104,14 +104,14 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         );
     }
     for file in d.files_of(Kind::SunstoneServer) {
-        for mount in d.mounts.iter().filter(|m| m.file == file) {
+        for mount in d.mounts_of(file) {
             let m = &objects[mount.object];
-            let Some((_, c)) = m.containers().into_iter().find(|(p, _)| *p == mount.container_pointer) else {
+            let Some((_, c)) = d.containers(mount.object).iter().find(|(p, _)| *p == mount.container_pointer) else {
                 continue;
             };
             let Some(image) = c.image.as_deref() else { continue };
             let Some((major, minor)) = one_release(image).filter(|(major, _)| *major >= 7) else { continue };
-            hits.push(hit_at(&d, &Origin::Key { file }, |_| format!(
+            hits.push(hit_at(d, &Found::Key { file }, |_| format!(
                         "container `{}` of `{}` mounts sunstone-server.conf but runs OpenNebula {major}.{minor} (`{image}`), which has no Ruby Sunstone",
                         c.name,
                         m.id()

@@ -3,7 +3,7 @@
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, published_port_hits};
-use crate::manifest::{Manifest, Typed, service_ports};
+use crate::manifest::ManifestCtx;
 use crate::model::ServiceType;
 
 declare_rule! {
@@ -43,7 +43,7 @@ declare_rule! {
         summary: "The published console port differs from the one OpenNebula advertises",
         fix: "Publish the console on the port OpenNebula advertises: `sunstone.service.vncPort` equal to `sunstone.vncProxyPort` (6.10), or the FireEdge published port equal to the port in `fireedge.publicEndpoint` (7.x).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Services],
         manifest_fix: "Publish the noVNC proxy on the port Sunstone advertises (`:vnc_proxy_port:` of sunstone-server.conf), with equal container and node ports.",
     }
 }
@@ -98,12 +98,12 @@ fn url_port(url: &str) -> Option<u16> {
 
 /// Services publishing noVNC (a port named `novnc`): the published port (and node port) equal to the container
 /// port, which is the `:vnc_proxy_port` Sunstone advertises.
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let _objects = d.objects;
     let mut hits = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
-        let Typed::Service(svc) = &m.typed else { continue };
-        for p in service_ports(objects, svc).into_iter().filter(|p| p.name == "novnc" || p.name == "vnc") {
-            hits.extend(published_port_hits(i, &p, "noVNC"));
+    for i in d.of_kind("Service") {
+        for p in d.service_ports(i).iter().filter(|p| p.name == "novnc" || p.name == "vnc") {
+            hits.extend(published_port_hits(i, p, "noVNC"));
         }
     }
     hits

@@ -3,14 +3,16 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::Deployment;
+use crate::manifest::ManifestCtx;
+use crate::pointer::escape;
 use crate::yaml::{self, Pos};
 
 declare_rule! {
 /// ## What it does
 /// Flags an `oned.extraEnv` entry whose name looks like a credential (password, token, secret, key, `PASSWD`)
-/// with a literal `value`. In manifest mode it flags ConfigMaps whose keys or contents hold credentials.
+/// with a literal `value`, a setting of OpenNebula's configuration files (`config.*`: oned.conf,
+/// monitord.conf, the drivers' remotes/etc, the services' YAML) named like one with a literal value (those files
+/// are ConfigMap data), and a datastore attribute named like one (`RESTIC_PASSWORD`: use `secretAttributes`). In manifest mode it flags ConfigMaps whose keys or contents hold credentials.
 ///
 /// ## Why is this bad?
 /// ConfigMaps and literal env values are readable by anyone who can read the pod spec, are not encrypted at rest,
@@ -42,25 +44,72 @@ declare_rule! {
         summary: "A credential would be stored in a ConfigMap or a plain environment value",
         fix: "Put the credential in a Secret and reference it (`valueFrom.secretKeyRef`, or the chart's `existingSecret` values).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData, Workloads],
         manifest_fix: "Move the credential into a Secret and reference it (`valueFrom.secretKeyRef`, a Secret volume, or a `*_FILE` variable pointing at a mounted Secret key).",
     }
 }
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
-    v.oned
+    let mut hits: Vec<Hit> = v
+        .oned
         .extra_env
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.value.as_deref().is_some_and(|s| !s.is_empty()) && looks_like_credential(&e.name))
+        .filter(|(_, e)| e.value.as_deref().is_some_and(|s| holds_credential(&e.name, s)))
         .map(|(i, e)| {
             Hit::at_pointer(
                 format!("/oned/extraEnv/{i}/value"),
                 format!("environment variable `{}` holds a literal credential", e.name),
             )
         })
-        .collect()
+        .collect();
+    if let Ok(config) = serde_json::to_value(&v.config) {
+        config_credentials(&config, "/config", &mut hits);
+    }
+    for (i, d) in v.datastores.iter().enumerate() {
+        for (k, value) in &d.attributes {
+            if holds_credential(k, value) {
+                hits.push(Hit::at_pointer(
+                    format!("/datastores/{i}/attributes/{}", escape(k)),
+                    format!("datastore attribute `{k}` holds a literal credential (use `secretAttributes`)"),
+                ));
+            }
+        }
+    }
+    hits
+}
+
+/// Settings of `config.*` named like a credential with a literal value (a key's leading `:`, a Ruby symbol, does
+/// not count; an on/off switch or a policy, `PASSWORD_MIN_LENGTH: 8`, is no credential: [`holds_credential`]).
+fn config_credentials(node: &serde_json::Value, pointer: &str, hits: &mut Vec<Hit>) {
+    use serde_json::Value;
+    match node {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let here = format!("{pointer}/{}", escape(k));
+                let literal = match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                };
+                if literal.is_some_and(|text| holds_credential(k.trim_start_matches(':'), &text)) {
+                    hits.push(Hit::at_pointer(
+                        here,
+                        format!("configuration setting `{k}` holds a literal credential in a ConfigMap"),
+                    ));
+                } else {
+                    config_credentials(v, &here, hits);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                config_credentials(v, &format!("{pointer}/{i}"), hits);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// True for names like `DB_PASSWORD`, `apiToken`, `ONE_KEY`; false for references to one (`DB_PASSWORD_FILE`).
@@ -76,10 +125,67 @@ pub(crate) fn looks_like_credential(name: &str) -> bool {
         || n == "KEY"
 }
 
+/// True when a name and value hold a credential: the name looks like one, and it is not a setting about
+/// credentials (`ALLOW_EMPTY_PASSWORD=no`, `PASSWORD_CHANGE=YES`, `TOKEN_EXPIRATION=3600`): an on/off switch or
+/// a policy, whose value is no secret.
+pub(crate) fn holds_credential(name: &str, value: &str) -> bool {
+    if value.trim().is_empty() || !looks_like_credential(name) {
+        return false;
+    }
+    // The name's words (`ALLOW_EMPTY_PASSWORD`, `passwordMinLength`, `TOKEN-EXPIRY`).
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut prev = ' ';
+    for c in name.chars() {
+        let camel = c.is_ascii_uppercase() && prev.is_ascii_lowercase();
+        if !c.is_ascii_alphanumeric() || camel {
+            words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
+        }
+        if c.is_ascii_alphanumeric() {
+            word.push(c.to_ascii_uppercase());
+        }
+        prev = c;
+    }
+    words.extend((!word.is_empty()).then_some(word));
+    let setting = [
+        "ALLOW",
+        "ALLOWED",
+        "ENABLE",
+        "ENABLED",
+        "DISABLE",
+        "DISABLED",
+        "SKIP",
+        "REQUIRE",
+        "REQUIRED",
+        "FORCE",
+        "LENGTH",
+        "EXPIRE",
+        "EXPIRES",
+        "EXPIRY",
+        "EXPIRATION",
+        "POLICY",
+        "CHANGE",
+        "RESET",
+        "COMPLEXITY",
+        "MIN",
+        "MAX",
+        "TTL",
+        "TIMEOUT",
+        "ROTATION",
+        "HASH",
+        "ALGORITHM",
+    ];
+    let switch = matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "yes" | "no" | "true" | "false" | "on" | "off" | "y" | "n" | "0" | "1" | "enabled" | "disabled"
+    );
+    !(switch || words.iter().any(|w| setting.contains(&w.as_str())))
+}
+
 /// ConfigMaps holding credentials (by key name, a private key, or a literal password inside a configuration
 /// file, at its line), and containers with a literal credential in an environment variable.
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for (f, file) in d.files.iter().enumerate() {
         let m = &objects[file.object];
@@ -87,7 +193,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             continue;
         }
         let (key, value) = (&file.key, &file.text);
-        let whole = if !value.trim().is_empty() && (looks_like_credential(key) || is_one_secret_file(key)) {
+        let whole = if holds_credential(key, value) || (!value.trim().is_empty() && is_one_secret_file(key)) {
             Some(format!("key `{key}` holds a credential"))
         } else if value.contains("PRIVATE KEY-----") {
             Some(format!("key `{key}` holds a private key"))
@@ -98,7 +204,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             hits.push(ManifestHit::new(file.object, file.pointer.clone(), format!("ConfigMap `{}`: {r}", m.name)));
             continue;
         }
-        for (pos, name) in literal_passwords(&d, f) {
+        for (pos, name) in literal_passwords(d, f) {
             let (location, note) = file.locate(pos);
             hits.push(
                 ManifestHit::new(
@@ -110,10 +216,10 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             );
         }
     }
-    for (i, m) in objects.iter().enumerate() {
-        for (ptr, c) in m.containers() {
+    for (i, _) in objects.iter().enumerate() {
+        for (ptr, c) in d.containers(i) {
             for (j, e) in c.env.iter().flatten().enumerate() {
-                if e.value.as_deref().is_some_and(|v| !v.is_empty()) && looks_like_credential(&e.name) {
+                if e.value.as_deref().is_some_and(|v| holds_credential(&e.name, v)) {
                     hits.push(ManifestHit::new(
                         i,
                         format!("{ptr}/env/{j}/value"),
@@ -129,7 +235,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
 /// Literal passwords inside a text file, with their position: `PASSWD`/`PASSWORD` attributes of an OpenNebula
 /// template (comments are not read: a commented sample is not a credential), `password` keys of a service's YAML,
 /// and in any other file a `PASSWD = "literal"` on a line that is not a comment.
-fn literal_passwords(d: &Deployment<'_>, file: usize) -> Vec<(Pos, String)> {
+fn literal_passwords(d: &ManifestCtx<'_>, file: usize) -> Vec<(Pos, String)> {
     let text = &d.files[file].text;
     let literal = |v: &str| !v.is_empty() && !v.starts_with('$');
     match d.kind_of(file) {
@@ -163,8 +269,8 @@ fn literal_passwords(d: &Deployment<'_>, file: usize) -> Vec<(Pos, String)> {
                 }
             }
             let mut out = Vec::new();
-            if let Some(root) = d.service_conf(file).and_then(|c| c.root) {
-                walk(&root, &mut out);
+            if let Some(root) = d.service_conf(file).and_then(|c| c.root.as_ref()) {
+                walk(root, &mut out);
             }
             out
         }
@@ -200,4 +306,23 @@ fn literal_passwd_column(line: &str) -> Option<usize> {
         let byte = line.len() - value.len();
         Some(line[..byte].chars().count() + 1)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn switches_and_settings_are_not_credentials() {
+        for (name, value) in [
+            ("ALLOW_EMPTY_PASSWORD", "no"),
+            ("MARIADB_SKIP_TEST_DB_PASSWORD", "x1"),
+            ("PASSWORD_MIN_LENGTH", "16"),
+            ("passwordMaxAge", "90d"),
+            ("ONEADMIN_PASSWORD", ""),
+        ] {
+            assert!(!super::holds_credential(name, value), "{name}={value}");
+        }
+        for (name, value) in [("ONEADMIN_PASSWORD", "opennebula"), ("DB_PASSWD", "x"), ("apiToken", "abc")] {
+            assert!(super::holds_credential(name, value), "{name}={value}");
+        }
+    }
 }

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::declare_rule;
 use crate::lint::{ManifestHit, Severity};
-use crate::manifest::deploy::{Deployment, claim_templates};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::claim_templates;
 use crate::manifest::{Manifest, Typed};
 use crate::oneconf::Kind;
 
@@ -57,7 +58,7 @@ declare_rule! {
         summary: "A workload or Ingress refers to an object the rendered manifests do not contain",
         fix: "Render the object with the chart or correct the name; when it is created outside the chart, suppress the finding with a reason.",
         check: crate::lint::manifests_only,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads, Ingresses],
         manifest_fix: "Correct the name, or render the object with the chart; when it is created outside the chart (an existingSecret, cert-manager, a secrets operator), suppress it with `# onechart:ignore ONE030 <reason>` in the template or `--ignore ONE030`.",
         manifests_only: true,
     }
@@ -87,23 +88,32 @@ struct Ref {
     effect: &'static str,
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
-    let refs = references(&d);
-    let created = created_in_cluster(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let refs = references(d);
+    // Secrets nothing in the stream renders: whether the cluster will create them is decided only for these.
+    let missing: std::collections::HashSet<&str> = refs
+        .iter()
+        .filter(|r| r.kind == "Secret" && d.find(r.kind, &r.name).is_none())
+        .map(|r| r.name.as_str())
+        .collect();
+    let created = created_in_cluster(d, &missing);
+    let mut counts: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    for r in &refs {
+        *counts.entry((r.kind, r.name.as_str())).or_default() += 1;
+    }
     let mut hits = Vec::new();
     let mut reported: BTreeSet<(&str, String)> = BTreeSet::new();
     for r in &refs {
-        let present = objects.iter().any(|m| !m.custom && m.kind == r.kind && m.name == r.name)
+        let present = d.find(r.kind, &r.name).is_some()
             || PROVIDED.contains(&(r.kind, r.name.as_str()))
             || (r.kind == "Secret" && created.contains(&r.name))
-            || (r.kind == "PersistentVolumeClaim" && claimed_by_statefulset(objects, &r.name));
+            || (r.kind == "PersistentVolumeClaim" && claimed_by_statefulset(d, &r.name));
         if present || !reported.insert((r.kind, r.name.clone())) {
             continue;
         }
-        let count = refs.iter().filter(|o| o.kind == r.kind && o.name == r.name).count();
+        let count = counts[&(r.kind, r.name.as_str())];
         let more = if count > 1 { format!(" (and {} more reference(s))", count - 1) } else { String::new() };
-        let (severity, hint) = match near_miss(objects, r) {
+        let (severity, hint) = match near_miss(d, r) {
             Some(h) => (Severity::Error, format!("; {h}")),
             None => (Severity::Warning, String::new()),
         };
@@ -123,8 +133,8 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
 }
 
 /// A claim the StatefulSet controller creates: `<template>-<statefulset>-<ordinal>`.
-fn claimed_by_statefulset(objects: &[Manifest], claim: &str) -> bool {
-    objects.iter().filter(|m| m.kind == "StatefulSet").any(|m| {
+fn claimed_by_statefulset(d: &ManifestCtx<'_>, claim: &str) -> bool {
+    d.of_kind("StatefulSet").into_iter().map(|i| &d.objects[i]).any(|m| {
         claim_templates(m).iter().any(|t| {
             claim
                 .strip_prefix(&format!("{t}-{}-", m.name))
@@ -134,11 +144,24 @@ fn claimed_by_statefulset(objects: &[Manifest], claim: &str) -> bool {
 }
 
 /// Why a missing reference is most likely a wrong name.
-fn near_miss(objects: &[Manifest], r: &Ref) -> Option<String> {
+fn near_miss(d: &ManifestCtx<'_>, r: &Ref) -> Option<String> {
+    let objects = d.objects;
     if let Some(hint) = misspelt_cert_manager(objects, r) {
         return Some(hint);
     }
-    let same_kind: Vec<&Manifest> = objects.iter().filter(|m| !m.custom && m.kind == r.kind).collect();
+    // Candidates of the same kind in the referring object's namespace and Helm release: in a platform stream of
+    // many charts, a name of another chart is no near miss (and comparing with all of them would be quadratic).
+    let from = &objects[r.object];
+    let release = release_label(from);
+    let same_kind: Vec<&Manifest> = d
+        .of_kind(r.kind)
+        .into_iter()
+        .map(|i| &objects[i])
+        .filter(|m| {
+            let same_ns = m.namespace.is_none() || from.namespace.is_none() || m.namespace == from.namespace;
+            same_ns && (release.is_none() || release_label(m) == release)
+        })
+        .collect();
     if let Some(key) = &r.key {
         let holder = same_kind
             .iter()
@@ -174,8 +197,21 @@ fn misspelt_cert_manager(objects: &[Manifest], r: &Ref) -> Option<String> {
 }
 
 /// Secrets the stream makes exist: created by a Job of the stream, requested from cert-manager.
-fn created_in_cluster(objects: &[Manifest]) -> BTreeSet<String> {
+/// The Helm release an object belongs to, by its labels.
+fn release_label(m: &Manifest) -> Option<&str> {
+    let labels = m.raw.pointer("/metadata/labels")?;
+    labels.get("app.kubernetes.io/instance").or_else(|| labels.get("release")).and_then(Value::as_str)
+}
+
+/// The Secrets among `missing` that something in the stream makes in the cluster: a Job allowed to create
+/// Secrets that names them (in its pod spec or the ConfigMaps it mounts), an Ingress cert-manager serves, a
+/// cert-manager `Certificate`.
+fn created_in_cluster(d: &ManifestCtx<'_>, missing: &std::collections::HashSet<&str>) -> BTreeSet<String> {
+    let objects = d.objects;
     let mut out = BTreeSet::new();
+    if missing.is_empty() {
+        return out;
+    }
     let rules = || {
         objects
             .iter()
@@ -196,28 +232,38 @@ fn created_in_cluster(objects: &[Manifest]) -> BTreeSet<String> {
     if can_create {
         for r in rules() {
             for n in r.get("resourceNames").and_then(Value::as_array).into_iter().flatten() {
-                if let Some(n) = n.as_str() {
+                if let Some(n) = n.as_str().filter(|n| missing.contains(n)) {
                     out.insert(n.to_string());
                 }
             }
         }
         // Every word of the Jobs' pod specs (and of the ConfigMaps they mount): a Secret named there is one
         // the Job creates or reads, and it can create it.
-        let mut text = String::new();
-        for m in objects.iter().filter(|m| matches!(m.kind.as_str(), "Job" | "CronJob" | "Pod")) {
-            if let Typed::Workload { pointer, .. } = &m.typed {
-                text.push_str(&m.raw.pointer(pointer).map(Value::to_string).unwrap_or_default());
-                for cm in m.raw.pointer(&format!("{pointer}/volumes")).and_then(Value::as_array).into_iter().flatten() {
-                    let Some(name) = cm.pointer("/configMap/name").and_then(Value::as_str) else { continue };
-                    if let Some(c) = objects.iter().find(|o| o.kind == "ConfigMap" && o.name == name) {
-                        text.push_str(&c.raw.to_string());
-                    }
-                }
+        // Most words are not a missing name: compare lengths before hashing.
+        let mut lengths = [false; 254];
+        for n in missing {
+            if let Some(l) = lengths.get_mut(n.len()) {
+                *l = true;
             }
         }
-        for w in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.')) {
-            if !w.is_empty() {
-                out.insert(w.to_string());
+        let mut found = |v: &Value| {
+            words(v, &mut |w| {
+                if lengths.get(w.len()).copied().unwrap_or(false) && missing.contains(w) {
+                    out.insert(w.to_string());
+                }
+            })
+        };
+        let mut scanned = std::collections::HashSet::new();
+        for m in objects.iter().filter(|m| matches!(m.kind.as_str(), "Job" | "CronJob" | "Pod")) {
+            if let Typed::Workload { pointer, .. } = &m.typed {
+                found(m.raw.pointer(pointer).unwrap_or(&Value::Null));
+                for cm in m.raw.pointer(&format!("{pointer}/volumes")).and_then(Value::as_array).into_iter().flatten() {
+                    let Some(name) = cm.pointer("/configMap/name").and_then(Value::as_str) else { continue };
+                    // Each ConfigMap once, however many Jobs mount it.
+                    if let Some(c) = d.find("ConfigMap", name).filter(|c| scanned.insert(*c)) {
+                        found(&objects[c].raw);
+                    }
+                }
             }
         }
     }
@@ -246,7 +292,29 @@ fn created_in_cluster(objects: &[Manifest]) -> BTreeSet<String> {
     out
 }
 
-fn references(d: &Deployment<'_>) -> Vec<Ref> {
+/// Calls `f` with every word (letters, digits, `-`, `.`) of every key and string in a value.
+fn words(v: &Value, f: &mut dyn FnMut(&str)) {
+    fn split(text: &str, f: &mut dyn FnMut(&str)) {
+        for w in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.')) {
+            if !w.is_empty() {
+                f(w);
+            }
+        }
+    }
+    match v {
+        Value::String(s) => split(s, f),
+        Value::Array(a) => a.iter().for_each(|x| words(x, f)),
+        Value::Object(m) => {
+            for (k, x) in m {
+                split(k, f);
+                words(x, f);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn references(d: &ManifestCtx<'_>) -> Vec<Ref> {
     let objects = d.objects;
     let namespaces: BTreeSet<&str> = objects.iter().filter_map(|m| m.namespace.as_deref()).collect();
     let mut out = Vec::new();
@@ -338,8 +406,8 @@ fn references(d: &Deployment<'_>) -> Vec<Ref> {
                 effect: "its pods get no DNS names, so members cannot find each other",
             });
         }
-        for (cptr, c) in m.containers() {
-            let raw_c = m.raw.pointer(&cptr).cloned().unwrap_or_default();
+        for (cptr, c) in d.containers(i) {
+            let raw_c = m.raw.pointer(cptr).cloned().unwrap_or_default();
             for (j, e) in raw_c.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
                 let ename = e.get("name").and_then(Value::as_str).unwrap_or_default();
                 let by = format!("`{ename}` of container `{}` in `{id}`", c.name);

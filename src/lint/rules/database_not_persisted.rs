@@ -1,10 +1,12 @@
 //! ONE010 `database-not-persisted`: `/var/lib/one` and the database are not persisted.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, Severity, hit_at};
-use crate::manifest::deploy::{Deployment, Mount, Storage, image_name};
-use crate::manifest::{Manifest, Typed};
+use crate::manifest::ManifestCtx;
+use crate::manifest::Typed;
+use crate::manifest::deploy::{Mount, Storage, image_name};
 
 declare_rule! {
 /// ## What it does
@@ -42,8 +44,14 @@ declare_rule! {
         summary: "`/var/lib/one` and the database are not persisted",
         fix: "Set `persistence.enabled: true`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Put the directory on a PersistentVolumeClaim (a StatefulSet `volumeClaimTemplates` entry) instead of `emptyDir`.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Production, Cond::Falsy("persistence.enabled")]),
+            message: "production data would be lost with the pod; set persistence.enabled=true",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 
@@ -76,21 +84,21 @@ fn volatile(m: Option<&Mount>) -> bool {
 
 /// What the stream shows decides the severity: several members (Raft HA) are a production deployment, an error;
 /// a single member may be a development one (the rule is a warning in development), a warning.
-fn severity_of(d: &Deployment<'_>, object: usize) -> Severity {
+fn severity_of(d: &ManifestCtx<'_>, object: usize) -> Severity {
     if d.replicas(object).is_some_and(|(n, _)| n > 1) { Severity::Error } else { Severity::Warning }
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for (i, m) in objects.iter().enumerate() {
         let Typed::Workload { pointer: pod, .. } = &m.typed else { continue };
-        for (ptr, c) in m.containers() {
+        for (ptr, c) in d.containers(i) {
             if ptr.starts_with(&format!("{pod}/initContainers/")) {
                 continue;
             }
             let Some(dir) = c.image.as_deref().and_then(data_dir) else { continue };
-            let mount = d.mount_for(i, &ptr, dir);
+            let mount = d.mount_for(i, ptr, dir);
             if !volatile(mount.as_ref()) {
                 continue;
             }
@@ -108,15 +116,15 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                         m.id()
                     ),
                 )
-                .severity(severity_of(&d, i)),
+                .severity(severity_of(d, i)),
             );
         }
     }
     for fe in d.frontends() {
         let m = &objects[fe.object];
         let state = d.mount_for(fe.object, &fe.pointer, "/var/lib/one/one.db");
-        let sqlite = d.backend(&fe).filter(|(b, _)| b.eq_ignore_ascii_case("sqlite"));
-        let severity = severity_of(&d, fe.object);
+        let sqlite = d.backend(fe).filter(|(b, _)| b.eq_ignore_ascii_case("sqlite"));
+        let severity = severity_of(d, fe.object);
         // `/var/lib/one` or a directory of it (`vms`, `datastores`) on a volume that goes with the pod; the SSH
         // keys alone are ONE009's.
         let volatile_state: Vec<Mount> = d
@@ -149,7 +157,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         }
         let any_persistent = d.container_mounts(fe.object, &fe.pointer).iter().any(|mt| mt.storage.persistent());
         if let Some((_, origin)) = sqlite.filter(|_| volatile(state.as_ref()) && !any_persistent) {
-            hits.push(hit_at(&d, &origin, |note| format!(
+            hits.push(hit_at(d, &origin, |note| format!(
                         "oned in container `{}` of `{}` uses SQLite{note} but mounts no persistent volume: the database is lost when the pod is deleted",
                         fe.container,
                         m.id()

@@ -3,8 +3,8 @@
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Found;
 use crate::oneconf::Kind;
 
 declare_rule! {
@@ -39,7 +39,7 @@ declare_rule! {
         summary: "A password is a well-known default",
         fix: "Leave the password empty (one is generated and kept) or use an `existingSecret`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData, Workloads],
         manifest_fix: "Replace the default with a generated password (create the Secret outside the chart or from a generator), and change it in OpenNebula too (`oneuser passwd`).",
     }
 }
@@ -84,12 +84,17 @@ fn password_of<'a>(key: &str, value: &'a str) -> &'a str {
     if key.ends_with("auth") { v.split_once(':').map_or(v, |(_, p)| p) } else { v }
 }
 
+/// The Secret keys the Secret part of the check reported.
+fn hits_on_secret_keys(d: &ManifestCtx<'_>, hits: &[ManifestHit]) -> std::collections::HashSet<usize> {
+    hits.iter().filter_map(|h| d.files.iter().position(|f| f.object == h.object && f.pointer == h.pointer)).collect()
+}
+
 fn is_default(pw: &str) -> bool {
     DEFAULTS.contains(&pw.to_lowercase().as_str())
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for (f, file) in d.files.iter().enumerate() {
         let m = &objects[file.object];
@@ -108,22 +113,29 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             && let Some(pw) = d.template(f).and_then(|t| t.vector("DB").and_then(|v| v.get("PASSWD").cloned()))
             && is_default(&pw.text)
         {
-            hits.push(hit_at(&d, &Origin::File { file: f, pos: pw.pos }, |note| {
+            hits.push(hit_at(d, &Found::File { file: f, pos: pw.pos }, |note| {
                 format!("oned.conf's database `PASSWD` is the well-known default `{}`{note}", pw.text)
             }));
         }
     }
-    for (i, m) in objects.iter().enumerate() {
-        for (ptr, c) in m.containers() {
-            for (j, e) in c.env.iter().flatten().enumerate() {
-                let Some(v) = e.value.as_deref() else { continue };
-                if super::credentials_in_configmap::looks_like_credential(&e.name) && is_default(v) {
-                    hits.push(ManifestHit::new(
-                        i,
-                        format!("{ptr}/env/{j}/value"),
-                        format!("`{}` of container `{}` is the well-known default password `{v}`", e.name, c.name),
-                    ));
+    // Environment variables: literal values, and keys of ConfigMaps (and Secrets) they read through `valueFrom`
+    // or `envFrom`; a Secret key already reported above is not reported again.
+    let mut reported: std::collections::HashSet<usize> = hits_on_secret_keys(d, &hits);
+    for i in 0..objects.len() {
+        for (ptr, c) in d.containers(i) {
+            for var in d.env(i, ptr) {
+                let (Some(v), Some(found)) = (var.value.as_deref(), var.found.as_ref()) else { continue };
+                if !super::credentials_in_configmap::holds_credential(&var.name, v) || !is_default(v) {
+                    continue;
                 }
+                if let Found::Key { file } = found
+                    && !reported.insert(*file)
+                {
+                    continue;
+                }
+                hits.push(hit_at(d, found, |note| {
+                    format!("`{}` of container `{}` is the well-known default password `{v}`{note}", var.name, c.name)
+                }));
             }
         }
     }

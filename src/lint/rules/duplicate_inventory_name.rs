@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::declare_rule;
+use crate::lint::install::Install;
 use crate::lint::{Ctx, Hit};
 
 declare_rule! {
@@ -38,6 +39,17 @@ declare_rule! {
         summary: "A host or datastore is declared twice",
         fix: "Keep one entry per name in `hosts` and in `datastores`.",
         check: check,
+        install: Install::Template(
+            r#"{{- $seen := dict -}}
+{{- range $v.hosts -}}
+{{- if hasKey $seen (printf "host/%s" .name) -}}{{- $errors = append $errors (printf "ONE054 duplicate-inventory-name: host %s is declared twice" .name) -}}{{- end -}}
+{{- $_ := set $seen (printf "host/%s" .name) true -}}
+{{- end -}}
+{{- range $v.datastores -}}
+{{- if hasKey $seen (printf "ds/%s" .name) -}}{{- $errors = append $errors (printf "ONE054 duplicate-inventory-name: datastore %s is declared twice" .name) -}}{{- end -}}
+{{- $_ := set $seen (printf "ds/%s" .name) true -}}
+{{- end -}}"#,
+        ),
     }
 }
 

@@ -3,8 +3,8 @@
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Found;
 use crate::oneconf::Kind;
 use crate::source::Location;
 use crate::yaml::Quirk;
@@ -41,7 +41,7 @@ declare_rule! {
         summary: "A key appears twice in one mapping",
         fix: "Keep one of the two entries; Helm uses the last one.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Any],
         manifest_fix: "Keep one of the two entries in the template that renders them; Kubernetes uses the last one.",
     }
 }
@@ -51,16 +51,17 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .iter()
         .filter_map(|(file, q)| match &q.quirk {
             Quirk::DuplicateKey { key, first } => Some(Hit {
-                pointer: crate::layers::pointer(&q.path),
+                pointer: crate::pointer::pointer(&q.path),
                 message: format!("key `{key}` is repeated (first at line {}); Helm keeps this last value", first.line),
-                location: Some(Location::at(file, q.pos.line, q.pos.column)),
+                location: Some(Location::in_source(file, q.pos.line, q.pos.column)),
             }),
             Quirk::Ambiguous { .. } => None,
         })
         .collect()
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for (i, m) in objects.iter().enumerate() {
         for q in &m.quirks {
@@ -68,7 +69,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 hits.push(
                     ManifestHit::new(
                         i,
-                        crate::layers::pointer(&q.path),
+                        crate::pointer::pointer(&q.path),
                         format!(
                             "key `{key}` of `{}` is repeated (first at line {}); Helm and kubectl keep this last one and drop the first",
                             m.id(),
@@ -80,7 +81,6 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             }
         }
     }
-    let d = Deployment::new(objects);
     for file in 0..d.files.len() {
         if !d.kind_of(file).is_some_and(Kind::is_service_yaml) {
             continue;
@@ -88,7 +88,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         let Some(conf) = d.service_conf(file) else { continue };
         for q in &conf.quirks {
             if let Quirk::DuplicateKey { key, first } = &q.quirk {
-                hits.push(hit_at(&d, &Origin::File { file, pos: q.pos }, |note| format!(
+                hits.push(hit_at(d, &Found::File { file, pos: q.pos }, |note| format!(
                             "key `{key}` of `{}` is repeated{note} (first at line {} of it); the service keeps the last one",
                             d.files[file].key,
                             first.line

@@ -1,6 +1,7 @@
 //! ONE052 `endpoint-scheme-mismatch`: an advertised endpoint is `http://` while its Service is published with TLS.
 
 use crate::declare_rule;
+use crate::lint::install::Install;
 use crate::lint::{Ctx, Hit};
 
 declare_rule! {
@@ -44,6 +45,14 @@ declare_rule! {
         summary: "An advertised endpoint is `http://` while its Service is published with TLS",
         fix: "Write the endpoint with `https://` (the Service publishes only TLS), or keep the Service `ClusterIP`.",
         check: check,
+        install: Install::Template(
+            r#"{{- if and $v.onegate.enabled $v.onegate.endpoint (include "opennebula.tlsExposed" (dict "root" . "type" $v.onegate.service.type)) (not (hasPrefix "https://" $v.onegate.endpoint)) -}}
+{{- $errors = append $errors "ONE052 endpoint-scheme-mismatch: OneGate is published with TLS but onegate.endpoint is not https://; VMs would speak plain HTTP to a TLS port" -}}
+{{- end -}}
+{{- if and $v.fireedge.enabled $v.fireedge.publicEndpoint (or $v.ingress.enabled (include "opennebula.tlsExposed" (dict "root" . "type" $v.fireedge.service.type))) $v.tls.enabled (not (hasPrefix "https://" $v.fireedge.publicEndpoint)) -}}
+{{- $errors = append $errors "ONE052 endpoint-scheme-mismatch: FireEdge is published with TLS but fireedge.publicEndpoint is not https://" -}}
+{{- end -}}"#,
+        ),
     }
 }
 

@@ -1,10 +1,12 @@
 //! ONE021 `fireedge-public-endpoint-missing`: Ruby Sunstone (6.10) is exposed without FireEdge's public endpoint.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Api, Deployment, Origin};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::{Api, Found};
+use crate::model::OneVersion;
 use crate::oneconf::Kind;
 
 declare_rule! {
@@ -54,8 +56,21 @@ declare_rule! {
         summary: "Ruby Sunstone (6.10) is exposed without FireEdge's public endpoint",
         fix: "Set `fireedge.publicEndpoint` to the URL browsers use (for example `https://cloud.example.com`).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Services, Ingresses],
         manifest_fix: "Set `:public_fireedge_endpoint:` in sunstone-server.conf to the URL browsers use to reach FireEdge (for example `https://cloud.example.com`).",
+        install: Install::When {
+            when: Cond::And(&[
+                Cond::Truthy("sunstone.enabled"),
+                Cond::Truthy("fireedge.enabled"),
+                Cond::Template(
+                    r#"or (ne $v.fireedge.service.type "ClusterIP") (ne $v.sunstone.service.type "ClusterIP") $v.ingress.enabled"#,
+                ),
+                Cond::Falsy("fireedge.publicEndpoint"),
+            ]),
+            message: "Ruby Sunstone is exposed outside the cluster; set fireedge.publicEndpoint to the URL browsers use to reach FireEdge",
+            args: &[],
+            only_if: Some(OneVersion::has_ruby_sunstone),
+        },
     }
 }
 
@@ -82,13 +97,13 @@ fn loopback(url: &str) -> bool {
     host.is_empty() || host == "localhost" || host.starts_with("127.") || host == "[::1]"
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
-    let exposed = d.published_apis().into_iter().find(|p| matches!(p.api, Api::Fireedge | Api::Sunstone));
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
+    let exposed = d.published_apis().iter().find(|p| matches!(p.api, Api::Fireedge | Api::Sunstone));
     let Some(exposed) = exposed else { return Vec::new() };
     // Only Ruby Sunstone reads the setting: a configuration no container runs it with sends no browser anywhere.
-    let runs_sunstone = objects.iter().any(|m| {
-        m.containers()
+    let runs_sunstone = (0..objects.len()).any(|i| {
+        d.containers(i)
             .iter()
             .any(|(_, c)| c.command.iter().chain(c.args.iter()).flatten().any(|w| w.contains("sunstone-server.rb")))
     });
@@ -102,7 +117,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         if !loopback(&url) {
             continue;
         }
-        hits.push(hit_at(&d, &Origin::File { file, pos }, |note| format!(
+        hits.push(hit_at(d, &Found::File { file, pos }, |note| format!(
                     "`:public_fireedge_endpoint:` is `{url}`{note} while `{}` publishes {} outside the cluster: browsers are sent to their own machine for consoles",
                     objects[exposed.object].id(),
                     exposed.api.describe()

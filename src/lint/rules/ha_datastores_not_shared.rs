@@ -1,9 +1,10 @@
 //! ONE028 `ha-datastores-not-shared`: Raft members keep the datastores on their own volumes.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit, ManifestHit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Storage};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Storage;
 
 declare_rule! {
 /// ## What it does
@@ -45,8 +46,14 @@ declare_rule! {
         summary: "Raft members keep the datastores on their own volumes",
         fix: "Set `persistence.datastores.shared: true` with a ReadWriteMany `storageClass` (or `existingClaim`).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Mount one ReadWriteMany PersistentVolumeClaim (NFS, CephFS, ...) at `/var/lib/one/datastores` in every front-end pod.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Ha, Cond::Falsy("persistence.datastores.shared")]),
+            message: "Raft members need one shared datastores volume; set persistence.datastores.shared=true with a ReadWriteMany storageClass",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 
@@ -64,8 +71,8 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for fe in d.frontends() {
         let Some((replicas, _)) = d.replicas(fe.object).filter(|(n, _)| *n > 1) else { continue };

@@ -3,8 +3,8 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Found;
 use crate::oneconf::Kind;
 
 declare_rule! {
@@ -17,8 +17,8 @@ declare_rule! {
 /// system-x86_64`); a fixed path breaks VMs on every hypervisor of the other family (OpenNebula issue 5167).
 ///
 /// ## In rendered manifests
-/// Checked: `EMULATOR` in an embedded vmm_exec_kvm.conf, or an `EMULATOR` environment variable of an oned
-/// container, set to one of the paths above.
+/// Checked: `EMULATOR` in an embedded vmm_exec_kvm.conf, or an `EMULATOR` environment variable of any container
+/// of the front-end's pods (init containers too), set to one of the paths above.
 ///
 /// ## Example
 /// ```yaml
@@ -38,7 +38,7 @@ declare_rule! {
         summary: "The QEMU emulator path is distribution-specific",
         fix: "Leave `hypervisor.emulator` empty: OpenNebula's `/usr/bin/qemu-kvm-one` is linked to the right binary on every node.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData, Workloads],
         manifest_fix: "Remove `EMULATOR` from vmm_exec_kvm.conf (and the `EMULATOR` variable): OpenNebula's `/usr/bin/qemu-kvm-one` is linked to the right binary on every node.",
     }
 }
@@ -60,17 +60,19 @@ fn specific(e: &str) -> bool {
         || e.starts_with("/usr/bin/qemu-system-")
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
-    let mut found: Vec<(Origin, String)> = Vec::new();
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let mut found: Vec<(Found, String)> = Vec::new();
     for file in d.files_of(Kind::VmmExecKvm) {
         if let Some(e) = d.template(file).and_then(|t| t.single("EMULATOR").cloned()) {
-            found.push((Origin::File { file, pos: e.pos }, e.text));
+            found.push((Found::File { file, pos: e.pos }, e.text));
         }
     }
-    for fe in d.frontends() {
-        if let Some((v, origin @ Origin::Env { .. })) = d.env_value(fe.object, &fe.pointer, "EMULATOR") {
-            found.push((origin, v));
+    // `EMULATOR` given to any container of the front-end's pods (an init container writes vmm_exec_kvm.conf).
+    for w in d.opennebula_workloads() {
+        for (ptr, _) in d.containers(w) {
+            if let Some((v, origin @ Found::Env { .. })) = d.env_value(w, ptr, "EMULATOR") {
+                found.push((origin, v));
+            }
         }
     }
     found

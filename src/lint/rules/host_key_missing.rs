@@ -1,6 +1,7 @@
 //! ONE053 `host-key-missing`: strict host key checking with a declared host whose key is unknown.
 
 use crate::declare_rule;
+use crate::lint::install::Install;
 use crate::lint::{Ctx, Hit};
 use crate::model::HostKeyChecking;
 
@@ -39,6 +40,15 @@ declare_rule! {
         summary: "Strict host key checking with a declared host whose key is unknown",
         fix: "Add the host's public key (`cat /etc/ssh/ssh_host_ed25519_key.pub` on the host) as `sshHostKey`, or use `ssh.strictHostKeyChecking: accept-new`.",
         check: check,
+        install: Install::Template(
+            r#"{{- if eq $v.ssh.strictHostKeyChecking "yes" -}}
+{{- range $v.hosts -}}
+{{- if not .sshHostKey -}}
+{{- $errors = append $errors (printf "ONE053 host-key-missing: ssh.strictHostKeyChecking=yes but hosts entry %s has no sshHostKey; the front-end would refuse to connect" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}"#,
+        ),
     }
 }
 

@@ -4,7 +4,8 @@ use serde_json::Value;
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
-use crate::manifest::{Manifest, Typed};
+use crate::manifest::ManifestCtx;
+use crate::manifest::Typed;
 
 declare_rule! {
 /// ## What it does
@@ -18,7 +19,8 @@ declare_rule! {
 /// no longer apply. Hypervisor agents, which run as DaemonSets on the nodes they manage, are left alone.
 ///
 /// ## In rendered manifests
-/// This is a manifest-only check: onechart's values have no setting for host namespaces.
+/// This is a manifest-only check: onechart's values have no setting for host namespaces. It judges the
+/// front-end's pods (not DaemonSets, and not a hypervisor agent).
 ///
 /// ## Example
 /// ```yaml
@@ -44,14 +46,17 @@ declare_rule! {
         summary: "A pod that is not a node agent shares the node's network, process or IPC namespace",
         fix: "Remove `hostNetwork`, `hostPID` and `hostIPC` from the pod, and publish its ports through a Service.",
         check: crate::lint::manifests_only,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifests_only: true,
     }
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
+    // The front-end's pods only: a hypervisor agent, a test pod or another chart's workload is not judged.
+    for i in d.opennebula_workloads() {
+        let m = &objects[i];
         let Typed::Workload { pointer, .. } = &m.typed else { continue };
         if m.kind == "DaemonSet" {
             continue;

@@ -1,10 +1,11 @@
 //! ONE025 `hostname-unset`: oned's HOSTNAME is not set in production.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, Severity};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Found;
 use crate::oneconf::Kind;
 
 declare_rule! {
@@ -41,8 +42,14 @@ declare_rule! {
         summary: "oned's HOSTNAME is not set in production",
         fix: "Set `oned.hostname` to the name or address the hypervisors use to reach the front-end.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData],
         manifest_fix: "Set `HOSTNAME` in oned.conf to a name the hypervisors resolve to the front-end (the address of its Service, reachable from the hosts).",
+        install: Install::When {
+            when: Cond::And(&[Cond::Production, Cond::Falsy("oned.hostname")]),
+            message: "hypervisors cannot reach the front-end; set oned.hostname",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 
@@ -65,15 +72,15 @@ fn loopback(host: &str) -> bool {
     h == "localhost" || h.starts_with("localhost.") || h.starts_with("127.") || h == "::1" || h == "0.0.0.0"
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for file in d.files_of(Kind::Oned) {
         let Some(t) = d.template(file) else { continue };
         let f = &d.files[file];
         let hit = match t.single("HOSTNAME") {
             Some(h) if loopback(&h.text) => {
-                let (object, pointer, location, note) = d.locate(&Origin::File { file, pos: h.pos });
+                let (object, pointer, location, note) = d.locate(&Found::File { file, pos: h.pos });
                 ManifestHit::new(
                     object,
                     pointer,
@@ -84,7 +91,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             }
             Some(h) if !h.text.trim().is_empty() => continue,
             _ => {
-                let (object, pointer, location, _) = d.locate(&Origin::Key { file });
+                let (object, pointer, location, _) = d.locate(&Found::Key { file });
                 ManifestHit::new(
                     object,
                     pointer,

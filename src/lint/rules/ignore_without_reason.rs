@@ -33,6 +33,6 @@ declare_rule! {
         summary: "An inline suppression without a reason",
         fix: "Add the reason after the rule IDs: `# onechart:ignore ONE014 why this is acceptable`.",
         check: reported_by_engine,
-        manifests: crate::lint::reported_by_engine_in_manifests,
+        manifests: crate::lint::reported_by_engine_in_manifests, reads: [Any],
     }
 }

@@ -2,8 +2,8 @@
 
 use crate::declare_rule;
 use crate::lint::{ManifestHit, hit_at};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin, config_error};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::{Found, config_error};
 
 declare_rule! {
 /// ## What it does
@@ -39,17 +39,17 @@ declare_rule! {
         summary: "An OpenNebula configuration file in the manifests does not parse",
         fix: "Correct the syntax at the reported line: OpenNebula template syntax (`NAME = value`, `NAME = [ A = \"x\", B = 1 ]`) or YAML.",
         check: crate::lint::manifests_only,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData],
         manifests_only: true,
     }
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for file in 0..d.files.len() {
-        let Some((kind, err)) = config_error(&d, file) else { continue };
-        hits.push(hit_at(&d, &Origin::File { file, pos: err.pos }, |note| {
+        let Some((kind, err)) = config_error(d, file) else { continue };
+        hits.push(hit_at(d, &Found::File { file, pos: err.pos }, |note| {
             format!(
                 "{} (key `{}` of `{}`) does not parse{note}: {}",
                 kind.file_name(),

@@ -2,8 +2,10 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
-use crate::manifest::{Manifest, Typed};
+use crate::manifest::ManifestCtx;
+use crate::manifest::Typed;
 
 declare_rule! {
 /// ## What it does
@@ -22,7 +24,8 @@ declare_rule! {
 /// no privilege; the Linux Containers marketplace is created disabled (`src/market/MarketPlacePool.cc:46`).
 ///
 /// ## In rendered manifests
-/// Checked: a container that mounts `/dev/fuse` (directly or through a hostPath volume) without the `SYS_ADMIN` capability or `privileged`.
+/// Checked: a container of the front-end's pods that mounts `/dev/fuse` (directly or through a hostPath volume)
+/// without the `SYS_ADMIN` capability or `privileged`.
 ///
 /// ## Example
 /// ```yaml
@@ -45,8 +48,14 @@ declare_rule! {
         summary: "Linux Containers marketplace imports, which need root and sudo, are enabled",
         fix: "Keep `marketplace.enabled: false` (the OpenNebula Public, http and s3 marketplaces need no privilege); import Linux Containers images on a host, never by giving the front-end SYS_ADMIN or privilege.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Drop the `/dev/fuse` mount: only Linux Containers imports use FUSE, and they also need root and sudo, which a non-root front-end container does not have; the OpenNebula Public, http and s3 marketplaces need neither.",
+        install: Install::When {
+            when: Cond::Truthy("marketplace.enabled"),
+            message: "Linux Containers imports run sudo -n create_container_image.sh as root, which the non-root front-end cannot do (SYS_ADMIN does not help); set marketplace.enabled=false",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 
@@ -62,9 +71,12 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// Containers that mount `/dev/fuse` without `SYS_ADMIN` and without privilege.
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
+    // The front-end's pods only: a hypervisor agent, a test pod or another chart's workload is not judged.
+    for i in d.opennebula_workloads() {
+        let m = &objects[i];
         let Typed::Workload { spec, .. } = &m.typed else { continue };
         let fuse_volumes: Vec<&str> = spec
             .volumes
@@ -73,7 +85,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             .filter(|v| v.host_path.as_ref().is_some_and(|h| h.path == "/dev/fuse"))
             .map(|v| v.name.as_str())
             .collect();
-        for (ptr, c) in m.containers() {
+        for (ptr, c) in d.containers(i) {
             let mounts_fuse = c
                 .volume_mounts
                 .iter()

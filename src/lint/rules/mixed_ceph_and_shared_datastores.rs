@@ -40,13 +40,13 @@ declare_rule! {
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
-    if !v.datastores.iter().any(|d| d.tm_mad == TmMad::Ceph) {
+    if !v.datastores.iter().any(|d| d.tm_mad == Some(TmMad::Ceph)) {
         return vec![];
     }
     v.datastores
         .iter()
         .enumerate()
-        .filter(|(_, d)| matches!(d.tm_mad, TmMad::Shared | TmMad::Qcow2))
+        .filter(|(_, d)| matches!(d.tm_mad, Some(TmMad::Shared | TmMad::Qcow2)))
         .map(|(i, d)| {
             Hit::at_pointer(
                 format!("/datastores/{i}/tmMad"),

@@ -5,8 +5,8 @@ use serde_json::Value;
 use crate::declare_rule;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Found;
 
 declare_rule! {
 /// ## What it does
@@ -45,7 +45,7 @@ declare_rule! {
         summary: "`monitord.monitorAddress` spells `auto` in another case, which OpenNebula reads as a host name",
         fix: "Write `auto` in lower case (a single front-end), or the stable address hypervisors reach monitord at (Raft HA, ONE004).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData],
         manifest_fix: "In monitord.conf's `NETWORK`, write `MONITOR_ADDRESS = \"auto\"` in lower case, or an address the hypervisors reach.",
     }
 }
@@ -67,12 +67,11 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     }
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
     let mut hits = Vec::new();
-    for (file, addr) in super::monitor_address_auto_in_ha::monitor_addresses(&d) {
+    for (file, addr) in d.monitor_addresses() {
         if miscased(&addr.text) {
-            hits.push(hit_at(&d, &Origin::File { file, pos: addr.pos }, |note| {
+            hits.push(hit_at(d, &Found::File { file, pos: addr.pos }, |note| {
                 format!(
                     "monitord.conf sets `MONITOR_ADDRESS = \"{}\"`{note}: OpenNebula compares it with `auto` \
                      case-sensitively, so hypervisors would send monitoring to a host of that name",

@@ -1,11 +1,11 @@
 //! ONE004 `monitor-address-auto-in-ha`: `monitord.monitorAddress: auto` under Raft HA.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install, Lit};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin};
-use crate::oneconf::Kind;
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Found;
 
 declare_rule! {
 /// ## What it does
@@ -47,8 +47,17 @@ declare_rule! {
         summary: "`monitord.monitorAddress: auto` under Raft HA",
         fix: "Pin the monitord LoadBalancer with `monitord.service.loadBalancerIP` and set `monitord.monitorAddress` to that address (or a DNS name that follows it).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData],
         manifest_fix: "In monitord.conf's `NETWORK`, set `MONITOR_ADDRESS` to the stable address of a Service that follows the Raft leader (a LoadBalancer IP or DNS name).",
+        install: Install::When {
+            when: Cond::And(&[
+                Cond::Ha,
+                Cond::Or(&[Cond::Eq("monitord.monitorAddress", Lit::Str("auto")), Cond::Falsy("monitord.monitorAddress")]),
+            ]),
+            message: "monitord.monitorAddress=%q does not follow the Raft leader; set it to the monitord Service address",
+            args: &["$v.monitord.monitorAddress"],
+            only_if: None,
+        },
     }
 }
 
@@ -64,35 +73,23 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-/// The `NETWORK` `MONITOR_ADDRESS` of every monitord.conf the manifests carry, with the file it is in.
-pub(super) fn monitor_addresses(d: &Deployment<'_>) -> Vec<(usize, crate::oneconf::template::Scalar)> {
-    d.files_of(Kind::Monitord)
-        .into_iter()
-        .filter_map(|file| {
-            let t = d.template(file)?;
-            let addr = t.vector("NETWORK")?.get("MONITOR_ADDRESS")?.clone();
-            Some((file, addr))
-        })
-        .collect()
-}
-
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
-    for (file, addr) in monitor_addresses(&d) {
+    for (file, addr) in d.monitor_addresses() {
         // Exactly `auto`, as OpenNebula compares it (another case is ONE056's).
         if addr.text != "auto" {
             continue;
         }
         let mut users = d.mounted_by(file);
         if users.is_empty() {
-            users = d.frontends().into_iter().map(|f| f.object).collect();
+            users = d.frontends().iter().map(|f| f.object).collect();
         }
         let Some((n, w)) = users.iter().filter_map(|w| d.replicas(*w).map(|(n, _)| (n, *w))).max() else { continue };
         if n <= 1 {
             continue;
         }
-        hits.push(hit_at(&d, &Origin::File { file, pos: addr.pos }, |note| format!(
+        hits.push(hit_at(d, &Found::File { file, pos: addr.pos }, |note| format!(
                     "monitord.conf sets `MONITOR_ADDRESS = \"auto\"`{note} with {n} oned members (`{}`): after a fail-over hosts keep sending to the old leader",
                     objects[w].id()
                 )));

@@ -1,9 +1,12 @@
 //! ONE005 `monitord-port-mismatch`: monitord's published port differs from the port it listens on.
 
+use std::collections::{BTreeMap, HashMap};
+
 use crate::declare_rule;
+use crate::lint::install::Install;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, published_port_hits};
-use crate::manifest::{Manifest, Typed, service_ports};
+use crate::manifest::{ManifestCtx, Typed};
 use crate::model::ServiceType;
 
 declare_rule! {
@@ -17,7 +20,7 @@ declare_rule! {
 /// VM state, so both protocols must be published.
 ///
 /// ## In rendered manifests
-/// Checked: a Service port named `monitord*` that reaches a container port other than its own port, a node port other than that port, or monitord published without UDP or without TCP.
+/// Checked: a Service port named `monitord*` that reaches a container port other than its own port, a node port other than that port, or monitord published without UDP or without TCP (by the Service, or by a Service of its own for the same pods and port).
 ///
 /// ## Example
 /// ```yaml
@@ -45,8 +48,14 @@ declare_rule! {
         summary: "monitord's published port differs from the port it listens on",
         fix: "Make `monitord.service.port` (and `monitord.service.nodePort` for NodePort) equal to `monitord.port`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Services],
         manifest_fix: "Publish monitord on the port it listens on (the `PORT` of monitord.conf's `NETWORK`), over both TCP and UDP, with the node port equal to it.",
+        install: Install::Template(
+            r#"{{- $published := ternary $v.monitord.service.nodePort $v.monitord.service.port (eq $v.monitord.service.type "NodePort") -}}
+{{- if and $published (ne (int $published) (int $v.monitord.port)) -}}
+{{- $errors = append $errors (printf "ONE005 monitord-port-mismatch: hypervisors send to port %d but monitord listens on %d; make monitord.service.port (and nodePort) equal monitord.port" (int $published) (int $v.monitord.port)) -}}
+{{- end -}}"#,
+        ),
     }
 }
 
@@ -79,17 +88,36 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 
 /// Services publishing monitord (a port named `monitord*`): TCP and UDP both published, and every published port
 /// (and node port) equal to the container port it reaches.
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
+    let selector = |i: usize| match &objects[i].typed {
+        Typed::Service(svc) => svc.spec.as_ref().and_then(|s| s.selector.clone()),
+        _ => None,
+    };
+    // The Services of the stream by selector, once: a Service of its own for the same pods is found by its
+    // selector without comparing every pair.
+    let mut by_selector: HashMap<Option<BTreeMap<String, String>>, Vec<usize>> = HashMap::new();
+    for i in d.of_kind("Service") {
+        by_selector.entry(selector(i)).or_default().push(i);
+    }
     let mut hits = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
-        let Typed::Service(svc) = &m.typed else { continue };
-        let ports: Vec<_> =
-            service_ports(objects, svc).into_iter().filter(|p| p.name.starts_with("monitord")).collect();
+    for i in d.of_kind("Service") {
+        let m = &objects[i];
+        let ports: Vec<_> = d.service_ports(i).iter().filter(|p| p.name.starts_with("monitord")).collect();
         if ports.is_empty() {
             continue;
         }
+        let same_pods = by_selector.get(&selector(i)).map_or(&[][..], Vec::as_slice);
         for proto in ["TCP", "UDP"] {
-            if !ports.iter().any(|p| p.protocol == proto) {
+            // The other protocol may come from a Service of its own for the same pods and port: several load
+            // balancer providers refuse a Service that mixes TCP and UDP.
+            let sibling = same_pods.iter().any(|&o| {
+                objects[o].name != m.name
+                    && d.service_ports(o)
+                        .iter()
+                        .any(|p| p.name.starts_with("monitord") && p.protocol == proto && p.port == ports[0].port)
+            });
+            if !sibling && !ports.iter().any(|p| p.protocol == proto) {
                 // At the monitord port that is there, so that the location names it.
                 hits.push(ManifestHit::new(
                     i,

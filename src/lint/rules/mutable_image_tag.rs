@@ -3,7 +3,7 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
+use crate::manifest::ManifestCtx;
 use crate::manifest::deploy::image_tag;
 
 declare_rule! {
@@ -15,7 +15,9 @@ declare_rule! {
 /// upgrade, which then happens unplanned, without a backup.
 ///
 /// ## In rendered manifests
-/// Checked: every container image (init containers too) without a tag or digest, or tagged `latest`.
+/// Checked: every OpenNebula image (init containers too) without a tag or digest, or tagged `latest`: an image
+/// whose name says it is OpenNebula's, or the image an OpenNebula component of the stream runs. Other images
+/// (Helm's test pod, a sidecar of another project) are not judged.
 ///
 /// ## Example
 /// ```yaml
@@ -35,7 +37,7 @@ declare_rule! {
         summary: "The image tag is empty or `latest`",
         fix: "Pin `image.tag` to a release, for example `7.4.0`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Pin the image to a release tag of the image you built and pushed (for example `registry.example.com/opennebula/frontend:7.4.0`, from onechart's `image/` recipe) or to a digest.",
     }
 }
@@ -49,11 +51,13 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         .collect()
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for (i, m) in objects.iter().enumerate() {
-        for (ptr, c) in m.containers() {
-            let Some(image) = c.image.as_deref() else { continue };
+        for (ptr, c) in d.containers(i) {
+            // OpenNebula's images only: Helm's test pod or a sidecar of another project is not judged here.
+            let Some(image) = c.image.as_deref().filter(|im| d.is_opennebula_image(im)) else { continue };
             if image.contains('@') {
                 continue;
             }

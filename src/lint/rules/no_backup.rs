@@ -1,6 +1,7 @@
 //! ONE017 `no-backup`: no scheduled database backup in production.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 
 declare_rule! {
@@ -35,6 +36,12 @@ declare_rule! {
         summary: "No scheduled database backup in production",
         fix: "Set `backup.enabled: true`.",
         check: check,
+        install: Install::When {
+            when: Cond::And(&[Cond::Production, Cond::Falsy("backup.enabled")]),
+            message: "production without scheduled backups; set backup.enabled=true",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 

@@ -3,8 +3,8 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Found;
 use crate::oneconf::Kind;
 
 declare_rule! {
@@ -41,7 +41,7 @@ declare_rule! {
         summary: "The database password contains characters that break `onedb`",
         fix: "Use a password of letters, digits and `-_.+=@%` only, or leave it empty to have one generated.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Use a database password of letters, digits and `-_.+=@%` only (change it in the database too).",
     }
 }
@@ -65,8 +65,8 @@ fn describe_char(c: char) -> String {
     }
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for fe in d.frontends() {
@@ -79,7 +79,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                     return None;
                 }
                 let pw = d.template(f.file)?.vector("DB")?.get("PASSWD")?.clone();
-                Some((pw.text, Origin::File { file: f.file, pos: pw.pos }))
+                Some((pw.text, Found::File { file: f.file, pos: pw.pos }))
             })
         };
         let Some((pw, origin)) = from_env.or_else(from_conf) else { continue };

@@ -3,8 +3,8 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Found;
 use crate::model::Environment;
 use crate::oneconf::{Kind, Pos};
 
@@ -46,7 +46,7 @@ declare_rule! {
         summary: "OneGate or OneFlow is disabled, or OneGate has no endpoint in production",
         fix: "Enable OneGate and OneFlow, and set `onegate.endpoint` to the address VMs reach OneGate at.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData],
         manifest_fix: "Set `ONEGATE_ENDPOINT` in oned.conf to the OneGate URL the VMs can reach, for example `http://onegate.example.com:5030`.",
     }
 }
@@ -65,8 +65,8 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     hits
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for file in d.files_of(Kind::Oned) {
         let Some(t) = d.template(file) else { continue };
@@ -76,11 +76,8 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             None => (Pos { line: 1, column: 1 }, "no `ONEGATE_ENDPOINT`"),
         };
         let f = &d.files[file];
-        let (object, pointer, location, note) = if what.starts_with("no") {
-            d.locate(&Origin::Key { file })
-        } else {
-            d.locate(&Origin::File { file, pos })
-        };
+        let (object, pointer, location, note) =
+            if what.starts_with("no") { d.locate(&Found::Key { file }) } else { d.locate(&Found::File { file, pos }) };
         hits.push(
             ManifestHit::new(
                 object,

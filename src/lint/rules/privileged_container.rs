@@ -3,7 +3,7 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
+use crate::manifest::ManifestCtx;
 
 declare_rule! {
 /// ## What it does
@@ -16,7 +16,8 @@ declare_rule! {
 /// which neither privilege nor `SYS_ADMIN` gives a non-root container).
 ///
 /// ## In rendered manifests
-/// Checked: `securityContext.privileged: true` on any container.
+/// Checked: `securityContext.privileged: true` on a container of the front-end's pods (those that run an
+/// OpenNebula component); a hypervisor agent, which needs it, or another chart's pod is not judged.
 ///
 /// ## Example
 /// ```yaml
@@ -38,7 +39,7 @@ declare_rule! {
         summary: "The OpenNebula containers run privileged",
         fix: "Set `securityContext.privileged: false`; the front-end needs no added capability (Linux Containers marketplace imports cannot work in the pod either way, ONE008).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Set the container's `securityContext.privileged: false` and add no capability the OpenNebula daemons do not need (they need none).",
     }
 }
@@ -52,10 +53,13 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// Privileged containers.
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
-        for (ptr, c) in m.containers() {
+    // The front-end's pods only: a hypervisor agent, a test pod or another chart's workload is not judged.
+    for i in d.opennebula_workloads() {
+        let m = &objects[i];
+        for (ptr, c) in d.containers(i) {
             if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
                 hits.push(ManifestHit::new(
                     i,

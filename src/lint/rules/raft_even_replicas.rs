@@ -2,9 +2,9 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::Deployment;
+use crate::manifest::ManifestCtx;
 
 declare_rule! {
 /// ## What it does
@@ -36,8 +36,14 @@ declare_rule! {
         summary: "Even number of Raft members",
         fix: "Use an odd member count: 3 (tolerates one failure) or 5 (tolerates two).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Set the oned workload's `spec.replicas` to an odd number: 3, 5 or 7.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Ha, Cond::Even("oned.replicas")]),
+            message: "oned.replicas=%d is even and tolerates no more failures than %d; use an odd count of members ({allowed:oned.replicas})",
+            args: &["(int $v.oned.replicas)", "(sub (int $v.oned.replicas) 1)"],
+            only_if: None,
+        },
     }
 }
 
@@ -52,8 +58,8 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut seen = Vec::new();
     let mut hits = Vec::new();
     for fe in d.frontends() {

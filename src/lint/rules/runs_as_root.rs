@@ -3,7 +3,8 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::{Manifest, Typed};
+use crate::manifest::ManifestCtx;
+use crate::manifest::Typed;
 
 declare_rule! {
 /// ## What it does
@@ -14,7 +15,8 @@ declare_rule! {
 /// radius of a compromise.
 ///
 /// ## In rendered manifests
-/// Checked: `runAsUser: 0` on a container, or on the pod for containers that do not set their own.
+/// Checked: `runAsUser: 0` on a container of the front-end's pods, or on such a pod for containers that do not
+/// set their own (a hypervisor agent or another chart's pod is not judged).
 ///
 /// ## Example
 /// ```yaml
@@ -34,7 +36,7 @@ declare_rule! {
         summary: "The OpenNebula containers run as root",
         fix: "Set `securityContext.runAsUser: 9869` (oneadmin).",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Set `securityContext.runAsUser: 9869` (oneadmin) on the pod or the container.",
     }
 }
@@ -48,12 +50,15 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
 }
 
 /// Containers whose effective `runAsUser` (their own, else the pod's) is 0.
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
+    // The front-end's pods only: a hypervisor agent, a test pod or another chart's workload is not judged.
+    for i in d.opennebula_workloads() {
+        let m = &objects[i];
         let Typed::Workload { spec, pointer, .. } = &m.typed else { continue };
         let pod_user = spec.security_context.as_ref().and_then(|s| s.run_as_user);
-        for (ptr, c) in m.containers() {
+        for (ptr, c) in d.containers(i) {
             let own = c.security_context.as_ref().and_then(|s| s.run_as_user);
             let at = match (own, pod_user) {
                 (Some(0), _) => format!("{ptr}/securityContext/runAsUser"),

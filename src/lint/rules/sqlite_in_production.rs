@@ -1,6 +1,7 @@
 //! ONE001 `sqlite-in-production`: sQLite database in a production environment.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install, Lit};
 use crate::lint::{Ctx, Hit};
 use crate::model::{Backend, Environment};
 
@@ -36,6 +37,12 @@ declare_rule! {
         summary: "SQLite database in a production environment",
         fix: "Set `database.backend: mysql` (bundled MariaDB, or an external server with `database.mysql.host`).",
         check: check,
+        install: Install::When {
+            when: Cond::And(&[Cond::Production, Cond::Eq("database.backend", Lit::Str("sqlite"))]),
+            message: "environment is production but database.backend is sqlite; set database.backend=mysql",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 

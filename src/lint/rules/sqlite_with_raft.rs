@@ -1,10 +1,10 @@
 //! ONE002 `sqlite-with-raft`: sQLite database with more than one oned member.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install, Lit};
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::Deployment;
+use crate::manifest::ManifestCtx;
 use crate::model::Backend;
 
 declare_rule! {
@@ -43,8 +43,14 @@ declare_rule! {
         summary: "SQLite database with more than one oned member",
         fix: "Set `database.backend: mysql`; each Raft member then gets its own MariaDB database.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Run more than one oned member only on MySQL/MariaDB (`DB_BACKEND=mysql`, or `BACKEND = \"mysql\"` in oned.conf's `DB`), or set the workload's `replicas` to 1.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Ha, Cond::Eq("database.backend", Lit::Str("sqlite"))]),
+            message: "oned.replicas > 1 needs one MySQL/MariaDB database per member; set database.backend=mysql",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 
@@ -59,15 +65,15 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for fe in d.frontends() {
         let Some((n, _)) = d.replicas(fe.object).filter(|(n, _)| *n > 1) else { continue };
-        let Some((backend, origin)) = d.backend(&fe).filter(|(b, _)| b.eq_ignore_ascii_case("sqlite")) else {
+        let Some((backend, origin)) = d.backend(fe).filter(|(b, _)| b.eq_ignore_ascii_case("sqlite")) else {
             continue;
         };
-        hits.push(hit_at(&d, &origin, |note| {
+        hits.push(hit_at(d, &origin, |note| {
             format!(
                 "`{}` runs {n} oned members on SQLite (`{backend}`){note}: each member writes its own database file",
                 objects[fe.object].id()

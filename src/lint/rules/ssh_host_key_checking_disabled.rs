@@ -3,8 +3,8 @@
 use crate::declare_rule;
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Origin};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Found;
 use crate::manifest::embedded::scalar_locator;
 use crate::model::HostKeyChecking;
 use crate::oneconf::{Kind, Pos, ssh};
@@ -41,7 +41,7 @@ declare_rule! {
         summary: "SSH host key checking is disabled",
         fix: "Use `ssh.strictHostKeyChecking: accept-new` (the default): new hosts are trusted once, changed keys are refused.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData, Workloads],
         manifest_fix: "Use `StrictHostKeyChecking accept-new` with a known_hosts file that persists (or pre-filled known_hosts), and leave Ansible's host key checking on.",
     }
 }
@@ -54,15 +54,15 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for file in d.files_of(Kind::SshConfig) {
         for s in ssh::parse(&d.files[file].text) {
             if s.keyword != "stricthostkeychecking" || !matches!(s.value.to_ascii_lowercase().as_str(), "no" | "off") {
                 continue;
             }
-            let (object, pointer, location, note) = d.locate(&Origin::File { file, pos: s.pos });
+            let (object, pointer, location, note) = d.locate(&Found::File { file, pos: s.pos });
             let scope =
                 if s.hosts.is_empty() { "for every host".to_string() } else { format!("for `Host {}`", s.hosts) };
             hits.push(
@@ -81,16 +81,21 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         }
     }
     for (i, m) in objects.iter().enumerate() {
-        for (ptr, c) in m.containers() {
-            for (j, e) in c.env.iter().flatten().enumerate() {
-                let off =
-                    e.value.as_deref().is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no"));
-                if e.name == "ANSIBLE_HOST_KEY_CHECKING" && off {
-                    hits.push(ManifestHit::new(
-                        i,
-                        format!("{ptr}/env/{j}/value"),
-                        format!("container `{}` of `{}` turns Ansible's SSH host key checking off", c.name, m.id()),
-                    ));
+        for (ptr, c) in d.containers(i) {
+            // Ansible's switch, literal or from a ConfigMap the container reads (`valueFrom`, `envFrom`).
+            for var in d.env(i, ptr).into_iter().filter(|v| v.name == "ANSIBLE_HOST_KEY_CHECKING") {
+                let off = var
+                    .value
+                    .as_deref()
+                    .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "0" | "no"));
+                if let (true, Some(found)) = (off, var.found.as_ref()) {
+                    hits.push(crate::lint::hit_at(d, found, |note| {
+                        format!(
+                            "container `{}` of `{}` turns Ansible's SSH host key checking off{note}",
+                            c.name,
+                            m.id()
+                        )
+                    }));
                 }
             }
             let lines =

@@ -2,9 +2,10 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Storage};
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::Storage;
 
 declare_rule! {
 /// ## What it does
@@ -38,8 +39,14 @@ declare_rule! {
         summary: "oneadmin's SSH key pair is not persisted",
         fix: "Set `ssh.persistence: true` (the generated key pair is kept) or provide `ssh.existingSecret`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Mount `/var/lib/one/.ssh` from a Secret that holds the key pair (created once, kept), or keep it on the persistent volume of `/var/lib/one`.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Falsy("ssh.persistence"), Cond::Falsy("ssh.existingSecret")]),
+            message: "the SSH key pair would change on restart; set ssh.persistence=true or ssh.existingSecret",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 
@@ -51,8 +58,8 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for fe in d.frontends() {
         let Some(m) = d.mount_for(fe.object, &fe.pointer, "/var/lib/one/.ssh") else { continue };

@@ -1,6 +1,7 @@
 //! ONE050 `tls-without-certificate`: `tls.enabled` with no certificate to serve.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
 use crate::lint::{Ctx, Hit};
 
 declare_rule! {
@@ -35,6 +36,16 @@ declare_rule! {
         summary: "TLS is enabled without a certificate",
         fix: "Set `tls.secretName` to a `kubernetes.io/tls` Secret, or `tls.certManager.issuerName` to a cert-manager Issuer or ClusterIssuer.",
         check: check,
+        install: Install::When {
+            when: Cond::And(&[
+                Cond::Truthy("tls.enabled"),
+                Cond::Falsy("tls.secretName"),
+                Cond::Falsy("tls.certManager.issuerName"),
+            ]),
+            message: "tls.enabled needs a certificate; set tls.secretName to a kubernetes.io/tls Secret or tls.certManager.issuerName",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 

@@ -42,10 +42,11 @@ declare_rule! {
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     let system: Vec<TmMad> =
-        v.datastores.iter().filter(|d| d.type_ == DatastoreType::System).map(|d| d.tm_mad).collect();
+        v.datastores.iter().filter(|d| d.type_ == DatastoreType::System).filter_map(|d| d.tm_mad).collect();
     let mut hits = Vec::new();
     for (i, d) in v.datastores.iter().enumerate().filter(|(_, d)| d.type_ == DatastoreType::Image) {
-        let bad = system.iter().find(|s| match (**s, d.tm_mad) {
+        let Some(tm) = d.tm_mad else { continue };
+        let bad = system.iter().find(|s| match (**s, tm) {
             (TmMad::Ceph, img) => img != TmMad::Ceph,
             (TmMad::Shared | TmMad::Qcow2, TmMad::Ceph) => true,
             _ => false,
@@ -53,7 +54,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         if let Some(s) = bad {
             hits.push(Hit::at_pointer(
                 format!("/datastores/{i}/tmMad"),
-                format!("image datastore `{}` (`{:?}`) cannot serve a `{:?}` system datastore", d.name, d.tm_mad, s)
+                format!("image datastore `{}` (`{:?}`) cannot serve a `{:?}` system datastore", d.name, tm, s)
                     .to_lowercase(),
             ));
         }

@@ -5,8 +5,9 @@ use serde_json::Value;
 
 use crate::declare_rule;
 use crate::lint::{ManifestHit, hit_at};
-use crate::manifest::deploy::{Deployment, FileMount, Origin, one_release};
-use crate::manifest::{Manifest, Typed, service_ports};
+use crate::manifest::Manifest;
+use crate::manifest::ManifestCtx;
+use crate::manifest::deploy::{FileMount, Found, one_release};
 use crate::oneconf::Kind;
 
 declare_rule! {
@@ -50,7 +51,7 @@ declare_rule! {
         summary: "A published OpenNebula service listens only on loopback, or where its configuration does not say",
         fix: "Make the service listen on all addresses (`0.0.0.0`) in its configuration, using the keys its version reads.",
         check: crate::lint::manifests_only,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [ConfigData],
         manifest_fix: "Set the service's listening address to `0.0.0.0` (`:server:` → `:bind:` for OneGate 7.4 and later, `:host:` for OneFlow, Sunstone and older OneGate, `host:` for FireEdge).",
         manifests_only: true,
     }
@@ -61,8 +62,8 @@ fn loopback(h: &str) -> bool {
     h == "localhost" || h.starts_with("127.") || h == "::1"
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     let kinds = [
         (Kind::OnegateServer, "OneGate"),
@@ -82,7 +83,7 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
                 && !server_block
                 && let Some((host, pos)) = conf.text(&["host"])
             {
-                hits.push(hit_at(&d, &Origin::File { file, pos }, |note| format!(
+                hits.push(hit_at(d, &Found::File { file, pos }, |note| format!(
                             "onegate-server.conf sets `:host: {host}`{note} but OneGate {}.{} reads only its `:server:` block, so it ignores the address and port",
                             release.map_or(7, |r| r.0),
                             release.map_or(4, |r| r.1)
@@ -93,8 +94,8 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
             let port = if server_block || new_onegate { conf.text(&["server", "port"]) } else { conf.text(&["port"]) };
             let Some((host, pos)) = bind.filter(|(h, _)| loopback(h)) else { continue };
             let port: Option<i32> = port.and_then(|(p, _)| p.parse().ok());
-            let Some(svc) = mounts.iter().find_map(|m| publishing_service(objects, m.object, port)) else { continue };
-            hits.push(hit_at(&d, &Origin::File { file, pos }, |note| format!(
+            let Some(svc) = mounts.iter().find_map(|m| publishing_service(d, m.object, port)) else { continue };
+            hits.push(hit_at(d, &Found::File { file, pos }, |note| format!(
                         "{what} listens on `{host}`{note}, only inside its pod, but `{}` publishes it: connections through the Service are refused",
                         objects[svc].id()
                     )));
@@ -108,13 +109,9 @@ fn container_image<'a>(objects: &'a [Manifest], m: &FileMount) -> Option<&'a str
 }
 
 /// A Service that selects the workload's pods and reaches `port` (any port when unknown).
-fn publishing_service(objects: &[Manifest], workload: usize, port: Option<i32>) -> Option<usize> {
-    let Typed::Workload { labels, .. } = &objects[workload].typed else { return None };
-    objects.iter().position(|m| {
-        let Typed::Service(svc) = &m.typed else { return false };
-        let selector = svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
-        !selector.is_empty()
-            && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-            && service_ports(objects, svc).iter().any(|p| port.is_none_or(|want| p.container_port == Some(want)))
-    })
+fn publishing_service(d: &ManifestCtx<'_>, workload: usize, port: Option<i32>) -> Option<usize> {
+    d.services_selecting(workload)
+        .iter()
+        .copied()
+        .find(|s| d.service_ports(*s).iter().any(|p| port.is_none_or(|want| p.container_port == Some(want))))
 }

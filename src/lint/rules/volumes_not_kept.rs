@@ -1,12 +1,13 @@
 //! ONE022 `volumes-not-kept`: production volumes are deleted on uninstall.
 
 use crate::declare_rule;
+use crate::lint::install::{Cond, Install};
+use crate::manifest::ManifestCtx;
 use serde_json::Value;
 
 use crate::lint::ManifestHit;
 use crate::lint::{Ctx, Hit};
-use crate::manifest::Manifest;
-use crate::manifest::deploy::{Deployment, Storage, claim_templates, image_name};
+use crate::manifest::deploy::{Storage, claim_templates, image_name};
 
 declare_rule! {
 /// ## What it does
@@ -41,8 +42,14 @@ declare_rule! {
         summary: "Production volumes are deleted on uninstall",
         fix: "Set `persistence.keep: true`.",
         check: check,
-        manifests: check_manifests,
+        manifests: check_manifests, reads: [Workloads, Claims],
         manifest_fix: "Set the StatefulSet's `persistentVolumeClaimRetentionPolicy.whenDeleted: Retain`, and annotate chart-created PersistentVolumeClaims with `helm.sh/resource-policy: keep`.",
+        install: Install::When {
+            when: Cond::And(&[Cond::Production, Cond::Falsy("persistence.keep")]),
+            message: "helm uninstall would delete production volumes; set persistence.keep=true",
+            args: &[],
+            only_if: None,
+        },
     }
 }
 
@@ -54,8 +61,8 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     vec![]
 }
 
-fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
-    let d = Deployment::new(objects);
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let objects = d.objects;
     let mut hits = Vec::new();
     for (i, m) in objects.iter().enumerate() {
         let ptr = "/spec/persistentVolumeClaimRetentionPolicy/whenDeleted";
@@ -71,18 +78,20 @@ fn check_manifests(objects: &[Manifest]) -> Vec<ManifestHit> {
         }
     }
     // Claims that hold OpenNebula state: mounted by an oned container or a database container.
-    let mut stateful: Vec<String> = Vec::new();
-    for (i, m) in objects.iter().enumerate() {
-        for (ptr, c) in m.containers() {
+    let mut stateful: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let frontends: std::collections::HashSet<(usize, &str)> =
+        d.frontends().iter().map(|f| (f.object, f.pointer.as_str())).collect();
+    for i in 0..objects.len() {
+        for (ptr, c) in d.containers(i) {
             let image = c.image.as_deref().map(image_name).unwrap_or_default();
-            let is_state = d.frontends().iter().any(|f| f.object == i && f.pointer == ptr)
+            let is_state = frontends.contains(&(i, ptr.as_str()))
                 || ["mysql", "mariadb", "percona", "percona-server", "mysql-server"].contains(&image);
             if !is_state {
                 continue;
             }
-            for mt in d.container_mounts(i, &ptr) {
+            for mt in d.container_mounts(i, ptr) {
                 if let Storage::Claim(name) = mt.storage {
-                    stateful.push(name);
+                    stateful.insert(name);
                 }
             }
         }

@@ -15,9 +15,9 @@ def load_state
     'clusters' => [{ 'ID' => 0, 'NAME' => 'default' }],
     'hosts' => [],
     'datastores' => [
-      { 'ID' => 0, 'NAME' => 'system', 'TYPE' => 1, 'TM_MAD' => 'ssh', 'DS_MAD' => '-', 'TEMPLATE' => {} },
-      { 'ID' => 1, 'NAME' => 'default', 'TYPE' => 0, 'TM_MAD' => 'ssh', 'DS_MAD' => 'fs', 'TEMPLATE' => {} },
-      { 'ID' => 2, 'NAME' => 'files', 'TYPE' => 2, 'TM_MAD' => 'ssh', 'DS_MAD' => 'fs', 'TEMPLATE' => {} }
+      { 'ID' => 0, 'NAME' => 'system', 'TYPE' => 1, 'TM_MAD' => 'ssh', 'DS_MAD' => '-', 'TEMPLATE' => {}, 'CLUSTERS' => [0] },
+      { 'ID' => 1, 'NAME' => 'default', 'TYPE' => 0, 'TM_MAD' => 'ssh', 'DS_MAD' => 'fs', 'TEMPLATE' => {}, 'CLUSTERS' => [0] },
+      { 'ID' => 2, 'NAME' => 'files', 'TYPE' => 2, 'TM_MAD' => 'ssh', 'DS_MAD' => 'fs', 'TEMPLATE' => {}, 'CLUSTERS' => [0] }
     ] }
 end
 

@@ -1,0 +1,751 @@
+//! The emitted charts against the real tools: `helm lint --strict` and `helm template` with Helm v3.17.3 and
+//! v4.1.4, strict Kubernetes schema validation (kubernetes-validate, 1.30 and 1.37), the schema envelope refusing
+//! profile-forbidden values through `--set`, and shellcheck on the chart's scripts.
+//!
+//! The tools are pinned and installed by scripts/install-tools.sh, which the test command runs first; a missing
+//! tool fails these tests.
+
+use crate::common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{generate, tool};
+
+const KUBERNETES_VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let o = cmd.output().unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    (o.status.success(), text)
+}
+
+fn helm_versions() -> [(&'static str, std::path::PathBuf); 2] {
+    [("helm3", tool("helm3")), ("helm4", tool("helm4"))]
+}
+
+/// Lints, renders and validates one chart with both Helm versions.
+fn check_chart(chart: &Path, label: &str) {
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm).args(["lint", "--strict"]).arg(chart));
+        assert!(ok, "{label}: {name} lint --strict failed:\n{out}");
+        assert!(out.contains("0 chart(s) failed"), "{label}: {name}: {out}");
+        let rendered = chart.with_extension(format!("{name}.yaml"));
+        let o =
+            Command::new(&helm).args(["template", "one"]).arg(chart).args(["--namespace", "cloud"]).output().unwrap();
+        assert!(o.status.success(), "{label}: {name} template failed: {}", String::from_utf8_lossy(&o.stderr));
+        std::fs::write(&rendered, &o.stdout).unwrap();
+        let docs = String::from_utf8_lossy(&o.stdout).matches("\nkind: ").count();
+        assert!(docs >= 12, "{label}: {name} rendered only {docs} objects");
+        assert_no_duplicate_env(&rendered, label);
+        let o =
+            common::onechart(&["lint", "--deny-warnings", "--manifests", rendered.to_str().unwrap()], &common::root());
+        assert_eq!(o.status.code(), Some(0), "{label}: {name} output does not lint clean: {:?}", common::text(&o));
+        for k8s in KUBERNETES_VERSIONS {
+            let (ok, out) =
+                run(Command::new(tool("kubernetes-validate")).args(["--strict", "--quiet", "-k", k8s]).arg(&rendered));
+            assert!(ok && !out.contains("ERROR"), "{label}: {name} output invalid for Kubernetes {k8s}:\n{out}");
+        }
+    }
+}
+
+/// Kubernetes accepts a repeated env name silently (the last wins): nothing the chart renders may repeat one.
+fn assert_no_duplicate_env(rendered: &Path, label: &str) {
+    let source = onechart::source::SourceFile::read(rendered).unwrap();
+    for m in onechart::manifest::read(source).unwrap() {
+        for (ptr, c) in m.containers() {
+            let mut names: Vec<&str> = c.env.iter().flatten().map(|e| e.name.as_str()).collect();
+            let total = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), total, "{label}: {} {ptr}: repeated env names", m.id());
+        }
+    }
+}
+
+#[test]
+fn every_profile_lints_renders_and_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    for profile in ["dev-sqlite", "prod-mysql", "ha-raft"] {
+        let chart = tmp.path().join(profile);
+        generate(profile, &[], &chart);
+        check_chart(&chart, profile);
+    }
+}
+
+/// The day-one options on (issue 12): TLS on every exposure, placement, hosts and datastores, metrics.
+#[test]
+fn day_one_options_lint_render_and_validate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("day-one.yaml");
+    std::fs::write(
+        &site,
+        r#"
+tls: {enabled: true, secretName: one-tls}
+oned: {service: {type: LoadBalancer, loadBalancerSourceRanges: [192.0.2.0/24]}}
+fireedge: {publicEndpoint: "https://one.example.com:2616", service: {type: NodePort}}
+onegate: {endpoint: "https://onegate.example.com:5030", service: {type: LoadBalancer}}
+monitord: {service: {loadBalancerIP: 192.0.2.10, annotations: {example.com/pool: infra}}}
+ssh: {strictHostKeyChecking: "yes"}
+hosts: [{name: kvm1.example.com, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ1"}]
+datastores: [{name: images, type: image, tmMad: shared}, {name: system, type: system, tmMad: shared}]
+nodeSelector: {kubernetes.io/os: linux}
+tolerations: [{key: infra, operator: Exists, effect: NoSchedule}]
+topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}]
+priorityClassName: system-cluster-critical
+commonLabels: {team: cloud}
+image: {repository: registry.example.com/opennebula/frontend, pullSecrets: [regcred]}
+"#,
+    )
+    .unwrap();
+    let chart = tmp.path().join("chart");
+    generate("ha-raft", &["-f", site.to_str().unwrap()], &chart);
+    check_chart(&chart, "ha-raft day-one");
+}
+
+#[test]
+fn every_opennebula_version_lints_renders_and_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (version, extra) in [
+        (
+            "6.10",
+            vec!["--set", "opennebula.version=6.10,image.tag=6.10.5,oned.grpc.enabled=false,sunstone.enabled=true"],
+        ),
+        ("7.0", vec!["--set", "opennebula.version=7.0,image.tag=7.0.2,oned.grpc.enabled=false"]),
+        ("7.2", vec!["--set", "opennebula.version=7.2,image.tag=7.2.0"]),
+    ] {
+        let chart = tmp.path().join(format!("prod-{version}"));
+        generate("prod-mysql", &extra, &chart);
+        check_chart(&chart, &format!("prod-mysql {version}"));
+    }
+}
+
+#[test]
+fn two_renders_of_every_chart_are_byte_identical() {
+    // Argo CD and Flux run `helm template` at every sync: any difference would be applied (new credentials, a
+    // rolling restart). Every profile, other OpenNebula versions, and credentials given at install time (`generate`
+    // refuses them: they would land in the committed chart).
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str], &[&str]); 6] = [
+        ("dev-sqlite", &[], &[]),
+        ("prod-mysql", &[], &[]),
+        ("ha-raft", &[], &[]),
+        ("prod-mysql", &["--set", "opennebula.version=6.10,image.tag=6.10.5,oned.grpc.enabled=false"], &[]),
+        ("prod-mysql", &["--set", "opennebula.version=7.0,image.tag=7.0.2,oned.grpc.enabled=false"], &[]),
+        (
+            "ha-raft",
+            &["--set", "credentials.reloader=true"],
+            &["--set", "auth.oneadminPassword=Given1pw,database.mysql.password=Given2pw"],
+        ),
+    ];
+    for (i, (profile, extra, at_install)) in cases.iter().enumerate() {
+        let chart = tmp.path().join(format!("{profile}-{i}"));
+        generate(profile, extra, &chart);
+        for (name, helm) in helm_versions() {
+            let render = || {
+                let o = Command::new(&helm)
+                    .args(["template", "one"])
+                    .arg(&chart)
+                    .args(["--namespace", "cloud"])
+                    .args(*at_install)
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{profile} {extra:?}: {name}: {}", String::from_utf8_lossy(&o.stderr));
+                o.stdout
+            };
+            let (a, b) = (render(), render());
+            assert!(a == b, "{profile} {extra:?}: two {name} renders differ");
+            let text = String::from_utf8_lossy(&a);
+            assert!(!text.contains("PRIVATE KEY"), "{profile}: {name} rendered a key");
+            assert!(text.contains("name: one-opennebula-secrets"), "{profile}: no secrets hook job");
+        }
+    }
+}
+
+#[test]
+fn the_validator_rejects_a_broken_manifest() {
+    // Guards the test above: a misspelt field must make kubernetes-validate fail.
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(&bad, "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  portz: []\n").unwrap();
+    let (ok, out) =
+        run(Command::new(tool("kubernetes-validate")).args(["--strict", "--quiet", "-k", "1.37.0"]).arg(&bad));
+    assert!(!ok || out.contains("ERROR"), "{out}");
+}
+
+/// `helm template --set` must fail, on both Helm versions, with a message containing `expect`.
+fn refused(chart: &Path, set: &str, expect: &[&str]) {
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm).args(["template", "one"]).arg(chart).args(["--set", set]));
+        assert!(!ok, "{name} accepted --set {set}");
+        assert!(expect.iter().any(|e| out.contains(e)), "{name} --set {set}: unexpected message:\n{out}");
+    }
+}
+
+#[test]
+fn schema_envelope_refuses_profile_forbidden_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prod = tmp.path().join("prod");
+    generate("prod-mysql", &[], &prod);
+    refused(&prod, "database.backend=sqlite", &["database.backend", "/database/backend"]);
+    // A production chart stays production, with its production rules on.
+    refused(&prod, "environment=development", &["environment", "/environment"]);
+    refused(&prod, "backup.enabled=false", &["backup.enabled", "/backup/enabled"]);
+    refused(&prod, "persistence.enabled=false", &["persistence.enabled", "/persistence/enabled"]);
+    refused(&prod, "persistence.keep=false", &["persistence.keep", "/persistence/keep"]);
+    refused(
+        &prod,
+        "environment=development,backup.enabled=false,persistence.keep=false",
+        &["/environment", "environment"],
+    );
+    let ha = tmp.path().join("ha");
+    generate("ha-raft", &[], &ha);
+    refused(&ha, "oned.replicas=4", &["oned.replicas", "/oned/replicas"]);
+    refused(&ha, "oned.replicas=2", &["oned.replicas", "/oned/replicas"]);
+    refused(&ha, "monitord.monitorAddress=auto", &["monitord.monitorAddress", "/monitord/monitorAddress"]);
+    refused(&ha, "database.backend=sqlite", &["database.backend", "/database/backend"]);
+    refused(&ha, "opennebula.version=7.2", &["opennebula.version", "/opennebula/version"]);
+    refused(&ha, "oned.hostnme=x", &["hostnme"]);
+    refused(&ha, "environment=development", &["environment", "/environment"]);
+}
+
+#[test]
+fn a_waived_rule_is_relaxed_in_its_chart_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values = tmp.path().join("waive.yaml");
+    std::fs::write(&values, "backup:\n  enabled: false # onechart:ignore ONE017 the storage array snapshots it\n")
+        .unwrap();
+    let chart = tmp.path().join("prod");
+    generate("prod-mysql", &["-f", values.to_str().unwrap()], &chart);
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm).args(["template", "one"]).arg(&chart));
+        assert!(ok, "{name}: the chart does not render the values it was generated from:\n{out}");
+        assert!(
+            !out.contains("kind: CronJob\nmetadata:\n  name: one-opennebula-backup\n"),
+            "{name}: backups are off in this chart"
+        );
+    }
+    refused(&chart, "persistence.keep=false", &["persistence.keep", "/persistence/keep"]);
+    refused(&chart, "environment=development", &["environment", "/environment"]);
+}
+
+#[test]
+fn validate_values_fails_with_the_rule_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = tmp.path().join("dev");
+    generate("dev-sqlite", &[], &dev);
+    refused(&dev, "oned.replicas=3", &["ONE002 sqlite-with-raft"]);
+    refused(&dev, "marketplace.enabled=true", &["ONE008 marketplace-without-sys-admin"]);
+    // SYS_ADMIN cannot give a non-root pod the sudo and root that Linux Containers imports need.
+    refused(
+        &dev,
+        "marketplace.enabled=true,securityContext.capabilities.add={SYS_ADMIN}",
+        &["ONE008 marketplace-without-sys-admin"],
+    );
+    refused(&dev, "monitord.service.port=4125", &["ONE005 monitord-port-mismatch"]);
+    // An added capability is rendered into the OpenNebula containers.
+    for (name, helm) in helm_versions() {
+        let (ok, out) = run(Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&dev)
+            .args(["--set", "securityContext.capabilities.add={SYS_ADMIN}"]));
+        assert!(ok, "{name}: {out}");
+        assert!(out.contains("add: [\"SYS_ADMIN\"]"), "{name}: SYS_ADMIN not rendered");
+    }
+}
+
+/// The chart's files (`chart-templates/files/`) with an extension.
+fn chart_files(ext: &str) -> Vec<std::path::PathBuf> {
+    let dir = common::root().join("chart-templates/files");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn chart_scripts_pass_shellcheck() {
+    let scripts = chart_files("sh");
+    assert!(scripts.len() >= 4, "only {} scripts found", scripts.len());
+    for p in scripts {
+        let (ok, out) =
+            run(Command::new("shellcheck").args(["-s", "sh", "-S", "style", "-x", "-P", "SCRIPTDIR"]).arg(&p));
+        assert!(ok, "shellcheck {}:\n{out}", p.display());
+    }
+}
+
+#[test]
+fn chart_ruby_helpers_parse_and_merge_yaml_deep_merges() {
+    let helpers = chart_files("rb");
+    assert!(helpers.len() >= 4, "only {} Ruby helpers found", helpers.len());
+    for p in &helpers {
+        let (ok, out) = run(Command::new("ruby").arg("-c").arg(p));
+        assert!(ok, "ruby -c {}:\n{out}", p.display());
+    }
+    let files = common::root().join("chart-templates/files");
+    // merge-yaml.rb keeps packaged settings, overrides ours, with OpenNebula's symbol keys.
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("onegate-server.conf");
+    std::fs::write(&target, ":one_xmlrpc: http://localhost:2633/RPC2\n:host: 127.0.0.1\n:port: 5030\n:auth: onegate\n:server:\n  :bind: 127.0.0.1\n  :port: 5030\n").unwrap();
+    let over = tmp.path().join("override.yaml");
+    std::fs::write(&over, ":host: 0.0.0.0\n:server:\n  :bind: 0.0.0.0\n").unwrap();
+    let (ok, out) = run(Command::new("ruby").arg(files.join("merge-yaml.rb")).arg(&target).arg(&over));
+    assert!(ok, "{out}");
+    let merged = std::fs::read_to_string(&target).unwrap();
+    for expect in [":host: 0.0.0.0", ":auth: onegate", ":bind: 0.0.0.0", ":port: 5030"] {
+        assert!(merged.contains(expect), "`{expect}` missing from:\n{merged}");
+    }
+}
+
+/// OneGate, OneFlow, OneForm and OneKS on 7.0 and 7.2 bundle Sinatra 4.1/4.2, which in development mode answers
+/// 403 to a Host that is not localhost or an IP (OpenNebula/one@release-7.2.0:share/install_gems/Debian12/Gemfile.lock;
+/// 7.4.0 turns host authorization off itself, commit 75e3ae157a). Every Ruby daemon runs with APP_ENV=production
+/// and HOME set (the 7.2+ OCA needs HOME: src/oca/ruby/opennebula/lib/client.rb:63), at every version.
+#[test]
+fn ruby_daemons_run_in_production_mode_with_a_home() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (version, tag) in [("6.10", "6.10.5"), ("7.0", "7.0.2"), ("7.2", "7.2.0"), ("7.4", "7.4.0")] {
+        let chart = tmp.path().join(version);
+        let mut set = format!("opennebula.version={version},image.tag={tag},oned.grpc.enabled={}", version >= "7.2");
+        if version == "7.4" {
+            // OneKS is off by default (it needs the operator's transparent proxy addresses).
+            set.push_str(
+                ",oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=192.0.2.6",
+            );
+        }
+        generate("dev-sqlite", &["--set", &set], &chart);
+        let o = Command::new(tool("helm4")).args(["template", "one"]).arg(&chart).output().unwrap();
+        assert!(o.status.success(), "{version}: {}", String::from_utf8_lossy(&o.stderr));
+        let rendered = tmp.path().join(format!("{version}.yaml"));
+        std::fs::write(&rendered, &o.stdout).unwrap();
+        let mut daemons = Vec::new();
+        for m in onechart::manifest::read(onechart::source::SourceFile::read(&rendered).unwrap()).unwrap() {
+            for (_, c) in m.containers() {
+                let command = c.command.clone().unwrap_or_default().join(" ");
+                if !command.contains("-server.rb") {
+                    continue;
+                }
+                let env: std::collections::BTreeMap<_, _> =
+                    c.env.iter().flatten().map(|e| (e.name.as_str(), e.value.clone().unwrap_or_default())).collect();
+                assert_eq!(env.get("APP_ENV").map(String::as_str), Some("production"), "{version}: {}", c.name);
+                assert_eq!(env.get("HOME").map(String::as_str), Some("/var/lib/one"), "{version}: {}", c.name);
+                daemons.push(c.name.clone());
+            }
+        }
+        daemons.sort();
+        let mut expected = match version {
+            "6.10" | "7.0" => vec!["onegate", "oneflow", "hem"],
+            "7.2" => vec!["onegate", "oneflow", "hem", "oneform"],
+            _ => vec!["onegate", "oneflow", "hem", "oneform", "oneks"],
+        };
+        expected.sort_unstable();
+        assert_eq!(daemons, expected, "{version}");
+    }
+}
+
+/// A small HTTP server for a chart repository directory, on loopback (Helm 3 and 4 have no `file://` getter for
+/// `helm repo add`); stopped when dropped.
+struct RepoServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl RepoServer {
+    fn start(dir: &Path) -> RepoServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new("python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return RepoServer { child, url };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the repository server did not start");
+    }
+}
+
+impl Drop for RepoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue 18, item 3: the versions onechart derives are releases that chart repositories order: after each
+/// change, `helm search repo` (without --devel) shows the newest and `helm pull` fetches it, with Helm 3 and 4.
+#[test]
+fn derived_chart_versions_order_in_a_chart_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (chart, repo) = (tmp.path().join("chart"), tmp.path().join("repo"));
+    std::fs::create_dir_all(&repo).unwrap();
+    let server = RepoServer::start(&repo);
+    let package = |helm: &Path| {
+        let (ok, out) = run(Command::new(helm).arg("package").arg(&chart).arg("-d").arg(&repo));
+        assert!(ok, "{out}");
+        let (ok, out) = run(Command::new(helm).args(["repo", "index"]).arg(&repo).args(["--url", &server.url]));
+        assert!(ok, "{out}");
+    };
+    // Three generations of one chart: new, a value changed, a user template added beside it.
+    generate("dev-sqlite", &[], &chart);
+    package(&tool("helm3"));
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &chart);
+    package(&tool("helm3"));
+    std::fs::write(chart.join("templates/extra.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n")
+        .unwrap();
+    generate("dev-sqlite", &["--set", "persistence.size=11Gi"], &chart);
+    package(&tool("helm4"));
+    for (name, helm) in helm_versions() {
+        let home = tmp.path().join(name);
+        let helm_cmd = |args: &[&str]| {
+            let mut c = Command::new(&helm);
+            c.args(args)
+                .env("HELM_CONFIG_HOME", home.join("config"))
+                .env("HELM_CACHE_HOME", home.join("cache"))
+                .env("HELM_DATA_HOME", home.join("data"));
+            run(&mut c)
+        };
+        let (ok, out) = helm_cmd(&["repo", "add", "local", &server.url]);
+        assert!(ok, "{name}: {out}");
+        let (ok, out) = helm_cmd(&["search", "repo", "local/opennebula", "--versions"]);
+        assert!(ok, "{name}: {out}");
+        let versions: Vec<&str> = out.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
+        assert_eq!(versions, ["0.1.2", "0.1.1", "0.1.0"], "{name}: releases, newest first:\n{out}");
+        let dest = home.join("pulled");
+        std::fs::create_dir_all(&dest).unwrap();
+        let (ok, out) = helm_cmd(&["pull", "local/opennebula", "-d", dest.to_str().unwrap()]);
+        assert!(ok, "{name}: helm pull without --devel: {out}");
+        assert!(dest.join("opennebula-0.1.2.tgz").is_file(), "{name}: the newest is pulled: {out}");
+    }
+}
+
+/// Issue 18, item 5: CPU quantities as numbers (`cpu: 1`) are accepted and CPU limits can be removed with
+/// `null`, at generate time and at `helm install` time, with Helm 3 and 4.
+#[test]
+fn cpu_numbers_and_removed_limits_follow_helm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site.yaml");
+    std::fs::write(&site, "resources:\n  oned:\n    requests:\n      cpu: 1\n    limits:\n      cpu: null\n").unwrap();
+    let o = common::onechart(&["lint", "--deny-warnings", site.to_str().unwrap()], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
+    let chart = tmp.path().join("chart");
+    generate("dev-sqlite", &["-f", site.to_str().unwrap()], &chart);
+    let oned_resources = |rendered: &[u8]| -> serde_json::Value {
+        let text = String::from_utf8_lossy(rendered);
+        let source = onechart::source::SourceFile::from_text("rendered.yaml", text.to_string());
+        let objects: Vec<serde_json::Value> =
+            onechart::yaml::parse_documents(source).unwrap().iter().map(onechart::yaml::Node::to_json).collect();
+        let sts = objects.iter().find(|m| m["kind"] == "StatefulSet").expect("a StatefulSet");
+        let c = sts.pointer("/spec/template/spec/containers").unwrap().as_array().unwrap();
+        c.iter().find(|c| c["name"] == "oned").unwrap()["resources"].clone()
+    };
+    for (name, helm) in helm_versions() {
+        let o = Command::new(&helm).args(["template", "one"]).arg(&chart).output().unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let r = oned_resources(&o.stdout);
+        assert_eq!(r["requests"]["cpu"], 1, "{name}: {r}");
+        assert!(r["limits"].get("cpu").is_none() && r["limits"]["memory"] == "4Gi", "{name}: {r}");
+        // At install time too: the chart's schema lets Helm delete a limit and take a number.
+        let o = Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&chart)
+            .args(["--set", "resources.oned.limits.memory=null", "--set", "resources.fireedge.limits.cpu=2"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(oned_resources(&o.stdout)["limits"].as_object().unwrap().is_empty(), "{name}");
+    }
+}
+
+/// Issue 18, item 7: `monitord.monitorAddress: AUTO` is judged the same way by every check, as OpenNebula compares
+/// it (case-sensitively, so `AUTO` is a host name, not `auto`): values lint and generate report ONE056, and so
+/// does `lint --manifests` of what Helm renders with it; none of them calls it ONE004's `auto`.
+#[test]
+fn monitor_address_case_is_judged_alike_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let example = common::example("ha-raft");
+    let ex = example.to_str().unwrap();
+    let ids = |o: &std::process::Output| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        v["findings"].as_array().into_iter().flatten().map(|f| f["ruleId"].as_str().unwrap().to_string()).collect()
+    };
+    let o =
+        common::onechart(&["lint", "--format", "json", "-f", ex, "--set", "monitord.monitorAddress=AUTO"], tmp.path());
+    assert_eq!(ids(&o), ["ONE056"], "{:?}", common::text(&o));
+    let o =
+        common::onechart(&["generate", "-f", ex, "--set", "monitord.monitorAddress=AUTO", "-o", "refused"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(common::text(&o).1.contains("error[ONE056]"), "{:?}", common::text(&o));
+    let chart = tmp.path().join("chart");
+    generate("ha-raft", &[], &chart);
+    for (name, helm) in helm_versions() {
+        for (value, expected) in [("AUTO", "ONE056"), ("auto", "ONE004")] {
+            let o = Command::new(&helm)
+                .args(["template", "one"])
+                .arg(&chart)
+                .args(["--set", &format!("monitord.monitorAddress={value}")])
+                .output()
+                .unwrap();
+            if value == "auto" {
+                // The HA chart's schema refuses `auto` (ONE004) at install time, as lint does.
+                assert!(!o.status.success(), "{name}: the HA schema let `auto` through");
+                assert!(String::from_utf8_lossy(&o.stderr).contains("monitorAddress"), "{name}");
+                continue;
+            }
+            assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+            let rendered = tmp.path().join(format!("{name}-{value}.yaml"));
+            std::fs::write(&rendered, &o.stdout).unwrap();
+            let l =
+                common::onechart(&["lint", "--format", "json", "--manifests", rendered.to_str().unwrap()], tmp.path());
+            assert_eq!(ids(&l), [expected], "{name} {value}: {:?}", common::text(&l));
+        }
+    }
+}
+
+/// OneKS (7.4) is off by default; turned on without the transparent proxy addresses it needs
+/// (OpenNebula/one@release-7.4.0:src/oneks/app/models/dependencies/cluster_router.rb:125-156) the render stops
+/// with the values to set, and with them the ConfigMap carries the `:tproxy:` entries for 5030 and 2633.
+#[test]
+fn oneks_is_off_by_default_and_needs_its_proxy_addresses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    generate("dev-sqlite", &[], &chart);
+    let render = |set: &str| {
+        Command::new(tool("helm3")).args(["template", "one"]).arg(&chart).args(["--set", set]).output().unwrap()
+    };
+    let o = render("selfTest.enabled=true");
+    assert!(o.status.success());
+    let names = container_names(&o.stdout);
+    assert!(names.contains(&"oned".to_string()) && !names.contains(&"oneks".to_string()), "{names:?}");
+    let o = render("oneks.enabled=true");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("oneks.enabled needs oneks.tproxy.onegate.address"));
+    let o =
+        render("oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=one.example.com");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(container_names(&o.stdout).contains(&"oneks".to_string()));
+    assert!(text.contains(":service_port: 5030\n        :remote_addr: \"192.0.2.5\""), "{text}");
+    assert!(text.contains(":service_port: 2633\n        :remote_addr: \"one.example.com\""), "{text}");
+}
+
+/// The names of every container of every workload in a rendered stream.
+fn container_names(rendered: &[u8]) -> Vec<String> {
+    let source =
+        onechart::source::SourceFile::from_text("rendered.yaml", String::from_utf8_lossy(rendered).into_owned());
+    let mut names = Vec::new();
+    for m in onechart::manifest::read(source).unwrap() {
+        names.extend(m.containers().into_iter().map(|(_, c)| c.name.clone()));
+    }
+    names
+}
+
+/// The `kubectl` commands of a text (a README, NOTES): from `kubectl` to the end of its line or inline code span,
+/// with `<release>` as `one`, `<namespace>` as `cloud` and member `N` as 0.
+fn kubectl_commands(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line =
+            line.replace("<release>", "one").replace("<namespace>", "cloud").replace("-opennebula-N", "-opennebula-0");
+        let mut rest = line.as_str();
+        while let Some(at) = rest.find("kubectl ") {
+            let cmd = &rest[at..];
+            let end = cmd.find(['`', ')']).unwrap_or(cmd.len());
+            let first = cmd[..end].split(" | ").next().unwrap().split(';').next().unwrap();
+            // A shell comment or a parenthesised remark ends the command.
+            out.push(first.split(" #").next().unwrap().split(" (").next().unwrap().trim().to_string());
+            rest = &cmd[end.min(cmd.len())..];
+            if let Some(next) = cmd[..end].find("; kubectl ") {
+                out.push(cmd[next + 2..end].trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Objects by (kind, name), and each pod template's (labels, spec).
+type Release = (std::collections::BTreeSet<(String, String)>, Vec<(serde_json::Value, serde_json::Value)>);
+
+/// What a rendered release holds, by kind and name (with the pods and claims its StatefulSet makes, and the
+/// objects its hook jobs make: the credentials' Secrets and the public key's ConfigMap).
+fn release_objects(rendered: &str) -> Release {
+    let source = onechart::source::SourceFile::from_text("rendered.yaml", rendered.to_string());
+    let mut names = std::collections::BTreeSet::new();
+    let mut pods = Vec::new();
+    for m in onechart::manifest::read(source).unwrap() {
+        names.insert((m.kind.clone(), m.name.clone()));
+        let r = &m.raw;
+        if m.kind == "StatefulSet" {
+            let replicas = r["spec"]["replicas"].as_i64().unwrap();
+            for i in 0..replicas {
+                names.insert(("Pod".into(), format!("{}-{i}", m.name)));
+                for t in r["spec"]["volumeClaimTemplates"].as_array().into_iter().flatten() {
+                    names.insert((
+                        "PersistentVolumeClaim".into(),
+                        format!("{}-{}-{i}", t["metadata"]["name"].as_str().unwrap(), m.name),
+                    ));
+                }
+            }
+        }
+        if let Some(t) = match m.kind.as_str() {
+            "StatefulSet" | "Deployment" | "Job" => Some(r["spec"]["template"].clone()),
+            "CronJob" => Some(r["spec"]["jobTemplate"]["spec"]["template"].clone()),
+            "Pod" => Some(r.clone()),
+            _ => None,
+        } {
+            pods.push((t["metadata"]["labels"].clone(), t["spec"].clone()));
+        }
+        for (env, kind) in [("CONFIGMAP", "ConfigMap")] {
+            if let Some(v) = r.to_string().split(&format!("\"name\":\"{env}\",\"value\":\"")).nth(1) {
+                names.insert((kind.into(), v.split('"').next().unwrap().to_string()));
+            }
+        }
+    }
+    (names, pods)
+}
+
+/// Every `kubectl` command the chart README and NOTES print names objects the release has (issue 16: they named
+/// `<release>-ssh-public-key`, `data-<release>-1` and `<release>-backups`, which do not exist).
+#[test]
+fn readme_and_notes_commands_name_objects_that_exist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    let example = common::root().join("profiles/examples/ha-raft.values.yaml");
+    generate("ha-raft", &["-f", example.to_str().unwrap(), "--set", "hosts[0].name=kvm1.example.com"], &chart);
+    // NOTES.txt, rendered like a template: Helm's `template` leaves it out.
+    let notes = std::fs::read_to_string(chart.join("templates/NOTES.txt")).unwrap();
+    std::fs::write(
+        chart.join("templates/zz-notes.yaml"),
+        format!("{{{{- define \"test.notes\" }}}}{notes}{{{{ end }}}}\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: zz-notes}}\ndata:\n  notes: {{{{ include \"test.notes\" . | quote }}}}\n"),
+    )
+    .unwrap();
+    let o = Command::new(tool("helm3")).args(["template", "one", "-n", "cloud"]).arg(&chart).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rendered = String::from_utf8(o.stdout).unwrap();
+    let (names, pods) = release_objects(&rendered);
+    let notes_text = onechart::manifest::read(onechart::source::SourceFile::from_text("r.yaml", rendered.clone()))
+        .unwrap()
+        .into_iter()
+        .find(|m| m.name == "zz-notes")
+        .unwrap()
+        .raw["data"]["notes"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let readme = std::fs::read_to_string(chart.join("README.md")).unwrap();
+    let kinds = [
+        ("pvc", "PersistentVolumeClaim"),
+        ("pod", "Pod"),
+        ("configmap", "ConfigMap"),
+        ("secret", "Secret"),
+        ("statefulset", "StatefulSet"),
+        ("job", "Job"),
+    ];
+    let secrets_made = ["one-opennebula-auth", "one-opennebula-db", "one-opennebula-ssh"];
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for (source, text) in [("README.md", &readme), ("NOTES.txt", &notes_text)] {
+        for cmd in kubectl_commands(text) {
+            let words: Vec<&str> = cmd.split_whitespace().collect();
+            let (mut positional, mut container, mut selector) = (Vec::new(), None, None);
+            let mut i = 1;
+            while i < words.len() {
+                match words[i] {
+                    "--" => break,
+                    "-c" => (container, i) = (words.get(i + 1).copied(), i + 1),
+                    "-l" => (selector, i) = (words.get(i + 1).copied(), i + 1),
+                    "-n" | "-o" | "-p" | "-f" => i += 1,
+                    w if w.starts_with('-') => {}
+                    w => positional.push(w),
+                }
+                i += 1;
+            }
+            let Some((&verb, args)) = positional.split_first() else { continue };
+            let mut want: Vec<(String, String)> = Vec::new();
+            let mut pod: Option<String> = None;
+            match verb {
+                "get" | "delete" | "patch" | "annotate" => {
+                    let Some((&kind, rest)) = args.split_first() else { continue };
+                    let (kind, inline) = kind.split_once('/').map_or((kind, None), |(k, n)| (k, Some(n)));
+                    let Some((_, kind)) = kinds.iter().find(|(k, _)| *k == kind) else { continue };
+                    // `annotate` takes KEY=VALUE pairs after the names.
+                    for n in inline.into_iter().chain(rest.iter().copied().filter(|w| !w.contains('='))) {
+                        want.push((kind.to_string(), n.to_string()));
+                    }
+                    if let (Some(sel), "Pod") = (selector, *kind) {
+                        let labels: Vec<(&str, &str)> = sel.split(',').filter_map(|kv| kv.split_once('=')).collect();
+                        if !pods.iter().any(|(l, _)| labels.iter().all(|(k, v)| l[*k] == *v)) {
+                            problems.push(format!("{source}: `{cmd}`: no pod has {sel}"));
+                        }
+                        checked += 1;
+                    }
+                }
+                "logs" | "exec" => {
+                    let Some(target) = args.first() else { continue };
+                    match target.split_once('/') {
+                        Some(("job", n)) => want.push(("Job".into(), n.to_string())),
+                        _ => pod = Some(target.to_string()),
+                    }
+                }
+                "cp" => pod = args.iter().find_map(|a| a.split_once(':').map(|(p, _)| p.to_string())),
+                _ => continue,
+            }
+            if let Some(p) = pod {
+                want.push(("Pod".into(), p));
+            }
+            for (kind, name) in want {
+                if name.contains('<') || name.contains("...") || name.contains('$') {
+                    continue;
+                }
+                checked += 1;
+                let made_by_hooks = kind == "Secret" && secrets_made.contains(&name.as_str());
+                if !names.contains(&(kind.clone(), name.clone())) && !made_by_hooks {
+                    problems.push(format!("{source}: `{cmd}`: no {kind} {name}"));
+                }
+                if let (Some(c), "Pod") = (container, kind.as_str()) {
+                    let sts = name.rsplit_once('-').map(|(s, _)| s).unwrap_or_default();
+                    let has = pods.iter().any(|(l, spec)| {
+                        (l["app.kubernetes.io/component"] == "frontend" && sts == "one-opennebula")
+                            && spec["containers"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .chain(spec["initContainers"].as_array().into_iter().flatten())
+                                .any(|x| x["name"] == c)
+                    });
+                    if !has {
+                        problems.push(format!("{source}: `{cmd}`: pod {name} has no container {c}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} object names checked: the reader is broken");
+    assert!(problems.is_empty(), "commands naming objects that do not exist:\n{}", problems.join("\n"));
+}
+
+/// NOTES.txt prints oned's gRPC endpoint only where oned serves gRPC (7.2 and later: 6.10 and 7.0 have none).
+#[test]
+fn notes_print_grpc_only_where_oned_serves_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (version, tag, grpc) in
+        [("6.10", "6.10.5", false), ("7.0", "7.0.2", false), ("7.2", "7.2.0", true), ("7.4", "7.4.0", true)]
+    {
+        let chart = tmp.path().join(version);
+        let set = format!("opennebula.version={version},image.tag={tag},oned.grpc.enabled={grpc}");
+        generate("dev-sqlite", &["--set", &set], &chart);
+        let notes = std::fs::read_to_string(chart.join("templates/NOTES.txt")).unwrap();
+        assert_eq!(notes.contains("gRPC") || notes.contains("2634"), grpc, "{version}:\n{notes}");
+    }
+}

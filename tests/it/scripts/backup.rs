@@ -1,0 +1,237 @@
+//! Backups and restores: `backup.sh`, `pre-upgrade.sh` and `restore.sh`.
+
+use super::*;
+
+#[test]
+fn backups_keep_the_newest_retention_files() {
+    let c = Cluster::bootstrapped();
+    let dir = c.file("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..9 {
+        std::fs::write(dir.join(format!("onedb-scheduled-2026010{i}T000000Z.sql")), "old").unwrap();
+    }
+    std::fs::write(dir.join("onedb-pre-upgrade-20250101T000000Z.sql"), "keep: another label").unwrap();
+    c.write("cluster/calls", "");
+    let o = backup_command(&c, "backup.sh", &dir).output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let made = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert!(std::fs::read_to_string(&made).unwrap().contains("TABLE db_versioning"));
+    // Every credential OpenNebula stores is in a backup: owner-only (it was 0644).
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&made).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "{made}: mode {mode:o}");
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names.iter().filter(|n| n.starts_with("onedb-scheduled-")).count(), 7, "{names:?}");
+    assert!(!names.contains(&"onedb-scheduled-20260100T000000Z.sql".to_string()), "the oldest is removed");
+    assert!(names.contains(&"onedb-pre-upgrade-20250101T000000Z.sql".to_string()), "other labels are untouched");
+    assert!(
+        c.calls().contains("mysqldump --protocol=TCP --connect-timeout=10 -h 127.0.0.1 -P 3306 -u oneadmin"),
+        "{}",
+        c.calls()
+    );
+}
+
+#[test]
+fn pre_upgrade_backs_up_then_refuses_a_major_change_without_the_flag() {
+    let c = Cluster::bootstrapped();
+    let dir = c.file("backups");
+    let run = |old: &str, new: &str, allow: &str| {
+        let o = backup_command(&c, "pre-upgrade.sh", &dir)
+            .env("OLD_VERSION", old)
+            .env("NEW_VERSION", new)
+            .env("ALLOW_MAJOR", allow)
+            .output()
+            .unwrap();
+        (o.status.code(), out(&o))
+    };
+    let (code, text) = run("6.10.5", "7.4.0", "false");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("refusing the major version change 6.10.5 -> 7.4.0"), "{text}");
+    let backups = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(backups, 1, "the backup is taken before the refusal");
+
+    let (code, text) = run("7.2.0", "7.4.0", "false");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("same major version"), "{text}");
+
+    let (code, text) = run("6.10.5", "7.4.0", "true");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("allowed by upgrade.allowMajorVersionChange"), "{text}");
+
+    let (code, text) = run("", "7.4.0", "false");
+    assert_eq!(code, Some(0), "a fresh install has nothing to compare: {text}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 4, "every run took a backup");
+}
+
+#[test]
+fn restore_refuses_outside_maintenance_under_a_lock_or_while_oned_answers() {
+    // onedb restore refuses while /var/lock/one/one exists or oned answers, even with -f
+    // (OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:171,599-609); restore.sh keeps those guards.
+    let c = Cluster::bootstrapped();
+    c.write("dump.sql", "TABLE db_versioning 1\n");
+    let dump = c.file("dump.sql");
+    let o = restore(&c, "one-0", &[dump.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("maintenance mode is off"), "{}", out(&o));
+    c.write("one-0/lock/one", "");
+    let o = restore(&c, "one-0", &[dump.to_str().unwrap()], &[("MAINTENANCE", "true")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("lock"), "{}", out(&o));
+    std::fs::remove_file(c.file("one-0/lock/one")).unwrap();
+    let o = restore(&c, "one-0", &[dump.to_str().unwrap()], &[("MAINTENANCE", "true")]);
+    assert_eq!(o.status.code(), Some(1), "oned answers (running/one-0): {}", out(&o));
+    assert!(out(&o).contains("oned answers"), "{}", out(&o));
+}
+
+#[test]
+fn a_raft_cluster_is_restored_on_one_member_and_the_others_rejoin_it() {
+    let c = Cluster::bootstrapped();
+    // A backup made with `onedb backup` (--add-drop-database --databases: onedb_backend.rb:265) of the database
+    // as it was; it names its database, which must not matter.
+    c.write(
+        "backup.sql",
+        "/*!40000 DROP DATABASE IF EXISTS `opennebula`*/;\nCREATE DATABASE /*!32312 IF NOT EXISTS*/ `opennebula`;\nUSE `opennebula`;\nTABLE db_versioning 1\nTABLE local_db_versioning 1\nTABLE data restored-data\nTABLE user_pool <USER><ID>0</ID><NAME>oneadmin</NAME><PASSWORD>0ld0ld</PASSWORD><AUTH_DRIVER>core</AUTH_DRIVER></USER>\n",
+    );
+    // Maintenance: nothing runs.
+    std::fs::remove_dir_all(c.file("cluster/running")).unwrap();
+    std::fs::create_dir_all(c.file("cluster/running")).unwrap();
+    let maintenance = [("MAINTENANCE", "true")];
+    let backup = c.file("backup.sql");
+    let o = restore(&c, "one-0", &[backup.to_str().unwrap()], &maintenance);
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(c.read("cluster/mysql/one-0/opennebula/data"), "restored-data\n");
+    // The backup held oneadmin's password of its time; the Secret owns it: the restored database gets sha256 of
+    // the Secret's (OpenNebula/one@release-7.4.0:src/um/User.cc:369-382).
+    let want = "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"; // sha256("pw")
+    assert!(c.read("cluster/mysql/one-0/opennebula/user_pool").contains(&format!("<PASSWORD>{want}</PASSWORD>")));
+    for pod in ["one-1", "one-2"] {
+        let o = restore(&c, pod, &["--rejoin"], &maintenance);
+        assert!(o.status.success(), "{pod}: {}", out(&o));
+        assert!(!c.exists(&format!("cluster/mysql/{pod}/opennebula")), "{pod}'s database is dropped");
+    }
+    // Leaving maintenance: one-0 removes the others from the restored zone and leads alone; they join anew.
+    let o = c.start("one-0");
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        c.calls().contains("one-0: onezone server-del 0 1") && c.calls().contains("one-0: onezone server-del 0 2"),
+        "{}",
+        c.calls()
+    );
+    assert_eq!(c.server_id("one-0"), "0");
+    c.write("cluster/leader", "one-0");
+    for (pod, id) in [("one-1", "3"), ("one-2", "4")] {
+        let o = c.start(pod);
+        assert!(o.status.success(), "{pod}: {}", out(&o));
+        assert_eq!(c.server_id(pod), id, "{pod} joins as a new server");
+        assert_eq!(c.read(&format!("cluster/mysql/{pod}/opennebula/data")), "restored-data\n");
+    }
+}
+
+#[test]
+fn pre_upgrade_reads_the_running_version_from_the_statefulset() {
+    use common::kube_api::FakeApi;
+    use serde_json::json;
+    let c = Cluster::new();
+    c.write("cluster/mysql/one-0/opennebula/db_versioning", "1\n");
+    // The real Ruby helper (running-version.rb) against a fake API server.
+    let dir = c.file("backups");
+    // The Role the chart gives the hook (templates/job-pre-upgrade.yaml): get on its own StatefulSet only.
+    let rules = json!([{"resource": "statefulsets", "verbs": ["get"], "names": ["one-opennebula"]}]);
+    let run = |api: &FakeApi, new: &str| {
+        let mut cmd = backup_command(&c, "pre-upgrade.sh", &dir);
+        cmd.env("STATEFULSET", "one-opennebula").env("NEW_VERSION", new).env("ALLOW_MAJOR", "false");
+        let o = api.env(&mut cmd).output().unwrap();
+        (o.status.code(), out(&o))
+    };
+    let backups = || std::fs::read_dir(&dir).map_or(0, |d| d.count());
+
+    // A first install (Argo CD runs pre-upgrade hooks as PreSync at every sync): nothing to back up yet.
+    let api = FakeApi::start(&json!({"rules": rules}));
+    let (code, text) = run(&api, "7.4.0");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("does not exist yet (a first install)"), "{text}");
+    assert_eq!(backups(), 0);
+    assert!(!c.calls().contains("mysqldump"), "{}", c.calls());
+    assert_eq!(api.requests(), ["GET /apis/apps/v1/namespaces/cloud/statefulsets/one-opennebula"]);
+
+    let running = |version: &str| {
+        FakeApi::start(&json!({"rules": rules, "objects": {"statefulsets": {"one-opennebula": {
+            "labels": {"app.kubernetes.io/version": version, "app.kubernetes.io/name": "opennebula"}}}}}))
+    };
+    let (code, text) = run(&running("6.10.5"), "7.4.0");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("refusing the major version change 6.10.5 -> 7.4.0"), "{text}");
+    assert_eq!(backups(), 1, "the backup is taken before the refusal");
+    let (code, text) = run(&running("7.2.0"), "7.4.0");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("OpenNebula 7.2.0 -> 7.4.0: same major version"), "{text}");
+
+    // The API refuses (a Role naming another StatefulSet): never upgrade blind.
+    let api = FakeApi::start(&json!({"rules": [{"resource": "statefulsets", "verbs": ["get"], "names": ["other"]}]}));
+    let (code, text) = run(&api, "7.4.0");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("HTTP 403 Forbidden") && text.contains("refusing to upgrade blind"), "{text}");
+}
+
+/// Backups under Raft come from the member whose database has applied the most of the Raft log (the leader's, or
+/// a follower in sync), read with SQL (`MAX(log_index) WHERE applied`, OpenNebula/one@release-7.4.0:
+/// src/sql/LogDB.cc:170) so that they work in maintenance mode too; a member whose database does not answer is
+/// skipped. Member 0 lagging behind is no longer dumped blindly.
+#[test]
+fn raft_backups_come_from_the_most_up_to_date_member() {
+    let c = Cluster::bootstrapped();
+    let dir = c.file("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (pod, applied) in [("one-0", "120"), ("one-1", "181"), ("one-2", "180")] {
+        c.write(&format!("cluster/mysql/{pod}/opennebula/logdb"), &format!("{applied}\n"));
+    }
+    c.write("cluster/mysql/one-1/down", "");
+    let backup = |c: &Cluster| {
+        c.write("cluster/calls", "");
+        backup_command(c, "backup.sh", &dir)
+            .env("RAFT_MEMBERS", "3")
+            .env("DB_HOST", "one-0.one-peers.cloud.svc")
+            .output()
+            .unwrap()
+    };
+    // one-1 leads but its database does not answer: one-2, in sync, not member 0, which lags.
+    let o = backup(&c);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("backing up opennebula on one-2.one-peers.cloud.svc (last applied Raft entry: 180)"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        c.calls().contains("-h one-2.one-peers.cloud.svc -P 3306 -u oneadmin --single-transaction"),
+        "{}",
+        c.calls()
+    );
+    std::fs::remove_file(c.file("cluster/mysql/one-1/down")).unwrap();
+    let o = backup(&c);
+    assert!(
+        o.status.success() && out(&o).contains("on one-1.one-peers.cloud.svc (last applied Raft entry: 181)"),
+        "{}",
+        out(&o)
+    );
+    // An external server under Raft: the members' `<name>_<N>` databases on it.
+    for (n, applied) in [(0, "7"), (1, "9"), (2, "8")] {
+        c.write(&format!("cluster/mysql/mysql/opennebula_{n}/db_versioning"), "1\n");
+        c.write(&format!("cluster/mysql/mysql/opennebula_{n}/logdb"), &format!("{applied}\n"));
+    }
+    c.write("cluster/calls", "");
+    let o = backup_command(&c, "backup.sh", &dir)
+        .env("RAFT_MEMBERS", "3")
+        .env("DB_BUNDLED", "")
+        .env("DB_HOST", "mysql.example.com")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("backing up opennebula_1 on mysql.example.com (last applied Raft entry: 9)"),
+        "{}",
+        out(&o)
+    );
+    assert!(c.calls().contains("-h mysql.example.com -P 3306 -u oneadmin --single-transaction --quick --routines --triggers --add-drop-table opennebula_1"), "{}", c.calls());
+}

@@ -1,0 +1,155 @@
+//! The cluster network: one Linux bridge per cluster, one network namespace per pod joined to it by a veth pair,
+//! private addresses (pods in 10.N.0.0/24, Service ClusterIPs in 10.N.1.0/24 on the bridge itself, where the
+//! userspace proxy of `services.rs` listens). The pod's namespaces (network, UTS for its hostname, IPC) are held
+//! by a sleeping "pause" process, as the pause container holds them in Kubernetes
+//! (kubernetes.io/docs/concepts/workloads/pods/#how-pods-manage-multiple-containers: containers of a pod share
+//! its network namespace, IP address and ports, and reach each other on localhost).
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::sh::{ip, run, try_run};
+
+static TAKEN: Mutex<BTreeSet<u8>> = Mutex::new(BTreeSet::new());
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The bridge and the address plan of one cluster; the bridge is deleted on drop.
+pub struct Network {
+    pub bridge: String,
+    /// Unique for this cluster on this machine: the prefix of every interface name.
+    pub id: String,
+    pub prefix: u8,
+    next_pod: AtomicU32,
+    next_service: AtomicU32,
+}
+
+impl Network {
+    pub fn new() -> Network {
+        remove_stale_bridges();
+        let id = format!("oc{:06x}{:x}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst) % 16);
+        let used = ip(&["-o", "-4", "addr", "show"]);
+        let used = String::from_utf8_lossy(&used.stdout).into_owned();
+        let prefix = {
+            let mut taken = TAKEN.lock().unwrap();
+            let p = (64u8..=250)
+                .find(|p| !taken.contains(p) && !used.contains(&format!(" 10.{p}.")))
+                .expect("a free 10.N.0.0/16 for the test cluster");
+            taken.insert(p);
+            p
+        };
+        let bridge = format!("{id}b");
+        ip(&["link", "add", "name", &bridge, "type", "bridge"]);
+        let net = Network { bridge, id, prefix, next_pod: AtomicU32::new(2), next_service: AtomicU32::new(1) };
+        ip(&["addr", "add", &format!("{}/24", net.gateway()), "dev", &net.bridge]);
+        ip(&["link", "set", &net.bridge, "up"]);
+        net
+    }
+
+    /// The bridge's address: the pods' default gateway, and how the host is reached.
+    pub fn gateway(&self) -> Ipv4Addr {
+        Ipv4Addr::new(10, self.prefix, 0, 1)
+    }
+
+    /// A new pod address (never reused within a cluster, as a CNI's allocator would not reuse one at once).
+    pub fn pod_ip(&self) -> Ipv4Addr {
+        let n = self.next_pod.fetch_add(1, Ordering::SeqCst);
+        assert!(n < 255, "too many pods in one test cluster");
+        Ipv4Addr::new(10, self.prefix, 0, n as u8)
+    }
+
+    /// A new ClusterIP, added to the bridge so that the host's proxy can listen on it.
+    pub fn service_ip(&self) -> Ipv4Addr {
+        let n = self.next_service.fetch_add(1, Ordering::SeqCst);
+        let addr = Ipv4Addr::new(10, self.prefix, 1, n as u8);
+        ip(&["addr", "add", &format!("{addr}/32"), "dev", &self.bridge]);
+        addr
+    }
+
+    /// Starts a pod's pause process (its network, UTS and IPC namespaces, hostname set) and wires it to the
+    /// bridge with `addr`. The caller's thread must outlive the pod: the pause process dies with it
+    /// (parent-death signal), so nothing outlives a test that crashed.
+    pub fn start_pod(&self, hostname: &str, addr: Ipv4Addr) -> PodNet {
+        let pause = Command::new("setpriv")
+            .args(["--pdeathsig", "KILL", "--", "unshare", "--net", "--uts", "--ipc", "--"])
+            .args(["/bin/sh", "-c", "hostname \"$1\" && exec sleep infinity", "pause", hostname])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("unshare (util-linux) starts the pod's pause process");
+        let pid = pause.id();
+        // The namespaces exist once unshare has exec'd the shell: wait for the hostname to be set.
+        let ns = format!("/proc/{pid}/ns/net");
+        super::sh::wait_for(
+            "the pause process",
+            std::time::Duration::from_secs(10),
+            std::time::Duration::from_millis(20),
+            || {
+                let own = std::fs::read_link(&ns).ok()?;
+                let host = std::fs::read_link("/proc/self/ns/net").ok()?;
+                let uts = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).ok()?;
+                (own != host && uts.contains("sleep")).then_some(())
+            },
+        );
+        let host_if = format!("{}v{}", self.id, addr.octets()[3]);
+        ip(&["link", "add", &host_if, "type", "veth", "peer", "name", "eth0", "netns", &pid.to_string()]);
+        ip(&["link", "set", &host_if, "master", &self.bridge, "up"]);
+        let pod = PodNet { pause, pid, addr, host_if };
+        pod.ip(&["link", "set", "lo", "up"]);
+        pod.ip(&["addr", "add", &format!("{addr}/24"), "dev", "eth0"]);
+        pod.ip(&["link", "set", "eth0", "up"]);
+        pod.ip(&["route", "add", "default", "via", &self.gateway().to_string()]);
+        pod
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        let _ = try_run(Command::new("ip").args(["link", "del", &self.bridge]));
+        TAKEN.lock().unwrap().remove(&self.prefix);
+    }
+}
+
+/// A pod's network namespace, held by its pause process.
+pub struct PodNet {
+    pause: Child,
+    /// The pause process: `nsenter --target PID --net --uts --ipc` enters the pod.
+    pub pid: u32,
+    pub addr: Ipv4Addr,
+    pub host_if: String,
+}
+
+impl PodNet {
+    /// `ip ARGS...` inside the pod's network namespace.
+    pub fn ip(&self, args: &[&str]) {
+        run(Command::new("nsenter").args(["--target", &self.pid.to_string(), "--net", "--", "ip"]).args(args));
+    }
+}
+
+impl Drop for PodNet {
+    fn drop(&mut self) {
+        // The veth pair goes with the namespace, which goes with its last process.
+        let _ = self.pause.kill();
+        let _ = self.pause.wait();
+        let _ = try_run(Command::new("ip").args(["link", "del", &self.host_if]));
+    }
+}
+
+/// Bridges left by a test process that died without cleaning up (its PID is in the name).
+fn remove_stale_bridges() {
+    let out = ip(&["-o", "link", "show", "type", "bridge"]);
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Some(name) = line.split(": ").nth(1).map(|n| n.split('@').next().unwrap_or(n)) else { continue };
+        if name.len() == 10
+            && name.starts_with("oc")
+            && name.ends_with('b')
+            && let Ok(pid) = u32::from_str_radix(&name[2..8], 16)
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = try_run(Command::new("ip").args(["link", "del", name]));
+        }
+    }
+}
