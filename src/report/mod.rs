@@ -50,7 +50,6 @@ pub fn use_color() -> bool {
 
 pub use crate::source::printable;
 
-
 fn paint(text: &str, code: &str, color: bool) -> String {
     if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
 }

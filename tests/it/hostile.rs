@@ -545,11 +545,7 @@ fn large_and_endless_inputs_stay_bounded() {
     for (what, script, expect) in [
         ("values via <(...)", "\"$B\" lint <(head -c 20000000 /dev/zero | tr '\\0' '#')", values_limit),
         ("values on stdin", "head -c 20000000 /dev/zero | tr '\\0' '#' | \"$B\" lint /dev/stdin", values_limit),
-        (
-            "manifests via <(...)",
-            "\"$B\" lint --manifests <(head -c 280000000 /dev/zero | tr '\\0' '#')",
-            stream_limit,
-        ),
+        ("manifests via <(...)", "\"$B\" lint --manifests <(head -c 280000000 /dev/zero | tr '\\0' '#')", stream_limit),
         ("manifests on stdin", "head -c 280000000 /dev/zero | tr '\\0' '#' | \"$B\" lint --manifests -", stream_limit),
         ("/dev/zero as values", "\"$B\" lint /dev/zero", "character device"),
         ("/dev/zero as manifests", "\"$B\" lint --manifests /dev/zero", "character device"),
