@@ -829,12 +829,20 @@ fn fuzz_seeds(target: &str) -> Vec<Vec<u8>> {
 /// A bounded random fuzz of the fuzz targets' entry points (`src/fuzzing.rs`) on stable Rust, in every test run:
 /// seeds mutated by byte flips, inserts, deletions, splices and YAML/`--set` tokens (aliases, merge keys, nesting,
 /// directives, huge indexes, control characters), from a fixed seed (`ONECHART_FUZZ_SEED` for another one;
-/// `ONECHART_FUZZ_ITERATIONS` per target, 300 by default). No coverage guidance: `scripts/fuzz.sh` runs the
-/// coverage-guided cargo-fuzz targets. A panic saves its input to `target/fuzz-failures/` and fails the test.
+/// `ONECHART_FUZZ_ITERATIONS` per target, 300 by default; `ONECHART_FUZZ_SECONDS` instead runs the four targets
+/// for that long in all, as `scripts/test.sh` does in CI). No coverage guidance: `scripts/fuzz.sh` runs the
+/// coverage-guided cargo-fuzz targets. A panic saves its input to `target/fuzz-failures/` and fails the test,
+/// naming the seed.
 #[test]
 fn fuzz_targets_survive_mutated_seeds() {
     let iterations: usize = std::env::var("ONECHART_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
-    let mut state: u64 = std::env::var("ONECHART_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_1905);
+    // A time budget (seconds for all four targets) replaces the iteration count: the work is bounded by the clock.
+    let budget = std::env::var("ONECHART_FUZZ_SECONDS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(|s| std::time::Duration::from_secs(s) / 4);
+    let seed: u64 = std::env::var("ONECHART_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_1905);
+    let mut state = seed.max(1);
     let mut next = move || {
         // xorshift64*
         state ^= state >> 12;
@@ -880,7 +888,13 @@ fn fuzz_targets_survive_mutated_seeds() {
     let failures = root().join("target/fuzz-failures");
     for target in ["values", "manifests", "set", "oneconf"] {
         let seeds = fuzz_seeds(if target == "oneconf" { "manifests" } else { target });
-        for i in 0..iterations {
+        let start = std::time::Instant::now();
+        let more = |i: usize| match budget {
+            Some(b) => i == 0 || start.elapsed() < b,
+            None => i < iterations,
+        };
+        let mut i = 0;
+        while more(i) {
             let mut data = seeds[next() as usize % seeds.len()].clone();
             for _ in 0..1 + next() % 8 {
                 let len = data.len().max(1);
@@ -924,8 +938,13 @@ fn fuzz_targets_survive_mutated_seeds() {
                 std::fs::create_dir_all(&failures).unwrap();
                 let file = failures.join(format!("{target}-{i}"));
                 std::fs::write(&file, &data).unwrap();
-                panic!("{target}: iteration {i} panicked; input saved in {}", file.display());
+                panic!(
+                    "{target}: iteration {i} (ONECHART_FUZZ_SEED={seed}) panicked; input saved in {}",
+                    file.display()
+                );
             }
+            i += 1;
         }
+        eprintln!("fuzz {target}: {i} inputs (ONECHART_FUZZ_SEED={seed})");
     }
 }
