@@ -169,7 +169,11 @@ pub(super) fn daemons_of(c: &Container) -> Vec<Daemon> {
         .filter_map(Daemon::of_program)
         .collect();
     out.extend(Daemon::of_container_name(&c.name));
-    out.extend(c.image.as_deref().and_then(Daemon::of_image));
+    // The image decides only what its own entrypoint runs: a container of OpenNebula's image with a command of
+    // its own (an add-on, sshd, a hook manager beside oned) runs what that command names.
+    if out.is_empty() && c.command.is_none() {
+        out.extend(c.image.as_deref().and_then(Daemon::of_image));
+    }
     out.sort();
     out.dedup();
     out

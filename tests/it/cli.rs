@@ -646,7 +646,7 @@ fn production_values_that_name_no_profile_are_not_passed_as_development() {
     let o = common::onechart(&["lint", "prod.values.yaml"], tmp.path());
     let (out, _) = common::text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    let line = broken.lines().position(|l| l == "oned:").unwrap() + 2;
+    let line = broken.lines().position(|l| l.starts_with("  hostname:")).unwrap() + 1;
     assert!(out.contains(&format!("prod.values.yaml:{line}:3: error[ONE055]")), "{out}");
     // Named, it is linted as what it is.
     std::fs::write(tmp.path().join("prod.values.yaml"), format!("profile: prod-mysql\n{broken}")).unwrap();

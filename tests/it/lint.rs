@@ -195,7 +195,7 @@ fn sarif_output_is_valid_sarif_2_1_0() {
     let s = results.iter().find(|r| r["ruleId"] == "ONE015").unwrap();
     assert_eq!(s["suppressions"][0]["kind"], "inSource");
     // Issue 18, item 11: an absolute path is a file:// URI; standard input and --set are no URI at all.
-    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: x:1\n      securityContext: {privileged: true}\n";
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: oned\n      image: x:1\n      securityContext: {privileged: true}\n";
     let abs = tmp.path().join("my dir");
     std::fs::create_dir_all(&abs).unwrap();
     std::fs::write(abs.join("p.yaml"), manifest).unwrap();

@@ -194,7 +194,7 @@ fn one_mistake_one_finding() {
     let tmp = tempfile::tempdir().unwrap();
     // `tls.enabled: "true"` with oned and OneGate published: before, two ONE013 more ("exposed without TLS"), as
     // `tls.enabled: false` gives.
-    let site = "profile: prod-mysql\nimage:\n  repository: registry.example.com/opennebula/frontend\noned:\n  hostname: one.example.com\n  service:\n    type: LoadBalancer\nonegate:\n  endpoint: https://onegate.example.com:5030\n  service:\n    type: LoadBalancer\ntls:\n  enabled: \"true\"\n  secretName: one-tls\n";
+    let site = "profile: prod-mysql\nimage:\n  repository: registry.example.com/opennebula/frontend\noned:\n  hostname: one.example.com\n  service:\n    type: LoadBalancer\nssh:\n  service:\n    type: LoadBalancer\nonegate:\n  endpoint: https://onegate.example.com:5030\n  service:\n    type: LoadBalancer\ntls:\n  enabled: \"true\"\n  secretName: one-tls\n";
     std::fs::write(tmp.path().join("off.yaml"), site.replace("\"true\"", "false")).unwrap();
     let (_, v) = lint(tmp.path(), &["off.yaml"]);
     assert_eq!(at(&v, "ONE013").len(), 2, "{v:#}");

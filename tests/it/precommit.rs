@@ -187,8 +187,15 @@ fn project_hook_lints_a_layered_site() {
 
 /// The onechart wheel (maturin, `bindings = "bin"`), built from this repository into `dir`.
 fn build_wheel(dir: &Path) -> std::path::PathBuf {
-    let o =
-        Command::new(tool("maturin")).args(["build", "--quiet", "-o"]).arg(dir).current_dir(root()).output().unwrap();
+    // A target directory of its own: maturin rebuilds the binary, and in target/debug it would replace the
+    // onechart every other test of this binary is running (they saw no file while it was written).
+    let o = Command::new(tool("maturin"))
+        .args(["build", "--quiet", "-o"])
+        .arg(dir)
+        .env("CARGO_TARGET_DIR", root().join("target/maturin"))
+        .current_dir(root())
+        .output()
+        .unwrap();
     assert!(o.status.success(), "maturin build: {}", String::from_utf8_lossy(&o.stderr));
     let wheel = std::fs::read_dir(dir)
         .unwrap()
