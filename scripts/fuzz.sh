@@ -5,7 +5,7 @@
 #        scripts/fuzz.sh --total SECONDS [TARGET...]         (the targets share SECONDS of fuzzing)
 # Not run by CI (its instrumented release build takes about 7 minutes on 2 cores): scripts/test.sh runs the bounded
 # random fuzz of the same entry points in the test binary instead (tests/it/hostile.rs). Run this before a release.
-# Needs cargo-fuzz (scripts/install-tools.sh puts the pinned one in .tools/bin). It runs on the stable toolchain:
+# Needs cargo-fuzz: `scripts/install-tools.sh cargo-fuzz` puts the pinned one in .tools/bin (done here first). It runs on the stable toolchain:
 # RUSTC_BOOTSTRAP=1 lets stable rustc take the -Z flags cargo-fuzz passes; no nightly is needed. The sanitizer is
 # off by default (FUZZ_SANITIZER=address to turn AddressSanitizer on): onechart forbids unsafe code, so what is
 # left to find is panics, hangs and runaway memory, which libFuzzer reports without it, and the build is faster.
@@ -14,6 +14,7 @@
 # belong, once fixed, in tests/fuzz_regressions/ (replayed by tests/it/hostile.rs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/install-tools.sh" cargo-fuzz
 cd "$root/fuzz"
 export PATH="$root/.tools/bin:$PATH"
 san=${FUZZ_SANITIZER:-none}
