@@ -254,6 +254,39 @@ fn validate_values_fails_with_the_rule_id() {
     }
 }
 
+/// Issue 18, item 8: the chart guards what lint rejects. A well-known default password (ONE011) and a database
+/// password onedb cannot pass on its shell command lines (ONE012), given at install time with `--set`, are refused
+/// by Helm naming the rule; and `lint --manifests` of a render that carries such a database password (in the
+/// initial-credentials Secret the secrets job copies) reports ONE012 at that Secret.
+#[test]
+fn the_chart_refuses_default_and_unsafe_passwords_at_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prod = tmp.path().join("prod");
+    generate("prod-mysql", &[], &prod);
+    refused(&prod, "auth.oneadminPassword=password", &["ONE011 default-credentials: auth.oneadminPassword"]);
+    refused(&prod, "auth.serveradminPassword=OpenNebula", &["ONE011 default-credentials: auth.serveradminPassword"]);
+    refused(&prod, "database.mysql.password=changeme", &["ONE011 default-credentials: database.mysql.password"]);
+    for unsafe_pw in ["it's", "a b", "pa$$", "back\\\\slash", "tick`"] {
+        refused(&prod, &format!("database.mysql.password={unsafe_pw}"), &["ONE012 onedb-unsafe-password"]);
+    }
+    for (name, helm) in helm_versions() {
+        // A strong password renders.
+        let (ok, out) = run(Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&prod)
+            .args(["--set", "database.mysql.password=Xk3-vR9.q_7"]));
+        assert!(ok, "{name}: {out}");
+        // A render made without the guard (another tool, or a chart that has none): lint finds the password.
+        let rendered = out.replace("mysql-password: WGszLXZSOS5xXzc=", "mysql-password: aXQgcw==");
+        assert_ne!(rendered, out, "{name}: the initial-credentials Secret carries the password");
+        let file = tmp.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, rendered).unwrap();
+        let o = common::onechart(&["lint", "--manifests", file.to_str().unwrap()], tmp.path());
+        let (text, _) = common::text(&o);
+        assert!(text.contains("error[ONE012]") && text.contains("initial-credentials"), "{name}: {text}");
+    }
+}
+
 /// The chart's files (`chart-templates/files/`) with an extension.
 fn chart_files(ext: &str) -> Vec<std::path::PathBuf> {
     let dir = common::root().join("chart-templates/files");

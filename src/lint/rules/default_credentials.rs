@@ -1,6 +1,7 @@
 //! ONE011 `default-credentials`: a password is a well-known default.
 
 use crate::declare_rule;
+use crate::lint::install::Install;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::ManifestCtx;
@@ -20,6 +21,9 @@ declare_rule! {
 /// Checked: Secret values (`data`, decoded, and `stringData`) under a key named like a credential (`*password*`,
 /// `*passwd*`, `*_auth` files as `user:password`), literal values of environment variables named like one, and
 /// literal `PASSWD` attributes of an embedded oned.conf, equal to one of the defaults above.
+///
+/// ## At install time
+/// The chart refuses these passwords given with `helm install --set` (case-insensitively), as `generate` does.
 ///
 /// ## Example
 /// ```yaml
@@ -41,6 +45,7 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [ConfigData, Workloads],
         manifest_fix: "Replace the default with a generated password (create the Secret outside the chart or from a generator), and change it in OpenNebula too (`oneuser passwd`).",
+        install: Install::Template(INSTALL),
     }
 }
 
@@ -56,6 +61,15 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     .map(|(path, _)| Hit::at(path, format!("`{path}` is a well-known default password")))
     .collect()
 }
+
+/// The same check at install time (`helm install --set auth.oneadminPassword=password`): the list is
+/// [`DEFAULTS`] (a test keeps them equal).
+const INSTALL: &str = r#"{{- $defaults := list "opennebula" "oneadmin" "serveradmin" "password" "passw0rd" "admin" "changeme" "changeme123" "root" "toor" "secret" "123456" "12345678" "mysql" "mariadb" "default" "test" -}}
+{{- range $path, $pw := dict "auth.oneadminPassword" $v.auth.oneadminPassword "auth.serveradminPassword" $v.auth.serveradminPassword "database.mysql.password" $v.database.mysql.password -}}
+{{- if and $pw (has (lower (toString $pw)) $defaults) -}}
+{{- $errors = append $errors (printf "ONE011 default-credentials: %s is a well-known default password; leave it empty (one is generated and kept) or use an existingSecret" $path) -}}
+{{- end -}}
+{{- end -}}"#;
 
 /// Passwords every scanner tries first.
 const DEFAULTS: &[&str] = &[
@@ -140,4 +154,14 @@ fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
         }
     }
     hits
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_install_check_knows_the_same_defaults() {
+        let listed = super::INSTALL.lines().next().unwrap();
+        let words: Vec<&str> = listed.split('"').skip(1).step_by(2).collect();
+        assert_eq!(words, super::DEFAULTS);
+    }
 }

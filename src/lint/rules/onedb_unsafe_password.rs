@@ -2,6 +2,7 @@
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
+use crate::lint::install::Install;
 use crate::lint::{Ctx, Hit};
 use crate::manifest::ManifestCtx;
 use crate::manifest::deploy::Found;
@@ -19,7 +20,12 @@ declare_rule! {
 /// ## In rendered manifests
 /// Checked: the database password an oned container gets (`DB_PASSWD`, `DB_PASSWORD` or `DB_PASSWORD_FILE`,
 /// resolved to the Secret key or mounted file when the stream holds it; else the `PASSWD` of the oned.conf it
-/// mounts), reported at the Secret key or the value.
+/// mounts), reported at the Secret key or the value; and a database password key (`mysql-password`,
+/// `MARIADB_PASSWORD`, `db-password`, not a root password) of a Secret of the deployment, such as the initial
+/// credentials a job copies into the Secret oned reads.
+///
+/// ## At install time
+/// The chart refuses such a `database.mysql.password` (`helm install --set`), as `generate` does.
 ///
 /// ## Example
 /// ```yaml
@@ -43,19 +49,29 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [Workloads],
         manifest_fix: "Use a database password of letters, digits and `-_.+=@%` only (change it in the database too).",
+        install: Install::Template(
+            r#"{{- if regexMatch "['\"\\\\$\x60\\s]" (toString ($v.database.mysql.password | default "")) -}}
+{{- $errors = append $errors "ONE012 onedb-unsafe-password: database.mysql.password contains a quote, a backslash, $, a backtick or whitespace, which break onedb backup, restore and upgrade; use letters, digits and -_.+=@% only" -}}
+{{- end -}}"#,
+        ),
     }
 }
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     let pw = &v.database.mysql.password;
-    match pw.chars().find(|c| matches!(c, '\'' | '"' | '\\' | '$' | '`') || c.is_whitespace()) {
+    match unsafe_char(pw) {
         Some(c) => vec![Hit::at(
             "database.mysql.password",
             format!("`database.mysql.password` contains {}, which breaks `onedb`", describe_char(c)),
         )],
         None => vec![],
     }
+}
+
+/// The first character of a password that breaks onedb's shell command lines.
+fn unsafe_char(pw: &str) -> Option<char> {
+    pw.chars().find(|c| matches!(c, '\'' | '"' | '\\' | '$' | '`') || c.is_whitespace())
 }
 
 fn describe_char(c: char) -> String {
@@ -83,8 +99,7 @@ fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
             })
         };
         let Some((pw, origin)) = from_env.or_else(from_conf) else { continue };
-        let pw = pw.trim_end_matches(['\n', '\r']);
-        let Some(c) = pw.chars().find(|c| matches!(c, '\'' | '"' | '\\' | '$' | '`') || c.is_whitespace()) else {
+        let Some(c) = unsafe_char(pw.trim_end_matches(['\n', '\r'])) else {
             continue;
         };
         let (object, pointer, location, note) = d.locate(&origin);
@@ -106,5 +121,42 @@ fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
             .at(location),
         );
     }
+    // A database password the stream holds in a Secret of the deployment that no container reads directly: the
+    // initial credentials a job or an operator copies into the Secret oned reads (this chart's
+    // `-initial-credentials`), or a Secret created beside a chart that names it only by file.
+    for file in &d.files {
+        let m = &objects[file.object];
+        if m.kind != "Secret" || !d.in_scope(file.object) || !is_database_password_key(&file.key) {
+            continue;
+        }
+        let key = format!("{}{}", file.object, file.pointer);
+        if seen.contains(&key) {
+            continue;
+        }
+        let Some(c) = unsafe_char(file.text.trim_end_matches(['\n', '\r'])) else {
+            continue;
+        };
+        seen.push(key);
+        hits.push(ManifestHit::new(
+            file.object,
+            file.pointer.clone(),
+            format!(
+                "the database password in Secret `{}` (key `{}`) contains {}, which breaks `onedb`",
+                m.name,
+                file.key,
+                describe_char(c)
+            ),
+        ));
+    }
     hits
+}
+
+/// A Secret key that names a MySQL/MariaDB password (`mysql-password`, `MARIADB_PASSWORD`, `db-password`,
+/// `database_password`), not a root password of the database server (which onedb never uses).
+fn is_database_password_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase().replace('_', "-");
+    !k.contains("root")
+        && ["mysql-password", "mariadb-password", "db-password", "database-password", "db-passwd", "mysql-passwd"]
+            .iter()
+            .any(|n| k == *n || k.ends_with(&format!("-{n}")))
 }
