@@ -20,8 +20,8 @@ CI=true cargo test --locked --all-targets
 # --set, OpenNebula configuration) run on mutated seeds in the test binary already built, from a new seed each run
 # (printed; ONECHART_FUZZ_SEED=N replays one). A panic fails the run and its input is kept in target/fuzz-failures/.
 # The coverage-guided cargo-fuzz run (scripts/fuzz.sh --total SECONDS) is not in CI: its instrumented release build
-# of the crate took 7 minutes on the 2-core development machine, which CI's 60 minutes cannot spare beside the two
-# OpenNebula builds; run it before a release.
+# took 7 minutes on the 2-core development machine for the crate alone (its dependencies already built), which CI's
+# 60 minutes cannot spare beside the two OpenNebula builds; run it before a release.
 ONECHART_FUZZ_SECONDS="${ONECHART_FUZZ_SECONDS:-120}" ONECHART_FUZZ_SEED="${ONECHART_FUZZ_SEED:-$(date +%s)}" \
   CI=true cargo test --locked --test it -- --exact hostile::fuzz_targets_survive_mutated_seeds --nocapture
 # The real-OpenNebula tier (tests/real/): OpenNebula 7.4.0 and 7.2.0 built from their release source (once: the
