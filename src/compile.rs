@@ -81,7 +81,13 @@ pub enum Failure {
 
 /// Compiles a request as `generate` does: the profile's site values are required.
 pub fn compile(req: &Request) -> Result<Compiled, Failure> {
-    compile_with(req, &Options { require_site_values: true, ignores: &[], profile_defaulted: false })
+    let input = read(req)?;
+    let merged = Merged::from_defaults_and_user([&input.profile.defaults, &input.profile.layer], input.layers.iter());
+    let given = given_passwords(&merged);
+    if !given.is_empty() {
+        return Err(Failure::Input(given));
+    }
+    compile_read(input, &Options { require_site_values: true, ignores: &[], profile_defaulted: false })
 }
 
 /// Compiles a request: the one path of `generate` and `lint` ([`read`], then [`compile_read`]).
@@ -185,6 +191,40 @@ pub fn compile_read(input: Read, opts: &Options<'_>) -> Result<Compiled, Failure
     let merged = Merged::from_defaults_and_user([&profile.defaults, &profile.layer], layers.iter());
     let opts = Options { profile_defaulted: from == ProfileFrom::Default, ..*opts };
     compile_merged(profile, merged, &layers, &opts)
+}
+
+/// The passwords the values may carry: (pointer, the Secret key the chart's hook job would make from it, the
+/// `existingSecret` that brings it instead).
+const PASSWORDS: [(&str, &str, &str); 3] = [
+    ("/auth/oneadminPassword", "oneadmin-password", "auth.existingSecret"),
+    ("/auth/serveradminPassword", "serveradmin-password", "auth.existingSecret"),
+    ("/database/mysql/password", "mysql-password", "database.mysql.existingSecret"),
+];
+
+/// `generate` refuses a password in the values: it would be written into the chart's values.yaml and README,
+/// which are meant to be committed and published. Refused rather than warned about: a warning does not keep it
+/// out of the repository, and nothing is lost, since `helm install --set` (the value reaches the cluster only)
+/// and `existingSecret` give the same password. `lint` reads values files that `helm install -f` may use, and
+/// leaves them alone.
+fn given_passwords(merged: &Merged) -> Vec<InputError> {
+    PASSWORDS
+        .iter()
+        .filter(|(ptr, _, _)| merged.value.pointer(ptr).and_then(Value::as_str).is_some_and(|v| !v.is_empty()))
+        .map(|(ptr, key, existing)| {
+            let path = dotted(ptr);
+            let at = merged.origin(ptr).map_or_else(|| Location::file("values"), |o| o.value.clone());
+            InputError::new(
+                at,
+                format!(
+                    "`{path}` is a password: `generate` would write it into the chart's values.yaml and README, \
+                     which are meant to be committed and published, so it refuses it. Leave it empty (the chart's \
+                     secrets hook job makes one inside the cluster, once, and keeps it), give it at install time \
+                     (`helm install ... --set {path}=...`), or put it in a Secret of your own under the key \
+                     `{key}` and set `{existing}` (chart README, Credentials: `kubectl create secret generic ...`)"
+                ),
+            )
+        })
+        .collect()
 }
 
 /// The `profile:` keys of the user's layers (string values only; the schema reports others), with the location
@@ -300,9 +340,11 @@ pub fn compile_merged(
         ]));
     }
     let typed = lint::check_values(&Ctx { raw: &merged.value, values: Some(&values), merged: &merged, quirks });
+    let replaced_set: std::collections::HashSet<&str> = replaced.iter().map(String::as_str).collect();
     let is_replaced = |f: &Finding| {
+        // The pointer or one of its ancestors was replaced: a lookup per ancestor, not a scan per finding.
         let p = pointer(&f.path);
-        replaced.iter().any(|r| p == *r || p.starts_with(&format!("{r}/")))
+        replaced_set.contains(p.as_str()) || p.match_indices('/').any(|(i, _)| replaced_set.contains(&p[..i]))
     };
     let mut findings = untyped;
     findings.extend(structural);
@@ -323,11 +365,16 @@ pub fn compile_merged(
         findings.extend(production_evidence(&profile.name, user));
     }
     let mut findings = finish(findings);
-    // The profile's envelope is the chart's schema, which Helm enforces whatever a comment says: a suppression
-    // cannot waive it (a rule's own constraint is waived with the rule instead).
-    for f in findings.iter_mut().filter(|f| f.rule_id == "ONE100" && envelope_paths.contains(&f.path)) {
+    // The profile's envelope and the structure (unknown keys, wrong types) are the chart's schema, which Helm
+    // enforces whatever a comment says: a suppression cannot waive them (a rule's own constraint is waived with
+    // the rule instead). A suppressed unknown key let `generate` write a chart Helm then refused.
+    for f in findings.iter_mut().filter(|f| f.rule_id == "ONE100") {
         if f.suppressed.take().is_some() {
-            f.message.push_str("; the profile's envelope cannot be suppressed");
+            f.message.push_str(if envelope_paths.contains(&f.path) {
+                "; the profile's envelope cannot be suppressed"
+            } else {
+                "; the chart's values.schema.json refuses it (so does Helm), so it cannot be suppressed"
+            });
         }
     }
     if findings.iter().any(|f| f.severity == Severity::Error && f.suppressed.is_none()) {
@@ -369,10 +416,20 @@ fn best_reading<'m>(
     let base = Envelope { production: false, ha: false };
     let mut reading = merged.value.clone();
     let mut replaced: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // Reading a value as meant validates the whole values once per candidate: tried for the first hundred values
+    // only (past that nobody reads the findings, and 99,000 of them stay linear), and never for an unknown key,
+    // which no reading fixes.
+    let mut attempts = 0;
     for _ in 0..16 {
         for p in pending.drain(..) {
-            let p = if read_as_meant(&mut reading, &p, quirks) { p } else { restore(&mut reading, &defaults, &p) };
-            if !replaced.contains(&p) {
+            let known = reading.pointer(&p).is_some() && !unknown_key(&p);
+            let meant = known && attempts < 100 && {
+                attempts += 1;
+                read_as_meant(&mut reading, &p, quirks)
+            };
+            let p = if meant { p } else { restore(&mut reading, &defaults, &p) };
+            if seen.insert(p.clone()) {
                 replaced.push(p);
             }
         }
@@ -380,18 +437,38 @@ fn best_reading<'m>(
             return Some((values, std::borrow::Cow::Owned(reading), replaced));
         }
         pending = schema::validate(base, None, &reading).into_iter().map(|v| v.pointer).collect();
-        pending.retain(|p| !replaced.contains(p));
+        pending.retain(|p| !seen.contains(p));
         if pending.is_empty() {
             // The schema accepts what the model refuses: restore whole top-level sections until it reads.
             let top: Vec<String> =
                 reading.as_object()?.keys().map(|k| format!("/{}", crate::layers::escape(k))).collect();
-            pending = top.into_iter().filter(|t| !replaced.contains(t)).take(1).collect();
+            pending = top.into_iter().filter(|t| !seen.contains(t)).take(1).collect();
             if pending.is_empty() {
                 return None;
             }
         }
     }
     None
+}
+
+/// Whether `pointer` names a key the unrestricted schema does not know (its parent object is closed and lacks
+/// it), found in the schema itself rather than by validating the values.
+fn unknown_key(pointer: &str) -> bool {
+    static KNOWN: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(|| schema::values_schema(Envelope { production: false, ha: false }, None));
+    let mut node = known;
+    for seg in pointer.split('/').skip(1) {
+        let key = seg.replace("~1", "/").replace("~0", "~");
+        let props = node.get("properties").and_then(Value::as_object);
+        match props.and_then(|p| p.get(&key)) {
+            Some(sub) => node = sub,
+            None if node.get("items").is_some() && key.chars().all(|c| c.is_ascii_digit()) => {
+                node = &node["items"];
+            }
+            None => return props.is_some() && node.get("additionalProperties") == Some(&Value::Bool(false)),
+        }
+    }
+    false
 }
 
 /// What a mistyped value evidently means: the string `"true"`/`"false"` a boolean, a numeric string a number,
@@ -421,10 +498,16 @@ fn read_as_meant(
     });
     let base = Envelope { production: false, ha: false };
     for candidate in intended(&current, raw) {
+        let refused = match schema::valid_at(pointer, &candidate) {
+            Some(valid) => !valid,
+            None => {
+                *reading.pointer_mut(pointer).expect("the value exists") = candidate.clone();
+                schema::validate(base, None, reading)
+                    .iter()
+                    .any(|v| v.pointer == pointer || v.pointer.starts_with(&format!("{pointer}/")))
+            }
+        };
         *reading.pointer_mut(pointer).expect("the value exists") = candidate;
-        let refused = schema::validate(base, None, reading)
-            .iter()
-            .any(|v| v.pointer == pointer || v.pointer.starts_with(&format!("{pointer}/")));
         if !refused {
             return true;
         }
@@ -436,24 +519,31 @@ fn read_as_meant(
 /// One mistake, one finding: of several schema findings at one value, the first (its type before its enum);
 /// an ambiguous-YAML warning (ONE102) at a value the schema refuses is folded into that finding's message.
 fn one_finding_per_mistake(findings: Vec<Finding>) -> Vec<Finding> {
+    // Sets and maps, not scans: 99,000 findings in one file stay linear.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut out: Vec<Finding> = Vec::new();
     for f in findings {
-        if f.rule_id == "ONE100" && out.iter().any(|o| o.rule_id == "ONE100" && o.path == f.path) {
+        if f.rule_id == "ONE100" && !seen.insert(f.path.clone()) {
             continue;
         }
         out.push(f);
     }
+    let mut errors_at: std::collections::HashMap<Location, usize> = std::collections::HashMap::new();
+    for (i, f) in out.iter().enumerate() {
+        if let (true, Some(l)) = (f.rule_id == "ONE100", &f.location) {
+            errors_at.entry(l.clone()).or_insert(i);
+        }
+    }
     let ambiguous: Vec<Finding> = out.iter().filter(|f| f.rule_id == "ONE102").cloned().collect();
-    let mut folded = Vec::new();
+    let mut folded = std::collections::HashSet::new();
     for a in &ambiguous {
-        let at_error = |f: &Finding| f.rule_id == "ONE100" && f.location.is_some() && f.location == a.location;
-        if let Some(e) = out.iter_mut().find(|f| at_error(f)) {
+        if let Some(&i) = a.location.as_ref().and_then(|l| errors_at.get(l)) {
             let raw = a.message.split('`').nth(1).unwrap_or_default();
-            e.message.push_str(&format!(
+            out[i].message.push_str(&format!(
                 ": the unquoted {}; quote it (`\"{raw}\"`) to keep the text",
                 a.message.replace(" is read by Helm as ", " is read by Helm as the ")
             ));
-            folded.push(a.location.clone());
+            folded.insert(a.location.clone());
         }
     }
     out.retain(|f| f.rule_id != "ONE102" || !folded.contains(&f.location));
@@ -464,12 +554,19 @@ fn one_finding_per_mistake(findings: Vec<Finding>) -> Vec<Finding> {
 /// the defaults have none. Returns the pointer actually restored.
 fn restore(reading: &mut Value, defaults: &Value, pointer: &str) -> String {
     let mut target = pointer.to_string();
-    // Inside a list, restore the list: items have no defaults of their own.
+    // Inside a list, restore the list: items have no defaults of their own. A digit segment is a list index only
+    // where the value is a list: `"0": x` is a key, and taking it for an index restored the whole values (every
+    // finding hidden behind the profile's defaults).
     let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+    let mut at = &*reading;
     for (i, seg) in segments.iter().enumerate() {
-        if seg.chars().all(|c| c.is_ascii_digit()) && !seg.is_empty() {
+        if i > 0 && at.is_array() {
             target = segments[..i].iter().map(|s| format!("/{s}")).collect();
             break;
+        }
+        match at.get(seg.replace("~1", "/").replace("~0", "~").as_str()) {
+            Some(next) => at = next,
+            None => break,
         }
     }
     match defaults.pointer(&target) {
@@ -553,8 +650,10 @@ pub fn version(c: &Compiled) -> OneVersion {
 /// (one problem, one finding: ONE001 rather than a bare enum message).
 fn violations(merged: &Merged, vs: &[Violation], covered: &[Finding], profile: Option<&str>) -> Vec<Finding> {
     let rule = lint::find_rule("ONE100").expect("ONE100 is registered");
+    let covered: std::collections::HashSet<String> =
+        covered.iter().filter(|f| f.severity == Severity::Error).map(|f| pointer(&f.path)).collect();
     vs.iter()
-        .filter(|v| !covered.iter().any(|f| f.severity == Severity::Error && pointer(&f.path) == v.pointer))
+        .filter(|v| !covered.contains(&v.pointer))
         .map(|v| {
             let mut location =
                 merged.origin(&v.pointer).map(|o| if v.at_key { o.key.clone() } else { o.value.clone() });

@@ -246,12 +246,25 @@ fn coalesce(
 pub fn parse_set(args: &[String]) -> Result<Layer, InputError> {
     let mut data = Map::new();
     let mut origins = BTreeMap::new();
+    let mut budget = crate::strvals::MAX_LIST_ITEMS;
     for arg in args {
-        let here = Location::file(&format!("--set {arg}"));
-        crate::strvals::parse_into(arg, &mut data, &mut |ptr| {
-            origins.insert(ptr, Origin { key: here.clone(), value: here.clone() });
-        })
-        .map_err(|m| InputError::new(here.clone(), format!("{m} (Helm refuses this --set too)")))?;
+        // Every value the argument sets carries this location: a long argument is shown shortened, so thousands
+        // of assignments in one argument do not copy it thousands of times.
+        let shown: String =
+            if arg.chars().count() > 120 { arg.chars().take(100).chain("...".chars()).collect() } else { arg.clone() };
+        let here = Location::file(&format!("--set {shown}"));
+        crate::strvals::parse_bounded(
+            arg,
+            &mut data,
+            &mut |ptr| {
+                origins.insert(ptr, Origin { key: here.clone(), value: here.clone() });
+            },
+            &mut budget,
+        )
+        .map_err(|e| {
+            let why = if e.helm_refuses { " (Helm refuses this --set too)" } else { "" };
+            InputError::new(here.clone(), format!("{}{why}", e.message))
+        })?;
     }
     Ok(Layer { source: None, value: Value::Object(data), origins, quirks: Vec::new() })
 }

@@ -5,6 +5,7 @@ pub mod commands;
 pub mod compile;
 pub mod fuzzing;
 pub mod image;
+pub mod input;
 pub mod layers;
 pub mod lint;
 pub mod manifest;

@@ -369,8 +369,14 @@ pub struct Image {
     /// Image repository: the image built from the chart's `image/` recipe (`image/README.md`) and pushed to your
     /// registry, for example `registry.example.com/opennebula/frontend`. Required: production profiles ask for it
     /// as a site value; OpenNebula publishes no image this chart can run.
+    #[schemars(regex(
+        pattern = r"^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$|^$"
+    ))]
     pub repository: String,
-    /// Pinned image tag matching `opennebula.version`; an empty tag or `latest` is a lint warning (ONE023).
+    /// Pinned image tag matching `opennebula.version`; an empty tag or `latest` is a lint warning (ONE023). A tag
+    /// is letters, digits, `_`, `.` and `-` (at most 128, the OCI distribution grammar): nothing else reaches
+    /// the rendered manifests.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$|^$"))]
     pub tag: String,
     /// Image pull policy: `Always`, `IfNotPresent` or `Never`.
     pub pull_policy: PullPolicy,
@@ -565,7 +571,8 @@ pub struct Mysql {
     #[schemars(length(min = 1, max = 80), regex(pattern = r"^[A-Za-z0-9_]+$"))]
     pub user: String,
     /// Initial password; empty: the chart's secrets hook job generates one inside the cluster and keeps it. Used
-    /// only when that job creates the key (later changes here change nothing). Prefer `existingSecret`.
+    /// only when that job creates the key (later changes here change nothing). Prefer `existingSecret`; give it at
+    /// install time (`helm install --set`), never to `onechart generate`, which refuses it.
     pub password: String,
     /// Existing Secret with keys `mysql-password` (and `mysql-root-password` for the bundled server).
     pub existing_secret: String,
@@ -576,10 +583,15 @@ pub struct Mysql {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Mariadb {
     /// MariaDB image repository.
-    #[schemars(length(min = 1))]
+    #[schemars(
+        length(min = 1),
+        regex(
+            pattern = r"^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$"
+        )
+    )]
     pub repository: String,
-    /// MariaDB image tag (pinned).
-    #[schemars(length(min = 1))]
+    /// MariaDB image tag (pinned; letters, digits, `_`, `.` and `-`).
+    #[schemars(length(min = 1), regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
     pub tag: String,
 }
 
@@ -657,10 +669,11 @@ pub struct Auth {
     /// Existing Secret with keys `oneadmin-password`, `serveradmin-password`, `one-key` and `fireedge-key`.
     pub existing_secret: String,
     /// Initial oneadmin password; empty: the chart's secrets hook job generates one inside the cluster and keeps
-    /// it. Used only when that job creates the key.
+    /// it. Used only when that job creates the key. Give it at install time (`helm install --set`), never to
+    /// `onechart generate`, which refuses it.
     pub oneadmin_password: String,
     /// serveradmin password used by FireEdge, OneGate and OneFlow; empty: generated inside the cluster and kept.
-    /// Used only when the hook job creates the key.
+    /// Used only when the hook job creates the key. At install time only, like `oneadminPassword`.
     pub serveradmin_password: String,
 }
 
@@ -838,8 +851,8 @@ pub struct ProxyTarget {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Marketplace {
-    /// Allow marketplace image creation, which mounts images with FUSE: needs `SYS_ADMIN` in
-    /// `securityContext.capabilities.add`.
+    /// Allow Linux Containers marketplace imports, which run `sudo` as root: they cannot work in the non-root
+    /// pod, with or without `SYS_ADMIN` (ONE008). The OpenNebula Public, http and s3 marketplaces need nothing.
     pub enabled: bool,
 }
 
@@ -847,7 +860,7 @@ pub struct Marketplace {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecurityContext {
-    /// Run privileged (never needed: `SYS_ADMIN` is enough for marketplaces).
+    /// Run privileged (never needed: the front-end needs no added capability).
     pub privileged: bool,
     /// User ID; OpenNebula's oneadmin is 9869.
     #[schemars(range(min = 0, max = 2_147_483_647))]
@@ -863,7 +876,7 @@ pub struct SecurityContext {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Capabilities {
-    /// Capabilities to add, for example `SYS_ADMIN` for marketplaces.
+    /// Capabilities to add (none is needed).
     pub add: Vec<String>,
     /// Capabilities to drop (`ALL` by default).
     pub drop: Vec<String>,

@@ -4,13 +4,10 @@
 //! before the upgrade does), and oned refuses any schema version but its own: "Database version mismatch"
 //! (OpenNebula/one@release-7.2.0:src/nebula/SystemDB.cc:164-172, stopping oned at src/nebula/Nebula.cc:526).
 
-use std::path::Path;
-
 use crate::model::{OneVersion, Values};
 
-/// The OpenNebula release line of the chart onechart wrote in `dir` (Chart.yaml `appVersion`), if any.
-pub fn previous_line(dir: &Path) -> Option<(OneVersion, String)> {
-    let text = std::fs::read_to_string(dir.join("Chart.yaml")).ok()?;
+/// The OpenNebula release line and release of a chart, from its Chart.yaml text (`appVersion`).
+pub fn line_of(text: &str) -> Option<(OneVersion, String)> {
     let release = text.lines().find_map(|l| l.strip_prefix("appVersion:"))?.trim().trim_matches('"').to_string();
     let mut parts = release.split('.');
     let line = format!("{}.{}", parts.next()?, parts.next()?);

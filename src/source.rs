@@ -5,11 +5,10 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::path::Path;
 use std::sync::Arc;
 
 /// The largest values file (or profile) onechart reads. Values files are a few kilobytes; anything this large is
-/// a mistake (or an attack) and is refused before it is read into memory.
+/// a mistake (or an attack) and is refused without reading more than this ([`crate::input`]).
 pub const MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The largest rendered manifest stream onechart reads from one input (a file or stdin). A platform repository
@@ -32,6 +31,17 @@ impl InputKind {
         match self {
             InputKind::Values => MAX_INPUT_BYTES,
             InputKind::Stream => MAX_STREAM_BYTES,
+        }
+    }
+
+    /// The size-limit message (`size`: the file's size, when known before reading it), naming the kind of input
+    /// the limit is for, so that a manifest stream is never told about values files.
+    pub fn too_large(self, size: Option<u64>) -> String {
+        let (limit, what) = (self.limit(), self.describe());
+        let mib = limit / (1024 * 1024);
+        match size {
+            Some(n) => format!("file is {n} bytes, larger than the {mib} MiB ({limit}-byte) limit for {what}"),
+            None => format!("input is larger than the {mib} MiB ({limit}-byte) limit for {what}"),
         }
     }
 
@@ -60,34 +70,6 @@ impl fmt::Debug for SourceFile {
 }
 
 impl SourceFile {
-    /// Reads a values file from disk, refusing directories, oversized files and non-UTF-8 text with an error that
-    /// names the file (and, for bad UTF-8, the line and column of the first bad byte).
-    pub fn read(path: &Path) -> Result<Arc<SourceFile>, InputError> {
-        Self::read_as(path, InputKind::Values)
-    }
-
-    /// Reads a file of a kind (values file or manifest stream), with that kind's size limit.
-    pub fn read_as(path: &Path, kind: InputKind) -> Result<Arc<SourceFile>, InputError> {
-        let name = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|e| InputError::new(Location::file(&name), io_message(&e)))?;
-        if meta.is_dir() {
-            return Err(InputError::new(Location::file(&name), "is a directory, not a values file".to_string()));
-        }
-        if meta.len() > kind.limit() {
-            return Err(InputError::new(
-                Location::file(&name),
-                format!(
-                    "file is {} bytes, larger than the {} byte limit for {}",
-                    meta.len(),
-                    kind.limit(),
-                    kind.describe()
-                ),
-            ));
-        }
-        let bytes = std::fs::read(path).map_err(|e| InputError::new(Location::file(&name), io_message(&e)))?;
-        Self::from_bytes_as(name, bytes, kind)
-    }
-
     /// Builds a source from bytes (stdin, embedded profiles), checking UTF-8 and the size limit of values files.
     pub fn from_bytes(name: String, bytes: Vec<u8>) -> Result<Arc<SourceFile>, InputError> {
         Self::from_bytes_as(name, bytes, InputKind::Values)
@@ -96,10 +78,7 @@ impl SourceFile {
     /// Builds a source from bytes, checking UTF-8 and the size limit of its kind.
     pub fn from_bytes_as(name: String, bytes: Vec<u8>, kind: InputKind) -> Result<Arc<SourceFile>, InputError> {
         if bytes.len() as u64 > kind.limit() {
-            return Err(InputError::new(
-                Location::file(&name),
-                format!("input is larger than the {} byte limit for {}", kind.limit(), kind.describe()),
-            ));
+            return Err(InputError::new(Location::file(&name), kind.too_large(None)));
         }
         match String::from_utf8(bytes) {
             Ok(text) => Ok(Self::from_text(name, text)),
@@ -153,14 +132,6 @@ impl SourceFile {
         let start = self.line_starts[line - 1];
         let column = self.text.get(start..offset).map_or(offset - start, |t| t.chars().count()) + 1;
         (line, column)
-    }
-}
-
-fn io_message(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
     }
 }
 
@@ -283,15 +254,38 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: error: {}", self.location, self.message)?;
+        // File names and messages quote the input: escaped, never sent raw to a terminal.
+        write!(f, "{}: error: {}", printable(&self.location.to_string()), printable(&self.message))?;
         for d in &self.details {
-            write!(f, "\n  {d}")?;
+            write!(f, "\n  {}", printable(d))?;
         }
         Ok(())
     }
 }
 
 impl std::error::Error for InputError {}
+
+/// Text from an input made safe for a terminal: control characters (ESC, BEL, CR, NUL, newlines inside a
+/// one-line message), C1 controls and bidirectional overrides are shown escaped (`\x1b`, `\u{202e}`), so a
+/// values file or a manifest cannot retitle or clear the terminal, fake an output line, or reorder what the reader
+/// sees. Tabs stay.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    fn escaped(c: char) -> bool {
+        (c.is_control() && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            c if !escaped(c) => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
 
 #[cfg(test)]
 mod tests {

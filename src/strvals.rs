@@ -16,11 +16,26 @@ use serde_json::{Map, Value};
 pub const MAX_INDEX: usize = 65_536;
 /// Helm's `MaxNestedNameLevel`.
 pub const MAX_NESTED: usize = 30;
+/// The most list items all `--set` arguments of one run may create. Helm bounds each index
+/// (`helm/helm@020e4d2b58b5826861adc0df30677810acaa67cd:pkg/strvals/parser.go:36`, `MaxIndex = 65536`) but not their
+/// sum: 2,000 `--set kN[65536]=x` make 131 million items (5.8 GB). One index at Helm's maximum stays accepted.
+pub const MAX_LIST_ITEMS: usize = 200_000;
 
 /// Why parsing stopped: the end of the argument (not an error) or an error message.
 enum Stop {
     Eof,
     Err(String),
+    /// onechart's own bound, not Helm's.
+    Bound(String),
+}
+
+/// Why a `--set` argument is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetError {
+    /// The message.
+    pub message: String,
+    /// Helm refuses it too (false: onechart's own bound, [`MAX_LIST_ITEMS`]).
+    pub helm_refuses: bool,
 }
 
 type R<T> = Result<T, Stop>;
@@ -32,12 +47,24 @@ fn err<T>(m: impl Into<String>) -> R<T> {
 /// Parses one `--set` argument into `data` (later arguments go into the same map, as Helm does), calling
 /// `set_at` with the JSON pointer of every value it sets.
 pub fn parse_into(arg: &str, data: &mut Map<String, Value>, set_at: &mut dyn FnMut(String)) -> Result<(), String> {
-    let mut p = Parser { chars: arg.chars().collect(), i: 0, set_at };
+    parse_bounded(arg, data, set_at, &mut MAX_LIST_ITEMS.clone()).map_err(|e| e.message)
+}
+
+/// Like [`parse_into`], with `budget` the list items the arguments may still create (shared by the arguments of
+/// one run); running out is an error.
+pub fn parse_bounded(
+    arg: &str,
+    data: &mut Map<String, Value>,
+    set_at: &mut dyn FnMut(String),
+    budget: &mut usize,
+) -> Result<(), SetError> {
+    let mut p = Parser { chars: arg.chars().collect(), i: 0, set_at, budget };
     loop {
         match p.key(data, 0, "") {
             Ok(()) => {}
             Err(Stop::Eof) => return Ok(()),
-            Err(Stop::Err(m)) => return Err(m),
+            Err(Stop::Err(m)) => return Err(SetError { message: m, helm_refuses: true }),
+            Err(Stop::Bound(m)) => return Err(SetError { message: m, helm_refuses: false }),
         }
     }
 }
@@ -46,6 +73,7 @@ struct Parser<'a> {
     chars: Vec<char>,
     i: usize,
     set_at: &'a mut dyn FnMut(String),
+    budget: &'a mut usize,
 }
 
 fn escape(k: &str) -> String {
@@ -91,9 +119,10 @@ impl Parser<'_> {
             None => err(format!("key \"{k}\" has no value")),
             Some('[') => {
                 let i = self.index()?;
-                let mut list = match data.get(&k) {
+                // Taken out and put back, never copied: assignments into one long list stay linear.
+                let mut list = match data.get_mut(&k) {
                     None => Vec::new(),
-                    Some(Value::Array(a)) => a.clone(),
+                    Some(Value::Array(a)) => std::mem::take(a),
                     Some(other) => return err(conflict(&k, other, "a list")),
                 };
                 let here = format!("{at}/{}", escape(&k));
@@ -124,9 +153,9 @@ impl Parser<'_> {
                         "value name nested level is greater than maximum supported nested level of {MAX_NESTED}"
                     ));
                 }
-                let mut inner = match data.get(&k) {
+                let mut inner = match data.get_mut(&k) {
                     None => Map::new(),
-                    Some(Value::Object(m)) => m.clone(),
+                    Some(Value::Object(m)) => std::mem::take(m),
                     Some(other) => return err(conflict(&k, other, "a map")),
                 };
                 let here = format!("{at}/{}", escape(&k));
@@ -189,38 +218,46 @@ impl Parser<'_> {
             None => Err(Stop::Eof),
             Some('=') => {
                 let v = self.value()?.unwrap_or(Value::String(String::new()));
-                set_index(list, i, v)?;
+                set_index(list, i, v, self.budget)?;
                 (self.set_at)(here);
                 Ok(())
             }
             Some('[') => {
                 let next = self.index()?;
-                let mut inner = match list.get(i) {
+                let mut inner = match list.get_mut(i) {
                     None | Some(Value::Null) => Vec::new(),
-                    Some(Value::Array(a)) => a.clone(),
+                    Some(Value::Array(a)) => std::mem::take(a),
                     Some(other) => return err(conflict(&format!("[{i}]"), other, "a list")),
                 };
                 self.list_item(&mut inner, next, nested, &here)?;
-                set_index(list, i, Value::Array(inner))
+                set_index(list, i, Value::Array(inner), self.budget)
             }
             Some(_) => {
                 // Helm replaces a non-map item by an empty map here (no error).
-                let mut inner = match list.get(i) {
-                    Some(Value::Object(m)) => m.clone(),
+                let mut inner = match list.get_mut(i) {
+                    Some(Value::Object(m)) => std::mem::take(m),
                     _ => Map::new(),
                 };
                 self.key(&mut inner, nested, &here)?;
-                set_index(list, i, Value::Object(inner))
+                set_index(list, i, Value::Object(inner), self.budget)
             }
         }
     }
 }
 
-fn set_index(list: &mut Vec<Value>, i: usize, v: Value) -> R<()> {
+fn set_index(list: &mut Vec<Value>, i: usize, v: Value, budget: &mut usize) -> R<()> {
     if i > MAX_INDEX {
         return err(format!("index of {i} is greater than maximum supported index of {MAX_INDEX}"));
     }
     if list.len() <= i {
+        let grow = i + 1 - list.len();
+        if grow > *budget {
+            return Err(Stop::Bound(format!(
+                "index {i} would take the lists of all --set values past {MAX_LIST_ITEMS} items; onechart bounds \
+                 what --set may allocate (Helm bounds each index, at {MAX_INDEX})"
+            )));
+        }
+        *budget -= grow;
         list.resize(i + 1, Value::Null);
     }
     list[i] = v;

@@ -18,6 +18,9 @@ pub const MAX_DEPTH: usize = 64;
 /// Most nodes a document may expand to, counting every alias expansion (defeats "billion laughs").
 pub const MAX_NODES: usize = 200_000;
 
+/// How a merge key (`<<`) is held while its mapping is read: no YAML key can contain a NUL character.
+const MERGE_KEY: &str = "\0<<";
+
 /// A 1-based line and column (columns count characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Pos {
@@ -199,8 +202,12 @@ fn parse_stream(source: Arc<SourceFile>, multi: bool) -> Result<Vec<Parsed>, Inp
         quirks: Vec::new(),
         multi,
         done: Vec::new(),
+        merge_scalar: false,
     };
     let text: &str = &source.text;
+    if !multi {
+        directives(&source)?;
+    }
     let parser = Parser::new_from_str(text);
     for ev in parser {
         let (event, span) = ev.map_err(|e| {
@@ -245,9 +252,45 @@ pub fn parse_mapping(source: Arc<SourceFile>) -> Result<(Node, Vec<QuirkAt>), In
     }
 }
 
+/// Refuses the directives (`%YAML`, `%TAG`) at the start of a values file: Helm 3's YAML library reads only
+/// `%YAML 1.1` ("found incompatible YAML document", `kubernetes-sigs/yaml@v1.4.0:goyaml.v2/parserc.go:1032`), and
+/// Helm 4 refuses a file with any directive (it splits the file into documents before parsing each).
+fn directives(source: &SourceFile) -> Result<(), InputError> {
+    for (i, line) in source.text.lines().enumerate() {
+        let t = line.trim_start_matches('\u{feff}');
+        if t.trim().is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if !t.starts_with('%') {
+            return Ok(());
+        }
+        let directive = t.split('#').next().unwrap_or(t).trim();
+        return Err(InputError::new(
+            Location::at(&source.name, i + 1, 1),
+            format!(
+                "`{directive}`: Helm refuses a values file with a YAML directive (Helm 3 reads only `%YAML 1.1`, Helm \
+                 4 none); remove the line"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 enum Frame {
-    Seq { items: Vec<Node>, pos: Pos, anchor: usize },
-    Map { entries: Vec<Entry>, pos: Pos, anchor: usize, key: Option<(String, Pos)>, merges: Vec<Node> },
+    Seq {
+        items: Vec<Node>,
+        pos: Pos,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<Entry>,
+        /// Index of each key in `entries`: duplicates are found in constant time (99,000 keys stay linear).
+        index: HashMap<String, usize>,
+        pos: Pos,
+        anchor: usize,
+        key: Option<(String, Pos)>,
+        merges: Vec<Node>,
+    },
 }
 
 struct Builder {
@@ -260,6 +303,8 @@ struct Builder {
     quirks: Vec<QuirkAt>,
     multi: bool,
     done: Vec<Parsed>,
+    /// The scalar being completed is YAML's merge key: a plain `<<` (or tagged `!!merge`), not a quoted "<<".
+    merge_scalar: bool,
 }
 
 impl Builder {
@@ -289,7 +334,7 @@ impl Builder {
                     if !out.is_empty() {
                         out.push('.');
                     }
-                    out.push_str(k);
+                    out.push_str(if k == MERGE_KEY { "<<" } else { k });
                 }
                 Frame::Map { .. } => {}
             }
@@ -317,7 +362,15 @@ impl Builder {
                 self.open(Frame::Seq { items: Vec::new(), pos, anchor }, pos)?;
             }
             Event::MappingStart(anchor, _) => {
-                self.open(Frame::Map { entries: Vec::new(), pos, anchor, key: None, merges: Vec::new() }, pos)?;
+                let frame = Frame::Map {
+                    entries: Vec::new(),
+                    index: HashMap::new(),
+                    pos,
+                    anchor,
+                    key: None,
+                    merges: Vec::new(),
+                };
+                self.open(frame, pos)?;
             }
             Event::SequenceEnd => {
                 if let Some(Frame::Seq { items, pos, anchor }) = self.stack.pop() {
@@ -325,14 +378,19 @@ impl Builder {
                 }
             }
             Event::MappingEnd => {
-                if let Some(Frame::Map { mut entries, pos, anchor, merges, .. }) = self.stack.pop() {
-                    apply_merges(&mut entries, merges);
+                if let Some(Frame::Map { mut entries, index, pos, anchor, merges, .. }) = self.stack.pop() {
+                    apply_merges(&mut entries, index, merges);
                     self.complete(Node { kind: NodeKind::Map(entries), pos }, anchor)?;
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
+                let merge_tag = tag
+                    .as_deref()
+                    .is_some_and(|t| (t.handle == "tag:yaml.org,2002:" || t.handle == "!!") && t.suffix == "merge");
+                self.merge_scalar = text == "<<" && (style == ScalarStyle::Plain || merge_tag);
                 let node = self.scalar(&text, style, tag.as_deref(), pos);
                 self.complete(node, anchor)?;
+                self.merge_scalar = false;
             }
             Event::Alias(id) => {
                 let Some(node) = self.anchors.get(&id) else {
@@ -340,7 +398,7 @@ impl Builder {
                 };
                 let mut node = node.clone();
                 node.pos = pos;
-                self.budget(node.count(), pos)?;
+                self.budget(node.count(), pos, true)?;
                 self.push(node)?;
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
@@ -356,17 +414,23 @@ impl Builder {
         Ok(())
     }
 
-    fn budget(&mut self, n: usize, pos: Pos) -> Result<(), InputError> {
+    fn budget(&mut self, n: usize, pos: Pos, alias: bool) -> Result<(), InputError> {
         self.nodes += n;
         if self.nodes > MAX_NODES {
-            return Err(self
-                .err(pos, format!("document contains excessive aliasing (expands to more than {MAX_NODES} values)")));
+            return Err(self.err(
+                pos,
+                if alias {
+                    format!("document contains excessive aliasing (expands to more than {MAX_NODES} values)")
+                } else {
+                    format!("document has more than {MAX_NODES} keys and values; onechart reads no more than that")
+                },
+            ));
         }
         Ok(())
     }
 
     fn complete(&mut self, node: Node, anchor: usize) -> Result<(), InputError> {
-        self.budget(1, node.pos)?;
+        self.budget(1, node.pos, false)?;
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -377,10 +441,11 @@ impl Builder {
         // The dotted path is built only for a quirk (an ambiguous key, a duplicate): most nodes never need it.
         let needs_path = match self.stack.last() {
             Some(Frame::Map { key: None, .. }) => key_text(&node).is_some_and(|(_, quirk)| quirk.is_some()),
-            Some(Frame::Map { entries, key: Some((k, _)), .. }) => entries.iter().any(|e| e.key == *k),
+            Some(Frame::Map { index, key: Some((k, _)), .. }) => index.contains_key(k),
             _ => false,
         };
         let path = if needs_path { self.path() } else { String::new() };
+        let merge_scalar = std::mem::take(&mut self.merge_scalar);
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
@@ -399,15 +464,36 @@ impl Builder {
                         path: p,
                     });
                 }
-                *key = Some((text, node.pos));
+                // A quoted "<<" is a plain key for Helm; only YAML's merge key merges (kept apart by a NUL).
+                *key = Some((if text == "<<" && merge_scalar { MERGE_KEY.to_string() } else { text }, node.pos));
             }
-            Some(Frame::Map { entries, key, merges, .. }) => {
+            Some(Frame::Map { entries, index, key, merges, .. }) => {
                 let (k, key_pos) = key.take().unwrap_or_default();
-                if k == "<<" {
+                if k == MERGE_KEY {
+                    let maps = match &node.kind {
+                        NodeKind::Map(_) => true,
+                        NodeKind::Seq(items) => items.iter().all(|i| matches!(i.kind, NodeKind::Map(_))),
+                        _ => false,
+                    };
+                    if !maps {
+                        // go-yaml v2 (behind sigs.k8s.io/yaml, Helm 3 and 4) fails the whole file here.
+                        return Err(InputError::new(
+                            Location::at(&self.source.name, node.pos.line, node.pos.column),
+                            format!(
+                                "`<<` (YAML's merge key) takes a mapping or a list of mappings, found {}; Helm \
+                                 refuses the file (\"map merge requires map or sequence of maps as the value\")",
+                                if matches!(node.kind, NodeKind::Seq(_)) {
+                                    "a list with an item that is not a mapping"
+                                } else {
+                                    node.type_name()
+                                }
+                            ),
+                        ));
+                    }
                     merges.push(node);
                     return Ok(());
                 }
-                if let Some(existing) = entries.iter_mut().find(|e| e.key == k) {
+                if let Some(existing) = index.get(&k).map(|&i| &mut entries[i]) {
                     self.quirks.push(QuirkAt {
                         quirk: Quirk::DuplicateKey { key: k.clone(), first: existing.key_pos },
                         pos: key_pos,
@@ -416,6 +502,7 @@ impl Builder {
                     existing.key_pos = key_pos;
                     existing.value = node;
                 } else {
+                    index.insert(k.clone(), entries.len());
                     entries.push(Entry { key: k, key_pos, value: node });
                 }
             }
@@ -452,7 +539,7 @@ impl Builder {
 }
 
 /// Keys from `<<: *anchor` (or a list of anchors) are added where the mapping does not set them itself.
-fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>) {
+fn apply_merges(entries: &mut Vec<Entry>, mut index: HashMap<String, usize>, merges: Vec<Node>) {
     for m in merges {
         let sources: Vec<Node> = match m.kind {
             NodeKind::Seq(items) => items,
@@ -461,7 +548,8 @@ fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>) {
         for src in sources {
             if let NodeKind::Map(src_entries) = src.kind {
                 for e in src_entries {
-                    if !entries.iter().any(|x| x.key == e.key) {
+                    if !index.contains_key(&e.key) {
+                        index.insert(e.key.clone(), entries.len());
                         entries.push(e);
                     }
                 }

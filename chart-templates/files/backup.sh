@@ -7,6 +7,8 @@
 # Under Raft (RAFT_MEMBERS > 1) it dumps the member whose database has applied the most of the Raft log: the
 # leader's, or a follower in sync with it, never a lagging one by default.
 set -eu
+# A backup holds every credential OpenNebula stores: owner-only files (they were 0644).
+umask 077
 label=${1:-scheduled}
 dir=${BACKUP_DIR:-/backups}
 keep=${BACKUP_RETENTION:-7}

@@ -144,8 +144,10 @@ solo_with() {
   rm -f "$ONE_LOCK/one"
 }
 
+# The password is read from its file by the CLI (`--read-file`, OpenNebula/one@release-7.4.0:src/cli/oneuser:75-80,
+# src/cli/one_helper/oneuser_helper.rb:59-66; the same at 6.10.5, 7.0.2, 7.2.0): never on a command line (ps).
 set_serveradmin_password() {
-  oneuser passwd 1 --sha256 "$(cat "$AUTH/serveradmin-password")" >/dev/null
+  oneuser passwd 1 --sha256 --read-file "$AUTH/serveradmin-password" >/dev/null
   write_serveradmin_files
   if [ -n "${1:-}" ]; then "$1"; fi
 }

@@ -151,7 +151,8 @@ seed_from_leader() {
   # shellcheck disable=SC2046 # host, port and database name
   set -- $(member_db "$1")
   log "seeding the database from the leader's ($1/$3)"
-  mydump "$1" "$2" "$3" > "$dump.part"
+  # A copy of the whole database, credentials included: owner-only, as backup.sh's backups.
+  (umask 077 && mydump "$1" "$2" "$3" > "$dump.part")
   mv "$dump.part" "$dump"
   load_dump "$dump"
   rm -f "$dump"
@@ -245,7 +246,7 @@ adopt_single_database() {
   log "the single front-end's database $DB_BASE_NAME becomes member 0's ($DB_NAME)"
   mkdir -p "$ONE_VAR/backups/db" "$RAFT_STATE_DIR"
   dump="$ONE_VAR/backups/db/adopt-$DB_BASE_NAME.sql"
-  mydump "$DB_HOST" "$DB_PORT" "$DB_BASE_NAME" > "$dump"
+  (umask 077 && mydump "$DB_HOST" "$DB_PORT" "$DB_BASE_NAME" > "$dump")
   load_dump "$dump"
   rm -f "$dump"
 }

@@ -114,7 +114,9 @@ if [ -n "$ONEGATE" ]; then
     c.key = File.read(ENV.fetch("TOKEN_PASSWORD_FILE")).strip[0, 32]
     c.iv = "\0" * 16
     print Base64.strict_encode64(c.update($stdin.read) + c.final)')
-    code=$(curl -s "$insecure" -o "$work/onegate.json" -w '%{http_code}' -H "X-ONEGATE-TOKEN: $token" -H "X-ONEGATE-VMID: $vm" \
+  # Headers from a file (`-H @FILE`, curl 7.55 and later): the token never appears on a command line (ps).
+  (umask 077 && printf 'X-ONEGATE-TOKEN: %s\nX-ONEGATE-VMID: %s\n' "$token" "$vm" > "$work/onegate.headers")
+  code=$(curl -s "$insecure" -o "$work/onegate.json" -w '%{http_code}' -H "@$work/onegate.headers" \
     "$ONEGATE/vm") || true
   [ "$code" = 200 ] || fail "OneGate answered HTTP $code to GET $ONEGATE/vm for VM $vm"
   step "OneGate serves VM $vm with its token"
@@ -124,11 +126,12 @@ if [ -n "$FIREEDGE" ]; then
   # Login: `{user, token}`; 6.10 and 7.0 return a JWT in the body (Authorization: Bearer), 7.2+ set the
   # FireedgeToken cookie (src/fireedge/src/server/routes/api/auth/functions.js:133, utils/jwt.js:82-100).
   printf '{"user":"oneadmin","token":"%s"}' "$(cat "$AUTH/oneadmin-password")" > "$work/login.json"
-    code=$(curl -s "$insecure" -o "$work/login.out" -w '%{http_code}' -c "$work/cookies" -H 'Content-Type: application/json' \
+  code=$(curl -s "$insecure" -o "$work/login.out" -w '%{http_code}' -c "$work/cookies" -H 'Content-Type: application/json' \
     --data "@$work/login.json" "$FIREEDGE/fireedge/api/auth") || true
   [ "$code" = 200 ] || fail "FireEdge refused oneadmin's login (HTTP $code)"
   jwt=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$work/login.out")
-    code=$(curl -s "$insecure" -o /dev/null -w '%{http_code}' -b "$work/cookies" ${jwt:+-H "Authorization: Bearer $jwt"} \
+  (umask 077 && printf 'Authorization: Bearer %s\n' "$jwt" > "$work/fireedge.headers")
+  code=$(curl -s "$insecure" -o /dev/null -w '%{http_code}' -b "$work/cookies" ${jwt:+-H "@$work/fireedge.headers"} \
     "$FIREEDGE/fireedge/api/vm/info/$vm") || true
   [ "$code" = 200 ] || fail "FireEdge answered HTTP $code to GET /fireedge/api/vm/info/$vm"
   step "FireEdge serves VM $vm through its API"

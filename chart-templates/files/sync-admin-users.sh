@@ -123,12 +123,19 @@ reconcile_oneadmin() {
         return 0
       fi
       members=$(other_members)
-      if ONE_AUTH="$ONE_AUTH_FILE" oneuser passwd 0 "$desired" >/dev/null 2>&1; then
+      # The new password from a file (`oneuser passwd 0 --read-file FILE`: its first line,
+      # OpenNebula/one@release-7.4.0:src/cli/oneuser:75-80,245,458, src/cli/one_helper/oneuser_helper.rb:60-66; the
+      # same at 6.10.5, 7.0.2 and 7.2.0), never on a command line, where ps shows it. The file holds exactly
+      # $desired, which the members and one_auth then get, even if the Secret changes meanwhile.
+      (umask 077 && printf '%s\n' "$desired" > "$TRY.new")
+      if ONE_AUTH="$ONE_AUTH_FILE" oneuser passwd 0 --read-file "$TRY.new" >/dev/null 2>&1; then
+        rm -f "$TRY.new"
         # shellcheck disable=SC2086 # one endpoint per word
         wait_for_members "$desired" $members
         write_one_auth "$desired"
         log "oneadmin's password changed to the Secret's"
       else
+        rm -f "$TRY.new"
         log "could not change oneadmin's password to the Secret's; retrying"
       fi
     fi
@@ -145,7 +152,7 @@ reconcile_serveradmin() {
     | sed -n 's:.*<PASSWORD>\(<!\[CDATA\[\)\{0,1\}\([^]<]*\)\(\]\]>\)\{0,1\}</PASSWORD>.*:\2:p') || return 0
   [ -n "$stored" ] || return 0
   if [ "$stored" != "$(sha256 "$token")" ]; then
-    if ONE_AUTH="$ONE_AUTH_FILE" oneuser passwd 1 --sha256 "$token" >/dev/null 2>&1; then
+    if ONE_AUTH="$ONE_AUTH_FILE" oneuser passwd 1 --sha256 --read-file "$AUTH/serveradmin-password" >/dev/null 2>&1; then
       log "serveradmin's password set to the Secret's token"
     fi
   fi

@@ -58,9 +58,23 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
     if !compiled.findings.is_empty() {
         report::human_styled(&compiled.findings, err, style.color)?;
     }
-    if args.output.join(output::MANIFEST).is_file() {
+    // Locked for the rest of the run, and whole again if an earlier run was interrupted.
+    let chart = match output::ChartDir::open(&args.output, !args.check, err) {
+        Ok(c) => c,
+        Err(e) if e.downcast_ref::<output::Refused>().is_some() => {
+            writeln!(err, "error: {e}")?;
+            return Ok(INPUT);
+        }
+        Err(e) => return Err(e),
+    };
+    for note in chart.iter().flat_map(|c| &c.notes) {
+        writeln!(err, "warning: {note}")?;
+    }
+    // The previous chart, read through the directory handle (never through a symlink, bounded).
+    let chart_yaml = chart.as_ref().and_then(|c| c.read("Chart.yaml"));
+    if let Some(text) = chart_yaml.as_ref().filter(|_| chart.as_ref().is_some_and(output::ChartDir::has_manifest)) {
         let ha = compiled.values.oned.replicas > 1;
-        match release::change(release::previous_line(&args.output), &compiled.values, ha) {
+        match release::change(release::line_of(text), &compiled.values, ha) {
             release::Change::None => {}
             release::Change::Upgrade(msg) => write!(err, "{msg}")?,
             release::Change::Downgrade(msg) if args.allow_downgrade => {
@@ -69,12 +83,15 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
             release::Change::Downgrade(msg) => {
                 writeln!(err, "error: {}: {msg}", args.output.display())?;
                 writeln!(err, "onechart: nothing was written to {}", args.output.display())?;
+                if let Some(c) = chart {
+                    c.abandon();
+                }
                 return Ok(INPUT);
             }
         }
     }
-    let previous = render::identity::previous(&args.output);
-    let kept = kept_files(&args.output)?;
+    let previous = chart_yaml.as_deref().and_then(render::identity::previous_in);
+    let kept = kept_files(chart.as_ref())?;
     let schema = compiled.schema();
     let files = output::with_manifest(render::render_chart(&RenderInput {
         profile: &compiled.profile,
@@ -86,9 +103,19 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
         previous: previous.as_ref(),
         kept: &kept,
     })?);
-    upgrade_warnings(&args.output, &files, err)?;
+    if let Some(c) = &chart {
+        upgrade_warnings(c, &files, err)?;
+    }
     if args.check {
-        let stale = output::check_chart(&args.output, &files)?;
+        let Some(c) = &chart else { return output::no_chart(&args.output) };
+        let stale = match c.check(&files) {
+            Ok(s) => s,
+            Err(e) if e.downcast_ref::<output::Refused>().is_some() => {
+                writeln!(err, "error: {e}")?;
+                return Ok(INPUT);
+            }
+            Err(e) => return Err(e),
+        };
         if stale.is_empty() {
             if !style.quiet {
                 writeln!(out, "{}: up to date", args.output.display())?;
@@ -113,7 +140,8 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
         )?;
         return Ok(FINDINGS);
     }
-    let written = match output::write_chart(&args.output, &files, args.force) {
+    let chart = chart.expect("generate creates its output directory");
+    let written = match chart.write(&files, args.force) {
         Ok(w) => w,
         Err(e) if e.downcast_ref::<output::Refused>().is_some() => {
             writeln!(err, "error: {e}")?;
@@ -156,8 +184,10 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
 
 /// The files in the output directory that onechart did not write (neither the previous chart, by its manifest,
 /// nor any chart it renders): Helm packages them with the chart, so they are part of its version.
-fn kept_files(dir: &std::path::Path) -> anyhow::Result<std::collections::BTreeMap<String, Vec<u8>>> {
-    let previous = output::previous_files(dir)?.unwrap_or_default();
+fn kept_files(chart: Option<&output::ChartDir>) -> anyhow::Result<std::collections::BTreeMap<String, Vec<u8>>> {
+    let Some(chart) = chart else { return Ok(Default::default()) };
+    let dir = chart.path();
+    let previous = chart.previous_files()?.unwrap_or_default();
     let ours = |rel: &str| {
         previous.contains(rel)
             || render::known_template_paths().contains(&rel)
@@ -168,11 +198,12 @@ fn kept_files(dir: &std::path::Path) -> anyhow::Result<std::collections::BTreeMa
 
 /// Warns when `helm upgrade` from the chart already in `dir` to `files` needs the operator (immutable
 /// StatefulSet fields, renames).
-fn upgrade_warnings(dir: &std::path::Path, files: &render::ChartFiles, err: &mut dyn Write) -> anyhow::Result<()> {
-    if !dir.join(output::MANIFEST).is_file() {
+fn upgrade_warnings(chart: &output::ChartDir, files: &render::ChartFiles, err: &mut dyn Write) -> anyhow::Result<()> {
+    if !chart.has_manifest() {
         return Ok(());
     }
-    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).ok();
+    let dir = chart.path();
+    let read = |rel: &str| chart.read(rel);
     let old = match (read("values.yaml"), read("templates/statefulset.yaml")) {
         (Some(v), Some(s)) => upgrade::shape(&v, &s),
         _ => None,

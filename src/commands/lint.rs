@@ -47,10 +47,12 @@ pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Wr
         Err(e) => input_errors.extend(e),
     }
     let mut not_checked = 0;
+    let mut unreadable = Vec::new();
     if !args.manifests.is_empty() {
         match crate::manifest::input::read_all(&args.manifests) {
             Ok(stream) => {
                 not_checked = stream.not_checked();
+                unreadable = stream.unreadable();
                 let f = crate::lint::check_manifests(&stream.objects);
                 findings.extend(crate::lint::finish(f, &stream.sources, &args.ignore));
             }
@@ -63,14 +65,23 @@ pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Wr
             for e in &input_errors {
                 writeln!(err, "{e}")?;
             }
+            for note in &unreadable {
+                writeln!(err, "note: {}", report::printable(note))?;
+            }
             if input_errors.is_empty() || !findings.is_empty() {
-                let opts =
-                    report::HumanOptions { color: style.color, summary: !style.quiet, not_checked, inputs: &linted };
+                let opts = report::HumanOptions {
+                    color: style.color,
+                    summary: !style.quiet,
+                    not_checked,
+                    unreadable: unreadable.len(),
+                    inputs: &linted,
+                };
                 report::human_with(&findings, out, &opts)?;
             }
         }
         Format::Json => {
-            let doc = report::json::report_with(&findings, &input_errors, not_checked).with_inputs(&linted);
+            let doc = report::json::report_with(&findings, &input_errors, not_checked + unreadable.len())
+                .with_inputs(&linted);
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Sarif => {
@@ -196,6 +207,14 @@ fn values_of_chart(dir: &Path) -> Result<std::path::PathBuf, Vec<InputError>> {
         )]);
     }
     let path = dir.join("values.yaml");
+    if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(vec![InputError::new(
+            Location::file(&path.display().to_string()),
+            "is a symbolic link: onechart never reads a chart's files through a symbolic link; give the file it \
+             points to explicitly"
+                .to_string(),
+        )]);
+    }
     if !path.is_file() {
         return Err(vec![InputError::new(
             here,

@@ -83,18 +83,28 @@ fn comment_start(line: &str) -> Option<usize> {
 /// a reason.
 pub fn apply(findings: &mut [Finding], sources: &[Arc<SourceFile>], cli_ignores: &[String]) -> Vec<Finding> {
     let all: Vec<Directive> = sources.iter().flat_map(directives).collect();
+    // A waiver covers every input; a line directive its line (and the next, on a line of its own): a lookup per
+    // finding, not a scan of every directive (99,000 directives and findings in one file stay linear).
+    let waivers: Vec<&Directive> = all.iter().filter(|d| d.waive).collect();
+    let mut by_line: std::collections::HashMap<(&str, usize), Vec<&Directive>> = std::collections::HashMap::new();
+    for d in all.iter().filter(|d| !d.waive) {
+        by_line.entry((d.location.file.as_str(), d.location.line)).or_default().push(d);
+        if d.own_line {
+            by_line.entry((d.location.file.as_str(), d.location.line + 1)).or_default().push(d);
+        }
+    }
     for f in findings.iter_mut() {
         if let Some(i) = cli_ignores.iter().find(|i| find_rule(i).is_some_and(|r| r.id == f.rule_id)) {
             f.suppressed = Some(format!("--ignore {i}"));
             continue;
         }
         let Some(loc) = &f.location else { continue };
-        let covering = all.iter().find(|d| {
-            d.ids.iter().any(|id| id == f.rule_id)
-                && (d.waive
-                    || (d.location.file == loc.file
-                        && (d.location.line == loc.line || (d.own_line && d.location.line + 1 == loc.line))))
-        });
+        let covering = by_line
+            .get(&(loc.file.as_str(), loc.line))
+            .into_iter()
+            .flatten()
+            .chain(waivers.iter())
+            .find(|d| d.ids.iter().any(|id| id == f.rule_id));
         if let Some(d) = covering
             && let Some(reason) = &d.reason
         {

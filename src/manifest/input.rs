@@ -23,6 +23,18 @@ impl Stream {
     pub fn not_checked(&self) -> usize {
         self.objects.iter().filter(|m| m.custom).count()
     }
+
+    /// Kubernetes objects the typed model could not read (a wrongly typed field), so not checked: one note each,
+    /// `file:line:column: Kind/name is not checked: field: why`.
+    pub fn unreadable(&self) -> Vec<String> {
+        self.objects
+            .iter()
+            .filter_map(|m| {
+                let why = m.not_checked.as_ref()?;
+                Some(format!("{}: {} is not checked: {why}", m.location, m.id()))
+            })
+            .collect()
+    }
 }
 
 /// Directories nest at most this deep.
@@ -101,17 +113,31 @@ fn collect(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), Input
             format!("directories nest deeper than {MAX_DEPTH} levels"),
         ));
     }
-    let mut entries: Vec<PathBuf> =
-        std::fs::read_dir(dir).map_err(err)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(err)?;
-    entries.sort();
-    for p in entries {
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)
+        .map_err(err)?
+        .map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?))))
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (p, kind) in entries {
         let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
         if hidden {
             continue;
         }
-        if p.is_dir() {
+        let manifest = p.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json"));
+        // A symlink below a directory is never followed: a rendered tree has none, and one committed into it
+        // could point anywhere (`/proc/self/environ`, whose text an error would then print).
+        if kind.is_symlink() && (manifest || p.is_dir()) {
+            return Err(InputError::new(
+                Location::file(&p.display().to_string()),
+                "is a symbolic link: onechart reads only regular files below a directory; give the file it points \
+                 to explicitly"
+                    .to_string(),
+            ));
+        }
+        if kind.is_dir() {
             collect(&p, depth + 1, out)?;
-        } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")) {
+        } else if manifest {
             out.push(p);
         }
     }

@@ -42,6 +42,9 @@ pub struct Manifest {
     pub namespace: Option<String>,
     /// A custom resource or a CustomResourceDefinition: kept so references to it resolve, never checked.
     pub custom: bool,
+    /// Why a Kubernetes object the rules look into could not be read with its typed model (a wrongly typed
+    /// field, `containerPort: "80"`): it is not checked, and the report says so.
+    pub not_checked: Option<String>,
     /// The file it is in.
     pub source: Arc<SourceFile>,
     /// Duplicate keys and other YAML quirks of the object's document.
@@ -249,8 +252,9 @@ fn object(source: &Arc<SourceFile>, node: &Node, quirks: Vec<QuirkAt>) -> Manife
     let api_version = text("/apiVersion");
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     let custom = kind == "CustomResourceDefinition" || !BUILTIN_GROUPS.contains(&group);
-    let typed = if custom { Typed::Other } else { typed(&kind, &raw) };
+    let (typed, not_checked) = if custom { (Typed::Other, None) } else { typed(&kind, &raw) };
     Manifest {
+        not_checked,
         name: text("/metadata/name"),
         namespace: raw.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string),
         kind,
@@ -265,26 +269,45 @@ fn object(source: &Arc<SourceFile>, node: &Node, quirks: Vec<QuirkAt>) -> Manife
     }
 }
 
-fn typed(kind: &str, raw: &Value) -> Typed {
-    let pod = |pointer: &str| -> Typed {
-        let Some(spec) = raw.pointer(pointer).cloned() else { return Typed::Other };
+/// Reads `value` as `T`; the error names the field (`spec.template.spec.containers[0].ports[0].containerPort:
+/// invalid type: string "80", expected i32`), `prefix` being where `value` is in the object.
+fn read_typed<T: serde::de::DeserializeOwned>(value: Value, prefix: &str) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let at = e.path().to_string();
+        let path = match (prefix, at.as_str()) {
+            (p, ".") => p.to_string(),
+            ("", a) => a.to_string(),
+            (p, a) if a.starts_with('[') => format!("{p}{a}"),
+            (p, a) => format!("{p}.{a}"),
+        };
+        format!("`{path}`: {}", e.inner())
+    })
+}
+
+fn typed(kind: &str, raw: &Value) -> (Typed, Option<String>) {
+    let pod = |pointer: &str| -> (Typed, Option<String>) {
+        let Some(spec) = raw.pointer(pointer).cloned() else { return (Typed::Other, None) };
         let labels_ptr = format!("{}/metadata/labels", pointer.trim_end_matches("/spec"));
         let labels = raw
             .pointer(&labels_ptr)
             .and_then(|l| serde_json::from_value::<BTreeMap<String, String>>(l.clone()).ok())
             .unwrap_or_default();
-        match serde_json::from_value::<PodSpec>(spec) {
-            Ok(spec) => Typed::Workload { spec: Box::new(spec), pointer: pointer.to_string(), labels },
-            Err(_) => Typed::Other,
+        match read_typed::<PodSpec>(spec, &crate::layers::dotted(pointer)) {
+            Ok(spec) => (Typed::Workload { spec: Box::new(spec), pointer: pointer.to_string(), labels }, None),
+            Err(why) => (Typed::Other, Some(why)),
         }
     };
+    let whole = |r: Result<Typed, String>| match r {
+        Ok(t) => (t, None),
+        Err(why) => (Typed::Other, Some(why)),
+    };
     match kind {
-        "ConfigMap" => serde_json::from_value(raw.clone()).map_or(Typed::Other, |c| Typed::ConfigMap(Box::new(c))),
-        "Service" => serde_json::from_value(raw.clone()).map_or(Typed::Other, |s| Typed::Service(Box::new(s))),
+        "ConfigMap" => whole(read_typed(raw.clone(), "").map(|c| Typed::ConfigMap(Box::new(c)))),
+        "Service" => whole(read_typed(raw.clone(), "").map(|s| Typed::Service(Box::new(s)))),
         "Pod" => pod("/spec"),
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => pod("/spec/template/spec"),
         "CronJob" => pod("/spec/jobTemplate/spec/template/spec"),
-        _ => Typed::Other,
+        _ => (Typed::Other, None),
     }
 }
 

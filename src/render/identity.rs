@@ -28,9 +28,8 @@ pub struct Previous {
     pub hash: String,
 }
 
-/// Reads the version and content hash of the Chart.yaml onechart wrote in `dir` (`None` without one).
-pub fn previous(dir: &Path) -> Option<Previous> {
-    let text = std::fs::read_to_string(dir.join("Chart.yaml")).ok()?;
+/// The version and content hash a Chart.yaml's text records.
+pub fn previous_in(text: &str) -> Option<Previous> {
     let field =
         |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim().trim_matches('"').to_string());
     let version = field("version: ")?;

@@ -48,6 +48,8 @@ pub fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
+pub use crate::source::printable;
+
 fn paint(text: &str, code: &str, color: bool) -> String {
     if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
 }
@@ -60,7 +62,7 @@ pub fn human(findings: &[Finding], w: &mut dyn Write) -> std::io::Result<()> {
 
 /// Like [`human`], with ANSI colours when `color` is set.
 pub fn human_styled(findings: &[Finding], w: &mut dyn Write, color: bool) -> std::io::Result<()> {
-    human_with(findings, w, &HumanOptions { color, summary: true, not_checked: 0, inputs: &[] })
+    human_with(findings, w, &HumanOptions { color, summary: true, not_checked: 0, unreadable: 0, inputs: &[] })
 }
 
 /// How [`human_with`] prints.
@@ -72,6 +74,8 @@ pub struct HumanOptions<'a> {
     pub summary: bool,
     /// Custom resources and CRDs read but not checked (manifest mode), counted in the summary.
     pub not_checked: usize,
+    /// Kubernetes objects with a wrongly typed field, not checked (manifest mode; one note each on stderr).
+    pub unreadable: usize,
     /// The values inputs and the profile each was linted as, one line each before the summary.
     pub inputs: &'a [Linted],
 }
@@ -82,10 +86,10 @@ pub fn human_with(findings: &[Finding], w: &mut dyn Write, opts: &HumanOptions) 
     let suppressed = findings.iter().filter(|f| f.suppressed.is_some()).count();
     let findings: Vec<&Finding> = findings.iter().filter(|f| f.suppressed.is_none()).collect();
     for f in &findings {
-        let loc = f.location.as_ref().map_or_else(|| "values".to_string(), Location::to_string);
+        let loc = f.location.as_ref().map_or_else(|| "values".to_string(), |l| printable(&l.to_string()).into_owned());
         let label = format!("{}[{}]", f.severity.as_str(), f.rule_id);
         let label = paint(&label, if f.severity == Severity::Error { "1;31" } else { "1;33" }, color);
-        writeln!(w, "{}: {label}: {} ({})", paint(&loc, "1", color), f.message, f.rule_name)?;
+        writeln!(w, "{}: {label}: {} ({})", paint(&loc, "1", color), printable(&f.message), f.rule_name)?;
         if let Some(l) = &f.location {
             frame(l, w)?;
         }
@@ -109,6 +113,10 @@ pub fn human_with(findings: &[Finding], w: &mut dyn Write, opts: &HumanOptions) 
         let n = opts.not_checked;
         notes.push(format!("{n} custom resource{} or CRD{} not checked", plural(n), plural(n)));
     }
+    if opts.unreadable > 0 {
+        let n = opts.unreadable;
+        notes.push(format!("{n} object{} with a wrongly typed field not checked", plural(n)));
+    }
     if !notes.is_empty() {
         write!(w, " ({})", notes.join("; "))?;
     }
@@ -130,12 +138,14 @@ pub fn frame(l: &Location, w: &mut dyn Write) -> std::io::Result<()> {
     };
     let num = l.line.to_string();
     let pad = " ".repeat(num.len());
-    let caret_pad: String =
-        line.chars().take(l.column.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    let width =
-        line.chars().skip(l.column.saturating_sub(1)).take_while(|c| !c.is_whitespace() && *c != ':').count().max(1);
+    // Escaped characters are wider than one column: the caret follows the escaped text.
+    let before: String = line.chars().take(l.column.saturating_sub(1)).collect();
+    let caret_pad: String = printable(&before).chars().map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    let token: String =
+        line.chars().skip(l.column.saturating_sub(1)).take_while(|c| !c.is_whitespace() && *c != ':').collect();
+    let width = printable(&token).chars().count().max(1);
     writeln!(w, "{pad} |")?;
-    writeln!(w, "{num} | {line}")?;
+    writeln!(w, "{num} | {}", printable(line))?;
     writeln!(w, "{pad} | {caret_pad}{}", "^".repeat(width))
 }
 

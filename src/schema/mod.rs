@@ -233,7 +233,7 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
     }
     // A violation the unrestricted schema would not report comes from the profile's envelope.
     let base = validator_for(Envelope { production: false, ha: false }, None);
-    let base_pointers: Vec<String> =
+    let base_pointers: std::collections::HashSet<String> =
         base.iter_errors(instance).map(|e| e.instance_path().as_str().to_string()).collect();
     let mut out = Vec::new();
     for err in validator.iter_errors(instance) {
@@ -245,10 +245,14 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
         match err.kind() {
             K::AdditionalProperties { unexpected } => {
                 let known = known_properties(schema, &ptr);
-                for key in unexpected {
+                for (n, key) in unexpected.iter().enumerate() {
                     let full = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
                     let mut message = format!("unknown key `{full}`");
-                    if let Some(s) = did_you_mean(key, known.iter().map(String::as_str)) {
+                    // Suggestions for the first hundred unknown keys of a mapping: past that nobody reads them,
+                    // and a file of 99,000 unknown keys stays fast.
+                    if n < 100
+                        && let Some(s) = did_you_mean(key, known.iter().map(String::as_str))
+                    {
                         message.push_str(&format!("; did you mean `{s}`?"));
                     }
                     out.push(Violation {
@@ -335,12 +339,33 @@ fn pattern_meaning(pattern: &str) -> &'static str {
             "a cron schedule: five fields (`0 3 * * *`) or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`"
         }
         p if p.starts_with("^((ssh-") => "an OpenSSH public key line (`ssh-ed25519 AAAA...`, as in known_hosts)",
+        r"^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$|^$"
+        | r"^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$" => {
+            "an image repository such as `registry.example.com/opennebula/frontend` (an optional registry host and \
+             port, then lower-case path components)"
+        }
+        r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$|^$" | r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$" => {
+            "an image tag such as `7.4.0` (letters, digits, `_`, `.` and `-`, at most 128)"
+        }
         _ => "in the form its description gives (`onechart schema` prints it)",
     }
 }
 
 fn v(ptr: &str, message: String, envelope: bool) -> Violation {
     Violation { pointer: ptr.to_string(), message, at_key: false, envelope }
+}
+
+/// Whether `value` would be valid at `ptr` of the unrestricted schema, checked against that part of the schema
+/// only (a validation of the whole values per candidate made reading 60,000 mistyped values quadratic), by the
+/// quick walk (the part is compiled only when the walk cannot decide); `None` when the schema has no part there.
+pub fn valid_at(ptr: &str, value: &Value) -> Option<bool> {
+    let schema = schema_for(Envelope { production: false, ha: false }, None, &[]);
+    let sub = schema_at(&schema, ptr)?;
+    match quick::check(sub, value) {
+        Quick::Valid => Some(true),
+        Quick::Invalid => Some(false),
+        Quick::Unknown => Some(jsonschema::draft7::new(sub).ok()?.is_valid(value)),
+    }
 }
 
 fn schema_at<'a>(schema: &'a Value, ptr: &str) -> Option<&'a Value> {

@@ -543,6 +543,42 @@ fn a_rule_suppressed_with_a_reason_is_waived_in_that_chart_only() {
     assert!(err.contains("the profile's envelope cannot be suppressed"), "{err}");
 }
 
+#[test]
+fn passwords_given_to_generate_are_refused_and_never_written() {
+    // The chart is meant to be committed and published: a password in values.yaml or the README's values table
+    // is a leak. Refused (exit 2) with the ways that keep it out: empty, at install time, or an existingSecret.
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site.yaml");
+    std::fs::write(&site, "database:\n  mysql:\n    password: Canary-Db-4712\n").unwrap();
+    let ex = example("prod-mysql");
+    let ex = ex.to_str().unwrap();
+    for (args, path, at) in [
+        (vec!["--set", "auth.oneadminPassword=Canary-Pw-4711"], "auth.oneadminPassword", "--set auth.oneadminPassword"),
+        (vec!["--set", "auth.serveradminPassword=Canary-Pw-4713"], "auth.serveradminPassword", "--set auth."),
+        (vec!["-f", site.to_str().unwrap()], "database.mysql.password", "site.yaml:3:15"),
+    ] {
+        let out = tmp.path().join("chart");
+        let o = generate_prod_with(&example("prod-mysql"), out.to_str().unwrap(), tmp.path());
+        assert_eq!(o.status.code(), Some(0));
+        let before = tree(&out);
+        let mut all = vec!["generate", "--profile", "prod-mysql", "-f", ex, "-o", "chart"];
+        all.extend(args.iter().copied());
+        let o = onechart(&all, tmp.path());
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{path}: {err}");
+        assert!(err.contains(&format!("`{path}` is a password")) && err.contains(at), "{path}: {err}");
+        assert!(err.contains("existingSecret") && err.contains("helm install"), "{path}: {err}");
+        assert_eq!(tree(&out), before, "{path}: the chart changed");
+        assert!(!tree(&out).values().any(|b| String::from_utf8_lossy(b).contains("Canary-")), "{path}: leaked");
+    }
+    // Empty passwords (the profile's defaults) and existingSecret are fine.
+    let o = onechart(
+        &["generate", "--profile", "prod-mysql", "-f", ex, "-o", "ok", "--set", "auth.existingSecret=one-auth"],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
+
 // Issue 18, item 1: lint resolves the profile as generate does, and says which profile it used.
 #[test]
 fn lint_refuses_a_profile_flag_against_the_files_profile_key() {

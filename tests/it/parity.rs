@@ -158,9 +158,14 @@ fn every_rule_says_the_same_in_generate_helm_and_manifests() {
         let o = generate(None, &[&bad], &[], &work.join("gen"));
         let (out, err) = text(&o);
         let said = format!("{out}{err}");
+        // A password is never given to `generate` (issue 19: it would land in the chart's values.yaml and README,
+        // which are committed and published): it refuses the value itself, whatever a rule says of it. Helm and
+        // the render, where such a value is given at install time, are judged below as for any rule.
+        let password_refused = o.status.code() == Some(2) && said.contains("is a password: `generate` would write it");
         match (f.severity.as_str(), o.status.code()) {
             ("error", Some(1)) if said.contains(&format!("[{}]", f.id)) => {}
             ("error", Some(2)) if said.contains("site value") => {}
+            ("error", Some(2)) if password_refused => {}
             ("warning", Some(0)) => {}
             (s, c) => failures.push(format!("{}: generate of a {s} exited {c:?}:\n{said}", f.id)),
         }
@@ -204,9 +209,10 @@ fn every_rule_says_the_same_in_generate_helm_and_manifests() {
                 }
             }
         }
-        // 3. The waiver: waived at generate time, waived in Helm and in the render's lint.
+        // 3. The waiver: waived at generate time, waived in Helm and in the render's lint. A value `generate`
+        // refuses outright (a password) has no waiver there: no chart is made from it.
         let (Some(line), "error") = (f.line, f.severity.as_str()) else { continue };
-        if rule.id == "ONE100" || rule.id == "ONE103" {
+        if rule.id == "ONE100" || rule.id == "ONE103" || password_refused {
             continue;
         }
         let mut waived: Vec<&str> = f.text.lines().collect();

@@ -11,7 +11,9 @@ declare_rule! {
 ///
 /// ## Why is this bad?
 /// A privileged container has every capability and all host devices, so an escape from any daemon owns the node.
-/// The front-end needs at most CAP_SYS_ADMIN, for marketplace FUSE mounts.
+/// The front-end needs no privilege and no added capability: its daemons run as oneadmin, and the one task that
+/// would need root, Linux Containers marketplace imports, cannot work in the pod at all (ONE008: it runs `sudo`,
+/// which neither privilege nor `SYS_ADMIN` gives a non-root container).
 ///
 /// ## In rendered manifests
 /// Checked: `securityContext.privileged: true` on a container of the front-end's pods (those that run an
@@ -28,17 +30,17 @@ declare_rule! {
 /// securityContext:
 ///   privileged: false
 ///   capabilities:
-///     add: [SYS_ADMIN]
+///     drop: [ALL]
 /// ```
     pub static ONE015 = {
         id: "ONE015",
         name: "privileged-container",
         level: Warning,
         summary: "The OpenNebula containers run privileged",
-        fix: "Set `securityContext.privileged: false` and add only `SYS_ADMIN` when marketplaces need it.",
+        fix: "Set `securityContext.privileged: false`; the front-end needs no added capability (Linux Containers marketplace imports cannot work in the pod either way, ONE008).",
         check: check,
         manifests: check_manifests, reads: [Workloads],
-        manifest_fix: "Set the container's `securityContext.privileged: false` and add only the capabilities it needs (`SYS_ADMIN` for marketplaces).",
+        manifest_fix: "Set the container's `securityContext.privileged: false` and add no capability the OpenNebula daemons do not need (they need none).",
     }
 }
 

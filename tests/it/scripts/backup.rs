@@ -22,6 +22,9 @@ fn backups_keep_the_newest_retention_files() {
     assert!(o.status.success(), "{}", out(&o));
     let made = String::from_utf8_lossy(&o.stdout).trim().to_string();
     assert!(std::fs::read_to_string(&made).unwrap().contains("TABLE db_versioning"));
+    // Every credential OpenNebula stores is in a backup: owner-only (it was 0644).
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&made).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "{made}: mode {mode:o}");
     let mut names: Vec<String> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();

@@ -31,7 +31,8 @@ fn oneadmins_password_follows_the_secret_on_every_member() {
     // The leader changes it with the credentials it replaces, then rewrites its one_auth.
     let o = sync_admin_users(&c, "one-0");
     assert!(o.status.success(), "{}", out(&o));
-    assert!(c.calls().contains("one-0: oneuser passwd 0 n3w"), "{}", c.calls());
+    assert!(c.calls().contains("one-0: oneuser passwd 0 --read-file "), "{}", c.calls());
+    assert!(!c.calls().contains("n3w"), "a password on a command line: {}", c.calls());
     assert_eq!(c.read("cluster/oneadmin-password"), "n3w\n");
     assert_eq!(c.read("one-0/var/.one/one_auth"), "oneadmin:n3w\n");
     // The follower sees that the Secret's password now works and follows.
@@ -54,7 +55,9 @@ fn serveradmins_password_is_set_whenever_it_differs_from_the_secret() {
     c.write("cluster/serveradmin-hash", "sha256-of-a-random-token\n");
     let o = sync_admin_users(&c, "one-0");
     assert!(o.status.success(), "{}", out(&o));
-    assert!(c.calls().contains("one-0: oneuser passwd 1 --sha256 c0ffee"), "{}", c.calls());
+    assert!(c.calls().contains("one-0: oneuser passwd 1 --sha256 --read-file "), "{}", c.calls());
+    assert!(!c.calls().contains("c0ffee"), "a password on a command line: {}", c.calls());
+    assert_eq!(c.read("cluster/serveradmin-hash").trim(), sha256_hex("c0ffee"));
     let o = sync_admin_users(&c, "one-0");
     assert!(o.status.success());
     assert!(!c.calls().contains("passwd 1"), "set once: {}", c.calls());
@@ -171,4 +174,10 @@ fn the_leader_switches_one_auth_only_once_every_member_applied_the_new_password(
     assert!(out(&o).contains("a Raft member is not in sync"), "{}", out(&o));
     assert!(!c.calls().contains("passwd 0"), "{}", c.calls());
     assert_eq!(c.read("cluster/oneadmin-password"), "n3w\n");
+}
+
+/// The SHA-256 of a text, in hex.
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(text.as_bytes()))
 }

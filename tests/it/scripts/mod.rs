@@ -185,7 +185,9 @@ fn three_member_bootstrap_registers_each_member_once_in_order() {
     assert!(o.status.success(), "{}", out(&o));
     let calls = c.calls();
     assert!(calls.contains("one-0: oned -f\n"), "{calls}");
-    assert!(calls.contains("one-0: oneuser passwd 1 --sha256 c0ffee"), "{calls}");
+    // From the Secret's file, never on a command line (ps shows every argument).
+    assert!(calls.contains("one-0: oneuser passwd 1 --sha256 --read-file "), "{calls}");
+    assert!(!calls.contains("c0ffee"), "a password on a command line: {calls}");
     assert!(
         calls.contains(
             "one-0: onezone server-add 0 --name one-0 --rpc http://one-0.one-peers.cloud.svc:2633/RPC2 --grpc-endpoint one-0.one-peers.cloud.svc:2634\n"

@@ -66,6 +66,9 @@ fn the_self_test_runs_a_vm_on_a_dummy_host_and_removes_everything() {
             assert!(text.contains(expect), "{version}: {text}");
         }
         assert!(leftovers(&c).is_empty(), "{version}: left behind: {:?}", leftovers(&c));
+        // Tokens and JWTs go to curl in header files, never on its command line (ps shows every argument).
+        let curl: Vec<&str> = calls.lines().filter(|l| l.contains(": curl ")).collect();
+        assert!(!curl.is_empty() && curl.iter().all(|l| !l.contains("TOKEN:") && !l.contains("Bearer")), "{curl:?}");
     }
 }
 

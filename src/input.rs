@@ -1,0 +1,116 @@
+//! Reading one input file, bounded: a file onechart is given (`-f`, `lint FILE`, `--manifests FILE`) is read at
+//! most to the input limit, whatever it is. A regular file larger than the limit is refused before it is read;
+//! a pipe or FIFO (`<(helm template ...)`, `mkfifo`) is read up to the limit and refused beyond it, and one that
+//! delivers nothing for [`pipe_timeout`] (a FIFO nobody writes to) is refused instead of waiting forever;
+//! devices (`/dev/zero`, a terminal) and sockets are refused. Opening never blocks (`O_NONBLOCK`: opening a FIFO
+//! without a writer would). stdin (`-`) is read by its callers, bounded the same way.
+
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::fs::{FileType, Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::source::{InputError, InputKind, Location, SourceFile};
+
+/// The environment variable that sets how long a pipe may stay silent, in seconds.
+pub const PIPE_TIMEOUT_ENV: &str = "ONECHART_PIPE_TIMEOUT";
+
+/// How long a pipe or FIFO may deliver nothing before it is refused: 10 s, or `ONECHART_PIPE_TIMEOUT` seconds.
+pub fn pipe_timeout() -> Duration {
+    let secs = std::env::var(PIPE_TIMEOUT_ENV).ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(10);
+    Duration::from_secs(secs.clamp(1, 24 * 3600))
+}
+
+impl SourceFile {
+    /// Reads a values file from disk, bounded (directories, devices, oversized files and silent pipes are refused)
+    /// and checked for UTF-8, with an error that names the file (and, for bad UTF-8, the line and column of the
+    /// first bad byte).
+    pub fn read(path: &Path) -> Result<Arc<SourceFile>, InputError> {
+        Self::read_as(path, InputKind::Values)
+    }
+
+    /// Reads a file of a kind (values file or manifest stream), bounded by that kind's size limit.
+    pub fn read_as(path: &Path, kind: InputKind) -> Result<Arc<SourceFile>, InputError> {
+        let name = path.display().to_string();
+        let bytes = read_bounded(path, kind).map_err(|message| InputError::new(Location::file(&name), message))?;
+        Self::from_bytes_as(name, bytes, kind)
+    }
+}
+
+/// Reads `path`, at most the limit of its kind; the error is the message to show after the file name.
+pub fn read_bounded(path: &Path, kind: InputKind) -> Result<Vec<u8>, String> {
+    let limit = kind.limit();
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let fd = rustix::fs::open(path, flags, Mode::empty()).map_err(open_message)?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| e.to_string())?;
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile => {
+            let size = u64::try_from(st.st_size).unwrap_or(0);
+            if size > limit {
+                return Err(kind.too_large(Some(size)));
+            }
+            let mut bytes = Vec::with_capacity(size as usize);
+            std::fs::File::from(fd).take(limit + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+            if bytes.len() as u64 > limit {
+                return Err(kind.too_large(None));
+            }
+            Ok(bytes)
+        }
+        FileType::Fifo => read_pipe(fd, kind, pipe_timeout()),
+        FileType::Directory => Err("is a directory, not a file".to_string()),
+        FileType::CharacterDevice => Err(not_a_file("a character device")),
+        FileType::BlockDevice => Err(not_a_file("a block device")),
+        FileType::Socket => Err(not_a_file("a socket")),
+        _ => Err(not_a_file("not a regular file")),
+    }
+}
+
+fn not_a_file(what: &str) -> String {
+    format!("is {what}, not a file (onechart reads regular files, pipes, and `-` for stdin)")
+}
+
+fn open_message(e: Errno) -> String {
+    match e {
+        Errno::NOENT => "no such file".to_string(),
+        Errno::ACCESS | Errno::PERM => "permission denied".to_string(),
+        Errno::LOOP => "too many levels of symbolic links".to_string(),
+        other => std::io::Error::from(other).to_string(),
+    }
+}
+
+/// Reads a pipe to its end, at most the limit of `kind`, refusing it when it stays silent for `timeout`.
+fn read_pipe(fd: OwnedFd, kind: InputKind, timeout: Duration) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let wait = Timespec { tv_sec: timeout.as_secs() as _, tv_nsec: 0 };
+    loop {
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        match rustix::event::poll(&mut fds, Some(&wait)) {
+            Ok(0) => {
+                return Err(format!(
+                    "is a pipe or FIFO that delivered nothing for {} s (is anything writing to it?); set \
+                     {PIPE_TIMEOUT_ENV}=SECONDS to wait longer",
+                    timeout.as_secs()
+                ));
+            }
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        match rustix::io::read(&fd, &mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => {
+                bytes.extend_from_slice(&chunk[..n]);
+                if bytes.len() as u64 > kind.limit() {
+                    return Err(kind.too_large(None));
+                }
+            }
+            Err(Errno::AGAIN) | Err(Errno::INTR) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
