@@ -16,13 +16,13 @@ cargo clippy --all-targets --locked -- -D warnings
 cargo clippy --locked --test real -- -D warnings
 # CI=true makes insta refuse to write snapshots: a changed emitted file fails until reviewed and committed.
 CI=true cargo test --locked --all-targets
-# Fuzzing, bounded to 2 minutes (ONECHART_FUZZ_SECONDS): the four fuzz targets' entry points (values, manifests,
+# Fuzzing, bounded to 1 minute (ONECHART_FUZZ_SECONDS): the four fuzz targets' entry points (values, manifests,
 # --set, OpenNebula configuration) run on mutated seeds in the test binary already built, from a new seed each run
 # (printed; ONECHART_FUZZ_SEED=N replays one). A panic fails the run and its input is kept in target/fuzz-failures/.
 # The coverage-guided cargo-fuzz run (scripts/fuzz.sh --total SECONDS) is not in CI: its instrumented release build
 # took 7 minutes on the 2-core development machine for the crate alone (its dependencies already built), which CI's
 # 60 minutes cannot spare beside the two OpenNebula builds; run it before a release.
-ONECHART_FUZZ_SECONDS="${ONECHART_FUZZ_SECONDS:-120}" ONECHART_FUZZ_SEED="${ONECHART_FUZZ_SEED:-$(date +%s)}" \
+ONECHART_FUZZ_SECONDS="${ONECHART_FUZZ_SECONDS:-60}" ONECHART_FUZZ_SEED="${ONECHART_FUZZ_SEED:-$(date +%s)}" \
   CI=true cargo test --locked --test it -- --exact hostile::fuzz_targets_survive_mutated_seeds --nocapture
 # The real-OpenNebula tier (tests/real/): OpenNebula 7.4.0 and 7.2.0 built from their release source (once: the
 # build is cached by source checksum), then the chart's pods run for real. scripts/real-tests.sh RELEASE... runs
