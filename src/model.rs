@@ -378,6 +378,10 @@ pub struct Image {
     /// the rendered manifests.
     #[schemars(regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$|^$"))]
     pub tag: String,
+    /// Image digest (`sha256:` and 64 hex digits): when set, the pods run `repository:tag@digest`, which the
+    /// container runtime pulls by digest (the tag stays for people to read): a tag pushed again changes nothing.
+    #[schemars(regex(pattern = r"^sha256:[a-f0-9]{64}$|^$"))]
+    pub digest: String,
     /// Image pull policy: `Always`, `IfNotPresent` or `Never`.
     pub pull_policy: PullPolicy,
     /// Names of Secrets holding registry credentials.

@@ -355,6 +355,28 @@ networkPolicy:
     assert_eq!(policy[0]["ipBlock"]["cidr"], "192.0.2.0/24", "{policy}");
     assert_eq!(policy[1]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"], "one", "{policy}");
     assert_eq!(find("NetworkPolicy", "one-opennebula-addons")["spec"]["ingress"][0]["from"], *policy);
+    // image.digest: every OpenNebula container runs repository:tag@digest; a malformed digest is refused.
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    for (name, helm) in helm_versions() {
+        let o = Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&chart)
+            .args(["--set", &format!("image.digest={digest}")])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout);
+        let pinned = format!("image: registry.example.com/opennebula/frontend:7.4.0@{digest}");
+        assert!(text.contains(&pinned), "{name}: no {pinned}");
+        assert!(!text.contains("image: registry.example.com/opennebula/frontend:7.4.0\n"), "{name}: an image by tag");
+        let o = Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&chart)
+            .args(["--set", "image.digest=sha256:abc"])
+            .output()
+            .unwrap();
+        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("digest"), "{name}");
+    }
     // Without them: no extra object, any source, and Raft's slower readiness check keeps its longer timeout.
     let ha = tmp.path().join("ha");
     generate("ha-raft", &[], &ha);
@@ -612,26 +634,32 @@ fn monitor_address_case_is_judged_alike_everywhere() {
     let chart = tmp.path().join("chart");
     generate("ha-raft", &[], &chart);
     for (name, helm) in helm_versions() {
-        for (value, expected) in [("AUTO", "ONE056"), ("auto", "ONE004")] {
+        for (value, expected) in [("AUTO", "ONE056 monitor-address-auto-case"), ("auto", "monitorAddress")] {
+            // Refused at install time: `AUTO` by ONE056's constraint, `auto` by the HA chart's schema (ONE004).
             let o = Command::new(&helm)
                 .args(["template", "one"])
                 .arg(&chart)
                 .args(["--set", &format!("monitord.monitorAddress={value}")])
                 .output()
                 .unwrap();
-            if value == "auto" {
-                // The HA chart's schema refuses `auto` (ONE004) at install time, as lint does.
-                assert!(!o.status.success(), "{name}: the HA schema let `auto` through");
-                assert!(String::from_utf8_lossy(&o.stderr).contains("monitorAddress"), "{name}");
-                continue;
-            }
-            assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
-            let rendered = tmp.path().join(format!("{name}-{value}.yaml"));
-            std::fs::write(&rendered, &o.stdout).unwrap();
-            let l =
-                common::onechart(&["lint", "--format", "json", "--manifests", rendered.to_str().unwrap()], tmp.path());
-            assert_eq!(ids(&l), [expected], "{name} {value}: {:?}", common::text(&l));
+            assert!(!o.status.success(), "{name}: {value} rendered");
+            assert!(String::from_utf8_lossy(&o.stderr).contains(expected), "{name} {value}: {:?}", o.stderr);
         }
+        // A render made without the guard (another chart, or one edited by hand): lint --manifests says ONE056.
+        let o = Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&chart)
+            .args(["--set", "monitord.monitorAddress=192.0.2.77"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout)
+            .replace("MONITOR_ADDRESS = \"192.0.2.77\"", "MONITOR_ADDRESS = \"AUTO\"");
+        assert!(text.contains("MONITOR_ADDRESS = \"AUTO\""), "{name}: monitord.conf not found in the render");
+        let rendered = tmp.path().join(format!("{name}-AUTO.yaml"));
+        std::fs::write(&rendered, text.as_bytes()).unwrap();
+        let l = common::onechart(&["lint", "--format", "json", "--manifests", rendered.to_str().unwrap()], tmp.path());
+        assert_eq!(ids(&l), ["ONE056"], "{name}: {:?}", common::text(&l));
     }
 }
 

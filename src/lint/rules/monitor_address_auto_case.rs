@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::declare_rule;
+use crate::lint::install::Install;
 use crate::lint::{Ctx, Hit};
 use crate::lint::{ManifestHit, hit_at};
 use crate::manifest::ManifestCtx;
@@ -47,6 +48,12 @@ declare_rule! {
         check: check,
         manifests: check_manifests, reads: [ConfigData],
         manifest_fix: "In monitord.conf's `NETWORK`, write `MONITOR_ADDRESS = \"auto\"` in lower case, or an address the hypervisors reach.",
+        install: Install::Template(
+            r#"{{- $addr := toString ($v.monitord.monitorAddress | default "") -}}
+{{- if and (ne $addr "auto") (eq (lower $addr) "auto") -}}
+{{- $errors = append $errors (printf "ONE056 monitor-address-auto-case: monitord.monitorAddress=%s is read by OpenNebula as a host name (it compares with auto case-sensitively); write auto, or the address hypervisors reach" $addr) -}}
+{{- end -}}"#,
+        ),
     }
 }
 

@@ -44,8 +44,11 @@ declare_rule! {
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
+    // A digest pins the OpenNebula image whatever its tag says.
+    let pinned = !v.image.digest.is_empty();
     [("image.tag", &v.image.tag), ("database.mariadb.tag", &v.database.mariadb.tag)]
         .into_iter()
+        .filter(|(path, _)| !(pinned && *path == "image.tag"))
         .filter(|(_, t)| t.is_empty() || t.as_str() == "latest")
         .map(|(path, t)| Hit::at(path, format!("`{path}` is `{t}`, not a pinned release")))
         .collect()
