@@ -241,6 +241,7 @@ pub static ENTRIES: &[Entry] = &[
     e(Command, "cut", "coreutils", Essential, "files/sync-admin-users.sh reads one_auth"),
     e(Command, "date", "coreutils", Essential, "chart scripts"),
     e(Command, "df", "coreutils", Essential, "files/backup.sh names the free space when a backup fails"),
+    e(Command, "du", "coreutils", Essential, "files/oned.sh empties a followed log file past its cap (before 7.4)"),
     e(Command, "id", "coreutils", Essential, "files/check-image.sh"),
     e(Command, "head", "coreutils", Essential, "chart scripts"),
     e(Command, "ln", "coreutils", Essential, "files/prepare.sh links the daemons' log files to their output"),
