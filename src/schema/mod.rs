@@ -347,6 +347,9 @@ fn pattern_meaning(pattern: &str) -> &'static str {
         r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$|^$" | r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$" => {
             "an image tag such as `7.4.0` (letters, digits, `_`, `.` and `-`, at most 128)"
         }
+        r"^sha256:[a-f0-9]{64}$|^$" | r"^sha256:[a-f0-9]{64}$" => {
+            "an image digest: `sha256:` and 64 lower-case hexadecimal digits (`docker buildx imagetools inspect` prints it)"
+        }
         _ => "in the form its description gives (`onechart schema` prints it)",
     }
 }
@@ -458,20 +461,22 @@ mod tests {
         assert_eq!(serde_json::from_str::<Value>(GENERATED).unwrap(), now, "build.rs generates the model's schema");
     }
 
+    /// Every `pattern` of a schema.
+    fn patterns(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(p) = m.get("pattern").and_then(Value::as_str) {
+                    out.push(p.to_string());
+                }
+                m.values().for_each(|x| patterns(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| patterns(x, out)),
+            _ => {}
+        }
+    }
+
     #[test]
     fn the_quick_check_knows_every_keyword_and_pattern_of_every_schema() {
-        fn patterns(v: &Value, out: &mut Vec<String>) {
-            match v {
-                Value::Object(m) => {
-                    if let Some(p) = m.get("pattern").and_then(Value::as_str) {
-                        out.push(p.to_string());
-                    }
-                    m.values().for_each(|x| patterns(x, out));
-                }
-                Value::Array(a) => a.iter().for_each(|x| patterns(x, out)),
-                _ => {}
-            }
-        }
         for production in [false, true] {
             for ha in [false, true] {
                 let envelope = Envelope { production, ha };
@@ -590,18 +595,6 @@ mod tests {
 
     #[test]
     fn messages_name_types_and_patterns_in_words() {
-        fn patterns(v: &Value, out: &mut Vec<String>) {
-            match v {
-                Value::Object(m) => {
-                    if let Some(p) = m.get("pattern").and_then(Value::as_str) {
-                        out.push(p.to_string());
-                    }
-                    m.values().for_each(|x| patterns(x, out));
-                }
-                Value::Array(a) => a.iter().for_each(|x| patterns(x, out)),
-                _ => {}
-            }
-        }
         let mut all = Vec::new();
         patterns(&values_schema(Envelope { production: false, ha: false }, None), &mut all);
         assert!(!all.is_empty());
