@@ -400,7 +400,7 @@ pub enum PullPolicy {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Oned {
-    /// Number of oned front-ends; more than 1 runs a Raft HA cluster and must be odd (3 or 5).
+    /// Number of oned front-ends; more than 1 runs a Raft HA cluster and must be odd (3, 5 or 7).
     #[schemars(range(min = 1, max = 7))]
     pub replicas: u32,
     /// Address the hypervisors use to reach the front-end (oned `HOSTNAME`, used by the transfer drivers).

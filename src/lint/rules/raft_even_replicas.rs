@@ -40,7 +40,7 @@ declare_rule! {
         manifest_fix: "Set the oned workload's `spec.replicas` to an odd number: 3, 5 or 7.",
         install: Install::When {
             when: Cond::And(&[Cond::Ha, Cond::Even("oned.replicas")]),
-            message: "oned.replicas=%d is even and tolerates no more failures than %d; use an odd count of members ({allowed:oned.replicas})",
+            message: "oned.replicas=%d is even and tolerates no more member failures than %d members do; use an odd count of members ({allowed:oned.replicas})",
             args: &["(int $v.oned.replicas)", "(sub (int $v.oned.replicas) 1)"],
             only_if: None,
         },
