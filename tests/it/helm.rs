@@ -391,6 +391,33 @@ networkPolicy:
     assert_eq!(oned["readinessProbe"]["timeoutSeconds"], 15);
 }
 
+/// Issue 19, item 8: the Raft ServiceAccount may get and patch the members' own pods only, by name, on Helm 3 and
+/// 4; scaling to 5 members names the new ones.
+#[test]
+fn the_raft_role_reaches_only_the_members_pods() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ha = tmp.path().join("ha");
+    generate("ha-raft", &[], &ha);
+    for (name, helm) in helm_versions() {
+        for (replicas, expected) in [(3, 3), (5, 5)] {
+            let o = Command::new(&helm)
+                .args(["template", "one"])
+                .arg(&ha)
+                .args(["--set", &format!("oned.replicas={replicas}")])
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+            let docs = raw_objects(&String::from_utf8_lossy(&o.stdout));
+            let role = docs.iter().find(|d| d["kind"] == "Role").expect("a Role");
+            let rules = role["rules"].as_array().unwrap();
+            assert_eq!(rules.len(), 1, "{name}: {role}");
+            let names: Vec<String> = (0..expected).map(|i| format!("one-opennebula-{i}")).collect();
+            assert_eq!(rules[0]["resourceNames"], serde_json::json!(names), "{name}");
+            assert_eq!(rules[0]["verbs"], serde_json::json!(["get", "patch"]), "{name}");
+        }
+    }
+}
+
 /// The chart's files (`chart-templates/files/`) with an extension.
 fn chart_files(ext: &str) -> Vec<std::path::PathBuf> {
     let dir = common::root().join("chart-templates/files");
