@@ -40,12 +40,17 @@ capabilities:
   {{- end }}
 {{- end -}}
 
-{{/* Security context of helper containers (init, tests, jobs): nothing added, ever. */}}
+{{/* Security context of helper containers (init, tests, jobs): nothing added, ever, and never root: with
+securityContext.runAsUser 0 (the OpenNebula containers as root) they run as oneadmin (9869), or the kubelet would
+refuse to start them (runAsNonRoot with a root user). */}}
 {{- define "opennebula.restrictedSecurityContext" -}}
 privileged: false
 allowPrivilegeEscalation: false
 readOnlyRootFilesystem: true
 runAsNonRoot: true
+{{- if eq (int .Values.securityContext.runAsUser) 0 }}
+runAsUser: 9869
+{{- end }}
 capabilities:
   drop: ["ALL"]
 {{- end -}}

@@ -418,6 +418,47 @@ fn the_raft_role_reaches_only_the_members_pods() {
     }
 }
 
+/// Issue 19, item 8: with `securityContext.runAsUser: 0` (a lint error, ONE016, but a value the schema accepts)
+/// no container would be refused by the kubelet: every container that says `runAsNonRoot: true` runs as a
+/// non-root user, its own or its pod's (hooks, tests, backup jobs, init containers included).
+#[test]
+fn run_as_root_leaves_no_container_that_cannot_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("prod");
+    generate("prod-mysql", &[], &chart);
+    for (name, helm) in helm_versions() {
+        let o = Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&chart)
+            .args(["--set", "securityContext.runAsUser=0"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let source = onechart::source::SourceFile::from_text("r.yaml", String::from_utf8_lossy(&o.stdout).into_owned());
+        let mut checked = 0;
+        for m in onechart::manifest::read(source).unwrap() {
+            let Some(pod) = ["/spec/template/spec", "/spec/jobTemplate/spec/template/spec", "/spec"]
+                .iter()
+                .find_map(|p| m.raw.pointer(p).filter(|s| s.get("containers").is_some()))
+            else {
+                continue;
+            };
+            let pod_user = pod.pointer("/securityContext/runAsUser").and_then(serde_json::Value::as_i64);
+            for list in ["initContainers", "containers"] {
+                for c in pod[list].as_array().into_iter().flatten() {
+                    if c.pointer("/securityContext/runAsNonRoot") == Some(&serde_json::json!(true)) {
+                        let user =
+                            c.pointer("/securityContext/runAsUser").and_then(serde_json::Value::as_i64).or(pod_user);
+                        assert!(user != Some(0), "{name}: {} {} runs as root with runAsNonRoot", m.id(), c["name"]);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 10, "{name}: only {checked} containers checked");
+    }
+}
+
 /// The chart's files (`chart-templates/files/`) with an extension.
 fn chart_files(ext: &str) -> Vec<std::path::PathBuf> {
     let dir = common::root().join("chart-templates/files");
