@@ -1088,6 +1088,21 @@ pub struct NetworkPolicy {
     /// VMs' networks (OneGate), the users and the Ingress controller; an `ipBlock` needs the Service's
     /// `externalTrafficPolicy: Local` to see the client's address (the chart README, Placement and exposure).
     pub ingress_from: Vec<JsonObject>,
+    /// What the release's pods may reach.
+    pub egress: Egress,
+}
+
+/// The egress NetworkPolicy.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Egress {
+    /// Limit what the release's pods may reach to what the front-end needs: the release's own pods, the cluster
+    /// DNS (53), SSH to the hypervisors (22), HTTPS and the Kubernetes API (443, 6443: marketplaces, the Raft
+    /// leader label, the secrets job) and an external database server's port; anything else through `to`.
+    pub enabled: bool,
+    /// More Kubernetes `NetworkPolicyEgressRule` objects (`{to: [...], ports: [...]}`): hypervisors on another SSH
+    /// port, Ceph monitors (3300, 6789), an off-site backup target.
+    pub to: Vec<JsonObject>,
 }
 
 /// Requests and limits of each container.

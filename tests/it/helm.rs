@@ -317,6 +317,9 @@ backup:
   storageClass: offsite-nfs
 networkPolicy:
   ingressFrom: [{ipBlock: {cidr: 192.0.2.0/24}}]
+  egress:
+    enabled: true
+    to: [{to: [{ipBlock: {cidr: 198.51.100.0/24}}], ports: [{port: 6789, protocol: TCP}]}]
 "#,
     )
     .unwrap();
@@ -355,6 +358,19 @@ networkPolicy:
     assert_eq!(policy[0]["ipBlock"]["cidr"], "192.0.2.0/24", "{policy}");
     assert_eq!(policy[1]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"], "one", "{policy}");
     assert_eq!(find("NetworkPolicy", "one-opennebula-addons")["spec"]["ingress"][0]["from"], *policy);
+    // networkPolicy.egress: the front-end's needs (its own pods, DNS, SSH, HTTPS, the API server) and the extra rule.
+    let egress = &find("NetworkPolicy", "one-opennebula-egress")["spec"];
+    assert_eq!(egress["policyTypes"], serde_json::json!(["Egress"]));
+    let rules = egress["egress"].as_array().unwrap();
+    let ports: Vec<i64> = rules
+        .iter()
+        .flat_map(|r| r["ports"].as_array().into_iter().flatten())
+        .filter_map(|p| p["port"].as_i64())
+        .collect();
+    for p in [53, 22, 443, 6443, 6789] {
+        assert!(ports.contains(&p), "port {p} not admitted: {egress}");
+    }
+    assert_eq!(rules.last().unwrap()["to"][0]["ipBlock"]["cidr"], "198.51.100.0/24");
     // image.digest: every OpenNebula container runs repository:tag@digest; a malformed digest is refused.
     let digest = format!("sha256:{}", "ab".repeat(32));
     for (name, helm) in helm_versions() {
@@ -385,6 +401,7 @@ networkPolicy:
     let docs = raw_objects(&text);
     let np = docs.iter().find(|d| d["kind"] == "NetworkPolicy" && d["metadata"]["name"] == "one-opennebula").unwrap();
     assert!(np["spec"]["ingress"][0].get("from").is_none(), "{np}");
+    assert!(!docs.iter().any(|d| d["metadata"]["name"] == "one-opennebula-egress"), "no egress policy by default");
     let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
     let oned =
         sts["spec"]["template"]["spec"]["containers"].as_array().unwrap().iter().find(|c| c["name"] == "oned").unwrap();
