@@ -72,6 +72,28 @@ fn done(dir: &Dir, step: &Step) -> anyhow::Result<bool> {
     })
 }
 
+/// True for a step of the form the plans of `generate` take (`output::plan`): `X` to `.onechart-old/X`,
+/// `.onechart-new/X` to `X`, a file in the way set aside as `X.onechart-orig[.N]`, or a directory `X`, with `X` a
+/// relative path of plain components (the manifest `.onechart-manifest` is the only onechart name among them).
+fn planned(step: &Step) -> bool {
+    let plain = |p: &str| {
+        (p == super::MANIFEST || !p.starts_with(".onechart"))
+            && p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+    };
+    match step {
+        Step::Rename { from, to } => {
+            let out = to.strip_prefix(BACKUP).and_then(|r| r.strip_prefix('/')).is_some_and(|r| r == from);
+            let into = from.strip_prefix(STAGE).and_then(|r| r.strip_prefix('/')).is_some_and(|r| r == to);
+            let aside = to.strip_prefix(from.as_str()).and_then(|r| r.strip_prefix(super::ASIDE)).is_some_and(|n| {
+                n.is_empty()
+                    || n.strip_prefix('.').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+            });
+            ((out || aside) && plain(from)) || (into && plain(to))
+        }
+        Step::Mkdir { path } => plain(path),
+    }
+}
+
 fn undo(dir: &Dir, step: &Step) -> anyhow::Result<()> {
     match step {
         Step::Rename { from, to } => dir.rename(to, from)?,
@@ -165,6 +187,15 @@ pub fn recover(dir: &Dir) -> anyhow::Result<Recovered> {
                  with that version, or restore the directory from version control and remove the journal",
                 dir.show(JOURNAL),
                 journal.version
+            );
+        }
+        // Only the steps onechart plans: a file moved out to the backup, a staged file moved in, a new directory.
+        // A journal that says anything else was not written by a run here (a committed or planted one would move
+        // the user's files into the backup, which is then removed): refused before anything moves.
+        if let Some(step) = journal.steps.iter().find(|s| !planned(s)) {
+            bail!(
+                "{}: names a step onechart never writes ({step:?}); nothing was changed. Remove the journal if no run was interrupted here",
+                dir.show(JOURNAL)
             );
         }
         for step in journal.steps.iter().rev() {

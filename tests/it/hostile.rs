@@ -948,3 +948,32 @@ fn fuzz_targets_survive_mutated_seeds() {
         eprintln!("fuzz {target}: {i} inputs (ONECHART_FUZZ_SEED={seed})");
     }
 }
+
+/// Issue 19, item 3 (found in review): a journal that no run of onechart wrote (committed in a pull request, or
+/// planted) moves nothing. `generate` and `generate --check` (which recovers an interrupted run, as every run
+/// does) refuse a journal with a step no plan of onechart takes, before anything moves: the user's directory that
+/// the step named is still there.
+#[test]
+fn a_planted_journal_moves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    let o = common::onechart(&["generate", "--profile", "dev-sqlite", "-o", chart.to_str().unwrap()], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
+    std::fs::create_dir_all(chart.join("ci")).unwrap();
+    std::fs::write(chart.join("ci/pipeline.yaml"), "mine").unwrap();
+    std::fs::create_dir_all(chart.join(".onechart-old")).unwrap();
+    std::fs::write(
+        chart.join(".onechart-journal"),
+        r#"{"version":1,"steps":[{"op":"rename","from":".onechart-old/ci","to":"ci"}]}"#,
+    )
+    .unwrap();
+    for args in [&["--check"][..], &[][..]] {
+        let mut all = vec!["generate", "--profile", "dev-sqlite", "-o", chart.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let o = common::onechart(&all, tmp.path());
+        let (_, err) = common::text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(".onechart-journal"), "{args:?}: {err}");
+        assert_eq!(std::fs::read_to_string(chart.join("ci/pipeline.yaml")).unwrap(), "mine", "{args:?}");
+    }
+}
