@@ -31,5 +31,8 @@ ONECHART_FUZZ_SECONDS="${ONECHART_FUZZ_SECONDS:-60}" ONECHART_FUZZ_SEED="${ONECH
 # prod-mysql once: its bundled install (backup, rotation, restore) on 7.4.0 and its schema upgrade from 7.2.0 (an
 # install on 7.2.0). Its faults on an external MariaDB (about 5 more minutes) run from
 # `scripts/real-tests.sh 7.4.0 -- prod_mysql_faults`.
-ONECHART_REAL_HA_RELEASES=7.4.0 scripts/real-tests.sh 7.4.0 7.2.0 -- --skip prod_mysql
+# The Raft zone runs alone first: nine daemons and three MariaDB servers on two cores, with nothing beside them
+# (a join under heavy load is a known open race: tests/real/README.md).
+ONECHART_REAL_HA_RELEASES=7.4.0 scripts/real-tests.sh 7.4.0 -- ha_raft
+scripts/real-tests.sh 7.4.0 7.2.0 -- --skip prod_mysql --skip ha_raft
 scripts/real-tests.sh 7.4.0 -- prod_mysql_bundled prod_mysql_upgrade
