@@ -5,6 +5,19 @@ use super::*;
 
 /// `sh prepare.sh` with the cluster's ConfigMap (`config/`), Secrets, a packaged image (`image/etc`, `image/var`)
 /// and the member's volumes under `run/` (created).
+/// The ssh Secret's key pair and host key, made by ssh-keygen into the cluster's `ssh/` directory.
+fn ssh_secret_keys(c: &Cluster) {
+    std::fs::create_dir_all(c.file("ssh")).unwrap();
+    for (name, kind) in [("id_rsa", "rsa"), ("ssh_host_ecdsa_key", "ecdsa")] {
+        let o = Command::new("ssh-keygen")
+            .args(["-q", "-t", kind, "-N", "", "-f"])
+            .arg(c.file(&format!("ssh/{name}")))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", out(&o));
+    }
+}
+
 fn prepare_command(c: &Cluster) -> Command {
     for d in ["etc", "data", "log"] {
         std::fs::create_dir_all(c.file(&format!("run/{d}"))).unwrap();
@@ -45,15 +58,7 @@ fn prepare_configures_the_member_and_keeps_one_auth_after_the_first_start() {
     for (k, v) in [("one-key", "0123"), ("fireedge-key", "ABCD")] {
         c.write(&format!("auth/{k}"), v);
     }
-    std::fs::create_dir_all(c.file("ssh")).unwrap();
-    for (name, kind) in [("id_rsa", "rsa"), ("ssh_host_ecdsa_key", "ecdsa")] {
-        let o = Command::new("ssh-keygen")
-            .args(["-q", "-t", kind, "-N", "", "-f"])
-            .arg(c.file(&format!("ssh/{name}")))
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", out(&o));
-    }
+    ssh_secret_keys(&c);
     std::fs::remove_file(c.file("ssh/id_rsa.pub")).unwrap();
     let run = || {
         prepare_command(&c)
@@ -143,15 +148,7 @@ fn configuration_from_the_values_is_merged_again_at_every_start() {
     for (k, v) in [("one-key", "0123"), ("fireedge-key", "ABCD")] {
         c.write(&format!("auth/{k}"), v);
     }
-    for (name, kind) in [("id_rsa", "rsa"), ("ssh_host_ecdsa_key", "ecdsa")] {
-        std::fs::create_dir_all(c.file("ssh")).unwrap();
-        let o = Command::new("ssh-keygen")
-            .args(["-q", "-t", kind, "-N", "", "-f"])
-            .arg(c.file(&format!("ssh/{name}")))
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", out(&o));
-    }
+    ssh_secret_keys(&c);
     let run = || prepare_command(&c).env("DB_BACKEND", "sqlite").output().unwrap();
     for start in 0..2 {
         // Edits made by hand in the pod last only until the next start: the values win again.
