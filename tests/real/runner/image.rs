@@ -112,24 +112,35 @@ impl Image {
             std::fs::create_dir_all(gems.join(d)).unwrap();
         }
         std::fs::create_dir_all(gems.join("extensions").join(&platform)).unwrap();
-        let mut sources: Vec<PathBuf> = vec![PathBuf::from("/usr/share/rubygems-integration/all")];
-        for pattern in ["/usr/lib/x86_64-linux-gnu/rubygems-integration", "/usr/lib/ruby/gems"] {
+        let mut sources: Vec<PathBuf> = vec![];
+        for pattern in
+            ["/usr/share/rubygems-integration", "/usr/lib/x86_64-linux-gnu/rubygems-integration", "/usr/lib/ruby/gems"]
+        {
             sources.extend(std::fs::read_dir(pattern).into_iter().flatten().flatten().map(|e| e.path()));
         }
+        sources.sort();
+        let mut bare = Vec::new();
         for src in sources {
             for e in std::fs::read_dir(src.join("specifications")).into_iter().flatten().flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 let Some(gem) = name.strip_suffix(".gemspec") else { continue };
-                if gem.starts_with("rexml-") {
-                    std::fs::copy(e.path(), gems.join("specifications").join(&name)).unwrap();
+                // The build copies the specifications of some of these directories (scripts/opennebula-build.sh
+                // post_install); the rest (rexml, sqlite3, mysql2 from rubygems-integration/3.1.0) come from here.
+                if !root.join("usr/share/one/gems/specifications").join(&name).exists() {
+                    let _ = std::fs::copy(e.path(), gems.join("specifications").join(&name));
                 }
-                let _ = std::os::unix::fs::symlink(src.join("gems").join(gem), gems.join("gems").join(gem));
+                if src.join("gems").join(gem).exists() {
+                    let _ = std::os::unix::fs::symlink(src.join("gems").join(gem), gems.join("gems").join(gem));
+                } else {
+                    bare.push(e.path());
+                }
                 let ext = src.join("extensions").join(&platform).join(gem);
                 if ext.is_dir() {
                     let _ = std::os::unix::fs::symlink(ext, gems.join("extensions").join(&platform).join(gem));
                 }
             }
         }
+        link_vendor_gems(&gems, &platform, &bare);
         Image { release: release.into(), root: root.into(), layer, passwd, group, entrypoint: vec![], cmd: vec![] }
     }
 
@@ -231,4 +242,82 @@ pub fn image_for(inner: &super::Inner, reference: &str) -> std::sync::Arc<Image>
         .entry(tag.to_string())
         .or_insert_with(|| std::sync::Arc::new(Image::new(tag, &inner.dir.join(format!("image-{tag}")))))
         .clone()
+}
+
+/// Debian installs some gems' files only under vendor_ruby (ffi-rzmq, xmlrpc, sequel, sqlite3, mysql2...), with a
+/// specification and no gems/NAME-VERSION. Release 6.10's drivers and onedb drop vendor_ruby from the load path
+/// before their requires (OpenNebula/one@release-6.10.5:src/hm_mad/one_hm.rb:31-49, the RUBYGEMS_SETUP block; 7.x
+/// keeps it: src/cli/load_opennebula_paths.rb), so there only an activated gem loads them. opennebula-rubygems
+/// ships real gem directories: give each such gem a directory whose lib/ links its specification's lib files to
+/// vendor_ruby, and for a gem with a native extension the extension directory RubyGems requires
+/// (gem.build_complete, rubygems/specification.rb: missing_extensions?) holding Debian's compiled files.
+fn link_vendor_gems(gems: &Path, platform: &str, specs: &[PathBuf]) {
+    if specs.is_empty() {
+        return;
+    }
+    let api = platform.rsplit('/').next().unwrap_or_default();
+    let pure = Path::new("/usr/lib/ruby/vendor_ruby");
+    let native = PathBuf::from(format!("/usr/lib/x86_64-linux-gnu/ruby/vendor_ruby/{api}"));
+    let out = super::sh::run(
+        Command::new("ruby")
+            .args([
+                "-e",
+                "ARGV.each { |p| s = Gem::Specification.load(p) or next; \
+                 puts \"ext\\t#{s.full_name}\" unless s.extensions.empty?; \
+                 s.files.each { |f| puts \"lib\\t#{s.full_name}\\t#{f}\" if f.start_with?('lib/') } }",
+            ])
+            .args(specs),
+    );
+    let mut tops: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    let mut native_gems = Vec::new();
+    for line in text(&out.stdout).lines() {
+        let mut f = line.split('\t');
+        match (f.next(), f.next(), f.next()) {
+            (Some("ext"), Some(gem), None) => native_gems.push(gem.to_string()),
+            (Some("lib"), Some(gem), Some(file)) => {
+                let rel = &file["lib/".len()..];
+                let top = rel.split('/').next().unwrap_or(rel).trim_end_matches(".rb");
+                tops.entry(gem.to_string()).or_default().insert(top.to_string());
+                let target = pure.join(rel);
+                if target.is_file() {
+                    let link = gems.join("gems").join(gem).join(file);
+                    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+                    let _ = std::os::unix::fs::symlink(target, link);
+                }
+            }
+            _ => {}
+        }
+    }
+    // Debian's specifications often list no extension; the compiled files sit beside vendor_ruby for the API
+    // version: link them into the gem's lib too, where `require 'sqlite3/sqlite3_native'` looks.
+    for (gem, tops) in &tops {
+        for top in tops {
+            link_tree(&native.join(top), &gems.join("gems").join(gem).join("lib").join(top));
+        }
+    }
+    for gem in native_gems {
+        let dir = gems.join("extensions").join(platform).join(&gem);
+        if dir.exists() {
+            continue;
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        for top in tops.get(&gem).into_iter().flatten() {
+            if native.join(top).exists() {
+                let _ = std::os::unix::fs::symlink(native.join(top), dir.join(top));
+            }
+        }
+        std::fs::write(dir.join("gem.build_complete"), "").unwrap();
+    }
+}
+
+/// Links every file under `from` at the same relative path under `to` (directories created), if `from` exists.
+fn link_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        for e in std::fs::read_dir(from).into_iter().flatten().flatten() {
+            link_tree(&e.path(), &to.join(e.file_name()));
+        }
+    } else if from.is_file() && !to.exists() {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        let _ = std::os::unix::fs::symlink(from, to);
+    }
 }
