@@ -151,10 +151,10 @@ fn truthy(v: &Value) -> bool {
 /// What a rule's constraint makes of one value under a profile's envelope: the schema keywords that accept only
 /// the values for which the constraint holds.
 pub fn narrowing(cond: &Cond, envelope: crate::profile::Envelope) -> Option<(String, Value)> {
+    // What is left once the envelope's facts are put in: all of `rest` (an `And`, kept as a slice).
     let rest = cond.under(envelope)?;
-    let residual = Cond::And(Box::leak(rest.into_boxed_slice()));
     let mut paths = Vec::new();
-    residual.paths(&mut paths);
+    rest.iter().for_each(|c| c.paths(&mut paths));
     paths.dedup();
     let [path] = paths.as_slice() else { return None };
     let pointer = crate::pointer::pointer(path);
@@ -164,7 +164,8 @@ pub fn narrowing(cond: &Cond, envelope: crate::profile::Envelope) -> Option<(Str
         if envelope.production {
             values["environment"] = json!("production");
         }
-        residual.eval(&values).unwrap_or(false)
+        let all: Option<Vec<bool>> = rest.iter().map(|c| c.eval(&values)).collect();
+        all.is_some_and(|all| all.into_iter().all(|b| b))
     };
     let fragment = match domain(path, envelope) {
         Some(candidates) => {
@@ -175,8 +176,9 @@ pub fn narrowing(cond: &Cond, envelope: crate::profile::Envelope) -> Option<(Str
         None => {
             let mut refused_strings: Vec<&str> = Vec::new();
             let mut empty = false;
+            let [one] = rest.as_slice() else { return None };
             let mut leaves = Vec::new();
-            flatten_or(&residual, &mut leaves);
+            flatten_or(one, &mut leaves);
             for leaf in leaves {
                 match leaf {
                     Cond::Eq(_, Lit::Str(s)) => refused_strings.push(s),
