@@ -20,6 +20,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::prod_mysql::{AUTH_SECRET, set_secret};
 use super::{Timer, id_of, xml_value, xmlrpc};
 use crate::runner::Cluster;
 use crate::runner::helm::Chart;
@@ -64,7 +65,7 @@ fn generate(release: &str, work: &Path, cfg: &Config) -> Chart {
 /// OpenNebula/one@release-7.4.0:src/rm/api/SystemAPI.cc:34-41, include/NebulaService.h:178-191), and the drivers'
 /// files on the member's volume carry the values' driver settings.
 fn assert_config(c: &Cluster, cfg: &Config, after: &str) {
-    let conf = xmlrpc(c, POD, None, "'one.system.config'");
+    let conf = xmlrpc(c, POD, None, "'system.config'");
     assert_eq!(xml_value(&conf, "MAX_BACKUPS").as_deref(), Some(&*cfg.max_backups.to_string()), "{after}: {conf}");
     assert_eq!(xml_value(&conf, "DEFAULT_DEVICE_PREFIX").as_deref(), Some(cfg.prefix), "{after}: {conf}");
     let kvmrc = c.exec_ok(POD, "oned", &["cat", "/var/lib/one/remotes/etc/vmm/kvm/kvmrc"]);
@@ -173,6 +174,7 @@ fn scenario(release: &str) {
         (host, vm)
     };
     addon_down(&c, &chart, &vm);
+    serveradmin_rotated(&c, &chart);
     {
         let _t = Timer::start("kill oned: restarted in place");
         let before = c.restarts(POD, "oned");
@@ -231,6 +233,38 @@ fn scenario(release: &str) {
     }
 }
 
+/// Issue 16 minor: serveradmin's password rotated in the Secret. oned's serveradmin follows it
+/// (files/sync-admin-users.sh: `oneuser passwd 1 --sha256`), and OneGate, which reads its `onegate_auth` once at
+/// start (OpenNebula/one@release-7.4.0:src/onegate/onegate-server.rb:121, server_cipher_auth.rb), is restarted
+/// with the new one by files/addon.sh: the self-test's OneGate call (a VM's token, checked by OneGate logging in
+/// to oned as serveradmin) succeeds again. FireEdge and OneFlow are not in the image stand-in (`MISSING`).
+fn serveradmin_rotated(c: &Cluster, chart: &Chart) {
+    let _t = Timer::start("serveradmin's password rotated: oned and OneGate follow the Secret");
+    let token = "5e7f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7";
+    set_secret(c, AUTH_SECRET, &[("serveradmin-password", token)]);
+    let sum = crate::runner::sh::run(
+        std::process::Command::new("sh").args(["-c", &format!("printf %s {token} | sha256sum")]),
+    );
+    let want = crate::runner::sh::text(&sum.stdout).split_whitespace().next().unwrap().to_string();
+    crate::runner::sh::wait_for(
+        "oned's serveradmin follows the Secret",
+        Duration::from_secs(300),
+        Duration::from_secs(3),
+        || (xml_value(&one(c, &["oneuser", "show", "1", "-x"]), "PASSWORD").as_deref() == Some(&*want)).then_some(()),
+    );
+    let gate = c.deployment_pods(ONEGATE)[0].name.clone();
+    crate::runner::sh::wait_for(
+        "OneGate restarted with the new credential",
+        Duration::from_secs(120),
+        Duration::from_secs(1),
+        || c.logs(&gate, "onegate").contains("a credential changed in its Secret: restarting").then_some(()),
+    );
+    c.wait_ready(&gate, Duration::from_secs(300));
+    let results = super::helm_test_passes(c, chart);
+    let selftest = results.iter().find(|(n, _, _)| n.ends_with("test-self")).expect("the self-test pod ran");
+    assert!(selftest.2.contains("OneGate serves VM"), "{}", selftest.2);
+}
+
 /// Issue 16 major 1: OneGate, an add-on in a Deployment of its own, crash-loops, then stays down (its container's
 /// image pull held, as on a node that cannot pull it); meanwhile the oned pod stays Ready, every Service that
 /// routed to it before (the API, -ssh, -monitord) still does, and oned answers XML-RPC through the API Service
@@ -263,11 +297,11 @@ fn addon_down(c: &Cluster, chart: &Chart, vm: &str) {
         for s in &services {
             assert!(c.endpoints(s).iter().any(|p| p == POD), "{s} lost {POD} {when}");
         }
-        // one.vm.info through the API Service: the VM is there (VM ACTIVE = 3, OpenNebula/one@release-7.4.0:
+        // one.vm.info (OCA's client.call adds the `one.` prefix) through the API Service: the VM is there (VM ACTIVE = 3, OpenNebula/one@release-7.4.0:
         // include/VirtualMachine.h).
-        let xml = xmlrpc(c, POD, Some(api), &format!("'one.vm.info', {vm}"));
+        let xml = xmlrpc(c, POD, Some(api), &format!("'vm.info', {vm}"));
         assert_eq!(xml_value(&xml, "STATE").as_deref(), Some("3"), "{when}: {xml}");
-        let version = xmlrpc(c, POD, Some(api), "'one.system.version'");
+        let version = xmlrpc(c, POD, Some(api), "'system.version'");
         assert!(version.starts_with(&crate::runner::helm::line(&chart.release)), "{when}: {version}");
         let keys = c.exec_ok(POD, "oned", &["ssh-keyscan", "-T", "5", "-p", &ssh_port, "one-opennebula-ssh"]);
         assert!(keys.contains("ecdsa-sha2"), "{when}: sshd through -ssh: {keys}");

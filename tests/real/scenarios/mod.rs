@@ -64,7 +64,7 @@ pub const OCA: &str = "lib = '/usr/lib/one/ruby'; paths = File.join(lib, 'load_o
     $LOAD_PATH << lib; require 'opennebula'; client = OpenNebula::Client.new; ";
 
 /// An XML-RPC call of oned's API as oneadmin, from the oned container of `pod`, with the Ruby OCA: the body of the
-/// answer (the call's arguments are Ruby literals). `endpoint` is the XML-RPC URL (None: the container's own
+/// answer (`call`: the method without its `one.` prefix, which OCA adds, then its arguments, as Ruby literals). `endpoint` is the XML-RPC URL (None: the container's own
 /// ONE_XMLRPC, else OpenNebula's default localhost:2633).
 pub fn xmlrpc(c: &Cluster, pod: &str, endpoint: Option<&str>, call: &str) -> String {
     let env_xmlrpc = endpoint.map(|e| format!("ONE_XMLRPC={e}"));

@@ -284,9 +284,18 @@ fn killed_mid_upgrade(c: &Cluster, from_schema: &(String, String), indexes_befor
         let _ = holder.join();
         assert!(!log.contains("onedb upgrade failed"), "{log}");
     });
-    wait_for("the next attempt loads the backup back", Duration::from_secs(600), Duration::from_secs(1), || {
-        c.logs(POD, "database").contains("a schema upgrade was interrupted: loading its backup").then_some(())
+    // The next attempt: it loads the backup back (or, were the interruption missed, fails or upgrades the
+    // half-migrated database after dumping it again: either ends the wait, and the assertions below say which).
+    wait_for("the next attempt of the database phase", Duration::from_secs(900), Duration::from_secs(1), || {
+        let log = c.logs(POD, "database");
+        (log.contains("a schema upgrade was interrupted: loading its backup")
+            || log.contains("onedb upgrade failed")
+            || onechart.join("upgrade-failed").exists()
+            || c.pod(POD).ready())
+        .then_some(())
     });
+    let log = c.logs(POD, "database");
+    assert!(log.contains("a schema upgrade was interrupted: loading its backup"), "{log}");
     c.wait_ready(POD, Duration::from_secs(900));
     let log = c.logs(POD, "database");
     assert!(log.contains(&format!("loading its backup {backup} back before trying again")), "{log}");
