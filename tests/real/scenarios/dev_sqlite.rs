@@ -5,9 +5,10 @@
 //! itself must still list what was made before: a dummy host MONITORED, a VM RUNNING on it, a user.
 //!
 //! On the way, two promises of issue 16:
-//! - a failing add-on never takes the API away (major 1): OneGate, a Deployment of its own, crash-loops and
-//!   then stays down; the oned pod stays Ready, the API, -ssh and -monitord Services keep it as their endpoint
+//! - a failing add-on never takes the API away (major 1): OneGate, a Deployment of its own, crashes (the
+//!   kubelet restarts it after its back-off), then stays down; the oned pod stays Ready, the API, -ssh and -monitord Services keep it as their endpoint
 //!   and oned answers XML-RPC through the API Service; OneGate then comes back;
+//! - serveradmin's password rotated in the Secret (a minor): oned and OneGate follow it;
 //! - configuration survives a restart (major 2): typed oned.conf attributes (`config.oned`) and driver files
 //!   (`config.remotes`: a shell file and a YAML file under remotes/etc) set in the values are what oned runs
 //!   with (`one.system.config`) and what its drivers read, after the container restart and the pod
@@ -265,12 +266,13 @@ fn serveradmin_rotated(c: &Cluster, chart: &Chart) {
     assert!(selftest.2.contains("OneGate serves VM"), "{}", selftest.2);
 }
 
-/// Issue 16 major 1: OneGate, an add-on in a Deployment of its own, crash-loops, then stays down (its container's
+/// Issue 16 major 1: OneGate, an add-on in a Deployment of its own, crashes (restarted after the kubelet's
+/// back-off), then stays down (its container's
 /// image pull held, as on a node that cannot pull it); meanwhile the oned pod stays Ready, every Service that
 /// routed to it before (the API, -ssh, -monitord) still does, and oned answers XML-RPC through the API Service
 /// and SSH through -ssh. Then OneGate comes back and answers through its own Service.
 fn addon_down(c: &Cluster, chart: &Chart, vm: &str) {
-    let _t = Timer::start("OneGate crash-loops, then stays down: the API stays");
+    let _t = Timer::start("OneGate crashes, then stays down: the API stays");
     let gate = || {
         let pods = c.deployment_pods(ONEGATE);
         assert_eq!(pods.len(), 1, "one OneGate pod");
@@ -306,14 +308,14 @@ fn addon_down(c: &Cluster, chart: &Chart, vm: &str) {
         let keys = c.exec_ok(POD, "oned", &["ssh-keyscan", "-T", "5", "-p", &ssh_port, "one-opennebula-ssh"]);
         assert!(keys.contains("ecdsa-sha2"), "{when}: sshd through -ssh: {keys}");
     };
-    // Crash-looping: killed twice, restarted by the kubelet with its back-off each time.
-    for n in 1..=2 {
+    // Crashed: killed, restarted by the kubelet after its back-off.
+    {
         let before = c.restarts(&pod, "onegate");
         c.kill(&pod, "onegate", "KILL");
         crate::runner::sh::wait_for("OneGate not Ready", Duration::from_secs(60), Duration::from_millis(200), || {
             (!c.pod(&pod).ready()).then_some(())
         });
-        core_serves(&format!("while OneGate crash-loops ({n})"));
+        core_serves("while OneGate is restarted");
         crate::runner::sh::wait_for("OneGate restarted", Duration::from_secs(120), Duration::from_millis(500), || {
             (c.restarts(&pod, "onegate") > before).then_some(())
         });
