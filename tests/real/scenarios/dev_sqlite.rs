@@ -291,7 +291,7 @@ fn addon_down(c: &Cluster, chart: &Chart, vm: &str) {
     for want in ["one-opennebula", "one-opennebula-ssh", "one-opennebula-monitord"] {
         assert!(services.iter().any(|s| s == want), "{want} does not route to {POD}: {services:?}");
     }
-    assert_eq!(c.endpoints(ONEGATE), [pod.clone()]);
+    assert_eq!(c.endpoints(ONEGATE), std::slice::from_ref(&pod));
     let api = "http://one-opennebula:2633/RPC2";
     let ssh_port = chart.object("Service", "one-opennebula-ssh")["spec"]["ports"][0]["port"].to_string();
     let core_serves = |when: &str| {
@@ -335,7 +335,7 @@ fn addon_down(c: &Cluster, chart: &Chart, vm: &str) {
     }
     c.hold_image_pull(&pod, "onegate", false);
     c.wait_ready(&pod, Duration::from_secs(300));
-    assert_eq!(c.endpoints(ONEGATE), [pod.clone()]);
+    assert_eq!(c.endpoints(ONEGATE), std::slice::from_ref(&pod));
     // OneGate answers through its Service again (401 without a token: OpenNebula/one@release-7.4.0:src/onegate/onegate-server.rb:152-162).
     let port = chart.object("Service", ONEGATE)["spec"]["ports"][0]["port"].to_string();
     let code = c.exec_ok(
