@@ -98,6 +98,9 @@ upgrade_schema() {
     return 2
   fi
   if [ -z "${UPGRADE_BACKUP:-}" ]; then
+    # A dump killed from outside (SIGKILL: backup.sh's EXIT trap never ran) left its .part: this container is
+    # the only writer of these files, so none of them is a dump under way.
+    rm -f "${ONE_VAR:-/var/lib/one}"/backups/db/onedb-pre-schema-upgrade-*.sql.part
     UPGRADE_BACKUP=$(BACKUP_DIR="${ONE_VAR:-/var/lib/one}/backups/db" BACKUP_RETENTION=0 SQLITE_DB="$SQLITE_DB" \
       /bin/sh "${ONECHART_SCRIPTS:-/run/onechart/scripts}/backup.sh" pre-schema-upgrade) || return 2
   fi

@@ -44,7 +44,9 @@ end
 etc, remotes = ARGV
 abort 'usage: merge-remotes.rb REMOTES_ETC REMOTES_YAML' unless etc && remotes
 root = File.realpath(etc)
-(YAML.safe_load(File.read(remotes)) || {}).each do |rel, settings|
+# load_yaml permits symbols: Helm's toYaml writes a values key `":key"` unquoted (`:key:`), which Psych reads as the
+# symbol (a plain safe_load refused it, DisallowedClass, and every member's start with it).
+load_yaml(remotes).each do |rel, settings|
   path = File.expand_path(rel, root)
   abort "onechart: config.remotes '#{rel}' is outside remotes/etc" unless path.start_with?("#{root}/")
   abort "onechart: config.remotes '#{rel}': the image ships no #{path}" unless File.file?(path)

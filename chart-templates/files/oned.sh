@@ -289,8 +289,8 @@ maintenance() {
 # container (`oned.sh init`), where no probe can kill it halfway (issue 16 major 4); the `oned` container then
 # only starts oned, and its startup probe covers oned's own start.
 database_phase() {
-  resume_interrupted_upgrade
   if [ "$DB_BACKEND" = mysql ]; then wait_for_database; fi
+  resume_interrupted_upgrade
   state=$(database_state)
   case $state in
     empty) if [ "$RAFT_MEMBERS" -gt 1 ]; then raft_start empty; else bootstrap_with; fi ;;

@@ -858,6 +858,30 @@ fn the_database_phase_runs_apart_and_an_interrupted_upgrade_resumes_from_its_bac
     assert!(!c.exists("one-0/var/.onechart/upgrading"), "the marker goes with a finished upgrade");
 }
 
+/// A pre-upgrade dump killed from outside (SIGKILL: backup.sh's EXIT trap never runs) leaves its `.part`; the next
+/// attempt removes it before it dumps again, so that killed attempts do not pile up partial dumps on the volume.
+#[test]
+fn a_killed_pre_upgrade_dump_leaves_no_part_file_behind() {
+    let c = Cluster::new();
+    let o = c.start_with("one-0", &[("RAFT_MEMBERS", "1"), ("ONECHART_SOURCE_ONLY", "")]);
+    assert!(o.status.success(), "{}", out(&o));
+    let o = c.command("oned.sh", "one-0").arg("init").env("RAFT_MEMBERS", "1").output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    std::fs::create_dir_all(c.file("one-0/var/backups/db")).unwrap();
+    let part = c.file("one-0/var/backups/db/onedb-pre-schema-upgrade-20260101T000000Z-00.sql.part");
+    std::fs::write(&part, "-- half a dump, killed\n").unwrap();
+    c.write("cluster/mysql/one-0/opennebula/schema", "old");
+    c.write("cluster/calls", "");
+    let o = c.command("oned.sh", "one-0").arg("init").env("RAFT_MEMBERS", "1").output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let calls = c.calls();
+    assert!(calls.contains("mysqldump") && calls.contains("onedb upgrade --no-backup"), "{calls}");
+    assert!(!part.exists(), "the killed dump's .part is still there");
+    let dumps: Vec<_> =
+        std::fs::read_dir(c.file("one-0/var/backups/db")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(dumps.len(), 1, "one pre-upgrade backup: {dumps:?}");
+}
+
 /// The leader label follows Raft's state continuously (issue 16 major 5): files/raft-label.sh labels the pod
 /// `leader` only while the local oned leads and is ready, `follower` otherwise, retries a PATCH that failed and
 /// re-asserts the label every few turns; it ends with oned.

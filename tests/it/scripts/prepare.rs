@@ -138,7 +138,9 @@ fn configuration_from_the_values_is_merged_again_at_every_start() {
         ("values-onegate-server.conf", "\":auth\": opennebula\n"),
         (
             "remotes.yaml",
-            "vmm/kvm/kvmrc:\n  LIBVIRT_URI: qemu+tcp://localhost/system\n  MIGRATE_OPTIONS: --unsafe\nvnm/OpenNebulaNetwork.conf:\n  \":tproxy\":\n    - {\":service_port\": 5030, \":remote_addr\": 192.0.2.5}\n",
+            // As Helm's toYaml writes `":tproxy"` of the values: unquoted, which Ruby reads as a symbol (the
+            // real tier's dev_sqlite found prepare refusing it).
+            "vmm/kvm/kvmrc:\n  LIBVIRT_URI: qemu+tcp://localhost/system\n  MIGRATE_OPTIONS: --unsafe\nvnm/OpenNebulaNetwork.conf:\n  :tproxy:\n  - :remote_addr: 192.0.2.5\n    :service_port: 5030\n",
         ),
         ("ssh_config", "Host *\n"),
         ("sshd_config", "Port 2222\n"),
@@ -184,7 +186,11 @@ fn configuration_from_the_values_is_merged_again_at_every_start() {
         assert!(kvmrc.contains("QEMU_PROTOCOL=qemu+ssh") && kvmrc.contains("MIGRATE_OPTIONS=\"--unsafe\""), "{kvmrc}");
         assert!(!kvmrc.contains("edited-by-hand"), "{kvmrc}");
         let net = c.read("run/data/remotes/etc/vnm/OpenNebulaNetwork.conf");
-        assert!(net.contains(":tproxy:\n- :service_port: 5030") && net.contains(":validate_vlan_id: false"), "{net}");
+        assert!(
+            net.contains(":tproxy:\n- :remote_addr: 192.0.2.5\n  :service_port: 5030")
+                && net.contains(":validate_vlan_id: false"),
+            "{net}"
+        );
     }
     // A path outside remotes/etc, or a file the image does not have, stops the start with its name.
     c.write("config/remotes.yaml", "vmm/kvm/nosuchrc:\n  A: b\n");

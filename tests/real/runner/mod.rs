@@ -278,6 +278,15 @@ impl Cluster {
         deployments::pods_of(&self.inner, deployment)
     }
 
+    /// The endpoints of a Service now (`kubectl get endpoints`): the names of the pods it routes to, sorted.
+    pub fn endpoints(&self, service: &str) -> Vec<String> {
+        let svc = self.inner.state.lock().unwrap().services.get(service).map(|s| s.service.clone());
+        let svc = svc.unwrap_or_else(|| panic!("no Service {service}"));
+        let mut names: Vec<String> = services::endpoints(&self.inner, &svc).iter().map(|p| p.name.clone()).collect();
+        names.sort();
+        names
+    }
+
     /// The current pod of that name.
     pub fn pod(&self, name: &str) -> Arc<Pod> {
         self.inner.pods.lock().unwrap().get(name).cloned().unwrap_or_else(|| panic!("no pod {name}"))

@@ -58,6 +58,25 @@ pub fn one(c: &Cluster, pod: &str, args: &[&str]) -> String {
     c.exec_ok(pod, "oned", &argv)
 }
 
+/// The OpenNebula Ruby library as the CLI loads it (7.x: load_opennebula_paths.rb), and a client as oneadmin.
+pub const OCA: &str = "lib = '/usr/lib/one/ruby'; paths = File.join(lib, 'load_opennebula_paths.rb'); \
+    if File.exist?(paths) then require paths else require 'rubygems'; Gem.use_paths('/usr/share/one/gems') end; \
+    $LOAD_PATH << lib; require 'opennebula'; client = OpenNebula::Client.new; ";
+
+/// An XML-RPC call of oned's API as oneadmin, from the oned container of `pod`, with the Ruby OCA: the body of the
+/// answer (`call`: the method without its `one.` prefix, which OCA adds, then its arguments, as Ruby literals). `endpoint` is the XML-RPC URL (None: the container's own
+/// ONE_XMLRPC, else OpenNebula's default localhost:2633).
+pub fn xmlrpc(c: &Cluster, pod: &str, endpoint: Option<&str>, call: &str) -> String {
+    let env_xmlrpc = endpoint.map(|e| format!("ONE_XMLRPC={e}"));
+    let mut argv = vec!["env", "ONE_AUTH=/var/lib/one/.one/one_auth"];
+    if let Some(e) = &env_xmlrpc {
+        argv.push(e);
+    }
+    let script = format!("{OCA} rc = client.call({call}); abort(rc.message) if OpenNebula.is_error?(rc); print rc");
+    argv.extend_from_slice(&["ruby", "-e", &script]);
+    c.exec_ok(pod, "oned", &argv)
+}
+
 /// Waits until `onevm`/`onehost show -x` reports the states wanted (what OpenNebula says, not a log line).
 pub fn wait_state(c: &Cluster, pod: &str, what: &str, cmd: &[&str], wanted: &[(&str, &str)]) {
     crate::runner::sh::wait_for(what, Duration::from_secs(240), Duration::from_secs(3), || {

@@ -12,13 +12,19 @@
 //!   the failure marker stops retries, the previous release runs again on the loaded-back database, the document
 //!   is deleted, and the upgrade then succeeds.
 //!
+//! - (7.2 to 7.4) the `database` init container SIGKILLed from outside in the middle of the real `onedb upgrade`
+//!   (issue 16 major 4: a node lost, an OOM kill): the migrators held on a table lock until the database is
+//!   half-migrated (oned's indexes dropped, the shared schema version moved, a new table made), then killed; the
+//!   next attempt of the init container loads the pre-upgrade backup back and upgrades again with that same
+//!   backup (no second dump), and says so in its log; an interruption is not a failure (no failure marker).
+//!
 //! At the end: the schema is the new release's, the objects are there, the pre-upgrade backups exist and load
 //! (OpenNebula's own `onedb version` reads them as the older schema), `helm test` passes.
 
 use std::time::Duration;
 
 use super::prod_mysql::{NS, POD, backups, generate, load_backup, oneadmin_logs_in_with_secret, sql_root};
-use super::{Timer, one};
+use super::{OCA, Timer, one};
 use crate::runner::Cluster;
 use crate::runner::helm::line;
 use crate::runner::sh::wait_for;
@@ -60,11 +66,6 @@ fn tables(c: &Cluster) -> String {
 fn marker(c: &Cluster) -> Option<String> {
     std::fs::read_to_string(c.dir().join("claims/data-one-opennebula-0/.onechart/upgrade-failed")).ok()
 }
-
-/// The OpenNebula Ruby library as the CLI loads it (7.x: load_opennebula_paths.rb), and a client as oneadmin.
-const OCA: &str = "lib = '/usr/lib/one/ruby'; paths = File.join(lib, 'load_opennebula_paths.rb'); \
-    if File.exist?(paths) then require paths else require 'rubygems'; Gem.use_paths('/usr/share/one/gems') end; \
-    $LOAD_PATH << lib; require 'opennebula'; client = OpenNebula::Client.new; ";
 
 fn upgrade(from: &str, to: &str) {
     let _all = Timer::start(&format!("prod-mysql upgrade {from} -> {to}"));
@@ -175,7 +176,9 @@ fn upgrade(from: &str, to: &str) {
     {
         let _t = Timer::start(&format!("helm upgrade to {to}: the schema upgraded, Ready"));
         if doc.is_some() {
-            c.upgrade(&new);
+            c.begin_upgrade(&new);
+            killed_mid_upgrade(&c, &from_schema, &indexes_before, to);
+            c.finish_upgrade(&new);
         } else {
             c.finish_upgrade(&new);
         }
@@ -215,4 +218,88 @@ fn upgrade(from: &str, to: &str) {
         let _t = Timer::start("helm test");
         super::helm_test_passes(&c, &new);
     }
+}
+
+/// Issue 16 major 4: the `database` init container (oned.sh's database phase, where no probe reaches it) is
+/// SIGKILLed in the middle of the real `onedb upgrade`. To be sure it is the middle, a session of MariaDB's root
+/// holds a WRITE lock on `network_pool` from the moment the upgrade marker appears (written after the backup,
+/// right before onedb runs: files/common.sh upgrade_schema): onedb drops oned's indexes
+/// (OpenNebula/one@release-7.4.0:src/onedb/onedb.rb:275-276), moves the shared schema version (:288-291, the
+/// shared 7.2.0_to_7.4.0 migrator does nothing, src/onedb/shared/7.2.0_to_7.4.0.rb:31-33), the local migrator
+/// creates `group_vlans` (src/onedb/local/7.2.0_to_7.4.0.rb:136-138) and then waits on `network_pool`
+/// (`feature_7490_vnet_template_id`, :141-143). Killed there, the lock released: the next attempt must load the
+/// backup back and upgrade with it.
+fn killed_mid_upgrade(c: &Cluster, from_schema: &(String, String), indexes_before: &str, to: &str) {
+    let _t = Timer::start("the database init container SIGKILLed in the middle of onedb upgrade: resumed");
+    let onechart = c.dir().join("claims/data-one-opennebula-0/.onechart");
+    let progress = onechart.join("upgrading");
+    wait_for("the schema upgrade under way (its marker)", Duration::from_secs(900), Duration::from_millis(20), || {
+        std::fs::read_to_string(&progress).ok().filter(|b| !b.trim().is_empty())
+    });
+    let backup = std::fs::read_to_string(&progress).unwrap().trim().to_string();
+    let lock = "LOCK TABLES opennebula.network_pool WRITE; SELECT SLEEP(300)";
+    std::thread::scope(|s| {
+        let holder = s.spawn(|| {
+            c.exec(
+                POD,
+                "mariadb",
+                &[
+                    "sh",
+                    "-c",
+                    "MYSQL_PWD=$(cat /run/onechart/db/mysql-root-password) mariadb -uroot -h127.0.0.1 -e \"$1\"",
+                    "sh",
+                    lock,
+                ],
+            )
+        });
+        wait_for(
+            "onedb upgrade waiting on network_pool, half-way through the migrators",
+            Duration::from_secs(300),
+            Duration::from_millis(300),
+            || {
+                let waiting = sql_root(
+                    c,
+                    POD,
+                    "SELECT COUNT(*) FROM information_schema.processlist WHERE user = 'oneadmin' \
+                     AND state LIKE 'Waiting for table%'",
+                );
+                (waiting.trim() != "0").then_some(())
+            },
+        );
+        // Half-migrated: oned's indexes gone, the shared version moved, the local one not, a new table there.
+        let half = schema(c);
+        assert!(half.0.starts_with(&line(to)) && half.1 == from_schema.1, "not half-migrated: {half:?}");
+        assert_ne!(indexes(c), indexes_before, "onedb had not dropped oned's indexes yet");
+        assert!(tables(c).split(',').any(|t| t.trim() == "group_vlans"), "no group_vlans yet: {}", tables(c));
+        let log = c.logs(POD, "database");
+        c.kill(POD, "database", "KILL");
+        wait_for("the database init container gone", Duration::from_secs(60), Duration::from_millis(200), || {
+            c.pod(POD).containers.lock().unwrap().get("database").is_some_and(|s| s.pid.is_none()).then_some(())
+        });
+        let holders =
+            sql_root(c, POD, "SELECT id FROM information_schema.processlist WHERE info = 'SELECT SLEEP(300)'");
+        for id in holders.split_whitespace() {
+            sql_root(c, POD, &format!("KILL {id}"));
+        }
+        let _ = holder.join();
+        assert!(!log.contains("onedb upgrade failed"), "{log}");
+    });
+    // The next attempt: it loads the backup back (or, were the interruption missed, fails or upgrades the
+    // half-migrated database after dumping it again: either ends the wait, and the assertions below say which).
+    wait_for("the next attempt of the database phase", Duration::from_secs(900), Duration::from_secs(1), || {
+        let log = c.logs(POD, "database");
+        (log.contains("a schema upgrade was interrupted: loading its backup")
+            || log.contains("onedb upgrade failed")
+            || onechart.join("upgrade-failed").exists()
+            || c.pod(POD).ready())
+        .then_some(())
+    });
+    let log = c.logs(POD, "database");
+    assert!(log.contains("a schema upgrade was interrupted: loading its backup"), "{log}");
+    c.wait_ready(POD, Duration::from_secs(900));
+    let log = c.logs(POD, "database");
+    assert!(log.contains(&format!("loading its backup {backup} back before trying again")), "{log}");
+    assert!(log.contains(&format!("backup before the schema upgrade: {backup}")), "{log}");
+    assert!(!progress.exists(), "the upgrade marker outlived the upgrade");
+    assert!(!onechart.join("upgrade-failed").exists(), "an interrupted upgrade is not a failed one");
 }
