@@ -795,12 +795,18 @@ fn member_0_bootstraps_once_its_peers_databases_answer() {
     c.write("cluster/mysql/one-2/down", "");
     let child = c
         .command("oned.sh", "one-0")
-        .env("RAFT_WAIT", "20")
+        .env("RAFT_WAIT", "120")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // Until member 0 has asked one-2's database (however loaded the machine), then two polls more.
+    let asked = |c: &Cluster| c.calls().matches("-h one-2.").count();
+    let t0 = std::time::Instant::now();
+    while asked(&c) < 3 && t0.elapsed() < std::time::Duration::from_secs(100) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(asked(&c) >= 3, "member 0 never asked one-2's database: {}", c.calls());
     assert!(
         !c.calls().contains("one-0: oned -f"),
         "bootstrapped while a peer's database did not answer: {}",
