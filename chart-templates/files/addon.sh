@@ -14,7 +14,9 @@
 #  - waits until oned's API answers (ONECHART_API host:port, the -leader Service), then starts COMMAND;
 #  - when a mounted credential changes (the kubelet refreshes a Secret volume in place), rewrites the files and
 #    restarts the daemon: the daemons read them once, at start (server_cipher_auth.rb new_client);
-#  - exits 1 when the daemon exits (the kubelet restarts the container), and stops it on TERM.
+#  - exits 1 when the daemon exits (the kubelet restarts the container), and stops it on TERM;
+#  - with ADDON_ONCE=true (a Job's command, such as `oneshowback calculate`), runs COMMAND once and exits with
+#    its status instead.
 set -eu
 secrets=${ONECHART_AUTH:-/run/onechart/auth}
 dotone=${ONE_VAR:-/var/lib/one}/.one
@@ -65,24 +67,26 @@ fingerprint() {
 # link_logs: each log file of ADDON_LOGS becomes a link to the container's output. FireEdge's winston File
 # transport (maxsize 5 MB, src/fireedge/src/server/utils/logger.js:65-80) moves on to <name>1.log, <name>2.log...
 # after each 5 MB (winston 3.3.3, lib/winston/transports/file.js _getFile): ADDON_ROTATED names those files,
-# which stay links ahead of it, so it never writes a file into the log volume.
+# which are links ahead of it (ADDON_ROTATED_AHEAD names, 5 GB of output at 1000), so it writes no file into the
+# log volume. Only a regular file (winston got past every link) moves the window: links are never counted, or
+# each poll would add more.
 link_logs() {
   mkdir -p "$logs"
   for f in ${ADDON_LOGS:-}; do ln -sfn /dev/stdout "$logs/$f"; done
   for f in ${ADDON_ROTATED:-}; do
     base=${f%.*}
     ext=${f##*.}
-    n=1
     highest=0
     for existing in "$logs/$base"[0-9]*."$ext"; do
-      [ -e "$existing" ] || [ -L "$existing" ] || continue
+      if [ -L "$existing" ] || [ ! -f "$existing" ]; then continue; fi
       i=${existing#"$logs/$base"}
       i=${i%."$ext"}
       case $i in *[!0-9]*) continue ;; esac
       if [ "$i" -gt "$highest" ]; then highest=$i; fi
     done
-    while [ "$n" -le $((highest + 20)) ]; do
-      [ -L "$logs/$base$n.$ext" ] || ln -sfn /dev/stdout "$logs/$base$n.$ext"
+    n=1
+    while [ "$n" -le $((highest + ${ADDON_ROTATED_AHEAD:-1000})) ]; do
+      [ -e "$logs/$base$n.$ext" ] || [ -L "$logs/$base$n.$ext" ] || ln -s /dev/stdout "$logs/$base$n.$ext"
       n=$((n + 1))
     done
   done
@@ -117,6 +121,10 @@ trap 'stop; exit 0' TERM INT
 link_logs
 write_credentials
 wait_for_api "$1"
+if [ "${ADDON_ONCE:-}" = true ]; then
+  log "running $1"
+  exec "$@"
+fi
 while :; do
   seen=$(fingerprint)
   log "starting $1"

@@ -148,6 +148,7 @@ fn an_add_on_gets_its_credentials_from_the_secret_and_restarts_on_a_new_one() {
         .env("ADDON_POLL", "0.2")
         .env("ADDON_LOGS", "fireedge.log fireedge.error")
         .env("ADDON_ROTATED", "fireedge.log")
+        .env("ADDON_ROTATED_AHEAD", "20")
         .args(["sunstone_auth=serveradmin", "fireedge_key=@fireedge-key", "--", "sh", "-c", &daemon])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -169,12 +170,54 @@ fn an_add_on_gets_its_credentials_from_the_secret_and_restarts_on_a_new_one() {
     for f in ["fireedge.log", "fireedge.error", "fireedge1.log", "fireedge20.log"] {
         assert_eq!(std::fs::read_link(m.join("log").join(f)).unwrap().to_str(), Some("/dev/stdout"), "{f}");
     }
+    // The window of links stays as wide as asked, poll after poll (links are not counted as winston's files)...
+    let rotated = || {
+        std::fs::read_dir(m.join("log"))
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                n.starts_with("fireedge") && n.ends_with(".log") && n != "fireedge.log"
+            })
+            .count()
+    };
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(rotated(), 20, "links made beyond ADDON_ROTATED_AHEAD");
+    // ...and moves only when winston got past it and wrote a regular file.
+    std::fs::write(m.join("log/fireedge21.log"), "written by winston\n").unwrap();
+    assert!(
+        (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            m.join("log/fireedge41.log").is_symlink()
+        }),
+        "no links past a regular file"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    assert_eq!(rotated(), 41);
+    assert!(!m.join("log/fireedge21.log").is_symlink() && !m.join("log/fireedge42.log").exists());
     // A new token in the Secret: the files follow and the daemon restarts with it.
     c.write("auth/serveradmin-password", "n3wt0ken");
     assert!(wait_for("stopped", 1) && wait_for("started serveradmin:n3wt0ken", 1), "{}", text());
     Command::new("kill").arg(child.id().to_string()).status().unwrap();
     let _ = child.wait();
     assert!(wait_for("stopped", 2), "the daemon outlived addon.sh");
+}
+
+/// A Job's command under addon.sh (ADDON_ONCE=true: the showback CronJob's `oneshowback calculate`) runs once
+/// and its exit status is the container's: a Job that calculated is Complete, not Failed and retried.
+#[test]
+fn a_one_shot_add_on_command_exits_with_its_own_status() {
+    let c = Cluster::new();
+    for (code, expected) in [("0", Some(0)), ("3", Some(3))] {
+        let o = c
+            .command("addon.sh", "one-0")
+            .env("ADDON_ONCE", "true")
+            .args(["one_auth=oneadmin", "--", "sh", "-c", &format!("cat \"$ONE_VAR/.one/one_auth\"; exit {code}")])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), expected, "{}", out(&o));
+        assert!(out(&o).contains("oneadmin:"), "the credential was written before the command ran: {}", out(&o));
+    }
 }
 
 /// files/bind.rb, preloaded into a Sinatra daemon that hard-codes `set :bind, '::'` (OpenNebula's exporter,
