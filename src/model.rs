@@ -904,6 +904,24 @@ pub struct Backup {
     /// Storage class of the backup volume; empty: `persistence.storageClass`. Put backups on storage apart from
     /// the database's (another array, an object-store-backed class) so that one failure does not take both.
     pub storage_class: String,
+    /// A copy of each finished backup somewhere else than the backups volume (chart README, Backups off-site).
+    pub offsite: BackupOffsite,
+}
+
+/// The off-site copy of backups.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackupOffsite {
+    /// A Kubernetes volume source for the off-site copy (`{nfs: {server, path}}`, `{csi: {...}}`,
+    /// `{persistentVolumeClaim: {claimName}}` of a claim in another zone...); empty: no off-site copy. Every
+    /// backup job (scheduled and pre-upgrade) copies each finished backup there as `NAME.part`, checks it, makes
+    /// it owner-only (0600) and renames it; a failed copy fails the job and keeps the local backup. The target
+    /// must be writable by the pod's user (uid 9869 by default, or group `securityContext.fsGroup`).
+    pub volume: JsonObject,
+    /// Number of backups of each kind kept on the off-site volume (newest first); 0 keeps every one (the
+    /// target's own lifecycle rules prune).
+    #[schemars(range(min = 0, max = 3650))]
+    pub keep: u32,
 }
 
 /// Showback settings.

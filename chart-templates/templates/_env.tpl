@@ -95,6 +95,11 @@ restarts) or `<name>_<N>` on an external server.
 {{- end }}
 - {name: BACKUP_DIR, value: /backups}
 - {name: BACKUP_RETENTION, value: {{ .Values.backup.retention | quote }}}
+{{- if .Values.backup.offsite.volume }}
+# backup.offsite: each finished backup is copied there too (files/backup.sh), keeping backup.offsite.keep.
+- {name: OFFSITE_DIR, value: /backups-offsite}
+- {name: OFFSITE_RETENTION, value: {{ .Values.backup.offsite.keep | quote }}}
+{{- end }}
 {{- end -}}
 
 {{/* Environment of oned's containers (the `database` init container and `oned`). */}}

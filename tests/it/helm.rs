@@ -315,6 +315,9 @@ fn extension_points_render_where_kubernetes_runs_them() {
     startup: {failureThreshold: 60}
 backup:
   storageClass: offsite-nfs
+  offsite:
+    volume: {nfs: {server: backup.example.com, path: /exports/opennebula}}
+    keep: 5
 networkPolicy:
   ingressFrom: [{ipBlock: {cidr: 192.0.2.0/24}}]
   egress:
@@ -354,6 +357,26 @@ networkPolicy:
     assert_eq!(oned["startupProbe"]["periodSeconds"], 10, "the other timings keep their defaults");
     assert_eq!(oned["readinessProbe"]["timeoutSeconds"], 10);
     assert_eq!(find("PersistentVolumeClaim", "one-opennebula-backups")["spec"]["storageClassName"], "offsite-nfs");
+    // backup.offsite: both backup jobs mount the operator's volume and tell backup.sh where it is.
+    for job in [
+        &find("CronJob", "one-opennebula-backup")["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+        &find("Job", "one-opennebula-pre-upgrade")["spec"]["template"]["spec"],
+    ] {
+        let volume = job["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "offsite").expect("offsite");
+        assert_eq!(volume["nfs"]["server"], "backup.example.com", "{volume}");
+        let backup = &job["containers"][0];
+        assert!(
+            backup["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["name"] == "offsite" && m["mountPath"] == "/backups-offsite" && m.get("readOnly").is_none())
+        );
+        let env = backup["env"].as_array().unwrap();
+        let value = |n: &str| env.iter().find(|e| e["name"] == n).map(|e| e["value"].clone());
+        assert_eq!(value("OFFSITE_DIR"), Some(serde_json::json!("/backups-offsite")));
+        assert_eq!(value("OFFSITE_RETENTION"), Some(serde_json::json!("5")));
+    }
     let policy = &find("NetworkPolicy", "one-opennebula")["spec"]["ingress"][0]["from"];
     assert_eq!(policy[0]["ipBlock"]["cidr"], "192.0.2.0/24", "{policy}");
     assert_eq!(policy[1]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"], "one", "{policy}");
@@ -402,6 +425,8 @@ networkPolicy:
     let np = docs.iter().find(|d| d["kind"] == "NetworkPolicy" && d["metadata"]["name"] == "one-opennebula").unwrap();
     assert!(np["spec"]["ingress"][0].get("from").is_none(), "{np}");
     assert!(!docs.iter().any(|d| d["metadata"]["name"] == "one-opennebula-egress"), "no egress policy by default");
+    let cron = serde_json::to_string(docs.iter().find(|d| d["kind"] == "CronJob").unwrap()).unwrap();
+    assert!(cron.contains("BACKUP_DIR") && !cron.contains("OFFSITE"), "no off-site copy by default: {cron}");
     let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
     let oned =
         sts["spec"]["template"]["spec"]["containers"].as_array().unwrap().iter().find(|c| c["name"] == "oned").unwrap();
