@@ -252,6 +252,9 @@ pub struct Metrics {
     pub service_annotations: BTreeMap<String, String>,
     /// Prometheus Operator `ServiceMonitor` for the exporter.
     pub service_monitor: ServiceMonitor,
+    /// Extra environment variables of the exporter's container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
+    /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
+    pub extra_env: Vec<EnvVar>,
 }
 
 /// ServiceMonitor settings.
@@ -405,8 +408,13 @@ pub struct Oned {
     pub replicas: u32,
     /// Address the hypervisors use to reach the front-end (oned `HOSTNAME`, used by the transfer drivers).
     pub hostname: String,
-    /// Extra environment variables for the oned container: `[{name, value}]` or `[{name, valueFrom}]`.
+    /// Extra environment variables of the oned container and of the `database` init container (which runs
+    /// oned's database work): `[{name, value}]` or `[{name, valueFrom}]` (a credential only through
+    /// `valueFrom.secretKeyRef`: ONE007).
     pub extra_env: Vec<EnvVar>,
+    /// Extra environment variables of the members' hook manager container (`hem`; on 6.10 also `scheduler`,
+    /// mm_sched), same form as `extraEnv`.
+    pub hem_extra_env: Vec<EnvVar>,
     /// oned gRPC API on port 2634 (OpenNebula 7.2 and later; Raft prefers it between members).
     pub grpc: Grpc,
     /// Service for the XML-RPC (2633) and gRPC (2634) APIs.
@@ -415,7 +423,8 @@ pub struct Oned {
     pub pod_anti_affinity: AntiAffinity,
     /// Extra volumes of the core pods (Kubernetes `Volume` objects), for `extraVolumeMounts` and `sidecars`.
     pub extra_volumes: Vec<JsonObject>,
-    /// Extra volume mounts of the oned container (Kubernetes `VolumeMount` objects).
+    /// Extra volume mounts of the oned container and of the `database` init container (Kubernetes `VolumeMount`
+    /// objects): a CA for the database's TLS, a client certificate, reach both.
     pub extra_volume_mounts: Vec<JsonObject>,
     /// Extra containers of the core pods (Kubernetes `Container` objects), after the chart's own. They share the
     /// pod's network and lifecycle, and a pod is Ready only when all its containers are: give a sidecar no readiness
@@ -655,6 +664,9 @@ pub struct Ssh {
     /// More public keys allowed to log in as oneadmin (for example the hypervisors' own keys), in addition to
     /// the front-end's key.
     pub authorized_keys: Vec<String>,
+    /// Extra environment variables of the sshd container of each member: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
+    /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
+    pub extra_env: Vec<EnvVar>,
 }
 
 /// OpenSSH `StrictHostKeyChecking`.
@@ -727,6 +739,9 @@ pub struct Fireedge {
     pub public_endpoint: String,
     /// FireEdge Service.
     pub service: ServiceSpec,
+    /// Extra environment variables of the FireEdge container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
+    /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
+    pub extra_env: Vec<EnvVar>,
 }
 
 /// Ruby Sunstone (6.10 only).
@@ -743,6 +758,9 @@ pub struct Sunstone {
     pub vnc_proxy_port: u16,
     /// Service publishing Sunstone (`port`) and noVNC (`vncPort`).
     pub service: SunstoneService,
+    /// Extra environment variables of the Sunstone container (6.10): `[{name, value}]` or `[{name, valueFrom}]` (a credential only
+    /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
+    pub extra_env: Vec<EnvVar>,
 }
 
 /// Sunstone Service.
@@ -788,6 +806,9 @@ pub struct Onegate {
     pub replicas: u32,
     /// OneGate Service.
     pub service: ServiceSpec,
+    /// Extra environment variables of the OneGate container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
+    /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
+    pub extra_env: Vec<EnvVar>,
 }
 
 /// OneFlow settings.
@@ -799,6 +820,9 @@ pub struct Oneflow {
     /// Port OneFlow listens on (cluster-internal).
     #[schemars(range(min = 1, max = 65535))]
     pub port: u16,
+    /// Extra environment variables of the OneFlow container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
+    /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
+    pub extra_env: Vec<EnvVar>,
 }
 
 /// A daemon that is simply on or off.
@@ -807,6 +831,9 @@ pub struct Oneflow {
 pub struct Toggle {
     /// Run it, as a Deployment of its own, on the OpenNebula versions that have it; ignored on older ones.
     pub enabled: bool,
+    /// Extra environment variables of the daemon's container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
+    /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
+    pub extra_env: Vec<EnvVar>,
 }
 
 /// OneKS settings (OpenNebula 7.4 and later).
@@ -826,6 +853,9 @@ pub struct Oneks {
     /// Kubernetes clusters OneKS creates (`:tproxy:` of `OpenNebulaNetwork.conf`, synchronised to the hosts with
     /// the drivers). Both addresses are required with `oneks.enabled`.
     pub tproxy: OneksTproxy,
+    /// Extra environment variables of the OneKS container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
+    /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
+    pub extra_env: Vec<EnvVar>,
 }
 
 /// OneKS's transparent proxy targets.
@@ -904,6 +934,24 @@ pub struct Backup {
     /// Storage class of the backup volume; empty: `persistence.storageClass`. Put backups on storage apart from
     /// the database's (another array, an object-store-backed class) so that one failure does not take both.
     pub storage_class: String,
+    /// A copy of each finished backup somewhere else than the backups volume (chart README, Maintenance mode, backups and restore).
+    pub offsite: BackupOffsite,
+}
+
+/// The off-site copy of backups.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackupOffsite {
+    /// A Kubernetes volume source for the off-site copy (`{nfs: {server, path}}`, `{csi: {...}}`,
+    /// `{persistentVolumeClaim: {claimName}}` of a claim in another zone...); empty: no off-site copy. Every
+    /// backup job (scheduled and pre-upgrade) copies each finished backup there as `NAME.part`, checks it, makes
+    /// it owner-only (0600) and renames it; a failed copy fails the job and keeps the local backup. The target
+    /// must be writable by the pod's user (uid 9869 by default, or group `securityContext.fsGroup`).
+    pub volume: JsonObject,
+    /// Number of backups of each kind kept on the off-site volume (newest first); 0 keeps every one (the
+    /// target's own lifecycle rules prune).
+    #[schemars(range(min = 0, max = 3650))]
+    pub keep: u32,
 }
 
 /// Showback settings.

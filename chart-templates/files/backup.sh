@@ -68,4 +68,29 @@ if [ "$keep" -gt 0 ]; then
   # shellcheck disable=SC2012 # names are ours: no spaces or newlines
   ls -1 "$dir"/onedb-"$label"-*.sql | sort -r | tail -n +$((keep + 1)) | while read -r old; do rm -f "$old"; done
 fi
+# Off-site copy (backup.offsite.volume, mounted at OFFSITE_DIR): the finished dump is copied to NAME.part there,
+# checked against the local file, made owner-only and renamed, so the target never holds a partial file under a
+# backup's name; then the newest OFFSITE_RETENTION copies of the label are kept there. A failed copy fails the
+# job (the CronJob's failed Jobs, the pre-upgrade hook) and never touches the local backup, which is kept above.
+if [ -n "${OFFSITE_DIR:-}" ]; then
+  name=${file##*/}
+  offsite_fail() {
+    echo "onechart: off-site copy failed: $*; the local backup $file is kept" >&2
+    exit 1
+  }
+  [ -d "$OFFSITE_DIR" ] || offsite_fail "$OFFSITE_DIR is not a directory (is backup.offsite.volume mounted?)"
+  trap 'rm -f "$OFFSITE_DIR/$name.part"' EXIT
+  cp "$file" "$OFFSITE_DIR/$name.part" || offsite_fail "cannot write $OFFSITE_DIR/$name.part"
+  chmod 600 "$OFFSITE_DIR/$name.part" || offsite_fail "cannot make $OFFSITE_DIR/$name.part owner-only"
+  [ "$(cksum < "$OFFSITE_DIR/$name.part")" = "$(cksum < "$file")" ] \
+    || offsite_fail "the copy in $OFFSITE_DIR differs from $file"
+  mv "$OFFSITE_DIR/$name.part" "$OFFSITE_DIR/$name" || offsite_fail "cannot rename $OFFSITE_DIR/$name.part"
+  trap - EXIT
+  okeep=${OFFSITE_RETENTION:-0}
+  if [ "$okeep" -gt 0 ]; then
+    # shellcheck disable=SC2012 # names are ours: no spaces or newlines
+    ls -1 "$OFFSITE_DIR"/onedb-"$label"-*.sql | sort -r | tail -n +$((okeep + 1)) | while read -r old; do rm -f "$old"; done
+  fi
+  echo "onechart: copied off-site: $OFFSITE_DIR/$name" >&2
+fi
 echo "$file"

@@ -119,6 +119,10 @@ spec:
             {{- with .env }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
+            {{- with (get $root.Values (ternary "metrics" $c (eq $c "exporter"))).extraEnv }}
+            # <component>.extraEnv (the exporter's: metrics.extraEnv).
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
           ports:
             {{- range .ports }}
             - {name: {{ .name }}, containerPort: {{ .containerPort }}, protocol: TCP}

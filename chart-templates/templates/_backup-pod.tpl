@@ -56,6 +56,9 @@ spec:
         - {name: scripts, mountPath: /run/onechart/scripts, readOnly: true}
         - {name: backups, mountPath: /backups}
         - {name: tmp, mountPath: /tmp}
+        {{- if .Values.backup.offsite.volume }}
+        - {name: offsite, mountPath: /backups-offsite}
+        {{- end }}
         {{- if $serviceAccount }}
         - {name: serviceaccount, mountPath: /run/onechart/serviceaccount, readOnly: true}
         {{- end }}
@@ -70,6 +73,10 @@ spec:
     - name: backups
       persistentVolumeClaim: {claimName: {{ include "opennebula.fullname" . }}-backups}
     - {name: tmp, emptyDir: {sizeLimit: 1Gi}}
+    {{- with .Values.backup.offsite.volume }}
+    # backup.offsite.volume: the operator's off-site target (NFS, a CSI volume, a claim in another zone).
+    - {{ merge (dict "name" "offsite") (omit . "name") | toYaml | indent 6 | trim }}
+    {{- end }}
     {{- if $serviceAccount }}
     - {{ include "opennebula.apiTokenVolume" . | indent 6 | trim }}
     {{- end }}

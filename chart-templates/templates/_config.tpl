@@ -72,10 +72,10 @@ src/oneks/app/models/dependencies/cluster_router.rb:125-156).
 */}}
 {{- define "opennebula.oneksTproxy" -}}
 - ":service_port": 5030
-  ":remote_addr": {{ required "oneks.enabled needs oneks.tproxy.onegate.address: the address hypervisors use to reach OneGate in plain HTTP" .Values.oneks.tproxy.onegate.address | quote }}
+  ":remote_addr": {{ .Values.oneks.tproxy.onegate.address | quote }}
   ":remote_port": {{ .Values.oneks.tproxy.onegate.port }}
 - ":service_port": 2633
-  ":remote_addr": {{ required "oneks.enabled needs oneks.tproxy.oned.address: the address hypervisors use to reach oned's XML-RPC API in plain HTTP" .Values.oneks.tproxy.oned.address | quote }}
+  ":remote_addr": {{ .Values.oneks.tproxy.oned.address | quote }}
   ":remote_port": {{ .Values.oneks.tproxy.oned.port }}
 {{- end -}}
 <% endif %>

@@ -10,13 +10,9 @@ use crate::lint::install::{Install, allowed_text, narrowing};
 use crate::model::OneVersion;
 use crate::profile::Envelope;
 
-/// Checks of the chart itself, not of a pitfall: keys the chart owns, and a cert-manager the cluster must serve.
-const CHART_CHECKS: &str = r#"{{- range $key, $_ := merge (dict) $v.commonLabels $v.podLabels $v.commonAnnotations $v.podAnnotations -}}
-{{- if or (hasPrefix "app.kubernetes.io/" $key) (hasPrefix "helm.sh/" $key) (hasPrefix "onechart.io/" $key) (hasPrefix "checksum/" $key) -}}
-{{- $errors = append $errors (printf "label or annotation %s: app.kubernetes.io/, helm.sh/, onechart.io/ and checksum/ keys are the chart's own; choose another key in commonLabels, podLabels, commonAnnotations or podAnnotations" $key) -}}
-{{- end -}}
-{{- end -}}
-{{- if and $v.tls.enabled $v.tls.certManager.issuerName (not (include "opennebula.hasCertManager" .)) -}}
+/// Checks of the chart itself, not of a pitfall: a cert-manager the cluster must serve (keys the chart owns are
+/// rule ONE060's).
+const CHART_CHECKS: &str = r#"{{- if and $v.tls.enabled $v.tls.certManager.issuerName (not (include "opennebula.hasCertManager" .)) -}}
 {{- $errors = append $errors "tls.certManager.issuerName is set but the cluster serves no cert-manager.io/v1 Certificate: install cert-manager, or with `helm template` pass --api-versions cert-manager.io/v1/Certificate" -}}
 {{- end -}}"#;
 

@@ -315,6 +315,9 @@ fn extension_points_render_where_kubernetes_runs_them() {
     startup: {failureThreshold: 60}
 backup:
   storageClass: offsite-nfs
+  offsite:
+    volume: {nfs: {server: backup.example.com, path: /exports/opennebula}}
+    keep: 5
 networkPolicy:
   ingressFrom: [{ipBlock: {cidr: 192.0.2.0/24}}]
   egress:
@@ -354,6 +357,26 @@ networkPolicy:
     assert_eq!(oned["startupProbe"]["periodSeconds"], 10, "the other timings keep their defaults");
     assert_eq!(oned["readinessProbe"]["timeoutSeconds"], 10);
     assert_eq!(find("PersistentVolumeClaim", "one-opennebula-backups")["spec"]["storageClassName"], "offsite-nfs");
+    // backup.offsite: both backup jobs mount the operator's volume and tell backup.sh where it is.
+    for job in [
+        &find("CronJob", "one-opennebula-backup")["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+        &find("Job", "one-opennebula-pre-upgrade")["spec"]["template"]["spec"],
+    ] {
+        let volume = job["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "offsite").expect("offsite");
+        assert_eq!(volume["nfs"]["server"], "backup.example.com", "{volume}");
+        let backup = &job["containers"][0];
+        assert!(
+            backup["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["name"] == "offsite" && m["mountPath"] == "/backups-offsite" && m.get("readOnly").is_none())
+        );
+        let env = backup["env"].as_array().unwrap();
+        let value = |n: &str| env.iter().find(|e| e["name"] == n).map(|e| e["value"].clone());
+        assert_eq!(value("OFFSITE_DIR"), Some(serde_json::json!("/backups-offsite")));
+        assert_eq!(value("OFFSITE_RETENTION"), Some(serde_json::json!("5")));
+    }
     let policy = &find("NetworkPolicy", "one-opennebula")["spec"]["ingress"][0]["from"];
     assert_eq!(policy[0]["ipBlock"]["cidr"], "192.0.2.0/24", "{policy}");
     assert_eq!(policy[1]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"], "one", "{policy}");
@@ -402,10 +425,132 @@ networkPolicy:
     let np = docs.iter().find(|d| d["kind"] == "NetworkPolicy" && d["metadata"]["name"] == "one-opennebula").unwrap();
     assert!(np["spec"]["ingress"][0].get("from").is_none(), "{np}");
     assert!(!docs.iter().any(|d| d["metadata"]["name"] == "one-opennebula-egress"), "no egress policy by default");
+    let cron = serde_json::to_string(docs.iter().find(|d| d["kind"] == "CronJob").unwrap()).unwrap();
+    assert!(cron.contains("BACKUP_DIR") && !cron.contains("OFFSITE"), "no off-site copy by default: {cron}");
     let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
     let oned =
         sts["spec"]["template"]["spec"]["containers"].as_array().unwrap().iter().find(|c| c["name"] == "oned").unwrap();
     assert_eq!(oned["readinessProbe"]["timeoutSeconds"], 15);
+}
+
+/// Issue 18, item 9: `extraEnv` reaches every container the chart runs a daemon in (the add-ons, sshd, the hook
+/// manager, oned and its `database` init container), a credential through `valueFrom`; `oned.extraVolumeMounts`
+/// reaches the `database` init container too (a CA for the database's TLS). Lint-clean and valid on Helm 3 and 4.
+#[test]
+fn extra_env_reaches_every_daemon_container() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site.yaml");
+    let secret = "{name: SITE_TOKEN, valueFrom: {secretKeyRef: {name: site, key: token, optional: true}}}";
+    let mut yaml = String::from(
+        "oned:\n  extraVolumes: [{name: db-ca, configMap: {name: db-ca, optional: true}}]\n  extraVolumeMounts: [{name: db-ca, mountPath: /etc/ssl/db-ca, readOnly: true}]\n",
+    );
+    yaml.push_str(&format!(
+        "  extraEnv: [{{name: SITE_ONED, value: a}}, {secret}]\n  hemExtraEnv: [{{name: SITE_HEM, value: a}}]\n"
+    ));
+    yaml.push_str("ssh:\n  extraEnv: [{name: SITE_SSHD, value: a}]\n");
+    for c in ["fireedge", "onegate", "oneflow", "oneform", "metrics"] {
+        yaml.push_str(&format!("{c}:\n  extraEnv: [{{name: SITE_{}, value: a}}, {secret}]\n", c.to_uppercase()));
+    }
+    std::fs::write(&site, yaml).unwrap();
+    let chart = tmp.path().join("chart");
+    generate("prod-mysql", &["-f", site.to_str().unwrap()], &chart);
+    check_chart(&chart, "prod-mysql with extraEnv");
+    for (name, helm) in helm_versions() {
+        let o = Command::new(&helm).args(["template", "one"]).arg(&chart).output().unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let docs = raw_objects(&String::from_utf8_lossy(&o.stdout));
+        let container = |workload: &str, container: &str| -> serde_json::Value {
+            let w = docs
+                .iter()
+                .find(|d| d["metadata"]["name"] == workload && d["spec"]["template"].is_object())
+                .unwrap_or_else(|| panic!("{workload}"));
+            let spec = &w["spec"]["template"]["spec"];
+            let all =
+                spec["initContainers"].as_array().into_iter().flatten().chain(spec["containers"].as_array().unwrap());
+            all.clone().find(|c| c["name"] == container).unwrap_or_else(|| panic!("{workload}/{container}")).clone()
+        };
+        let env = |c: &serde_json::Value| -> Vec<String> {
+            c["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_string()).collect()
+        };
+        for (workload, c, var) in [
+            ("one-opennebula", "oned", "SITE_ONED"),
+            ("one-opennebula", "database", "SITE_ONED"),
+            ("one-opennebula", "hem", "SITE_HEM"),
+            ("one-opennebula", "sshd", "SITE_SSHD"),
+            ("one-opennebula-fireedge", "fireedge", "SITE_FIREEDGE"),
+            ("one-opennebula-onegate", "onegate", "SITE_ONEGATE"),
+            ("one-opennebula-oneflow", "oneflow", "SITE_ONEFLOW"),
+            ("one-opennebula-oneform", "oneform", "SITE_ONEFORM"),
+            ("one-opennebula-exporter", "exporter", "SITE_METRICS"),
+        ] {
+            let c = container(workload, c);
+            assert!(env(&c).contains(&var.to_string()), "{name}: {workload}: {:?}", env(&c));
+        }
+        let token = container("one-opennebula-onegate", "onegate")["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "SITE_TOKEN")
+            .cloned()
+            .unwrap();
+        assert_eq!(token["valueFrom"]["secretKeyRef"]["name"], "site", "{token}");
+        for c in ["oned", "database"] {
+            let mounts = container("one-opennebula", c)["volumeMounts"].clone();
+            assert!(mounts.as_array().unwrap().iter().any(|m| m["mountPath"] == "/etc/ssl/db-ca"), "{name}: {c}");
+        }
+    }
+}
+
+/// Issue 18: names the extension points repeat, or take from the chart, are refused alike by values lint and by
+/// the chart at install time on Helm 3 and 4 (ONE058), and `lint --manifests` finds them in a render made
+/// without the check.
+#[test]
+fn duplicate_names_of_the_extension_points_are_refused_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    generate("prod-mysql", &[], &chart);
+    let cases = [
+        ("container", "oned:\n  sidecars: [{name: sshd, image: \"registry.example.com/x:1\"}]\n"),
+        ("volume", "oned:\n  extraVolumes: [{name: extra, emptyDir: {}}, {name: extra, emptyDir: {}}]\n"),
+        (
+            "mount path",
+            "oned:\n  extraVolumes: [{name: extra, emptyDir: {}}]\n  extraVolumeMounts: [{name: extra, mountPath: /tmp}]\n",
+        ),
+        ("environment variable", "onegate:\n  extraEnv: [{name: HOME, value: /srv}]\n"),
+        ("environment variable", "ssh:\n  extraEnv: [{name: SITE, value: a}, {name: SITE, value: b}]\n"),
+    ];
+    for (what, values) in cases {
+        let file = tmp.path().join("dup.yaml");
+        std::fs::write(&file, format!("profile: prod-mysql\n{values}")).unwrap();
+        let site = common::root().join("profiles/examples/prod-mysql.values.yaml");
+        let o = common::onechart(&["lint", "-f", site.to_str().unwrap(), "-f", file.to_str().unwrap()], tmp.path());
+        let (text, _) = common::text(&o);
+        assert!(o.status.code() == Some(1) && text.contains("error[ONE058]") && text.contains(what), "{what}: {text}");
+        for (name, helm) in helm_versions() {
+            let o = Command::new(&helm).args(["template", "one"]).arg(&chart).arg("-f").arg(&file).output().unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(
+                !o.status.success() && err.contains("ONE058 duplicate-pod-names") && err.contains(what),
+                "{name} {what}: {err}"
+            );
+        }
+    }
+    // A render without the check (the rule waived for the render): lint --manifests finds the repeated env name.
+    let o = Command::new(tool("helm4")).args(["template", "one"]).arg(&chart).output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).replace(
+        "- {name: HOME, value: /var/lib/one}\n            - {name: APP_ENV, value: production}",
+        "- {name: HOME, value: /var/lib/one}\n            - {name: HOME, value: /srv}\n            - {name: APP_ENV, value: production}",
+    );
+    let file = tmp.path().join("rendered.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let o = common::onechart(&["lint", "--manifests", file.to_str().unwrap()], tmp.path());
+    let (out, _) = common::text(&o);
+    assert!(out.contains("error[ONE058]") && out.contains("environment variable `HOME` is given twice"), "{out}");
+    // The chart's own render repeats no name either: Raft members on an external server got POD_NAME twice
+    // (databaseEnv and raftEnv), which ONE058 found in the property test.
+    let ha = tmp.path().join("ha-external");
+    generate("ha-raft", &["--set", "database.mysql.host=db.example.com"], &ha);
+    check_chart(&ha, "ha-raft on an external database");
 }
 
 /// Issue 19, item 8: the Raft ServiceAccount may get and patch the members' own pods only, by name, on Helm 3 and
@@ -765,7 +910,8 @@ fn oneks_is_off_by_default_and_needs_its_proxy_addresses() {
     assert!(names.contains(&"oned".to_string()) && !names.contains(&"oneks".to_string()), "{names:?}");
     let o = render("oneks.enabled=true");
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("oneks.enabled needs oneks.tproxy.onegate.address"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("ONE059 oneks-without-tproxy: oneks.enabled needs oneks.tproxy.onegate.address"), "{err}");
     let o =
         render("oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=one.example.com");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -271,21 +271,34 @@ fn bad_input_is_one_clear_error_with_exit_2() {
 /// `DB` (whose password the chart takes from the Secret) is refused by the schema.
 #[test]
 fn credentials_in_configuration_overrides_are_one007() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("site.yaml"),
+    let found = site_findings(
         "profile: dev-sqlite\nconfig:\n  remotes:\n    datastore/ceph/ceph.conf:\n      CEPH_SECRET: abc\n  monitord:\n    NETWORK:\n      PUBKEY: /etc/one/p.pem\n      PRIKEY: /etc/one/k.pem\n  onegate:\n    \":password\": hunter2\n  oned:\n    DB: {BACKEND: mysql}\n",
-    )
-    .unwrap();
+    );
+    assert!(found.contains(&"ONE007 5:20".to_string()) && found.contains(&"ONE007 11:18".to_string()), "{found:?}");
+    assert_eq!(found.iter().filter(|f| f.starts_with("ONE007")).count(), 2, "{found:?}");
+    assert!(found.iter().any(|f| f.starts_with("ONE100 13:")), "config.oned.DB refused: {found:?}");
+}
+
+/// Issue 18: every `extraEnv` (the add-ons', sshd's, the hook manager's) is judged like `oned.extraEnv`: a literal
+/// credential is ONE007, a `valueFrom` is not.
+#[test]
+fn literal_credentials_in_any_extra_env_are_one007() {
+    let found = site_findings(
+        "profile: dev-sqlite\nonegate:\n  extraEnv: [{name: API_TOKEN, value: s3cr3t-v4lue-x}]\nssh:\n  extraEnv: [{name: LDAP_PASSWORD, valueFrom: {secretKeyRef: {name: l, key: p}}}]\noned:\n  hemExtraEnv: [{name: HOOK_SECRET, value: s3cr3t-v4lue-y}]\n",
+    );
+    assert_eq!(found, vec!["ONE007 3:39".to_string(), "ONE007 7:44".to_string()], "{found:?}");
+}
+
+/// Lints a site file that must fail (exit 1): its findings as `ID line:column`.
+fn site_findings(yaml: &str) -> Vec<String> {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("site.yaml"), yaml).unwrap();
     let (code, v) = lint_json(tmp.path(), "site.yaml", &[]);
-    assert_eq!(code, Some(1));
-    let found: Vec<String> = v["findings"]
+    assert_eq!(code, Some(1), "{v}");
+    v["findings"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| format!("{} {}:{}", f["ruleId"].as_str().unwrap(), f["line"], f["column"]))
-        .collect();
-    assert!(found.contains(&"ONE007 5:20".to_string()) && found.contains(&"ONE007 11:18".to_string()), "{found:?}");
-    assert_eq!(found.iter().filter(|f| f.starts_with("ONE007")).count(), 2, "{found:?}");
-    assert!(found.iter().any(|f| f.starts_with("ONE100 13:")), "config.oned.DB refused: {found:?}");
+        .collect()
 }

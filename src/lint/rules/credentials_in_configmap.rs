@@ -9,7 +9,7 @@ use crate::yaml::{self, Pos};
 
 declare_rule! {
 /// ## What it does
-/// Flags an `oned.extraEnv` entry whose name looks like a credential (password, token, secret, key, `PASSWD`)
+/// Flags an `extraEnv` entry (`oned.extraEnv`, `onegate.extraEnv`, ...) whose name looks like a credential (password, token, secret, key, `PASSWD`)
 /// with a literal `value`, a setting of OpenNebula's configuration files (`config.*`: oned.conf,
 /// monitord.conf, the drivers' remotes/etc, the services' YAML) named like one with a literal value (those files
 /// are ConfigMap data), and a datastore attribute named like one (`RESTIC_PASSWORD`: use `secretAttributes`). In manifest mode it flags ConfigMaps whose keys or contents hold credentials.
@@ -51,17 +51,18 @@ declare_rule! {
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
-    let mut hits: Vec<Hit> = v
-        .oned
-        .extra_env
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.value.as_deref().is_some_and(|s| holds_credential(&e.name, s)))
-        .map(|(i, e)| {
-            Hit::at_pointer(
-                format!("/oned/extraEnv/{i}/value"),
-                format!("environment variable `{}` holds a literal credential", e.name),
-            )
+    let mut hits: Vec<Hit> = crate::lint::rules::duplicate_pod_names::extra_envs(v)
+        .into_iter()
+        .flat_map(|(at, list, _)| {
+            list.iter()
+                .enumerate()
+                .filter(|(_, e)| e.value.as_deref().is_some_and(|s| holds_credential(&e.name, s)))
+                .map(move |(i, e)| {
+                    Hit::at_pointer(
+                        format!("{at}/{i}/value"),
+                        format!("environment variable `{}` holds a literal credential", e.name),
+                    )
+                })
         })
         .collect();
     if let Ok(config) = serde_json::to_value(&v.config) {

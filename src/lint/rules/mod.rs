@@ -2,7 +2,8 @@
 //! catalogue; ONE028 and later are onechart's own additions (ONE028 shared HA datastores, ONE029 the unpublished
 //! image placeholder, ONE030-ONE033 what only rendered manifests show, ONE034 an image of another release, ONE050-ONE054 TLS, monitord's address
 //! and the declared inventory, ONE055 production values linted under the development default, ONE056
-//! `auto` in another case, ONE057 addresses nothing publishes); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
+//! `auto` in another case, ONE057 addresses nothing publishes, ONE058 names the extension points repeat, ONE059 OneKS
+//! without its proxy addresses, ONE060 label keys the chart owns); ONE100-ONE103 report what the engine itself finds (schema violations, YAML
 //! quirks, suppressions).
 
 use super::Rule;

@@ -48,6 +48,58 @@ fn a_failed_backup_leaves_no_part_file_and_prunes_nothing() {
     assert_eq!(names.len(), 9, "a file was left or an old backup pruned: {names:?}");
 }
 
+/// Names in a directory, sorted.
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn backups_are_copied_off_site_owner_only_with_their_own_retention() {
+    // Issue 18, item 9: backup.offsite.volume, mounted at OFFSITE_DIR. The copy is the local backup byte for byte,
+    // mode 0600, and the off-site retention (OFFSITE_RETENTION) is its own: 3 there while 7 stay locally.
+    let (c, dir) = with_nine_old_backups();
+    let offsite = c.file("offsite");
+    std::fs::create_dir_all(&offsite).unwrap();
+    for i in 0..5 {
+        std::fs::write(offsite.join(format!("onedb-scheduled-2025010{i}T000000Z.sql")), "old").unwrap();
+    }
+    std::fs::write(offsite.join("onedb-pre-upgrade-20250101T000000Z.sql"), "keep: another label").unwrap();
+    let o = backup_command(&c, "backup.sh", &dir)
+        .env("OFFSITE_DIR", &offsite)
+        .env("OFFSITE_RETENTION", "3")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let made = std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    let copy = offsite.join(made.file_name().unwrap());
+    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&made).unwrap(), "the off-site copy is the backup");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&copy).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    let there = listing(&offsite);
+    assert_eq!(there.iter().filter(|n| n.starts_with("onedb-scheduled-")).count(), 3, "{there:?}");
+    assert!(there.contains(&"onedb-pre-upgrade-20250101T000000Z.sql".to_string()), "{there:?}");
+    assert!(!there.iter().any(|n| n.ends_with(".part")), "{there:?}");
+    assert_eq!(listing(&dir).len(), 7, "the local retention is backup.retention");
+    assert!(out(&o).contains("copied off-site"), "{}", out(&o));
+}
+
+#[test]
+fn a_failed_off_site_copy_fails_the_job_and_keeps_the_local_backup() {
+    // A target that is not mounted or not writable (here: a file where the directory should be, which even root
+    // cannot write into) fails the job visibly; the local backup is made and kept, the older ones pruned as usual.
+    let (c, dir) = with_nine_old_backups();
+    c.write("offsite", "not a directory");
+    let o = backup_command(&c, "backup.sh", &dir).env("OFFSITE_DIR", c.file("offsite")).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("off-site copy failed") && out(&o).contains("is kept"), "{}", out(&o));
+    let names = listing(&dir);
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert!(names.iter().any(|n| !n.starts_with("onedb-scheduled-2026010")), "the new local backup is kept: {names:?}");
+}
+
 #[test]
 fn pre_upgrade_backs_up_then_refuses_a_major_change_without_the_flag() {
     let c = Cluster::bootstrapped();

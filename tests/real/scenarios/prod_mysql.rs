@@ -9,6 +9,7 @@
 //! Stand-ins beyond the runner's own (tests/real/README.md): the MariaDB image is Debian 12's MariaDB 10.11 with
 //! an entrypoint written for the tier (`runner::image::Image::mariadb`).
 
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use serde_json::json;
 use super::{Timer, one, xml_value};
 use crate::runner::Cluster;
 use crate::runner::helm::{Chart, line};
+use crate::runner::image::IMAGE_UID;
 use crate::runner::sh::wait_for;
 
 pub const NS: &str = "opennebula";
@@ -93,6 +95,18 @@ pub fn backups(c: &Cluster, label: &str) -> (Vec<PathBuf>, Vec<String>) {
     let prefix = format!("onedb-{label}-");
     let mine = all.iter().filter(|f| f.starts_with(&prefix) && f.ends_with(".sql")).map(|f| dir.join(f)).collect();
     (mine, all)
+}
+
+/// The names in a directory, sorted.
+pub fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// Sets keys of a Secret (as `kubectl edit secret` would); the kubelet refreshes mounted copies.
@@ -183,11 +197,19 @@ pub fn load_backup(c: &Cluster, pod: &str, dump: &[u8]) -> (i32, String, String)
 fn bundled(release: &str) {
     let _all = Timer::start(&format!("prod-mysql bundled {release}"));
     let work = tempfile::tempdir().unwrap();
+    // backup.offsite.volume: a hostPath directory stands for the operator's NFS export, writable by uid 9869 only.
+    let offsite = tempfile::tempdir().unwrap();
+    std::os::unix::fs::chown(offsite.path(), Some(IMAGE_UID), Some(IMAGE_UID)).unwrap();
+    let offsite_set = format!("backup.offsite.volume.hostPath.path={}", offsite.path().display());
     let chart = {
         let _t = Timer::start("generate and render (Helm 4 and Helm 3)");
-        generate(release, work.path(), &[])
+        generate(release, work.path(), &["--set", &offsite_set, "--set", "backup.offsite.keep=3"])
     };
-    let maintenance = generate(release, &work.path().join("maintenance"), &["--set", "maintenance.enabled=true"]);
+    let maintenance = generate(
+        release,
+        &work.path().join("maintenance"),
+        &["--set", "maintenance.enabled=true", "--set", &offsite_set, "--set", "backup.offsite.keep=3"],
+    );
     let c = Cluster::new(release, NS);
     tls_secret(&c);
     {
@@ -221,6 +243,46 @@ fn bundled(release: &str) {
         assert!(rc == 0 && version.contains(&line(release)), "onedb version of the loaded backup: {rc} {version}");
         assert!(names.lines().any(|n| n == "before-backup"), "the backup lacks user before-backup: {names}");
     }
+    {
+        let _t = Timer::start("the off-site copy: there, owner-only, loads");
+        let name = backup.file_name().unwrap();
+        let there = listing(offsite.path());
+        assert_eq!(there, vec![name.to_string_lossy().into_owned()], "the off-site volume holds the copy alone");
+        let copy = offsite.path().join(name);
+        let md = std::fs::metadata(&copy).unwrap();
+        assert_eq!(md.permissions().mode() & 0o777, 0o600, "off-site copy mode {:o}", md.permissions().mode());
+        assert_eq!(md.uid(), IMAGE_UID, "written by the backup job's user");
+        let bytes = std::fs::read(&copy).unwrap();
+        assert_eq!(bytes, std::fs::read(&backup).unwrap(), "the off-site copy is the backup");
+        let (rc, version, names) = load_backup(&c, POD, &bytes);
+        assert!(rc == 0 && version.contains(&line(release)), "onedb version of the off-site copy: {rc} {version}");
+        assert!(names.lines().any(|n| n == "before-backup"), "the off-site copy lacks before-backup: {names}");
+    }
+    {
+        let _t = Timer::start("an off-site target the job cannot write: the Job fails, the local backup stays");
+        // A directory of root's, 0755: the job's user (9869) cannot write there, as on an NFS export with the
+        // wrong owner. The CronJob of the chart with only that volume's path changed; one attempt.
+        let denied = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(denied.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut cron = chart.object("CronJob", "one-opennebula-backup").clone();
+        let spec = &mut cron["spec"]["jobTemplate"]["spec"];
+        spec["backoffLimit"] = json!(0);
+        for v in spec["template"]["spec"]["volumes"].as_array_mut().unwrap() {
+            if v["name"] == "offsite" {
+                v["hostPath"]["path"] = json!(denied.path().to_str().unwrap());
+            }
+        }
+        let (ok, pods) = c.trigger_cronjob(&cron, "one-opennebula-backup-denied");
+        let log = pods.iter().map(|p| c.logs(&p.name, "backup")).collect::<Vec<_>>().join("\n");
+        assert!(!ok, "the Job succeeded without its off-site copy:\n{log}");
+        assert!(log.contains("off-site copy failed") && log.contains("is kept"), "{log}");
+        let (mine, all) = backups(&c, "scheduled");
+        assert_eq!(mine.len(), 2, "the failed Job's local backup is kept beside the first: {all:?}");
+        assert!(mine.contains(&backup), "{all:?}");
+        assert!(!all.iter().any(|f| f.ends_with(".part")), "{all:?}");
+        assert!(listing(denied.path()).is_empty(), "{:?}", listing(denied.path()));
+        assert_eq!(listing(offsite.path()).len(), 1, "the good target is untouched");
+    }
     let (oneadmin, serveradmin) =
         ("rotated-after-backup-1", "b7c4f3e2a1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4");
     {
@@ -247,6 +309,8 @@ fn bundled(release: &str) {
         assert!(log.contains("maintenance mode: the database is left as it is"), "{log}");
         let (pre, all) = backups(&c, "pre-upgrade");
         assert_eq!(pre.len(), 1, "the pre-upgrade hook took a backup: {all:?}");
+        let there = listing(offsite.path());
+        assert!(there.contains(&pre[0].file_name().unwrap().to_string_lossy().into_owned()), "{there:?}");
     }
     {
         let _t = Timer::start("restore.sh the scheduled backup");

@@ -1,0 +1,238 @@
+//! ONE058 `duplicate-pod-names`: an extension point repeats a name a pod spec must hold once.
+
+use std::collections::BTreeMap;
+
+use crate::declare_rule;
+use crate::lint::install::Install;
+use crate::lint::{Ctx, Hit, ManifestHit};
+use crate::manifest::{ManifestCtx, Typed};
+use crate::model::{EnvVar, JsonObject, Values};
+
+// The names the chart's own pod specs use, over every profile and OpenNebula version (a name reserved in one
+// version stays reserved in all: a site file outlives an upgrade). Each list is written once and used by the
+// values check and by the chart's install-time check (`concat!` below).
+
+/// Containers and init containers of the members' pods.
+macro_rules! member_containers {
+    () => {
+        "check-image mariadb prepare database oned sshd hem scheduler tls-proxy"
+    };
+}
+/// Volumes of the members' pods (the claim templates' names included).
+macro_rules! member_volumes {
+    () => {
+        "config scripts auth ssh db etc log lock run tmp vartmp mariadb-run mariadb serviceaccount datastores data tls tls-config"
+    };
+}
+/// Mount paths of the oned container and the `database` init container.
+macro_rules! oned_mounts {
+    () => {
+        "/var/lib/one /var/lib/one/datastores /var/lib/one/vms /etc/one /var/log/one /var/lock/one /run/one /tmp /var/tmp /run/onechart/auth /run/onechart/scripts /run/onechart/db /run/onechart/serviceaccount"
+    };
+}
+/// Environment of the oned container and the `database` init container.
+macro_rules! oned_env {
+    () => {
+        "ONED_PHASE DB_BACKEND DB_HOST DB_PORT DB_BUNDLED DB_USER DB_NAME DB_PASSWORD_FILE RAFT_MEMBERS POD_NAME STATEFULSET PEERS_DOMAIN GRPC PATH HOME MAINTENANCE ONE_LOGS_FOLLOWED"
+    };
+}
+/// Environment of the hook manager (and 6.10's mm_sched).
+macro_rules! hem_env {
+    () => {
+        "ONE_AUTH HOME APP_ENV RAFT_MEMBERS LEADER_ONLY"
+    };
+}
+/// Environment of every add-on's daemon container (templates/_addon.tpl).
+macro_rules! addon_env {
+    () => {
+        "HOME APP_ENV ONECHART_API ONE_XMLRPC ADDON_LOGS ADDON_ROTATED ADDON_VM_LOGS ONE_AUTH ONECHART_BIND"
+    };
+}
+
+declare_rule! {
+/// ## What it does
+/// Flags a name given twice, or given once where the chart already uses it, through the extension points: a
+/// container of `oned.sidecars` or `oned.initContainers`, a volume of `oned.extraVolumes`, a mount path of
+/// `oned.extraVolumeMounts`, an environment variable of an `extraEnv` (`oned`, `oned.hemExtraEnv`, `ssh`,
+/// `fireedge`, `sunstone`, `onegate`, `oneflow`, `oneform`, `oneks`, `metrics`).
+///
+/// ## Why is this bad?
+/// Helm renders the pod all the same, and the API server refuses it: container names are unique across a pod's
+/// containers and init containers, volume names within a pod, mount paths within a container
+/// (`spec.containers[0].volumeMounts[1].mountPath: Invalid value: "/tmp": must be unique`). Environment names
+/// are a list keyed by name: a second entry hides the first (the API server warns), and server-side apply
+/// (Argo CD with `ServerSideApply=true`, Flux) refuses the object (`duplicate entries for key [name="HOME"]`).
+/// The release fails at install, or worse at the next upgrade.
+///
+/// ## In rendered manifests
+/// Checked: in every workload of the front-end, container names (init containers included), volume names, and
+/// each container's mount paths and environment names, each given once.
+///
+/// ## Example
+/// ```yaml
+/// oned:
+///   extraVolumes: [{name: tmp, emptyDir: {}}]
+///   extraEnv: [{name: HOME, value: /srv}]
+/// ```
+///
+/// Use instead:
+/// ```yaml
+/// oned:
+///   extraVolumes: [{name: site-tmp, emptyDir: {}}]
+///   extraEnv: [{name: SITE_HOME, value: /srv}]
+/// ```
+    pub static ONE058 = {
+        id: "ONE058",
+        name: "duplicate-pod-names",
+        level: Error,
+        summary: "An extension point repeats a name a pod spec must hold once",
+        fix: "Give each extra container, volume, mount path and environment variable a name of its own, not one the chart already uses in that pod or container (`helm template` shows them).",
+        check: check,
+        manifests: check_manifests, reads: [Workloads],
+        manifest_fix: "Keep one container, volume, mount path and environment variable of each name per pod (per container for mounts and environment).",
+        install: Install::Template(concat!(
+            r#"{{- $checks := list
+  (list "container" (concat ($v.oned.initContainers | default list) ($v.oned.sidecars | default list)) "name" ""#,
+            member_containers!(),
+            r#"" "oned.initContainers and oned.sidecars")
+  (list "volume" ($v.oned.extraVolumes | default list) "name" ""#,
+            member_volumes!(),
+            r#"" "oned.extraVolumes")
+  (list "mount path" ($v.oned.extraVolumeMounts | default list) "mountPath" ""#,
+            oned_mounts!(),
+            r#"" "oned.extraVolumeMounts")
+  (list "environment variable" ($v.oned.extraEnv | default list) "name" ""#,
+            oned_env!(),
+            r#"" "oned.extraEnv")
+  (list "environment variable" ($v.oned.hemExtraEnv | default list) "name" ""#,
+            hem_env!(),
+            r#"" "oned.hemExtraEnv")
+  (list "environment variable" ($v.ssh.extraEnv | default list) "name" "HOME" "ssh.extraEnv") -}}
+{{- range $c := list "fireedge" "sunstone" "onegate" "oneflow" "oneform" "oneks" "metrics" -}}
+{{- $checks = append $checks (list "environment variable" ((get $v $c | default dict).extraEnv | default list) "name" ""#,
+            addon_env!(),
+            r#"" (printf "%s.extraEnv" $c)) -}}
+{{- end -}}
+{{- range $c := $checks -}}
+{{- $seen := dict -}}
+{{- range splitList " " (index $c 3) -}}{{- $_ := set $seen . "the chart" -}}{{- end -}}
+{{- range (index $c 1) -}}
+{{- $n := toString (get . (index $c 2)) -}}
+{{- if hasKey $seen $n -}}{{- $errors = append $errors (printf "ONE058 duplicate-pod-names: %s %s of %s is given twice (%s uses it)" (index $c 0) $n (index $c 4) (get $seen $n)) -}}{{- end -}}
+{{- $_ := set $seen $n (index $c 4) -}}
+{{- end -}}
+{{- end -}}"#
+        )),
+    }
+}
+
+const MEMBER_CONTAINERS: &str = member_containers!();
+const MEMBER_VOLUMES: &str = member_volumes!();
+const ONED_MOUNTS: &str = oned_mounts!();
+const ONED_ENV: &str = oned_env!();
+const HEM_ENV: &str = hem_env!();
+const ADDON_ENV: &str = addon_env!();
+
+/// Every `extraEnv` list of the values, with its JSON pointer and the names the chart sets in its container.
+pub(crate) fn extra_envs(v: &Values) -> Vec<(&'static str, &Vec<EnvVar>, &'static str)> {
+    vec![
+        ("/oned/extraEnv", &v.oned.extra_env, ONED_ENV),
+        ("/oned/hemExtraEnv", &v.oned.hem_extra_env, HEM_ENV),
+        ("/ssh/extraEnv", &v.ssh.extra_env, "HOME"),
+        ("/fireedge/extraEnv", &v.fireedge.extra_env, ADDON_ENV),
+        ("/sunstone/extraEnv", &v.sunstone.extra_env, ADDON_ENV),
+        ("/onegate/extraEnv", &v.onegate.extra_env, ADDON_ENV),
+        ("/oneflow/extraEnv", &v.oneflow.extra_env, ADDON_ENV),
+        ("/oneform/extraEnv", &v.oneform.extra_env, ADDON_ENV),
+        ("/oneks/extraEnv", &v.oneks.extra_env, ADDON_ENV),
+        ("/metrics/extraEnv", &v.metrics.extra_env, ADDON_ENV),
+    ]
+}
+
+/// Flags, in one list, a name given twice or one the chart uses (`own`).
+fn names<'a>(
+    what: &str,
+    at: &str,
+    items: impl Iterator<Item = (String, Option<&'a str>)>,
+    own: &str,
+    hits: &mut Vec<Hit>,
+) {
+    let mut seen: BTreeMap<&str, String> = own.split(' ').map(|n| (n, "the chart".to_string())).collect();
+    let list = at.trim_start_matches('/').replace('/', ".");
+    for (pointer, name) in items {
+        let Some(name) = name else { continue };
+        if let Some(first) = seen.get(name) {
+            hits.push(Hit::at_pointer(pointer, format!("{what} `{name}` of {list} is given twice ({first} uses it)")));
+        } else {
+            seen.insert(name, list.clone());
+        }
+    }
+}
+
+fn field<'a>(list: &'a [JsonObject], at: &'a str, key: &'a str) -> impl Iterator<Item = (String, Option<&'a str>)> {
+    list.iter().enumerate().map(move |(i, o)| (format!("{at}/{i}/{key}"), o.get(key).and_then(|n| n.as_str())))
+}
+
+fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let Some(v) = ctx.values else { return vec![] };
+    let mut hits = Vec::new();
+    let containers = field(&v.oned.init_containers, "/oned/initContainers", "name").chain(field(
+        &v.oned.sidecars,
+        "/oned/sidecars",
+        "name",
+    ));
+    names("container", "/oned/initContainers and sidecars", containers, MEMBER_CONTAINERS, &mut hits);
+    names(
+        "volume",
+        "/oned/extraVolumes",
+        field(&v.oned.extra_volumes, "/oned/extraVolumes", "name"),
+        MEMBER_VOLUMES,
+        &mut hits,
+    );
+    let mounts = field(&v.oned.extra_volume_mounts, "/oned/extraVolumeMounts", "mountPath");
+    names("mount path", "/oned/extraVolumeMounts", mounts, ONED_MOUNTS, &mut hits);
+    for (at, list, own) in extra_envs(v) {
+        let items = list.iter().enumerate().map(|(i, e)| (format!("{at}/{i}/name"), Some(e.name.as_str())));
+        names("environment variable", at, items, own, &mut hits);
+    }
+    hits
+}
+
+/// The second of two equal names in a list, with its pointer.
+fn repeats<'a>(items: impl Iterator<Item = (String, &'a str)>) -> Vec<(String, &'a str)> {
+    let mut seen = std::collections::BTreeSet::new();
+    items.filter(|(_, n)| !seen.insert(*n)).collect()
+}
+
+fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
+    let mut hits = Vec::new();
+    for i in d.opennebula_workloads() {
+        let m = &d.objects[i];
+        let Typed::Workload { spec, pointer, .. } = &m.typed else { continue };
+        let mut found = |at: String, what: &str, name: &str, whose: String| {
+            hits.push(ManifestHit::new(i, at, format!("{what} `{name}` is given twice in {whose}")));
+        };
+        let containers = d.containers(i);
+        for (at, name) in repeats(containers.iter().map(|(p, c)| (format!("{p}/name"), c.name.as_str()))) {
+            found(at, "container", name, m.id());
+        }
+        let volumes = spec.volumes.iter().flatten().enumerate();
+        for (at, name) in repeats(volumes.map(|(k, v)| (format!("{pointer}/volumes/{k}/name"), v.name.as_str()))) {
+            found(at, "volume", name, m.id());
+        }
+        for (p, c) in containers {
+            let whose = format!("container `{}` of {}", c.name, m.id());
+            let mounts = c.volume_mounts.iter().flatten().enumerate();
+            for (at, path) in
+                repeats(mounts.map(|(k, v)| (format!("{p}/volumeMounts/{k}/mountPath"), v.mount_path.as_str())))
+            {
+                found(at, "mount path", path, whose.clone());
+            }
+            let env = c.env.iter().flatten().enumerate();
+            for (at, name) in repeats(env.map(|(k, e)| (format!("{p}/env/{k}/name"), e.name.as_str()))) {
+                found(at, "environment variable", name, whose.clone());
+            }
+        }
+    }
+    hits
+}
