@@ -391,6 +391,20 @@ fn a_zone_server_of_this_name_with_another_endpoint_is_not_this_member() {
 }
 
 #[test]
+fn a_new_member_registers_only_after_every_lower_ordinal() {
+    // The zone gives the highest existing ID + 1 (include/ZoneServer.h:84-108, 164-182): members register in
+    // ordinal order, each once every member before it is in the leader's zone, not only the one just before it.
+    let c = Cluster::bootstrapped();
+    c.write("cluster/zone", "0 one-0\n2 one-2\n");
+    c.write("cluster/calls", "");
+    let o = c.command("oned.sh", "one-3").env("RAFT_MEMBERS", "5").output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("no turn to register within 2s: waited for one-1 to join first"), "{}", out(&o));
+    assert!(!c.calls().contains("server-add"), "{}", c.calls());
+    assert!(c.exists("one-3/var/.onechart/joining"), "its copy is not taken for a member's database");
+}
+
+#[test]
 fn a_new_member_waits_for_every_registered_member_to_be_in_sync() {
     // Adding a server raises the quorum (to_commit = num_servers / 2,
     // OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:535): never while a registered member is down.
