@@ -178,6 +178,19 @@ fn out(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
+/// Member `pod` starts, under server ID `id`.
+fn assert_starts_as(c: &Cluster, pod: &str, id: &str) {
+    let o = c.start(pod);
+    assert!(o.status.success(), "{pod}: {}", out(&o));
+    assert_eq!(c.server_id(pod), id, "{pod}: {}", out(&o));
+}
+
+/// The start stopped (exit 1) saying `text`.
+fn assert_stopped_saying(o: &Output, text: &str) {
+    assert_eq!(o.status.code(), Some(1), "{}", out(o));
+    assert!(out(o).contains(text), "not saying {text:?}: {}", out(o));
+}
+
 #[test]
 fn three_member_bootstrap_registers_each_member_once_in_order() {
     let c = Cluster::new();
@@ -337,13 +350,9 @@ fn a_joining_member_never_starts_under_an_id_its_own_database_does_not_give_it()
     c.write("cluster/leader", "one-0");
     c.write("cluster/running/one-0", "");
     let o = c.start("one-1");
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(
-        out(&o).contains(
-            "the leader gave one-1 server ID 1, but this member's database lists it as 'nothing': not starting as 1"
-        ),
-        "{}",
-        out(&o)
+    assert_stopped_saying(
+        &o,
+        "the leader gave one-1 server ID 1, but this member's database lists it as 'nothing': not starting as 1",
     );
     assert_eq!(c.server_id("one-1"), "-1", "SERVER_ID written");
     assert!(!c.exists("one-1/var/.onechart/server-id"));
@@ -363,15 +372,16 @@ fn a_member_whose_stored_id_its_own_zone_gives_another_waits_for_the_leader() {
     std::fs::create_dir_all(c.file("cluster/running")).unwrap();
     c.write("cluster/leader", "");
     let o = c.start("one-1");
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(
-        out(&o).contains(
-            "the stored SERVER_ID 1 is not this member's in its own database's zone (it lists one-1 as 'nothing')"
-        ),
-        "{}",
-        out(&o)
+    assert_stopped_saying(
+        &o,
+        "the stored SERVER_ID 1 is not this member's in its own database's zone (it lists one-1 as 'nothing')",
     );
     assert!(!c.calls().contains("oned -f") && !c.calls().contains("server-add"), "{}", c.calls());
+    for pod in ["one-0", "one-2"] {
+        c.write(&format!("cluster/running/{pod}"), "");
+    }
+    c.write("cluster/leader", "one-0");
+    assert_starts_as(&c, "one-1", "1");
 }
 
 #[test]
@@ -381,11 +391,9 @@ fn a_zone_server_of_this_name_with_another_endpoint_is_not_this_member() {
     let c = Cluster::bootstrapped();
     c.write("cluster/zone", "0 one-0\n1 one-1 http://elsewhere.example:2633/RPC2\n2 one-2\n");
     let o = c.start("one-1");
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(
-        out(&o).contains("server 1 is named one-1 but its endpoint is 'http://elsewhere.example:2633/RPC2', not http://one-1.one-peers.cloud.svc:2633/RPC2"),
-        "{}",
-        out(&o)
+    assert_stopped_saying(
+        &o,
+        "server 1 is named one-1 but its endpoint is 'http://elsewhere.example:2633/RPC2', not http://one-1.one-peers.cloud.svc:2633/RPC2",
     );
     assert!(!c.calls().contains("oned -f"), "{}", c.calls());
 }
@@ -398,8 +406,7 @@ fn a_new_member_registers_only_after_every_lower_ordinal() {
     c.write("cluster/zone", "0 one-0\n2 one-2\n");
     c.write("cluster/calls", "");
     let o = c.command("oned.sh", "one-3").env("RAFT_MEMBERS", "5").output().unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(out(&o).contains("no turn to register within 2s: waited for one-1 to join first"), "{}", out(&o));
+    assert_stopped_saying(&o, "no turn to register within 2s: waited for one-1 to join first");
     assert!(!c.calls().contains("server-add"), "{}", c.calls());
     assert!(c.exists("one-3/var/.onechart/joining"), "its copy is not taken for a member's database");
 }
@@ -715,9 +722,7 @@ fn a_single_front_end_grows_into_member_0() {
     assert!(!calls.contains("oneuser passwd"), "an existing database keeps its serveradmin password: {calls}");
     assert_eq!(c.server_id("one-0"), "0");
     c.write("cluster/leader", "one-0");
-    let o = c.start("one-1");
-    assert!(o.status.success(), "{}", out(&o));
-    assert_eq!(c.server_id("one-1"), "1");
+    assert_starts_as(&c, "one-1", "1");
 }
 
 #[test]
