@@ -42,6 +42,14 @@ mydump() {
     --single-transaction --quick --routines --triggers --add-drop-table "$3"
 }
 
+# mydump_row HOST PORT DATABASE TABLE WHERE: the rows of TABLE that match WHERE as REPLACE statements, without the
+# table's definition: loaded into another database, they replace those rows and leave the rest.
+mydump_row() {
+  my "$1" "$2" -N -B -e 'SELECT 1' > /dev/null || return 1
+  MYSQL_PWD="$DB_PASSWORD" mysqldump --protocol=TCP -h "$1" -P "$2" -u "$DB_USER" \
+    --single-transaction --no-create-info --replace --skip-add-locks --where="$5" "$3" "$4"
+}
+
 # load_dump FILE: replaces this member's database with FILE, a dump of tables. The CREATE DATABASE, USE and DROP
 # DATABASE lines of a dump made with `--databases` (`onedb backup`) are dropped, so the tables always land in
 # this member's database. A marker on the volume ($ONE_VAR/.onechart/loading) says a load is under way: the

@@ -91,6 +91,11 @@ database_state() {
     echo partial
     return 0
   fi
+  if [ -e "$ONE_VAR/.onechart/joining" ]; then
+    log "a Raft join was interrupted (files/raft.sh: join): copying the leader's database again"
+    echo partial
+    return 0
+  fi
   tables=$(db_tables) || { log "could not list the database's tables"; exit 1; }
   case $tables in
     0) echo empty; return 0 ;;

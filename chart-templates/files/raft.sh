@@ -4,11 +4,23 @@
 # Every member has its own database. Member 0 of a new cluster bootstraps and registers itself; every other
 # member (and any member whose database is lost) joins one at a time: it waits for a healthy leader and for the
 # member before it, seeds its database from a consistent copy of the leader's, registers with the leader
-# (`onezone server-add`, or `onezone server-reset` when the zone already knows its name), and starts with the
-# SERVER_ID the zone gave it. The zone gives the highest existing ID + 1 (include/ZoneServer.h: an ID freed by
-# deleting the highest server is given again), so the ID is looked up by name and kept on the member's volume;
-# it is never derived from the pod ordinal. A single front-end whose replicas are raised
+# (`onezone server-add`, once every member with a lower ordinal is in the zone and in sync; `onezone
+# server-reset` when the zone already knows its name), takes the leader's zone row into its copy, and starts
+# with the SERVER_ID the zone gave it. The zone gives the highest existing ID + 1 (include/ZoneServer.h: an ID
+# freed by deleting the highest server is given again), so the ID is looked up by name and endpoint and kept on
+# the member's volume; it is never derived from the pod ordinal. A member never starts under an ID that its own
+# database's zone does not give to its name and endpoint. A single front-end whose replicas are raised
 # becomes member 0 of a new cluster with its database as it is.
+#
+# Why the zone row: oned takes the servers of its zone from its own database, at start and at each election
+# (OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:108, 818; release-7.0.2: 108, 806), and a candidate
+# becomes leader with num_servers / 2 votes (release-7.4.0: RaftManager.cc:846, 905-917; release-7.0.2: 834).
+# A copy made before `server-add` lists every server but the new one, and the registration reaches the new
+# member only with the next write after it (heartbeats carry no entry: release-7.4.0:
+# src/raft/ReplicaThread.cc:264-327). A new member that misses its first heartbeats (a slow start under load)
+# then needs 1 / 2 = 0 votes: it leads a zone it is not in, its first write replaces the leader's record of its
+# registration, and the next member registered gets its ID again (the real tier saw member 2 take SERVER_ID 1
+# this way, on 7.4.0 and on 7.0.2).
 #
 # What it never does: bootstrap while any member's database holds data (a member 0 that lost its volume during
 # a full restart would otherwise start a second, empty cloud), drop a database that holds data because the
@@ -68,17 +80,54 @@ any_peer_runs() {
 }
 
 # zone_server_id NAME ENDPOINT: the ID of server NAME in zone 0 as the oned at ENDPOINT sees it, or nothing when
-# the zone does not list it. Fails (1) when the zone cannot be read, and (2) when the name is listed more than
-# once (zone server names are not unique: OpenNebula/one@release-7.4.0:include/ZoneServer.h:164-182): a lookup
-# that failed is never taken for "not registered".
+# the zone does not list it. Fails (1) when the zone cannot be read, and as server_id_of: a lookup that failed
+# is never taken for "not registered".
 zone_server_id() {
   _servers=$(raft servers "$2" 2>/dev/null) || return 1
-  _ids=$(printf '%s\n' "$_servers" | awk -v n="$1" '$2 == n { print $1 }')
+  printf '%s\n' "$_servers" | server_id_of "$1"
+}
+
+# server_id_of NAME: of the "<id> <name> <endpoint>" lines on stdin, the ID of the server named NAME, or nothing.
+# Fails (2) when the name is listed more than once (zone server names are not unique:
+# OpenNebula/one@release-7.4.0:include/ZoneServer.h:164-182), and (3) when the server of that name has another
+# endpoint than member NAME's: that ID is not NAME's.
+server_id_of() {
+  _lines=$(awk -v n="$1" '$2 == n')
+  _ids=$(printf '%s\n' "$_lines" | awk 'NF { print $1 }')
   if [ "$(printf '%s\n' "$_ids" | grep -c .)" -gt 1 ]; then
     log "server name $1 is registered more than once (IDs $(echo "$_ids" | tr '\n' ' ')): remove the extra ones with onezone server-del"
     return 2
   fi
+  if [ -n "$_ids" ]; then
+    _ep=$(printf '%s\n' "$_lines" | awk '{ print $3 }')
+    if [ "$_ep" != "$(member_endpoint "$1")" ]; then
+      log "server $_ids is named $1 but its endpoint is '$_ep', not $(member_endpoint "$1"): it is not this member"
+      return 3
+    fi
+  fi
   echo "$_ids"
+}
+
+# local_servers: the servers of zone 0 in this member's own database, as "<id> <name> <endpoint>" lines: what its
+# oned takes for the zone (OpenNebula/one@release-7.4.0:src/zone/ZonePool.cc:205-235 reads the zone's body, whose
+# SERVER_POOL/SERVER elements hold ID, NAME and ENDPOINT, each value in CDATA: one_util::escape_xml,
+# include/NebulaUtil.h:291-295).
+local_servers() {
+  _body=$(my "$DB_HOST" "$DB_PORT" -N -B --raw -e "SELECT body FROM zone_pool WHERE oid = 0" "$DB_NAME") || return 1
+  printf '%s\n' "$_body" | sed -e 's/<!\[CDATA\[\([^]]*\)\]\]>/\1/g' -e 's/<SERVER>/\n<SERVER>/g' \
+    | sed -n -e 's/<\/SERVER>.*//' -e '/^<SERVER>/p' \
+    | while IFS= read -r _s; do
+      echo "$(xml_field ID "$_s") $(xml_field NAME "$_s") $(xml_field ENDPOINT "$_s")"
+    done
+}
+
+# xml_field TAG TEXT: the text of the first <TAG> element of TEXT.
+xml_field() { printf '%s\n' "$2" | sed -n "s/.*<$1>\([^<]*\)<\/$1>.*/\1/p"; }
+
+# local_server_id: this member's ID in its own database's zone (by name and endpoint), or nothing.
+local_server_id() {
+  _servers=$(local_servers) || return 1
+  printf '%s\n' "$_servers" | server_id_of "$POD_NAME"
 }
 
 # registered NAME ENDPOINT: prints NAME's server ID at ENDPOINT, or nothing; stops the start when the zone
@@ -158,42 +207,90 @@ seed_from_leader() {
   rm -f "$dump"
 }
 
-# wait_for_healthy LEADER: waits until every server the leader's zone lists answers and follows in sync, so that
-# adding a member (which raises the quorum) never happens while the cluster is degraded.
-wait_for_healthy() {
+# wait_for_turn: prints the leader of now once every member with a lower ordinal is in its zone and every server
+# the zone lists answers and follows it in sync. Members so register one at a time, in ordinal order, and adding
+# a member (which raises the quorum) never happens while the cluster is degraded.
+wait_for_turn() {
+  _n=$(ordinal "$POD_NAME")
   waited=0
-  until raft healthy "$(member_endpoint "$1")" >/dev/null 2>&1; do
-    [ "$waited" -lt "$RAFT_WAIT" ] || { log "the cluster did not become healthy within ${RAFT_WAIT}s"; return 1; }
-    log "waiting for every registered member to be in sync before joining"
+  while :; do
+    _why="a leader"
+    if _l=$(find_leader) && _servers=$(raft servers "$(member_endpoint "$_l")" 2>/dev/null); then
+      _missing=""
+      _i=0
+      while [ "$_i" -lt "$_n" ]; do
+        printf '%s\n' "$_servers" | awk -v m="$STATEFULSET-$_i" '$2 == m { f = 1 } END { exit !f }' \
+          || _missing="$_missing $STATEFULSET-$_i"
+        _i=$((_i + 1))
+      done
+      if [ -n "$_missing" ]; then
+        _why="${_missing# } to join first"
+      elif raft healthy "$(member_endpoint "$_l")" >/dev/null 2>&1; then
+        echo "$_l"
+        return 0
+      else
+        _why="every registered member to be in sync"
+      fi
+    fi
+    [ "$waited" -lt "$RAFT_WAIT" ] || { log "no turn to register within ${RAFT_WAIT}s: waited for $_why"; return 1; }
+    log "waiting for $_why before registering"
     sleep "$RAFT_POLL"
     waited=$((waited + RAFT_POLL))
   done
 }
 
-# join LEADER: seeds the database and registers this member with the leader.
+# copy_zone_row LEADER: zone 0's row in this member's database becomes the one in LEADER's, which lists this
+# member since its `server-add` (see the top of this file). Only that row (a REPLACE of oid 0): the rest of the
+# copy stays as it is, and the log entry of the registration, when it arrives, writes the same row again.
+copy_zone_row() {
+  # shellcheck disable=SC2046 # host, port and database name
+  set -- $(member_db "$1")
+  _f="$ONE_VAR/backups/db/zone-from-$1.sql"
+  (umask 077 && mydump_row "$1" "$2" "$3" zone_pool "oid = 0" > "$_f") \
+    && my "$DB_HOST" "$DB_PORT" "$DB_NAME" < "$_f"
+  _rc=$?
+  rm -f "$_f"
+  return "$_rc"
+}
+
+# join LEADER: seeds the database, registers this member with the leader (or resets it when the zone knows it)
+# and starts it under the ID the zone gave its name and endpoint.
 join() {
-  leader_ep=$(member_endpoint "$1")
-  known=$(registered "$POD_NAME" "$leader_ep")
-  if [ -z "$known" ]; then wait_for_healthy "$1" || exit 1; fi
+  known=$(registered "$POD_NAME" "$(member_endpoint "$1")")
+  # Until this member runs under its ID, its copy is no member's database: a start that stops on the way (no turn
+  # within RAFT_WAIT, a failed registration) takes it for a partial one (oned.sh: database_state) and copies again.
+  mkdir -p "$RAFT_STATE_DIR"
+  touch "$RAFT_STATE_DIR/joining"
   seed_from_leader "$1"
   write_serveradmin_files
-  # The copy may have taken long and the leadership moved meanwhile: register with the leader of now, and read
-  # the ID back from it (a deposed leader's answer gave two members the same ID under load).
-  leader=$(wait_for_leader) || { log "no leader to register with"; exit 1; }
-  leader_ep=$(member_endpoint "$leader")
   if [ -n "$known" ]; then
+    # The copy may have taken long and the leadership moved meanwhile: reset with the leader of now.
+    leader=$(wait_for_leader) || { log "no leader to reset $POD_NAME with"; exit 1; }
     log "the zone knows $POD_NAME as server $known: resetting it"
-    onezone server-reset 0 "$known" --endpoint "$leader_ep"
+    onezone server-reset 0 "$known" --endpoint "$(member_endpoint "$leader")"
     id=$known
   else
+    # The copy may have taken long: register with the leader of now, once it is this member's turn, and read
+    # the ID back from it by name and endpoint.
+    leader=$(wait_for_turn) || exit 1
+    leader_ep=$(member_endpoint "$leader")
     grpc_arg=""
     if [ "${GRPC:-}" = true ]; then grpc_arg="--grpc-endpoint $POD_NAME.$PEERS_DOMAIN:2634"; fi
     # shellcheck disable=SC2086 # grpc_arg is empty or two words
     onezone server-add 0 --name "$POD_NAME" --rpc "$(member_endpoint "$POD_NAME")" $grpc_arg --endpoint "$leader_ep" >/dev/null
     id=$(registered "$POD_NAME" "$leader_ep")
+    [ -n "$id" ] || { log "the leader did not register $POD_NAME"; exit 1; }
+    log "registered as server $id: taking the zone's servers from the leader's database"
+    copy_zone_row "$leader" || { log "cannot copy the zone from the leader's database"; exit 1; }
   fi
-  [ -n "$id" ] || { log "the leader did not register $POD_NAME"; exit 1; }
+  # oned takes its zone from this database: it must list this member, under this ID.
+  mine=$(local_server_id) || mine=""
+  if [ "$mine" != "$id" ]; then
+    log "the leader gave $POD_NAME server ID $id, but this member's database lists it as '${mine:-nothing}': not starting as $id"
+    exit 1
+  fi
   set_server_id "$id"
+  rm -f "$RAFT_STATE_DIR/joining"
 }
 
 # bootstrap_cluster: member 0 of a new cluster creates the database and registers itself as server 0.
@@ -307,16 +404,22 @@ raft_start() {
           exit 1
         fi
       fi
+      local_id=""
+      if [ -z "$mine" ] && [ -n "$id" ]; then local_id=$(local_server_id) || local_id=""; fi
       if [ -n "$mine" ]; then
         set_server_id "$mine"
-      elif [ -n "$id" ]; then
+      elif [ -n "$id" ] && [ "$local_id" = "$id" ]; then
         set_server_id "$id"
       elif [ -z "$leader" ] && [ "$n" -eq 0 ] && ! any_peer_runs && ! zone_lists_servers; then
         log "a single front-end's database: registering it as member 0 of a new Raft cluster"
         solo_with register_self
         set_server_id "$RAFT_BOOTSTRAP_ID"
       else
-        log "this member's database belongs to a Raft cluster but its server ID is unknown: waiting for a leader"
+        if [ -n "$id" ]; then
+          log "the stored SERVER_ID $id is not this member's in its own database's zone (it lists $POD_NAME as '${local_id:-nothing}'): waiting for the leader's zone"
+        else
+          log "this member's database belongs to a Raft cluster but its server ID is unknown: waiting for a leader"
+        fi
         leader=$(wait_for_leader) || { log "no leader after ${RAFT_WAIT}s"; exit 1; }
         id=$(registered "$POD_NAME" "$(member_endpoint "$leader")")
         [ -n "$id" ] || { log "database present but the zone does not list $POD_NAME"; exit 1; }

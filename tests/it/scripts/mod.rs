@@ -178,6 +178,19 @@ fn out(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
+/// Member `pod` starts, under server ID `id`.
+fn assert_starts_as(c: &Cluster, pod: &str, id: &str) {
+    let o = c.start(pod);
+    assert!(o.status.success(), "{pod}: {}", out(&o));
+    assert_eq!(c.server_id(pod), id, "{pod}: {}", out(&o));
+}
+
+/// The start stopped (exit 1) saying `text`.
+fn assert_stopped_saying(o: &Output, text: &str) {
+    assert_eq!(o.status.code(), Some(1), "{}", out(o));
+    assert!(out(o).contains(text), "not saying {text:?}: {}", out(o));
+}
+
 #[test]
 fn three_member_bootstrap_registers_each_member_once_in_order() {
     let c = Cluster::new();
@@ -219,6 +232,17 @@ fn three_member_bootstrap_registers_each_member_once_in_order() {
         assert!(!calls.contains(&format!("{pod}: oneuser passwd")), "{pod} must not bootstrap: {calls}");
         assert_eq!(c.server_id(pod), id);
         assert_eq!(c.read(&format!("cluster/mysql/{pod}/opennebula/data")), "one-0\n", "{pod} holds the leader's data");
+        // Its copy predates its registration: the zone's row comes from the leader's database after it, so that
+        // its oned counts itself among the zone's servers (files/raft.sh cites RaftManager.cc).
+        assert!(
+            calls.contains(&format!("{pod}: mysqldump --protocol=TCP -h one-0.one-peers.cloud.svc -P 3306 -u oneadmin --single-transaction --no-create-info --replace --skip-add-locks --where=oid = 0 opennebula zone_pool")),
+            "{calls}"
+        );
+        let zone = c.read(&format!("cluster/mysql/{pod}/opennebula/zone_pool"));
+        assert!(
+            zone.contains(&format!("<ENDPOINT><![CDATA[http://{pod}.one-peers.cloud.svc:2633/RPC2]]></ENDPOINT><ID><![CDATA[{id}]]></ID><NAME><![CDATA[{pod}]]></NAME>")),
+            "{zone}"
+        );
     }
     assert_eq!(c.read("cluster/zone"), "0 one-0\n1 one-1\n2 one-2\n");
 }
@@ -315,6 +339,79 @@ fn members_join_one_at_a_time() {
 }
 
 #[test]
+fn a_joining_member_never_starts_under_an_id_its_own_database_does_not_give_it() {
+    // The leader answers server-add with success even when its database never got the change: a leader deposed
+    // while the entry replicates does not apply it (OpenNebula/one@release-7.4.0:src/sql/LogDB.cc:758-763), and
+    // ZoneAPI::add_server ignores the update's result (src/rm/api/ZoneAPI.cc:133-182). Here one-0's database
+    // does not get the new zone (its running file names no database): the zone's row one-1 takes from it does
+    // not list one-1, whose oned would then need no vote to lead (files/raft.sh).
+    let c = Cluster::new();
+    assert!(c.start("one-0").status.success());
+    c.write("cluster/leader", "one-0");
+    c.write("cluster/running/one-0", "");
+    let o = c.start("one-1");
+    assert_stopped_saying(
+        &o,
+        "the leader gave one-1 server ID 1, but this member's database lists it as 'nothing': not starting as 1",
+    );
+    assert_eq!(c.server_id("one-1"), "-1", "SERVER_ID written");
+    assert!(!c.exists("one-1/var/.onechart/server-id"));
+}
+
+#[test]
+fn a_member_whose_stored_id_its_own_zone_gives_another_waits_for_the_leader() {
+    // What the race left behind: one-1 stored ID 1, and its database's zone gives 1 to one-2. Without a leader it
+    // must not start as 1; with one, it takes the ID the leader's zone gives its name and endpoint.
+    let c = Cluster::bootstrapped();
+    let zone = c.read("cluster/mysql/one-1/opennebula/zone_pool");
+    c.write(
+        "cluster/mysql/one-1/opennebula/zone_pool",
+        &zone.replace("[one-1]", "[one-2]").replace("http://one-1.", "http://one-2."),
+    );
+    std::fs::remove_dir_all(c.file("cluster/running")).unwrap();
+    std::fs::create_dir_all(c.file("cluster/running")).unwrap();
+    c.write("cluster/leader", "");
+    let o = c.start("one-1");
+    assert_stopped_saying(
+        &o,
+        "the stored SERVER_ID 1 is not this member's in its own database's zone (it lists one-1 as 'nothing')",
+    );
+    assert!(!c.calls().contains("oned -f") && !c.calls().contains("server-add"), "{}", c.calls());
+    for pod in ["one-0", "one-2"] {
+        c.write(&format!("cluster/running/{pod}"), "");
+    }
+    c.write("cluster/leader", "one-0");
+    assert_starts_as(&c, "one-1", "1");
+}
+
+#[test]
+fn a_zone_server_of_this_name_with_another_endpoint_is_not_this_member() {
+    // The zone lists servers by ID with the NAME and ENDPOINT given to server-add (include/ZoneServer.h:164-182):
+    // a server named one-1 that another endpoint answers is not this member, and its ID is not taken.
+    let c = Cluster::bootstrapped();
+    c.write("cluster/zone", "0 one-0\n1 one-1 http://elsewhere.example:2633/RPC2\n2 one-2\n");
+    let o = c.start("one-1");
+    assert_stopped_saying(
+        &o,
+        "server 1 is named one-1 but its endpoint is 'http://elsewhere.example:2633/RPC2', not http://one-1.one-peers.cloud.svc:2633/RPC2",
+    );
+    assert!(!c.calls().contains("oned -f"), "{}", c.calls());
+}
+
+#[test]
+fn a_new_member_registers_only_after_every_lower_ordinal() {
+    // The zone gives the highest existing ID + 1 (include/ZoneServer.h:84-108, 164-182): members register in
+    // ordinal order, each once every member before it is in the leader's zone, not only the one just before it.
+    let c = Cluster::bootstrapped();
+    c.write("cluster/zone", "0 one-0\n2 one-2\n");
+    c.write("cluster/calls", "");
+    let o = c.command("oned.sh", "one-3").env("RAFT_MEMBERS", "5").output().unwrap();
+    assert_stopped_saying(&o, "no turn to register within 2s: waited for one-1 to join first");
+    assert!(!c.calls().contains("server-add"), "{}", c.calls());
+    assert!(c.exists("one-3/var/.onechart/joining"), "its copy is not taken for a member's database");
+}
+
+#[test]
 fn a_new_member_waits_for_every_registered_member_to_be_in_sync() {
     // Adding a server raises the quorum (to_commit = num_servers / 2,
     // OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:535): never while a registered member is down.
@@ -322,12 +419,16 @@ fn a_new_member_waits_for_every_registered_member_to_be_in_sync() {
     std::fs::remove_file(c.file("cluster/running/one-2")).unwrap();
     let o = c.command("oned.sh", "one-3").env("RAFT_MEMBERS", "5").output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(out(&o).contains("did not become healthy"), "{}", out(&o));
+    assert!(out(&o).contains("waited for every registered member to be in sync"), "{}", out(&o));
     assert!(!c.read("cluster/zone").contains("one-3"), "one-3 registered while one-2 was down");
     std::fs::write(c.file("cluster/running/one-2"), "").unwrap();
     let o = c.command("oned.sh", "one-3").env("RAFT_MEMBERS", "5").output().unwrap();
     assert!(o.status.success(), "{}", out(&o));
+    // Its first start copied the leader's database and gave up before registering: that copy is taken for a
+    // partial database, copied again, never refused as the data of a removed member.
+    assert!(out(&o).contains("a Raft join was interrupted"), "{}", out(&o));
     assert_eq!(c.server_id("one-3"), "3");
+    assert!(!c.exists("one-3/var/.onechart/joining"));
 }
 
 #[test]
@@ -621,9 +722,7 @@ fn a_single_front_end_grows_into_member_0() {
     assert!(!calls.contains("oneuser passwd"), "an existing database keeps its serveradmin password: {calls}");
     assert_eq!(c.server_id("one-0"), "0");
     c.write("cluster/leader", "one-0");
-    let o = c.start("one-1");
-    assert!(o.status.success(), "{}", out(&o));
-    assert_eq!(c.server_id("one-1"), "1");
+    assert_starts_as(&c, "one-1", "1");
 }
 
 #[test]

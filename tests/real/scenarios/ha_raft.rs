@@ -3,7 +3,9 @@
 //! below in turn (one install: the tier's CI budget), and after each, what OpenNebula says about its zone
 //! (`onezone show 0 -x`, each member's raftstatus) must agree with the chart's helper (`one-raft.rb`), the pod
 //! labels and the leader Services' endpoints (`raft::agreement`):
-//! - the first install: member 0 bootstraps, members 1 and 2 join with a copy of its database, one leader,
+//! - the first install: member 0 bootstraps, members 1 and 2 join with a copy of its database (member 1 cut from
+//!   its peers as its oned starts, so that it misses its first heartbeats and starts an election: it must not
+//!   take the lead of a zone it is not in, and every member runs under its own server ID), one leader,
 //!   `helm test`, and oned's events reach an add-on pod over ZeroMQ through -leader:2101;
 //! - oneadmin's password changed in the Secret (issue 16 major 7): no election (the same leader and term before
 //!   and after, no member starting one), never two pods labelled leader, every member's one_auth rewritten, the
@@ -94,11 +96,57 @@ fn scenario(release: &str) {
     lose_member_volumes(&c, &leader, term);
 }
 
+/// How long member 1 is cut from its peers once its database is ready: longer than oned's 15 s warm-up and 5 s
+/// election timeout (OpenNebula/one@release-7.4.0:src/raft/RaftManager.cc:128-133), so that it misses its first
+/// heartbeats and starts an election.
+const JOINER_CUT: Duration = Duration::from_secs(45);
+
+/// Member 1 misses its first heartbeats: as soon as its database init container says under which ID it runs, its
+/// network is cut from members 0 and 2 for `JOINER_CUT`, then healed. This is what a slow start under load does
+/// (the real tier saw it): oned reads the zone's servers from its own database at start and at each election
+/// (src/raft/RaftManager.cc:108, 818) and becomes leader with num_servers / 2 votes (:846, 905-917), so a member
+/// whose copy of the database does not list it needs no vote at all, leads a zone it is not in, and the next
+/// member registered gets its ID. Returns whether the cut happened.
+fn cut_joiner_at_start(c: &Cluster, done: &AtomicBool) -> bool {
+    let m1 = member(1);
+    let peers = [member(0), member(2)];
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    while !done.load(Ordering::SeqCst) && Instant::now() < deadline {
+        let log = c.inner.pods.lock().unwrap().get(&m1).map(|p| p.logs.join("database.log"));
+        let started =
+            log.and_then(|l| std::fs::read_to_string(l).ok()).is_some_and(|l| l.contains("runs as SERVER_ID"));
+        let peers_exist = peers.iter().all(|p| c.inner.pods.lock().unwrap().contains_key(p));
+        if started && peers_exist {
+            let refs: Vec<&str> = peers.iter().map(String::as_str).collect();
+            c.cut(&m1, &refs, true);
+            eprintln!("real: {m1} cut from {refs:?} for {JOINER_CUT:?} as its oned starts");
+            std::thread::sleep(JOINER_CUT);
+            c.cut(&m1, &refs, false);
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
 fn install(c: &Cluster, chart: &crate::runner::helm::Chart) -> (String, u64) {
     let (leader, term) = {
-        let _t = Timer::start("helm install, 3 members started together, one leader");
-        c.install(chart);
-        let (leader, term) = raft::wait_agreement(c, 3, Duration::from_secs(1800));
+        let _t =
+            Timer::start("helm install, 3 members started together (member 1 misses its first heartbeats), one leader");
+        let done = AtomicBool::new(false);
+        let (cut, (leader, term)) = std::thread::scope(|s| {
+            let cutter = s.spawn(|| cut_joiner_at_start(c, &done));
+            c.install(chart);
+            // Member 1 is not Ready while it is cut (its oned answers nobody): the agreement comes after the cut.
+            let agreed = raft::wait_agreement(c, 3, Duration::from_secs(1800));
+            done.store(true, Ordering::SeqCst);
+            (cutter.join().unwrap(), agreed)
+        });
+        assert!(cut, "member 1 never started: the cut did not happen");
+        // Three distinct server IDs, each the one the zone gives the member's name (agreement compares them).
+        let ids: std::collections::BTreeSet<String> =
+            (0..3).map(|i| raft::status(c, &member(i)).expect("the member answers").server_id).collect();
+        assert_eq!(ids.len(), 3, "two members run under one server ID: {ids:?}");
         // Member 0 bootstrapped, the others joined with a copy of its database: nobody else bootstrapped.
         for i in 1..3 {
             let log = c.logs(&member(i), "database");
