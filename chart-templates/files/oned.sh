@@ -122,9 +122,13 @@ write_serveradmin_files() {
   done
 }
 
+# wait_for_api [PID]: until oned answers; with PID (the solo oned), gives up as soon as that oned has exited
+# (a driver that did not start in time stops oned at once: OpenNebula/one@release-7.4.0:include/Driver.h:323,
+# "Driver initialization time out"), instead of waiting out the 240 s for an oned that is gone.
 wait_for_api() {
   i=0
   until oneuser show 0 >/dev/null 2>&1; do
+    if [ -n "${1:-}" ] && ! kill -0 "$1" 2>/dev/null; then log "oned exited before it answered (its log above says why)"; return 1; fi
     i=$((i + 1))
     [ "$i" -le 120 ] || { log "oned did not answer within 240s"; return 1; }
     sleep 2
@@ -139,7 +143,7 @@ solo_with() {
   pid=$!
   # Whatever fails while it runs, the solo oned is stopped with the script.
   trap 'kill -TERM "$pid" 2>/dev/null || true; [ -z "${FOLLOWER:-}" ] || kill "$FOLLOWER" 2>/dev/null || true' EXIT
-  wait_for_api || exit 1
+  wait_for_api "$pid" || exit 1
   "$@"
   trap - EXIT
   kill -TERM "$pid"

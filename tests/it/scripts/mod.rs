@@ -919,6 +919,27 @@ fn member_0_bootstraps_once_its_peers_databases_answer() {
     assert_eq!(c.server_id("one-0"), "0");
 }
 
+/// A solo oned that exits at start (a driver that did not answer in time: OpenNebula/one@release-7.4.0:
+/// include/Driver.h:323) fails the bootstrap at once, saying so, instead of waiting 240 s for an oned that is gone
+/// (the real tier lost 4 minutes per such start at load 20).
+#[test]
+fn a_solo_oned_that_exits_at_start_fails_the_bootstrap_at_once() {
+    let c = Cluster::new();
+    let t0 = std::time::Instant::now();
+    let o = c
+        .command("oned.sh", "one-0")
+        .arg("init")
+        .env("RAFT_MEMBERS", "1")
+        .env("STUB_ONED_DRIVER_TIMEOUT", "1")
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("oned exited before it answered"), "{}", out(&o));
+    // Not the 240 s wait (one poll of 2 s is enough to see the exit; a loaded machine gets a wide margin).
+    assert!(t0.elapsed() < std::time::Duration::from_secs(120), "waited {:?}", t0.elapsed());
+    assert!(!out(&o).contains("did not answer within 240s"), "{}", out(&o));
+}
+
 /// The long work runs where no probe kills it (issue 16 major 4): `oned.sh init` (the `database` init container)
 /// bootstraps, joins or upgrades and exits without leaving oned running; `oned.sh run` (the `oned` container)
 /// only starts oned. An upgrade interrupted from outside leaves its marker: the next start loads its backup back
