@@ -1084,10 +1084,18 @@ pub struct NetworkPolicy {
     pub enabled: bool,
     /// Who may reach the published ports (oned's API, SSH, monitord, the add-ons' ports): Kubernetes
     /// `NetworkPolicyPeer` objects (`ipBlock`, `namespaceSelector`, `podSelector`). Empty: any source. The release's
-    /// own pods are always admitted, and Prometheus reaches the exporter from anywhere. List the hypervisors, the
-    /// VMs' networks (OneGate), the users and the Ingress controller; an `ipBlock` needs the Service's
-    /// `externalTrafficPolicy: Local` to see the client's address (the chart README, Placement and exposure).
+    /// own pods are always admitted. List the hypervisors, the VMs' networks (OneGate), the users and the Ingress
+    /// controller; an `ipBlock` needs the Service's `externalTrafficPolicy: Local` to see the client's address (the
+    /// chart README, Placement and exposure). Without `tls.enabled`, every published port, oned's plain API
+    /// included, admits this list: any source when it is empty. With `tls.enabled`, a plain port whose Service
+    /// publishes a TLS port (oned's API, FireEdge, OneGate) and the cluster-internal add-ons (OneFlow, OneForm,
+    /// OneKS) admit only the release's own pods, whatever this says, except FireEdge's when the Ingress serves it
+    /// and XML-RPC's and OneGate's when OneKS runs (the hypervisors' transparent proxy); SSH and monitord (TCP
+    /// and UDP, the hypervisors') and the TLS ports keep this list.
     pub ingress_from: Vec<JsonObject>,
+    /// Who may reach the exporter's metrics port (9925, plain HTTP, with or without `tls.enabled`):
+    /// `NetworkPolicyPeer` objects, typically Prometheus's namespace. Empty: any source.
+    pub metrics_from: Vec<JsonObject>,
     /// What the release's pods may reach.
     pub egress: Egress,
 }

@@ -984,3 +984,108 @@ fn notes_print_grpc_only_where_oned_serves_it() {
         assert_eq!(notes.contains("gRPC") || notes.contains("2634"), grpc, "{version}:\n{notes}");
     }
 }
+
+/// For one port and protocol, the sources each NetworkPolicy rule admits it from: `None` for any source, else
+/// the rule's `from` list.
+fn admitted_from(docs: &[serde_json::Value], port: i64, protocol: &str) -> Vec<Option<serde_json::Value>> {
+    docs.iter()
+        .filter(|d| d["kind"] == "NetworkPolicy")
+        .flat_map(|d| d["spec"]["ingress"].as_array().cloned().unwrap_or_default())
+        .filter(|rule| {
+            rule["ports"].as_array().into_iter().flatten().any(|p| p["port"] == port && p["protocol"] == protocol)
+        })
+        .map(|rule| rule.get("from").cloned())
+        .collect()
+}
+
+/// Issue 19 (closing note, item 1): with `tls.enabled`, the plain ports behind a published TLS port (oned's
+/// XML-RPC and gRPC, FireEdge, OneGate) and the cluster-internal add-ons (OneFlow, OneForm, OneKS) admit only the
+/// release's own pods, while the TLS ports, SSH and monitord (TCP and UDP, the hypervisors') stay published and
+/// the exporter follows `networkPolicy.metricsFrom`. FireEdge's plain port stays open to `ingressFrom` when the
+/// Ingress serves it. Without TLS, every published port keeps its sources. Helm 3 and 4, valid and lint-clean.
+#[test]
+fn with_tls_the_plain_ports_admit_only_the_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("tls.yaml");
+    std::fs::write(
+        &site,
+        r#"
+tls: {enabled: true, secretName: one-tls}
+oned: {service: {type: LoadBalancer}}
+fireedge: {publicEndpoint: "https://one.example.com:2616", service: {type: NodePort}}
+onegate: {endpoint: "https://onegate.example.com:5030", service: {type: LoadBalancer}}
+oneform: {enabled: true}
+"#,
+    )
+    .unwrap();
+    let chart = tmp.path().join("chart");
+    generate("ha-raft", &["-f", site.to_str().unwrap()], &chart);
+    check_chart(&chart, "ha-raft with TLS");
+    let own = serde_json::json!([{"podSelector": {"matchLabels": {
+        "app.kubernetes.io/name": "opennebula", "app.kubernetes.io/instance": "one"}}}]);
+    let render = |helm: &Path, extra: &[&str]| -> Vec<serde_json::Value> {
+        let o = Command::new(helm).args(["template", "one"]).arg(&chart).args(extra).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        raw_objects(&String::from_utf8_lossy(&o.stdout))
+    };
+    for (name, helm) in helm_versions() {
+        let docs = render(&helm, &[]);
+        for port in [2633, 2634, 2616, 5030, 2474, 13013] {
+            let from = admitted_from(&docs, port, "TCP");
+            assert!(!from.is_empty(), "{name}: port {port} not admitted at all");
+            assert!(from.iter().all(|f| f.as_ref() == Some(&own)), "{name}: plain port {port} admits {from:?}");
+        }
+        for (port, protocol) in [
+            (12633, "TCP"),
+            (12634, "TCP"),
+            (12616, "TCP"),
+            (15030, "TCP"),
+            (2222, "TCP"),
+            (4124, "TCP"),
+            (4124, "UDP"),
+            (9925, "TCP"),
+        ] {
+            let from = admitted_from(&docs, port, protocol);
+            assert_eq!(from, vec![None], "{name}: {port}/{protocol} is published to any source");
+        }
+        // No rule without ports (it would admit every port).
+        for d in docs.iter().filter(|d| d["kind"] == "NetworkPolicy") {
+            for rule in d["spec"]["ingress"].as_array().unwrap() {
+                assert!(rule["ports"].as_array().is_some_and(|p| !p.is_empty()), "{name}: {rule}");
+            }
+        }
+        // The Ingress reaches FireEdge's plain port: it stays open to ingressFrom (any source when empty).
+        let docs = render(&helm, &["--set", "ingress.enabled=true,ingress.host=one.example.com"]);
+        assert!(admitted_from(&docs, 2616, "TCP").contains(&None), "{name}: the Ingress cannot reach FireEdge");
+        // OneKS: the hypervisors' transparent proxy reaches the plain XML-RPC and OneGate ports; gRPC and OneKS's
+        // own port stay the release's.
+        let docs = render(
+            &helm,
+            &["--set", "oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=192.0.2.5"],
+        );
+        for port in [2633, 5030] {
+            assert_eq!(admitted_from(&docs, port, "TCP"), vec![None], "{name}: OneKS's transparent proxy, {port}");
+        }
+        for port in [2634, 10780] {
+            assert_eq!(admitted_from(&docs, port, "TCP"), vec![Some(own.clone())], "{name}: with OneKS, {port}");
+        }
+        // networkPolicy.metricsFrom limits the exporter's port.
+        let docs =
+            render(&helm, &["--set", "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring"]);
+        let from = admitted_from(&docs, 9925, "TCP");
+        assert_eq!(from.len(), 1, "{name}: {from:?}");
+        assert_eq!(from[0].as_ref().unwrap()[0]["namespaceSelector"]["matchLabels"]["team"], "monitoring");
+        // Without TLS: every published port keeps today's sources (any, networkPolicy.ingressFrom being empty).
+        let docs = render(
+            &helm,
+            &[
+                "--set",
+                "tls.enabled=false,oned.service.type=ClusterIP,fireedge.service.type=ClusterIP,onegate.service.type=ClusterIP",
+            ],
+        );
+        for port in [2633, 2634, 2616, 5030, 2474, 2222, 4124, 9925] {
+            assert_eq!(admitted_from(&docs, port, "TCP"), vec![None], "{name}: without TLS, {port}");
+        }
+        assert!(admitted_from(&docs, 12633, "TCP").is_empty(), "{name}: no TLS port without TLS");
+    }
+}
