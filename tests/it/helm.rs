@@ -1089,3 +1089,49 @@ oneform: {enabled: true}
         assert!(admitted_from(&docs, 12633, "TCP").is_empty(), "{name}: no TLS port without TLS");
     }
 }
+
+/// Issue 19 (closing note, item 2): the egress policy lets guacd reach the hypervisors' VNC ports (5900 + VM ID,
+/// 5900 to 32767 with the packaged oned.conf's `VNC_PORTS`), configurable as `networkPolicy.egress.vncPorts`
+/// (one port, a range; an end below the start is refused), on Helm 3 and 4, valid for Kubernetes.
+#[test]
+fn the_egress_policy_reaches_the_hypervisors_vnc_ports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    generate("prod-mysql", &["--set", "networkPolicy.egress.enabled=true"], &chart);
+    check_chart(&chart, "prod-mysql with egress");
+    let vnc = |helm: &Path, extra: &[&str]| -> Vec<serde_json::Value> {
+        let o = Command::new(helm).args(["template", "one"]).arg(&chart).args(extra).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let docs = raw_objects(&String::from_utf8_lossy(&o.stdout));
+        let egress = docs.iter().find(|d| d["metadata"]["name"] == "one-opennebula-egress").expect("egress policy");
+        egress["spec"]["egress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["ports"].as_array().cloned().unwrap_or_default())
+            .filter(|p| p["port"] == 5900 || p["port"] == 6000)
+            .collect()
+    };
+    for (name, helm) in helm_versions() {
+        assert_eq!(
+            vnc(&helm, &[]),
+            vec![serde_json::json!({"port": 5900, "endPort": 32767, "protocol": "TCP"})],
+            "{name}"
+        );
+        let one =
+            vnc(&helm, &["--set", "networkPolicy.egress.vncPorts.start=6000,networkPolicy.egress.vncPorts.end=6000"]);
+        assert_eq!(one, vec![serde_json::json!({"port": 6000, "protocol": "TCP"})], "{name}");
+        let o = Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&chart)
+            .args(["--set", "networkPolicy.egress.vncPorts.start=7000,networkPolicy.egress.vncPorts.end=6000"])
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{name}: an end below the start is refused");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("vncPorts"),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
