@@ -988,7 +988,16 @@ fn a_planted_journal_moves_nothing() {
         let o = common::onechart(&all, tmp.path());
         let (_, err) = common::text(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(".onechart-journal"), "{args:?}: {err}");
+        // A plain message with the journal's path and the step (issue 19, closing note, item 7), no Rust debug
+        // formatting (it printed `Rename { from: ... }`).
+        let journal = chart.join(".onechart-journal").display().to_string();
+        assert!(
+            err.contains(&format!(
+                "{journal}: this journal was not written by onechart: it asks to rename `.onechart-old/ci` to `ci`"
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("Rename {") && !err.contains("from:"), "{args:?}: {err}");
         assert_eq!(std::fs::read_to_string(chart.join("ci/pipeline.yaml")).unwrap(), "mine", "{args:?}");
     }
 }
