@@ -124,12 +124,12 @@ spec:
             - {name: {{ .name }}, containerPort: {{ int .containerPort }}, protocol: TCP}
             {{- end }}
           readinessProbe:
-            tcpSocket: {port: {{ int .probePort }}}
+            tcpSocket: {port: {{ .probePort | toJson }}}
             periodSeconds: 10
             timeoutSeconds: 5
           {{- if ne (toString .liveness) "false" }}
           livenessProbe:
-            tcpSocket: {port: {{ int .probePort }}}
+            tcpSocket: {port: {{ .probePort | toJson }}}
             initialDelaySeconds: 120
             periodSeconds: 20
             timeoutSeconds: 5

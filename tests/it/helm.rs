@@ -1296,6 +1296,12 @@ image: {pullSecrets: [regcred]}
         for (name, helm) in helm_versions() {
             let file = tmp.path().join(format!("{profile}-{name}.json"));
             assert!(render_hostile(&helm, &chart, &file, &[]).is_some_and(|f| f.is_empty()), "{name}: baseline");
+            // A value that is a port's name stays a name (`int` of a name is 0: the probes connected to port 0).
+            let o = Command::new(&helm).args(["template", "one"]).arg(&chart).output().unwrap();
+            for d in raw_objects(&String::from_utf8_lossy(&o.stdout)) {
+                let text = d.to_string();
+                assert!(!text.contains(r#""port":0"#) && !text.contains(r#""containerPort":0"#), "{name}: {text}");
+            }
             for (i, payload) in HOSTILE.iter().enumerate() {
                 let fragments: Vec<_> =
                     hostile_variants(&values, payload).into_iter().filter(|f| f.to_string().contains(only)).collect();
