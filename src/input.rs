@@ -3,7 +3,7 @@
 //! a pipe or FIFO (`<(helm template ...)`, `mkfifo`) is read up to the limit and refused beyond it, and one that
 //! delivers nothing for [`pipe_timeout`] (a FIFO nobody writes to) is refused instead of waiting forever;
 //! devices (`/dev/zero`, a terminal) and sockets are refused. Opening never blocks (`O_NONBLOCK`: opening a FIFO
-//! without a writer would). stdin (`-`) is read by its callers, bounded the same way.
+//! without a writer would). stdin (`-`) is read bounded the same way.
 
 use std::io::Read;
 use std::os::fd::OwnedFd;
@@ -34,10 +34,28 @@ impl SourceFile {
         Self::read_as(path, InputKind::Values)
     }
 
-    /// Reads a file of a kind (values file or manifest stream), bounded by that kind's size limit.
+    /// Reads a file of a kind (values file or manifest stream), bounded by that kind's size limit; `-` is
+    /// standard input (`<stdin>` in messages), bounded the same way.
     pub fn read_as(path: &Path, kind: InputKind) -> Result<Arc<SourceFile>, InputError> {
+        if path == Path::new("-") {
+            return Self::read_stdin(kind);
+        }
         let name = path.display().to_string();
         let bytes = read_bounded(path, kind).map_err(|message| InputError::new(Location::file(&name), message))?;
+        Self::from_bytes_as(name, bytes, kind)
+    }
+}
+
+impl SourceFile {
+    /// Reads standard input to its end, at most the limit of `kind` (beyond it, refused).
+    pub fn read_stdin(kind: InputKind) -> Result<Arc<SourceFile>, InputError> {
+        let name = "<stdin>".to_string();
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(kind.limit() + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| InputError::new(Location::file(&name), e.to_string()))?;
+        // Beyond the limit (one byte more was read), refused.
         Self::from_bytes_as(name, bytes, kind)
     }
 }

@@ -1132,10 +1132,18 @@ pub struct NetworkPolicy {
     pub enabled: bool,
     /// Who may reach the published ports (oned's API, SSH, monitord, the add-ons' ports): Kubernetes
     /// `NetworkPolicyPeer` objects (`ipBlock`, `namespaceSelector`, `podSelector`). Empty: any source. The release's
-    /// own pods are always admitted, and Prometheus reaches the exporter from anywhere. List the hypervisors, the
-    /// VMs' networks (OneGate), the users and the Ingress controller; an `ipBlock` needs the Service's
-    /// `externalTrafficPolicy: Local` to see the client's address (the chart README, Placement and exposure).
+    /// own pods are always admitted. List the hypervisors, the VMs' networks (OneGate), the users and the Ingress
+    /// controller; an `ipBlock` needs the Service's `externalTrafficPolicy: Local` to see the client's address (the
+    /// chart README, Placement and exposure). Without `tls.enabled`, every published port, oned's plain API
+    /// included, admits this list: any source when it is empty. With `tls.enabled`, a plain port whose Service
+    /// publishes a TLS port (oned's API, FireEdge, OneGate) and the cluster-internal add-ons (OneFlow, OneForm,
+    /// OneKS) admit only the release's own pods, whatever this says, except FireEdge's when the Ingress serves it
+    /// and XML-RPC's and OneGate's when OneKS runs (the hypervisors' transparent proxy); SSH and monitord (TCP
+    /// and UDP, the hypervisors') and the TLS ports keep this list.
     pub ingress_from: Vec<JsonObject>,
+    /// Who may reach the exporter's metrics port (9925, plain HTTP, with or without `tls.enabled`):
+    /// `NetworkPolicyPeer` objects, typically Prometheus's namespace. Empty: any source.
+    pub metrics_from: Vec<JsonObject>,
     /// What the release's pods may reach.
     pub egress: Egress,
 }
@@ -1146,11 +1154,29 @@ pub struct NetworkPolicy {
 pub struct Egress {
     /// Limit what the release's pods may reach to what the front-end needs: the release's own pods, the cluster
     /// DNS (53), SSH to the hypervisors (22), HTTPS and the Kubernetes API (443, 6443: marketplaces, the Raft
-    /// leader label, the secrets job) and an external database server's port; anything else through `to`.
+    /// leader label, the secrets job), the hypervisors' VNC ports (`vncPorts`) and an external database server's
+    /// port; anything else through `to`.
     pub enabled: bool,
+    /// The hypervisors' VNC ports, which FireEdge's guacd (and 6.10's noVNC proxy) connect to for the VM
+    /// consoles: oned gives each VM `VNC_PORTS` `START` + VM ID (5900 + ID), else the first free port from
+    /// `START` that `RESERVED` (`32768:65536` in the packaged oned.conf) leaves, so 5900 to 32767 by default.
+    /// Keep it in line with `VNC_PORTS` in `config.oned`.
+    pub vnc_ports: PortRange,
     /// More Kubernetes `NetworkPolicyEgressRule` objects (`{to: [...], ports: [...]}`): hypervisors on another SSH
     /// port, Ceph monitors (3300, 6789), an off-site backup target.
     pub to: Vec<JsonObject>,
+}
+
+/// A range of TCP ports, both ends included.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PortRange {
+    /// First port.
+    #[schemars(range(min = 1, max = 65535))]
+    pub start: u16,
+    /// Last port (not below `start`).
+    #[schemars(range(min = 1, max = 65535))]
+    pub end: u16,
 }
 
 /// Requests and limits of each container.

@@ -16,7 +16,7 @@
 //! Paths are relative to the project file's directory. `profile` is optional (the files' `profile:` key, as for
 //! `-f`); `values` is required; `set` is optional.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::compile::Request;
 use crate::source::{InputError, Location, SourceFile};
@@ -83,7 +83,13 @@ pub fn read(path: &Path) -> Result<Vec<Environment>, InputError> {
             items
                 .iter()
                 .map(|i| match &i.kind {
-                    NodeKind::Str(s) if !s.is_empty() => Ok(s.clone()),
+                    NodeKind::Str(s) if !s.is_empty() => {
+                        if key == "values" {
+                            inside_project(&base, s)
+                                .map_err(|m| InputError::new(at(i), format!("`{here}.{key}`: {m}")))?;
+                        }
+                        Ok(s.clone())
+                    }
                     _ => Err(InputError::new(at(i), format!("`{here}.{key}` must be a list of strings"))),
                 })
                 .collect()
@@ -98,7 +104,13 @@ pub fn read(path: &Path) -> Result<Vec<Environment>, InputError> {
         let profile = match env.value.get("profile") {
             None => None,
             Some(e) => match &e.value.kind {
-                NodeKind::Str(s) if !s.is_empty() => Some(profile_spec(&base, s)),
+                NodeKind::Str(s) if !s.is_empty() => {
+                    if !crate::profile::builtin_names().contains(&s.as_str()) {
+                        inside_project(&base, s)
+                            .map_err(|m| InputError::new(at(&e.value), format!("`{here}.profile`: {m}")))?;
+                    }
+                    Some(profile_spec(&base, s))
+                }
                 _ => return Err(InputError::new(at(&e.value), format!("`{here}.profile` must be a profile name"))),
             },
         };
@@ -122,6 +134,25 @@ pub fn environment(path: &Path, name: &str) -> Result<Request, InputError> {
     }
     msg.push_str(&format!(" (environments: {})", names.join(", ")));
     Err(InputError::new(Location::file(&path.display().to_string()), msg))
+}
+
+/// A file a project file names stays inside the project file's directory: not absolute, no `..`, and no symbolic
+/// link on the way that leads out of it (lint quotes the lines of the files it reads, so a project file in a pull
+/// request could otherwise print a file of the CI machine, a Docker configuration say).
+fn inside_project(base: &Path, rel: &str) -> Result<(), String> {
+    let path = Path::new(rel);
+    let leaves = || format!("`{rel}` leaves the project file's directory; name a file inside it, by a relative path");
+    if path.is_absolute() || path.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return Err(leaves());
+    }
+    let dir = if base.as_os_str().is_empty() { Path::new(".") } else { base };
+    // A file that does not exist is reported when it is read; one that exists must resolve inside the directory.
+    if let (Ok(dir), Ok(file)) = (dir.canonicalize(), dir.join(path).canonicalize())
+        && !file.starts_with(&dir)
+    {
+        return Err(format!("{} (a symbolic link on the way leads out of it)", leaves()));
+    }
+    Ok(())
 }
 
 fn join(base: &Path, rel: &str) -> PathBuf {

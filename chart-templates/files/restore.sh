@@ -73,13 +73,21 @@ set_admin_password() {
     *"<PASSWORD>"*) ;;
     *) die "no $2 (user $1) in the restored database" ;;
   esac
-  new=$(printf '%s' "$body" | sed -e "1s:<PASSWORD><!\[CDATA\[[^]]*\]\]></PASSWORD>:$stored:" \
-    -e "1s:<PASSWORD>[^<]*</PASSWORD>:$stored:" -e "s/'/''/g")
+  # The hashes stay off every command line (`ps` shows them to any user of the node): the new one reaches awk in
+  # the environment, which replaces the first <PASSWORD> element of the body (either form); sed, with fixed
+  # expressions, escapes the SQL literal (quotes doubled, and for MySQL backslashes too); the statement reaches
+  # sqlite3 and mysql on stdin (printf is the shell's own).
+  new=$(printf '%s' "$body" | STORED="$stored" awk '
+    NR == 1 {
+      s = index($0, "<PASSWORD>"); e = index($0, "</PASSWORD>")
+      if (s && e > s) $0 = substr($0, 1, s - 1) ENVIRON["STORED"] substr($0, e + length("</PASSWORD>"))
+    }
+    { print }' | sed -e "s/'/''/g")
+  [ "$DB_BACKEND" = sqlite ] || new=$(printf '%s' "$new" | sed -e 's/\\/\\\\/g')
   if [ "$DB_BACKEND" = sqlite ]; then
-    sqlite3 "$SQLITE_DB" "UPDATE user_pool SET body = '$new' WHERE oid = $1"
+    printf "UPDATE user_pool SET body = '%s' WHERE oid = %s;\n" "$new" "$1" | sqlite3 "$SQLITE_DB"
   else
-    new=$(printf '%s' "$new" | sed -e 's/\\/\\\\/g')
-    my "$DB_HOST" "$DB_PORT" -e "UPDATE user_pool SET body = '$new' WHERE oid = $1" "$DB_NAME"
+    printf "UPDATE user_pool SET body = '%s' WHERE oid = %s;\n" "$new" "$1" | my "$DB_HOST" "$DB_PORT" "$DB_NAME"
   fi
   case $(user_body "$1") in
     *"$stored"*) log "$2's password in the restored database is now the Secret's" ;;

@@ -47,7 +47,7 @@ metadata:
   {{- . | nindent 2 }}
   {{- end }}
 spec:
-  replicas: {{ ternary 0 .replicas $root.Values.maintenance.enabled }}
+  replicas: {{ int (ternary 0 .replicas $root.Values.maintenance.enabled) }}
   revisionHistoryLimit: 3
   strategy:
     type: {{ .strategy }}
@@ -85,8 +85,8 @@ spec:
         {{- include "opennebula.checkImageContainer" $root | nindent 8 }}
         # The packaged /etc/one with the chart's settings for this add-on merged in; no credential goes there.
         - name: config
-          image: {{ $image }}
-          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          image: {{ $image | quote }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy | quote }}
           command: ["/bin/sh", "/run/onechart/scripts/prepare.sh", "addon", {{ join " " .configure | quote }}]
           securityContext:
             {{- include "opennebula.restrictedSecurityContext" $root | nindent 12 }}
@@ -99,8 +99,8 @@ spec:
             - {name: tmp, mountPath: /tmp}
       containers:
         - name: {{ $c }}
-          image: {{ $image }}
-          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          image: {{ $image | quote }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy | quote }}
           command: {{ concat (list "/bin/sh" "/run/onechart/scripts/addon.sh") .credentials (list "--") .command | toJson }}
           env:
             # HOME: the 7.2+ Ruby OCA joins $HOME into a path (OpenNebula/one@release-7.4.0:src/oca/ruby/
@@ -125,15 +125,15 @@ spec:
             {{- end }}
           ports:
             {{- range .ports }}
-            - {name: {{ .name }}, containerPort: {{ .containerPort }}, protocol: TCP}
+            - {name: {{ .name }}, containerPort: {{ int .containerPort }}, protocol: TCP}
             {{- end }}
           readinessProbe:
-            tcpSocket: {port: {{ .probePort }}}
+            tcpSocket: {port: {{ .probePort | toJson }}}
             periodSeconds: 10
             timeoutSeconds: 5
           {{- if ne (toString .liveness) "false" }}
           livenessProbe:
-            tcpSocket: {port: {{ .probePort }}}
+            tcpSocket: {port: {{ .probePort | toJson }}}
             initialDelaySeconds: 120
             periodSeconds: 20
             timeoutSeconds: 5
@@ -216,8 +216,8 @@ spec:
 # The image holds what this chart runs (commands, Ruby paths, uid 9869, the OpenNebula version), or the pod stops
 # here with one message naming what is missing (image/README.md).
 - name: check-image
-  image: {{ include "opennebula.image" . }}
-  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  image: {{ include "opennebula.image" . | quote }}
+  imagePullPolicy: {{ .Values.image.pullPolicy | quote }}
   command: ["/bin/sh", "/run/onechart/scripts/check-image.sh"]
   terminationMessagePolicy: FallbackToLogsOnError
   securityContext:
@@ -234,8 +234,8 @@ each connection passed on in TCP mode. Argument: dict "root" $ "config" <haproxy
 */}}
 {{- define "opennebula.tlsProxyContainer" -}}
 - name: tls-proxy
-  image: {{ include "opennebula.image" .root }}
-  imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+  image: {{ include "opennebula.image" .root | quote }}
+  imagePullPolicy: {{ .root.Values.image.pullPolicy | quote }}
   # TLS in front of a daemon that has none of its own; it reloads HAProxy when the certificate Secret changes.
   command: ["/bin/sh", "/run/onechart/scripts/tls-proxy.sh"]
   env:
@@ -243,7 +243,7 @@ each connection passed on in TCP mode. Argument: dict "root" $ "config" <haproxy
     - {name: HAPROXY_CONFIG, value: {{ printf "/run/onechart/config/%s" .config | quote }}}
   ports:
     {{- range .ports }}
-    - {name: {{ .name }}, containerPort: {{ .containerPort }}, protocol: TCP}
+    - {name: {{ .name }}, containerPort: {{ int .containerPort }}, protocol: TCP}
     {{- end }}
   readinessProbe:
     exec:
@@ -289,8 +289,8 @@ The volumes of a TLS proxy: the certificate Secret, and its HAProxy configuratio
 {{/* guacd, FireEdge's console proxy, on the pod's loopback (it has no authentication). */}}
 {{- define "opennebula.guacdContainer" -}}
 - name: guacd
-  image: {{ include "opennebula.image" . }}
-  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  image: {{ include "opennebula.image" . | quote }}
+  imagePullPolicy: {{ .Values.image.pullPolicy | quote }}
   command: ["/usr/share/one/guacd/sbin/guacd", "-f", "-b", "127.0.0.1", "-l", "4822"]
   env:
     - {name: LD_LIBRARY_PATH, value: /usr/share/one/guacd/lib}
@@ -313,13 +313,13 @@ The volumes of a TLS proxy: the certificate Secret, and its HAProxy configuratio
 {{/* 6.10's noVNC proxy, beside Sunstone (files/novnc.sh). */}}
 {{- define "opennebula.novncContainer" -}}
 - name: novnc
-  image: {{ include "opennebula.image" . }}
-  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  image: {{ include "opennebula.image" . | quote }}
+  imagePullPolicy: {{ .Values.image.pullPolicy | quote }}
   command: ["/bin/sh", "/run/onechart/scripts/novnc.sh"]
   env:
     - {name: HOME, value: /var/lib/one}
   ports:
-    - {name: novnc, containerPort: {{ .Values.sunstone.vncProxyPort }}, protocol: TCP}
+    - {name: novnc, containerPort: {{ int .Values.sunstone.vncProxyPort }}, protocol: TCP}
   securityContext:
     {{- include "opennebula.restrictedSecurityContext" . | nindent 4 }}
   resources:

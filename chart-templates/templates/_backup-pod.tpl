@@ -39,8 +39,8 @@ spec:
   {{- end }}
   containers:
     - name: backup
-      image: {{ include "opennebula.image" . }}
-      imagePullPolicy: {{ .Values.image.pullPolicy }}
+      image: {{ include "opennebula.image" . | quote }}
+      imagePullPolicy: {{ .Values.image.pullPolicy | quote }}
       command: {{ toJson $.command }}
       env:
         {{- include "opennebula.backupEnv" . | nindent 8 }}

@@ -73,10 +73,10 @@ src/oneks/app/models/dependencies/cluster_router.rb:125-156).
 {{- define "opennebula.oneksTproxy" -}}
 - ":service_port": 5030
   ":remote_addr": {{ .Values.oneks.tproxy.onegate.address | quote }}
-  ":remote_port": {{ .Values.oneks.tproxy.onegate.port }}
+  ":remote_port": {{ .Values.oneks.tproxy.onegate.port | int }}
 - ":service_port": 2633
   ":remote_addr": {{ .Values.oneks.tproxy.oned.address | quote }}
-  ":remote_port": {{ .Values.oneks.tproxy.oned.port }}
+  ":remote_port": {{ .Values.oneks.tproxy.oned.port | int }}
 {{- end -}}
 <% endif %>
 
@@ -86,4 +86,16 @@ VM_MAD = [ NAME = "dummy", SUNSTONE_NAME = "Testing", EXECUTABLE = "one_vmm_dumm
 {{- end -}}
 {{- define "opennebula.dummyImMad" -}}
 IM_MAD = [ NAME = "dummy", SUNSTONE_NAME = "Dummy", EXECUTABLE = "one_im_sh", ARGUMENTS = "-r 3 -t 15 -w 90 dummy", THREADS = 0 ]
+{{- end -}}
+
+{{/*
+A value written as one line of a configuration file inside a ConfigMap: a line break would end the file's block
+in the YAML (and add keys to the ConfigMap) or add a directive to the file, so it is refused.
+Argument: dict "value" <value> "key" <values key, for the message>.
+*/}}
+{{- define "opennebula.line" -}}
+{{- if regexMatch "[\r\n]" (toString .value) -}}
+{{- fail (printf "%s: a line break is not allowed in %q" .key (toString .value)) -}}
+{{- end -}}
+{{- .value -}}
 {{- end -}}

@@ -8,7 +8,7 @@ values' service object>.
 */}}
 {{- define "opennebula.serviceSpec" -}}
 {{- $s := .service -}}
-type: {{ $s.type }}
+type: {{ $s.type | quote }}
 {{- if eq $s.type "LoadBalancer" }}
 {{- with $s.loadBalancerIP }}
 loadBalancerIP: {{ . | quote }}
@@ -22,6 +22,6 @@ loadBalancerSourceRanges:
 {{- end }}
 {{- end }}
 {{- if ne $s.type "ClusterIP" }}
-externalTrafficPolicy: {{ $s.externalTrafficPolicy }}
+externalTrafficPolicy: {{ $s.externalTrafficPolicy | quote }}
 {{- end }}
 {{- end -}}

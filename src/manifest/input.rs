@@ -2,7 +2,6 @@
 //! as `helm template --output-dir` writes them) and stdin (`-`), all of them one deployment, so a reference from
 //! one file to an object in another resolves.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -79,12 +78,7 @@ fn add(stream: &mut Stream, source: Arc<SourceFile>) -> Result<(), InputError> {
 }
 
 fn stdin() -> Result<Arc<SourceFile>, InputError> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .take(InputKind::Stream.limit() + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| InputError::new(Location::file("<stdin>"), e.to_string()))?;
-    SourceFile::from_bytes_as("<stdin>".to_string(), bytes, InputKind::Stream)
+    SourceFile::read_stdin(InputKind::Stream)
 }
 
 fn directory(stream: &mut Stream, dir: &Path) -> Result<(), InputError> {

@@ -45,6 +45,17 @@ pub enum Step {
     },
 }
 
+/// A step as a message shows it, the paths relative to the chart directory and escaped for the terminal.
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |p: &str| format!("`{}`", crate::source::printable(p));
+        match self {
+            Step::Rename { from, to } => write!(f, "rename {} to {}", show(from), show(to)),
+            Step::Mkdir { path } => write!(f, "create the directory {}", show(path)),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Journal {
     version: u32,
@@ -194,7 +205,10 @@ pub fn recover(dir: &Dir) -> anyhow::Result<Recovered> {
         // the user's files into the backup, which is then removed): refused before anything moves.
         if let Some(step) = journal.steps.iter().find(|s| !planned(s)) {
             bail!(
-                "{}: names a step onechart never writes ({step:?}); nothing was changed. Remove the journal if no run was interrupted here",
+                "{}: this journal was not written by onechart: it asks to {step}, a step no run of onechart takes \
+                 (a journal committed to version control or planted in the directory); nothing was changed. \
+                 Remove {} if no run of onechart was interrupted in this directory",
+                dir.show(JOURNAL),
                 dir.show(JOURNAL)
             );
         }

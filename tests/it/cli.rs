@@ -751,6 +751,59 @@ fn lint_project_checks_each_environment_layered() {
     assert!(common::text(&o).1.contains("did you mean `prod`?"));
 }
 
+/// Issue 19 (closing note, item 4): a project file names only files inside its own directory: an absolute path,
+/// `..` or a symbolic link leading out is refused with exit 2 at the entry's file:line:column, and nothing of the
+/// outside file (a Docker configuration, say) is printed; a link that stays inside is followed.
+#[test]
+fn lint_project_refuses_files_outside_the_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("deploy/site")).unwrap();
+    std::fs::create_dir_all(d.join("secrets")).unwrap();
+    // A Docker configuration is JSON, so YAML: lint would quote its unknown key `auths`, line and all.
+    let secret = d.join("secrets/config.json");
+    std::fs::write(&secret, "{\"auths\": {\"registry.example.com\": {\"auth\": \"c2VjcmV0LXRva2Vu\"}}}\n").unwrap();
+    std::fs::write(d.join("deploy/site/dev.yaml"), "persistence:\n  size: 5Gi\n").unwrap();
+    std::os::unix::fs::symlink("../secrets", d.join("deploy/out")).unwrap();
+    std::os::unix::fs::symlink("site", d.join("deploy/in")).unwrap();
+    let absolute = secret.display().to_string();
+    for (entry, key) in [
+        (absolute.as_str(), "values"),
+        ("../secrets/config.json", "values"),
+        ("site/../../secrets/config.json", "values"),
+        ("out/config.json", "values"),
+        ("out/config.json", "profile"),
+    ] {
+        let project = if key == "values" {
+            format!("environments:\n  dev:\n    profile: dev-sqlite\n    values: [site/dev.yaml, {entry:?}]\n")
+        } else {
+            format!("environments:\n  dev:\n    profile: {entry:?}\n    values: [site/dev.yaml]\n")
+        };
+        std::fs::write(d.join("deploy/onechart.yaml"), &project).unwrap();
+        let o = common::onechart(&["lint", "--project", "deploy/onechart.yaml"], d);
+        let (out, err) = common::text(&o);
+        assert_eq!(o.status.code(), Some(2), "{entry}: {out}{err}");
+        let column = if key == "values" { 29 } else { 14 };
+        let line = if key == "values" { 4 } else { 3 };
+        assert!(
+            err.contains(&format!("deploy/onechart.yaml:{line}:{column}: error: `environments.dev.{key}`: `{entry}` leaves the project file's directory")),
+            "{entry}: {err}"
+        );
+        assert!(
+            !out.contains("c2VjcmV0") && !err.contains("c2VjcmV0"),
+            "{entry}: the outside file was read: {out}{err}"
+        );
+    }
+    // A link that stays inside the project's directory is fine.
+    std::fs::write(
+        d.join("deploy/onechart.yaml"),
+        "environments:\n  dev:\n    profile: dev-sqlite\n    values: [in/dev.yaml, ./site/dev.yaml]\n",
+    )
+    .unwrap();
+    let o = common::onechart(&["lint", "--project", "deploy/onechart.yaml"], d);
+    assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
+}
+
 // Issue 18, item 4: a new release line is told with what the upgrade needs; an older one is refused.
 #[test]
 fn release_line_changes_are_told_and_downgrades_refused() {

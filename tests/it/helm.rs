@@ -405,9 +405,12 @@ networkPolicy:
             .unwrap();
         assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
         let text = String::from_utf8_lossy(&o.stdout);
-        let pinned = format!("image: registry.example.com/opennebula/frontend:7.4.0@{digest}");
+        let pinned = format!("image: \"registry.example.com/opennebula/frontend:7.4.0@{digest}\"");
         assert!(text.contains(&pinned), "{name}: no {pinned}");
-        assert!(!text.contains("image: registry.example.com/opennebula/frontend:7.4.0\n"), "{name}: an image by tag");
+        assert!(
+            !text.contains("image: \"registry.example.com/opennebula/frontend:7.4.0\"\n"),
+            "{name}: an image by tag"
+        );
         let o = Command::new(&helm)
             .args(["template", "one"])
             .arg(&chart)
@@ -1129,4 +1132,343 @@ fn notes_print_grpc_only_where_oned_serves_it() {
         let notes = std::fs::read_to_string(chart.join("templates/NOTES.txt")).unwrap();
         assert_eq!(notes.contains("gRPC") || notes.contains("2634"), grpc, "{version}:\n{notes}");
     }
+}
+
+/// For one port and protocol, the sources each NetworkPolicy rule admits it from: `None` for any source, else
+/// the rule's `from` list.
+fn admitted_from(docs: &[serde_json::Value], port: i64, protocol: &str) -> Vec<Option<serde_json::Value>> {
+    docs.iter()
+        .filter(|d| d["kind"] == "NetworkPolicy")
+        .flat_map(|d| d["spec"]["ingress"].as_array().cloned().unwrap_or_default())
+        .filter(|rule| {
+            rule["ports"].as_array().into_iter().flatten().any(|p| p["port"] == port && p["protocol"] == protocol)
+        })
+        .map(|rule| rule.get("from").cloned())
+        .collect()
+}
+
+/// Issue 19 (closing note, item 1): with `tls.enabled`, the plain ports behind a published TLS port (oned's
+/// XML-RPC and gRPC, FireEdge, OneGate) and the cluster-internal add-ons (OneFlow, OneForm, OneKS) admit only the
+/// release's own pods, while the TLS ports, SSH and monitord (TCP and UDP, the hypervisors') stay published and
+/// the exporter follows `networkPolicy.metricsFrom`. FireEdge's plain port stays open to `ingressFrom` when the
+/// Ingress serves it. Without TLS, every published port keeps its sources. Helm 3 and 4, valid and lint-clean.
+#[test]
+fn with_tls_the_plain_ports_admit_only_the_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("tls.yaml");
+    std::fs::write(
+        &site,
+        r#"
+tls: {enabled: true, secretName: one-tls}
+oned: {service: {type: LoadBalancer}}
+fireedge: {publicEndpoint: "https://one.example.com:2616", service: {type: NodePort}}
+onegate: {endpoint: "https://onegate.example.com:5030", service: {type: LoadBalancer}}
+oneform: {enabled: true}
+"#,
+    )
+    .unwrap();
+    let chart = tmp.path().join("chart");
+    generate("ha-raft", &["-f", site.to_str().unwrap()], &chart);
+    check_chart(&chart, "ha-raft with TLS");
+    let own = serde_json::json!([{"podSelector": {"matchLabels": {
+        "app.kubernetes.io/name": "opennebula", "app.kubernetes.io/instance": "one"}}}]);
+    let render = |helm: &Path, extra: &[&str]| -> Vec<serde_json::Value> {
+        let o = Command::new(helm).args(["template", "one"]).arg(&chart).args(extra).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        raw_objects(&String::from_utf8_lossy(&o.stdout))
+    };
+    for (name, helm) in helm_versions() {
+        let docs = render(&helm, &[]);
+        for port in [2633, 2634, 2616, 5030, 2474, 13013] {
+            let from = admitted_from(&docs, port, "TCP");
+            assert!(!from.is_empty(), "{name}: port {port} not admitted at all");
+            assert!(from.iter().all(|f| f.as_ref() == Some(&own)), "{name}: plain port {port} admits {from:?}");
+        }
+        for (port, protocol) in [
+            (12633, "TCP"),
+            (12634, "TCP"),
+            (12616, "TCP"),
+            (15030, "TCP"),
+            (2222, "TCP"),
+            (4124, "TCP"),
+            (4124, "UDP"),
+            (9925, "TCP"),
+        ] {
+            let from = admitted_from(&docs, port, protocol);
+            assert_eq!(from, vec![None], "{name}: {port}/{protocol} is published to any source");
+        }
+        // No rule without ports (it would admit every port).
+        for d in docs.iter().filter(|d| d["kind"] == "NetworkPolicy") {
+            for rule in d["spec"]["ingress"].as_array().unwrap() {
+                assert!(rule["ports"].as_array().is_some_and(|p| !p.is_empty()), "{name}: {rule}");
+            }
+        }
+        // The Ingress reaches FireEdge's plain port: it stays open to ingressFrom (any source when empty).
+        let docs = render(&helm, &["--set", "ingress.enabled=true,ingress.host=one.example.com"]);
+        assert!(admitted_from(&docs, 2616, "TCP").contains(&None), "{name}: the Ingress cannot reach FireEdge");
+        // OneKS: the hypervisors' transparent proxy reaches the plain XML-RPC and OneGate ports; gRPC and OneKS's
+        // own port stay the release's.
+        let docs = render(
+            &helm,
+            &["--set", "oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=192.0.2.5"],
+        );
+        for port in [2633, 5030] {
+            assert_eq!(admitted_from(&docs, port, "TCP"), vec![None], "{name}: OneKS's transparent proxy, {port}");
+        }
+        for port in [2634, 10780] {
+            assert_eq!(admitted_from(&docs, port, "TCP"), vec![Some(own.clone())], "{name}: with OneKS, {port}");
+        }
+        // networkPolicy.metricsFrom limits the exporter's port.
+        let docs =
+            render(&helm, &["--set", "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring"]);
+        let from = admitted_from(&docs, 9925, "TCP");
+        assert_eq!(from.len(), 1, "{name}: {from:?}");
+        assert_eq!(from[0].as_ref().unwrap()[0]["namespaceSelector"]["matchLabels"]["team"], "monitoring");
+        // Without TLS: every published port keeps today's sources (any, networkPolicy.ingressFrom being empty).
+        let docs = render(
+            &helm,
+            &[
+                "--set",
+                "tls.enabled=false,oned.service.type=ClusterIP,fireedge.service.type=ClusterIP,onegate.service.type=ClusterIP",
+            ],
+        );
+        for port in [2633, 2634, 2616, 5030, 2474, 2222, 4124, 9925] {
+            assert_eq!(admitted_from(&docs, port, "TCP"), vec![None], "{name}: without TLS, {port}");
+        }
+        assert!(admitted_from(&docs, 12633, "TCP").is_empty(), "{name}: no TLS port without TLS");
+    }
+}
+
+/// Issue 19 (closing note, item 2): the egress policy lets guacd reach the hypervisors' VNC ports (5900 + VM ID,
+/// 5900 to 32767 with the packaged oned.conf's `VNC_PORTS`), configurable as `networkPolicy.egress.vncPorts`
+/// (one port, a range; an end below the start is refused), on Helm 3 and 4, valid for Kubernetes.
+#[test]
+fn the_egress_policy_reaches_the_hypervisors_vnc_ports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    generate("prod-mysql", &["--set", "networkPolicy.egress.enabled=true"], &chart);
+    check_chart(&chart, "prod-mysql with egress");
+    let vnc = |helm: &Path, extra: &[&str]| -> Vec<serde_json::Value> {
+        let o = Command::new(helm).args(["template", "one"]).arg(&chart).args(extra).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let docs = raw_objects(&String::from_utf8_lossy(&o.stdout));
+        let egress = docs.iter().find(|d| d["metadata"]["name"] == "one-opennebula-egress").expect("egress policy");
+        egress["spec"]["egress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["ports"].as_array().cloned().unwrap_or_default())
+            .filter(|p| p["port"] == 5900 || p["port"] == 6000)
+            .collect()
+    };
+    for (name, helm) in helm_versions() {
+        assert_eq!(
+            vnc(&helm, &[]),
+            vec![serde_json::json!({"port": 5900, "endPort": 32767, "protocol": "TCP"})],
+            "{name}"
+        );
+        let one =
+            vnc(&helm, &["--set", "networkPolicy.egress.vncPorts.start=6000,networkPolicy.egress.vncPorts.end=6000"]);
+        assert_eq!(one, vec![serde_json::json!({"port": 6000, "protocol": "TCP"})], "{name}");
+        let o = Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&chart)
+            .args(["--set", "networkPolicy.egress.vncPorts.start=7000,networkPolicy.egress.vncPorts.end=6000"])
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{name}: an end below the start is refused");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("vncPorts"),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+/// The payloads of the quoting test: a line break that starts a key swallowing the rest of the object (a block
+/// scalar), the same after a closing double quote, and a comma that adds a key to a flow mapping.
+const HOSTILE: [&str; 3] = ["1\nx-injected: |1", "1\"\nx-injected: |1", "1, x-injected: 1"];
+
+/// Every hostile replacement of a values subtree, each a fragment to merge over the values: a scalar becomes the
+/// payload, an empty list or map gets one hostile entry, a map each of its keys' variants, a list of maps each
+/// variant of its first element (lists replace, so the element is given whole).
+fn hostile_variants(v: &serde_json::Value, payload: &str) -> Vec<serde_json::Value> {
+    use serde_json::{Value, json};
+    match v {
+        Value::Object(m) if m.is_empty() => vec![json!({"example.com/k": payload})],
+        Value::Object(m) => m
+            .iter()
+            .flat_map(|(k, sub)| hostile_variants(sub, payload).into_iter().map(move |w| json!({k.clone(): w})))
+            .collect(),
+        Value::Array(items) => {
+            let mut out = vec![json!([payload])];
+            if let Some(first @ Value::Object(_)) = items.first() {
+                for w in hostile_variants(first, payload) {
+                    let mut whole = first.clone();
+                    merge_json(&mut whole, &w);
+                    out.push(Value::Array(vec![whole]));
+                }
+            }
+            out
+        }
+        _ => vec![json!(payload)],
+    }
+}
+
+fn merge_json(base: &mut serde_json::Value, over: &serde_json::Value) {
+    match (base, over) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(slot) => merge_json(slot, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// The key paths of `v` that contain `x-injected`, at any depth.
+fn injected_keys(v: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, sub) in m {
+                if k.contains("x-injected") {
+                    out.push(format!("{at}/{k}"));
+                }
+                injected_keys(sub, &format!("{at}/{k}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, sub) in items.iter().enumerate() {
+                injected_keys(sub, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Renders the chart with the fragments merged, schema validation skipped: `None` when Helm refuses (nothing
+/// rendered, nothing injected), else the keys injected into the parsed objects.
+fn render_hostile(helm: &Path, chart: &Path, file: &Path, fragments: &[serde_json::Value]) -> Option<Vec<String>> {
+    let mut values = serde_json::json!({});
+    for f in fragments {
+        merge_json(&mut values, f);
+    }
+    std::fs::write(file, serde_json::to_string(&values).unwrap()).unwrap();
+    let o = Command::new(helm)
+        .args(["template", "one", "--skip-schema-validation", "--api-versions", "cert-manager.io/v1/Certificate"])
+        .args(["--api-versions", "monitoring.coreos.com/v1/ServiceMonitor", "-f"])
+        .arg(file)
+        .arg(chart)
+        .output()
+        .unwrap();
+    if !o.status.success() {
+        return None;
+    }
+    let source = onechart::source::SourceFile::from_text("rendered.yaml", String::from_utf8_lossy(&o.stdout));
+    let docs = onechart::yaml::parse_documents(source).unwrap_or_else(|e| panic!("unparsable render: {e:?}"));
+    let mut found = Vec::new();
+    for (i, d) in docs.iter().enumerate() {
+        injected_keys(&d.to_json(), &format!("document {i}"), &mut found);
+    }
+    Some(found)
+}
+
+/// Finds, by halving, each fragment that injects a key on its own: a group Helm renders clean needs no look
+/// inside; one Helm refuses is split, since a refusing fragment could hide one that injects.
+fn injecting(helm: &Path, chart: &Path, file: &Path, fragments: &[serde_json::Value], out: &mut Vec<String>) {
+    match render_hostile(helm, chart, file, fragments) {
+        Some(found) if found.is_empty() => {}
+        Some(found) if fragments.len() == 1 => out.push(format!("{} -> {found:?}", fragments[0])),
+        None if fragments.len() == 1 => {}
+        _ => {
+            let (a, b) = fragments.split_at(fragments.len() / 2);
+            injecting(helm, chart, file, a, out);
+            injecting(helm, chart, file, b, out);
+        }
+    }
+}
+
+/// Issue 19 (closing note, item 3): every value that reaches the rendered YAML is quoted, an integer or checked,
+/// not only validated by the schema: with `--skip-schema-validation`, a line break, a closing quote or a comma in
+/// any value of values.yaml (every key, and one entry in each empty list or map), with the optional features on,
+/// adds no key to any object, on Helm 3 and 4 (the 7.4 chart; the 6.10 chart for Sunstone's keys). Each Helm
+/// version and payload runs in its own thread.
+#[test]
+fn no_value_injects_a_key_into_the_rendered_objects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let features = tmp.path().join("features.yaml");
+    std::fs::write(
+        &features,
+        r#"
+tls: {enabled: true, certManager: {issuerName: letsencrypt}}
+oned: {service: {type: LoadBalancer}}
+fireedge: {publicEndpoint: "https://one.example.com", service: {type: NodePort}}
+onegate: {endpoint: "https://onegate.example.com:5030", service: {type: LoadBalancer}}
+ingress: {enabled: true, host: one.example.com, className: nginx}
+networkPolicy: {ingressFrom: [{ipBlock: {cidr: 192.0.2.0/24}}], egress: {enabled: true}}
+hosts: [{name: kvm1.example.com, sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ1"}]
+datastores: [{name: images, type: image, tmMad: shared}]
+image: {pullSecrets: [regcred]}
+"#,
+    )
+    .unwrap();
+    let f = features.to_str().unwrap();
+    let cases: [(&str, Vec<&str>, &str); 2] = [
+        ("ha-raft", vec!["-f", f, "--set", "oneform.enabled=true"], ""),
+        (
+            "prod-mysql",
+            vec![
+                "-f",
+                f,
+                "--set",
+                "opennebula.version=6.10,image.tag=6.10.5,oned.grpc.enabled=false,sunstone.enabled=true",
+            ],
+            "sunstone",
+        ),
+    ];
+    let mut jobs = Vec::new();
+    for (profile, extra, only) in cases {
+        let chart = tmp.path().join(profile);
+        generate(profile, &extra, &chart);
+        let values = std::fs::read_to_string(chart.join("values.yaml")).unwrap();
+        let values = onechart::yaml::parse_documents(onechart::source::SourceFile::from_text("values.yaml", values))
+            .unwrap()[0]
+            .to_json();
+        for (name, helm) in helm_versions() {
+            let file = tmp.path().join(format!("{profile}-{name}.json"));
+            assert!(render_hostile(&helm, &chart, &file, &[]).is_some_and(|f| f.is_empty()), "{name}: baseline");
+            // A value that is a port's name stays a name (`int` of a name is 0: the probes connected to port 0).
+            let o = Command::new(&helm).args(["template", "one"]).arg(&chart).output().unwrap();
+            for d in raw_objects(&String::from_utf8_lossy(&o.stdout)) {
+                let text = d.to_string();
+                assert!(!text.contains(r#""port":0"#) && !text.contains(r#""containerPort":0"#), "{name}: {text}");
+            }
+            for (i, payload) in HOSTILE.iter().enumerate() {
+                let fragments: Vec<_> =
+                    hostile_variants(&values, payload).into_iter().filter(|f| f.to_string().contains(only)).collect();
+                assert!(fragments.len() > if only.is_empty() { 200 } else { 5 }, "{profile}: {}", fragments.len());
+                let file = tmp.path().join(format!("{profile}-{name}-{i}.json"));
+                jobs.push((format!("{profile} {name}"), helm.clone(), chart.clone(), file, fragments));
+            }
+        }
+    }
+    let injected: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .iter()
+            .map(|(label, helm, chart, file, fragments)| {
+                scope.spawn(move || {
+                    let mut found = Vec::new();
+                    injecting(helm, chart, file, fragments, &mut found);
+                    found.into_iter().map(|f| format!("{label}: {f}")).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert!(injected.is_empty(), "values that inject a key:\n{}", injected.join("\n"));
 }

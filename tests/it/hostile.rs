@@ -545,6 +545,7 @@ fn large_and_endless_inputs_stay_bounded() {
     for (what, script, expect) in [
         ("values via <(...)", "\"$B\" lint <(head -c 20000000 /dev/zero | tr '\\0' '#')", values_limit),
         ("values on stdin", "head -c 20000000 /dev/zero | tr '\\0' '#' | \"$B\" lint /dev/stdin", values_limit),
+        ("values as `-f -`", "head -c 20000000 /dev/zero | tr '\\0' '#' | \"$B\" lint -f -", values_limit),
         ("manifests via <(...)", "\"$B\" lint --manifests <(head -c 280000000 /dev/zero | tr '\\0' '#')", stream_limit),
         ("manifests on stdin", "head -c 280000000 /dev/zero | tr '\\0' '#' | \"$B\" lint --manifests -", stream_limit),
         ("/dev/zero as values", "\"$B\" lint /dev/zero", "character device"),
@@ -558,6 +559,20 @@ fn large_and_endless_inputs_stay_bounded() {
             assert!(!err.contains("values file"), "{what}: a manifest limit worded for values files: {err}");
         }
     }
+    // `-` is standard input for values too, as the /dev/zero message says (issue 19, closing note, item 6): a
+    // finding points into `<stdin>`, with `-f -` or `lint -`, for lint and generate alike.
+    for script in [
+        "printf 'profile: ha-raft\\noned: {replicas: 4}\\n' | \"$B\" lint -f -",
+        "printf 'profile: ha-raft\\noned: {replicas: 4}\\n' | \"$B\" lint -",
+        "printf 'oned: {replicas: 4}\\n' | \"$B\" generate --profile dev-sqlite -f - -o c",
+    ] {
+        let o = sh_bounded(script, dir);
+        let out = String::from_utf8_lossy(&o.stdout) + String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{script}: {out}");
+        assert!(out.contains("<stdin>:") && out.contains("error[ONE003]"), "{script}: {out}");
+        assert!(!out.contains("no such file"), "{script}: {out}");
+    }
+    assert!(!dir.join("c").exists());
     // A FIFO with a writer is read like a file.
     let o = sh_bounded("mkfifo f.yaml; (sleep 0.5; echo 'oned: {replicas: 1}' > f.yaml) & \"$B\" lint -q f.yaml", dir);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
@@ -973,7 +988,16 @@ fn a_planted_journal_moves_nothing() {
         let o = common::onechart(&all, tmp.path());
         let (_, err) = common::text(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(".onechart-journal"), "{args:?}: {err}");
+        // A plain message with the journal's path and the step (issue 19, closing note, item 7), no Rust debug
+        // formatting (it printed `Rename { from: ... }`).
+        let journal = chart.join(".onechart-journal").display().to_string();
+        assert!(
+            err.contains(&format!(
+                "{journal}: this journal was not written by onechart: it asks to rename `.onechart-old/ci` to `ci`"
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("Rename {") && !err.contains("from:"), "{args:?}: {err}");
         assert_eq!(std::fs::read_to_string(chart.join("ci/pipeline.yaml")).unwrap(), "mine", "{args:?}");
     }
 }

@@ -178,6 +178,10 @@ fn a_raft_cluster_is_restored_on_one_member_and_the_others_rejoin_it() {
     let want = "fb0288872031fc4818c03a7253bd3a78de192d05e6bccd09ceabeda65b4d7c6f"; // sha256("c0ffee"), the serveradmin token
     let user_pool = c.read("cluster/mysql/one-0/opennebula/user_pool.1");
     assert!(user_pool.contains(&format!("<PASSWORD><![CDATA[{want}]]></PASSWORD>")), "{user_pool}");
+    // Neither hash, new or old, was on a command line (issue 19, closing note, item 5): `ps` shows those.
+    for hash in ["30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4", want, "0ld0ld", "0ld5a"] {
+        assert!(!c.calls().contains(hash), "{hash} on a command line: {}", c.calls());
+    }
     for pod in ["one-1", "one-2"] {
         let o = restore(&c, pod, &["--rejoin"], &maintenance);
         assert!(o.status.success(), "{pod}: {}", out(&o));

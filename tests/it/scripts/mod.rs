@@ -883,6 +883,12 @@ fn the_sqlite_front_end_bootstraps_backs_up_upgrades_and_restores() {
     assert!(o.status.success(), "{}", out(&o));
     assert!(c.calls().contains("onedb restore -f"), "{}", c.calls());
     assert_eq!(c.read("one-0/var/sqlite/data"), "one-0\n");
+    // The Secret's password is set in the restored database (sha256("pw")), and no hash was on a command line
+    // (issue 19, closing note, item 5): the statement goes to sqlite3 on stdin.
+    let want = "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4";
+    let user_pool = c.read("one-0/var/sqlite/user_pool");
+    assert!(user_pool.contains(&format!("<PASSWORD><![CDATA[{want}]]></PASSWORD>")), "{user_pool}");
+    assert!(c.calls().contains("sqlite3 ") && !c.calls().contains(want), "{}", c.calls());
 }
 
 /// Raft first install (issue 16 major 3): member 0 with an empty database bootstraps as soon as every peer's
