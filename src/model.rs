@@ -945,8 +945,9 @@ pub struct BackupOffsite {
     /// A Kubernetes volume source for the off-site copy (`{nfs: {server, path}}`, `{csi: {...}}`,
     /// `{persistentVolumeClaim: {claimName}}` of a claim in another zone...); empty: no off-site copy. Every
     /// backup job (scheduled and pre-upgrade) copies each finished backup there as `NAME.part`, checks it, makes
-    /// it owner-only (0600) and renames it; a failed copy fails the job and keeps the local backup. The target
-    /// must be writable by the pod's user (uid 9869 by default, or group `securityContext.fsGroup`).
+    /// it owner-only (0600) and renames it; a failed copy (or none within an hour) fails the job, keeps the local
+    /// backups unpruned, and the next run copies what was missed. One directory per release. The target must be
+    /// writable by the pod's user (uid 9869 by default, or group `securityContext.fsGroup`).
     pub volume: JsonObject,
     /// Number of backups of each kind kept on the off-site volume (newest first); 0 keeps every one (the
     /// target's own lifecycle rules prune).

@@ -30,6 +30,34 @@ pub struct Environment {
     pub name: String,
     /// What to compile: the profile, the layers and `--set` values.
     pub request: Request,
+    /// Where the environment names its profile, when it does.
+    pub profile_at: Option<Location>,
+}
+
+impl Environment {
+    /// `--profile` over this environment: taken when the environment names no profile or the same one; another
+    /// is refused at the environment's `profile` key, as a values file's `profile:` is (never silently replaced:
+    /// `--profile dev-sqlite` would lint and generate a production environment as development).
+    pub fn with_profile_flag(mut self, flag: Option<&String>) -> Result<Environment, InputError> {
+        let Some(flag) = flag else { return Ok(self) };
+        if let (Some(named), Some(at)) = (&self.request.profile, &self.profile_at) {
+            let same = |a: &str, b: &str| {
+                a == b || matches!((Path::new(a).canonicalize(), Path::new(b).canonicalize()), (Ok(x), Ok(y)) if x == y)
+            };
+            if !same(named, flag) {
+                return Err(InputError::new(
+                    at.clone(),
+                    format!(
+                        "`environments.{}.profile` is {named} but --profile is {flag}: drop --profile, or change the \
+                         project file",
+                        self.name
+                    ),
+                ));
+            }
+        }
+        self.request.profile = Some(flag.clone());
+        Ok(self)
+    }
 }
 
 const ENV_KEYS: &[&str] = &["profile", "values", "set"];
@@ -101,6 +129,7 @@ pub fn read(path: &Path) -> Result<Vec<Environment>, InputError> {
                 format!("`{here}.values` must list the values files of the environment, in layering order"),
             ));
         }
+        let profile_at = env.value.get("profile").map(|e| at(&e.value));
         let profile = match env.value.get("profile") {
             None => None,
             Some(e) => match &e.value.kind {
@@ -116,16 +145,16 @@ pub fn read(path: &Path) -> Result<Vec<Environment>, InputError> {
         };
         let request =
             Request { profile, values: values.iter().map(|v| join(&base, v)).collect(), set: strings("set")? };
-        out.push(Environment { name: env.key.clone(), request });
+        out.push(Environment { name: env.key.clone(), request, profile_at });
     }
     Ok(out)
 }
 
-/// The request of one environment of a project file; an unknown name is an error with a suggestion.
-pub fn environment(path: &Path, name: &str) -> Result<Request, InputError> {
+/// One environment of a project file; an unknown name is an error with a suggestion.
+pub fn environment(path: &Path, name: &str) -> Result<Environment, InputError> {
     let envs = read(path)?;
     if let Some(e) = envs.iter().find(|e| e.name == name) {
-        return Ok(e.request.clone());
+        return Ok(e.clone());
     }
     let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
     let mut msg = format!("--env {name}: the project has no such environment");

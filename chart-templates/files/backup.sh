@@ -63,34 +63,44 @@ fi
 [ -s "$part" ] || fail "the dump is empty"
 mv "$part" "$file"
 trap - EXIT
-# Retention applies per label, newest first (file names sort by time); 0 keeps every backup.
-if [ "$keep" -gt 0 ]; then
-  # shellcheck disable=SC2012 # names are ours: no spaces or newlines
-  ls -1 "$dir"/onedb-"$label"-*.sql | sort -r | tail -n +$((keep + 1)) | while read -r old; do rm -f "$old"; done
-fi
-# Off-site copy (backup.offsite.volume, mounted at OFFSITE_DIR): the finished dump is copied to NAME.part there,
-# checked against the local file, made owner-only and renamed, so the target never holds a partial file under a
-# backup's name; then the newest OFFSITE_RETENTION copies of the label are kept there. A failed copy fails the
-# job (the CronJob's failed Jobs, the pre-upgrade hook) and never touches the local backup, which is kept above.
+# prune DIR KEEP: the newest KEEP backups of the label stay in DIR (file names sort by time); 0 keeps every one.
+prune() {
+  if [ "$2" -gt 0 ]; then
+    # shellcheck disable=SC2012 # names are ours: no spaces or newlines
+    ls -1 "$1"/onedb-"$label"-*.sql 2>/dev/null | sort -r | tail -n +$(($2 + 1)) | while read -r old; do rm -f "$old"; done
+  fi
+}
+# Off-site copy (backup.offsite.volume, mounted at OFFSITE_DIR): every local backup of the label newer than the
+# newest one there (this one, and any a failed run missed) is copied to NAME.part there, checked against the local
+# file, made owner-only and renamed, so the target never holds a partial file under a backup's name; each copy is
+# bounded by OFFSITE_TIMEOUT seconds (a hung network mount must not hold the Job, and with concurrencyPolicy
+# Forbid every later backup, forever). Then the newest OFFSITE_RETENTION copies of the label are kept there. A
+# failed copy fails the job (the CronJob's failed Jobs, the pre-upgrade hook) and prunes nothing locally: while
+# the target is down the local backups are all kept, and the next run copies what was missed.
 if [ -n "${OFFSITE_DIR:-}" ]; then
-  name=${file##*/}
   offsite_fail() {
-    echo "onechart: off-site copy failed: $*; the local backup $file is kept" >&2
+    echo "onechart: off-site copy failed: $*; the local backup $file is kept, and no local backup is pruned" >&2
     exit 1
   }
   [ -d "$OFFSITE_DIR" ] || offsite_fail "$OFFSITE_DIR is not a directory (is backup.offsite.volume mounted?)"
-  trap 'rm -f "$OFFSITE_DIR/$name.part"' EXIT
-  cp "$file" "$OFFSITE_DIR/$name.part" || offsite_fail "cannot write $OFFSITE_DIR/$name.part"
-  chmod 600 "$OFFSITE_DIR/$name.part" || offsite_fail "cannot make $OFFSITE_DIR/$name.part owner-only"
-  [ "$(cksum < "$OFFSITE_DIR/$name.part")" = "$(cksum < "$file")" ] \
-    || offsite_fail "the copy in $OFFSITE_DIR differs from $file"
-  mv "$OFFSITE_DIR/$name.part" "$OFFSITE_DIR/$name" || offsite_fail "cannot rename $OFFSITE_DIR/$name.part"
-  trap - EXIT
-  okeep=${OFFSITE_RETENTION:-0}
-  if [ "$okeep" -gt 0 ]; then
-    # shellcheck disable=SC2012 # names are ours: no spaces or newlines
-    ls -1 "$OFFSITE_DIR"/onedb-"$label"-*.sql | sort -r | tail -n +$((okeep + 1)) | while read -r old; do rm -f "$old"; done
-  fi
-  echo "onechart: copied off-site: $OFFSITE_DIR/$name" >&2
+  # shellcheck disable=SC2012 # names are ours: no spaces or newlines
+  newest=$(ls -1 "$OFFSITE_DIR"/onedb-"$label"-*.sql 2>/dev/null | sort | tail -n 1)
+  newest=${newest##*/}
+  # shellcheck disable=SC2012 # names are ours: no spaces or newlines
+  for f in $(ls -1 "$dir"/onedb-"$label"-*.sql | sort); do
+    name=${f##*/}
+    if [ -n "$newest" ] && ! expr "$name" \> "$newest" >/dev/null; then continue; fi
+    trap 'rm -f "$OFFSITE_DIR/$name.part"' EXIT
+    timeout "${OFFSITE_TIMEOUT:-3600}" cp "$f" "$OFFSITE_DIR/$name.part" \
+      || offsite_fail "cannot write $OFFSITE_DIR/$name.part (or not within ${OFFSITE_TIMEOUT:-3600} s)"
+    chmod 600 "$OFFSITE_DIR/$name.part" || offsite_fail "cannot make $OFFSITE_DIR/$name.part owner-only"
+    [ "$(cksum < "$OFFSITE_DIR/$name.part")" = "$(cksum < "$f")" ] \
+      || offsite_fail "the copy in $OFFSITE_DIR differs from $f"
+    mv "$OFFSITE_DIR/$name.part" "$OFFSITE_DIR/$name" || offsite_fail "cannot rename $OFFSITE_DIR/$name.part"
+    trap - EXIT
+    echo "onechart: copied off-site: $OFFSITE_DIR/$name" >&2
+  done
+  prune "$OFFSITE_DIR" "${OFFSITE_RETENTION:-0}"
 fi
+prune "$dir" "$keep"
 echo "$file"

@@ -24,20 +24,20 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
         return Ok(INPUT);
     }
     let req = match (&args.project, &args.env) {
-        (Some(project), Some(env)) => match crate::project::environment(project, env) {
-            Ok(mut r) => {
-                if args.profile.is_some() {
-                    r.profile.clone_from(&args.profile);
+        (Some(project), Some(env)) => {
+            match crate::project::environment(project, env).and_then(|e| e.with_profile_flag(args.profile.as_ref())) {
+                Ok(e) => {
+                    let mut r = e.request;
+                    r.set.extend(args.set.iter().cloned());
+                    r
                 }
-                r.set.extend(args.set.iter().cloned());
-                r
+                Err(e) => {
+                    writeln!(err, "{e}")?;
+                    writeln!(err, "onechart: nothing was written to {}", args.output.display())?;
+                    return Ok(INPUT);
+                }
             }
-            Err(e) => {
-                writeln!(err, "{e}")?;
-                writeln!(err, "onechart: nothing was written to {}", args.output.display())?;
-                return Ok(INPUT);
-            }
-        },
+        }
         _ => Request { profile: args.profile.clone(), values: args.values.clone(), set: args.set.clone() },
     };
     let compiled = match compile::compile(&req) {

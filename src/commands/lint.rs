@@ -159,13 +159,12 @@ fn targets(args: &LintArgs) -> Result<Vec<Target>, Vec<InputError>> {
         for name in &args.envs {
             crate::project::environment(project, name).map_err(|e| vec![e])?;
         }
-        for mut env in envs.into_iter().filter(|e| args.envs.is_empty() || args.envs.contains(&e.name)) {
+        for env in envs.into_iter().filter(|e| args.envs.is_empty() || args.envs.contains(&e.name)) {
             let mut named_in = None;
-            if args.profile.is_some() {
-                env.request.profile.clone_from(&args.profile);
-            } else if env.request.profile.is_some() {
+            if args.profile.is_none() && env.request.profile.is_some() {
                 named_in = Some(format!("environments.{}.profile in {}", env.name, project.display()));
             }
+            let env = env.with_profile_flag(args.profile.as_ref()).map_err(|e| vec![e])?;
             out.push(Target { environment: Some(env.name), request: env.request, named_in });
         }
     }

@@ -754,6 +754,41 @@ fn lint_project_checks_each_environment_layered() {
 /// Issue 19 (closing note, item 4): a project file names only files inside its own directory: an absolute path,
 /// `..` or a symbolic link leading out is refused with exit 2 at the entry's file:line:column, and nothing of the
 /// outside file (a Docker configuration, say) is printed; a link that stays inside is followed.
+/// `--profile` never silently replaces the profile a project environment names (it made `lint --project
+/// --profile dev-sqlite` pass a production environment, and `generate` write a development chart for it): the
+/// same profile is fine, another is refused at the environment's `profile` key, in lint and generate alike.
+#[test]
+fn profile_flag_never_replaces_a_project_environments_profile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("env")).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/examples/prod-mysql.values.yaml"),
+        d.join("env/prod.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("onechart.yaml"),
+        "environments:\n  prod:\n    profile: prod-mysql\n    values: [env/prod.yaml]\n",
+    )
+    .unwrap();
+    let expected = "onechart.yaml:3:14: error: `environments.prod.profile` is prod-mysql but --profile is dev-sqlite";
+    let o = common::onechart(&["lint", "--project", "onechart.yaml", "--profile", "dev-sqlite"], d);
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains(expected), "{err}");
+    let o = common::onechart(
+        &["generate", "--project", "onechart.yaml", "--env", "prod", "--profile", "dev-sqlite", "-o", "chart"],
+        d,
+    );
+    let (out, err) = common::text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains(expected) && !d.join("chart").exists(), "{err}");
+    // The same profile on both sides is no conflict.
+    let o = common::onechart(&["lint", "--project", "onechart.yaml", "--profile", "prod-mysql"], d);
+    assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
+}
+
 #[test]
 fn lint_project_refuses_files_outside_the_project() {
     let tmp = tempfile::tempdir().unwrap();

@@ -89,15 +89,29 @@ fn backups_are_copied_off_site_owner_only_with_their_own_retention() {
 #[test]
 fn a_failed_off_site_copy_fails_the_job_and_keeps_the_local_backup() {
     // A target that is not mounted or not writable (here: a file where the directory should be, which even root
-    // cannot write into) fails the job visibly; the local backup is made and kept, the older ones pruned as usual.
+    // cannot write into) fails the job visibly; the local backup is made and kept, and no local backup is pruned
+    // while the target is down (each failed run, retried by the Job, would otherwise thin the local history).
     let (c, dir) = with_nine_old_backups();
     c.write("offsite", "not a directory");
     let o = backup_command(&c, "backup.sh", &dir).env("OFFSITE_DIR", c.file("offsite")).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     assert!(out(&o).contains("off-site copy failed") && out(&o).contains("is kept"), "{}", out(&o));
     let names = listing(&dir);
-    assert_eq!(names.len(), 7, "{names:?}");
-    assert!(names.iter().any(|n| !n.starts_with("onedb-scheduled-2026010")), "the new local backup is kept: {names:?}");
+    assert_eq!(names.len(), 10, "nothing pruned locally: {names:?}");
+    let missed = names.iter().find(|n| !n.starts_with("onedb-scheduled-2026010")).unwrap().clone();
+    // The target is back: the next run copies the backup the failed run missed, then its own, and prunes.
+    std::fs::remove_file(c.file("offsite")).unwrap();
+    std::fs::create_dir_all(c.file("offsite")).unwrap();
+    std::fs::write(c.file("offsite").join("onedb-scheduled-20260109T000000Z.sql"), "copied before").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let o = backup_command(&c, "backup.sh", &dir).env("OFFSITE_DIR", c.file("offsite")).output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let made = std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    let there = listing(&c.file("offsite"));
+    assert!(there.contains(&missed), "the missed backup is copied: {there:?}");
+    assert!(there.contains(&made.file_name().unwrap().to_string_lossy().into_owned()), "{there:?}");
+    assert_eq!(there.len(), 3, "only what was newer than the newest copy there: {there:?}");
+    assert_eq!(listing(&dir).len(), 7, "the local retention applies again");
 }
 
 #[test]
