@@ -143,9 +143,25 @@ pub struct Read {
 pub fn read(req: &Request) -> Result<Read, Failure> {
     let mut layers: Vec<Layer> = Vec::new();
     let mut errors = Vec::new();
+    // Every input is bounded, the layers together too: one file may be named again and again (`-f`, a project
+    // file's `values`), and each costs its size many times over once parsed.
+    let mut total = 0u64;
     for path in &req.values {
         match Layer::read(path) {
-            Ok(l) => layers.push(l),
+            Ok(l) => {
+                total += l.source.as_ref().map_or(0, |s| s.text.len() as u64);
+                if total > crate::source::MAX_INPUT_BYTES {
+                    let mib = crate::source::MAX_INPUT_BYTES / (1024 * 1024);
+                    return Err(Failure::Input(vec![InputError::new(
+                        crate::source::Location::file(&path.display().to_string()),
+                        format!(
+                            "the values files together are larger than the {mib} MiB limit for values (this one \
+                             brings them past it); a site's layers are a few kilobytes"
+                        ),
+                    )]));
+                }
+                layers.push(l);
+            }
             Err(e) => errors.push(e),
         }
     }

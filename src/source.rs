@@ -90,7 +90,7 @@ impl SourceFile {
                 let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
                 Err(InputError::new(
                     Location::at(&name, line, col),
-                    format!("invalid UTF-8 (byte offset {valid}); values files must be UTF-8 text"),
+                    format!("invalid UTF-8 (byte offset {valid}); onechart reads UTF-8 text only"),
                 ))
             }
         }

@@ -165,11 +165,14 @@ reconcile_serveradmin() {
 if [ "${ONECHART_SOURCE_ONLY:-}" != 1 ]; then
   watch=${1:?usage: sync-admin-users.sh PID}
   until [ -f "$ONE_RUN/onechart-ready" ]; do alive "$watch" || exit 0; sleep 1; done
+  until ONE_AUTH="$ONE_AUTH_FILE" oned_answers; do alive "$watch" || exit 0; sleep 2; done
+  # At once when oned is ready, then every INTERVAL: a bootstrap interrupted after oned created the database and
+  # before it set serveradmin's password leaves oned's random token there, and every add-on's login (the Secret's
+  # token) is refused until this runs (the real tier's OneGate 401 at load 20).
   while alive "$watch"; do
-    i=0
-    while [ "$i" -lt "$INTERVAL" ] && alive "$watch"; do sleep 1; i=$((i + 1)); done
-    alive "$watch" || exit 0
     reconcile_oneadmin
     reconcile_serveradmin
+    i=0
+    while [ "$i" -lt "$INTERVAL" ] && alive "$watch"; do sleep 1; i=$((i + 1)); done
   done
 fi

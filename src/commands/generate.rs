@@ -14,6 +14,8 @@ use crate::upgrade;
 
 /// Runs `onechart generate`.
 pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    // The output path as messages print it: control characters escaped for the terminal (issue 19, item 10).
+    let shown = crate::source::printable(&args.output.display().to_string()).into_owned();
     if let Some(v) = &args.chart_version
         && let Err(why) = render::identity::check_semver(v)
     {
@@ -33,7 +35,7 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
                 }
                 Err(e) => {
                     writeln!(err, "{e}")?;
-                    writeln!(err, "onechart: nothing was written to {}", args.output.display())?;
+                    writeln!(err, "onechart: nothing was written to {}", shown)?;
                     return Ok(INPUT);
                 }
             }
@@ -46,12 +48,12 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
             for e in &errors {
                 writeln!(err, "{e}")?;
             }
-            writeln!(err, "onechart: nothing was written to {}", args.output.display())?;
+            writeln!(err, "onechart: nothing was written to {}", shown)?;
             return Ok(INPUT);
         }
         Err(Failure::Rejected(findings)) => {
             report::human_styled(&findings, err, style.color)?;
-            writeln!(err, "onechart: the values are rejected; nothing was written to {}", args.output.display())?;
+            writeln!(err, "onechart: the values are rejected; nothing was written to {}", shown)?;
             return Ok(FINDINGS);
         }
     };
@@ -78,11 +80,11 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
             release::Change::None => {}
             release::Change::Upgrade(msg) => write!(err, "{msg}")?,
             release::Change::Downgrade(msg) if args.allow_downgrade => {
-                writeln!(err, "warning: {}: {msg} (--allow-downgrade given)", args.output.display())?;
+                writeln!(err, "warning: {}: {msg} (--allow-downgrade given)", shown)?;
             }
             release::Change::Downgrade(msg) => {
-                writeln!(err, "error: {}: {msg}", args.output.display())?;
-                writeln!(err, "onechart: nothing was written to {}", args.output.display())?;
+                writeln!(err, "error: {}: {msg}", shown)?;
+                writeln!(err, "onechart: nothing was written to {}", shown)?;
                 if let Some(c) = chart {
                     c.abandon();
                 }
@@ -118,7 +120,7 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
         };
         if stale.is_empty() {
             if !style.quiet {
-                writeln!(out, "{}: up to date", args.output.display())?;
+                writeln!(out, "{}: up to date", shown)?;
             }
             return Ok(OK);
         }
@@ -135,7 +137,7 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
             err,
             "{}: stale ({}; files onechart did not write are not compared); run the same command without --check \
              to update it",
-            args.output.display(),
+            shown,
             what.join(", ")
         )?;
         return Ok(FINDINGS);
@@ -148,7 +150,7 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
             return Ok(INPUT);
         }
         Err(e) => {
-            return Err(e.context(format!("writing {} (left as it was)", args.output.display())));
+            return Err(e.context(format!("writing {} (left as it was)", shown)));
         }
     };
     for w in &written.warnings {
@@ -164,7 +166,7 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
         out,
         "wrote {} files to {} (profile {}, OpenNebula {})",
         files.len(),
-        args.output.display(),
+        shown,
         compiled.profile.name,
         compile::version(&compiled).release()
     )?;
@@ -173,11 +175,16 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
             out,
             "removed {} file(s) of the previous chart: {}",
             written.removed.len(),
-            written.removed.join(", ")
+            written.removed.iter().map(|p| crate::source::printable(p)).collect::<Vec<_>>().join(", ")
         )?;
     }
     if !written.kept.is_empty() {
-        writeln!(out, "kept {} path(s) onechart did not write: {}", written.kept.len(), written.kept.join(", "))?;
+        writeln!(
+            out,
+            "kept {} path(s) onechart did not write: {}",
+            written.kept.len(),
+            written.kept.iter().map(|p| crate::source::printable(p)).collect::<Vec<_>>().join(", ")
+        )?;
     }
     Ok(OK)
 }

@@ -69,6 +69,13 @@ pub struct Dir {
 const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::CLOEXEC);
 
 impl Dir {
+    /// The directory's identity on this machine (device and inode): a journal records it, so that a journal
+    /// committed to version control or planted (a clone gets new inodes) is never taken for one a run left here.
+    pub fn identity(&self) -> io::Result<(u64, u64)> {
+        let st = rustix::fs::fstat(&self.fd)?;
+        Ok((st.st_dev, st.st_ino))
+    }
+
     /// Opens the directory the user named (a symlink there is the user's own choice and is followed).
     pub fn open(path: &Path) -> io::Result<Dir> {
         let fd = rustix::fs::open(path, DIR_FLAGS, Mode::empty())?;

@@ -59,6 +59,9 @@ impl std::fmt::Display for Step {
 #[derive(Debug, Serialize, Deserialize)]
 struct Journal {
     version: u32,
+    /// The chart directory's device and inode when the run wrote the journal ([`Dir::identity`]).
+    #[serde(default)]
+    dir: Option<(u64, u64)>,
     steps: Vec<Step>,
 }
 
@@ -126,7 +129,8 @@ fn apply(dir: &Dir, step: &Step) -> anyhow::Result<()> {
 /// Journals and carries out `steps`. On failure every step done is undone (the directory is as it was) and the
 /// error says so; when undoing fails too, the journal stays for the next run to finish the undo.
 pub fn run(dir: &Dir, steps: &[Step]) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(&Journal { version: VERSION, steps: steps.to_vec() })?;
+    let identity = dir.identity().with_context(|| format!("{}: cannot stat the directory", dir.show("")))?;
+    let text = serde_json::to_string_pretty(&Journal { version: VERSION, dir: Some(identity), steps: steps.to_vec() })?;
     let _ = dir.remove_all(JOURNAL_TMP);
     dir.create_file(JOURNAL_TMP, text.as_bytes())?;
     dir.rename(JOURNAL_TMP, JOURNAL)?;
@@ -198,6 +202,21 @@ pub fn recover(dir: &Dir) -> anyhow::Result<Recovered> {
                  with that version, or restore the directory from version control and remove the journal",
                 dir.show(JOURNAL),
                 journal.version
+            );
+        }
+        // A journal is this directory's only if it names the directory's own device and inode, which a journal
+        // committed to version control or planted cannot know (a clone, a checkout, a copy get new ones): any
+        // other is refused before anything moves. Undoing even a planned step moves an existing file into the
+        // staging directory, which is then removed (a committed `.onechart-new/.git` to `.git` removed `.git`).
+        let here = dir.identity().with_context(|| format!("{}: cannot stat the directory", dir.show("")))?;
+        if journal.dir != Some(here) {
+            bail!(
+                "{}: this journal was not left by a run of onechart in this directory (it names another directory, \
+                 or none: a journal committed to version control, copied or planted); nothing was changed. Remove \
+                 {} if no run of onechart was interrupted here, after restoring the directory from version control \
+                 if one was",
+                dir.show(JOURNAL),
+                dir.show(JOURNAL)
             );
         }
         // Only the steps onechart plans: a file moved out to the backup, a staged file moved in, a new directory.

@@ -65,8 +65,26 @@ pub fn bump(v: &str) -> Option<String> {
     Some(format!("{prefix}{major}.{minor}.{patch}"))
 }
 
+/// The SHA-256 of a file, read in pieces: a kept file of any size counts in the content hash, and none is ever
+/// held in memory whole (40 files of 8 MB took 340 MB).
+fn digest(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(h.finalize().to_vec())
+}
+
 /// The files in `dir` that Helm packages with the chart but onechart did not write (`ours`: the files of the
-/// previous and the new chart): their paths and contents. Symbolic links are not followed, and what the chart's
+/// previous and the new chart): their paths and the SHA-256 of their contents. Symbolic links are not followed, and what the chart's
 /// .helmignore excludes (onechart's own state, editor and backup files) is left out.
 pub fn kept_files(dir: &Path, ours: &dyn Fn(&str) -> bool) -> BTreeMap<String, Vec<u8>> {
     fn ignored(rel: &str) -> bool {
@@ -88,11 +106,10 @@ pub fn kept_files(dir: &Path, ours: &dyn Fn(&str) -> bool) -> BTreeMap<String, V
             if meta.is_dir() {
                 walk(root, &path, ours, out);
             } else if meta.is_file()
-                && meta.len() <= crate::source::MAX_INPUT_BYTES
                 && !ours(&rel)
-                && let Ok(bytes) = std::fs::read(&path)
+                && let Some(digest) = digest(&path)
             {
-                out.insert(rel, bytes);
+                out.insert(rel, digest);
             }
         }
     }

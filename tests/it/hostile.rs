@@ -966,38 +966,53 @@ fn fuzz_targets_survive_mutated_seeds() {
 
 /// Issue 19, item 3 (found in review): a journal that no run of onechart wrote (committed in a pull request, or
 /// planted) moves nothing. `generate` and `generate --check` (which recovers an interrupted run, as every run
-/// does) refuse a journal with a step no plan of onechart takes, before anything moves: the user's directory that
-/// the step named is still there.
+/// does) refuse it before anything moves: a journal that does not name the directory's own device and inode (a
+/// clone or checkout cannot know them; a second review removed `.git` through the planned-looking step
+/// `.onechart-new/.git` to `.git`), and one with a step no plan of onechart takes even where it does.
 #[test]
 fn a_planted_journal_moves_nothing() {
+    use std::os::unix::fs::MetadataExt;
     let tmp = tempfile::tempdir().unwrap();
     let chart = tmp.path().join("chart");
     let o = common::onechart(&["generate", "--profile", "dev-sqlite", "-o", chart.to_str().unwrap()], tmp.path());
     assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
     std::fs::create_dir_all(chart.join("ci")).unwrap();
     std::fs::write(chart.join("ci/pipeline.yaml"), "mine").unwrap();
-    std::fs::create_dir_all(chart.join(".onechart-old")).unwrap();
-    std::fs::write(
-        chart.join(".onechart-journal"),
-        r#"{"version":1,"steps":[{"op":"rename","from":".onechart-old/ci","to":"ci"}]}"#,
-    )
-    .unwrap();
-    for args in [&["--check"][..], &[][..]] {
-        let mut all = vec!["generate", "--profile", "dev-sqlite", "-o", chart.to_str().unwrap()];
-        all.extend_from_slice(args);
-        let o = common::onechart(&all, tmp.path());
-        let (_, err) = common::text(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        // A plain message with the journal's path and the step (issue 19, closing note, item 7), no Rust debug
-        // formatting (it printed `Rename { from: ... }`).
-        let journal = chart.join(".onechart-journal").display().to_string();
-        assert!(
-            err.contains(&format!(
+    std::fs::create_dir_all(chart.join(".git/objects")).unwrap();
+    std::fs::write(chart.join(".git/objects/x"), "history").unwrap();
+    let meta = std::fs::metadata(&chart).unwrap();
+    let here = format!("[{},{}]", meta.dev(), meta.ino());
+    let journal = chart.join(".onechart-journal").display().to_string();
+    let not_here = format!("{journal}: this journal was not left by a run of onechart in this directory");
+    let step = r#"{"op":"rename","from":".onechart-old/ci","to":"ci"}"#;
+    let planned_looking = r#"{"op":"rename","from":".onechart-new/.git","to":".git"}"#;
+    for (text, expected) in [
+        (format!(r#"{{"version":1,"steps":[{planned_looking}]}}"#), not_here.clone()),
+        (format!(r#"{{"version":1,"dir":[1,2],"steps":[{planned_looking}]}}"#), not_here.clone()),
+        (format!(r#"{{"version":1,"steps":[{step}]}}"#), not_here.clone()),
+        (
+            format!(r#"{{"version":1,"dir":{here},"steps":[{step}]}}"#),
+            format!(
                 "{journal}: this journal was not written by onechart: it asks to rename `.onechart-old/ci` to `ci`"
-            )),
-            "{args:?}: {err}"
-        );
-        assert!(!err.contains("Rename {") && !err.contains("from:"), "{args:?}: {err}");
-        assert_eq!(std::fs::read_to_string(chart.join("ci/pipeline.yaml")).unwrap(), "mine", "{args:?}");
+            ),
+        ),
+    ] {
+        for args in [&["--check"][..], &[][..]] {
+            std::fs::create_dir_all(chart.join(".onechart-old")).unwrap();
+            std::fs::create_dir_all(chart.join(".onechart-new")).unwrap();
+            std::fs::write(chart.join(".onechart-new/.keep"), "").unwrap();
+            std::fs::write(chart.join(".onechart-journal"), &text).unwrap();
+            let mut all = vec!["generate", "--profile", "dev-sqlite", "-o", chart.to_str().unwrap()];
+            all.extend_from_slice(args);
+            let o = common::onechart(&all, tmp.path());
+            let (_, err) = common::text(&o);
+            assert_eq!(o.status.code(), Some(2), "{text} {args:?}: {err}");
+            // A plain message with the journal's path (and the step), no Rust debug formatting (it printed
+            // `Rename { from: ... }`).
+            assert!(err.contains(&expected), "{text} {args:?}: {err}");
+            assert!(!err.contains("Rename {") && !err.contains("from:"), "{args:?}: {err}");
+            assert_eq!(std::fs::read_to_string(chart.join("ci/pipeline.yaml")).unwrap(), "mine", "{text} {args:?}");
+            assert_eq!(std::fs::read_to_string(chart.join(".git/objects/x")).unwrap(), "history", "{text} {args:?}");
+        }
     }
 }
