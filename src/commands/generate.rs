@@ -170,21 +170,13 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
         compiled.profile.name,
         compile::version(&compiled).release()
     )?;
+    // Names from the directory, escaped for the terminal.
+    let listed = |paths: &[String]| paths.iter().map(|p| crate::source::printable(p)).collect::<Vec<_>>().join(", ");
     if !written.removed.is_empty() {
-        writeln!(
-            out,
-            "removed {} file(s) of the previous chart: {}",
-            written.removed.len(),
-            written.removed.iter().map(|p| crate::source::printable(p)).collect::<Vec<_>>().join(", ")
-        )?;
+        writeln!(out, "removed {} file(s) of the previous chart: {}", written.removed.len(), listed(&written.removed))?;
     }
     if !written.kept.is_empty() {
-        writeln!(
-            out,
-            "kept {} path(s) onechart did not write: {}",
-            written.kept.len(),
-            written.kept.iter().map(|p| crate::source::printable(p)).collect::<Vec<_>>().join(", ")
-        )?;
+        writeln!(out, "kept {} path(s) onechart did not write: {}", written.kept.len(), listed(&written.kept))?;
     }
     Ok(OK)
 }
