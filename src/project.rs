@@ -129,8 +129,9 @@ pub fn read(path: &Path) -> Result<Vec<Environment>, InputError> {
                 format!("`{here}.values` must list the values files of the environment, in layering order"),
             ));
         }
-        let profile_at = env.value.get("profile").map(|e| at(&e.value));
-        let profile = match env.value.get("profile") {
+        let named = env.value.get("profile");
+        let profile_at = named.map(|e| at(&e.value));
+        let profile = match named {
             None => None,
             Some(e) => match &e.value.kind {
                 NodeKind::Str(s) if !s.is_empty() => {

@@ -42,6 +42,12 @@ macro_rules! hem_env {
         "ONE_AUTH HOME APP_ENV RAFT_MEMBERS LEADER_ONLY"
     };
 }
+/// Environment of the sshd container.
+macro_rules! ssh_env {
+    () => {
+        "HOME"
+    };
+}
 /// Environment of every add-on's daemon container (templates/_addon.tpl).
 macro_rules! addon_env {
     () => {
@@ -107,7 +113,9 @@ declare_rule! {
   (list "environment variable" ($v.oned.hemExtraEnv | default list) "name" ""#,
             hem_env!(),
             r#"" "oned.hemExtraEnv")
-  (list "environment variable" ($v.ssh.extraEnv | default list) "name" "HOME" "ssh.extraEnv") -}}
+  (list "environment variable" ($v.ssh.extraEnv | default list) "name" ""#,
+            ssh_env!(),
+            r#"" "ssh.extraEnv") -}}
 {{- range $c := list "fireedge" "sunstone" "onegate" "oneflow" "oneform" "oneks" "metrics" -}}
 {{- $checks = append $checks (list "environment variable" ((get $v $c | default dict).extraEnv | default list) "name" ""#,
             addon_env!(),
@@ -132,13 +140,14 @@ const ONED_MOUNTS: &str = oned_mounts!();
 const ONED_ENV: &str = oned_env!();
 const HEM_ENV: &str = hem_env!();
 const ADDON_ENV: &str = addon_env!();
+const SSH_ENV: &str = ssh_env!();
 
 /// Every `extraEnv` list of the values, with its JSON pointer and the names the chart sets in its container.
 pub(crate) fn extra_envs(v: &Values) -> Vec<(&'static str, &Vec<EnvVar>, &'static str)> {
     vec![
         ("/oned/extraEnv", &v.oned.extra_env, ONED_ENV),
         ("/oned/hemExtraEnv", &v.oned.hem_extra_env, HEM_ENV),
-        ("/ssh/extraEnv", &v.ssh.extra_env, "HOME"),
+        ("/ssh/extraEnv", &v.ssh.extra_env, SSH_ENV),
         ("/fireedge/extraEnv", &v.fireedge.extra_env, ADDON_ENV),
         ("/sunstone/extraEnv", &v.sunstone.extra_env, ADDON_ENV),
         ("/onegate/extraEnv", &v.onegate.extra_env, ADDON_ENV),
