@@ -392,15 +392,12 @@ impl Cluster {
             files.sort();
             for f in files {
                 let text = std::fs::read_to_string(&f).unwrap_or_default();
-                // The end of long logs is what explains a failure.
                 let lines: Vec<&str> = text.lines().collect();
-                let tail = &lines[lines.len().saturating_sub(300)..];
                 out.push_str(&format!(
-                    "===== {} ({} lines, last {}) =====\n{}\n",
+                    "===== {} ({} lines) =====\n{}\n",
                     f.strip_prefix(self.inner.dir.join("logs")).unwrap().display(),
                     lines.len(),
-                    tail.len(),
-                    tail.join("\n")
+                    log_excerpt(&lines)
                 ));
             }
         }
@@ -713,11 +710,49 @@ fn statefulsets(inner: &Arc<Inner>) {
     }
 }
 
+/// What a failure report shows of one log: the start and the end of each container run (a run begins with the
+/// runner's "---- onechart runner: container" line), so that a run that hung before a later one is not lost.
+fn log_excerpt(lines: &[&str]) -> String {
+    let starts: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("---- onechart runner: container"))
+        .map(|(i, _)| i)
+        .chain(std::iter::once(lines.len()))
+        .collect();
+    let mut runs: Vec<&[&str]> = Vec::new();
+    if starts[0] > 0 {
+        runs.push(&lines[..starts[0]]);
+    }
+    runs.extend(starts.windows(2).map(|w| &lines[w[0]..w[1]]));
+    let mut out = Vec::new();
+    for run in runs {
+        if run.len() <= 200 {
+            out.extend(run.iter().map(|l| l.to_string()));
+        } else {
+            out.extend(run[..40].iter().map(|l| l.to_string()));
+            out.push(format!("[... {} lines ...]", run.len() - 200));
+            out.extend(run[run.len() - 160..].iter().map(|l| l.to_string()));
+        }
+    }
+    out.join("\n")
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         if std::thread::panicking() {
             eprintln!("{}", self.dump());
-            eprintln!("(cluster directory: {})", self.inner.dir.display());
+            // ONECHART_REAL_KEEP_LOGS=DIR: the logs of a failed scenario are copied there (the cluster directory
+            // goes with the test).
+            match std::env::var_os("ONECHART_REAL_KEEP_LOGS") {
+                Some(keep) => {
+                    let to = std::path::Path::new(&keep).join(self.inner.dir.file_name().unwrap());
+                    let _ = std::fs::create_dir_all(&to);
+                    let _ = Command::new("cp").arg("-a").arg(self.inner.dir.join("logs")).arg(&to).status();
+                    eprintln!("(logs kept in {})", to.display());
+                }
+                None => eprintln!("(cluster directory: {})", self.inner.dir.display()),
+            }
         }
         // No more recreation, then every pod goes (with a short grace: the test is over).
         self.inner.state.lock().unwrap().statefulsets.clear();

@@ -265,7 +265,7 @@ impl Pod {
     }
 }
 
-fn chrono_like() -> String {
+pub fn chrono_like() -> String {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     let s = d.as_secs() % 86400;
     format!("{:02}:{:02}:{:02}.{:03}", s / 3600, s % 3600 / 60, s % 60, d.subsec_millis())

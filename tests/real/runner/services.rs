@@ -163,14 +163,24 @@ pub fn proxy(inner: &Arc<Inner>, name: &str, ip: Ipv4Addr, port: i32, udp: bool)
             match listener.accept() {
                 Ok((client, SocketAddr::V4(from))) => {
                     let _ = client.set_nonblocking(false);
-                    let Some((pod, target)) = pick(&i, &name, port, *from.ip(), &rr) else { continue };
+                    let Some((pod, target)) = pick(&i, &name, port, *from.ip(), &rr) else {
+                        proxy_log(&i, &format!("{name}:{port} from {from}: no endpoint"));
+                        continue;
+                    };
+                    let i2 = i.clone();
+                    let name2 = name.clone();
                     std::thread::spawn(move || {
-                        let Ok(upstream) =
-                            TcpStream::connect_timeout(&SocketAddr::from((pod.ip, target)), Duration::from_secs(5))
-                        else {
-                            return;
+                        let to = SocketAddr::from((pod.ip, target));
+                        let upstream = match TcpStream::connect_timeout(&to, Duration::from_secs(5)) {
+                            Ok(u) => u,
+                            Err(e) => {
+                                proxy_log(&i2, &format!("{name2}:{port} from {from} to {to}: {e}"));
+                                return;
+                            }
                         };
+                        proxy_log(&i2, &format!("{name2}:{port} from {from} to {to}: connected"));
                         splice(client, upstream);
+                        proxy_log(&i2, &format!("{name2}:{port} from {from} to {to}: closed"));
                     });
                 }
                 Ok(_) => {}
@@ -178,6 +188,15 @@ pub fn proxy(inner: &Arc<Inner>, name: &str, ip: Ipv4Addr, port: i32, udp: bool)
             }
         }
     });
+}
+
+/// One line per proxied connection in the cluster's `logs/services/events.log` (printed with a failure).
+fn proxy_log(inner: &Inner, msg: &str) {
+    let dir = inner.dir.join("logs").join("services");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("events.log")) {
+        let _ = writeln!(f, "{} {msg}", super::pod::chrono_like());
+    }
 }
 
 fn splice(a: TcpStream, b: TcpStream) {
