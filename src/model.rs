@@ -1202,8 +1202,10 @@ pub struct ContainerResources {
     pub oneform: Resources,
     /// OneKS (7.4+).
     pub oneks: Resources,
-    /// Ruby Sunstone, noVNC and mm_sched (6.10 only).
+    /// Ruby Sunstone and noVNC (6.10 only).
     pub sunstone: Resources,
+    /// mm_sched, the 6.10 scheduler (6.10 only: from 7.0 oned runs the scheduler, under `oned`).
+    pub scheduler: Resources,
     /// Bundled MariaDB.
     pub mariadb: Resources,
     /// Init containers, tests and backup jobs.
