@@ -118,7 +118,12 @@ fn oneks_starts_only_once_its_proxy_and_appliance_are_there() {
     .unwrap();
     // No marketplace lists the appliance yet: it waits, says what for, and starts once one does.
     let child = oneks(&[]).stdout(std::process::Stdio::piped()).spawn().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Two lookups made: the first one (which found nothing) is over and its message printed, whatever the load.
+    let start = std::time::Instant::now();
+    while c.calls().matches("onemarketapp list -x").count() < 2 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(120), "oneks.sh never asked twice: {}", c.calls());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     c.write("cluster/marketapps", "c3ecb387-e726-49fe-975d-fa39c6d40d05\n");
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", out(&o));
