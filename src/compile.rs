@@ -328,7 +328,8 @@ pub fn compile_merged(
     let structural = violations(&merged, &raw_violations, &untyped, None);
     let mut replaced: Vec<String> = raw_violations.iter().map(|v| v.pointer.clone()).collect();
     replaced.extend(untyped.iter().filter(|f| f.severity == Severity::Error).map(|f| pointer(&f.path)));
-    let Some((values, reading, replaced)) = best_reading(&profile, &merged, replaced, quirks) else {
+    let keys = raw_violations.iter().filter(|v| v.at_key).map(|v| v.pointer.clone()).collect();
+    let Some((values, reading, replaced)) = best_reading(&profile, &merged, replaced, keys, quirks) else {
         if structural.is_empty() {
             return Err(Failure::Input(vec![InputError::new(
                 Location::file("values"),
@@ -419,6 +420,7 @@ fn best_reading<'m>(
     profile: &Profile,
     merged: &'m Merged,
     mut pending: Vec<String>,
+    mut refused_keys: std::collections::HashSet<String>,
     quirks: &[(std::sync::Arc<crate::source::SourceFile>, QuirkAt)],
 ) -> Option<(Values, std::borrow::Cow<'m, Value>, Vec<String>)> {
     use serde::Deserialize;
@@ -439,7 +441,8 @@ fn best_reading<'m>(
     let mut attempts = 0;
     for _ in 0..16 {
         for p in pending.drain(..) {
-            let known = reading.pointer(&p).is_some() && !unknown_key(&p);
+            // A key the schema refuses (unknown, or not a name its map takes) goes: no reading of its value fixes it.
+            let known = reading.pointer(&p).is_some() && !unknown_key(&p) && !refused_keys.contains(&p);
             let meant = known && attempts < 100 && {
                 attempts += 1;
                 read_as_meant(&mut reading, &p, quirks)
@@ -452,7 +455,9 @@ fn best_reading<'m>(
         if let Ok(values) = Values::deserialize(&reading) {
             return Some((values, std::borrow::Cow::Owned(reading), replaced));
         }
-        pending = schema::validate(base, None, &reading).into_iter().map(|v| v.pointer).collect();
+        let again = schema::validate(base, None, &reading);
+        refused_keys.extend(again.iter().filter(|v| v.at_key).map(|v| v.pointer.clone()));
+        pending = again.into_iter().map(|v| v.pointer).collect();
         pending.retain(|p| !seen.contains(p));
         if pending.is_empty() {
             // The schema accepts what the model refuses: restore whole top-level sections until it reads.
