@@ -195,7 +195,8 @@ pub fn read(req: &Request) -> Result<Read, Failure> {
     if req.profile.is_some() {
         // `--profile ./mine.yaml` and a file naming the profile `mine` agree.
         if let Some((named, at)) = named.into_iter().find(|(n, _)| *n != spec && *n != profile.name) {
-            return Err(Failure::Input(vec![conflict(at, &named, &format!("--profile is `{spec}`"))]));
+            let flag = format!("the command line asks for profile `{spec}` (`--profile {spec}`)");
+            return Err(Failure::Input(vec![conflict(at, &named, &flag)]));
         }
     }
     Ok(Read { profile, from, layers })
@@ -256,8 +257,15 @@ fn named_profiles(layers: &[Layer]) -> Vec<(String, Location)> {
         .collect()
 }
 
+/// Two profiles asked for: `named` by the `profile:` key at `at`, the other as `other` says (where, and which).
 fn conflict(at: Location, named: &str, other: &str) -> InputError {
-    InputError::new(at, format!("the values name profile `{named}` but {other}; remove one of them or make them agree"))
+    InputError::new(
+        at,
+        format!(
+            "this values file names profile `{named}` (its `profile:` key, here), but {other}; onechart uses one \
+             profile and never picks one of two: remove one of them or make them name the same profile"
+        ),
+    )
 }
 
 /// The profile to compile: `--profile`, else the `profile:` key of the values files (as `lint` reads it; files
@@ -271,7 +279,7 @@ pub fn resolve_profile(explicit: Option<&str>, layers: &[Layer]) -> Result<Strin
         return Ok(crate::profile::DEFAULT_PROFILE.to_string());
     };
     if let Some((other, at)) = named.iter().find(|(n, _)| n != first) {
-        return Err(conflict(at.clone(), other, &format!("{first_at} names `{first}`")));
+        return Err(conflict(at.clone(), other, &format!("the values file at {first_at} names profile `{first}`")));
     }
     Ok(first.clone())
 }

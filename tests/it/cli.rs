@@ -490,7 +490,8 @@ fn generate_honours_the_profile_key_of_a_values_file() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.starts_with(&format!(
-            "{}:1:1: error: the values name profile `ha-raft` but --profile is `prod-mysql`",
+            "{}:1:1: error: this values file names profile `ha-raft` (its `profile:` key, here), but the command \
+             line asks for profile `prod-mysql` (`--profile prod-mysql`)",
             site.display()
         )),
         "{err}"
@@ -503,7 +504,8 @@ fn generate_honours_the_profile_key_of_a_values_file() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.contains(&format!(
-            "{}:2:1: error: the values name profile `prod-mysql` but {}:1:1 names `ha-raft`",
+            "{}:2:1: error: this values file names profile `prod-mysql` (its `profile:` key, here), but the values \
+             file at {}:1:1 names profile `ha-raft`",
             other.display(),
             site.display()
         )),
@@ -588,13 +590,16 @@ fn lint_refuses_a_profile_flag_against_the_files_profile_key() {
     let (out, err) = common::text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}{err}");
     assert!(
-        err.contains("site.yaml:1:1: error: the values name profile `prod-mysql` but --profile is `dev-sqlite`"),
+        err.contains(
+            "site.yaml:1:1: error: this values file names profile `prod-mysql` (its `profile:` key, here), but the \
+             command line asks for profile `dev-sqlite` (`--profile dev-sqlite`)"
+        ),
         "{err}"
     );
     // The same pair, through generate: the same refusal.
     let o = common::onechart(&["generate", "--profile", "dev-sqlite", "-f", "site.yaml", "-o", "chart"], tmp.path());
     assert_eq!(o.status.code(), Some(2));
-    assert!(common::text(&o).1.contains("site.yaml:1:1: error: the values name profile `prod-mysql`"));
+    assert!(common::text(&o).1.contains("site.yaml:1:1: error: this values file names profile `prod-mysql`"));
 }
 
 #[test]
@@ -772,7 +777,9 @@ fn profile_flag_never_replaces_a_project_environments_profile() {
         "environments:\n  prod:\n    profile: prod-mysql\n    values: [env/prod.yaml]\n",
     )
     .unwrap();
-    let expected = "onechart.yaml:3:14: error: `environments.prod.profile` is prod-mysql but --profile is dev-sqlite";
+    let expected = "onechart.yaml:3:14: error: the project file's environment `prod` uses profile `prod-mysql` \
+                    (`environments.prod.profile`, here), but the command line asks for profile `dev-sqlite` \
+                    (`--profile dev-sqlite`)";
     let o = common::onechart(&["lint", "--project", "onechart.yaml", "--profile", "dev-sqlite"], d);
     let (out, err) = common::text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}{err}");
