@@ -360,3 +360,22 @@ fn configuration_override_messages_are_words_at_their_origin() {
         );
     }
 }
+
+/// Issue 18: the caret under a finding covers the value (or key) only, also inside a flow collection: `7`, not
+/// `7}`; `20GB`, not `20GB,`; a quoted value to its closing quote, spaces and all; a key up to its `:`, and a
+/// plain value with a `:` in it (a URL) whole.
+#[test]
+fn the_caret_covers_the_node_in_flow_collections() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("site.yaml"),
+        "profile: dev-sqlite\npersistence: {size: 20GB, keep: true}\npodLabels: {team: 7}\noned: {replicas: \"three or four\", hostname: x}\ndatabase: {backnd: mysql}\nhosts: [{name: \"a b\", imMad: kvm}]\nimage: {repository: http://reg.example/one, pullPolicy: IfNotPresent}  # a comment\n",
+    )
+    .unwrap();
+    let o = onechart(&["lint", "--color", "never", "site.yaml"], tmp.path());
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    insta::with_settings!({snapshot_path => root().join("tests/it/snapshots"), prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("lint__caret_in_flow_collections", out);
+    });
+}
