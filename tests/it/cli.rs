@@ -886,12 +886,19 @@ fn release_line_changes_are_told_and_downgrades_refused() {
     let (code, _, err) = ha(&["--set", "opennebula.version=7.2"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("runs OpenNebula 7.4.0; this one is for 7.2.0: a downgrade"), "{err}");
-    assert!(err.contains("Pass --allow-downgrade"), "{err}");
+    // One message, once: the refusal and its way out in one line, nothing repeated.
+    assert!(err.contains("; nothing was written (--allow-downgrade writes this chart anyway)\n"), "{err}");
+    assert_eq!(err.matches("--allow-downgrade").count(), 1, "{err}");
+    assert_eq!(err.matches("a downgrade").count(), 1, "{err}");
     assert_eq!(common::tree(&out), before, "a refused downgrade writes nothing");
     let (code, _, err) = ha(&["--set", "opennebula.version=7.2", "--check"]);
     assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.matches("--allow-downgrade").count(), 1, "{err}");
     let (code, _, err) = ha(&["--set", "opennebula.version=7.2", "--allow-downgrade"]);
     assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("a downgrade. ") && err.contains("; written anyway, as --allow-downgrade asks\n"), "{err}");
+    assert_eq!(err.matches("--allow-downgrade").count(), 1, "{err}");
+    assert!(!err.contains("Pass --allow-downgrade"), "no hint to pass the flag given: {err}");
     assert!(std::fs::read_to_string(out.join("Chart.yaml")).unwrap().contains("appVersion: \"7.2.0\""));
     // 6.10 to 7.x is a major change: the flag the pre-upgrade hook wants is named.
     let prod_site = site("prod-mysql");
