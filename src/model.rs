@@ -255,6 +255,12 @@ pub struct Metrics {
     /// Extra environment variables of the exporter's container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the exporter's pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the exporter's container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// ServiceMonitor settings.
@@ -742,6 +748,12 @@ pub struct Fireedge {
     /// Extra environment variables of the FireEdge container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the FireEdge pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the FireEdge container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// Ruby Sunstone (6.10 only).
@@ -761,6 +773,12 @@ pub struct Sunstone {
     /// Extra environment variables of the Sunstone container (6.10): `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the Sunstone (6.10) pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the Sunstone container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// Sunstone Service.
@@ -809,6 +827,12 @@ pub struct Onegate {
     /// Extra environment variables of the OneGate container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the OneGate pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the OneGate container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// OneFlow settings.
@@ -823,6 +847,12 @@ pub struct Oneflow {
     /// Extra environment variables of the OneFlow container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the OneFlow pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the OneFlow container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// A daemon that is simply on or off.
@@ -834,6 +864,12 @@ pub struct Toggle {
     /// Extra environment variables of the daemon's container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the daemon's pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the daemon's container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// OneKS settings (OpenNebula 7.4 and later).
@@ -856,6 +892,12 @@ pub struct Oneks {
     /// Extra environment variables of the OneKS container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the OneKS pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the OneKS container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// OneKS's transparent proxy targets.

@@ -453,6 +453,10 @@ fn extra_env_reaches_every_daemon_container() {
     yaml.push_str("ssh:\n  extraEnv: [{name: SITE_SSHD, value: a}]\n");
     for c in ["fireedge", "onegate", "oneflow", "oneform", "metrics"] {
         yaml.push_str(&format!("{c}:\n  extraEnv: [{{name: SITE_{}, value: a}}, {secret}]\n", c.to_uppercase()));
+        // Issue 18: each add-on's own extraVolumes and extraVolumeMounts (a CA bundle).
+        yaml.push_str(&format!(
+            "  extraVolumes: [{{name: site-ca-{c}, configMap: {{name: site-ca, optional: true}}}}]\n  extraVolumeMounts: [{{name: site-ca-{c}, mountPath: /etc/ssl/site-ca, readOnly: true}}]\n"
+        ));
     }
     std::fs::write(&site, yaml).unwrap();
     let chart = tmp.path().join("chart");
@@ -489,6 +493,32 @@ fn extra_env_reaches_every_daemon_container() {
             let c = container(workload, c);
             assert!(env(&c).contains(&var.to_string()), "{name}: {workload}: {:?}", env(&c));
         }
+        // Each add-on's volume in its own pod only, mounted in its daemon container only.
+        for (workload, c, key) in [
+            ("one-opennebula-fireedge", "fireedge", "fireedge"),
+            ("one-opennebula-onegate", "onegate", "onegate"),
+            ("one-opennebula-oneflow", "oneflow", "oneflow"),
+            ("one-opennebula-oneform", "oneform", "oneform"),
+            ("one-opennebula-exporter", "exporter", "metrics"),
+        ] {
+            let volume = format!("site-ca-{key}");
+            let pods: Vec<&str> = docs
+                .iter()
+                .filter(|d| {
+                    let volumes = d["spec"]["template"]["spec"]["volumes"].as_array().cloned().unwrap_or_default();
+                    volumes.iter().any(|v| v["name"] == volume.as_str())
+                })
+                .map(|d| d["metadata"]["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(pods, [workload], "{name}: {volume}");
+            let mounts = container(workload, c)["volumeMounts"].clone();
+            assert!(
+                mounts.as_array().unwrap().iter().any(|m| m["name"] == volume.as_str()
+                    && m["mountPath"] == "/etc/ssl/site-ca"
+                    && m["readOnly"] == true),
+                "{name}: {workload}/{c}: {mounts}"
+            );
+        }
         let token = container("one-opennebula-onegate", "onegate")["env"]
             .as_array()
             .unwrap()
@@ -520,6 +550,11 @@ fn duplicate_names_of_the_extension_points_are_refused_everywhere() {
             "oned:\n  extraVolumes: [{name: extra, emptyDir: {}}]\n  extraVolumeMounts: [{name: extra, mountPath: /tmp}]\n",
         ),
         ("environment variable", "onegate:\n  extraEnv: [{name: HOME, value: /srv}]\n"),
+        ("onegate.extraVolumes is given twice", "onegate:\n  extraVolumes: [{name: tmp, emptyDir: {}}]\n"),
+        (
+            "fireedge.extraVolumeMounts is given twice",
+            "fireedge:\n  extraVolumes: [{name: extra, emptyDir: {}}]\n  extraVolumeMounts: [{name: extra, mountPath: /etc/one}]\n",
+        ),
         ("environment variable", "ssh:\n  extraEnv: [{name: SITE, value: a}, {name: SITE, value: b}]\n"),
     ];
     for (what, values) in cases {
