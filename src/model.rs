@@ -995,6 +995,28 @@ pub struct BackupOffsite {
     /// target's own lifecycle rules prune).
     #[schemars(range(min = 0, max = 3650))]
     pub keep: u32,
+    /// A container of your own that ships each finished backup to object storage (an S3 or Swift bucket, with
+    /// `rclone` or the provider's CLI), run in every backup job (scheduled and pre-upgrade) once the backup and the
+    /// `volume` copy succeeded; its failure fails the job. Empty `image`: none.
+    pub container: BackupOffsiteContainer,
+}
+
+/// The container that ships backups off-site.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackupOffsiteContainer {
+    /// Its image, by tag or digest (`docker.io/rclone/rclone:1.68`); empty: no container. It runs as the pod's
+    /// user (uid 9869 by default) with a read-only root filesystem, no capability and no service account token,
+    /// `HOME=/tmp` (writable).
+    pub image: String,
+    /// Its command (a list; empty: the image's entrypoint). It sees the backups volume read-only at `BACKUP_DIR`
+    /// (`/backups`) and the path of the backup this job just took in the file `BACKUP_LATEST_FILE`
+    /// (`rclone copyto "$(cat "$BACKUP_LATEST_FILE")" remote:bucket/...`); it never sees the database's
+    /// credentials.
+    pub command: Vec<String>,
+    /// Its environment: `[{name, value}]` or `[{name, valueFrom}]`; the object store's keys only through
+    /// `valueFrom.secretKeyRef` (ONE007). `HOME`, `BACKUP_DIR` and `BACKUP_LATEST_FILE` are the chart's (ONE058).
+    pub env: Vec<EnvVar>,
 }
 
 /// Showback settings.

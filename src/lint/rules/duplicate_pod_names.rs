@@ -55,6 +55,12 @@ macro_rules! addon_env {
     };
 }
 
+/// Environment of the container of `backup.offsite.container` (templates/_backup-pod.tpl).
+macro_rules! offsite_env {
+    () => {
+        "HOME BACKUP_DIR BACKUP_LATEST_FILE"
+    };
+}
 /// Volumes of an add-on's pod (templates/_addon.tpl and each add-on's own), over every add-on.
 macro_rules! addon_volumes {
     () => {
@@ -73,7 +79,8 @@ declare_rule! {
 /// Flags a name given twice, or given once where the chart already uses it, through the extension points: a
 /// container of `oned.sidecars` or `oned.initContainers`, a volume of an `extraVolumes`, a mount path of an
 /// `extraVolumeMounts` (`oned` and each add-on: `fireedge`, `sunstone`, `onegate`, `oneflow`, `oneform`, `oneks`,
-/// `metrics`), an environment variable of an `extraEnv` (`oned`, `oned.hemExtraEnv`, `ssh` and each add-on).
+/// `metrics`), an environment variable of an `extraEnv` (`oned`, `oned.hemExtraEnv`, `ssh` and each add-on) or of
+/// `backup.offsite.container.env`.
 ///
 /// ## Why is this bad?
 /// Helm renders the pod all the same, and the API server refuses it: container names are unique across a pod's
@@ -128,7 +135,10 @@ declare_rule! {
             r#"" "oned.hemExtraEnv")
   (list "environment variable" ($v.ssh.extraEnv | default list) "name" ""#,
             ssh_env!(),
-            r#"" "ssh.extraEnv") -}}
+            r#"" "ssh.extraEnv")
+  (list "environment variable" ($v.backup.offsite.container.env | default list) "name" ""#,
+            offsite_env!(),
+            r#"" "backup.offsite.container.env") -}}
 {{- range $c := list "fireedge" "sunstone" "onegate" "oneflow" "oneform" "oneks" "metrics" -}}
 {{- $checks = append $checks (list "environment variable" ((get $v $c | default dict).extraEnv | default list) "name" ""#,
             addon_env!(),
@@ -160,6 +170,7 @@ const ONED_ENV: &str = oned_env!();
 const HEM_ENV: &str = hem_env!();
 const ADDON_ENV: &str = addon_env!();
 const SSH_ENV: &str = ssh_env!();
+const OFFSITE_ENV: &str = offsite_env!();
 const ADDON_VOLUMES: &str = addon_volumes!();
 const ADDON_MOUNTS: &str = addon_mounts!();
 
@@ -189,6 +200,7 @@ pub(crate) fn extra_envs(v: &Values) -> Vec<(&'static str, &Vec<EnvVar>, &'stati
         ("/oneform/extraEnv", &v.oneform.extra_env, ADDON_ENV),
         ("/oneks/extraEnv", &v.oneks.extra_env, ADDON_ENV),
         ("/metrics/extraEnv", &v.metrics.extra_env, ADDON_ENV),
+        ("/backup/offsite/container/env", &v.backup.offsite.container.env, OFFSITE_ENV),
     ]
 }
 
