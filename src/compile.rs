@@ -708,7 +708,8 @@ fn violations(merged: &Merged, vs: &[Violation], covered: &[Finding], profile: O
 fn production_evidence(profile: &str, user: &[Layer]) -> Option<Finding> {
     let evidence = |l: &Layer| -> Option<(String, String)> {
         let get = |p: &str| l.value.pointer(p);
-        let text = |p: &str| get(p).and_then(Value::as_str).filter(|s| !s.is_empty());
+        // Blank is unset (a value left empty, or only spaces).
+        let text = |p: &str| get(p).and_then(Value::as_str).filter(|s| !s.trim().is_empty());
         let mut found: Vec<(String, String)> = Vec::new();
         if text("/environment") == Some("production") {
             found.push(("/environment".into(), "`environment: production`".into()));
@@ -718,9 +719,18 @@ fn production_evidence(profile: &str, user: &[Layer]) -> Option<Finding> {
                 found.push((p.into(), format!("`{what}`, a production site value")));
             }
         }
-        if text("/monitord/monitorAddress").is_some_and(|a| a != "auto") {
+        // `AUTO` is `auto` misspelt (its own finding), not a site address.
+        if text("/monitord/monitorAddress").is_some_and(|a| !a.trim().eq_ignore_ascii_case("auto")) {
             found
                 .push(("/monitord/monitorAddress".into(), "`monitord.monitorAddress`, a production site value".into()));
+        }
+        // Several members: a Raft HA front-end, which only the production profile `ha-raft` runs (the
+        // development profile has one member).
+        if let Some(n) = get("/oned/replicas").and_then(Value::as_u64).filter(|n| *n > 1) {
+            found.push((
+                "/oned/replicas".into(),
+                format!("`oned.replicas: {n}`, a Raft HA front-end, which only the production profile `ha-raft` runs"),
+            ));
         }
         // The first in the file.
         found.into_iter().min_by_key(|(p, _)| l.origins.get(p).map(|o| (o.key.line, o.key.column)))

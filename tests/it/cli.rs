@@ -669,6 +669,37 @@ fn production_values_that_name_no_profile_are_not_passed_as_development() {
     }
 }
 
+/// ONE055 widened: several oned members (Raft HA, only `ha-raft` runs it) are production evidence too, in a file
+/// or a `--set`; a blank site value and `monitorAddress: AUTO` (`auto` misspelt, its own finding) are not.
+#[test]
+fn one055_sees_ha_members_and_ignores_blank_or_auto_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let one055 = |args: &[&str]| -> Vec<String> {
+        let o = common::onechart(&[&["lint", "--format", "json"], args].concat(), d);
+        let v: serde_json::Value = serde_json::from_str(&common::text(&o).0).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["ruleId"] == "ONE055")
+            .map(|f| format!("{} {}:{}", f["path"].as_str().unwrap(), f["file"].as_str().unwrap(), f["line"]))
+            .collect()
+    };
+    std::fs::write(d.join("ha.yaml"), "# three members\noned:\n  replicas: 3\n").unwrap();
+    assert_eq!(one055(&["ha.yaml"]), ["oned.replicas ha.yaml:3"]);
+    std::fs::write(d.join("ha.yaml"), "profile: ha-raft\noned:\n  replicas: 3\n").unwrap();
+    assert!(one055(&["ha.yaml"]).is_empty());
+    let dev = "oned:\n  replicas: 1\n  hostname: \"  \"\nmonitord:\n  monitorAddress: AUTO\n";
+    std::fs::write(d.join("dev.yaml"), dev).unwrap();
+    assert!(one055(&["dev.yaml"]).is_empty());
+    assert_eq!(one055(&["dev.yaml", "--set", "oned.replicas=5"]), ["oned.replicas --set oned.replicas=5:null"]);
+    assert_eq!(
+        one055(&["dev.yaml", "--set", "onegate.endpoint=http://og.example.com:5030"]),
+        ["onegate.endpoint --set onegate.endpoint=http://og.example.com:5030:null"]
+    );
+}
+
 // Issue 18, item 2: layered values are linted as generate layers them.
 #[test]
 fn lint_layers_values_like_generate() {
