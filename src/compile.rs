@@ -195,7 +195,8 @@ pub fn read(req: &Request) -> Result<Read, Failure> {
     if req.profile.is_some() {
         // `--profile ./mine.yaml` and a file naming the profile `mine` agree.
         if let Some((named, at)) = named.into_iter().find(|(n, _)| *n != spec && *n != profile.name) {
-            return Err(Failure::Input(vec![conflict(at, &named, &format!("--profile is `{spec}`"))]));
+            let flag = format!("the command line asks for profile `{spec}` (`--profile {spec}`)");
+            return Err(Failure::Input(vec![conflict(at, &named, &flag)]));
         }
     }
     Ok(Read { profile, from, layers })
@@ -256,8 +257,15 @@ fn named_profiles(layers: &[Layer]) -> Vec<(String, Location)> {
         .collect()
 }
 
+/// Two profiles asked for: `named` by the `profile:` key at `at`, the other as `other` says (where, and which).
 fn conflict(at: Location, named: &str, other: &str) -> InputError {
-    InputError::new(at, format!("the values name profile `{named}` but {other}; remove one of them or make them agree"))
+    InputError::new(
+        at,
+        format!(
+            "this values file names profile `{named}` (its `profile:` key, here), but {other}; onechart uses one \
+             profile and never picks one of two: remove one of them or make them name the same profile"
+        ),
+    )
 }
 
 /// The profile to compile: `--profile`, else the `profile:` key of the values files (as `lint` reads it; files
@@ -271,7 +279,7 @@ pub fn resolve_profile(explicit: Option<&str>, layers: &[Layer]) -> Result<Strin
         return Ok(crate::profile::DEFAULT_PROFILE.to_string());
     };
     if let Some((other, at)) = named.iter().find(|(n, _)| n != first) {
-        return Err(conflict(at.clone(), other, &format!("{first_at} names `{first}`")));
+        return Err(conflict(at.clone(), other, &format!("the values file at {first_at} names profile `{first}`")));
     }
     Ok(first.clone())
 }
@@ -328,7 +336,8 @@ pub fn compile_merged(
     let structural = violations(&merged, &raw_violations, &untyped, None);
     let mut replaced: Vec<String> = raw_violations.iter().map(|v| v.pointer.clone()).collect();
     replaced.extend(untyped.iter().filter(|f| f.severity == Severity::Error).map(|f| pointer(&f.path)));
-    let Some((values, reading, replaced)) = best_reading(&profile, &merged, replaced, quirks) else {
+    let keys = raw_violations.iter().filter(|v| v.at_key).map(|v| v.pointer.clone()).collect();
+    let Some((values, reading, replaced)) = best_reading(&profile, &merged, replaced, keys, quirks) else {
         if structural.is_empty() {
             return Err(Failure::Input(vec![InputError::new(
                 Location::file("values"),
@@ -419,6 +428,7 @@ fn best_reading<'m>(
     profile: &Profile,
     merged: &'m Merged,
     mut pending: Vec<String>,
+    mut refused_keys: std::collections::HashSet<String>,
     quirks: &[(std::sync::Arc<crate::source::SourceFile>, QuirkAt)],
 ) -> Option<(Values, std::borrow::Cow<'m, Value>, Vec<String>)> {
     use serde::Deserialize;
@@ -439,7 +449,8 @@ fn best_reading<'m>(
     let mut attempts = 0;
     for _ in 0..16 {
         for p in pending.drain(..) {
-            let known = reading.pointer(&p).is_some() && !unknown_key(&p);
+            // A key the schema refuses (unknown, or not a name its map takes) goes: no reading of its value fixes it.
+            let known = reading.pointer(&p).is_some() && !unknown_key(&p) && !refused_keys.contains(&p);
             let meant = known && attempts < 100 && {
                 attempts += 1;
                 read_as_meant(&mut reading, &p, quirks)
@@ -452,7 +463,9 @@ fn best_reading<'m>(
         if let Ok(values) = Values::deserialize(&reading) {
             return Some((values, std::borrow::Cow::Owned(reading), replaced));
         }
-        pending = schema::validate(base, None, &reading).into_iter().map(|v| v.pointer).collect();
+        let again = schema::validate(base, None, &reading);
+        refused_keys.extend(again.iter().filter(|v| v.at_key).map(|v| v.pointer.clone()));
+        pending = again.into_iter().map(|v| v.pointer).collect();
         pending.retain(|p| !seen.contains(p));
         if pending.is_empty() {
             // The schema accepts what the model refuses: restore whole top-level sections until it reads.
@@ -695,7 +708,8 @@ fn violations(merged: &Merged, vs: &[Violation], covered: &[Finding], profile: O
 fn production_evidence(profile: &str, user: &[Layer]) -> Option<Finding> {
     let evidence = |l: &Layer| -> Option<(String, String)> {
         let get = |p: &str| l.value.pointer(p);
-        let text = |p: &str| get(p).and_then(Value::as_str).filter(|s| !s.is_empty());
+        // Blank is unset (a value left empty, or only spaces).
+        let text = |p: &str| get(p).and_then(Value::as_str).filter(|s| !s.trim().is_empty());
         let mut found: Vec<(String, String)> = Vec::new();
         if text("/environment") == Some("production") {
             found.push(("/environment".into(), "`environment: production`".into()));
@@ -705,9 +719,18 @@ fn production_evidence(profile: &str, user: &[Layer]) -> Option<Finding> {
                 found.push((p.into(), format!("`{what}`, a production site value")));
             }
         }
-        if text("/monitord/monitorAddress").is_some_and(|a| a != "auto") {
+        // `AUTO` is `auto` misspelt (its own finding), not a site address.
+        if text("/monitord/monitorAddress").is_some_and(|a| !a.trim().eq_ignore_ascii_case("auto")) {
             found
                 .push(("/monitord/monitorAddress".into(), "`monitord.monitorAddress`, a production site value".into()));
+        }
+        // Several members: a Raft HA front-end, which only the production profile `ha-raft` runs (the
+        // development profile has one member).
+        if let Some(n) = get("/oned/replicas").and_then(Value::as_u64).filter(|n| *n > 1) {
+            found.push((
+                "/oned/replicas".into(),
+                format!("`oned.replicas: {n}`, a Raft HA front-end, which only the production profile `ha-raft` runs"),
+            ));
         }
         // The first in the file.
         found.into_iter().min_by_key(|(p, _)| l.origins.get(p).map(|o| (o.key.line, o.key.column)))

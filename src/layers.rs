@@ -128,8 +128,16 @@ impl Merged {
         merge_value(&mut self.value, &layer.value, "", &mut self.origins, &layer.origins);
     }
 
-    /// The origin of a pointer, or of its nearest ancestor that has one.
+    /// The origin of a pointer; for a map or list that only `--set` made (it records the values it sets, not
+    /// the maps and lists around them), the origin of its first value, so a whole value `--set` gave is credited to
+    /// the `--set`, not to the profile whose map it sits in; else that of its nearest ancestor that has one.
     pub fn origin(&self, pointer: &str) -> Option<&Origin> {
+        if !pointer.is_empty() && !self.origins.contains_key(pointer) {
+            let prefix = format!("{pointer}/");
+            if let Some((_, o)) = self.origins.range(prefix.clone()..).next().filter(|(k, _)| k.starts_with(&prefix)) {
+                return Some(o);
+            }
+        }
         let mut p = pointer.to_string();
         loop {
             if let Some(o) = self.origins.get(&p) {
@@ -184,6 +192,10 @@ fn replace_origins(
     old: Option<&Value>,
 ) {
     let prefix = format!("{p}/");
+    // The replaced value's own origin goes too when the new value has none (a list `--set` gave item by item).
+    if !over_origins.contains_key(p) {
+        origins.remove(p);
+    }
     if old.is_some_and(|e| e.is_object() || e.is_array()) {
         let doomed: Vec<String> = origins
             .range(prefix.clone()..)

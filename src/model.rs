@@ -255,6 +255,12 @@ pub struct Metrics {
     /// Extra environment variables of the exporter's container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the exporter's pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the exporter's container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// ServiceMonitor settings.
@@ -742,6 +748,12 @@ pub struct Fireedge {
     /// Extra environment variables of the FireEdge container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the FireEdge pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the FireEdge container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// Ruby Sunstone (6.10 only).
@@ -761,6 +773,12 @@ pub struct Sunstone {
     /// Extra environment variables of the Sunstone container (6.10): `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the Sunstone (6.10) pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the Sunstone container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// Sunstone Service.
@@ -809,6 +827,12 @@ pub struct Onegate {
     /// Extra environment variables of the OneGate container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the OneGate pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the OneGate container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// OneFlow settings.
@@ -823,6 +847,12 @@ pub struct Oneflow {
     /// Extra environment variables of the OneFlow container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the OneFlow pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the OneFlow container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// A daemon that is simply on or off.
@@ -834,6 +864,12 @@ pub struct Toggle {
     /// Extra environment variables of the daemon's container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the daemon's pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the daemon's container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// OneKS settings (OpenNebula 7.4 and later).
@@ -856,6 +892,12 @@ pub struct Oneks {
     /// Extra environment variables of the OneKS container: `[{name, value}]` or `[{name, valueFrom}]` (a credential only
     /// through `valueFrom.secretKeyRef`: ONE007). A name the chart sets itself is refused (ONE058).
     pub extra_env: Vec<EnvVar>,
+    /// Extra volumes of the OneKS pod (Kubernetes `Volume` objects), for `extraVolumeMounts`: a CA bundle, a
+    /// directory of its own. A name the chart uses in that pod is refused (ONE058).
+    pub extra_volumes: Vec<JsonObject>,
+    /// Extra volume mounts of the OneKS container (Kubernetes `VolumeMount` objects), of `extraVolumes`. A mount path
+    /// the chart uses in that container is refused (ONE058).
+    pub extra_volume_mounts: Vec<JsonObject>,
 }
 
 /// OneKS's transparent proxy targets.
@@ -953,6 +995,28 @@ pub struct BackupOffsite {
     /// target's own lifecycle rules prune).
     #[schemars(range(min = 0, max = 3650))]
     pub keep: u32,
+    /// A container of your own that ships each finished backup to object storage (an S3 or Swift bucket, with
+    /// `rclone` or the provider's CLI), run in every backup job (scheduled and pre-upgrade) once the backup and the
+    /// `volume` copy succeeded; its failure fails the job. Empty `image`: none.
+    pub container: BackupOffsiteContainer,
+}
+
+/// The container that ships backups off-site.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackupOffsiteContainer {
+    /// Its image, by tag or digest (`docker.io/rclone/rclone:1.68`); empty: no container. It runs as the pod's
+    /// user (uid 9869 by default) with a read-only root filesystem, no capability and no service account token,
+    /// `HOME=/tmp` (writable).
+    pub image: String,
+    /// Its command (a list; empty: the image's entrypoint). It sees the backups volume read-only at `BACKUP_DIR`
+    /// (`/backups`) and the path of the backup this job just took in the file `BACKUP_LATEST_FILE`
+    /// (`rclone copyto "$(cat "$BACKUP_LATEST_FILE")" remote:bucket/...`); it never sees the database's
+    /// credentials.
+    pub command: Vec<String>,
+    /// Its environment: `[{name, value}]` or `[{name, valueFrom}]`; the object store's keys only through
+    /// `valueFrom.secretKeyRef` (ONE007). `HOME`, `BACKUP_DIR` and `BACKUP_LATEST_FILE` are the chart's (ONE058).
+    pub env: Vec<EnvVar>,
 }
 
 /// Showback settings.

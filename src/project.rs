@@ -48,9 +48,10 @@ impl Environment {
                 return Err(InputError::new(
                     at.clone(),
                     format!(
-                        "`environments.{}.profile` is {named} but --profile is {flag}: drop --profile, or change the \
-                         project file",
-                        self.name
+                        "the project file's environment `{env}` uses profile `{named}` (`environments.{env}.profile`, \
+                         here), but the command line asks for profile `{flag}` (`--profile {flag}`); onechart never \
+                         replaces an environment's profile: drop --profile, or change `environments.{env}.profile`",
+                        env = self.name
                     ),
                 ));
             }

@@ -21,7 +21,8 @@ pub enum Change {
     None,
     /// A newer release line: the message says what the upgrade needs.
     Upgrade(String),
-    /// An older release line: refused without `--allow-downgrade`; the message says why.
+    /// An older release line: refused without `--allow-downgrade`; the message says why (the caller says what it
+    /// did about it: refused, or written as `--allow-downgrade` asks).
     Downgrade(String),
 }
 
@@ -37,7 +38,7 @@ pub fn change(previous: Option<(OneVersion, String)>, new: &Values, ha: bool) ->
             "the chart in the output directory runs OpenNebula {old_release}; this one is for {}: a downgrade. \
              OpenNebula's database never goes back a release line (onedb upgrades, it has no downgrade), so the \
              {} pods would refuse the {} schema: restore a backup taken before the upgrade instead (README.md, \
-             Maintenance mode, backups and restore). Pass --allow-downgrade to write this chart anyway",
+             Maintenance mode, backups and restore)",
             to.release(),
             to.as_str(),
             old.as_str()

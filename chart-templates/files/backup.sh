@@ -63,6 +63,11 @@ fi
 [ -s "$part" ] || fail "the dump is empty"
 mv "$part" "$file"
 trap - EXIT
+# backup.offsite.container ships it: the path of this backup, for that container (it runs once this job succeeded).
+if [ -n "${BACKUP_HANDOFF:-}" ] && ! printf '%s\n' "$file" > "$BACKUP_HANDOFF"; then
+  echo "onechart: cannot write $BACKUP_HANDOFF for backup.offsite.container; the backup $file is kept" >&2
+  exit 1
+fi
 # prune DIR KEEP: the newest KEEP backups of the label stay in DIR (file names sort by time); 0 keeps every one.
 prune() {
   if [ "$2" -gt 0 ]; then

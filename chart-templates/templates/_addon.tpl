@@ -31,6 +31,8 @@ Argument: dict with
 {{- $fullname := include "opennebula.fullname" $root -}}
 {{- $image := include "opennebula.image" $root -}}
 {{- $tls := and .tlsType (include "opennebula.tlsExposed" (dict "root" $root "type" .tlsType)) -}}
+{{- /* The add-on's own values: <component>.extraEnv, extraVolumes, extraVolumeMounts (the exporter's: metrics). */ -}}
+{{- $own := get $root.Values (ternary "metrics" $c (eq $c "exporter")) | default dict -}}
 {{- $keys := list -}}
 {{- range .credentials -}}
 {{- $src := splitList "=" . | last -}}
@@ -119,7 +121,7 @@ spec:
             {{- with .env }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
-            {{- with (get $root.Values (ternary "metrics" $c (eq $c "exporter"))).extraEnv }}
+            {{- with $own.extraEnv }}
             # <component>.extraEnv (the exporter's: metrics.extraEnv).
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -154,6 +156,10 @@ spec:
             {{- with .mounts }}
             {{- . | nindent 12 }}
             {{- end }}
+            {{- with $own.extraVolumeMounts }}
+            # <component>.extraVolumeMounts (the exporter's: metrics.extraVolumeMounts).
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
         {{- with .sidecars }}
         {{- . | nindent 8 }}
         {{- end }}
@@ -186,6 +192,10 @@ spec:
         {{- end }}
         {{- with .volumes }}
         {{- . | nindent 8 }}
+        {{- end }}
+        {{- with $own.extraVolumes }}
+        # <component>.extraVolumes (the exporter's: metrics.extraVolumes).
+        {{- toYaml . | nindent 8 }}
         {{- end }}
 {{- end -}}
 

@@ -6,6 +6,7 @@ SQLite lives on member 0's ReadWriteOnce volume, so the job runs on that member'
 {{- define "opennebula.backupPod" -}}
 {{- $root := .root -}}
 {{- $serviceAccount := get . "serviceAccount" -}}
+{{- $ship := $root.Values.backup.offsite.container -}}
 {{- with $root -}}
 metadata:
   labels:
@@ -37,7 +38,12 @@ spec:
             matchLabels:
               statefulset.kubernetes.io/pod-name: {{ include "opennebula.fullname" . }}-0
   {{- end }}
+  {{- if $ship.image }}
+  # The backup first, as an init container: backup.offsite.container runs only once it succeeded.
+  initContainers:
+  {{- else }}
   containers:
+  {{- end }}
     - name: backup
       image: {{ include "opennebula.image" . | quote }}
       imagePullPolicy: {{ .Values.image.pullPolicy | quote }}
@@ -47,6 +53,10 @@ spec:
         - {name: ONECHART_SCRIPTS, value: /run/onechart/scripts}
         {{- range $k, $v := $.env }}
         - {name: {{ $k }}, value: {{ $v | quote }}}
+        {{- end }}
+        {{- if $ship.image }}
+        # files/backup.sh writes the path of the backup it took there, for backup.offsite.container.
+        - {name: BACKUP_HANDOFF, value: /run/onechart/handoff/latest}
         {{- end }}
       securityContext:
         {{- include "opennebula.restrictedSecurityContext" . | nindent 8 }}
@@ -59,6 +69,9 @@ spec:
         {{- if .Values.backup.offsite.volume }}
         - {name: offsite, mountPath: /backups-offsite}
         {{- end }}
+        {{- if $ship.image }}
+        - {name: handoff, mountPath: /run/onechart/handoff}
+        {{- end }}
         {{- if $serviceAccount }}
         - {name: serviceaccount, mountPath: /run/onechart/serviceaccount, readOnly: true}
         {{- end }}
@@ -67,12 +80,42 @@ spec:
         {{- else }}
         - {name: db, mountPath: /run/onechart/db, readOnly: true}
         {{- end }}
+  {{- if $ship.image }}
+  containers:
+    # backup.offsite.container: the operator's shipper. It sees the backups read-only and the path of this job's
+    # backup, never the database's credentials, the scripts or a service account token.
+    - name: offsite
+      image: {{ $ship.image | quote }}
+      imagePullPolicy: IfNotPresent
+      {{- with $ship.command }}
+      command: {{ toJson . }}
+      {{- end }}
+      env:
+        - {name: HOME, value: /tmp}
+        - {name: BACKUP_DIR, value: /backups}
+        - {name: BACKUP_LATEST_FILE, value: /run/onechart/handoff/latest}
+        {{- with $ship.env }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      securityContext:
+        {{- include "opennebula.restrictedSecurityContext" . | nindent 8 }}
+      resources:
+        {{- toYaml .Values.resources.jobs | nindent 8 }}
+      volumeMounts:
+        - {name: backups, mountPath: /backups, readOnly: true}
+        - {name: handoff, mountPath: /run/onechart/handoff, readOnly: true}
+        - {name: offsite-tmp, mountPath: /tmp}
+  {{- end }}
   volumes:
     - name: scripts
       configMap: {name: {{ $.scriptsConfigMap }}, defaultMode: 0555}
     - name: backups
       persistentVolumeClaim: {claimName: {{ include "opennebula.fullname" . }}-backups}
     - {name: tmp, emptyDir: {sizeLimit: 1Gi}}
+    {{- if $ship.image }}
+    - {name: handoff, emptyDir: {medium: Memory, sizeLimit: 1Mi}}
+    - {name: offsite-tmp, emptyDir: {sizeLimit: 1Gi}}
+    {{- end }}
     {{- with .Values.backup.offsite.volume }}
     # backup.offsite.volume: the operator's off-site target (NFS, a CSI volume, a claim in another zone).
     - {{ merge (dict "name" "offsite") (omit . "name") | toYaml | indent 6 | trim }}

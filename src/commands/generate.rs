@@ -79,12 +79,15 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
         match release::change(release::line_of(text), &compiled.values, ha) {
             release::Change::None => {}
             release::Change::Upgrade(msg) => write!(err, "{msg}")?,
+            // One message, once: what the downgrade means, then what was done about it.
             release::Change::Downgrade(msg) if args.allow_downgrade => {
-                writeln!(err, "warning: {}: {msg} (--allow-downgrade given)", shown)?;
+                writeln!(err, "warning: {shown}: {msg}; written anyway, as --allow-downgrade asks")?;
             }
             release::Change::Downgrade(msg) => {
-                writeln!(err, "error: {}: {msg}", shown)?;
-                writeln!(err, "onechart: nothing was written to {}", shown)?;
+                writeln!(
+                    err,
+                    "error: {shown}: {msg}; nothing was written (--allow-downgrade writes this chart anyway)"
+                )?;
                 if let Some(c) = chart {
                     c.abandon();
                 }

@@ -141,12 +141,98 @@ pub fn frame(l: &Location, w: &mut dyn Write) -> std::io::Result<()> {
     // Escaped characters are wider than one column: the caret follows the escaped text.
     let before: String = line.chars().take(l.column.saturating_sub(1)).collect();
     let caret_pad: String = printable(&before).chars().map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    let token: String =
-        line.chars().skip(l.column.saturating_sub(1)).take_while(|c| !c.is_whitespace() && *c != ':').collect();
-    let width = printable(&token).chars().count().max(1);
+    let rest: String = line.chars().skip(l.column.saturating_sub(1)).collect();
+    let token = yaml_token(&rest, in_flow(&before));
+    let width = printable(token).chars().count().max(1);
     writeln!(w, "{pad} |")?;
     writeln!(w, "{num} | {}", printable(line))?;
     writeln!(w, "{pad} | {caret_pad}{}", "^".repeat(width))
+}
+
+/// Whether a column whose line starts with `before` is inside a flow collection (`{a: 1, b: 2}`, `[1, 2]`)
+/// opened on that line: more `[`/`{` than `]`/`}` outside quotes.
+fn in_flow(before: &str) -> bool {
+    let (mut depth, mut quote) = (0usize, None::<char>);
+    let mut chars = before.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some('"'), '\\') => {
+                chars.next();
+            }
+            (Some('\''), '\'') if chars.peek() == Some(&'\'') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '{') => depth += 1,
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            (None, '#') => break,
+            _ => {}
+        }
+    }
+    depth > 0
+}
+
+/// The YAML node that starts `rest`, on its line: a quoted scalar to its closing quote, a flow collection to its
+/// closing bracket, a plain scalar to `: `, whitespace, the end of the line or, inside a flow collection, to the
+/// next `,`, `]` or `}` (the caret then covers `1`, not `1,`, under `{a: 1, b: 2}`).
+fn yaml_token(rest: &str, flow: bool) -> &str {
+    let end = |i: usize| &rest[..i];
+    let mut it = rest.char_indices().peekable();
+    match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => {
+            it.next();
+            while let Some((i, c)) = it.next() {
+                match c {
+                    '\\' if q == '"' => {
+                        it.next();
+                    }
+                    '\'' if q == '\'' && it.peek().map(|p| p.1) == Some('\'') => {
+                        it.next();
+                    }
+                    c if c == q => return end(i + c.len_utf8()),
+                    _ => {}
+                }
+            }
+            rest.trim_end()
+        }
+        Some('[' | '{') => {
+            let (mut depth, mut quote) = (0usize, None::<char>);
+            while let Some((i, c)) = it.next() {
+                match (quote, c) {
+                    (Some('"'), '\\') => {
+                        it.next();
+                    }
+                    (Some(q), c) if c == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, '"' | '\'') => quote = Some(c),
+                    (None, '[' | '{') => depth += 1,
+                    (None, ']' | '}') => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return end(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            rest.trim_end()
+        }
+        // A plain scalar stops at whitespace too: a position inside a block scalar (oned.conf text in a
+        // ConfigMap, `DB = [ ... ]`) is one word, not the rest of its line.
+        _ => {
+            while let Some((i, c)) = it.next() {
+                let next = it.peek().map(|p| p.1);
+                let ends_key = c == ':'
+                    && (next.is_none_or(char::is_whitespace) || (flow && matches!(next, Some(',' | ']' | '}'))));
+                if ends_key || c.is_whitespace() || (flow && matches!(c, ',' | ']' | '}')) {
+                    return end(i);
+                }
+            }
+            rest
+        }
+    }
 }
 
 /// The full explanation of a rule, as `onechart explain` prints it (Markdown).

@@ -302,10 +302,116 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
                 out.push(v(&ptr, format!("`{path}` must be {}, found {}", pattern_meaning(pattern), show(value)), envelope));
             }
             K::Not { .. } => out.push(v(&ptr, format!("`{path}` must not be {}", show(value)), envelope)),
-            _ => out.push(v(&ptr, format!("`{path}`: {err}"), envelope)),
+            // A key of a free map (`config.oned`, `config.remotes`) its `propertyNames` refuse: at the key.
+            K::PropertyNames { error } => {
+                let key = error.instance().as_str().unwrap_or_default();
+                out.push(Violation {
+                    pointer: format!("{ptr}/{}", crate::pointer::escape(key)),
+                    message: key_message(&path, key, error.kind()),
+                    at_key: true,
+                    envelope,
+                });
+            }
+            K::AnyOf { .. } => {
+                let shape = schema_at(schema, &ptr).map_or_else(|| "of another form".to_string(), |s| noun(s).0);
+                out.push(v(&ptr, format!("`{path}` must be {shape}, found {}", describe(value)), envelope));
+            }
+            // The schema uses no other keyword (a test checks it); were one added, still no raw schema text.
+            _ => out.push(v(
+                &ptr,
+                format!("`{path}` is refused, found {} (`onechart schema` describes it)", describe(value)),
+                envelope,
+            )),
         }
     }
     out
+}
+
+/// Why a key of a free map is refused, in words: `inner` is the violation of the key (as a string) against the
+/// map's `propertyNames`.
+fn key_message(path: &str, key: &str, inner: &jsonschema::error::ValidationErrorKind) -> String {
+    use jsonschema::error::ValidationErrorKind as K;
+    let at = format!("key `{key}` of `{path}`");
+    match inner {
+        K::Pattern { pattern } => format!("{at} must be {}", pattern_meaning(pattern)),
+        K::Not { schema } if path == "config.oned" && key == "DB" && schema.get("enum").is_some() => format!(
+            "{at} is not allowed: the chart writes oned's `DB` itself, from `database` (its password comes from the \
+             Secret); set the database there"
+        ),
+        K::Not { schema } => match (schema.get("pattern").and_then(Value::as_str), schema.get("enum")) {
+            (Some(p), _) => format!("{at} must not be {}", pattern_meaning(p)),
+            (None, Some(Value::Array(words))) => {
+                let words: Vec<String> = words.iter().map(show).collect();
+                format!("{at} is not allowed (none of: {})", words.join(", "))
+            }
+            _ => format!("{at} is not allowed"),
+        },
+        K::Enum { options } => {
+            let words: Vec<String> = options.as_array().into_iter().flatten().map(show).collect();
+            format!("{at} must be one of: {}", words.join(", "))
+        }
+        K::MinLength { .. } => format!("{at} must not be empty"),
+        K::MaxLength { limit } => format!("{at} must be at most {limit} characters"),
+        _ => format!("{at} is not allowed (`onechart schema` describes the keys `{path}` takes)"),
+    }
+}
+
+/// The shape a part of the schema accepts, in words, as a noun phrase in the singular and in the plural: `a
+/// single value (a string, a number or a boolean), a mapping of single values or a list of mappings of single
+/// values` for an attribute of `config.oned`.
+fn noun(s: &Value) -> (String, String) {
+    fn scalar(t: &str) -> Option<(&'static str, &'static str)> {
+        match t {
+            "string" => Some(("a string", "strings")),
+            "number" => Some(("a number", "numbers")),
+            "integer" => Some(("an integer", "integers")),
+            "boolean" => Some(("a boolean", "booleans")),
+            "null" => Some(("null", "nulls")),
+            _ => None,
+        }
+    }
+    fn either(words: Vec<String>) -> String {
+        match words.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => words.concat(),
+        }
+    }
+    if let Some(alts) = s.get("anyOf").and_then(Value::as_array) {
+        let scalars: Option<Vec<&str>> =
+            alts.iter().map(|a| a.get("type").and_then(Value::as_str).and_then(scalar).map(|w| w.0)).collect();
+        if let Some(words) = scalars {
+            let words = either(words.into_iter().map(str::to_string).collect());
+            return (format!("a single value ({words})"), "single values".to_string());
+        }
+        let singular = either(alts.iter().map(|a| noun(a).0).collect());
+        return (singular.clone(), singular);
+    }
+    let types: Vec<&str> = match s.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let words: Vec<(String, String)> = types
+        .iter()
+        .map(|t| match (*t, s.get("additionalProperties"), s.get("items")) {
+            ("object", Some(ap @ Value::Object(m)), _) if !m.is_empty() => {
+                let inner = noun(ap).1;
+                (format!("a mapping of {inner}"), format!("mappings of {inner}"))
+            }
+            ("object", ..) => ("a mapping".to_string(), "mappings".to_string()),
+            ("array", _, Some(items)) => {
+                let inner = noun(items).1;
+                (format!("a list of {inner}"), format!("lists of {inner}"))
+            }
+            ("array", ..) => ("a list".to_string(), "lists".to_string()),
+            (t, ..) => scalar(t).map_or_else(|| (t.to_string(), t.to_string()), |(a, b)| (a.into(), b.into())),
+        })
+        .collect();
+    if words.is_empty() {
+        return ("a value".to_string(), "values".to_string());
+    }
+    let (one, many): (Vec<String>, Vec<String>) = words.into_iter().unzip();
+    (either(one), either(many))
 }
 
 /// What a pattern of the model accepts, in words (messages never show a raw regular expression).
@@ -413,7 +519,11 @@ fn expected_type(schema: &Value, ptr: &str) -> String {
             other => other,
         })
         .collect();
-    if words.is_empty() { "of another type".to_string() } else { words.join(" or ") }
+    match (words.is_empty(), schema_at(schema, ptr)) {
+        (false, _) => words.join(" or "),
+        (true, Some(s)) => noun(s).0,
+        (true, None) => "a value of the form `onechart schema` describes".to_string(),
+    }
 }
 
 /// A value as it appears in messages: strings quoted, with their type for non-strings.
@@ -612,6 +722,59 @@ mod tests {
             "{text:?}"
         );
         assert!(!text.iter().any(|t| t.contains("another type") || t.contains('^')), "{text:?}");
+    }
+
+    /// Every keyword of every schema.
+    fn keywords(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if k == "properties" {
+                        x.as_object().into_iter().flatten().for_each(|(_, p)| keywords(p, out));
+                    } else if k != "default" && k != "enum" {
+                        out.insert(k.clone());
+                        keywords(x, out);
+                    } else {
+                        out.insert(k.clone());
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| keywords(x, out)),
+            _ => {}
+        }
+    }
+
+    /// `validate` words each keyword the schemas use (its catch-all is for a keyword added later).
+    #[test]
+    fn every_keyword_of_the_schemas_has_its_own_message() {
+        let worded = [
+            "$schema",
+            "title",
+            "description",
+            "default",
+            "type",
+            "properties",
+            "additionalProperties",
+            "items",
+            "required",
+            "enum",
+            "minimum",
+            "maximum",
+            "minLength",
+            "maxLength",
+            "pattern",
+            "not",
+            "anyOf",
+            "propertyNames",
+        ];
+        for production in [false, true] {
+            for ha in [false, true] {
+                let mut all = std::collections::BTreeSet::new();
+                keywords(&values_schema(Envelope { production, ha }, Some(OneVersion::V7_4)), &mut all);
+                let unworded: Vec<&String> = all.iter().filter(|k| !worded.contains(&k.as_str())).collect();
+                assert!(unworded.is_empty(), "no message of its own for {unworded:?}");
+            }
+        }
     }
 
     #[test]

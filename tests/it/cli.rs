@@ -490,7 +490,8 @@ fn generate_honours_the_profile_key_of_a_values_file() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.starts_with(&format!(
-            "{}:1:1: error: the values name profile `ha-raft` but --profile is `prod-mysql`",
+            "{}:1:1: error: this values file names profile `ha-raft` (its `profile:` key, here), but the command \
+             line asks for profile `prod-mysql` (`--profile prod-mysql`)",
             site.display()
         )),
         "{err}"
@@ -503,7 +504,8 @@ fn generate_honours_the_profile_key_of_a_values_file() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.contains(&format!(
-            "{}:2:1: error: the values name profile `prod-mysql` but {}:1:1 names `ha-raft`",
+            "{}:2:1: error: this values file names profile `prod-mysql` (its `profile:` key, here), but the values \
+             file at {}:1:1 names profile `ha-raft`",
             other.display(),
             site.display()
         )),
@@ -588,13 +590,16 @@ fn lint_refuses_a_profile_flag_against_the_files_profile_key() {
     let (out, err) = common::text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}{err}");
     assert!(
-        err.contains("site.yaml:1:1: error: the values name profile `prod-mysql` but --profile is `dev-sqlite`"),
+        err.contains(
+            "site.yaml:1:1: error: this values file names profile `prod-mysql` (its `profile:` key, here), but the \
+             command line asks for profile `dev-sqlite` (`--profile dev-sqlite`)"
+        ),
         "{err}"
     );
     // The same pair, through generate: the same refusal.
     let o = common::onechart(&["generate", "--profile", "dev-sqlite", "-f", "site.yaml", "-o", "chart"], tmp.path());
     assert_eq!(o.status.code(), Some(2));
-    assert!(common::text(&o).1.contains("site.yaml:1:1: error: the values name profile `prod-mysql`"));
+    assert!(common::text(&o).1.contains("site.yaml:1:1: error: this values file names profile `prod-mysql`"));
 }
 
 #[test]
@@ -662,6 +667,37 @@ fn production_values_that_name_no_profile_are_not_passed_as_development() {
         let text = std::fs::read_to_string(common::example(p)).unwrap();
         assert!(text.lines().any(|l| l == format!("profile: {p}")), "{p} example names no profile");
     }
+}
+
+/// ONE055 widened: several oned members (Raft HA, only `ha-raft` runs it) are production evidence too, in a file
+/// or a `--set`; a blank site value and `monitorAddress: AUTO` (`auto` misspelt, its own finding) are not.
+#[test]
+fn one055_sees_ha_members_and_ignores_blank_or_auto_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let one055 = |args: &[&str]| -> Vec<String> {
+        let o = common::onechart(&[&["lint", "--format", "json"], args].concat(), d);
+        let v: serde_json::Value = serde_json::from_str(&common::text(&o).0).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["ruleId"] == "ONE055")
+            .map(|f| format!("{} {}:{}", f["path"].as_str().unwrap(), f["file"].as_str().unwrap(), f["line"]))
+            .collect()
+    };
+    std::fs::write(d.join("ha.yaml"), "# three members\noned:\n  replicas: 3\n").unwrap();
+    assert_eq!(one055(&["ha.yaml"]), ["oned.replicas ha.yaml:3"]);
+    std::fs::write(d.join("ha.yaml"), "profile: ha-raft\noned:\n  replicas: 3\n").unwrap();
+    assert!(one055(&["ha.yaml"]).is_empty());
+    let dev = "oned:\n  replicas: 1\n  hostname: \"  \"\nmonitord:\n  monitorAddress: AUTO\n";
+    std::fs::write(d.join("dev.yaml"), dev).unwrap();
+    assert!(one055(&["dev.yaml"]).is_empty());
+    assert_eq!(one055(&["dev.yaml", "--set", "oned.replicas=5"]), ["oned.replicas --set oned.replicas=5:null"]);
+    assert_eq!(
+        one055(&["dev.yaml", "--set", "onegate.endpoint=http://og.example.com:5030"]),
+        ["onegate.endpoint --set onegate.endpoint=http://og.example.com:5030:null"]
+    );
 }
 
 // Issue 18, item 2: layered values are linted as generate layers them.
@@ -772,7 +808,9 @@ fn profile_flag_never_replaces_a_project_environments_profile() {
         "environments:\n  prod:\n    profile: prod-mysql\n    values: [env/prod.yaml]\n",
     )
     .unwrap();
-    let expected = "onechart.yaml:3:14: error: `environments.prod.profile` is prod-mysql but --profile is dev-sqlite";
+    let expected = "onechart.yaml:3:14: error: the project file's environment `prod` uses profile `prod-mysql` \
+                    (`environments.prod.profile`, here), but the command line asks for profile `dev-sqlite` \
+                    (`--profile dev-sqlite`)";
     let o = common::onechart(&["lint", "--project", "onechart.yaml", "--profile", "dev-sqlite"], d);
     let (out, err) = common::text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}{err}");
@@ -879,12 +917,19 @@ fn release_line_changes_are_told_and_downgrades_refused() {
     let (code, _, err) = ha(&["--set", "opennebula.version=7.2"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("runs OpenNebula 7.4.0; this one is for 7.2.0: a downgrade"), "{err}");
-    assert!(err.contains("Pass --allow-downgrade"), "{err}");
+    // One message, once: the refusal and its way out in one line, nothing repeated.
+    assert!(err.contains("; nothing was written (--allow-downgrade writes this chart anyway)\n"), "{err}");
+    assert_eq!(err.matches("--allow-downgrade").count(), 1, "{err}");
+    assert_eq!(err.matches("a downgrade").count(), 1, "{err}");
     assert_eq!(common::tree(&out), before, "a refused downgrade writes nothing");
     let (code, _, err) = ha(&["--set", "opennebula.version=7.2", "--check"]);
     assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.matches("--allow-downgrade").count(), 1, "{err}");
     let (code, _, err) = ha(&["--set", "opennebula.version=7.2", "--allow-downgrade"]);
     assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("a downgrade. ") && err.contains("; written anyway, as --allow-downgrade asks\n"), "{err}");
+    assert_eq!(err.matches("--allow-downgrade").count(), 1, "{err}");
+    assert!(!err.contains("Pass --allow-downgrade"), "no hint to pass the flag given: {err}");
     assert!(std::fs::read_to_string(out.join("Chart.yaml")).unwrap().contains("appVersion: \"7.2.0\""));
     // 6.10 to 7.x is a major change: the flag the pre-upgrade hook wants is named.
     let prod_site = site("prod-mysql");

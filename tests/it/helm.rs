@@ -453,6 +453,10 @@ fn extra_env_reaches_every_daemon_container() {
     yaml.push_str("ssh:\n  extraEnv: [{name: SITE_SSHD, value: a}]\n");
     for c in ["fireedge", "onegate", "oneflow", "oneform", "metrics"] {
         yaml.push_str(&format!("{c}:\n  extraEnv: [{{name: SITE_{}, value: a}}, {secret}]\n", c.to_uppercase()));
+        // Issue 18: each add-on's own extraVolumes and extraVolumeMounts (a CA bundle).
+        yaml.push_str(&format!(
+            "  extraVolumes: [{{name: site-ca-{c}, configMap: {{name: site-ca, optional: true}}}}]\n  extraVolumeMounts: [{{name: site-ca-{c}, mountPath: /etc/ssl/site-ca, readOnly: true}}]\n"
+        ));
     }
     std::fs::write(&site, yaml).unwrap();
     let chart = tmp.path().join("chart");
@@ -489,6 +493,32 @@ fn extra_env_reaches_every_daemon_container() {
             let c = container(workload, c);
             assert!(env(&c).contains(&var.to_string()), "{name}: {workload}: {:?}", env(&c));
         }
+        // Each add-on's volume in its own pod only, mounted in its daemon container only.
+        for (workload, c, key) in [
+            ("one-opennebula-fireedge", "fireedge", "fireedge"),
+            ("one-opennebula-onegate", "onegate", "onegate"),
+            ("one-opennebula-oneflow", "oneflow", "oneflow"),
+            ("one-opennebula-oneform", "oneform", "oneform"),
+            ("one-opennebula-exporter", "exporter", "metrics"),
+        ] {
+            let volume = format!("site-ca-{key}");
+            let pods: Vec<&str> = docs
+                .iter()
+                .filter(|d| {
+                    let volumes = d["spec"]["template"]["spec"]["volumes"].as_array().cloned().unwrap_or_default();
+                    volumes.iter().any(|v| v["name"] == volume.as_str())
+                })
+                .map(|d| d["metadata"]["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(pods, [workload], "{name}: {volume}");
+            let mounts = container(workload, c)["volumeMounts"].clone();
+            assert!(
+                mounts.as_array().unwrap().iter().any(|m| m["name"] == volume.as_str()
+                    && m["mountPath"] == "/etc/ssl/site-ca"
+                    && m["readOnly"] == true),
+                "{name}: {workload}/{c}: {mounts}"
+            );
+        }
         let token = container("one-opennebula-onegate", "onegate")["env"]
             .as_array()
             .unwrap()
@@ -501,6 +531,99 @@ fn extra_env_reaches_every_daemon_container() {
             let mounts = container("one-opennebula", c)["volumeMounts"].clone();
             assert!(mounts.as_array().unwrap().iter().any(|m| m["mountPath"] == "/etc/ssl/db-ca"), "{name}: {c}");
         }
+    }
+}
+
+/// Issue 18: `backup.offsite.container` runs the operator's shipper in both backup jobs (scheduled and
+/// pre-upgrade) after the backup (an init container), with the backups read-only, this job's backup path handed
+/// over, its env as given, and nothing of the database's credentials; without it the backup pod is unchanged.
+/// Lint-clean and valid on Helm 3 and 4; a literal key in its env is ONE007, a chart name ONE058.
+#[test]
+fn an_offsite_container_ships_backups_after_they_succeed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site.yaml");
+    std::fs::write(
+        &site,
+        "backup:\n  offsite:\n    container:\n      image: docker.io/rclone/rclone:1.68\n      command: [\"/bin/sh\", \"-c\", \"rclone copyto \\\"$(cat $BACKUP_LATEST_FILE)\\\" s3:b/x\"]\n      env:\n        - {name: RCLONE_CONFIG_S3_TYPE, value: s3}\n        - {name: AWS_SECRET_ACCESS_KEY, valueFrom: {secretKeyRef: {name: backup-s3, key: secret-key}}}\n",
+    )
+    .unwrap();
+    let chart = tmp.path().join("chart");
+    generate("prod-mysql", &["-f", site.to_str().unwrap()], &chart);
+    check_chart(&chart, "prod-mysql with backup.offsite.container");
+    let plain = tmp.path().join("plain");
+    generate("prod-mysql", &[], &plain);
+    for (name, helm) in helm_versions() {
+        let names = |list: &serde_json::Value| -> Vec<String> {
+            list.as_array().into_iter().flatten().map(|c| c["name"].as_str().unwrap().to_string()).collect()
+        };
+        let pods = |chart: &Path| -> Vec<serde_json::Value> {
+            let o = Command::new(&helm).args(["template", "one"]).arg(chart).output().unwrap();
+            assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+            raw_objects(&String::from_utf8_lossy(&o.stdout))
+                .into_iter()
+                .filter_map(|d| match d["kind"].as_str() {
+                    Some("CronJob") if d["metadata"]["name"] == "one-opennebula-backup" => {
+                        Some(d["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone())
+                    }
+                    Some("Job") if d["metadata"]["name"] == "one-opennebula-pre-upgrade" => {
+                        Some(d["spec"]["template"]["spec"].clone())
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let with = pods(&chart);
+        assert_eq!(with.len(), 2, "{name}: the scheduled and the pre-upgrade backup");
+        for spec in &with {
+            assert_eq!(names(&spec["initContainers"]), ["backup"], "{name}: {spec}");
+            assert_eq!(names(&spec["containers"]), ["offsite"], "{name}: {spec}");
+            let backup = &spec["initContainers"][0];
+            assert!(names(&backup["env"]).contains(&"BACKUP_HANDOFF".to_string()), "{name}: {backup}");
+            let ship = &spec["containers"][0];
+            assert_eq!(ship["image"], "docker.io/rclone/rclone:1.68");
+            assert_eq!(ship["command"][0], "/bin/sh");
+            assert_eq!(
+                names(&ship["env"]),
+                ["HOME", "BACKUP_DIR", "BACKUP_LATEST_FILE", "RCLONE_CONFIG_S3_TYPE", "AWS_SECRET_ACCESS_KEY"],
+                "{name}"
+            );
+            let mounts: Vec<(String, bool)> = ship["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (m["name"].as_str().unwrap().to_string(), m["readOnly"] == true))
+                .collect();
+            assert_eq!(
+                mounts,
+                [("backups".into(), true), ("handoff".into(), true), ("offsite-tmp".into(), false)],
+                "{name}: only the backups (read-only), the handoff and its own /tmp"
+            );
+            assert_eq!(ship["securityContext"]["readOnlyRootFilesystem"], true, "{name}");
+            assert_eq!(spec["automountServiceAccountToken"], false, "{name}");
+        }
+        for spec in pods(&plain) {
+            assert!(spec["initContainers"].is_null(), "{name}: {spec}");
+            assert_eq!(names(&spec["containers"]), ["backup"], "{name}");
+        }
+    }
+    // A literal key is ONE007; a name the chart sets in that container is ONE058.
+    for (env, rule) in [
+        ("{name: AWS_SECRET_ACCESS_KEY, value: wJalrXUtnFEMI-K7MDENG}", "ONE007"),
+        ("{name: HOME, value: /srv}", "ONE058"),
+    ] {
+        let file = tmp.path().join("bad.yaml");
+        std::fs::write(
+            &file,
+            format!(
+                "profile: prod-mysql\nbackup:\n  offsite:\n    container:\n      image: x/y:1\n      env: [{env}]\n"
+            ),
+        )
+        .unwrap();
+        let example = common::root().join("profiles/examples/prod-mysql.values.yaml");
+        let o = common::onechart(&["lint", "-f", example.to_str().unwrap(), "-f", file.to_str().unwrap()], tmp.path());
+        let (text, _) = common::text(&o);
+        assert!(o.status.code() == Some(1) && text.contains(&format!("error[{rule}]")), "{rule}: {text}");
+        assert!(text.contains("bad.yaml:6:"), "{rule} at backup.offsite.container.env: {text}");
     }
 }
 
@@ -520,6 +643,11 @@ fn duplicate_names_of_the_extension_points_are_refused_everywhere() {
             "oned:\n  extraVolumes: [{name: extra, emptyDir: {}}]\n  extraVolumeMounts: [{name: extra, mountPath: /tmp}]\n",
         ),
         ("environment variable", "onegate:\n  extraEnv: [{name: HOME, value: /srv}]\n"),
+        ("onegate.extraVolumes is given twice", "onegate:\n  extraVolumes: [{name: tmp, emptyDir: {}}]\n"),
+        (
+            "fireedge.extraVolumeMounts is given twice",
+            "fireedge:\n  extraVolumes: [{name: extra, emptyDir: {}}]\n  extraVolumeMounts: [{name: extra, mountPath: /etc/one}]\n",
+        ),
         ("environment variable", "ssh:\n  extraEnv: [{name: SITE, value: a}, {name: SITE, value: b}]\n"),
     ];
     for (what, values) in cases {

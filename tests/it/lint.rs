@@ -302,3 +302,80 @@ fn site_findings(yaml: &str) -> Vec<String> {
         .map(|f| format!("{} {}:{}", f["ruleId"].as_str().unwrap(), f["line"], f["column"]))
         .collect()
 }
+
+/// Issue 18: the schema check of the free-form `config.*` overrides says in words what a key or value must be
+/// (never a raw regular expression, a schema fragment or the validator's `anyOf` wording), reports every refused
+/// key at the key, and credits each to where it came from: the values file's line and column, or the `--set`
+/// that gave it (not the profile whose map it lands in).
+#[test]
+fn configuration_override_messages_are_words_at_their_origin() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("site.yaml"),
+        "profile: dev-sqlite\nconfig:\n  oned:\n    DB: {BACKEND: mysql}\n    lower_case: 1\n    HOOK: [1]\n  remotes:\n    \"vmm/../x\": {A: 1}\n    Bad: {A: 1}\n",
+    )
+    .unwrap();
+    let (code, v) =
+        lint_json(tmp.path(), "site.yaml", &["--set", "config.monitord.bad=1", "--set", "config.scheduler.MAX[0]=1"]);
+    assert_eq!(code, Some(1), "{v}");
+    let found: Vec<(String, String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let at = match f["line"].as_u64() {
+                Some(l) => format!("{}:{l}:{}", f["file"].as_str().unwrap(), f["column"]),
+                None => f["file"].as_str().unwrap().to_string(),
+            };
+            (f["path"].as_str().unwrap().to_string(), at, f["message"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let upper = "must be an attribute name in upper case (`MONITOR_ADDRESS`: letters, digits and `_`)";
+    let attribute = "must be a single value (a string, a number or a boolean), a mapping of single values or a list \
+                     of mappings of single values, found a list";
+    let expected = [
+        ("config.oned.DB", "site.yaml:4:5", "key `DB` of `config.oned` is not allowed: the chart writes oned's `DB`"),
+        ("config.oned.lower_case", "site.yaml:5:5", &format!("key `lower_case` of `config.oned` {upper}")),
+        ("config.oned.HOOK", "site.yaml:6:11", &format!("`config.oned.HOOK` {attribute}")),
+        (
+            "config.remotes.vmm/../x",
+            "site.yaml:8:5",
+            "key `vmm/../x` of `config.remotes` must not be a path with a `..` component",
+        ),
+        ("config.remotes.Bad", "site.yaml:9:5", "key `Bad` of `config.remotes` must be a file under `remotes/etc`"),
+        ("config.monitord.bad", "--set config.monitord.bad=1", &format!("key `bad` of `config.monitord` {upper}")),
+        ("config.scheduler.MAX", "--set config.scheduler.MAX[0]=1", &format!("`config.scheduler.MAX` {attribute}")),
+    ];
+    for (path, at, message) in expected {
+        assert!(
+            found.iter().any(|(p, a, m)| p == path && a == at && m.starts_with(message)),
+            "{path} at {at}: {message}\n{found:#?}"
+        );
+    }
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    for (_, _, m) in &found {
+        assert!(
+            !["^", "$\"", "{\"", "anyOf", "pattern", "profile", "not allowed for"].iter().any(|raw| m.contains(raw)),
+            "raw schema text or a wrong origin in {m}"
+        );
+    }
+}
+
+/// Issue 18: the caret under a finding covers the value (or key) only, also inside a flow collection: `7`, not
+/// `7}`; `20GB`, not `20GB,`; a quoted value to its closing quote, spaces and all; a key up to its `:`, and a
+/// plain value with a `:` in it (a URL) whole.
+#[test]
+fn the_caret_covers_the_node_in_flow_collections() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("site.yaml"),
+        "profile: dev-sqlite\npersistence: {size: 20GB, keep: true}\npodLabels: {team: 7}\noned: {replicas: \"three or four\", hostname: x}\ndatabase: {backnd: mysql}\nhosts: [{name: \"a b\", imMad: kvm}]\nimage: {repository: http://reg.example/one, pullPolicy: IfNotPresent}  # a comment\n",
+    )
+    .unwrap();
+    let o = onechart(&["lint", "--color", "never", "site.yaml"], tmp.path());
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    insta::with_settings!({snapshot_path => root().join("tests/it/snapshots"), prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("lint__caret_in_flow_collections", out);
+    });
+}

@@ -55,12 +55,32 @@ macro_rules! addon_env {
     };
 }
 
+/// Environment of the container of `backup.offsite.container` (templates/_backup-pod.tpl).
+macro_rules! offsite_env {
+    () => {
+        "HOME BACKUP_DIR BACKUP_LATEST_FILE"
+    };
+}
+/// Volumes of an add-on's pod (templates/_addon.tpl and each add-on's own), over every add-on.
+macro_rules! addon_volumes {
+    () => {
+        "config scripts auth etc dotone log tmp tls-config tls datastores vnc-tokens lock oneform"
+    };
+}
+/// Mount paths of an add-on's daemon container (templates/_addon.tpl and each add-on's own), over every add-on.
+macro_rules! addon_mounts {
+    () => {
+        "/etc/one /var/lib/one/.one /var/log/one /tmp /run/onechart/scripts /run/onechart/auth /var/lib/one/vms /var/lib/one/sunstone_vnc_tokens /var/lock/one /var/lib/one/oneform /var/lib/one/remotes/etc/vnm/OpenNebulaNetwork.conf"
+    };
+}
+
 declare_rule! {
 /// ## What it does
 /// Flags a name given twice, or given once where the chart already uses it, through the extension points: a
-/// container of `oned.sidecars` or `oned.initContainers`, a volume of `oned.extraVolumes`, a mount path of
-/// `oned.extraVolumeMounts`, an environment variable of an `extraEnv` (`oned`, `oned.hemExtraEnv`, `ssh`,
-/// `fireedge`, `sunstone`, `onegate`, `oneflow`, `oneform`, `oneks`, `metrics`).
+/// container of `oned.sidecars` or `oned.initContainers`, a volume of an `extraVolumes`, a mount path of an
+/// `extraVolumeMounts` (`oned` and each add-on: `fireedge`, `sunstone`, `onegate`, `oneflow`, `oneform`, `oneks`,
+/// `metrics`), an environment variable of an `extraEnv` (`oned`, `oned.hemExtraEnv`, `ssh` and each add-on) or of
+/// `backup.offsite.container.env`.
 ///
 /// ## Why is this bad?
 /// Helm renders the pod all the same, and the API server refuses it: container names are unique across a pod's
@@ -115,11 +135,20 @@ declare_rule! {
             r#"" "oned.hemExtraEnv")
   (list "environment variable" ($v.ssh.extraEnv | default list) "name" ""#,
             ssh_env!(),
-            r#"" "ssh.extraEnv") -}}
+            r#"" "ssh.extraEnv")
+  (list "environment variable" ($v.backup.offsite.container.env | default list) "name" ""#,
+            offsite_env!(),
+            r#"" "backup.offsite.container.env") -}}
 {{- range $c := list "fireedge" "sunstone" "onegate" "oneflow" "oneform" "oneks" "metrics" -}}
 {{- $checks = append $checks (list "environment variable" ((get $v $c | default dict).extraEnv | default list) "name" ""#,
             addon_env!(),
             r#"" (printf "%s.extraEnv" $c)) -}}
+{{- $checks = append $checks (list "volume" ((get $v $c | default dict).extraVolumes | default list) "name" ""#,
+            addon_volumes!(),
+            r#"" (printf "%s.extraVolumes" $c)) -}}
+{{- $checks = append $checks (list "mount path" ((get $v $c | default dict).extraVolumeMounts | default list) "mountPath" ""#,
+            addon_mounts!(),
+            r#"" (printf "%s.extraVolumeMounts" $c)) -}}
 {{- end -}}
 {{- range $c := $checks -}}
 {{- $seen := dict -}}
@@ -141,6 +170,22 @@ const ONED_ENV: &str = oned_env!();
 const HEM_ENV: &str = hem_env!();
 const ADDON_ENV: &str = addon_env!();
 const SSH_ENV: &str = ssh_env!();
+const OFFSITE_ENV: &str = offsite_env!();
+const ADDON_VOLUMES: &str = addon_volumes!();
+const ADDON_MOUNTS: &str = addon_mounts!();
+
+/// Every add-on's `extraVolumes` and `extraVolumeMounts`, with the values key they sit under.
+fn addon_volume_lists(v: &Values) -> [(&'static str, &Vec<JsonObject>, &Vec<JsonObject>); 7] {
+    [
+        ("fireedge", &v.fireedge.extra_volumes, &v.fireedge.extra_volume_mounts),
+        ("sunstone", &v.sunstone.extra_volumes, &v.sunstone.extra_volume_mounts),
+        ("onegate", &v.onegate.extra_volumes, &v.onegate.extra_volume_mounts),
+        ("oneflow", &v.oneflow.extra_volumes, &v.oneflow.extra_volume_mounts),
+        ("oneform", &v.oneform.extra_volumes, &v.oneform.extra_volume_mounts),
+        ("oneks", &v.oneks.extra_volumes, &v.oneks.extra_volume_mounts),
+        ("metrics", &v.metrics.extra_volumes, &v.metrics.extra_volume_mounts),
+    ]
+}
 
 /// Every `extraEnv` list of the values, with its JSON pointer and the names the chart sets in its container.
 pub(crate) fn extra_envs(v: &Values) -> Vec<(&'static str, &Vec<EnvVar>, &'static str)> {
@@ -155,6 +200,7 @@ pub(crate) fn extra_envs(v: &Values) -> Vec<(&'static str, &Vec<EnvVar>, &'stati
         ("/oneform/extraEnv", &v.oneform.extra_env, ADDON_ENV),
         ("/oneks/extraEnv", &v.oneks.extra_env, ADDON_ENV),
         ("/metrics/extraEnv", &v.metrics.extra_env, ADDON_ENV),
+        ("/backup/offsite/container/env", &v.backup.offsite.container.env, OFFSITE_ENV),
     ]
 }
 
@@ -200,6 +246,11 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     );
     let mounts = field(&v.oned.extra_volume_mounts, "/oned/extraVolumeMounts", "mountPath");
     names("mount path", "/oned/extraVolumeMounts", mounts, ONED_MOUNTS, &mut hits);
+    for (addon, volumes, mounts) in addon_volume_lists(v) {
+        let (vat, mat) = (format!("/{addon}/extraVolumes"), format!("/{addon}/extraVolumeMounts"));
+        names("volume", &vat, field(volumes, &vat, "name"), ADDON_VOLUMES, &mut hits);
+        names("mount path", &mat, field(mounts, &mat, "mountPath"), ADDON_MOUNTS, &mut hits);
+    }
     for (at, list, own) in extra_envs(v) {
         let items = list.iter().enumerate().map(|(i, e)| (format!("{at}/{i}/name"), Some(e.name.as_str())));
         names("environment variable", at, items, own, &mut hits);

@@ -8,9 +8,11 @@ declare_rule! {
 /// ## What it does
 /// Flags values that name no profile (no `profile:` key in any file, no `--profile`), so they are compiled and
 /// linted as the development default `dev-sqlite`, while they evidently describe production: the file says
-/// `environment: production`, or sets a value only the production profiles ask for (their site values
-/// `oned.hostname`, `onegate.endpoint`, or a `monitord.monitorAddress` other than `auto`). Reported at the first
-/// such key. A development file that sets them says so with `profile: dev-sqlite`.
+/// `environment: production`, sets a value only the production profiles ask for (their site values
+/// `oned.hostname`, `onegate.endpoint`, or a `monitord.monitorAddress` other than `auto` in any case), or runs
+/// several oned members (`oned.replicas` above 1: Raft HA, which only `ha-raft` runs). A blank value is no
+/// evidence. Reported at the first such key, in a file or a `--set`. A development file that sets them says so
+/// with `profile: dev-sqlite`.
 ///
 /// ## Why is this bad?
 /// Under `dev-sqlite` the production rules are warnings or silent: SQLite, backups off and volumes that do not

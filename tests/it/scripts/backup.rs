@@ -114,6 +114,25 @@ fn a_failed_off_site_copy_fails_the_job_and_keeps_the_local_backup() {
     assert_eq!(listing(&dir).len(), 7, "the local retention applies again");
 }
 
+/// Issue 18: `backup.offsite.container` learns which backup to ship from the file `BACKUP_HANDOFF` names: the
+/// path of the backup just taken, written only once it is complete; a failed backup writes none (the shipper,
+/// the job's container after the backup's init container, then never runs).
+#[test]
+fn the_backup_hands_its_path_to_the_offsite_container() {
+    let (c, dir) = with_nine_old_backups();
+    let handoff = c.file("handoff-latest");
+    let o = backup_command(&c, "backup.sh", &dir).env("BACKUP_HANDOFF", &handoff).output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let made = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert_eq!(std::fs::read_to_string(&handoff).unwrap(), format!("{made}\n"));
+    assert!(std::fs::read_to_string(&made).unwrap().contains("TABLE db_versioning"));
+    std::fs::remove_file(&handoff).unwrap();
+    c.write("cluster/mysql/one-0/down", "");
+    let o = backup_command(&c, "backup.sh", &dir).env("BACKUP_HANDOFF", &handoff).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(!handoff.exists(), "a failed backup hands nothing over");
+}
+
 #[test]
 fn pre_upgrade_backs_up_then_refuses_a_major_change_without_the_flag() {
     let c = Cluster::bootstrapped();
