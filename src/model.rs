@@ -606,6 +606,10 @@ pub struct Mariadb {
     /// MariaDB image tag (pinned; letters, digits, `_`, `.` and `-`).
     #[schemars(length(min = 1), regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
     pub tag: String,
+    /// MariaDB image digest (`sha256:` and 64 hex digits), as `image.digest`: when set, the members' MariaDB runs
+    /// `repository:tag@digest`, pulled by digest (a tag pushed again changes nothing).
+    #[schemars(regex(pattern = r"^sha256:[a-f0-9]{64}$|^$"))]
+    pub digest: String,
 }
 
 /// Persistence settings.

@@ -418,6 +418,28 @@ networkPolicy:
             .output()
             .unwrap();
         assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("digest"), "{name}");
+        // database.mariadb.digest: the bundled MariaDB runs repository:tag@digest, validated as image.digest is.
+        let o = Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&chart)
+            .args(["--set", &format!("database.mariadb.digest={digest}")])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout);
+        let pinned = format!("image: \"docker.io/library/mariadb:11.4.4@{digest}\"");
+        assert!(text.contains(&pinned), "{name}: no {pinned}");
+        assert!(!text.contains("image: \"docker.io/library/mariadb:11.4.4\"\n"), "{name}: MariaDB by tag");
+        for bad in ["sha256:abc", "sha256:ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"] {
+            let o = Command::new(&helm)
+                .args(["template", "one"])
+                .arg(&chart)
+                .args(["--set", &format!("database.mariadb.digest={bad}")])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(!o.status.success() && err.contains("digest"), "{name}: {bad} rendered or another error: {err}");
+        }
     }
     // Without them: no extra object, any source, and Raft's slower readiness check keeps its longer timeout.
     let ha = tmp.path().join("ha");

@@ -730,6 +730,7 @@ fn image_values_cannot_inject_yaml() {
         ("image.tag", "7.4.0\nx-injected: |1"),
         ("image.repository", "registry.example.com/one\n  x: 1"),
         ("database.mariadb.tag", "11.4.4 # x"),
+        ("database.mariadb.digest", "sha256:abab\nx-injected: |1"),
     ] {
         let set = format!("{key}={value}");
         let o = Command::new(env!("CARGO_BIN_EXE_onechart"))
