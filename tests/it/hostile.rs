@@ -776,6 +776,52 @@ fn control_characters_from_the_input_never_reach_the_terminal_raw() {
     }
 }
 
+/// Raw control bytes (other than newline and tab) in a command's output.
+fn raw_controls(o: &std::process::Output) -> (Vec<u8>, String) {
+    let all = [o.stdout.as_slice(), o.stderr.as_slice()].concat();
+    let raw = all.iter().copied().filter(|b| (*b < 0x20 && *b != b'\n' && *b != b'\t') || *b == 0x7f).collect();
+    (raw, String::from_utf8_lossy(&all).into_owned())
+}
+
+/// Names from the user reach the terminal escaped: the file names and `--set` values in lint's summary, the
+/// names in `generate --check`'s diff headers (a `.onechart-manifest` entry of a file to remove), the ID that
+/// `onechart explain` does not know.
+#[test]
+fn names_in_summaries_diffs_and_explain_are_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let name = "ok\x1b]0;pwned\x07\x1b[2J.yaml";
+    std::fs::write(tmp.path().join(name), "profile: dev-sqlite\n").unwrap();
+    let lint = onechart_in(tmp.path(), &["lint", "--color", "never", name, "--set", "commonAnnotations.a=b\x1b[31m"]);
+    let chart = tmp.path().join("chart");
+    generate("dev-sqlite", &[], &chart);
+    let planted = "extra\x1b[2J.txt";
+    std::fs::write(chart.join(planted), "planted\n").unwrap();
+    let mut manifest = std::fs::read_to_string(chart.join(".onechart-manifest")).unwrap();
+    manifest.push_str(&format!("{planted}\n"));
+    std::fs::write(chart.join(".onechart-manifest"), manifest).unwrap();
+    let check = onechart_in(tmp.path(), &["generate", "--profile", "dev-sqlite", "-o", "chart", "--check"]);
+    let explain = onechart_in(tmp.path(), &["explain", "ONE\x1b[2J001"]);
+    for (what, o, code, shown) in [
+        (
+            "lint",
+            &lint,
+            0,
+            "ok\\x1b]0;pwned\\x07\\x1b[2J.yaml + --set commonAnnotations.a=b\\x1b[31m: profile dev-sqlite",
+        ),
+        ("generate --check", &check, 1, "+++ extra\\x1b[2J.txt (generated)"),
+        ("explain", &explain, 2, "unknown rule `ONE\\x1b[2J001`"),
+    ] {
+        let (raw, all) = raw_controls(o);
+        assert_eq!(o.status.code(), Some(code), "{what}: {all}");
+        assert!(raw.is_empty(), "{what}: raw control bytes {raw:?} in:\n{all}");
+        assert!(all.contains(shown), "{what}: no `{shown}` in:\n{all}");
+    }
+}
+
+fn onechart_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_onechart")).args(args).current_dir(dir).output().unwrap()
+}
+
 #[test]
 fn a_workload_with_a_wrongly_typed_field_is_reported_not_checked() {
     let tmp = tempfile::tempdir().unwrap();
