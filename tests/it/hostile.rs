@@ -590,6 +590,64 @@ fn large_and_endless_inputs_stay_bounded() {
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// Standard input is read once: `-` given twice (`lint - -`, `-f -` beside `--manifests -`, `generate -f - -f -`)
+/// is refused with exit 2 before anything is read, naming the arguments; generate writes nothing.
+#[test]
+fn standard_input_given_twice_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, named) in [
+        (&["lint", "-", "-"][..], "(FILE, FILE)"),
+        (&["lint", "-f", "-", "--manifests", "-"][..], "(-f, --manifests)"),
+        (&["generate", "--profile", "dev-sqlite", "-f", "-", "-f", "-", "-o", "c"][..], "(-f, -f)"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_onechart"))
+            .args(args)
+            .current_dir(tmp.path())
+            .stdin(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        check_one_error(&format!("{args:?}"), &o, &format!("`-` (standard input) is given 2 times {named}"));
+    }
+    assert!(!tmp.path().join("c").exists());
+}
+
+/// `-` from a pipe whose writer neither writes nor closes (`sleep 1000 | onechart lint -`) is refused after the
+/// pipe's silence timeout (`ONECHART_PIPE_TIMEOUT`, 1 s here) with exit 2, as a FIFO without data is, for values
+/// and manifests, lint and generate. The writer's end stays open for the whole run; 30 s is the test's bound.
+#[test]
+fn a_silent_standard_input_is_refused_not_waited_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [
+        &["lint", "-"][..],
+        &["lint", "--manifests", "-"][..],
+        &["generate", "--profile", "dev-sqlite", "-f", "-", "-o", "c"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_onechart"))
+            .args(args)
+            .current_dir(tmp.path())
+            .env("ONECHART_PIPE_TIMEOUT", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let writer = child.stdin.take();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() && start.elapsed() < std::time::Duration::from_secs(30) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{args:?}: still waiting for standard input after 30 s");
+        }
+        drop(writer);
+        let o = child.wait_with_output().unwrap();
+        check_one_error(&format!("{args:?}"), &o, "<stdin>: error: is a pipe or FIFO that delivered nothing for 1 s");
+    }
+    assert!(!tmp.path().join("c").exists());
+}
+
 #[test]
 fn a_numeric_key_or_a_suppression_hides_no_finding() {
     let tmp = tempfile::tempdir().unwrap();
