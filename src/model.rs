@@ -1143,9 +1143,15 @@ pub struct NetworkPolicy {
     /// included, admits this list: any source when it is empty. With `tls.enabled`, a plain port whose Service
     /// publishes a TLS port (oned's API, FireEdge, OneGate) and the cluster-internal add-ons (OneFlow, OneForm,
     /// OneKS) admit only the release's own pods, whatever this says, except FireEdge's when the Ingress serves it
-    /// and XML-RPC's and OneGate's when OneKS runs (the hypervisors' transparent proxy); SSH and monitord (TCP
-    /// and UDP, the hypervisors') and the TLS ports keep this list.
+    /// (and XML-RPC's and OneGate's from `tproxyFrom` when OneKS runs); SSH and monitord (TCP and UDP, the
+    /// hypervisors') and the TLS ports keep this list.
     pub ingress_from: Vec<JsonObject>,
+    /// With OneKS, where a TLS port fronts them (`tls.enabled`, a NodePort or LoadBalancer Service): who else may
+    /// reach oned's plain XML-RPC port (2633) and OneGate's plain port, where the hypervisors' transparent proxy
+    /// (`oneks.tproxy`) sends the VMs' calls: `NetworkPolicyPeer` objects, the hypervisors (typically `ipBlock`).
+    /// Empty: only the release's own pods reach those plain ports, so the transparent proxy cannot (never
+    /// `ingressFrom`, never any source). Otherwise they follow `ingressFrom`.
+    pub tproxy_from: Vec<JsonObject>,
     /// Who may reach the exporter's metrics port (9925, plain HTTP, with or without `tls.enabled`):
     /// `NetworkPolicyPeer` objects, typically Prometheus's namespace. Empty: any source.
     pub metrics_from: Vec<JsonObject>,

@@ -1173,7 +1173,9 @@ fn admitted_from(docs: &[serde_json::Value], port: i64, protocol: &str) -> Vec<O
 /// XML-RPC and gRPC, FireEdge, OneGate) and the cluster-internal add-ons (OneFlow, OneForm, OneKS) admit only the
 /// release's own pods, while the TLS ports, SSH and monitord (TCP and UDP, the hypervisors') stay published and
 /// the exporter follows `networkPolicy.metricsFrom`. FireEdge's plain port stays open to `ingressFrom` when the
-/// Ingress serves it. Without TLS, every published port keeps its sources. Helm 3 and 4, valid and lint-clean.
+/// Ingress serves it; with OneKS, XML-RPC and OneGate's plain ports admit `networkPolicy.tproxyFrom` (the
+/// hypervisors' transparent proxy), never `ingressFrom`. Without TLS, every published port keeps its sources.
+/// Helm 3 and 4, valid and lint-clean.
 #[test]
 fn with_tls_the_plain_ports_admit_only_the_release() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1228,17 +1230,30 @@ oneform: {enabled: true}
         // The Ingress reaches FireEdge's plain port: it stays open to ingressFrom (any source when empty).
         let docs = render(&helm, &["--set", "ingress.enabled=true,ingress.host=one.example.com"]);
         assert!(admitted_from(&docs, 2616, "TCP").contains(&None), "{name}: the Ingress cannot reach FireEdge");
-        // OneKS: the hypervisors' transparent proxy reaches the plain XML-RPC and OneGate ports; gRPC and OneKS's
-        // own port stay the release's.
-        let docs = render(
-            &helm,
-            &["--set", "oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=192.0.2.5"],
-        );
-        for port in [2633, 5030] {
-            assert_eq!(admitted_from(&docs, port, "TCP"), vec![None], "{name}: OneKS's transparent proxy, {port}");
-        }
-        for port in [2634, 10780] {
-            assert_eq!(admitted_from(&docs, port, "TCP"), vec![Some(own.clone())], "{name}: with OneKS, {port}");
+        // OneKS: the plain XML-RPC and OneGate ports stay the release's, whatever networkPolicy.ingressFrom says
+        // (any source when empty, a namespace here); the hypervisors' transparent proxy reaches them only from
+        // networkPolicy.tproxyFrom. gRPC and OneKS's own port stay the release's.
+        let oneks = "oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=192.0.2.5";
+        let hypervisors = serde_json::json!([{"ipBlock": {"cidr": "192.0.2.0/24"}}]);
+        for ingress_from in [None, Some("networkPolicy.ingressFrom[0].namespaceSelector.matchLabels.team=users")] {
+            let mut args = vec!["--set", oneks];
+            args.extend(ingress_from.iter().flat_map(|s| ["--set", *s]));
+            let docs = render(&helm, &args);
+            for port in [2633, 2634, 5030, 10780] {
+                let from = admitted_from(&docs, port, "TCP");
+                assert_eq!(from, vec![Some(own.clone())], "{name}: with OneKS, {port}, {ingress_from:?}");
+            }
+            args.extend(["--set", "networkPolicy.tproxyFrom[0].ipBlock.cidr=192.0.2.0/24"]);
+            let docs = render(&helm, &args);
+            for port in [2633, 5030] {
+                let from = admitted_from(&docs, port, "TCP");
+                let expected = vec![Some(own.clone()), Some(hypervisors.clone())];
+                assert_eq!(from, expected, "{name}: OneKS's transparent proxy, {port}, {ingress_from:?}");
+            }
+            for port in [2634, 10780] {
+                let from = admitted_from(&docs, port, "TCP");
+                assert_eq!(from, vec![Some(own.clone())], "{name}: with OneKS, {port}, {ingress_from:?}");
+            }
         }
         // networkPolicy.metricsFrom limits the exporter's port.
         let docs =
