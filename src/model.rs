@@ -584,8 +584,9 @@ pub struct Mysql {
     #[schemars(length(min = 1, max = 80), regex(pattern = r"^[A-Za-z0-9_]+$"))]
     pub user: String,
     /// Initial password; empty: the chart's secrets hook job generates one inside the cluster and keeps it. Used
-    /// only when that job creates the key (later changes here change nothing). Prefer `existingSecret`; give it at
-    /// install time (`helm install --set`), never to `onechart generate`, which refuses it.
+    /// only when that job creates the key (later changes here change nothing). Prefer `existingSecret`; else give
+    /// it at install time from a file (a private values file, `--set-file`), never on a command line, and never to
+    /// `onechart generate`, which refuses it.
     pub password: String,
     /// Existing Secret with keys `mysql-password` (and `mysql-root-password` for the bundled server).
     pub existing_secret: String,
@@ -689,8 +690,9 @@ pub struct Auth {
     /// Existing Secret with keys `oneadmin-password`, `serveradmin-password`, `one-key` and `fireedge-key`.
     pub existing_secret: String,
     /// Initial oneadmin password; empty: the chart's secrets hook job generates one inside the cluster and keeps
-    /// it. Used only when that job creates the key. Give it at install time (`helm install --set`), never to
-    /// `onechart generate`, which refuses it.
+    /// it. Used only when that job creates the key. Prefer `existingSecret`; else give it at install time from a
+    /// file (a private values file, `--set-file`), never on a command line, and never to `onechart generate`, which
+    /// refuses it.
     pub oneadmin_password: String,
     /// serveradmin password used by FireEdge, OneGate and OneFlow; empty: generated inside the cluster and kept.
     /// Used only when the hook job creates the key. At install time only, like `oneadminPassword`.
