@@ -891,8 +891,9 @@ pub struct ProxyTarget {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Marketplace {
-    /// Allow Linux Containers marketplace imports, which run `sudo` as root: they cannot work in the non-root
-    /// pod, with or without `SYS_ADMIN` (ONE008). The OpenNebula Public, http and s3 marketplaces need nothing.
+    /// Allow marketplace image creation (Linux Containers imports), which mounts filesystem images: it needs
+    /// `SYS_ADMIN` in `securityContext.capabilities.add` (ONE008), and, since the import runs through `sudo` as
+    /// root, more than the non-root pod gives. The OpenNebula Public, http and s3 marketplaces need nothing.
     pub enabled: bool,
 }
 
@@ -900,7 +901,7 @@ pub struct Marketplace {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecurityContext {
-    /// Run privileged (never needed: the front-end needs no added capability).
+    /// Run privileged (never needed: where a capability is needed, marketplace mounts, `SYS_ADMIN` is enough; ONE015).
     pub privileged: bool,
     /// User ID; OpenNebula's oneadmin is 9869.
     #[schemars(range(min = 0, max = 2_147_483_647))]
@@ -916,7 +917,7 @@ pub struct SecurityContext {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Capabilities {
-    /// Capabilities to add (none is needed).
+    /// Capabilities to add (the daemons need none; `SYS_ADMIN` for marketplace image creation, ONE008).
     pub add: Vec<String>,
     /// Capabilities to drop (`ALL` by default).
     pub drop: Vec<String>,

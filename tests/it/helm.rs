@@ -235,22 +235,28 @@ fn validate_values_fails_with_the_rule_id() {
     let dev = tmp.path().join("dev");
     generate("dev-sqlite", &[], &dev);
     refused(&dev, "oned.replicas=3", &["ONE002 sqlite-with-raft"]);
+    // ONE008, as the contract words it: the marketplace without SYS_ADMIN and without privilege.
     refused(&dev, "marketplace.enabled=true", &["ONE008 marketplace-without-sys-admin"]);
-    // SYS_ADMIN cannot give a non-root pod the sudo and root that Linux Containers imports need.
     refused(
         &dev,
-        "marketplace.enabled=true,securityContext.capabilities.add={SYS_ADMIN}",
+        "marketplace.enabled=true,securityContext.capabilities.add={NET_ADMIN}",
         &["ONE008 marketplace-without-sys-admin"],
     );
     refused(&dev, "monitord.service.port=4125", &["ONE005 monitord-port-mismatch"]);
-    // An added capability is rendered into the OpenNebula containers.
+    // With SYS_ADMIN (or CAP_SYS_ADMIN, or privilege) it renders; an added capability reaches the OpenNebula
+    // containers.
     for (name, helm) in helm_versions() {
-        let (ok, out) = run(Command::new(&helm)
-            .args(["template", "one"])
-            .arg(&dev)
-            .args(["--set", "securityContext.capabilities.add={SYS_ADMIN}"]));
-        assert!(ok, "{name}: {out}");
-        assert!(out.contains("add: [\"SYS_ADMIN\"]"), "{name}: SYS_ADMIN not rendered");
+        for set in [
+            "marketplace.enabled=true,securityContext.capabilities.add={SYS_ADMIN}",
+            "marketplace.enabled=true,securityContext.capabilities.add={CAP_SYS_ADMIN}",
+            "marketplace.enabled=true,securityContext.privileged=true",
+        ] {
+            let (ok, out) = run(Command::new(&helm).args(["template", "one"]).arg(&dev).args(["--set", set]));
+            assert!(ok, "{name} {set}: {out}");
+            if set.contains("SYS_ADMIN") {
+                assert!(out.contains("SYS_ADMIN\"]"), "{name}: SYS_ADMIN not rendered");
+            }
+        }
     }
 }
 

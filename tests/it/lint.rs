@@ -341,3 +341,24 @@ fn a_digest_pins_the_mariadb_image_as_it_pins_opennebulas() {
     );
     assert!(f["message"].as_str().unwrap().contains("an image digest"), "{v:#}");
 }
+
+/// ONE008 as the contract words it: `marketplace.enabled` without `SYS_ADMIN` (or `CAP_SYS_ADMIN`) in
+/// `securityContext.capabilities.add` and without `privileged` is an error; with SYS_ADMIN it is silent, and with
+/// privilege ONE015 warns instead.
+#[test]
+fn marketplace_needs_sys_admin_or_privilege() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (yaml, expected) in [
+        ("marketplace: {enabled: true}\n", vec!["ONE008"]),
+        ("marketplace: {enabled: true}\nsecurityContext: {capabilities: {add: [NET_ADMIN]}}\n", vec!["ONE008"]),
+        ("marketplace: {enabled: true}\nsecurityContext: {capabilities: {add: [SYS_ADMIN]}}\n", vec![]),
+        ("marketplace: {enabled: true}\nsecurityContext: {capabilities: {add: [CAP_SYS_ADMIN]}}\n", vec![]),
+        ("marketplace: {enabled: true}\nsecurityContext: {privileged: true}\n", vec!["ONE015"]),
+        ("marketplace: {enabled: false}\n", vec![]),
+    ] {
+        std::fs::write(tmp.path().join("v.yaml"), format!("profile: dev-sqlite\n{yaml}")).unwrap();
+        let (_, v) = lint_json(tmp.path(), "v.yaml", &[]);
+        let ids: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["ruleId"].as_str().unwrap()).collect();
+        assert_eq!(ids, expected, "{yaml}: {v:#}");
+    }
+}
