@@ -400,51 +400,29 @@ networkPolicy:
         assert!(ports.contains(&p), "port {p} not admitted: {egress}");
     }
     assert_eq!(rules.last().unwrap()["to"][0]["ipBlock"]["cidr"], "198.51.100.0/24");
-    // image.digest: every OpenNebula container runs repository:tag@digest; a malformed digest is refused.
+    // image.digest: every OpenNebula container runs repository:tag@digest; database.mariadb.digest: the bundled
+    // MariaDB, validated alike. A malformed digest is refused.
     let digest = format!("sha256:{}", "ab".repeat(32));
+    let images = [
+        ("image.digest", "registry.example.com/opennebula/frontend:7.4.0"),
+        ("database.mariadb.digest", "docker.io/library/mariadb:11.4.4"),
+    ];
     for (name, helm) in helm_versions() {
-        let o = Command::new(&helm)
-            .args(["template", "one"])
-            .arg(&chart)
-            .args(["--set", &format!("image.digest={digest}")])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
-        let text = String::from_utf8_lossy(&o.stdout);
-        let pinned = format!("image: \"registry.example.com/opennebula/frontend:7.4.0@{digest}\"");
-        assert!(text.contains(&pinned), "{name}: no {pinned}");
-        assert!(
-            !text.contains("image: \"registry.example.com/opennebula/frontend:7.4.0\"\n"),
-            "{name}: an image by tag"
-        );
-        let o = Command::new(&helm)
-            .args(["template", "one"])
-            .arg(&chart)
-            .args(["--set", "image.digest=sha256:abc"])
-            .output()
-            .unwrap();
-        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("digest"), "{name}");
-        // database.mariadb.digest: the bundled MariaDB runs repository:tag@digest, validated as image.digest is.
-        let o = Command::new(&helm)
-            .args(["template", "one"])
-            .arg(&chart)
-            .args(["--set", &format!("database.mariadb.digest={digest}")])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
-        let text = String::from_utf8_lossy(&o.stdout);
-        let pinned = format!("image: \"docker.io/library/mariadb:11.4.4@{digest}\"");
-        assert!(text.contains(&pinned), "{name}: no {pinned}");
-        assert!(!text.contains("image: \"docker.io/library/mariadb:11.4.4\"\n"), "{name}: MariaDB by tag");
-        for bad in ["sha256:abc", "sha256:ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"] {
-            let o = Command::new(&helm)
-                .args(["template", "one"])
-                .arg(&chart)
-                .args(["--set", &format!("database.mariadb.digest={bad}")])
-                .output()
-                .unwrap();
-            let err = String::from_utf8_lossy(&o.stderr);
-            assert!(!o.status.success() && err.contains("digest"), "{name}: {bad} rendered or another error: {err}");
+        let template = |set: &str| {
+            Command::new(&helm).args(["template", "one"]).arg(&chart).args(["--set", set]).output().unwrap()
+        };
+        for (key, by_tag) in images {
+            let o = template(&format!("{key}={digest}"));
+            assert!(o.status.success(), "{name} {key}: {}", String::from_utf8_lossy(&o.stderr));
+            let text = String::from_utf8_lossy(&o.stdout);
+            let pinned = format!("image: \"{by_tag}@{digest}\"");
+            assert!(text.contains(&pinned), "{name}: no {pinned}");
+            assert!(!text.contains(&format!("image: \"{by_tag}\"\n")), "{name}: {by_tag} by tag with {key}");
+            for bad in ["sha256:abc", "sha256:ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"] {
+                let o = template(&format!("{key}={bad}"));
+                let err = String::from_utf8_lossy(&o.stderr);
+                assert!(!o.status.success() && err.contains("digest"), "{name} {key}={bad}: rendered, or {err}");
+            }
         }
     }
     // Without them: no extra object, any source, and Raft's slower readiness check keeps its longer timeout.
