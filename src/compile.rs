@@ -220,8 +220,8 @@ const PASSWORDS: [(&str, &str, &str); 3] = [
 
 /// `generate` refuses a password in the values: it would be written into the chart's values.yaml and README,
 /// which are meant to be committed and published. Refused rather than warned about: a warning does not keep it
-/// out of the repository, and nothing is lost, since `helm install --set` (the value reaches the cluster only)
-/// and `existingSecret` give the same password. `lint` reads values files that `helm install -f` may use, and
+/// out of the repository, and nothing is lost, since `existingSecret` and install-time values (a private values
+/// file, `--set-file`: the value reaches the cluster only) give the same password. `lint` reads values files that `helm install -f` may use, and
 /// leaves them alone.
 fn given_passwords(merged: &Merged) -> Vec<InputError> {
     PASSWORDS
@@ -235,9 +235,10 @@ fn given_passwords(merged: &Merged) -> Vec<InputError> {
                 format!(
                     "`{path}` is a password: `generate` would write it into the chart's values.yaml and README, \
                      which are meant to be committed and published, so it refuses it. Leave it empty (the chart's \
-                     secrets hook job makes one inside the cluster, once, and keeps it), give it at install time \
-                     (`helm install ... --set {path}=...`), or put it in a Secret of your own under the key \
-                     `{key}` and set `{existing}` (chart README, Credentials: `kubectl create secret generic ...`)"
+                     secrets hook job makes one inside the cluster, once, and keeps it), put it in a Secret of your \
+                     own under the key `{key}` and set `{existing}` (chart README, Credentials: `kubectl create \
+                     secret generic ...`), or give it at install time from a file, not on a command line: a \
+                     private values file (`helm install -f`) or `helm install --set-file {path}=FILE`"
                 ),
             )
         })

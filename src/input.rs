@@ -6,7 +6,7 @@
 //! without a writer would). stdin (`-`) is read bounded the same way.
 
 use std::io::Read;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,15 +47,25 @@ impl SourceFile {
 }
 
 impl SourceFile {
-    /// Reads standard input to its end, at most the limit of `kind` (beyond it, refused).
+    /// Reads standard input to its end, at most the limit of `kind` (beyond it, refused). A pipe or socket that
+    /// delivers nothing for [`pipe_timeout`] (a writer that neither writes nor closes) is refused as a FIFO is; a
+    /// file or a device is read to the limit; a terminal is read without a timeout (a person typing, who can
+    /// press Ctrl-D or Ctrl-C).
     pub fn read_stdin(kind: InputKind) -> Result<Arc<SourceFile>, InputError> {
         let name = "<stdin>".to_string();
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .take(kind.limit() + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| InputError::new(Location::file(&name), e.to_string()))?;
-        // Beyond the limit (one byte more was read), refused.
+        let fail = |message: String| InputError::new(Location::file("<stdin>"), message);
+        let stdin = std::io::stdin();
+        let fd = stdin.as_fd();
+        let st = rustix::fs::fstat(fd).map_err(|e| fail(e.to_string()))?;
+        let bytes = match FileType::from_raw_mode(st.st_mode) {
+            FileType::Fifo | FileType::Socket => read_pipe(fd, kind, pipe_timeout()).map_err(fail)?,
+            _ => {
+                let mut bytes = Vec::new();
+                stdin.lock().take(kind.limit() + 1).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
+                // Beyond the limit (one byte more was read), refused by from_bytes_as.
+                bytes
+            }
+        };
         Self::from_bytes_as(name, bytes, kind)
     }
 }
@@ -79,7 +89,7 @@ pub fn read_bounded(path: &Path, kind: InputKind) -> Result<Vec<u8>, String> {
             }
             Ok(bytes)
         }
-        FileType::Fifo => read_pipe(fd, kind, pipe_timeout()),
+        FileType::Fifo => read_pipe(fd.as_fd(), kind, pipe_timeout()),
         FileType::Directory => Err("is a directory, not a file".to_string()),
         FileType::CharacterDevice => Err(not_a_file("a character device")),
         FileType::BlockDevice => Err(not_a_file("a block device")),
@@ -102,7 +112,7 @@ fn open_message(e: Errno) -> String {
 }
 
 /// Reads a pipe to its end, at most the limit of `kind`, refusing it when it stays silent for `timeout`.
-fn read_pipe(fd: OwnedFd, kind: InputKind, timeout: Duration) -> Result<Vec<u8>, String> {
+fn read_pipe(fd: BorrowedFd<'_>, kind: InputKind, timeout: Duration) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     let wait = Timespec { tv_sec: timeout.as_secs() as _, tv_nsec: 0 };
@@ -119,7 +129,7 @@ fn read_pipe(fd: OwnedFd, kind: InputKind, timeout: Duration) -> Result<Vec<u8>,
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => return Err(e.to_string()),
         }
-        match rustix::io::read(&fd, &mut chunk) {
+        match rustix::io::read(fd, &mut chunk) {
             Ok(0) => return Ok(bytes),
             Ok(n) => {
                 bytes.extend_from_slice(&chunk[..n]);

@@ -590,8 +590,9 @@ pub struct Mysql {
     #[schemars(length(min = 1, max = 80), regex(pattern = r"^[A-Za-z0-9_]+$"))]
     pub user: String,
     /// Initial password; empty: the chart's secrets hook job generates one inside the cluster and keeps it. Used
-    /// only when that job creates the key (later changes here change nothing). Prefer `existingSecret`; give it at
-    /// install time (`helm install --set`), never to `onechart generate`, which refuses it.
+    /// only when that job creates the key (later changes here change nothing). Prefer `existingSecret`; else give
+    /// it at install time from a file (a private values file, `--set-file`), never on a command line, and never to
+    /// `onechart generate`, which refuses it.
     pub password: String,
     /// Existing Secret with keys `mysql-password` (and `mysql-root-password` for the bundled server).
     pub existing_secret: String,
@@ -612,6 +613,10 @@ pub struct Mariadb {
     /// MariaDB image tag (pinned; letters, digits, `_`, `.` and `-`).
     #[schemars(length(min = 1), regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
     pub tag: String,
+    /// MariaDB image digest (`sha256:` and 64 hex digits), as `image.digest`: when set, the members' MariaDB runs
+    /// `repository:tag@digest`, pulled by digest (a tag pushed again changes nothing).
+    #[schemars(regex(pattern = r"^sha256:[a-f0-9]{64}$|^$"))]
+    pub digest: String,
 }
 
 /// Persistence settings.
@@ -691,8 +696,9 @@ pub struct Auth {
     /// Existing Secret with keys `oneadmin-password`, `serveradmin-password`, `one-key` and `fireedge-key`.
     pub existing_secret: String,
     /// Initial oneadmin password; empty: the chart's secrets hook job generates one inside the cluster and keeps
-    /// it. Used only when that job creates the key. Give it at install time (`helm install --set`), never to
-    /// `onechart generate`, which refuses it.
+    /// it. Used only when that job creates the key. Prefer `existingSecret`; else give it at install time from a
+    /// file (a private values file, `--set-file`), never on a command line, and never to `onechart generate`, which
+    /// refuses it.
     pub oneadmin_password: String,
     /// serveradmin password used by FireEdge, OneGate and OneFlow; empty: generated inside the cluster and kept.
     /// Used only when the hook job creates the key. At install time only, like `oneadminPassword`.
@@ -927,8 +933,9 @@ pub struct ProxyTarget {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Marketplace {
-    /// Allow Linux Containers marketplace imports, which run `sudo` as root: they cannot work in the non-root
-    /// pod, with or without `SYS_ADMIN` (ONE008). The OpenNebula Public, http and s3 marketplaces need nothing.
+    /// Allow marketplace image creation (Linux Containers imports), which mounts filesystem images: it needs
+    /// `SYS_ADMIN` in `securityContext.capabilities.add` (ONE008), and, since the import runs through `sudo` as
+    /// root, more than the non-root pod gives. The OpenNebula Public, http and s3 marketplaces need nothing.
     pub enabled: bool,
 }
 
@@ -936,7 +943,7 @@ pub struct Marketplace {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecurityContext {
-    /// Run privileged (never needed: the front-end needs no added capability).
+    /// Run privileged (never needed: where a capability is needed, marketplace mounts, `SYS_ADMIN` is enough; ONE015).
     pub privileged: bool,
     /// User ID; OpenNebula's oneadmin is 9869.
     #[schemars(range(min = 0, max = 2_147_483_647))]
@@ -952,7 +959,7 @@ pub struct SecurityContext {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Capabilities {
-    /// Capabilities to add (none is needed).
+    /// Capabilities to add (the daemons need none; `SYS_ADMIN` for marketplace image creation, ONE008).
     pub add: Vec<String>,
     /// Capabilities to drop (`ALL` by default).
     pub drop: Vec<String>,
@@ -1203,9 +1210,15 @@ pub struct NetworkPolicy {
     /// included, admits this list: any source when it is empty. With `tls.enabled`, a plain port whose Service
     /// publishes a TLS port (oned's API, FireEdge, OneGate) and the cluster-internal add-ons (OneFlow, OneForm,
     /// OneKS) admit only the release's own pods, whatever this says, except FireEdge's when the Ingress serves it
-    /// and XML-RPC's and OneGate's when OneKS runs (the hypervisors' transparent proxy); SSH and monitord (TCP
-    /// and UDP, the hypervisors') and the TLS ports keep this list.
+    /// (and XML-RPC's and OneGate's from `tproxyFrom` when OneKS runs); SSH and monitord (TCP and UDP, the
+    /// hypervisors') and the TLS ports keep this list.
     pub ingress_from: Vec<JsonObject>,
+    /// With OneKS, where a TLS port fronts them (`tls.enabled`, a NodePort or LoadBalancer Service): who else may
+    /// reach oned's plain XML-RPC port (2633) and OneGate's plain port, where the hypervisors' transparent proxy
+    /// (`oneks.tproxy`) sends the VMs' calls: `NetworkPolicyPeer` objects, the hypervisors (typically `ipBlock`).
+    /// Empty: only the release's own pods reach those plain ports, so the transparent proxy cannot (never
+    /// `ingressFrom`, never any source). Otherwise they follow `ingressFrom`.
+    pub tproxy_from: Vec<JsonObject>,
     /// Who may reach the exporter's metrics port (9925, plain HTTP, with or without `tls.enabled`):
     /// `NetworkPolicyPeer` objects, typically Prometheus's namespace. Empty: any source.
     pub metrics_from: Vec<JsonObject>,

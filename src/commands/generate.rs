@@ -25,6 +25,13 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
         )?;
         return Ok(INPUT);
     }
+    let files = (args.values.iter().map(|p| ("-f", p.as_path())))
+        .chain(args.project.iter().map(|p| ("--project", p.as_path())));
+    if let Err(msg) = super::stdin_once(files) {
+        writeln!(err, "error: {msg}")?;
+        writeln!(err, "onechart: nothing was written to {}", shown)?;
+        return Ok(INPUT);
+    }
     let req = match (&args.project, &args.env) {
         (Some(project), Some(env)) => {
             match crate::project::environment(project, env).and_then(|e| e.with_profile_flag(args.profile.as_ref())) {

@@ -25,6 +25,14 @@ pub fn lint(args: &LintArgs, style: Style, out: &mut dyn Write, err: &mut dyn Wr
         )?;
         return Ok(INPUT);
     }
+    let files = (args.inputs.iter().map(|p| ("FILE", p.as_path())))
+        .chain(args.values.iter().map(|p| ("-f", p.as_path())))
+        .chain(args.manifests.iter().map(|p| ("--manifests", p.as_path())))
+        .chain(args.project.iter().map(|p| ("--project", p.as_path())));
+    if let Err(msg) = super::stdin_once(files) {
+        writeln!(err, "error: {msg}")?;
+        return Ok(INPUT);
+    }
     if let Some(msg) = unknown_ignore(&args.ignore) {
         writeln!(err, "error: {msg}")?;
         return Ok(INPUT);

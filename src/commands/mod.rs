@@ -25,6 +25,21 @@ pub mod exit {
     pub const INPUT: u8 = 2;
 }
 
+/// Standard input can be read once: a command given `-` more than once among its file arguments (`lint - -`,
+/// `-f - -f -`, `--manifests -` beside `-`) is refused before anything is read, naming them.
+fn stdin_once<'a>(paths: impl IntoIterator<Item = (&'a str, &'a std::path::Path)>) -> Result<(), String> {
+    let given: Vec<&str> = paths.into_iter().filter(|(_, p)| *p == std::path::Path::new("-")).map(|(a, _)| a).collect();
+    if given.len() < 2 {
+        return Ok(());
+    }
+    Err(format!(
+        "`-` (standard input) is given {} times ({}): standard input can be read only once; save it to a file \
+         and give that file for all but one of them",
+        given.len(),
+        given.join(", ")
+    ))
+}
+
 /// Output settings shared by the commands.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {

@@ -23,7 +23,7 @@ pub fn list(format: RulesFormat, out: &mut dyn Write) -> anyhow::Result<u8> {
 pub fn explain(key: &str, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     let Some(r) = lint::find_rule(key) else {
         let names = rules::ALL.iter().flat_map(|r| [r.id, r.name]);
-        let mut msg = format!("error: unknown rule `{key}`");
+        let mut msg = format!("error: unknown rule `{}`", report::printable(key));
         if let Some(s) = crate::suggest::did_you_mean(key, names) {
             msg.push_str(&format!("; did you mean `{s}`?"));
         }

@@ -540,10 +540,18 @@ impl Stale {
     }
 }
 
+/// A unified diff of a chart file, escaped for the terminal line by line: its name (from `.onechart-manifest` for
+/// a file to remove) and the lines of the file on disk (a manifest entry, a value edited in) are the directory's.
 fn unified(old: &str, new: &str, rel: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
+    let diff = similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
         .header(&format!("{rel} (on disk)"), &format!("{rel} (generated)"))
-        .to_string()
+        .to_string();
+    diff.split_inclusive('\n')
+        .map(|l| match l.strip_suffix('\n') {
+            Some(line) => format!("{}\n", crate::source::printable(line)),
+            None => crate::source::printable(l).into_owned(),
+        })
+        .collect()
 }

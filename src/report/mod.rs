@@ -100,7 +100,8 @@ pub fn human_with(findings: &[Finding], w: &mut dyn Write, opts: &HumanOptions) 
         return Ok(());
     }
     for l in opts.inputs {
-        writeln!(w, "{l}")?;
+        // File names, `--set` values and environment names from the command line or a project file.
+        writeln!(w, "{}", printable(&l.to_string()))?;
     }
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     let warnings = findings.len() - errors;

@@ -235,22 +235,28 @@ fn validate_values_fails_with_the_rule_id() {
     let dev = tmp.path().join("dev");
     generate("dev-sqlite", &[], &dev);
     refused(&dev, "oned.replicas=3", &["ONE002 sqlite-with-raft"]);
+    // ONE008, as the contract words it: the marketplace without SYS_ADMIN and without privilege.
     refused(&dev, "marketplace.enabled=true", &["ONE008 marketplace-without-sys-admin"]);
-    // SYS_ADMIN cannot give a non-root pod the sudo and root that Linux Containers imports need.
     refused(
         &dev,
-        "marketplace.enabled=true,securityContext.capabilities.add={SYS_ADMIN}",
+        "marketplace.enabled=true,securityContext.capabilities.add={NET_ADMIN}",
         &["ONE008 marketplace-without-sys-admin"],
     );
     refused(&dev, "monitord.service.port=4125", &["ONE005 monitord-port-mismatch"]);
-    // An added capability is rendered into the OpenNebula containers.
+    // With SYS_ADMIN (or CAP_SYS_ADMIN, or privilege) it renders; an added capability reaches the OpenNebula
+    // containers.
     for (name, helm) in helm_versions() {
-        let (ok, out) = run(Command::new(&helm)
-            .args(["template", "one"])
-            .arg(&dev)
-            .args(["--set", "securityContext.capabilities.add={SYS_ADMIN}"]));
-        assert!(ok, "{name}: {out}");
-        assert!(out.contains("add: [\"SYS_ADMIN\"]"), "{name}: SYS_ADMIN not rendered");
+        for set in [
+            "marketplace.enabled=true,securityContext.capabilities.add={SYS_ADMIN}",
+            "marketplace.enabled=true,securityContext.capabilities.add={CAP_SYS_ADMIN}",
+            "marketplace.enabled=true,securityContext.privileged=true",
+        ] {
+            let (ok, out) = run(Command::new(&helm).args(["template", "one"]).arg(&dev).args(["--set", set]));
+            assert!(ok, "{name} {set}: {out}");
+            if set.contains("SYS_ADMIN") {
+                assert!(out.contains("SYS_ADMIN\"]"), "{name}: SYS_ADMIN not rendered");
+            }
+        }
     }
 }
 
@@ -394,30 +400,30 @@ networkPolicy:
         assert!(ports.contains(&p), "port {p} not admitted: {egress}");
     }
     assert_eq!(rules.last().unwrap()["to"][0]["ipBlock"]["cidr"], "198.51.100.0/24");
-    // image.digest: every OpenNebula container runs repository:tag@digest; a malformed digest is refused.
+    // image.digest: every OpenNebula container runs repository:tag@digest; database.mariadb.digest: the bundled
+    // MariaDB, validated alike. A malformed digest is refused.
     let digest = format!("sha256:{}", "ab".repeat(32));
+    let images = [
+        ("image.digest", "registry.example.com/opennebula/frontend:7.4.0"),
+        ("database.mariadb.digest", "docker.io/library/mariadb:11.4.4"),
+    ];
     for (name, helm) in helm_versions() {
-        let o = Command::new(&helm)
-            .args(["template", "one"])
-            .arg(&chart)
-            .args(["--set", &format!("image.digest={digest}")])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
-        let text = String::from_utf8_lossy(&o.stdout);
-        let pinned = format!("image: \"registry.example.com/opennebula/frontend:7.4.0@{digest}\"");
-        assert!(text.contains(&pinned), "{name}: no {pinned}");
-        assert!(
-            !text.contains("image: \"registry.example.com/opennebula/frontend:7.4.0\"\n"),
-            "{name}: an image by tag"
-        );
-        let o = Command::new(&helm)
-            .args(["template", "one"])
-            .arg(&chart)
-            .args(["--set", "image.digest=sha256:abc"])
-            .output()
-            .unwrap();
-        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("digest"), "{name}");
+        let template = |set: &str| {
+            Command::new(&helm).args(["template", "one"]).arg(&chart).args(["--set", set]).output().unwrap()
+        };
+        for (key, by_tag) in images {
+            let o = template(&format!("{key}={digest}"));
+            assert!(o.status.success(), "{name} {key}: {}", String::from_utf8_lossy(&o.stderr));
+            let text = String::from_utf8_lossy(&o.stdout);
+            let pinned = format!("image: \"{by_tag}@{digest}\"");
+            assert!(text.contains(&pinned), "{name}: no {pinned}");
+            assert!(!text.contains(&format!("image: \"{by_tag}\"\n")), "{name}: {by_tag} by tag with {key}");
+            for bad in ["sha256:abc", "sha256:ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"] {
+                let o = template(&format!("{key}={bad}"));
+                let err = String::from_utf8_lossy(&o.stderr);
+                assert!(!o.status.success() && err.contains("digest"), "{name} {key}={bad}: rendered, or {err}");
+            }
+        }
     }
     // Without them: no extra object, any source, and Raft's slower readiness check keeps its longer timeout.
     let ha = tmp.path().join("ha");
@@ -1279,7 +1285,9 @@ fn admitted_from(docs: &[serde_json::Value], port: i64, protocol: &str) -> Vec<O
 /// XML-RPC and gRPC, FireEdge, OneGate) and the cluster-internal add-ons (OneFlow, OneForm, OneKS) admit only the
 /// release's own pods, while the TLS ports, SSH and monitord (TCP and UDP, the hypervisors') stay published and
 /// the exporter follows `networkPolicy.metricsFrom`. FireEdge's plain port stays open to `ingressFrom` when the
-/// Ingress serves it. Without TLS, every published port keeps its sources. Helm 3 and 4, valid and lint-clean.
+/// Ingress serves it; with OneKS, XML-RPC and OneGate's plain ports admit `networkPolicy.tproxyFrom` (the
+/// hypervisors' transparent proxy), never `ingressFrom`. Without TLS, every published port keeps its sources.
+/// Helm 3 and 4, valid and lint-clean.
 #[test]
 fn with_tls_the_plain_ports_admit_only_the_release() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1334,17 +1342,30 @@ oneform: {enabled: true}
         // The Ingress reaches FireEdge's plain port: it stays open to ingressFrom (any source when empty).
         let docs = render(&helm, &["--set", "ingress.enabled=true,ingress.host=one.example.com"]);
         assert!(admitted_from(&docs, 2616, "TCP").contains(&None), "{name}: the Ingress cannot reach FireEdge");
-        // OneKS: the hypervisors' transparent proxy reaches the plain XML-RPC and OneGate ports; gRPC and OneKS's
-        // own port stay the release's.
-        let docs = render(
-            &helm,
-            &["--set", "oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=192.0.2.5"],
-        );
-        for port in [2633, 5030] {
-            assert_eq!(admitted_from(&docs, port, "TCP"), vec![None], "{name}: OneKS's transparent proxy, {port}");
-        }
-        for port in [2634, 10780] {
-            assert_eq!(admitted_from(&docs, port, "TCP"), vec![Some(own.clone())], "{name}: with OneKS, {port}");
+        // OneKS: the plain XML-RPC and OneGate ports stay the release's, whatever networkPolicy.ingressFrom says
+        // (any source when empty, a namespace here); the hypervisors' transparent proxy reaches them only from
+        // networkPolicy.tproxyFrom. gRPC and OneKS's own port stay the release's.
+        let oneks = "oneks.enabled=true,oneks.tproxy.onegate.address=192.0.2.5,oneks.tproxy.oned.address=192.0.2.5";
+        let hypervisors = serde_json::json!([{"ipBlock": {"cidr": "192.0.2.0/24"}}]);
+        for ingress_from in [None, Some("networkPolicy.ingressFrom[0].namespaceSelector.matchLabels.team=users")] {
+            let mut args = vec!["--set", oneks];
+            args.extend(ingress_from.iter().flat_map(|s| ["--set", *s]));
+            let docs = render(&helm, &args);
+            for port in [2633, 2634, 5030, 10780] {
+                let from = admitted_from(&docs, port, "TCP");
+                assert_eq!(from, vec![Some(own.clone())], "{name}: with OneKS, {port}, {ingress_from:?}");
+            }
+            args.extend(["--set", "networkPolicy.tproxyFrom[0].ipBlock.cidr=192.0.2.0/24"]);
+            let docs = render(&helm, &args);
+            for port in [2633, 5030] {
+                let from = admitted_from(&docs, port, "TCP");
+                let expected = vec![Some(own.clone()), Some(hypervisors.clone())];
+                assert_eq!(from, expected, "{name}: OneKS's transparent proxy, {port}, {ingress_from:?}");
+            }
+            for port in [2634, 10780] {
+                let from = admitted_from(&docs, port, "TCP");
+                assert_eq!(from, vec![Some(own.clone())], "{name}: with OneKS, {port}, {ingress_from:?}");
+            }
         }
         // networkPolicy.metricsFrom limits the exporter's port.
         let docs =

@@ -590,6 +590,64 @@ fn large_and_endless_inputs_stay_bounded() {
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// Standard input is read once: `-` given twice (`lint - -`, `-f -` beside `--manifests -`, `generate -f - -f -`)
+/// is refused with exit 2 before anything is read, naming the arguments; generate writes nothing.
+#[test]
+fn standard_input_given_twice_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, named) in [
+        (&["lint", "-", "-"][..], "(FILE, FILE)"),
+        (&["lint", "-f", "-", "--manifests", "-"][..], "(-f, --manifests)"),
+        (&["generate", "--profile", "dev-sqlite", "-f", "-", "-f", "-", "-o", "c"][..], "(-f, -f)"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_onechart"))
+            .args(args)
+            .current_dir(tmp.path())
+            .stdin(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        check_one_error(&format!("{args:?}"), &o, &format!("`-` (standard input) is given 2 times {named}"));
+    }
+    assert!(!tmp.path().join("c").exists());
+}
+
+/// `-` from a pipe whose writer neither writes nor closes (`sleep 1000 | onechart lint -`) is refused after the
+/// pipe's silence timeout (`ONECHART_PIPE_TIMEOUT`, 1 s here) with exit 2, as a FIFO without data is, for values
+/// and manifests, lint and generate. The writer's end stays open for the whole run; 30 s is the test's bound.
+#[test]
+fn a_silent_standard_input_is_refused_not_waited_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [
+        &["lint", "-"][..],
+        &["lint", "--manifests", "-"][..],
+        &["generate", "--profile", "dev-sqlite", "-f", "-", "-o", "c"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_onechart"))
+            .args(args)
+            .current_dir(tmp.path())
+            .env("ONECHART_PIPE_TIMEOUT", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let writer = child.stdin.take();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() && start.elapsed() < std::time::Duration::from_secs(30) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{args:?}: still waiting for standard input after 30 s");
+        }
+        drop(writer);
+        let o = child.wait_with_output().unwrap();
+        check_one_error(&format!("{args:?}"), &o, "<stdin>: error: is a pipe or FIFO that delivered nothing for 1 s");
+    }
+    assert!(!tmp.path().join("c").exists());
+}
+
 #[test]
 fn a_numeric_key_or_a_suppression_hides_no_finding() {
     let tmp = tempfile::tempdir().unwrap();
@@ -730,6 +788,7 @@ fn image_values_cannot_inject_yaml() {
         ("image.tag", "7.4.0\nx-injected: |1"),
         ("image.repository", "registry.example.com/one\n  x: 1"),
         ("database.mariadb.tag", "11.4.4 # x"),
+        ("database.mariadb.digest", "sha256:abab\nx-injected: |1"),
     ] {
         let set = format!("{key}={value}");
         let o = Command::new(env!("CARGO_BIN_EXE_onechart"))
@@ -773,6 +832,52 @@ fn control_characters_from_the_input_never_reach_the_terminal_raw() {
         assert!(String::from_utf8_lossy(&all).contains("\\x1b"), "{args:?}: {}", String::from_utf8_lossy(&all));
         assert!(!String::from_utf8_lossy(&all).lines().any(|l| l.starts_with("error: fake")), "a faked output line");
     }
+}
+
+/// Raw control bytes (other than newline and tab) in a command's output.
+fn raw_controls(o: &std::process::Output) -> (Vec<u8>, String) {
+    let all = [o.stdout.as_slice(), o.stderr.as_slice()].concat();
+    let raw = all.iter().copied().filter(|b| (*b < 0x20 && *b != b'\n' && *b != b'\t') || *b == 0x7f).collect();
+    (raw, String::from_utf8_lossy(&all).into_owned())
+}
+
+/// Names from the user reach the terminal escaped: the file names and `--set` values in lint's summary, the
+/// names in `generate --check`'s diff headers (a `.onechart-manifest` entry of a file to remove), the ID that
+/// `onechart explain` does not know.
+#[test]
+fn names_in_summaries_diffs_and_explain_are_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let name = "ok\x1b]0;pwned\x07\x1b[2J.yaml";
+    std::fs::write(tmp.path().join(name), "profile: dev-sqlite\n").unwrap();
+    let lint = onechart_in(tmp.path(), &["lint", "--color", "never", name, "--set", "commonAnnotations.a=b\x1b[31m"]);
+    let chart = tmp.path().join("chart");
+    generate("dev-sqlite", &[], &chart);
+    let planted = "extra\x1b[2J.txt";
+    std::fs::write(chart.join(planted), "planted\n").unwrap();
+    let mut manifest = std::fs::read_to_string(chart.join(".onechart-manifest")).unwrap();
+    manifest.push_str(&format!("{planted}\n"));
+    std::fs::write(chart.join(".onechart-manifest"), manifest).unwrap();
+    let check = onechart_in(tmp.path(), &["generate", "--profile", "dev-sqlite", "-o", "chart", "--check"]);
+    let explain = onechart_in(tmp.path(), &["explain", "ONE\x1b[2J001"]);
+    for (what, o, code, shown) in [
+        (
+            "lint",
+            &lint,
+            0,
+            "ok\\x1b]0;pwned\\x07\\x1b[2J.yaml + --set commonAnnotations.a=b\\x1b[31m: profile dev-sqlite",
+        ),
+        ("generate --check", &check, 1, "+++ extra\\x1b[2J.txt (generated)"),
+        ("explain", &explain, 2, "unknown rule `ONE\\x1b[2J001`"),
+    ] {
+        let (raw, all) = raw_controls(o);
+        assert_eq!(o.status.code(), Some(code), "{what}: {all}");
+        assert!(raw.is_empty(), "{what}: raw control bytes {raw:?} in:\n{all}");
+        assert!(all.contains(shown), "{what}: no `{shown}` in:\n{all}");
+    }
+}
+
+fn onechart_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_onechart")).args(args).current_dir(dir).output().unwrap()
 }
 
 #[test]

@@ -379,3 +379,63 @@ fn the_caret_covers_the_node_in_flow_collections() {
         insta::assert_snapshot!("lint__caret_in_flow_collections", out);
     });
 }
+
+/// A digest pins an image whatever its tag says: ONE023 is quiet for `latest` with `image.digest` or
+/// `database.mariadb.digest`, and says so for the other image; a malformed MariaDB digest is ONE100 at its value.
+#[test]
+fn a_digest_pins_the_mariadb_image_as_it_pins_opennebulas() {
+    let tmp = tempfile::tempdir().unwrap();
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let cases = [
+        ("database: {mariadb: {tag: latest}}\n".to_string(), vec!["database.mariadb.tag"]),
+        (format!("database: {{mariadb: {{tag: latest, digest: \"{digest}\"}}}}\n"), vec![]),
+        (
+            format!("image: {{tag: latest, digest: \"{digest}\"}}\ndatabase: {{mariadb: {{tag: latest}}}}\n"),
+            vec!["database.mariadb.tag"],
+        ),
+    ];
+    for (i, (yaml, expected)) in cases.iter().enumerate() {
+        let file = format!("v{i}.yaml");
+        std::fs::write(tmp.path().join(&file), format!("profile: dev-sqlite\n{yaml}")).unwrap();
+        let (_, v) = lint_json(tmp.path(), &file, &[]);
+        let paths: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["ruleId"] == "ONE023")
+            .map(|f| f["path"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(paths, *expected, "{yaml}: {v:#}");
+    }
+    std::fs::write(tmp.path().join("bad.yaml"), "database: {mariadb: {digest: \"sha256:abc\"}}\n").unwrap();
+    let (code, v) = lint_json(tmp.path(), "bad.yaml", &["--profile", "dev-sqlite"]);
+    assert_eq!(code, Some(1), "{v:#}");
+    let f = &v["findings"][0];
+    assert_eq!(
+        (&f["ruleId"], &f["path"], &f["line"], &f["column"]),
+        (&"ONE100".into(), &"database.mariadb.digest".into(), &1.into(), &30.into()),
+        "{v:#}"
+    );
+    assert!(f["message"].as_str().unwrap().contains("an image digest"), "{v:#}");
+}
+
+/// ONE008 as the contract words it: `marketplace.enabled` without `SYS_ADMIN` (or `CAP_SYS_ADMIN`) in
+/// `securityContext.capabilities.add` and without `privileged` is an error; with SYS_ADMIN it is silent, and with
+/// privilege ONE015 warns instead.
+#[test]
+fn marketplace_needs_sys_admin_or_privilege() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (yaml, expected) in [
+        ("marketplace: {enabled: true}\n", vec!["ONE008"]),
+        ("marketplace: {enabled: true}\nsecurityContext: {capabilities: {add: [NET_ADMIN]}}\n", vec!["ONE008"]),
+        ("marketplace: {enabled: true}\nsecurityContext: {capabilities: {add: [SYS_ADMIN]}}\n", vec![]),
+        ("marketplace: {enabled: true}\nsecurityContext: {capabilities: {add: [CAP_SYS_ADMIN]}}\n", vec![]),
+        ("marketplace: {enabled: true}\nsecurityContext: {privileged: true}\n", vec!["ONE015"]),
+        ("marketplace: {enabled: false}\n", vec![]),
+    ] {
+        std::fs::write(tmp.path().join("v.yaml"), format!("profile: dev-sqlite\n{yaml}")).unwrap();
+        let (_, v) = lint_json(tmp.path(), "v.yaml", &[]);
+        let ids: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["ruleId"].as_str().unwrap()).collect();
+        assert_eq!(ids, expected, "{yaml}: {v:#}");
+    }
+}

@@ -208,3 +208,49 @@ fn the_scan_sees_calls_and_skips_strings_and_comments() {
     );
     assert_eq!(calls, ["genPrivateKey", "printf", "randAlphaNum", "b64enc", ".Capabilities.KubeVersion"]);
 }
+
+/// Issue 19: no document recommends a password on a command line (`ps` and the shell history show it): not the
+/// READMEs (the project's, the chart's, the image's), the docs, the examples, the generated chart's values.yaml
+/// and README, nor `generate`'s refusal of a password, which points at `existingSecret`, a private values file
+/// and `--set-file`.
+#[test]
+fn no_document_puts_a_password_on_a_command_line() {
+    let root = common::root();
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    common::generate("prod-mysql", &["-f", common::example("prod-mysql").to_str().unwrap()], &chart);
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut files = vec![root.join("README.md"), root.join("CONTRIBUTING.md"), chart.join("README.md")];
+    files.push(chart.join("values.yaml"));
+    for dir in ["docs", "chart-templates", "profiles"] {
+        files.extend(
+            common::tree(&root.join(dir))
+                .into_keys()
+                .filter(|p| p.ends_with(".md") || p.ends_with(".yaml"))
+                .map(|p| root.join(dir).join(p)),
+        );
+    }
+    for f in files {
+        texts.push((f.display().to_string(), std::fs::read_to_string(&f).unwrap()));
+    }
+    for key in ["auth.oneadminPassword", "auth.serveradminPassword", "database.mysql.password"] {
+        let o = common::onechart(
+            &["generate", "--profile", "dev-sqlite", "-o", "c", "--set", &format!("{key}=x")],
+            tmp.path(),
+        );
+        let (_, err) = common::text(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("existingSecret") && err.contains(&format!("--set-file {key}=FILE")), "{err}");
+        // The message itself (its location is the user's own `--set`).
+        let message = err.split_once("error: ").map(|(_, m)| m.to_string()).unwrap_or(err);
+        texts.push((format!("generate --set {key}"), message));
+    }
+    for (name, text) in &texts {
+        let flat = text.replace(['\n', '`'], " ").replace("  ", " ");
+        for key in ["auth.oneadminPassword", "auth.serveradminPassword", "database.mysql.password"] {
+            for flag in ["--set", "--set-string"] {
+                assert!(!flat.contains(&format!("{flag} {key}=")), "{name} recommends `{flag} {key}=...`");
+            }
+        }
+    }
+}

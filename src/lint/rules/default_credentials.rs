@@ -23,7 +23,8 @@ declare_rule! {
 /// literal `PASSWD` attributes of an embedded oned.conf, equal to one of the defaults above.
 ///
 /// ## At install time
-/// The chart refuses these passwords given with `helm install --set` (case-insensitively), as `generate` does.
+/// The chart refuses these passwords given at install time, however given (a values file, `--set-file`),
+/// case-insensitively, as `generate` does.
 ///
 /// ## Example
 /// ```yaml

@@ -1,4 +1,4 @@
-//! ONE008 `marketplace-without-sys-admin`: Linux Containers marketplace imports (root and sudo) are enabled.
+//! ONE008 `marketplace-without-sys-admin`: the marketplace is enabled without `SYS_ADMIN` or privilege.
 
 use crate::declare_rule;
 use crate::lint::ManifestHit;
@@ -9,19 +9,21 @@ use crate::manifest::Typed;
 
 declare_rule! {
 /// ## What it does
-/// Flags `marketplace.enabled: true`: image imports from the Linux Containers marketplace (`lxd://`), which
-/// build a filesystem image as root. In manifest mode it flags containers that mount `/dev/fuse` without
-/// `SYS_ADMIN` and without privilege.
+/// Flags `marketplace.enabled: true` without `SYS_ADMIN` in `securityContext.capabilities.add` and without
+/// `securityContext.privileged`: marketplace image creation mounts filesystem images. In manifest mode it flags
+/// containers that mount `/dev/fuse` without `SYS_ADMIN` and without privilege.
 ///
 /// ## Why is this bad?
-/// The only marketplace action that needs privilege is the Linux Containers import: the downloader runs
-/// `sudo -n /usr/lib/one/sh/create_container_image.sh`, which mounts the image (`fuse2fs`, else `mount`),
-/// `chown`s and `chroot`s into it (OpenNebula/one@release-7.4.0:src/datastore_mad/remotes/lxd_downloader.sh:330,
-/// src/mad/sh/create_container_image.sh:66-82; sudoers `ONE_MARKET`). In the chart's pod oneadmin (uid 9869) has
-/// no sudo and no privilege escalation, and capabilities added to a non-root container are not effective, so
-/// `SYS_ADMIN` does not make it work: the import fails however the pod is configured. The default OpenNebula
-/// Public marketplace (plain HTTPS downloads, `src/market_mad/remotes/one/monitor`) and http/s3 marketplaces need
-/// no privilege; the Linux Containers marketplace is created disabled (`src/market/MarketPlacePool.cc:46`).
+/// Marketplace image creation, the Linux Containers imports (`lxd://`), mounts the image it builds (`fuse2fs`,
+/// else `mount`: OpenNebula/one@release-7.4.0:src/mad/sh/create_container_image.sh:66-82), and a mount, FUSE
+/// included, needs `CAP_SYS_ADMIN`. Give that capability, `SYS_ADMIN`, rather than `privileged`, which gives every
+/// capability and every host device (ONE015). The capability is what this rule checks; the import needs more
+/// than that: it runs through `sudo -n` as root (`src/datastore_mad/remotes/lxd_downloader.sh:330`, sudoers
+/// `ONE_MARKET` in `share/pkgs/sudoers/opennebula-server`), then `chown`s and `chroot`s into the image, so it
+/// also needs root in the pod, which the chart's oneadmin (uid 9869, no privilege escalation without
+/// `privileged`) does not have. The default OpenNebula Public marketplace (plain HTTPS downloads,
+/// `src/market_mad/remotes/one/monitor`) and http/s3 marketplaces need neither; the Linux Containers
+/// marketplace is created disabled (`src/market/MarketPlacePool.cc:46`).
 ///
 /// ## In rendered manifests
 /// Checked: a container of the front-end's pods that mounts `/dev/fuse` (directly or through a hostPath volume)
@@ -31,40 +33,52 @@ declare_rule! {
 /// ```yaml
 /// marketplace:
 ///   enabled: true
-/// securityContext:
-///   capabilities:
-///     add: [SYS_ADMIN]
 /// ```
 ///
 /// Use instead:
 /// ```yaml
 /// marketplace:
-///   enabled: false   # OpenNebula Public, http and s3 marketplaces work as they are
+///   enabled: true
+/// securityContext:
+///   capabilities:
+///     add: [SYS_ADMIN]   # not privileged (ONE015)
 /// ```
     pub static ONE008 = {
         id: "ONE008",
         name: "marketplace-without-sys-admin",
         level: Error,
-        summary: "Linux Containers marketplace imports, which need root and sudo, are enabled",
-        fix: "Keep `marketplace.enabled: false` (the OpenNebula Public, http and s3 marketplaces need no privilege); import Linux Containers images on a host, never by giving the front-end SYS_ADMIN or privilege.",
+        summary: "The marketplace is enabled without `SYS_ADMIN` or privilege",
+        fix: "Add `SYS_ADMIN` to `securityContext.capabilities.add` (rather than `privileged`, ONE015), or keep `marketplace.enabled: false`: the OpenNebula Public, http and s3 marketplaces need neither.",
         check: check,
         manifests: check_manifests, reads: [Workloads],
-        manifest_fix: "Drop the `/dev/fuse` mount: only Linux Containers imports use FUSE, and they also need root and sudo, which a non-root front-end container does not have; the OpenNebula Public, http and s3 marketplaces need neither.",
+        manifest_fix: "Add `SYS_ADMIN` to the container's `securityContext.capabilities.add` (rather than `privileged`), or drop the `/dev/fuse` mount: only marketplace image creation uses FUSE; the OpenNebula Public, http and s3 marketplaces need neither.",
         install: Install::When {
-            when: Cond::Truthy("marketplace.enabled"),
-            message: "Linux Containers imports run sudo -n create_container_image.sh as root, which the non-root front-end cannot do (SYS_ADMIN does not help); set marketplace.enabled=false",
+            when: Cond::And(&[
+                Cond::Truthy("marketplace.enabled"),
+                Cond::Falsy("securityContext.privileged"),
+                Cond::Template(
+                    r#"not (or (has "SYS_ADMIN" $v.securityContext.capabilities.add) (has "CAP_SYS_ADMIN" $v.securityContext.capabilities.add))"#,
+                ),
+            ]),
+            message: "marketplace image creation mounts filesystem images, which needs SYS_ADMIN; add it to securityContext.capabilities.add (rather than privileged, ONE015), or set marketplace.enabled=false",
             args: &[],
             only_if: None,
         },
     }
 }
 
+/// `SYS_ADMIN` (or `CAP_SYS_ADMIN`) among added capabilities.
+fn adds_sys_admin<S: AsRef<str>>(add: &[S]) -> bool {
+    add.iter().any(|a| a.as_ref().trim_start_matches("CAP_") == "SYS_ADMIN")
+}
+
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
-    if v.marketplace.enabled {
+    let sc = &v.security_context;
+    if v.marketplace.enabled && !sc.privileged && !adds_sys_admin(&sc.capabilities.add) {
         return vec![Hit::at(
             "marketplace.enabled",
-            "`marketplace.enabled` is true: Linux Containers imports run `sudo -n create_container_image.sh` as root, which the non-root front-end cannot do, with or without SYS_ADMIN",
+            "`marketplace.enabled` is true without `SYS_ADMIN` in `securityContext.capabilities.add` or `securityContext.privileged`: marketplace image creation mounts filesystem images (`fuse2fs`, else `mount`), which needs SYS_ADMIN",
         )];
     }
     vec![]
@@ -96,7 +110,7 @@ fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
             let sys_admin = sc
                 .and_then(|s| s.capabilities.as_ref())
                 .and_then(|c| c.add.as_ref())
-                .is_some_and(|add| add.iter().any(|a| a.trim_start_matches("CAP_") == "SYS_ADMIN"));
+                .is_some_and(|add| adds_sys_admin(add));
             if mounts_fuse && !privileged && !sys_admin {
                 hits.push(ManifestHit::new(
                     i,

@@ -8,7 +8,8 @@ use crate::manifest::deploy::image_tag;
 
 declare_rule! {
 /// ## What it does
-/// Flags an empty or `latest` `image.tag` (and `database.mariadb.tag`).
+/// Flags an empty or `latest` `image.tag` (and `database.mariadb.tag`), unless a digest pins that image
+/// (`image.digest`, `database.mariadb.digest`).
 ///
 /// ## Why is this bad?
 /// A mutable tag lets a node pull a different OpenNebula version on reschedule; a version change needs a database
@@ -44,14 +45,15 @@ declare_rule! {
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
-    // A digest pins the OpenNebula image whatever its tag says.
-    let pinned = !v.image.digest.is_empty();
-    [("image.tag", &v.image.tag), ("database.mariadb.tag", &v.database.mariadb.tag)]
-        .into_iter()
-        .filter(|(path, _)| !(pinned && *path == "image.tag"))
-        .filter(|(_, t)| t.is_empty() || t.as_str() == "latest")
-        .map(|(path, t)| Hit::at(path, format!("`{path}` is `{t}`, not a pinned release")))
-        .collect()
+    // A digest pins the image whatever its tag says.
+    [
+        ("image.tag", &v.image.tag, &v.image.digest),
+        ("database.mariadb.tag", &v.database.mariadb.tag, &v.database.mariadb.digest),
+    ]
+    .into_iter()
+    .filter(|(_, t, digest)| digest.is_empty() && (t.is_empty() || t.as_str() == "latest"))
+    .map(|(path, t, _)| Hit::at(path, format!("`{path}` is `{t}`, not a pinned release")))
+    .collect()
 }
 
 fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {

@@ -25,7 +25,7 @@ declare_rule! {
 /// credentials a job copies into the Secret oned reads.
 ///
 /// ## At install time
-/// The chart refuses such a `database.mysql.password` (`helm install --set`), as `generate` does.
+/// The chart refuses such a `database.mysql.password` given at install time, as `generate` does.
 ///
 /// ## Example
 /// ```yaml

@@ -11,9 +11,8 @@ declare_rule! {
 ///
 /// ## Why is this bad?
 /// A privileged container has every capability and all host devices, so an escape from any daemon owns the node.
-/// The front-end needs no privilege and no added capability: its daemons run as oneadmin, and the one task that
-/// would need root, Linux Containers marketplace imports, cannot work in the pod at all (ONE008: it runs `sudo`,
-/// which neither privilege nor `SYS_ADMIN` gives a non-root container).
+/// The front-end needs no privilege: its daemons run as oneadmin, and where a capability is needed, for the
+/// mounts of marketplace image creation (ONE008), `SYS_ADMIN` is enough.
 ///
 /// ## In rendered manifests
 /// Checked: `securityContext.privileged: true` on a container of the front-end's pods (those that run an
@@ -37,10 +36,10 @@ declare_rule! {
         name: "privileged-container",
         level: Warning,
         summary: "The OpenNebula containers run privileged",
-        fix: "Set `securityContext.privileged: false`; the front-end needs no added capability (Linux Containers marketplace imports cannot work in the pod either way, ONE008).",
+        fix: "Set `securityContext.privileged: false`; where a capability is needed (marketplace image creation, ONE008), add `SYS_ADMIN` to `securityContext.capabilities.add` instead.",
         check: check,
         manifests: check_manifests, reads: [Workloads],
-        manifest_fix: "Set the container's `securityContext.privileged: false` and add no capability the OpenNebula daemons do not need (they need none).",
+        manifest_fix: "Set the container's `securityContext.privileged: false` and add only the capability a task needs (`SYS_ADMIN` for the mounts of marketplace image creation; the daemons need none).",
     }
 }
 
