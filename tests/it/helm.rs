@@ -242,13 +242,20 @@ fn validate_values_fails_with_the_rule_id() {
         "marketplace.enabled=true,securityContext.capabilities.add={NET_ADMIN}",
         &["ONE008 marketplace-without-sys-admin"],
     );
+    // CAP_SYS_ADMIN is not SYS_ADMIN to Kubernetes: the API server refuses it beside allowPrivilegeEscalation
+    // false, and the runtime would add its own CAP_ prefix.
+    refused(
+        &dev,
+        "marketplace.enabled=true,securityContext.capabilities.add={CAP_SYS_ADMIN}",
+        &[
+            "ONE008 marketplace-without-sys-admin: marketplace image creation mounts filesystem images, which needs SYS_ADMIN; add it to securityContext.capabilities.add, written SYS_ADMIN (not CAP_SYS_ADMIN",
+        ],
+    );
     refused(&dev, "monitord.service.port=4125", &["ONE005 monitord-port-mismatch"]);
-    // With SYS_ADMIN (or CAP_SYS_ADMIN, or privilege) it renders; an added capability reaches the OpenNebula
-    // containers.
+    // With SYS_ADMIN (or privilege) it renders; an added capability reaches the OpenNebula containers.
     for (name, helm) in helm_versions() {
         for set in [
             "marketplace.enabled=true,securityContext.capabilities.add={SYS_ADMIN}",
-            "marketplace.enabled=true,securityContext.capabilities.add={CAP_SYS_ADMIN}",
             "marketplace.enabled=true,securityContext.privileged=true",
         ] {
             let (ok, out) = run(Command::new(&helm).args(["template", "one"]).arg(&dev).args(["--set", set]));

@@ -56,30 +56,34 @@ declare_rule! {
             when: Cond::And(&[
                 Cond::Truthy("marketplace.enabled"),
                 Cond::Falsy("securityContext.privileged"),
-                Cond::Template(
-                    r#"not (or (has "SYS_ADMIN" $v.securityContext.capabilities.add) (has "CAP_SYS_ADMIN" $v.securityContext.capabilities.add))"#,
-                ),
+                Cond::Template(r#"not (has "SYS_ADMIN" $v.securityContext.capabilities.add)"#),
             ]),
-            message: "marketplace image creation mounts filesystem images, which needs SYS_ADMIN; add it to securityContext.capabilities.add (rather than privileged, ONE015), or set marketplace.enabled=false",
+            message: "marketplace image creation mounts filesystem images, which needs SYS_ADMIN; add it to securityContext.capabilities.add, written SYS_ADMIN (not CAP_SYS_ADMIN, which Kubernetes refuses beside allowPrivilegeEscalation false; rather than privileged, ONE015), or set marketplace.enabled=false",
             args: &[],
             only_if: None,
         },
     }
 }
 
-/// `SYS_ADMIN` (or `CAP_SYS_ADMIN`) among added capabilities.
+/// `SYS_ADMIN` among added capabilities, spelt as Kubernetes takes it: the runtime adds the `CAP_` prefix itself
+/// (containerd's `"CAP_" + strings.ToUpper(c)`), and the API server refuses `CAP_SYS_ADMIN` in a container with
+/// `allowPrivilegeEscalation: false`, as the chart's are (`ValidateSecurityContext`, pkg/apis/core/validation).
 fn adds_sys_admin<S: AsRef<str>>(add: &[S]) -> bool {
-    add.iter().any(|a| a.as_ref().trim_start_matches("CAP_") == "SYS_ADMIN")
+    add.iter().any(|a| a.as_ref() == "SYS_ADMIN")
 }
 
 fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     let sc = &v.security_context;
     if v.marketplace.enabled && !sc.privileged && !adds_sys_admin(&sc.capabilities.add) {
-        return vec![Hit::at(
-            "marketplace.enabled",
-            "`marketplace.enabled` is true without `SYS_ADMIN` in `securityContext.capabilities.add` or `securityContext.privileged`: marketplace image creation mounts filesystem images (`fuse2fs`, else `mount`), which needs SYS_ADMIN",
-        )];
+        let misspelt = sc.capabilities.add.iter().find(|a| a.eq_ignore_ascii_case("CAP_SYS_ADMIN") || a.eq_ignore_ascii_case("SYS_ADMIN"));
+        let message = match misspelt {
+            Some(m) => format!(
+                "`marketplace.enabled` is true and `securityContext.capabilities.add` has `{m}`, not `SYS_ADMIN`: Kubernetes takes capability names without `CAP_`, in upper case (the runtime adds the prefix, and the API server refuses `CAP_SYS_ADMIN` beside `allowPrivilegeEscalation: false`); write `SYS_ADMIN`"
+            ),
+            None => "`marketplace.enabled` is true without `SYS_ADMIN` in `securityContext.capabilities.add` or `securityContext.privileged`: marketplace image creation mounts filesystem images (`fuse2fs`, else `mount`), which needs SYS_ADMIN".to_string(),
+        };
+        return vec![Hit::at("marketplace.enabled", message)];
     }
     vec![]
 }
