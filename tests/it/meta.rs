@@ -252,5 +252,14 @@ fn no_document_puts_a_password_on_a_command_line() {
                 assert!(!flat.contains(&format!("{flag} {key}=")), "{name} recommends `{flag} {key}=...`");
             }
         }
+        // Nor a Secret made from literals: `kubectl create secret --from-literal=KEY=VALUE` puts VALUE in the
+        // arguments that `ps` shows.
+        for line in text.lines().filter(|l| l.contains("--from-literal=")) {
+            let lower = line.to_ascii_lowercase();
+            assert!(
+                !["password", "key", "token", "secret="].iter().any(|w| lower.contains(w)),
+                "{name} makes a Secret from a literal on a command line: {line}"
+            );
+        }
     }
 }
