@@ -1017,8 +1017,9 @@ pub struct BackupOffsiteContainer {
     /// `HOME=/tmp` (writable).
     pub image: String,
     /// Its command (a list; empty: the image's entrypoint). It sees the backups volume read-only at `BACKUP_DIR`
-    /// (`/backups`) and the path of the backup this job just took in the file `BACKUP_LATEST_FILE`
-    /// (`rclone copyto "$(cat "$BACKUP_LATEST_FILE")" remote:bucket/...`); it never sees the database's
+    /// (`/backups`) and the path of the backup this job just took in the file `BACKUP_LATEST_FILE`, empty when it
+    /// took none (a first install's pre-upgrade hook): ship nothing then (`f=$(cat "$BACKUP_LATEST_FILE");
+    /// [ -n "$f" ] || exit 0; rclone copyto "$f" remote:bucket/...`); it never sees the database's
     /// credentials.
     pub command: Vec<String>,
     /// Its environment: `[{name, value}]` or `[{name, valueFrom}]`; the object store's keys only through

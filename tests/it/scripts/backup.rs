@@ -250,20 +250,24 @@ fn pre_upgrade_reads_the_running_version_from_the_statefulset() {
     let dir = c.file("backups");
     // The Role the chart gives the hook (templates/job-pre-upgrade.yaml): get on its own StatefulSet only.
     let rules = json!([{"resource": "statefulsets", "verbs": ["get"], "names": ["one-opennebula"]}]);
+    let handoff = c.file("handoff-latest");
     let run = |api: &FakeApi, new: &str| {
         let mut cmd = backup_command(&c, "pre-upgrade.sh", &dir);
         cmd.env("STATEFULSET", "one-opennebula").env("NEW_VERSION", new).env("ALLOW_MAJOR", "false");
+        cmd.env("BACKUP_HANDOFF", &handoff);
         let o = api.env(&mut cmd).output().unwrap();
         (o.status.code(), out(&o))
     };
     let backups = || std::fs::read_dir(&dir).map_or(0, |d| d.count());
 
-    // A first install (Argo CD runs pre-upgrade hooks as PreSync at every sync): nothing to back up yet.
+    // A first install (Argo CD runs pre-upgrade hooks as PreSync at every sync): nothing to back up yet, and
+    // backup.offsite.container, which runs after this script, finds an empty hand-off: nothing to ship.
     let api = FakeApi::start(&json!({"rules": rules}));
     let (code, text) = run(&api, "7.4.0");
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("does not exist yet (a first install)"), "{text}");
     assert_eq!(backups(), 0);
+    assert_eq!(std::fs::read_to_string(&handoff).ok().as_deref(), Some(""), "an empty hand-off: nothing to ship");
     assert!(!c.calls().contains("mysqldump"), "{}", c.calls());
     assert_eq!(api.requests(), ["GET /apis/apps/v1/namespaces/cloud/statefulsets/one-opennebula"]);
 
