@@ -24,13 +24,43 @@ use crate::yaml::QuirkAt;
 /// What the user asked to compile.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request {
-    /// Built-in profile name or path (`--profile`); `None`: the `profile:` key of the values, as `lint` reads
-    /// it, else the default profile.
+    /// Built-in profile name or path (`--profile`, or a project environment's `profile`); `None`: the
+    /// `profile:` key of the values, as `lint` reads it, else the default profile.
     pub profile: Option<String>,
+    /// Who asks for `profile`, for messages.
+    pub profile_asked: ProfileAsked,
     /// Values files, in order.
     pub values: Vec<PathBuf>,
     /// `--set` arguments, in order.
     pub set: Vec<String>,
+}
+
+/// Who asks for a request's profile: what a message about it names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ProfileAsked {
+    /// `--profile` on the command line.
+    #[default]
+    Flag,
+    /// A project file's `environments.NAME.profile`, at this location (its value).
+    Project {
+        /// The environment's name.
+        environment: String,
+        /// Where the project file names the profile.
+        at: Location,
+    },
+}
+
+impl ProfileAsked {
+    /// `the command line asks for profile `X` (`--profile X`)`, or the project file's environment.
+    pub fn asks(&self, profile: &str) -> String {
+        match self {
+            ProfileAsked::Flag => format!("the command line asks for profile `{profile}` (`--profile {profile}`)"),
+            ProfileAsked::Project { environment: env, at } => format!(
+                "the project file's environment `{env}` asks for profile `{profile}` (`environments.{env}.profile` at \
+                 {at})"
+            ),
+        }
+    }
 }
 
 /// Compiled, validated values.
@@ -176,7 +206,7 @@ pub fn read(req: &Request) -> Result<Read, Failure> {
     let spec = resolve_profile(req.profile.as_deref(), &layers).map_err(|e| Failure::Input(vec![e]))?;
     let from = match (&req.profile, named.first()) {
         (Some(_), _) => ProfileFrom::Flag,
-        (None, Some((_, at))) => ProfileFrom::Key(at.clone()),
+        (None, Some(n)) => ProfileFrom::Key(n.at.clone()),
         (None, None) => ProfileFrom::Default,
     };
     let profile = Profile::load(&spec).map_err(|e| {
@@ -194,9 +224,8 @@ pub fn read(req: &Request) -> Result<Read, Failure> {
     })?;
     if req.profile.is_some() {
         // `--profile ./mine.yaml` and a file naming the profile `mine` agree.
-        if let Some((named, at)) = named.into_iter().find(|(n, _)| *n != spec && *n != profile.name) {
-            let flag = format!("the command line asks for profile `{spec}` (`--profile {spec}`)");
-            return Err(Failure::Input(vec![conflict(at, &named, &flag)]));
+        if let Some(n) = named.iter().find(|n| n.name != spec && n.name != profile.name) {
+            return Err(Failure::Input(vec![conflict(n, &req.profile_asked.asks(&spec))]));
         }
     }
     Ok(Read { profile, from, layers })
@@ -245,26 +274,55 @@ fn given_passwords(merged: &Merged) -> Vec<InputError> {
         .collect()
 }
 
+/// A `profile:` key of a user layer.
+struct Named {
+    /// The profile it names.
+    name: String,
+    /// Where the key is (a file's line, or the `--set` argument).
+    at: Location,
+    /// Given by `--set profile=...`, not by a values file.
+    set: bool,
+}
+
+impl Named {
+    /// How a message names it, from elsewhere.
+    fn said(&self) -> String {
+        let (name, at) = (&self.name, &self.at);
+        if self.set {
+            format!("`{at}` names profile `{name}`")
+        } else {
+            format!("the values file at {at} names profile `{name}`")
+        }
+    }
+}
+
 /// The `profile:` keys of the user's layers (string values only; the schema reports others), with the location
 /// of each key.
-fn named_profiles(layers: &[Layer]) -> Vec<(String, Location)> {
+fn named_profiles(layers: &[Layer]) -> Vec<Named> {
     layers
         .iter()
         .filter_map(|l| {
             let name = l.value.get("profile")?.as_str()?.to_string();
             let at = l.origins.get("/profile").map_or_else(|| Location::file("values"), |o| o.key.clone());
-            Some((name, at))
+            Some(Named { name, at, set: l.source.is_none() })
         })
         .collect()
 }
 
-/// Two profiles asked for: `named` by the `profile:` key at `at`, the other as `other` says (where, and which).
-fn conflict(at: Location, named: &str, other: &str) -> InputError {
+/// Two profiles asked for: one by the `profile:` key `named` (reported there), the other as `other` says (who,
+/// where, and which).
+fn conflict(named: &Named, other: &str) -> InputError {
+    let name = &named.name;
+    let this = if named.set {
+        format!("this `--set` names profile `{name}`")
+    } else {
+        format!("this values file names profile `{name}` (its `profile:` key, here)")
+    };
     InputError::new(
-        at,
+        named.at.clone(),
         format!(
-            "this values file names profile `{named}` (its `profile:` key, here), but {other}; onechart uses one \
-             profile and never picks one of two: remove one of them or make them name the same profile"
+            "{this}, but {other}; onechart uses one profile and never picks one of two: remove one of them or make \
+             them name the same profile"
         ),
     )
 }
@@ -276,13 +334,13 @@ pub fn resolve_profile(explicit: Option<&str>, layers: &[Layer]) -> Result<Strin
         return Ok(p.to_string());
     }
     let named = named_profiles(layers);
-    let Some((first, first_at)) = named.first() else {
+    let Some(first) = named.first() else {
         return Ok(crate::profile::DEFAULT_PROFILE.to_string());
     };
-    if let Some((other, at)) = named.iter().find(|(n, _)| n != first) {
-        return Err(conflict(at.clone(), other, &format!("the values file at {first_at} names profile `{first}`")));
+    if let Some(other) = named.iter().find(|n| n.name != first.name) {
+        return Err(conflict(other, &first.said()));
     }
-    Ok(first.clone())
+    Ok(first.name.clone())
 }
 
 /// How strict compilation is.

@@ -18,7 +18,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::compile::Request;
+use crate::compile::{ProfileAsked, Request};
 use crate::source::{InputError, Location, SourceFile};
 use crate::suggest::did_you_mean;
 use crate::yaml::{self, Node, NodeKind};
@@ -28,10 +28,8 @@ use crate::yaml::{self, Node, NodeKind};
 pub struct Environment {
     /// Its name (the key under `environments`).
     pub name: String,
-    /// What to compile: the profile, the layers and `--set` values.
+    /// What to compile: the profile (with where the environment names it), the layers and `--set` values.
     pub request: Request,
-    /// Where the environment names its profile, when it does.
-    pub profile_at: Option<Location>,
 }
 
 impl Environment {
@@ -40,7 +38,7 @@ impl Environment {
     /// `--profile dev-sqlite` would lint and generate a production environment as development).
     pub fn with_profile_flag(mut self, flag: Option<&String>) -> Result<Environment, InputError> {
         let Some(flag) = flag else { return Ok(self) };
-        if let (Some(named), Some(at)) = (&self.request.profile, &self.profile_at) {
+        if let (Some(named), ProfileAsked::Project { at, .. }) = (&self.request.profile, &self.request.profile_asked) {
             let same = |a: &str, b: &str| {
                 a == b || matches!((Path::new(a).canonicalize(), Path::new(b).canonicalize()), (Ok(x), Ok(y)) if x == y)
             };
@@ -49,14 +47,16 @@ impl Environment {
                     at.clone(),
                     format!(
                         "the project file's environment `{env}` uses profile `{named}` (`environments.{env}.profile`, \
-                         here), but the command line asks for profile `{flag}` (`--profile {flag}`); onechart never \
-                         replaces an environment's profile: drop --profile, or change `environments.{env}.profile`",
-                        env = self.name
+                         here), but {asks}; onechart never replaces an environment's profile: drop --profile, or change \
+                         `environments.{env}.profile`",
+                        env = self.name,
+                        asks = ProfileAsked::Flag.asks(flag)
                     ),
                 ));
             }
         }
         self.request.profile = Some(flag.clone());
+        self.request.profile_asked = ProfileAsked::Flag;
         Ok(self)
     }
 }
@@ -131,7 +131,8 @@ pub fn read(path: &Path) -> Result<Vec<Environment>, InputError> {
             ));
         }
         let named = env.value.get("profile");
-        let profile_at = named.map(|e| at(&e.value));
+        let profile_asked = named
+            .map_or(ProfileAsked::Flag, |e| ProfileAsked::Project { environment: env.key.clone(), at: at(&e.value) });
         let profile = match named {
             None => None,
             Some(e) => match &e.value.kind {
@@ -145,9 +146,9 @@ pub fn read(path: &Path) -> Result<Vec<Environment>, InputError> {
                 _ => return Err(InputError::new(at(&e.value), format!("`{here}.profile` must be a profile name"))),
             },
         };
-        let request =
-            Request { profile, values: values.iter().map(|v| join(&base, v)).collect(), set: strings("set")? };
-        out.push(Environment { name: env.key.clone(), request, profile_at });
+        let values = values.iter().map(|v| join(&base, v)).collect();
+        let request = Request { profile, profile_asked, values, set: strings("set")? };
+        out.push(Environment { name: env.key.clone(), request });
     }
     Ok(out)
 }

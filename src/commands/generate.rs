@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::{FINDINGS, INPUT, OK, Style};
 use crate::cli::GenerateArgs;
-use crate::compile::{self, Failure, Request};
+use crate::compile::{self, Failure, ProfileAsked, Request};
 use crate::output;
 use crate::release;
 use crate::render::{self, RenderInput};
@@ -47,7 +47,12 @@ pub fn generate(args: &GenerateArgs, style: Style, out: &mut dyn Write, err: &mu
                 }
             }
         }
-        _ => Request { profile: args.profile.clone(), values: args.values.clone(), set: args.set.clone() },
+        _ => Request {
+            profile: args.profile.clone(),
+            profile_asked: ProfileAsked::Flag,
+            values: args.values.clone(),
+            set: args.set.clone(),
+        },
     };
     let compiled = match compile::compile(&req) {
         Ok(c) => c,

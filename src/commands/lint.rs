@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::{FINDINGS, INPUT, OK, Style};
 use crate::cli::{Format, LintArgs};
-use crate::compile::{self, Failure, Request};
+use crate::compile::{self, Failure, ProfileAsked, Request};
 use crate::lint::{Finding, Severity, rules};
 use crate::report;
 use crate::source::{InputError, Location};
@@ -154,12 +154,22 @@ fn targets(args: &LintArgs) -> Result<Vec<Target>, Vec<InputError>> {
         let set = if set_over_each { args.set.clone() } else { Vec::new() };
         out.push(Target {
             environment: None,
-            request: Request { profile: args.profile.clone(), values: vec![path], set },
+            request: Request {
+                profile: args.profile.clone(),
+                profile_asked: ProfileAsked::Flag,
+                values: vec![path],
+                set,
+            },
             named_in: None,
         });
     }
     if !args.values.is_empty() || (args.inputs.is_empty() && !args.set.is_empty()) {
-        let request = Request { profile: args.profile.clone(), values: args.values.clone(), set: args.set.clone() };
+        let request = Request {
+            profile: args.profile.clone(),
+            profile_asked: ProfileAsked::Flag,
+            values: args.values.clone(),
+            set: args.set.clone(),
+        };
         out.push(Target { environment: None, request, named_in: None });
     }
     if let Some(project) = &args.project {

@@ -28,8 +28,12 @@ fn props(l: &crate::source::Location, title: &str) -> String {
     p
 }
 
+/// GitHub's own encoding of a workflow command's data (`%` first, then CR and LF, so that no `%0A` is encoded
+/// twice), then every other control character shown escaped: the log is read in a terminal too, and an ESC from
+/// a values file must not reach it raw. [`crate::source::printable`] adds no `%`, so the order is safe.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    let github = s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    crate::source::printable(&github).into_owned()
 }
 
 fn escape_prop(s: &str) -> String {

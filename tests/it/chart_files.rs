@@ -30,6 +30,7 @@ fn chart_files(case: &str, profile: &str, set: &[&str]) -> onechart::render::Cha
         profile: Some(profile.to_string()),
         values: vec![common::example(profile)],
         set: set.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
     };
     let c = compile::compile(&req).unwrap_or_else(|e| panic!("{case}: {e:?}"));
     with_manifest(

@@ -827,6 +827,54 @@ fn profile_flag_never_replaces_a_project_environments_profile() {
     assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
 }
 
+/// A conflict names who asked for each profile: a project environment's `profile` is the project file's, not
+/// `--profile` (the request carries where its profile comes from), and a `--set profile=...` is the `--set`, not
+/// "this values file ... its `profile:` key" (issue 18).
+#[test]
+fn profile_conflicts_credit_the_project_file_and_the_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("c.yaml"), "database:\n  backend: sqlite\nprofile: dev-sqlite\n").unwrap();
+    std::fs::write(d.join("proj.yaml"), "environments:\n  prod:\n    profile: prod-mysql\n    values: [c.yaml]\n")
+        .unwrap();
+    let expected = "c.yaml:3:1: error: this values file names profile `dev-sqlite` (its `profile:` key, here), but the \
+                    project file's environment `prod` asks for profile `prod-mysql` (`environments.prod.profile` at \
+                    proj.yaml:3:14); onechart uses one profile";
+    for args in [
+        vec!["lint", "--project", "proj.yaml"],
+        vec!["generate", "--project", "proj.yaml", "--env", "prod", "-o", "out"],
+    ] {
+        let o = common::onechart(&args, d);
+        let (out, err) = common::text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}{err}");
+        assert!(err.contains(expected) && !err.contains("--profile"), "{args:?}: {err}");
+    }
+    assert!(!d.join("out").exists());
+    // `--set profile=...` against a file's key, and against `--profile`: the `--set` is named as such.
+    for (args, other) in [
+        (
+            vec!["lint", "--set", "profile=prod-mysql", "c.yaml"],
+            "the values file at c.yaml:3:1 names profile `dev-sqlite`",
+        ),
+        (
+            vec!["generate", "-f", "c.yaml", "--set", "profile=prod-mysql", "-o", "out"],
+            "the values file at c.yaml:3:1 names profile `dev-sqlite`",
+        ),
+        (
+            vec!["lint", "--profile", "dev-sqlite", "--set", "profile=prod-mysql", "c.yaml"],
+            "the command line asks for profile `dev-sqlite` (`--profile dev-sqlite`)",
+        ),
+    ] {
+        let o = common::onechart(&args, d);
+        let (out, err) = common::text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}{err}");
+        let expected =
+            format!("--set profile=prod-mysql: error: this `--set` names profile `prod-mysql`, but {other};");
+        assert!(err.contains(&expected) && !err.contains("this values file"), "{args:?}: {err}");
+    }
+    assert!(!d.join("out").exists());
+}
+
 #[test]
 fn lint_project_refuses_files_outside_the_project() {
     let tmp = tempfile::tempdir().unwrap();

@@ -834,6 +834,29 @@ fn control_characters_from_the_input_never_reach_the_terminal_raw() {
     }
 }
 
+/// `--format github` too: workflow commands keep GitHub's own encoding (`%25`, `%0D`, `%0A`), and every other
+/// control character of a message or a file name is shown escaped, never printed raw (the log is a terminal).
+#[test]
+fn github_annotations_escape_control_characters() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("v.yaml"), "oned: {replicas: \"a\x1b[2J 100%0A\\r\\nerror: fake\"}\n").unwrap();
+    std::fs::write(tmp.path().join("bad\x1b[2J.yaml"), "a: [1\n").unwrap();
+    for (file, shown) in [
+        (
+            "v.yaml",
+            "::error file=v.yaml,line=1,col=18,title=ONE100 invalid-value::`oned.replicas` must be an integer, \
+                    found the string `a\\x1b[2J 100%250A%0D%0Aerror: fake`",
+        ),
+        ("bad\x1b[2J.yaml", "::error file=bad\\x1b[2J.yaml,line=1,col=6,title=input error::invalid YAML"),
+    ] {
+        let o = onechart_in(tmp.path(), &["lint", "--format", "github", file]);
+        let (raw, all) = raw_controls(&o);
+        assert!(raw.is_empty(), "{file}: raw control bytes {raw:?} in:\n{all}");
+        assert!(all.contains(shown), "{file}: no `{shown}` in:\n{all}");
+        assert!(!all.lines().any(|l| l.starts_with("error: fake")), "a faked output line");
+    }
+}
+
 /// Raw control bytes (other than newline and tab) in a command's output.
 fn raw_controls(o: &std::process::Output) -> (Vec<u8>, String) {
     let all = [o.stdout.as_slice(), o.stderr.as_slice()].concat();

@@ -95,6 +95,7 @@ fn shipped_profiles_with_their_examples_have_no_findings() {
             profile: Some(profile.to_string()),
             values: vec![common::example(profile)],
             set: vec![],
+            ..Default::default()
         };
         let c = onechart::compile::compile(&req).unwrap_or_else(|e| panic!("{profile}: {e:?}"));
         assert!(c.findings.is_empty(), "{profile}: {:?}", c.findings);
