@@ -76,7 +76,11 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     let sc = &v.security_context;
     if v.marketplace.enabled && !sc.privileged && !adds_sys_admin(&sc.capabilities.add) {
-        let misspelt = sc.capabilities.add.iter().find(|a| a.eq_ignore_ascii_case("CAP_SYS_ADMIN") || a.eq_ignore_ascii_case("SYS_ADMIN"));
+        let misspelt = sc
+            .capabilities
+            .add
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case("CAP_SYS_ADMIN") || a.eq_ignore_ascii_case("SYS_ADMIN"));
         let message = match misspelt {
             Some(m) => format!(
                 "`marketplace.enabled` is true and `securityContext.capabilities.add` has `{m}`, not `SYS_ADMIN`: Kubernetes takes capability names without `CAP_`, in upper case (the runtime adds the prefix, and the API server refuses `CAP_SYS_ADMIN` beside `allowPrivilegeEscalation: false`); write `SYS_ADMIN`"
