@@ -19,9 +19,11 @@
 //!   issue 16 major 5): a new leader in a later term, the leader Services route to no follower meanwhile, and once
 //!   the API answers again every member carries the label Raft gives it; the old leader rejoins as follower;
 //! - a member whose volumes are lost (pod deleted, StatefulSet paused, both claims removed, resumed): it joins
-//!   again with a copy of the leader's database, under its old server ID, and never bootstraps a second cloud;
-//! - `oned.replicas` raised to 5 and `helm upgrade` (`raft::scale_up`): members 3 and 4 join one at a time with a
-//!   copy of the leader's database, members 0 to 2 are rolled over under their server IDs, and the five agree.
+//!   again with a copy of the leader's database, under its old server ID, and never bootstraps a second cloud.
+//!
+//! `ha_raft_scale`, a zone of its own (not in CI, for its time): `oned.replicas` raised to 5 and `helm upgrade`
+//! (`raft::scale_up`): members 3 and 4 join one at a time with a copy of the leader's database, members 0 to 2 are
+//! rolled over under their server IDs, and the five agree.
 //!
 //! Stand-ins beyond the runner's own (tests/real/README.md): MariaDB is Debian 12's 10.11 in place of the
 //! official 11.4 image; oned without gRPC (`oned.grpc.enabled=false`), FireEdge, OneFlow, OneForm, OneKS and the
@@ -85,7 +87,25 @@ fn scenario(release: &str) {
     let (leader, term) = partition_leader(&c, leader, term);
     let (leader, term) = kill_leader_while_patches_fail(&c, leader, term);
     lose_member_volumes(&c, &leader, term);
-    scale_to_five(&c, release);
+}
+
+/// The scale-up apart from `ha_raft` (CI's time: it took 15 minutes as a step of `ha_raft`, on a loaded machine):
+/// a zone of three installed and agreeing, then `oned.replicas` 3 to 5.
+#[test]
+fn ha_raft_scale() {
+    for release in crate::ha_releases() {
+        let _all = Timer::start(&format!("ha-raft scaled 3 to 5 {release}"));
+        let work = tempfile::tempdir().unwrap();
+        let chart = raft::chart(release.as_str(), work.path(), &[]);
+        let c = Cluster::new(&release, NS);
+        {
+            let _t = Timer::start("helm install, 3 members agree");
+            c.install(&chart);
+            let (leader, _) = raft::wait_agreement(&c, 3, Duration::from_secs(1800));
+            raft::one(&c, &leader, &["oneuser", "create", "before-faults", "not-a-secret-here"]);
+        }
+        scale_to_five(&c, &release);
+    }
 }
 
 /// `oned.replicas` 3 to 5 (the chart's README, "From three members to five"): `helm upgrade` with the re-render.
