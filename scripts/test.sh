@@ -33,7 +33,7 @@ ONECHART_FUZZ_SECONDS="${ONECHART_FUZZ_SECONDS:-60}" ONECHART_FUZZ_SEED="${ONECH
 # `scripts/real-tests.sh 7.4.0 -- prod_mysql_faults`.
 # The Raft zone runs alone first: nine daemons and three MariaDB servers on two cores, with nothing beside them
 # (a join under heavy load is a known open race: tests/real/README.md).
-# (--exact: `ha_raft` alone would also select ha_raft_external, which is not in CI.)
+# (--exact: `ha_raft` alone would also select ha_raft_scale and ha_raft_external, which are not in CI.)
 ONECHART_REAL_HA_RELEASES=7.4.0 scripts/real-tests.sh 7.4.0 -- --exact scenarios::ha_raft::ha_raft
 scripts/real-tests.sh 7.4.0 7.2.0 -- --skip prod_mysql --skip ha_raft
 scripts/real-tests.sh 7.4.0 -- prod_mysql_bundled prod_mysql_upgrade
