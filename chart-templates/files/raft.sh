@@ -207,9 +207,38 @@ seed_from_leader() {
   rm -f "$dump"
 }
 
+# member_connections: how many connections a running member holds on its database server. oned and monitord each
+# open a pool of CONNECTIONS (the DB attribute of oned.conf, 25 as prepare.sh writes it, and of monitord.conf,
+# default 15) and one more connection to escape strings (OpenNebula/one@release-7.4.0:src/sql/MySqlDB.cc:202-230;
+# oned's pool: src/nebula/Nebula.cc:494; monitord's: src/monitor/src/monitor/Monitor.cc:126-129; the same at
+# 6.10.5, 7.0.2 and 7.2.0): 42 with the chart's settings.
+member_connections() {
+  _pool() { sed -n -e '/^[[:space:]]*#/d' -e 's/.*CONNECTIONS *= *\([0-9][0-9]*\).*/\1/p' "$1" 2>/dev/null | tail -n 1; }
+  _o=$(_pool "$ONE_ETC/oned.conf")
+  _m=$(_pool "$ONE_ETC/monitord.conf")
+  echo $((${_o:-25} + 1 + ${_m:-15} + 1))
+}
+
+# room_on_server: true when the database server can open the connections this member will hold besides those
+# open now; with the bundled MariaDB (a server per member) always. Every member of a zone on one external server
+# shares its max_connections (MariaDB's default 151 holds three members, not five): a member registered with the
+# leader that then cannot connect ("Too many connections") crash-loops while the zone counts it, one member short
+# of its quorum, and the next member never gets its turn. So a new member registers only once it fits; else
+# ROOM_WHY says why.
+room_on_server() {
+  [ "${DB_NAME_PER_MEMBER:-}" = true ] || return 0
+  _max=$(my "$DB_HOST" "$DB_PORT" -N -B -e 'SELECT @@max_connections') || { ROOM_WHY="the database server"; return 1; }
+  _used=$(my "$DB_HOST" "$DB_PORT" -N -B -e "SHOW GLOBAL STATUS LIKE 'Threads_connected'" | awk '{ print $2 }')
+  _need=$(member_connections)
+  [ -n "$_used" ] && [ $((_max - _used)) -lt "$_need" ] || return 0
+  ROOM_WHY="room for $_need more connections on the database server (max_connections $_max, $_used in use): raise its max_connections"
+  return 1
+}
+
 # wait_for_turn: prints the leader of now once every member with a lower ordinal is in its zone and every server
-# the zone lists answers and follows it in sync. Members so register one at a time, in ordinal order, and adding
-# a member (which raises the quorum) never happens while the cluster is degraded.
+# the zone lists answers and follows it in sync, and the database server has room for this member's connections
+# (room_on_server). Members so register one at a time, in ordinal order, and adding a member (which raises the
+# quorum) never happens while the cluster is degraded, nor when the new member could not run.
 wait_for_turn() {
   _n=$(ordinal "$POD_NAME")
   waited=0
@@ -225,11 +254,13 @@ wait_for_turn() {
       done
       if [ -n "$_missing" ]; then
         _why="${_missing# } to join first"
-      elif raft healthy "$(member_endpoint "$_l")" >/dev/null 2>&1; then
+      elif ! raft healthy "$(member_endpoint "$_l")" >/dev/null 2>&1; then
+        _why="every registered member to be in sync"
+      elif room_on_server; then
         echo "$_l"
         return 0
       else
-        _why="every registered member to be in sync"
+        _why=$ROOM_WHY
       fi
     fi
     [ "$waited" -lt "$RAFT_WAIT" ] || { log "no turn to register within ${RAFT_WAIT}s: waited for $_why"; return 1; }

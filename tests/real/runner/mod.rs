@@ -498,26 +498,36 @@ impl Cluster {
 
 /// A StatefulSet's new template rolled out with the RollingUpdate strategy, as its controller does in the
 /// background: one pod at a time, from the highest ordinal down, each made again and Ready before the next
-/// (kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates); a pod that never gets Ready
-/// halts the roll-out there (the controller waits for it: `kubectl rollout status` never returns); a newer
-/// template takes the roll-out over; `OnDelete` rolls nothing.
+/// (kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates); a pod already made from the
+/// new template (a scale-up's new ordinals) is not made again, but waited for until Ready before any lower
+/// ordinal is replaced (the controller's "wait for unhealthy Pods on update", kubernetes/kubernetes@v1.31.0:
+/// pkg/controller/statefulset/stateful_set_control.go, updateStatefulSet); a pod that never gets Ready halts the
+/// roll-out there (the controller waits for it: `kubectl rollout status` never returns); a newer template takes
+/// the roll-out over; `OnDelete` rolls nothing.
 fn roll_out(inner: &Arc<Inner>, sts: &StatefulSet, generation: u64) {
     let name = sts.metadata.name.clone().unwrap_or_default();
     let current = || inner.state.lock().unwrap().rolling.get(&name) == Some(&generation);
     let spec = &sts.spec;
+    let revision = revision_hash(&name, sts);
     if spec.update_strategy.as_ref().and_then(|u| u.type_.as_deref()) != Some("OnDelete") {
         for ordinal in (0..spec.replicas.unwrap_or(1).max(0)).rev() {
             let pod_name = format!("{name}-{ordinal}");
+            // The controller makes a missing ordinal (a scale-up) before it replaces any pod.
+            let _ = sh::wait_for_opt(Duration::from_secs(60), || {
+                !current() || inner.pods.lock().unwrap().get(&pod_name).is_some_and(|p| !p.gone.load(Ordering::SeqCst))
+            });
             let Some(old) = inner.pods.lock().unwrap().get(&pod_name).cloned() else { continue };
             if !current() {
                 return;
             }
-            let uid = old.uid.clone();
-            pod::delete(&old, pod_grace(&old) + Duration::from_secs(30));
-            let made = sh::wait_for_opt(Duration::from_secs(60), || {
-                inner.pods.lock().unwrap().get(&pod_name).is_some_and(|p| p.uid != uid)
-            });
-            assert!(made, "{pod_name} was not made again");
+            if old.labels.get("controller-revision-hash") != Some(&revision) {
+                let uid = old.uid.clone();
+                pod::delete(&old, pod_grace(&old) + Duration::from_secs(30));
+                let made = sh::wait_for_opt(Duration::from_secs(60), || {
+                    inner.pods.lock().unwrap().get(&pod_name).is_some_and(|p| p.uid != uid)
+                });
+                assert!(made, "{pod_name} was not made again");
+            }
             while !inner.stop.load(Ordering::SeqCst) && current() {
                 let ready = inner
                     .pods
@@ -536,6 +546,15 @@ fn roll_out(inner: &Arc<Inner>, sts: &StatefulSet, generation: u64) {
     if state.rolling.get(&name) == Some(&generation) {
         state.rolling.remove(&name);
     }
+}
+
+/// The `controller-revision-hash` label of the pods a StatefulSet's template makes: `<name>-<hash of the
+/// template>`, so that a roll-out tells the pods of its template from older ones.
+fn revision_hash(name: &str, sts: &StatefulSet) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(&sts.spec.template).unwrap_or_default().hash(&mut h);
+    format!("{name}-{:010x}", h.finish() & 0xff_ffff_ffff)
 }
 
 /// Unmounts whatever is mounted under `dir` (sized claims), deepest first.
@@ -683,7 +702,7 @@ fn statefulsets(inner: &Arc<Inner>) {
             let mut l: BTreeMap<String, String> = meta.labels.unwrap_or_default();
             l.insert("statefulset.kubernetes.io/pod-name".into(), pod_name.clone());
             l.insert("apps.kubernetes.io/pod-index".into(), ordinal.to_string());
-            l.insert("controller-revision-hash".into(), format!("{name}-1"));
+            l.insert("controller-revision-hash".into(), revision_hash(&name, &sts));
             let mut pod_spec = template.spec.unwrap_or_default();
             pod_spec.hostname = Some(pod_name.clone());
             pod_spec.subdomain = Some(spec.service_name.clone().unwrap_or_default()).filter(|s| !s.is_empty());

@@ -21,6 +21,10 @@
 //! - a member whose volumes are lost (pod deleted, StatefulSet paused, both claims removed, resumed): it joins
 //!   again with a copy of the leader's database, under its old server ID, and never bootstraps a second cloud.
 //!
+//! `ha_raft_scale`, a zone of its own (not in CI, for its time): `oned.replicas` raised to 5 and `helm upgrade`
+//! (`raft::scale_up`): members 3 and 4 join one at a time with a copy of the leader's database, members 0 to 2 are
+//! rolled over under their server IDs, and the five agree.
+//!
 //! Stand-ins beyond the runner's own (tests/real/README.md): MariaDB is Debian 12's 10.11 in place of the
 //! official 11.4 image; oned without gRPC (`oned.grpc.enabled=false`), FireEdge, OneFlow, OneForm, OneKS and the
 //! exporter off (`runner::image::MISSING`).
@@ -40,17 +44,6 @@ use crate::runner::sh::wait_for;
 fn ha_raft() {
     for release in crate::ha_releases() {
         scenario(&release);
-    }
-}
-
-/// A user, made through the leader, is on every member's own database (a follower answers reads itself).
-fn assert_user_everywhere(c: &Cluster, n: usize, user: &str, after: &str) {
-    for i in 0..n {
-        let m = member(i);
-        wait_for(&format!("user {user} on {m} {after}"), Duration::from_secs(120), Duration::from_secs(2), || {
-            let o = raft::try_oned(c, &m, &["oneuser", "show", user, "-x"])?;
-            o.status.success().then_some(())
-        });
     }
 }
 
@@ -94,6 +87,34 @@ fn scenario(release: &str) {
     let (leader, term) = partition_leader(&c, leader, term);
     let (leader, term) = kill_leader_while_patches_fail(&c, leader, term);
     lose_member_volumes(&c, &leader, term);
+}
+
+/// The scale-up apart from `ha_raft` (CI's time: it took 15 minutes as a step of `ha_raft`, on a loaded machine):
+/// a zone of three installed and agreeing, then `oned.replicas` 3 to 5.
+#[test]
+fn ha_raft_scale() {
+    for release in crate::ha_releases() {
+        let _all = Timer::start(&format!("ha-raft scaled 3 to 5 {release}"));
+        let work = tempfile::tempdir().unwrap();
+        let chart = raft::chart(release.as_str(), work.path(), &[]);
+        let c = Cluster::new(&release, NS);
+        {
+            let _t = Timer::start("helm install, 3 members agree");
+            c.install(&chart);
+            let (leader, _) = raft::wait_agreement(&c, 3, Duration::from_secs(1800));
+            raft::one(&c, &leader, &["oneuser", "create", "before-faults", "not-a-secret-here"]);
+        }
+        scale_to_five(&c, &release);
+    }
+}
+
+/// `oned.replicas` 3 to 5 (the chart's README, "From three members to five"): `helm upgrade` with the re-render.
+fn scale_to_five(c: &Cluster, release: &str) {
+    let _t = Timer::start("helm upgrade with oned.replicas=5: members 3 and 4 join, members 0 to 2 rolled over");
+    let work = tempfile::tempdir().unwrap();
+    let chart = raft::chart(release, work.path(), &["--set", "oned.replicas=5"]);
+    raft::scale_up(c, &chart, 3, 5, || {});
+    raft::assert_user_everywhere(c, 5, "before-faults", "after the scale-up");
 }
 
 /// How long member 1 is cut from its peers once its database is ready: longer than oned's 15 s warm-up and 5 s
@@ -162,7 +183,7 @@ fn install(c: &Cluster, chart: &crate::runner::helm::Chart) -> (String, u64) {
     });
     assert_events_reach_addons(c, &leader, "install");
     raft::one(c, &leader, &["oneuser", "create", "before-faults", "not-a-secret-here"]);
-    assert_user_everywhere(c, 3, "before-faults", "after the install");
+    raft::assert_user_everywhere(c, 3, "before-faults", "after the install");
     (leader, term)
 }
 
@@ -290,7 +311,7 @@ fn partition_leader(c: &Cluster, leader: String, term: u64) -> (String, u64) {
         longest <= period,
         "two Ready members labelled leader for {longest:?}, longer than the readiness period {period:?}"
     );
-    assert_user_everywhere(c, 3, "before-faults", "after the partition healed");
+    raft::assert_user_everywhere(c, 3, "before-faults", "after the partition healed");
     (agreed, agreed_term)
 }
 
@@ -326,7 +347,7 @@ fn kill_leader_while_patches_fail(c: &Cluster, leader: String, term: u64) -> (St
     assert_eq!(raft::labels(c)[&leader], "follower");
     assert!(longest <= readiness_period(c), "two Ready members labelled leader for {longest:?}");
     assert_events_reach_addons(c, &agreed, "failover");
-    assert_user_everywhere(c, 3, "before-faults", "after the fail-over");
+    raft::assert_user_everywhere(c, 3, "before-faults", "after the fail-over");
     (agreed, agreed_term)
 }
 
@@ -353,8 +374,8 @@ fn lose_member_volumes(c: &Cluster, leader: &str, term: u64) {
         "{lost} did not copy the leader's database:\n{log}"
     );
     assert!(log.contains("resetting it"), "{lost} did not rejoin with server-reset:\n{log}");
-    assert_user_everywhere(c, 3, "before-loss", "after the member rejoined");
-    assert_user_everywhere(c, 3, "before-faults", "after the member rejoined");
+    raft::assert_user_everywhere(c, 3, "before-loss", "after the member rejoined");
+    raft::assert_user_everywhere(c, 3, "before-faults", "after the member rejoined");
 }
 
 /// A Secret's data value (base64, as the API has it).

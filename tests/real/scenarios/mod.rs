@@ -4,6 +4,7 @@
 
 mod dev_sqlite;
 mod ha_raft;
+mod ha_raft_external;
 mod prod_mysql;
 mod prod_mysql_faults;
 mod prod_mysql_upgrade;

@@ -23,9 +23,9 @@ use super::{Timer, one};
 use crate::runner::Cluster;
 use crate::runner::sh::{text, wait_for};
 
-const DB: &str = "ext-mariadb";
-const DB_POD: &str = "ext-mariadb-0";
-const DB_SECRET: &str = "one-db";
+pub const DB: &str = "ext-mariadb";
+pub const DB_POD: &str = "ext-mariadb-0";
+pub const DB_SECRET: &str = "one-db";
 const STS: &str = "one-opennebula";
 const PASSWORD: &str = "Ext3rnalDbPassw0rd";
 
@@ -36,8 +36,9 @@ fn prod_mysql_faults() {
     }
 }
 
-/// The external server: a Secret, a Service and a one-member StatefulSet with its own claim.
-fn external_database(c: &Cluster) {
+/// The external server: a Secret, a Service and a one-member StatefulSet with its own claim; the image makes
+/// user oneadmin and, when `database` names one, that database with every privilege on it (MARIADB_DATABASE).
+pub fn external_database(c: &Cluster, database: Option<&str>) {
     let labels = json!({"app": DB});
     c.apply(&json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": DB},
                     "stringData": {"root-password": "Ext3rnalR00t", "password": PASSWORD}}));
@@ -51,7 +52,7 @@ fn external_database(c: &Cluster) {
             "terminationGracePeriodSeconds": 30,
             "containers": [{"name": "mariadb", "image": "docker.io/library/mariadb:11.4.4",
                 "env": [{"name": "MARIADB_ROOT_PASSWORD", "valueFrom": secret("root-password")},
-                        {"name": "MARIADB_DATABASE", "value": "opennebula"},
+                        {"name": "MARIADB_DATABASE", "value": database.unwrap_or_default()},
                         {"name": "MARIADB_USER", "value": "oneadmin"},
                         {"name": "MARIADB_PASSWORD", "valueFrom": secret("password")}],
                 "ports": [{"name": "mysql", "containerPort": 3306}],
@@ -68,7 +69,7 @@ fn external_database(c: &Cluster) {
 }
 
 /// SQL as root on the external server.
-fn sql(c: &Cluster, q: &str) -> String {
+pub fn sql(c: &Cluster, q: &str) -> String {
     c.exec_ok(
         DB_POD,
         "mariadb",
@@ -160,7 +161,7 @@ fn faults(release: &str) {
     c.claim_sized(BACKUPS, "4m");
     {
         let _t = Timer::start("external MariaDB, helm install, pod Ready");
-        external_database(&c);
+        external_database(&c, Some("opennebula"));
         c.wait_ready(DB_POD, Duration::from_secs(300));
         c.install(&chart);
         c.wait_ready(POD, Duration::from_secs(900));

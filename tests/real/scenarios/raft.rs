@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 use super::xml_value;
 use crate::runner::Cluster;
 use crate::runner::helm::Chart;
+use crate::runner::sh::wait_for;
 
 pub const NS: &str = "opennebula";
 pub const STS: &str = "one-opennebula";
-/// The Services that must route to the leader only (service-api, -leader, -ssh, -monitord, -db).
+/// The Services that must route to the leader only (service-api, -leader, -ssh, -monitord, and -db with the
+/// bundled MariaDB).
 pub const LEADER_SERVICES: &[&str] =
     &["one-opennebula", "one-opennebula-leader", "one-opennebula-ssh", "one-opennebula-monitord", "one-opennebula-db"];
 pub const LABEL: &str = "onechart.io/raft-role";
@@ -180,6 +182,10 @@ pub fn agreement(c: &Cluster, n: usize) -> Result<(String, u64), String> {
         }
     }
     for s in LEADER_SERVICES {
+        // The -db Service exists with the bundled MariaDB only.
+        if *s == "one-opennebula-db" && !c.inner.state.lock().unwrap().services.contains_key(*s) {
+            continue;
+        }
         let e = endpoints(c, s);
         if e != [leader.clone()] {
             return Err(format!("Service {s} routes to {e:?}, not to the leader {leader}"));
@@ -225,4 +231,49 @@ pub fn oned_log_count(c: &Cluster, pod: &str, needle: &str) -> usize {
         }
     }
     n
+}
+
+/// A user, made through the leader, is on every member's own database (a follower answers reads itself).
+pub fn assert_user_everywhere(c: &Cluster, n: usize, user: &str, after: &str) {
+    for i in 0..n {
+        let m = member(i);
+        wait_for(&format!("user {user} on {m} {after}"), Duration::from_secs(120), Duration::from_secs(2), || {
+            let o = try_oned(c, &m, &["oneuser", "show", user, "-x"])?;
+            o.status.success().then_some(())
+        });
+    }
+}
+
+/// Every member's server ID, as its own oned says.
+pub fn server_ids(c: &Cluster, n: usize) -> BTreeMap<String, String> {
+    (0..n).map(|i| (member(i), status(c, &member(i)).expect("the member answers").server_id)).collect()
+}
+
+/// The zone scaled from `from` to `to` members as the chart's README says (`oned.replicas` raised, `helm
+/// upgrade`; `chart` is the re-render): the new members join one at a time, each with a copy of the leader's
+/// database (`files/raft.sh`: `wait_for_turn`, `seed_from_leader`, `onezone server-add`), never bootstrapping;
+/// the StatefulSet's new template (RAFT_MEMBERS) rolls over the old members, which keep their server IDs; then
+/// `onezone show 0` lists `to` servers with one leader, and `one-raft.rb`, the labels and the leader Services
+/// agree with it on every member (`agreement`); a user made on the leader is on all `to`.
+/// `meanwhile` runs once the re-render is applied, while the roll-out goes on.
+pub fn scale_up(c: &Cluster, chart: &Chart, from: usize, to: usize, meanwhile: impl FnOnce()) -> (String, u64) {
+    let before = server_ids(c, from);
+    c.begin_upgrade(chart);
+    meanwhile();
+    c.finish_upgrade(chart);
+    let (leader, term) = wait_agreement(c, to, Duration::from_secs(1800));
+    let after = server_ids(c, to);
+    for (m, id) in &before {
+        assert_eq!(&after[m], id, "{m} runs under another server ID after the scale-up");
+    }
+    let distinct: std::collections::BTreeSet<&String> = after.values().collect();
+    assert_eq!(distinct.len(), to, "two members run under one server ID: {after:?}");
+    for i in from..to {
+        let log = c.logs(&member(i), "database");
+        assert!(!log.contains("bootstrapping"), "{} bootstrapped:\n{log}", member(i));
+        assert!(log.contains("seeding the database from the leader's"), "{} did not copy:\n{log}", member(i));
+    }
+    one(c, &leader, &["oneuser", "create", "after-scale-up", "not-a-secret-here"]);
+    assert_user_everywhere(c, to, "after-scale-up", "after the scale-up");
+    (leader, term)
 }
