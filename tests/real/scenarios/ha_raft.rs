@@ -340,11 +340,19 @@ fn kill_leader_while_patches_fail(c: &Cluster, leader: String, term: u64) -> (St
         assert_ne!(raft::labels(c)[&new_leader], "leader", "a PATCH got through the injected failures");
         c.api().clear_faults();
         let (agreed, agreed_term) = raft::wait_agreement(c, 3, Duration::from_secs(600));
-        assert_eq!(agreed, new_leader, "the leader changed again");
-        assert!(agreed_term >= new_term);
+        // Another election meanwhile is Raft's right (at load 12 a member missed heartbeats once, in a later
+        // term): what this step proves is that the labels and Services then follow whoever leads.
+        assert!(
+            agreed == new_leader && agreed_term >= new_term || agreed_term > new_term,
+            "the leader changed to {agreed} in term {agreed_term}, not in a later term than {new_leader}'s {new_term}"
+        );
+        if agreed != new_leader {
+            eprintln!("real: another election after the fail-over: {agreed} leads in term {agreed_term}");
+        }
         (agreed, agreed_term)
     });
-    assert_eq!(raft::labels(c)[&leader], "follower");
+    let role = if agreed == leader { "leader" } else { "follower" };
+    assert_eq!(raft::labels(c)[&leader], role, "the old leader's label is not what Raft gives it");
     assert!(longest <= readiness_period(c), "two Ready members labelled leader for {longest:?}");
     assert_events_reach_addons(c, &agreed, "failover");
     raft::assert_user_everywhere(c, 3, "before-faults", "after the fail-over");
