@@ -270,6 +270,32 @@ fn external_mysql_under_raft_copies_into_the_members_database_and_leaves_the_lea
     assert_eq!(c.server_id("one-1"), "1");
 }
 
+/// Members on one external server share its `max_connections`: a new member registers only once the server has
+/// room for the 42 connections it will hold (oned's pool of 25 and monitord's of 15, one more each:
+/// OpenNebula/one@release-7.4.0:src/sql/MySqlDB.cc:202-230), else it waits, saying what to raise; the real tier's
+/// ha_raft_external proves it with five members on MariaDB's default 151.
+#[test]
+fn a_member_on_an_external_server_registers_only_when_the_server_has_room() {
+    let c = Cluster::new();
+    let external = [("DB_BUNDLED", ""), ("DB_HOST", "db.example.org"), ("DB_NAME_PER_MEMBER", "true")];
+    assert!(c.start_with("one-0", &external).status.success());
+    c.write("cluster/leader", "one-0");
+    c.write("cluster/mysql/db/max_connections", "151\n");
+    c.write("cluster/mysql/db/threads_connected", "120\n");
+    let o = c.start_with("one-1", &external);
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("room for 42 more connections on the database server (max_connections 151, 120 in use): raise its max_connections"),
+        "{}",
+        out(&o)
+    );
+    assert!(!c.calls().contains("server-add"), "registered without room: {}", c.calls());
+    c.write("cluster/mysql/db/max_connections", "250\n");
+    let o = c.start_with("one-1", &external);
+    assert!(o.status.success(), "{}", out(&o));
+    assert_eq!(c.server_id("one-1"), "1");
+}
+
 #[test]
 fn a_restarted_member_keeps_its_id_and_registers_nothing() {
     let c = Cluster::bootstrapped();
