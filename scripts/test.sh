@@ -26,8 +26,8 @@ ONECHART_FUZZ_SECONDS="${ONECHART_FUZZ_SECONDS:-60}" ONECHART_FUZZ_SEED="${ONECH
   CI=true cargo test --locked --test it -- --exact hostile::fuzz_targets_survive_mutated_seeds --nocapture
 # The real-OpenNebula tier (tests/real/): OpenNebula 7.4.0 and 7.2.0 built from their release source (once: the
 # build is cached by source checksum), then the chart's pods run for real. scripts/real-tests.sh RELEASE... runs
-# every scenario on other releases. Within the CI budget (about 15 minutes of scenarios on 2 cores,
-# tests/real/README.md): every scenario on 7.4.0 and 7.2.0 but the Raft zone (7.4.0 only) and prod-mysql's;
+# every scenario on other releases. Within the CI budget (about 30 minutes of scenarios on 2 cores,
+# tests/real/README.md): every scenario on 7.4.0 and 7.2.0 but the Raft zones (7.4.0 only) and prod-mysql's;
 # prod-mysql once: its bundled install (backup, rotation, restore) on 7.4.0 and its schema upgrade from 7.2.0 (an
 # install on 7.2.0). Its faults on an external MariaDB (about 5 more minutes) run from
 # `scripts/real-tests.sh 7.4.0 -- prod_mysql_faults`.
