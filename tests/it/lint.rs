@@ -440,8 +440,11 @@ fn marketplace_needs_sys_admin_or_privilege() {
         let ids: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["ruleId"].as_str().unwrap()).collect();
         assert_eq!(ids, expected, "{yaml}: {v:#}");
         if yaml.contains("CAP_SYS_ADMIN") {
-            let m = v["findings"][0]["message"].as_str().unwrap();
+            let f = &v["findings"][0];
+            let m = f["message"].as_str().unwrap();
             assert!(m.contains("has `CAP_SYS_ADMIN`, not `SYS_ADMIN`") && m.ends_with("write `SYS_ADMIN`"), "{m}");
+            // At the misspelt entry (line 3 of the file: `profile:` comes first), not at `marketplace.enabled`.
+            assert_eq!(f["line"], 3, "{v:#}");
         }
     }
 }

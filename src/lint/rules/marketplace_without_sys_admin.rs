@@ -76,18 +76,25 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let Some(v) = ctx.values else { return vec![] };
     let sc = &v.security_context;
     if v.marketplace.enabled && !sc.privileged && !adds_sys_admin(&sc.capabilities.add) {
+        // A misspelt SYS_ADMIN is reported where it is written, saying how Kubernetes spells it.
         let misspelt = sc
             .capabilities
             .add
             .iter()
-            .find(|a| a.eq_ignore_ascii_case("CAP_SYS_ADMIN") || a.eq_ignore_ascii_case("SYS_ADMIN"));
-        let message = match misspelt {
-            Some(m) => format!(
-                "`marketplace.enabled` is true and `securityContext.capabilities.add` has `{m}`, not `SYS_ADMIN`: Kubernetes takes capability names without `CAP_`, in upper case (the runtime adds the prefix, and the API server refuses `CAP_SYS_ADMIN` beside `allowPrivilegeEscalation: false`); write `SYS_ADMIN`"
+            .position(|a| a.eq_ignore_ascii_case("CAP_SYS_ADMIN") || a.eq_ignore_ascii_case("SYS_ADMIN"));
+        return vec![match misspelt {
+            Some(i) => Hit::at(
+                &format!("securityContext.capabilities.add[{i}]"),
+                format!(
+                    "`marketplace.enabled` is true and `securityContext.capabilities.add` has `{}`, not `SYS_ADMIN`: Kubernetes takes capability names without `CAP_`, in upper case (the runtime adds the prefix, and the API server refuses `CAP_SYS_ADMIN` beside `allowPrivilegeEscalation: false`); write `SYS_ADMIN`",
+                    sc.capabilities.add[i]
+                ),
             ),
-            None => "`marketplace.enabled` is true without `SYS_ADMIN` in `securityContext.capabilities.add` or `securityContext.privileged`: marketplace image creation mounts filesystem images (`fuse2fs`, else `mount`), which needs SYS_ADMIN".to_string(),
-        };
-        return vec![Hit::at("marketplace.enabled", message)];
+            None => Hit::at(
+                "marketplace.enabled",
+                "`marketplace.enabled` is true without `SYS_ADMIN` in `securityContext.capabilities.add` or `securityContext.privileged`: marketplace image creation mounts filesystem images (`fuse2fs`, else `mount`), which needs SYS_ADMIN",
+            ),
+        }];
     }
     vec![]
 }
