@@ -33,10 +33,13 @@ ONECHART_FUZZ_SECONDS="${ONECHART_FUZZ_SECONDS:-60}" ONECHART_FUZZ_SEED="${ONECH
 # `scripts/real-tests.sh 7.4.0 -- prod_mysql_faults`.
 # The Raft zone runs alone first: nine daemons and three MariaDB servers on two cores, with nothing beside them
 # (a join under heavy load is a known open race: tests/real/README.md).
-# (--exact: `ha_raft` alone would also select ha_raft_scale and ha_raft_external, which run alone after it.)
+# (--exact: `ha_raft` alone would also select ha_raft_scale and ha_raft_external.)
 ONECHART_REAL_HA_RELEASES=7.4.0 scripts/real-tests.sh 7.4.0 -- --exact scenarios::ha_raft::ha_raft
-# Three members scaled to five, then a zone on one external MariaDB server (issue 15), each alone too.
-ONECHART_REAL_HA_RELEASES=7.4.0 scripts/real-tests.sh 7.4.0 -- --exact scenarios::ha_raft::ha_raft_scale
+# A zone on one external MariaDB server, scaled 3 to 5 (issue 15), alone too. The same scale-up on the bundled
+# MariaDB (ha_raft_scale, about 9 more minutes) is not in CI: with it the last CI run took 3143 s of the 3600, and
+# ha_raft_external runs the same scale-up (raft::scale_up, the same assertions) while the bundled database's joins
+# are ha_raft's. Run it with
+# `ONECHART_REAL_HA_RELEASES=7.4.0 scripts/real-tests.sh 7.4.0 -- --exact scenarios::ha_raft::ha_raft_scale`.
 ONECHART_REAL_HA_RELEASES=7.4.0 scripts/real-tests.sh 7.4.0 -- --exact scenarios::ha_raft_external::ha_raft_external
 # Two at a time: dev_sqlite beside one runner self-check (the same wall time as three at once, less load).
 scripts/real-tests.sh 7.4.0 7.2.0 -- --skip prod_mysql --skip ha_raft --test-threads=2

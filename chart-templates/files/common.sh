@@ -178,11 +178,17 @@ oned_answers() {
 # with ********. oned hides the database settings itself when it prints its configuration
 # (OpenNebula/one@release-7.4.0:include/NebulaTemplate.h:33-35, src/template/NebulaTemplate.cc:98-135); onedb
 # prints a failing command with its password (src/onedb/onedb_backend.rb:273), and nothing else is promised.
+#
+# With EXIT_MARK set (masked_fifo), the line oned logs as it stops ("All modules finalized, exiting.",
+# OpenNebula/one@release-7.4.0:src/nebula/Nebula.cc:163; the same words at 6.10.5, 7.0.2 and 7.2.0) also creates the
+# file EXIT_MARK: hung_exit_watch reads it.
 mask_secrets() {
   awk '
-    BEGIN { for (i = 1; i < ARGC; i++) { if ((getline s < ARGV[i]) > 0 && s != "") secret[++n] = s; close(ARGV[i]); ARGV[i] = "" } }
+    BEGIN { for (i = 1; i < ARGC; i++) { if ((getline s < ARGV[i]) > 0 && s != "") secret[++n] = s; close(ARGV[i]); ARGV[i] = "" }
+            mark = ENVIRON["EXIT_MARK"] }
     {
       line = $0
+      if (mark != "" && index(line, "All modules finalized, exiting.") > 0) { printf "" > mark; close(mark) }
       for (k = 1; k <= n; k++) {
         out = ""
         while ((p = index(line, secret[k])) > 0) { out = out substr(line, 1, p - 1) "********"; line = substr(line, p + length(secret[k])) }
@@ -224,11 +230,36 @@ secret_files() {
 # reader for ever (fifo(7)): oned hung, first in the bootstrap of a Raft member on MariaDB. close_fifo lets it end.
 masked_fifo() {
   FIFO="${ONE_RUN:-/run/one}/$1.log"
-  rm -f "$FIFO"
+  rm -f "$FIFO" "$FIFO.exiting"
   mkfifo -m 0600 "$FIFO"
   # shellcheck disable=SC2046 # one path per line, no spaces (our own mount paths)
-  mask_secrets $(secret_files) < "$FIFO" &
+  EXIT_MARK="$FIFO.exiting" mask_secrets $(secret_files) < "$FIFO" &
   exec 9> "$FIFO"
+}
+
+# hung_exit_watch PID: oned (PID, logging through masked_fifo's FIFO) that has logged that it exits and still runs
+# EXIT_GRACE seconds (30) later is killed (SIGKILL), so that its container ends and restarts now. oned hangs on
+# exit, SIGTERM ignored, when a driver does not answer its INIT within 10 s (include/Driver.h:305-325, "Driver
+# initialization time out": Ruby drivers on a loaded node) after other drivers of the same manager have started:
+# the manager stops at the first failure with the others running (include/DriverManager.h:212-228), its listener
+# loop is never started (src/vmm/VirtualMachineManager.cc:143-151), so the finalize event that would stop them is
+# never run (include/Listener.h:162-185) and oned waits for their output forever (OpenNebula/one@release-7.4.0; the
+# real tier met it at 6.10.5 to 7.4.0 under load: a container without an API until its startup probe, then the
+# grace period). Its normal stop logs the same line and exits within seconds.
+hung_exit_watch() {
+  _mark="$FIFO.exiting"
+  while alive "$1"; do
+    if [ -e "$_mark" ]; then
+      _w=0
+      while alive "$1" && [ "$_w" -lt "${EXIT_GRACE:-30}" ]; do sleep 1; _w=$((_w + 1)); done
+      if alive "$1"; then
+        log "oned logged that it exits, and still runs ${EXIT_GRACE:-30}s later: hung on a driver that did not start in time (its log above); killing it"
+        kill -KILL "$1" 2>/dev/null || true
+      fi
+      return 0
+    fi
+    sleep 2
+  done
 }
 
 # close_fifo: this shell's writer of the masking pipe goes; its reader ends once the daemon's writers have gone too.

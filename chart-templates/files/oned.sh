@@ -128,7 +128,7 @@ write_serveradmin_files() {
 wait_for_api() {
   i=0
   until oneuser show 0 >/dev/null 2>&1; do
-    if [ -n "${1:-}" ] && ! kill -0 "$1" 2>/dev/null; then log "oned exited before it answered (its log above says why)"; return 1; fi
+    if [ -n "${1:-}" ] && ! alive "$1"; then log "oned exited before it answered (its log above says why)"; return 1; fi
     i=$((i + 1))
     [ "$i" -le 120 ] || { log "oned did not answer within 240s"; return 1; }
     sleep 2
@@ -141,6 +141,8 @@ solo_with() {
   logs_to_fifo
   oned -f > "$FIFO" 2>&1 &
   pid=$!
+  # An oned that stops at start because a driver did not answer in time may hang on its exit: killed.
+  hung_exit_watch "$pid" 9>&- &
   # Whatever fails while it runs, the solo oned is stopped with the script.
   trap 'kill -TERM "$pid" 2>/dev/null || true; [ -z "${FOLLOWER:-}" ] || kill "$FOLLOWER" 2>/dev/null || true' EXIT
   wait_for_api "$pid" || exit 1
@@ -335,6 +337,9 @@ start_oned() {
   log "starting oned"
   masked_fifo oned
   logs_to_fifo
+  # oned replaces this shell (its PID): one stopped at start by a driver that did not answer in time may hang on
+  # its exit, without an API and deaf to SIGTERM, until the startup probe and the grace period; it is killed.
+  hung_exit_watch "$$" 9>&- &
   exec oned -f > "$FIFO" 2>&1
 }
 

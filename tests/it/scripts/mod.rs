@@ -972,6 +972,61 @@ fn a_solo_oned_that_exits_at_start_fails_the_bootstrap_at_once() {
     assert!(!out(&o).contains("did not answer within 240s"), "{}", out(&o));
 }
 
+/// A solo oned that stops at start and then hangs on its exit, deaf to SIGTERM (a later driver of a manager whose
+/// first ones started did not answer INIT in time: the real 7.4.0 build does it, see the stub), is killed
+/// `EXIT_GRACE` seconds after its last line, and the bootstrap fails at once instead of waiting out 240 s.
+#[test]
+fn a_solo_oned_that_hangs_on_its_exit_is_killed_and_the_bootstrap_fails_at_once() {
+    let c = Cluster::new();
+    let t0 = std::time::Instant::now();
+    let o = c
+        .command("oned.sh", "one-0")
+        .arg("init")
+        .env("RAFT_MEMBERS", "1")
+        .env("STUB_ONED_DRIVER_TIMEOUT", "hang")
+        .env("EXIT_GRACE", "2")
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("oned logged that it exits, and still runs 2s later"), "{}", out(&o));
+    assert!(out(&o).contains("oned exited before it answered"), "{}", out(&o));
+    assert!(t0.elapsed() < std::time::Duration::from_secs(120), "waited {:?}", t0.elapsed());
+}
+
+/// The same oned as the `oned` container's main process (`oned.sh run` execs it): killed, so that the container
+/// ends and the kubelet restarts it, instead of a container without an API until its startup probe gives up and
+/// then the grace period.
+#[test]
+fn an_oned_container_whose_oned_hangs_on_its_exit_ends() {
+    let c = Cluster::new();
+    let o = c.start_with("one-0", &[("RAFT_MEMBERS", "1"), ("ONECHART_SOURCE_ONLY", "")]);
+    assert!(o.status.success(), "{}", out(&o));
+    let t0 = std::time::Instant::now();
+    let mut child = c
+        .command("oned.sh", "one-0")
+        .arg("run")
+        .env("RAFT_MEMBERS", "1")
+        .env("STUB_ONED_DRIVER_TIMEOUT", "hang")
+        .env("EXIT_GRACE", "2")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Without the watch the container would never end: give up after 120 s rather than hang the suite.
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("the oned container still runs 120 s after oned hung on its exit");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let o = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(o.status.signal(), Some(9), "oned was not killed: {:?}\n{}", o.status, out(&o));
+    assert!(out(&o).contains("oned logged that it exits, and still runs 2s later"), "{}", out(&o));
+    assert!(t0.elapsed() < std::time::Duration::from_secs(120), "waited {:?}", t0.elapsed());
+}
+
 /// The long work runs where no probe kills it (issue 16 major 4): `oned.sh init` (the `database` init container)
 /// bootstraps, joins or upgrades and exits without leaving oned running; `oned.sh run` (the `oned` container)
 /// only starts oned. An upgrade interrupted from outside leaves its marker: the next start loads its backup back

@@ -3,7 +3,9 @@
 //! below in turn (one install: the tier's CI budget), and after each, what OpenNebula says about its zone
 //! (`onezone show 0 -x`, each member's raftstatus) must agree with the chart's helper (`one-raft.rb`), the pod
 //! labels and the leader Services' endpoints (`raft::agreement`):
-//! - the first install: member 0 bootstraps, members 1 and 2 join with a copy of its database (member 1 cut from
+//! - the first install: member 2's MariaDB starts late (its image pull held until member 0 has seen it not
+//!   answering: issue 16 major 3), and member 0 bootstraps as soon as it answers, never giving up on a leader; member 0
+//!   bootstraps, members 1 and 2 join with a copy of its database (member 1 cut from
 //!   its peers as its oned starts, so that it misses its first heartbeats and starts an election: it must not
 //!   take the lead of a zone it is not in, and every member runs under its own server ID), one leader,
 //!   `helm test`, and oned's events reach an add-on pod over ZeroMQ through -leader:2101;
@@ -150,20 +152,94 @@ fn cut_joiner_at_start(c: &Cluster, done: &AtomicBool) -> bool {
     false
 }
 
+/// A log of a pod that may not exist yet.
+fn log_of(c: &Cluster, pod: &str, container: &str) -> String {
+    let file = c.inner.pods.lock().unwrap().get(pod).map(|p| p.logs.join(format!("{container}.log")));
+    file.and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default()
+}
+
+/// How long member 2's MariaDB is held once member 0 has seen it not answering: a few of raft.sh's polls
+/// (RAFT_POLL, 5 s).
+const PEER_DB_HELD: Duration = Duration::from_secs(20);
+/// How soon member 0 must bootstrap once every peer's database answers empty: a few polls, far below RAFT_WAIT
+/// (600 s), the wait for a leader that the decision made once at one instant sent it into (issue 16 major 3).
+const BOOTSTRAP_AFTER_PEERS: Duration = Duration::from_secs(120);
+
+/// Issue 16 major 3: at a first install, a peer's database that starts late (an image pull, a slow volume) must
+/// not send member 0 into a wait for a leader that cannot exist. Member 2's MariaDB (a native sidecar: the whole
+/// pod waits for it) is held at its image pull (`hold_image_pull`, set before the install) until member 0's
+/// `database` init container has said that it does not answer, then for `PEER_DB_HELD` more, then released.
+/// Member 0 must then bootstrap within `BOOTSTRAP_AFTER_PEERS`. Returns what went wrong, if anything; the hold is
+/// released whatever happens.
+fn late_peer_database(c: &Cluster, done: &AtomicBool) -> Result<Duration, String> {
+    let (m0, m2) = (member(0), member(2));
+    let waiting = format!("the database of {m2} does not answer yet");
+    let deadline = Instant::now() + Duration::from_secs(900);
+    let seen = loop {
+        if log_of(c, &m0, "database").contains(&waiting) {
+            break true;
+        }
+        if done.load(Ordering::SeqCst) || Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    if seen {
+        std::thread::sleep(PEER_DB_HELD);
+    }
+    c.hold_image_pull(&m2, "mariadb", false);
+    let released = Instant::now();
+    eprintln!("real: {m2}'s MariaDB released (member 0 saw it not answering: {seen})");
+    if !seen {
+        return Err(format!("{m0} never said \"{waiting}\"; its database log:\n{}", log_of(c, &m0, "database")));
+    }
+    loop {
+        let log = log_of(c, &m0, "database");
+        if log.contains("bootstrapping a new Raft cluster") {
+            return Ok(released.elapsed());
+        }
+        if released.elapsed() > BOOTSTRAP_AFTER_PEERS {
+            return Err(format!(
+                "{m0} did not bootstrap within {BOOTSTRAP_AFTER_PEERS:?} of every peer's database answering; its \
+                 database log:\n{log}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 fn install(c: &Cluster, chart: &crate::runner::helm::Chart) -> (String, u64) {
     let (leader, term) = {
-        let _t =
-            Timer::start("helm install, 3 members started together (member 1 misses its first heartbeats), one leader");
+        let _t = Timer::start(
+            "helm install, 3 members started together (member 2's database late, member 1 missing its first \
+             heartbeats), one leader",
+        );
         let done = AtomicBool::new(false);
+        c.hold_image_pull(&member(2), "mariadb", true);
         let (cut, (leader, term)) = std::thread::scope(|s| {
             let cutter = s.spawn(|| cut_joiner_at_start(c, &done));
+            let holder = s.spawn(|| late_peer_database(c, &done));
             c.install(chart);
+            // Member 0's bootstrap is judged first (the old decision would wait RAFT_WAIT for a leader: fail now).
+            match holder.join().unwrap() {
+                Ok(after) => eprintln!("real: member 0 bootstrapped {after:?} after member 2's database was released"),
+                Err(e) => {
+                    done.store(true, Ordering::SeqCst);
+                    panic!("a peer database late at the first install (issue 16 major 3): {e}");
+                }
+            }
             // Member 1 is not Ready while it is cut (its oned answers nobody): the agreement comes after the cut.
             let agreed = raft::wait_agreement(c, 3, Duration::from_secs(1800));
             done.store(true, Ordering::SeqCst);
             (cutter.join().unwrap(), agreed)
         });
         assert!(cut, "member 1 never started: the cut did not happen");
+        // Never the give-up of a member 0 that waited for a leader or its peers' databases (RAFT_WAIT). A restart for
+        // another reason (a driver that did not answer oned's INIT within 10 s on a loaded machine) is the kubelet's
+        // answer, and not this step's question.
+        let log0 = c.logs(&member(0), "database");
+        assert!(!log0.contains("neither a leader nor every peer's empty database"), "member 0 gave up:\n{log0}");
+        assert!(!log0.contains("no leader after"), "member 0 waited for a leader:\n{log0}");
         // Three distinct server IDs, each the one the zone gives the member's name (agreement compares them).
         let ids: std::collections::BTreeSet<String> =
             (0..3).map(|i| raft::status(c, &member(i)).expect("the member answers").server_id).collect();
