@@ -295,6 +295,11 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
                 envelope,
             )),
             K::MinLength { .. } => out.push(v(&ptr, format!("`{path}` must not be empty"), envelope)),
+            // An empty mapping where one key at least is needed (a NetworkPolicy peer): the keys it takes.
+            K::MinProperties { .. } => {
+                let keys: Vec<String> = known_properties(schema, &ptr).iter().map(|k| format!("`{k}`")).collect();
+                out.push(v(&ptr, format!("`{path}` must not be empty: give at least one of {}", keys.join(", ")), envelope))
+            }
             K::MaxLength { limit } => {
                 out.push(v(&ptr, format!("`{path}` must be at most {limit} characters"), envelope))
             }
@@ -669,6 +674,11 @@ mod tests {
             ("/config/oned", json!({"HOOK": null})),
             ("/config/remotes", json!({"vmm/kvm/kvmrc": {"X": "1"}})),
             ("/config/remotes", json!({"vmm/../kvmrc": {"X": "1"}})),
+            // `minProperties` and `required` (a NetworkPolicy peer).
+            ("/networkPolicy/tproxyFrom", json!([{"ipBlock": {"cidr": "192.0.2.0/24"}}])),
+            ("/networkPolicy/tproxyFrom", json!([{}])),
+            ("/networkPolicy/ingressFrom", json!([{"ipBlock": {"except": ["192.0.2.1/32"]}}])),
+            ("/networkPolicy/egress/to", json!([{"to": [{"podSelector": {}}]}, {"to": [{}]}])),
             ("/databse", json!({})),
         ] {
             let mut c = defaults();
@@ -757,6 +767,7 @@ mod tests {
             "additionalProperties",
             "items",
             "required",
+            "minProperties",
             "enum",
             "minimum",
             "maximum",
