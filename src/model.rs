@@ -1252,7 +1252,8 @@ pub struct Egress {
 
 /// The schema of a list of Kubernetes `NetworkPolicyPeer` objects (the values keep each peer as written; the
 /// chart renders it with `toYaml`). The API server refuses a peer that names none of `podSelector`,
-/// `namespaceSelector` and `ipBlock` (`must specify a peer`) and an `ipBlock` without `cidr`, after Helm has
+/// `namespaceSelector` and `ipBlock` (`must specify a peer`), an `ipBlock` beside a selector (`may not specify
+/// both ipBlock and another peer`) and an `ipBlock` without `cidr`, after Helm has
 /// rendered the release: the schema refuses them first, at `onechart lint` and at `helm install` alike.
 fn network_policy_peers(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
@@ -1290,7 +1291,9 @@ fn network_policy_peers(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
                 }
             },
             "additionalProperties": false,
-            "minProperties": 1
+            "minProperties": 1,
+            "not": {"required": ["ipBlock"], "anyOf": [{"required": ["podSelector"]}, {"required": ["namespaceSelector"]}]},
+            "description": "A `NetworkPolicyPeer`: `podSelector`, `namespaceSelector` or both (pods of the selected namespaces), or an `ipBlock` alone; never empty."
         }
     })
 }

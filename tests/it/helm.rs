@@ -742,6 +742,7 @@ fn an_empty_network_policy_peer_is_refused_by_helm() {
             ("networkPolicy: {metricsFrom: [{}]}\n", "metricsFrom"),
             ("networkPolicy: {egress: {enabled: true, to: [{to: [{}]}]}}\n", "egress"),
             ("networkPolicy: {ingressFrom: [{ipBlock: {except: [192.0.2.1/32]}}]}\n", "cidr"),
+            ("networkPolicy: {tproxyFrom: [{ipBlock: {cidr: 192.0.2.0/24}, podSelector: {}}]}\n", "tproxyFrom"),
         ] {
             let (ok, err) = template(&helm, values);
             assert!(

@@ -512,7 +512,8 @@ fn one058_compares_mount_paths_as_the_runtime_reads_them() {
 }
 
 /// A NetworkPolicy peer names who it admits (`podSelector`, `namespaceSelector` or `ipBlock` with its `cidr`):
-/// the API server refuses an empty one (`must specify a peer`) after Helm has rendered the release, so the
+/// the API server refuses an empty one (`must specify a peer`), or an `ipBlock` beside a selector (`may not
+/// specify both ipBlock and another peer`), after Helm has rendered the release, so the
 /// schema refuses it first, in `ingressFrom`, `tproxyFrom`, `metricsFrom` and the egress rules' `to`, at the
 /// file's line and column.
 #[test]
@@ -543,6 +544,11 @@ fn an_empty_network_policy_peer_is_refused_at_its_place() {
             "networkPolicy:\n  ingressFrom: [{ipBlock: {except: [192.0.2.1/32]}}]\n",
             (3, 27),
             "`networkPolicy.ingressFrom[0].ipBlock.cidr` is missing",
+        ),
+        (
+            "networkPolicy:\n  tproxyFrom: [{ipBlock: {cidr: 192.0.2.0/24}, namespaceSelector: {}}]\n",
+            (3, 16),
+            "`networkPolicy.tproxyFrom[0]` must not give `ipBlock` together with `podSelector` or `namespaceSelector`",
         ),
         (
             "networkPolicy:\n  tproxyFrom: [{podselector: {}}]\n",
