@@ -167,6 +167,7 @@ fn check(s: &Value, path: &str) -> String {
                 _ => write!(f, " additional: Additional::Schema(&{}),", check(v, &format!("{path}.*"))),
             },
             "required" => write!(f, " required: {},", strs(v)),
+            "minProperties" => write!(f, " min_properties: Some({}),", v.as_u64().expect("a count")),
             "items" => write!(f, " items: Some(&{}),", check(v, &format!("{path}[]"))),
             "enum" => write!(f, " values: {},", lits(v)),
             "not" => write!(f, " not: Some(&{}),", check(v, &format!("{path}!"))),

@@ -20,10 +20,56 @@ use crate::source::{InputError, InputKind, Location, SourceFile};
 /// The environment variable that sets how long a pipe may stay silent, in seconds.
 pub const PIPE_TIMEOUT_ENV: &str = "ONECHART_PIPE_TIMEOUT";
 
-/// How long a pipe or FIFO may deliver nothing before it is refused: 10 s, or `ONECHART_PIPE_TIMEOUT` seconds.
+/// The silence timeout of a pipe when `ONECHART_PIPE_TIMEOUT` is unset (or empty), in seconds.
+const DEFAULT_PIPE_TIMEOUT: u64 = 10;
+/// The longest silence timeout `ONECHART_PIPE_TIMEOUT` may set: a day, in seconds.
+const MAX_PIPE_TIMEOUT: u64 = 24 * 3600;
+
+/// How long a pipe or FIFO may deliver nothing before it is refused: 10 s, or `ONECHART_PIPE_TIMEOUT` seconds (a
+/// whole number from 1 to 86400; unset or empty: 10). Any other value is an error naming the variable and the
+/// value, never a silent 10 s: the commands that read files check it first ([`pipe_timeout`] assumes they did).
+pub fn pipe_timeout_setting() -> Result<Duration, String> {
+    let Some(raw) = std::env::var_os(PIPE_TIMEOUT_ENV) else {
+        return Ok(Duration::from_secs(DEFAULT_PIPE_TIMEOUT));
+    };
+    let text = raw.to_string_lossy();
+    if text.trim().is_empty() {
+        return Ok(Duration::from_secs(DEFAULT_PIPE_TIMEOUT));
+    }
+    match text.trim().parse::<u64>() {
+        Ok(secs @ 1..=MAX_PIPE_TIMEOUT) => Ok(Duration::from_secs(secs)),
+        _ => Err(format!(
+            "{PIPE_TIMEOUT_ENV}=`{}` is not a number of seconds: set it to a whole number from 1 to \
+             {MAX_PIPE_TIMEOUT} (how long a pipe may deliver nothing), or unset it for {DEFAULT_PIPE_TIMEOUT} s",
+            crate::source::printable(&text)
+        )),
+    }
+}
+
+/// The pipe silence timeout of [`pipe_timeout_setting`], once a command has checked the setting.
 pub fn pipe_timeout() -> Duration {
-    let secs = std::env::var(PIPE_TIMEOUT_ENV).ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(10);
-    Duration::from_secs(secs.clamp(1, 24 * 3600))
+    pipe_timeout_setting().unwrap_or(Duration::from_secs(DEFAULT_PIPE_TIMEOUT))
+}
+
+/// What a file argument reads when it is a stream, which can be read only once (a pipe or FIFO, a terminal or
+/// another character device, a socket): its device and inode, and what it is in words. `-` is standard input;
+/// another path is followed (`/dev/stdin`, `/dev/fd/0`, `/proc/self/fd/0` lead to standard input's pipe). `None`
+/// for a regular file, a directory, and a path that cannot be examined (its reading reports why).
+pub fn stream_identity(path: &Path) -> Option<((u64, u64), &'static str)> {
+    let st = if path == Path::new("-") {
+        rustix::fs::fstat(std::io::stdin().as_fd()).ok()?
+    } else {
+        rustix::fs::stat(path).ok()?
+    };
+    let what = match FileType::from_raw_mode(st.st_mode) {
+        FileType::Fifo => "pipe",
+        FileType::CharacterDevice => "character device",
+        FileType::Socket => "socket",
+        _ => return None,
+    };
+    #[allow(clippy::unnecessary_cast)] // u64 here, `c_ulong` on other targets
+    let id = (st.st_dev as u64, st.st_ino as u64);
+    Some((id, what))
 }
 
 impl SourceFile {

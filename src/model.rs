@@ -1213,15 +1213,18 @@ pub struct NetworkPolicy {
     /// OneKS) admit only the release's own pods, whatever this says, except FireEdge's when the Ingress serves it
     /// (and XML-RPC's and OneGate's from `tproxyFrom` when OneKS runs); SSH and monitord (TCP and UDP, the
     /// hypervisors') and the TLS ports keep this list.
+    #[schemars(schema_with = "network_policy_peers")]
     pub ingress_from: Vec<JsonObject>,
     /// With OneKS, where a TLS port fronts them (`tls.enabled`, a NodePort or LoadBalancer Service): who else may
     /// reach oned's plain XML-RPC port (2633) and OneGate's plain port, where the hypervisors' transparent proxy
     /// (`oneks.tproxy`) sends the VMs' calls: `NetworkPolicyPeer` objects, the hypervisors (typically `ipBlock`).
     /// Empty: only the release's own pods reach those plain ports, so the transparent proxy cannot (never
     /// `ingressFrom`, never any source). Otherwise they follow `ingressFrom`.
+    #[schemars(schema_with = "network_policy_peers")]
     pub tproxy_from: Vec<JsonObject>,
     /// Who may reach the exporter's metrics port (9925, plain HTTP, with or without `tls.enabled`):
     /// `NetworkPolicyPeer` objects, typically Prometheus's namespace. Empty: any source.
+    #[schemars(schema_with = "network_policy_peers")]
     pub metrics_from: Vec<JsonObject>,
     /// What the release's pods may reach.
     pub egress: Egress,
@@ -1243,7 +1246,76 @@ pub struct Egress {
     pub vnc_ports: PortRange,
     /// More Kubernetes `NetworkPolicyEgressRule` objects (`{to: [...], ports: [...]}`): hypervisors on another SSH
     /// port, Ceph monitors (3300, 6789), an off-site backup target.
+    #[schemars(schema_with = "network_policy_egress_rules")]
     pub to: Vec<JsonObject>,
+}
+
+/// The schema of a list of Kubernetes `NetworkPolicyPeer` objects (the values keep each peer as written; the
+/// chart renders it with `toYaml`). The API server refuses a peer that names none of `podSelector`,
+/// `namespaceSelector` and `ipBlock` (`must specify a peer`), an `ipBlock` beside a selector (`may not specify
+/// both ipBlock and another peer`) and an `ipBlock` without `cidr`, after Helm has
+/// rendered the release: the schema refuses them first, at `onechart lint` and at `helm install` alike.
+fn network_policy_peers(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "podSelector": {
+                    "type": "object",
+                    "additionalProperties": true,
+                    "description": "Pods by label (a `LabelSelector`: `matchLabels`, `matchExpressions`), in the release's namespace or in those `namespaceSelector` selects; `{}`: every pod."
+                },
+                "namespaceSelector": {
+                    "type": "object",
+                    "additionalProperties": true,
+                    "description": "Namespaces by label (a `LabelSelector`); `{}`: every namespace."
+                },
+                "ipBlock": {
+                    "type": "object",
+                    "properties": {
+                        "cidr": {
+                            "type": "string",
+                            "minLength": 1,
+                            "description": "An address range (`192.0.2.0/24`, `2001:db8::/64`)."
+                        },
+                        "except": {
+                            "type": "array",
+                            "items": {"type": "string", "minLength": 1},
+                            "description": "Ranges inside `cidr` left out."
+                        }
+                    },
+                    "required": ["cidr"],
+                    "additionalProperties": false,
+                    "description": "Addresses: `cidr`, less `except`."
+                }
+            },
+            "additionalProperties": false,
+            "minProperties": 1,
+            "not": {"required": ["ipBlock"], "anyOf": [{"required": ["podSelector"]}, {"required": ["namespaceSelector"]}]},
+            "description": "A `NetworkPolicyPeer`: `podSelector`, `namespaceSelector` or both (pods of the selected namespaces), or an `ipBlock` alone; never empty."
+        }
+    })
+}
+
+/// The schema of a list of Kubernetes `NetworkPolicyEgressRule` objects: `to` (peers, as
+/// [`network_policy_peers`]: an empty one is refused by the API server) and `ports` (`NetworkPolicyPort`s).
+fn network_policy_egress_rules(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let to = network_policy_peers(generator);
+    schemars::json_schema!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "to": to,
+                "ports": {
+                    "type": "array",
+                    "items": {"type": "object", "additionalProperties": true}
+                }
+            },
+            "additionalProperties": false
+        }
+    })
 }
 
 /// A range of TCP ports, both ends included.

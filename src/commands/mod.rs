@@ -26,17 +26,35 @@ pub mod exit {
 }
 
 /// Standard input can be read once: a command given `-` more than once among its file arguments (`lint - -`,
-/// `-f - -f -`, `--manifests -` beside `-`) is refused before anything is read, naming them.
+/// `-f - -f -`, `--manifests -` beside `-`) is refused before anything is read, naming them. So is one stream
+/// under two names (`lint /dev/stdin /dev/stdin`, `-` beside `/dev/fd/0`, a FIFO given twice): arguments that
+/// are pipes, character devices or sockets are compared by device and inode, and the second reading of one
+/// would find it empty.
 fn stdin_once<'a>(paths: impl IntoIterator<Item = (&'a str, &'a std::path::Path)>) -> Result<(), String> {
-    let given: Vec<&str> = paths.into_iter().filter(|(_, p)| *p == std::path::Path::new("-")).map(|(a, _)| a).collect();
-    if given.len() < 2 {
-        return Ok(());
+    let paths: Vec<(&str, &std::path::Path)> = paths.into_iter().collect();
+    let given: Vec<&str> = paths.iter().filter(|(_, p)| *p == std::path::Path::new("-")).map(|(a, _)| *a).collect();
+    if given.len() >= 2 {
+        return Err(format!(
+            "`-` (standard input) is given {} times ({}): standard input can be read only once; save it to a file \
+             and give that file for all but one of them",
+            given.len(),
+            given.join(", ")
+        ));
     }
+    // Few arguments: each compared with each.
+    let ids: Vec<Option<((u64, u64), &str)>> = paths.iter().map(|(_, p)| crate::input::stream_identity(p)).collect();
+    let twice = |id: &(u64, u64)| ids.iter().flatten().filter(|(i, _)| i == id).count() > 1;
+    let Some(&(id, what)) = ids.iter().flatten().find(|(id, _)| twice(id)) else { return Ok(()) };
+    let names: Vec<&(&str, &std::path::Path)> =
+        paths.iter().zip(&ids).filter(|(_, i)| i.is_some_and(|(i, _)| i == id)).map(|(p, _)| p).collect();
+    let shown: Vec<String> =
+        names.iter().map(|(_, p)| format!("`{}`", crate::source::printable(&p.display().to_string()))).collect();
+    let args: Vec<&str> = names.iter().map(|(a, _)| *a).collect();
     Err(format!(
-        "`-` (standard input) is given {} times ({}): standard input can be read only once; save it to a file \
-         and give that file for all but one of them",
-        given.len(),
-        given.join(", ")
+        "{} ({}) are one {what}, which can be read only once; save it to a file and give that file for all but \
+         one of them",
+        shown.join(" and "),
+        args.join(", ")
     ))
 }
 
@@ -101,6 +119,14 @@ fn run_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         ColorChoice::Auto => report::use_color(),
     };
     let style = Style { color, quiet: cli.quiet };
+    // The commands that read files (values, profiles, manifests, a project) refuse a bad pipe timeout before
+    // reading anything, rather than wait 10 s where the user asked for something else.
+    if matches!(cli.command, Command::Generate(_) | Command::Lint(_) | Command::Schema { .. })
+        && let Err(msg) = crate::input::pipe_timeout_setting()
+    {
+        let _ = writeln!(err, "error: {msg}");
+        return INPUT;
+    }
     let result = match cli.command {
         Command::Generate(args) => generate::generate(&args, style, out, err),
         Command::Lint(args) => lint::lint(&args, style, out, err),

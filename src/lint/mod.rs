@@ -104,17 +104,26 @@ pub struct Hit {
     pub message: String,
     /// An explicit location; by default the location of whoever set the value at `pointer`.
     pub location: Option<Location>,
+    /// A severity below the rule's, for a lesser form of its problem (ONE059 warns where the values run OneKS
+    /// but cut its transparent proxy off); by default the rule's severity in the values' environment.
+    pub severity: Option<Severity>,
 }
 
 impl Hit {
     /// A hit at a dotted path.
     pub fn at(path: &str, message: impl Into<String>) -> Hit {
-        Hit { pointer: crate::pointer::pointer(path), message: message.into(), location: None }
+        Hit { pointer: crate::pointer::pointer(path), message: message.into(), location: None, severity: None }
     }
 
     /// A hit at a JSON pointer.
     pub fn at_pointer(pointer: String, message: impl Into<String>) -> Hit {
-        Hit { pointer, message: message.into(), location: None }
+        Hit { pointer, message: message.into(), location: None, severity: None }
+    }
+
+    /// A warning, whatever the rule's level says.
+    pub fn warning(mut self) -> Hit {
+        self.severity = Some(Severity::Warning);
+        self
     }
 }
 
@@ -445,6 +454,8 @@ pub fn check_values(ctx: &Ctx<'_>) -> Vec<Finding> {
         let Some(severity) = rule.level.severity(env) else { continue };
         for hit in (rule.check)(ctx) {
             let location = hit.location.or_else(|| ctx.merged.origin(&hit.pointer).map(|o| o.value.clone()));
+            // A hit only ever lowers its rule's severity (a warning hit of an error rule is a warning).
+            let severity = if hit.severity == Some(Severity::Warning) { Severity::Warning } else { severity };
             out.push(Finding::new(rule, severity, dotted(&hit.pointer), hit.message, location));
         }
     }

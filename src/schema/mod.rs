@@ -295,11 +295,29 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
                 envelope,
             )),
             K::MinLength { .. } => out.push(v(&ptr, format!("`{path}` must not be empty"), envelope)),
+            // An empty mapping where one key at least is needed (a NetworkPolicy peer): the keys it takes.
+            K::MinProperties { .. } => {
+                let keys: Vec<String> = known_properties(schema, &ptr).iter().map(|k| format!("`{k}`")).collect();
+                out.push(v(&ptr, format!("`{path}` must not be empty: give at least one of {}", keys.join(", ")), envelope))
+            }
             K::MaxLength { limit } => {
                 out.push(v(&ptr, format!("`{path}` must be at most {limit} characters"), envelope))
             }
             K::Pattern { pattern } => {
                 out.push(v(&ptr, format!("`{path}` must be {}, found {}", pattern_meaning(pattern), show(value)), envelope));
+            }
+            // Keys that must not come together (a NetworkPolicy peer's `ipBlock` beside a selector).
+            K::Not { schema } if schema.get("required").is_some() => {
+                let keys = |s: &Value| -> Vec<String> {
+                    s.get("required").and_then(Value::as_array).into_iter().flatten().map(show).collect()
+                };
+                let with: Vec<String> =
+                    schema.get("anyOf").and_then(Value::as_array).into_iter().flatten().flat_map(keys).collect();
+                let mut message = format!("`{path}` must not give {}", keys(schema).join(" and "));
+                if !with.is_empty() {
+                    message.push_str(&format!(" together with {}", with.join(" or ")));
+                }
+                out.push(v(&ptr, message, envelope))
             }
             K::Not { .. } => out.push(v(&ptr, format!("`{path}` must not be {}", show(value)), envelope)),
             // A key of a free map (`config.oned`, `config.remotes`) its `propertyNames` refuse: at the key.
@@ -669,6 +687,13 @@ mod tests {
             ("/config/oned", json!({"HOOK": null})),
             ("/config/remotes", json!({"vmm/kvm/kvmrc": {"X": "1"}})),
             ("/config/remotes", json!({"vmm/../kvmrc": {"X": "1"}})),
+            // `minProperties` and `required` (a NetworkPolicy peer).
+            ("/networkPolicy/tproxyFrom", json!([{"ipBlock": {"cidr": "192.0.2.0/24"}}])),
+            ("/networkPolicy/tproxyFrom", json!([{}])),
+            ("/networkPolicy/tproxyFrom", json!([{"ipBlock": {"cidr": "192.0.2.0/24"}, "podSelector": {}}])),
+            ("/networkPolicy/tproxyFrom", json!([{"namespaceSelector": {}, "podSelector": {}}])),
+            ("/networkPolicy/ingressFrom", json!([{"ipBlock": {"except": ["192.0.2.1/32"]}}])),
+            ("/networkPolicy/egress/to", json!([{"to": [{"podSelector": {}}]}, {"to": [{}]}])),
             ("/databse", json!({})),
         ] {
             let mut c = defaults();
@@ -757,6 +782,7 @@ mod tests {
             "additionalProperties",
             "items",
             "required",
+            "minProperties",
             "enum",
             "minimum",
             "maximum",

@@ -1,6 +1,7 @@
 //! Validation without compiling the schema: the values are checked by walking the schema's JSON next to them,
 //! for the keywords onechart's schema uses (`type`, `properties`, `additionalProperties`, `propertyNames`,
-//! `required`, `items`, `enum`, `not`, `anyOf`, `minimum`, `maximum`, `minLength`, `maxLength`, `pattern`). Valid values, the usual case,
+//! `required`, `minProperties`, `items`, `enum`, `not`, `anyOf`, `minimum`, `maximum`, `minLength`, `maxLength`,
+//! `pattern`). Valid values, the usual case,
 //! cost a walk of the values; only invalid values pay for compiling the schema with `jsonschema`, to explain
 //! every violation with its path (see [`super::validate`]).
 //!
@@ -59,6 +60,11 @@ pub fn check(schema: &Value, instance: &Value) -> Quick {
             },
             "required" => match (v.as_array(), instance.as_object()) {
                 (Some(req), Some(obj)) => ok(req.iter().all(|r| r.as_str().is_some_and(|r| obj.contains_key(r)))),
+                (Some(_), None) => Quick::Valid,
+                _ => Quick::Unknown,
+            },
+            "minProperties" => match (v.as_u64(), instance.as_object()) {
+                (Some(n), Some(obj)) => ok(obj.len() as u64 >= n),
                 (Some(_), None) => Quick::Valid,
                 _ => Quick::Unknown,
             },
@@ -193,6 +199,8 @@ pub struct Check {
     pub property_names: Option<&'static Check>,
     /// `required`.
     pub required: &'static [&'static str],
+    /// `minProperties`.
+    pub min_properties: Option<u64>,
     /// `items`.
     pub items: Option<&'static Check>,
     /// `enum`.
@@ -268,6 +276,7 @@ impl Check {
         additional: Additional::Any,
         property_names: None,
         required: &[],
+        min_properties: None,
         items: None,
         values: None,
         not: None,
@@ -299,6 +308,7 @@ impl Check {
             && match v {
                 Value::Object(obj) => {
                     self.required.iter().all(|r| obj.contains_key(*r))
+                        && self.min_properties.is_none_or(|n| obj.len() as u64 >= n)
                         && self.property_names.is_none_or(|n| obj.keys().all(|k| n.is_valid(&Value::String(k.clone()))))
                         && obj.iter().all(|(k, x)| match self.props.binary_search_by(|(n, _)| (*n).cmp(k.as_str())) {
                             Ok(i) => self.props[i].1.is_valid(x),
@@ -616,13 +626,14 @@ mod tests {
                     "type": "object",
                     "propertyNames": {"pattern": "^[A-Z]+$", "not": {"pattern": "X"}},
                     "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer"}}]}
-                }
+                },
+                "g": {"type": "array", "items": {"type": "object", "minProperties": 1}}
             }
         });
         assert_eq!(
             check(
                 &s,
-                &json!({"a": 3, "b": "xy", "c": ["p"], "d": {"k": "v"}, "e": "10.0.0.1", "f": {"A": "v", "B": [1]}})
+                &json!({"a": 3, "b": "xy", "c": ["p"], "d": {"k": "v"}, "e": "10.0.0.1", "f": {"A": "v", "B": [1]}, "g": [{"x": {}}]})
             ),
             Quick::Valid
         );
@@ -640,6 +651,7 @@ mod tests {
             json!({"a": 1, "f": {"AXB": "v"}}),
             json!({"a": 1, "f": {"A": 1}}),
             json!({"a": 1, "f": {"A": ["x"]}}),
+            json!({"a": 1, "g": [{"x": 1}, {}]}),
         ] {
             assert_eq!(check(&s, &bad), Quick::Invalid, "{bad}");
         }

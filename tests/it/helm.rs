@@ -662,6 +662,15 @@ fn duplicate_names_of_the_extension_points_are_refused_everywhere() {
             "fireedge:\n  extraVolumes: [{name: extra, emptyDir: {}}]\n  extraVolumeMounts: [{name: extra, mountPath: /etc/one}]\n",
         ),
         ("environment variable", "ssh:\n  extraEnv: [{name: SITE, value: a}, {name: SITE, value: b}]\n"),
+        // Mount paths as the runtime reads them: `/etc//one/` is the chart's `/etc/one`; `..` is refused.
+        (
+            "of oned.extraVolumeMounts is given twice (the chart uses it)",
+            "oned:\n  extraVolumes: [{name: extra, emptyDir: {}}]\n  extraVolumeMounts: [{name: extra, mountPath: /etc//one/}]\n",
+        ),
+        (
+            "of fireedge.extraVolumeMounts has a `..` component",
+            "fireedge:\n  extraVolumes: [{name: extra, emptyDir: {}}]\n  extraVolumeMounts: [{name: extra, mountPath: /srv/../etc/one}]\n",
+        ),
     ];
     for (what, values) in cases {
         let file = tmp.path().join("dup.yaml");
@@ -679,6 +688,20 @@ fn duplicate_names_of_the_extension_points_are_refused_everywhere() {
             );
         }
     }
+    // A mount under one of the chart's is a mount of its own: lint and both Helms take it.
+    let file = tmp.path().join("nested.yaml");
+    std::fs::write(
+        &file,
+        "profile: prod-mysql\noned:\n  extraVolumes: [{name: site-ca, emptyDir: {}}]\n  extraVolumeMounts: [{name: site-ca, mountPath: /etc/one/site-ca/}]\n",
+    )
+    .unwrap();
+    let site = common::root().join("profiles/examples/prod-mysql.values.yaml");
+    let o = common::onechart(&["lint", "-f", site.to_str().unwrap(), "-f", file.to_str().unwrap()], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
+    for (name, helm) in helm_versions() {
+        let o = Command::new(&helm).args(["template", "one"]).arg(&chart).arg("-f").arg(&file).output().unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+    }
     // A render without the check (the rule waived for the render): lint --manifests finds the repeated env name.
     let o = Command::new(tool("helm4")).args(["template", "one"]).arg(&chart).output().unwrap();
     let text = String::from_utf8_lossy(&o.stdout).replace(
@@ -695,6 +718,45 @@ fn duplicate_names_of_the_extension_points_are_refused_everywhere() {
     let ha = tmp.path().join("ha-external");
     generate("ha-raft", &["--set", "database.mysql.host=db.example.com"], &ha);
     check_chart(&ha, "ha-raft on an external database");
+}
+
+/// A NetworkPolicy peer that names no one (`networkPolicy.tproxyFrom: [{}]`, `ingressFrom: [{}]`, an egress rule's
+/// `to: [{}]`) or an `ipBlock` without `cidr` is refused by the chart's values.schema.json on Helm 3 and 4, as
+/// `onechart lint` refuses it (tests/it/lint.rs), not by the API server once the release is rendered (`must
+/// specify a peer`); peers of every form Kubernetes takes render.
+#[test]
+fn an_empty_network_policy_peer_is_refused_by_helm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart");
+    generate("prod-mysql", &[], &chart);
+    let template = |helm: &Path, values: &str| {
+        let file = tmp.path().join("peers.yaml");
+        std::fs::write(&file, values).unwrap();
+        let o = Command::new(helm).args(["template", "one"]).arg(&chart).arg("-f").arg(&file).output().unwrap();
+        (o.status.success(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    for (name, helm) in helm_versions() {
+        for (values, path) in [
+            ("networkPolicy: {tproxyFrom: [{}]}\n", "tproxyFrom"),
+            ("networkPolicy: {ingressFrom: [{ipBlock: {cidr: 192.0.2.0/24}}, {}]}\n", "ingressFrom"),
+            ("networkPolicy: {metricsFrom: [{}]}\n", "metricsFrom"),
+            ("networkPolicy: {egress: {enabled: true, to: [{to: [{}]}]}}\n", "egress"),
+            ("networkPolicy: {ingressFrom: [{ipBlock: {except: [192.0.2.1/32]}}]}\n", "cidr"),
+            ("networkPolicy: {tproxyFrom: [{ipBlock: {cidr: 192.0.2.0/24}, podSelector: {}}]}\n", "tproxyFrom"),
+        ] {
+            let (ok, err) = template(&helm, values);
+            assert!(
+                !ok && err.contains("values don't meet the specifications of the schema"),
+                "{name} {values}: {err}"
+            );
+            assert!(err.contains(path), "{name} {values}: {err}");
+        }
+        let (ok, err) = template(
+            &helm,
+            "networkPolicy:\n  ingressFrom: [{ipBlock: {cidr: 192.0.2.0/24, except: [192.0.2.1/32]}}, {namespaceSelector: {}}]\n  tproxyFrom: [{podSelector: {matchLabels: {app: web}}, namespaceSelector: {}}]\n  egress: {enabled: true, to: [{to: [{ipBlock: {cidr: 198.51.100.0/24}}], ports: [{port: 6789}]}]}\n",
+        );
+        assert!(ok, "{name}: {err}");
+    }
 }
 
 /// Issue 19, item 8: the Raft ServiceAccount may get and patch the members' own pods only, by name, on Helm 3 and

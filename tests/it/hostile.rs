@@ -611,6 +611,103 @@ fn standard_input_given_twice_is_refused() {
     assert!(!tmp.path().join("c").exists());
 }
 
+/// One stream under two names is read once, as `-` twice is: `lint /dev/stdin /dev/stdin` (the second reading found
+/// the pipe empty and linted empty values), `-` beside `/dev/fd/0`, `-f /dev/stdin` beside `--manifests -`, a FIFO
+/// given twice, `generate -f /dev/stdin -f /dev/stdin`: refused with exit 2 before anything is read, naming both
+/// (file arguments that are pipes, character devices or sockets are compared by device and inode). A regular
+/// file given twice is read twice, as before.
+#[test]
+fn one_stream_under_two_names_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = fifo(tmp.path());
+    let fifo = fifo.to_str().unwrap();
+    for (args, named) in [
+        (
+            vec!["lint", "/dev/stdin", "/dev/stdin"],
+            "`/dev/stdin` and `/dev/stdin` (FILE, FILE) are one pipe".to_string(),
+        ),
+        (vec!["lint", "-", "/dev/fd/0"], "`-` and `/dev/fd/0` (FILE, FILE) are one pipe".to_string()),
+        (
+            vec!["lint", "-f", "/dev/stdin", "--manifests", "-"],
+            "`/dev/stdin` and `-` (-f, --manifests) are one pipe".to_string(),
+        ),
+        (vec!["lint", fifo, "-f", fifo], format!("`{fifo}` and `{fifo}` (FILE, -f) are one pipe")),
+        (
+            vec!["generate", "--profile", "dev-sqlite", "-f", "/dev/stdin", "-f", "/dev/stdin", "-o", "c"],
+            "`/dev/stdin` and `/dev/stdin` (-f, -f) are one pipe".to_string(),
+        ),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_onechart"))
+            .args(&args)
+            .current_dir(tmp.path())
+            .env("ONECHART_PIPE_TIMEOUT", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            // Values that lint clean: read once, they would pass; the second name must not read them as empty.
+            let mut stdin = child.stdin.take().unwrap();
+            let _ = stdin.write_all(b"profile: dev-sqlite\noned: {replicas: 1}\n");
+        }
+        let o = child.wait_with_output().unwrap();
+        check_one_error(&format!("{args:?}"), &o, &format!("{named}, which can be read only once"));
+    }
+    assert!(!tmp.path().join("c").exists());
+    // A regular file twice, and /dev/stdin once beside a file: read as before.
+    std::fs::write(tmp.path().join("v.yaml"), "profile: dev-sqlite\n").unwrap();
+    let o = Command::new("sh")
+        .args(["-c", "printf 'profile: dev-sqlite\\n' | \"$0\" lint -q v.yaml v.yaml /dev/stdin"])
+        .arg(env!("CARGO_BIN_EXE_onechart"))
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// `ONECHART_PIPE_TIMEOUT` is a whole number of seconds from 1 to 86400: any other value (it was read as 10 s,
+/// silently) is refused with exit 2 and one message naming the variable and the value, before anything is read,
+/// by every command that reads files; unset or empty, it is 10 s.
+#[test]
+fn a_bad_pipe_timeout_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("v.yaml"), "profile: dev-sqlite\n").unwrap();
+    let run = |args: &[&str], value: &str| {
+        Command::new(env!("CARGO_BIN_EXE_onechart"))
+            .args(args)
+            .current_dir(tmp.path())
+            .env("ONECHART_PIPE_TIMEOUT", value)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let commands: [&[&str]; 4] = [
+        &["lint", "v.yaml"],
+        &["lint", "--manifests", "-"],
+        &["generate", "--profile", "dev-sqlite", "-o", "c"],
+        &["schema", "--profile", "dev-sqlite"],
+    ];
+    for value in ["abc", "0", "-3", "1.5", "10s", "86401", "99999999999999999999999"] {
+        for args in commands {
+            let o = run(args, value);
+            check_one_error(
+                &format!("{value} {args:?}"),
+                &o,
+                &format!(
+                    "error: ONECHART_PIPE_TIMEOUT=`{value}` is not a number of seconds: set it to a whole number from 1 to 86400"
+                ),
+            );
+        }
+    }
+    assert!(!tmp.path().join("c").exists());
+    for value in ["5", " 86400 ", ""] {
+        let o = run(&["lint", "-q", "v.yaml"], value);
+        assert_eq!(o.status.code(), Some(0), "{value:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
 /// `-` from a pipe whose writer neither writes nor closes (`sleep 1000 | onechart lint -`) is refused after the
 /// pipe's silence timeout (`ONECHART_PIPE_TIMEOUT`, 1 s here) with exit 2, as a FIFO without data is, for values
 /// and manifests, lint and generate. The writer's end stays open for the whole run; 30 s is the test's bound.

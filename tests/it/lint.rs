@@ -448,3 +448,171 @@ fn marketplace_needs_sys_admin_or_privilege() {
         }
     }
 }
+
+/// The findings of one rule for a values file: (severity, line, column, message).
+fn findings_of(v: &Value, id: &str) -> Vec<(String, u64, u64, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == id)
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("severity"), f["line"].as_u64().unwrap_or(0), f["column"].as_u64().unwrap_or(0), s("message"))
+        })
+        .collect()
+}
+
+/// ONE058 compares mount paths as the container runtime reads them: `/etc/one/`, `/etc//one` and `/etc/one/.`
+/// are the chart's `/etc/one` (the API server compares them as written and accepts them, and one mount hides the
+/// other), a path with a `..` component is refused, and a path under a chart mount (`/etc/one/site-ca`) is a
+/// mount of its own, as the rule's documentation says.
+#[test]
+fn one058_compares_mount_paths_as_the_runtime_reads_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let twice = |path: &str| {
+        format!("mount path `{path}` (that is `/etc/one`) of oned.extraVolumeMounts is given twice (the chart uses it)")
+    };
+    for (path, expected) in [
+        ("/etc/one", Some("mount path `/etc/one` of oned.extraVolumeMounts is given twice (the chart uses it)".into())),
+        ("/etc/one/", Some(twice("/etc/one/"))),
+        ("/etc//one", Some(twice("/etc//one"))),
+        ("/etc/one/.", Some(twice("/etc/one/."))),
+        ("/etc/./one//", Some(twice("/etc/./one//"))),
+        (
+            "/srv/../etc/one",
+            Some("mount path `/srv/../etc/one` of oned.extraVolumeMounts has a `..` component: write the path without it".into()),
+        ),
+        ("/srv/..", Some("mount path `/srv/..` of oned.extraVolumeMounts has a `..` component: write the path without it".into())),
+        ("/etc/one/site-ca", None),
+        ("/etc/one-site/", None),
+        ("/srv/..site", None),
+    ] {
+        let line = format!("  extraVolumeMounts: [{{name: site, mountPath: \"{path}\"}}]");
+        let yaml = format!("profile: dev-sqlite\noned:\n  extraVolumes: [{{name: site, emptyDir: {{}}}}]\n{line}\n");
+        std::fs::write(tmp.path().join("v.yaml"), &yaml).unwrap();
+        let (code, v) = lint_json(tmp.path(), "v.yaml", &[]);
+        let found = findings_of(&v, "ONE058");
+        match expected {
+            Some(message) => {
+                let column = line.find('"').unwrap() as u64 + 1;
+                assert_eq!(found, vec![("error".to_string(), 4, column, message)], "{path}: {v:#}");
+                assert_eq!(code, Some(1), "{path}");
+            }
+            None => assert_eq!((code, found), (Some(0), vec![]), "{path}: {v:#}"),
+        }
+    }
+    // Two of the site's own mounts, spelt apart, in an add-on: the second is the repeat.
+    let yaml = "profile: dev-sqlite\nfireedge:\n  extraVolumes: [{name: a, emptyDir: {}}, {name: b, emptyDir: {}}]\n  extraVolumeMounts:\n    - {name: a, mountPath: /srv/site}\n    - {name: b, mountPath: /srv//site/}\n";
+    std::fs::write(tmp.path().join("v.yaml"), yaml).unwrap();
+    let (_, v) = lint_json(tmp.path(), "v.yaml", &[]);
+    let found = findings_of(&v, "ONE058");
+    let message = "mount path `/srv//site/` (that is `/srv/site`) of fireedge.extraVolumeMounts is given twice (fireedge.extraVolumeMounts uses it)";
+    assert_eq!(found, vec![("error".to_string(), 6, 28, message.to_string())], "{v:#}");
+}
+
+/// A NetworkPolicy peer names who it admits (`podSelector`, `namespaceSelector` or `ipBlock` with its `cidr`):
+/// the API server refuses an empty one (`must specify a peer`), or an `ipBlock` beside a selector (`may not
+/// specify both ipBlock and another peer`), after Helm has rendered the release, so the
+/// schema refuses it first, in `ingressFrom`, `tproxyFrom`, `metricsFrom` and the egress rules' `to`, at the
+/// file's line and column.
+#[test]
+fn an_empty_network_policy_peer_is_refused_at_its_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (yaml, at, message) in [
+        (
+            "networkPolicy:\n  tproxyFrom: [{}]\n",
+            (3, 16),
+            "`networkPolicy.tproxyFrom[0]` must not be empty: give at least one of `podSelector`, `namespaceSelector`, `ipBlock`",
+        ),
+        (
+            "networkPolicy:\n  ingressFrom:\n    - {ipBlock: {cidr: 192.0.2.0/24}}\n    - {}\n",
+            (5, 7),
+            "`networkPolicy.ingressFrom[1]` must not be empty: give at least one of `podSelector`, `namespaceSelector`, `ipBlock`",
+        ),
+        (
+            "networkPolicy:\n  metricsFrom: [{}]\n",
+            (3, 17),
+            "`networkPolicy.metricsFrom[0]` must not be empty: give at least one of `podSelector`, `namespaceSelector`, `ipBlock`",
+        ),
+        (
+            "networkPolicy:\n  egress: {to: [{to: [{}], ports: [{port: 6789}]}]}\n",
+            (3, 23),
+            "`networkPolicy.egress.to[0].to[0]` must not be empty: give at least one of `podSelector`, `namespaceSelector`, `ipBlock`",
+        ),
+        (
+            "networkPolicy:\n  ingressFrom: [{ipBlock: {except: [192.0.2.1/32]}}]\n",
+            (3, 27),
+            "`networkPolicy.ingressFrom[0].ipBlock.cidr` is missing",
+        ),
+        (
+            "networkPolicy:\n  tproxyFrom: [{ipBlock: {cidr: 192.0.2.0/24}, namespaceSelector: {}}]\n",
+            (3, 16),
+            "`networkPolicy.tproxyFrom[0]` must not give `ipBlock` together with `podSelector` or `namespaceSelector`",
+        ),
+        (
+            "networkPolicy:\n  tproxyFrom: [{podselector: {}}]\n",
+            (3, 17),
+            "unknown key `networkPolicy.tproxyFrom[0].podselector`; did you mean `podSelector`?",
+        ),
+    ] {
+        std::fs::write(tmp.path().join("v.yaml"), format!("profile: dev-sqlite\n{yaml}")).unwrap();
+        let (code, v) = lint_json(tmp.path(), "v.yaml", &[]);
+        assert_eq!(code, Some(1), "{yaml}: {v:#}");
+        let found: Vec<(u64, u64, &str)> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap(), f["message"].as_str().unwrap()))
+            .collect();
+        assert_eq!(found, vec![(at.0, at.1, message)], "{yaml}: {v:#}");
+    }
+    // Every form of peer Kubernetes takes passes.
+    let yaml = "profile: dev-sqlite\nnetworkPolicy:\n  ingressFrom:\n    - {ipBlock: {cidr: 192.0.2.0/24, except: [192.0.2.1/32]}}\n    - {namespaceSelector: {}}\n    - {podSelector: {matchLabels: {app: web}}, namespaceSelector: {matchLabels: {team: users}}}\n  tproxyFrom: [{ipBlock: {cidr: 2001:db8::/64}}]\n  egress: {to: [{ports: [{port: 6789}]}, {to: [{podSelector: {}}]}]}\n";
+    std::fs::write(tmp.path().join("v.yaml"), yaml).unwrap();
+    let (code, v) = lint_json(tmp.path(), "v.yaml", &[]);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(v["findings"], serde_json::json!([]), "{v:#}");
+}
+
+/// ONE059 warns when OneKS runs with its transparent proxy's addresses but the chart's NetworkPolicy cuts the
+/// proxy off: with `tls.enabled`, a plain port behind a published TLS port (oned's XML-RPC, OneGate's) admits
+/// only the release's pods and `networkPolicy.tproxyFrom`, and an empty `tproxyFrom` admits no hypervisor.
+#[test]
+fn oneks_behind_tls_with_an_empty_tproxy_from_is_a_one059_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let oneks = "oneks:\n  enabled: true\n  tproxy: {onegate: {address: 192.0.2.10}, oned: {address: 192.0.2.10}}\n";
+    let both = "with tls.enabled and networkPolicy.enabled, oned's XML-RPC port (2633) and OneGate's plain port (5030) admit only the release's own pods and networkPolicy.tproxyFrom, which is empty: the hypervisors' transparent proxy (oneks.tproxy) cannot reach them, and the VMs' calls through it are cut";
+    let oned = "with tls.enabled and networkPolicy.enabled, oned's XML-RPC port (2633) admits only the release's own pods and networkPolicy.tproxyFrom, which is empty: the hypervisors' transparent proxy (oneks.tproxy) cannot reach it, and the VMs' calls through it are cut";
+    let tls = "tls: {enabled: true, secretName: one-tls}\n";
+    let exposed = "oned: {service: {type: LoadBalancer}}\nonegate: {service: {type: NodePort}}\n";
+    for (extra, expected) in [
+        (format!("{tls}{exposed}"), Some((3, both))),
+        (format!("{tls}oned: {{service: {{type: NodePort}}}}\n"), Some((3, oned))),
+        // At the empty list when the values set it.
+        (format!("{tls}{exposed}networkPolicy: {{tproxyFrom: []}}\n"), Some((8, both))),
+        (format!("{tls}{exposed}networkPolicy: {{tproxyFrom: [{{ipBlock: {{cidr: 192.0.2.0/24}}}}]}}\n"), None),
+        (format!("{tls}{exposed}networkPolicy: {{enabled: false}}\n"), None),
+        (exposed.to_string(), None),
+        (tls.to_string(), None),
+    ] {
+        let yaml = format!("profile: dev-sqlite\n{oneks}{extra}");
+        std::fs::write(tmp.path().join("v.yaml"), &yaml).unwrap();
+        let (_, v) = lint_json(tmp.path(), "v.yaml", &[]);
+        let found = findings_of(&v, "ONE059");
+        match expected {
+            Some((line, message)) => {
+                assert_eq!(found.len(), 1, "{yaml}: {v:#}");
+                let (severity, l, _, m) = &found[0];
+                assert_eq!((severity.as_str(), *l, m.as_str()), ("warning", line, message), "{yaml}: {v:#}");
+            }
+            None => assert_eq!(found, vec![], "{yaml}: {v:#}"),
+        }
+    }
+    // Without the addresses, the error alone.
+    std::fs::write(tmp.path().join("v.yaml"), format!("profile: dev-sqlite\noneks: {{enabled: true}}\n{tls}{exposed}"))
+        .unwrap();
+    let (code, v) = lint_json(tmp.path(), "v.yaml", &[]);
+    let found = findings_of(&v, "ONE059");
+    assert_eq!((code, found.len(), found[0].0.as_str()), (Some(1), 1, "error"), "{v:#}");
+}

@@ -46,6 +46,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
                 pointer: crate::pointer::pointer(&q.path),
                 message: format!("`{raw}` is read by Helm as {reads_as}"),
                 location: Some(Location::in_source(file, q.pos.line, q.pos.column)),
+                severity: None,
             }),
             Quirk::DuplicateKey { .. } => None,
         })

@@ -54,6 +54,7 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
                 pointer: crate::pointer::pointer(&q.path),
                 message: format!("key `{key}` is repeated (first at line {}); Helm keeps this last value", first.line),
                 location: Some(Location::in_source(file, q.pos.line, q.pos.column)),
+                severity: None,
             }),
             Quirk::Ambiguous { .. } => None,
         })

@@ -82,17 +82,24 @@ declare_rule! {
 /// `metrics`), an environment variable of an `extraEnv` (`oned`, `oned.hemExtraEnv`, `ssh` and each add-on) or of
 /// `backup.offsite.container.env`.
 ///
+/// Mount paths are compared as the container runtime reads them: `/etc/one/`, `/etc//one` and `/etc/one/.` are
+/// `/etc/one`, the chart's. A mount path with a `..` component is flagged too (`/srv/../etc/one` is `/etc/one`
+/// in disguise): write the path without it. A path under one of the chart's (`/etc/one/site-ca`) is a mount of
+/// its own, as the chart's `/var/lib/one/datastores` under `/var/lib/one` is: it is not flagged.
+///
 /// ## Why is this bad?
 /// Helm renders the pod all the same, and the API server refuses it: container names are unique across a pod's
 /// containers and init containers, volume names within a pod, mount paths within a container
 /// (`spec.containers[0].volumeMounts[1].mountPath: Invalid value: "/tmp": must be unique`). Environment names
 /// are a list keyed by name: a second entry hides the first (the API server warns), and server-side apply
 /// (Argo CD with `ServerSideApply=true`, Flux) refuses the object (`duplicate entries for key [name="HOME"]`).
-/// The release fails at install, or worse at the next upgrade.
+/// The release fails at install, or worse at the next upgrade. The API server compares mount paths as written:
+/// `/etc/one/` passes its check, and the runtime mounts it on the same directory as the chart's `/etc/one`, one
+/// hiding the other (oned's configuration, or the site's volume, is not what the container sees).
 ///
 /// ## In rendered manifests
 /// Checked: in every workload of the front-end, container names (init containers included), volume names, and
-/// each container's mount paths and environment names, each given once.
+/// each container's mount paths (compared as the runtime reads them) and environment names, each given once.
 ///
 /// ## Example
 /// ```yaml
@@ -155,8 +162,19 @@ declare_rule! {
 {{- range splitList " " (index $c 3) -}}{{- $_ := set $seen . "the chart" -}}{{- end -}}
 {{- range (index $c 1) -}}
 {{- $n := toString (get . (index $c 2)) -}}
-{{- if hasKey $seen $n -}}{{- $errors = append $errors (printf "ONE058 duplicate-pod-names: %s %s of %s is given twice (%s uses it)" (index $c 0) $n (index $c 4) (get $seen $n)) -}}{{- end -}}
+{{- $shown := $n -}}
+{{- $dotdot := false -}}
+{{- if eq (index $c 0) "mount path" -}}
+{{- /* As the container runtime reads it: `//`, `.` and a trailing `/` dropped (path.Clean); `..` refused. */ -}}
+{{- $dotdot = has ".." (splitList "/" $n) -}}
+{{- $n = clean $n -}}
+{{- if ne $n $shown -}}{{- $shown = printf "%s (that is %s)" $shown $n -}}{{- end -}}
+{{- end -}}
+{{- if $dotdot -}}{{- $errors = append $errors (printf "ONE058 duplicate-pod-names: mount path %s of %s has a `..` component: write the path without it" (toString (get . (index $c 2))) (index $c 4)) -}}
+{{- else -}}
+{{- if hasKey $seen $n -}}{{- $errors = append $errors (printf "ONE058 duplicate-pod-names: %s %s of %s is given twice (%s uses it)" (index $c 0) $shown (index $c 4) (get $seen $n)) -}}{{- end -}}
 {{- $_ := set $seen $n (index $c 4) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}"#
         )),
@@ -224,6 +242,55 @@ fn names<'a>(
     }
 }
 
+/// A mount path as the container runtime reads it, in the form of Go's `path.Clean` (the install-time check
+/// uses Sprig's `clean`): `//` collapsed, `.` components and a trailing `/` dropped, so `/etc//one/.` is
+/// `/etc/one`; `None` for a path with a `..` component, which is refused rather than resolved.
+pub(crate) fn normal_mount_path(path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    if parts.contains(&"..") {
+        return None;
+    }
+    let rooted = path.starts_with('/');
+    Some(match (rooted, parts.is_empty()) {
+        (true, _) => format!("/{}", parts.join("/")),
+        (false, true) => ".".to_string(),
+        (false, false) => parts.join("/"),
+    })
+}
+
+/// How a mount path is named in a message: as written, and as the runtime reads it when that differs.
+fn shown_mount_path(path: &str, normal: &str) -> String {
+    if path == normal { format!("`{path}`") } else { format!("`{path}` (that is `{normal}`)") }
+}
+
+/// Flags, in one `extraVolumeMounts` list, a mount path given twice or one the chart mounts (`own`), compared as
+/// the container runtime reads them ([`normal_mount_path`]), and a path with a `..` component. A path under one
+/// of the chart's (`/etc/one/site-ca`) is a mount of its own, as the chart's `/var/lib/one/datastores` is.
+fn mount_paths(at: &str, list: &[JsonObject], own: &str, hits: &mut Vec<Hit>) {
+    let mut seen: BTreeMap<String, String> = own.split(' ').map(|n| (n.to_string(), "the chart".to_string())).collect();
+    let name = at.trim_start_matches('/').replace('/', ".");
+    for (i, o) in list.iter().enumerate() {
+        let Some(path) = o.get("mountPath").and_then(|n| n.as_str()) else { continue };
+        let pointer = format!("{at}/{i}/mountPath");
+        let Some(normal) = normal_mount_path(path) else {
+            hits.push(Hit::at_pointer(
+                pointer,
+                format!("mount path `{path}` of {name} has a `..` component: write the path without it"),
+            ));
+            continue;
+        };
+        if let Some(first) = seen.get(&normal) {
+            let shown = shown_mount_path(path, &normal);
+            hits.push(Hit::at_pointer(
+                pointer,
+                format!("mount path {shown} of {name} is given twice ({first} uses it)"),
+            ));
+        } else {
+            seen.insert(normal, name.clone());
+        }
+    }
+}
+
 fn field<'a>(list: &'a [JsonObject], at: &'a str, key: &'a str) -> impl Iterator<Item = (String, Option<&'a str>)> {
     list.iter().enumerate().map(move |(i, o)| (format!("{at}/{i}/{key}"), o.get(key).and_then(|n| n.as_str())))
 }
@@ -244,12 +311,11 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
         MEMBER_VOLUMES,
         &mut hits,
     );
-    let mounts = field(&v.oned.extra_volume_mounts, "/oned/extraVolumeMounts", "mountPath");
-    names("mount path", "/oned/extraVolumeMounts", mounts, ONED_MOUNTS, &mut hits);
+    mount_paths("/oned/extraVolumeMounts", &v.oned.extra_volume_mounts, ONED_MOUNTS, &mut hits);
     for (addon, volumes, mounts) in addon_volume_lists(v) {
         let (vat, mat) = (format!("/{addon}/extraVolumes"), format!("/{addon}/extraVolumeMounts"));
         names("volume", &vat, field(volumes, &vat, "name"), ADDON_VOLUMES, &mut hits);
-        names("mount path", &mat, field(mounts, &mat, "mountPath"), ADDON_MOUNTS, &mut hits);
+        mount_paths(&mat, mounts, ADDON_MOUNTS, &mut hits);
     }
     for (at, list, own) in extra_envs(v) {
         let items = list.iter().enumerate().map(|(i, e)| (format!("{at}/{i}/name"), Some(e.name.as_str())));
@@ -270,27 +336,40 @@ fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
         let m = &d.objects[i];
         let Typed::Workload { spec, pointer, .. } = &m.typed else { continue };
         let mut found = |at: String, what: &str, name: &str, whose: String| {
-            hits.push(ManifestHit::new(i, at, format!("{what} `{name}` is given twice in {whose}")));
+            hits.push(ManifestHit::new(i, at, format!("{what} {name} is given twice in {whose}")));
         };
         let containers = d.containers(i);
         for (at, name) in repeats(containers.iter().map(|(p, c)| (format!("{p}/name"), c.name.as_str()))) {
-            found(at, "container", name, m.id());
+            found(at, "container", &format!("`{name}`"), m.id());
         }
         let volumes = spec.volumes.iter().flatten().enumerate();
         for (at, name) in repeats(volumes.map(|(k, v)| (format!("{pointer}/volumes/{k}/name"), v.name.as_str()))) {
-            found(at, "volume", name, m.id());
+            found(at, "volume", &format!("`{name}`"), m.id());
         }
         for (p, c) in containers {
             let whose = format!("container `{}` of {}", c.name, m.id());
-            let mounts = c.volume_mounts.iter().flatten().enumerate();
-            for (at, path) in
-                repeats(mounts.map(|(k, v)| (format!("{p}/volumeMounts/{k}/mountPath"), v.mount_path.as_str())))
-            {
-                found(at, "mount path", path, whose.clone());
+            // Compared as the container runtime reads them (`/etc/one/` is `/etc/one`); a path with a `..`
+            // component is left as written.
+            let mounts: Vec<(String, String, &str)> = c
+                .volume_mounts
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(k, v)| {
+                    let path = v.mount_path.as_str();
+                    let normal = normal_mount_path(path).unwrap_or_else(|| path.to_string());
+                    (format!("{p}/volumeMounts/{k}/mountPath"), normal, path)
+                })
+                .collect();
+            let mut seen = std::collections::BTreeSet::new();
+            for (at, normal, path) in &mounts {
+                if !seen.insert(normal.as_str()) {
+                    found(at.clone(), "mount path", &shown_mount_path(path, normal), whose.clone());
+                }
             }
             let env = c.env.iter().flatten().enumerate();
             for (at, name) in repeats(env.map(|(k, e)| (format!("{p}/env/{k}/name"), e.name.as_str()))) {
-                found(at, "environment variable", name, whose.clone());
+                found(at, "environment variable", &format!("`{name}`"), whose.clone());
             }
         }
     }
