@@ -26,11 +26,10 @@ ONECHART_FUZZ_SECONDS="${ONECHART_FUZZ_SECONDS:-60}" ONECHART_FUZZ_SEED="${ONECH
   CI=true cargo test --locked --test it -- --exact hostile::fuzz_targets_survive_mutated_seeds --nocapture
 # The real-OpenNebula tier (tests/real/): OpenNebula 7.4.0 and 7.2.0 built from their release source (once: the
 # build is cached by source checksum), then the chart's pods run for real. scripts/real-tests.sh RELEASE... runs
-# every scenario on other releases. Within the CI budget (about 30 minutes of scenarios on 2 cores,
+# every scenario on other releases. Within the CI budget (about 35 minutes of scenarios on 2 cores,
 # tests/real/README.md): every scenario on 7.4.0 and 7.2.0 but the Raft zones (7.4.0 only) and prod-mysql's;
-# prod-mysql once: its bundled install (backup, rotation, restore) on 7.4.0 and its schema upgrade from 7.2.0 (an
-# install on 7.2.0). Its faults on an external MariaDB (about 5 more minutes) run from
-# `scripts/real-tests.sh 7.4.0 -- prod_mysql_faults`.
+# prod-mysql once: its bundled install (backup, rotation, restore) on 7.4.0, its schema upgrade from 7.2.0 (an
+# install on 7.2.0) and its faults on an external MariaDB on 7.4.0 (two at a time).
 # The Raft zone runs alone first: nine daemons and three MariaDB servers on two cores, with nothing beside them
 # (a join under heavy load is a known open race: tests/real/README.md).
 # (--exact: `ha_raft` alone would also select ha_raft_scale and ha_raft_external.)
@@ -43,4 +42,4 @@ ONECHART_REAL_HA_RELEASES=7.4.0 scripts/real-tests.sh 7.4.0 -- --exact scenarios
 ONECHART_REAL_HA_RELEASES=7.4.0 scripts/real-tests.sh 7.4.0 -- --exact scenarios::ha_raft_external::ha_raft_external
 # Two at a time: dev_sqlite beside one runner self-check (the same wall time as three at once, less load).
 scripts/real-tests.sh 7.4.0 7.2.0 -- --skip prod_mysql --skip ha_raft --test-threads=2
-scripts/real-tests.sh 7.4.0 -- prod_mysql_bundled prod_mysql_upgrade
+scripts/real-tests.sh 7.4.0 -- prod_mysql_bundled prod_mysql_upgrade prod_mysql_faults --test-threads=2

@@ -188,7 +188,7 @@ mask_secrets() {
             mark = ENVIRON["EXIT_MARK"] }
     {
       line = $0
-      if (mark != "" && index(line, "All modules finalized, exiting.") > 0) { printf "" > mark; close(mark) }
+      if (mark != "" && index(line, "][ONE][I]: All modules finalized, exiting.") > 0) { printf "" > mark; close(mark) }
       for (k = 1; k <= n; k++) {
         out = ""
         while ((p = index(line, secret[k])) > 0) { out = out substr(line, 1, p - 1) "********"; line = substr(line, p + length(secret[k])) }
@@ -222,7 +222,7 @@ secret_files() {
 # masked_fifo NAME: sets FIFO to a new named pipe whose reader, started in the background, masks secrets and
 # prints to stdout. A daemon started with `> "$FIFO" 2>&1` keeps its PID (signals reach it) while its log is
 # masked. (Not in a command substitution: the reader would hold the substitution's pipe open.)
-# This shell then keeps the pipe open for writing on descriptor 9, which the daemon inherits (`exec oned`): oned
+# This shell then keeps the pipe open for writing on descriptor 9, which the daemon inherits (oned.sh): oned
 # and the daemons it spawns log to files that are links to this pipe (logs_to_fifo in oned.sh), open the file for
 # each message and close it again (FileLog::log, OpenNebula/one@release-7.4.0:src/log/Log.cc:67-80), and oned
 # closes its own standard output once it runs (src/nebula/Nebula.cc:662-678). Without a writer that stays, the
@@ -246,15 +246,18 @@ masked_fifo() {
 # never run (include/Listener.h:162-185) and oned waits for their output forever (OpenNebula/one@release-7.4.0; the
 # real tier met it at 6.10.5 to 7.4.0 under load: a container without an API until its startup probe, then the
 # grace period). Its normal stop logs the same line and exits within seconds.
+# PID must be a child of the shell that runs as PID 1 (or of no PID 1 at all): see start_oned in oned.sh.
 hung_exit_watch() {
   _mark="$FIFO.exiting"
-  while alive "$1"; do
+  while kill -0 "$1" 2>/dev/null; do
     if [ -e "$_mark" ]; then
       _w=0
       while alive "$1" && [ "$_w" -lt "${EXIT_GRACE:-30}" ]; do sleep 1; _w=$((_w + 1)); done
       if alive "$1"; then
         log "oned logged that it exits, and still runs ${EXIT_GRACE:-30}s later: hung on a driver that did not start in time (its log above); killing it"
         kill -KILL "$1" 2>/dev/null || true
+        sleep 1
+        if alive "$1"; then log "oned (PID $1) survived SIGKILL"; fi
       fi
       return 0
     fi
@@ -265,7 +268,7 @@ hung_exit_watch() {
 # close_fifo: this shell's writer of the masking pipe goes; its reader ends once the daemon's writers have gone too.
 close_fifo() {
   exec 9>&-
-  rm -f "$FIFO"
+  rm -f "$FIFO" "$FIFO.exiting"
 }
 
 # alive PID: the process runs (an exited process not yet reaped by its parent still answers kill -0).

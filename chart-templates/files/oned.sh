@@ -337,10 +337,23 @@ start_oned() {
   log "starting oned"
   masked_fifo oned
   logs_to_fifo
-  # oned replaces this shell (its PID): one stopped at start by a driver that did not answer in time may hang on
-  # its exit, without an API and deaf to SIGTERM, until the startup probe and the grace period; it is killed.
-  hung_exit_watch "$$" 9>&- &
-  exec oned -f > "$FIFO" 2>&1
+  oned -f > "$FIFO" 2>&1 &
+  ONED=$!
+  # oned stopped at start by a driver that did not answer in time may hang on its exit, without an API and deaf to
+  # SIGTERM: it is killed (hung_exit_watch). That is why this shell stays, as the container's PID 1, instead of
+  # exec'ing oned: a SIGKILL sent to PID 1 from inside its own PID namespace is dropped (pid_namespaces(7)), so a
+  # hung oned as PID 1 could be killed by nobody in the container. The shell passes SIGTERM and SIGINT on to oned
+  # and ends with oned's exit status; the helpers watching "$$" (sync-admin-users.sh, raft-label.sh) live exactly
+  # as long as oned.
+  hung_exit_watch "$ONED" 9>&- &
+  trap 'kill -TERM "$ONED" 2>/dev/null || true' TERM INT
+  while :; do
+    rc=0
+    wait "$ONED" || rc=$?
+    # wait also returns when a trapped signal arrives: only oned's end ends the container.
+    alive "$ONED" || break
+  done
+  exit "$rc"
 }
 
 # Usage: oned.sh [init|run] (or ONED_PHASE)   init: the database phase only (the `database` init container); run:
