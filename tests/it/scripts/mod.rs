@@ -1015,8 +1015,7 @@ fn an_oned_container_whose_oned_hangs_on_its_exit_ends() {
             None => pid1.env_remove(k),
         };
     }
-    let mut child =
-        pid1.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = pid1.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     // Without the watch the container would never end: give up after 120 s rather than hang the suite.
     while child.try_wait().unwrap().is_none() {
         if t0.elapsed() > std::time::Duration::from_secs(120) {

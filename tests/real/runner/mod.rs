@@ -381,6 +381,12 @@ impl Cluster {
         std::fs::read_to_string(self.pod(pod).logs.join(format!("{container}.log"))).unwrap_or_default()
     }
 
+    /// The same for a pod that may not exist yet (a controller makes it later): empty until it does.
+    pub fn logs_if_any(&self, pod: &str, container: &str) -> String {
+        let file = self.inner.pods.lock().unwrap().get(pod).map(|p| p.logs.join(format!("{container}.log")));
+        file.and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default()
+    }
+
     /// Every log file of every pod this cluster ran, events included, for a failure report.
     pub fn dump(&self) -> String {
         let mut out = String::new();

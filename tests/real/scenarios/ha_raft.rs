@@ -152,12 +152,6 @@ fn cut_joiner_at_start(c: &Cluster, done: &AtomicBool) -> bool {
     false
 }
 
-/// A log of a pod that may not exist yet.
-fn log_of(c: &Cluster, pod: &str, container: &str) -> String {
-    let file = c.inner.pods.lock().unwrap().get(pod).map(|p| p.logs.join(format!("{container}.log")));
-    file.and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default()
-}
-
 /// How long member 2's MariaDB is held once member 0 has seen it not answering: a few of raft.sh's polls
 /// (RAFT_POLL, 5 s).
 const PEER_DB_HELD: Duration = Duration::from_secs(20);
@@ -177,7 +171,7 @@ fn late_peer_database(c: &Cluster, done: &AtomicBool) -> Result<Duration, String
     let waiting = format!("the database of {m2} does not answer yet");
     let deadline = Instant::now() + Duration::from_secs(900);
     let seen = loop {
-        if log_of(c, &m0, "database").contains(&waiting) {
+        if c.logs_if_any(&m0, "database").contains(&waiting) {
             break true;
         }
         if done.load(Ordering::SeqCst) || Instant::now() > deadline {
@@ -192,10 +186,10 @@ fn late_peer_database(c: &Cluster, done: &AtomicBool) -> Result<Duration, String
     let released = Instant::now();
     eprintln!("real: {m2}'s MariaDB released (member 0 saw it not answering: {seen})");
     if !seen {
-        return Err(format!("{m0} never said \"{waiting}\"; its database log:\n{}", log_of(c, &m0, "database")));
+        return Err(format!("{m0} never said \"{waiting}\"; its database log:\n{}", c.logs_if_any(&m0, "database")));
     }
     loop {
-        let log = log_of(c, &m0, "database");
+        let log = c.logs_if_any(&m0, "database");
         if log.contains("bootstrapping a new Raft cluster") {
             return Ok(released.elapsed());
         }
