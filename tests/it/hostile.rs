@@ -611,6 +611,19 @@ fn standard_input_given_twice_is_refused() {
     assert!(!tmp.path().join("c").exists());
 }
 
+/// onechart with ARGS in DIR, its standard input a pipe the test writes (or not), a pipe silent for 1 s refused.
+fn onechart_on_a_pipe(args: &[&str], dir: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_onechart"))
+        .args(args)
+        .current_dir(dir)
+        .env("ONECHART_PIPE_TIMEOUT", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// One stream under two names is read once, as `-` twice is: `lint /dev/stdin /dev/stdin` (the second reading found
 /// the pipe empty and linted empty values), `-` beside `/dev/fd/0`, `-f /dev/stdin` beside `--manifests -`, a FIFO
 /// given twice, `generate -f /dev/stdin -f /dev/stdin`: refused with exit 2 before anything is read, naming both
@@ -637,15 +650,7 @@ fn one_stream_under_two_names_is_refused() {
             "`/dev/stdin` and `/dev/stdin` (-f, -f) are one pipe".to_string(),
         ),
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_onechart"))
-            .args(&args)
-            .current_dir(tmp.path())
-            .env("ONECHART_PIPE_TIMEOUT", "1")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = onechart_on_a_pipe(&args, tmp.path());
         {
             use std::io::Write;
             // Values that lint clean: read once, they would pass; the second name must not read them as empty.
@@ -719,15 +724,7 @@ fn a_silent_standard_input_is_refused_not_waited_for() {
         &["lint", "--manifests", "-"][..],
         &["generate", "--profile", "dev-sqlite", "-f", "-", "-o", "c"][..],
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_onechart"))
-            .args(args)
-            .current_dir(tmp.path())
-            .env("ONECHART_PIPE_TIMEOUT", "1")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = onechart_on_a_pipe(args, tmp.path());
         let writer = child.stdin.take();
         let start = std::time::Instant::now();
         while child.try_wait().unwrap().is_none() && start.elapsed() < std::time::Duration::from_secs(30) {
