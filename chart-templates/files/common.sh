@@ -254,7 +254,7 @@ hung_exit_watch() {
       _w=0
       while alive "$1" && [ "$_w" -lt "${EXIT_GRACE:-30}" ]; do sleep 1; _w=$((_w + 1)); done
       if alive "$1"; then
-        log "oned logged that it exits, and still runs ${EXIT_GRACE:-30}s later: hung on a driver that did not start in time (its log above); killing it"
+        log "oned logged that it exits, and still runs ${EXIT_GRACE:-30}s later: hung on a driver that did not start in time (its log above); killing it. If it repeats, oned's drivers get too little CPU to start within 10 s: raise the CPU of resources.oned (its requests, and its limits: a throttled container is as slow)"
         kill -KILL "$1" 2>/dev/null || true
         sleep 1
         if alive "$1"; then log "oned (PID $1) survived SIGKILL"; fi
