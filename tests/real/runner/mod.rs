@@ -154,23 +154,48 @@ impl Cluster {
         let mut obj = obj.clone();
         if kind == "Service" {
             let service: Service = serde_json::from_value(obj.clone()).unwrap();
-            let headless = service.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None");
-            // An existing Service keeps its ClusterIP and proxies (a port it did not have gets one).
-            let (old_ip, old_ports) = match self.inner.state.lock().unwrap().services.get(&name) {
-                Some(old) => (old.ip, old.service.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default()),
-                None => (None, vec![]),
+            let spec = service.spec.clone().unwrap_or_default();
+            let headless = spec.cluster_ip.as_deref() == Some("None");
+            let balanced = spec.type_.as_deref() == Some("LoadBalancer");
+            // An existing Service keeps its ClusterIP, load balancer and proxies (a port or an address it did not
+            // have gets one).
+            let (old_ip, old_external, old_ports) = match self.inner.state.lock().unwrap().services.get(&name) {
+                Some(old) => {
+                    (old.ip, old.external, old.service.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default())
+                }
+                None => (None, None, vec![]),
             };
             let ip = (!headless).then(|| old_ip.unwrap_or_else(|| self.inner.net.service_ip()));
-            if let Some(ip) = ip {
-                obj["spec"]["clusterIP"] = json!(ip.to_string());
-                for p in service.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default() {
-                    let udp = p.protocol.as_deref() == Some("UDP");
-                    if !old_ports.iter().any(|o| o.port == p.port && o.protocol == p.protocol) {
-                        services::proxy(&self.inner, &name, ip, p.port, udp);
-                    }
+            let external =
+                (balanced && ip.is_some()).then(|| old_external.unwrap_or_else(|| self.inner.net.external_ip()));
+            for p in spec.ports.clone().unwrap_or_default() {
+                let udp = p.protocol.as_deref() == Some("UDP");
+                let had = old_ports.iter().any(|o| o.port == p.port && o.protocol == p.protocol);
+                if let Some(ip) = ip
+                    && !had
+                {
+                    services::proxy(&self.inner, &name, ip, p.port, udp);
+                }
+                if let Some(e) = external
+                    && (!had || old_external.is_none())
+                {
+                    services::proxy(&self.inner, &name, e, p.port, udp);
                 }
             }
-            self.inner.state.lock().unwrap().services.insert(name.clone(), Svc { name: name.clone(), service, ip });
+            if let Some(ip) = ip {
+                obj["spec"]["clusterIP"] = json!(ip.to_string());
+            }
+            if let Some(e) = external {
+                obj["status"] = json!({"loadBalancer": {"ingress": [{"ip": e.to_string()}]}});
+            } else if obj.get("status").is_some() {
+                obj["status"]["loadBalancer"] = json!({});
+            }
+            self.inner
+                .state
+                .lock()
+                .unwrap()
+                .services
+                .insert(name.clone(), Svc { name: name.clone(), service, ip, external });
             self.inner.dirty.store(true, Ordering::SeqCst);
         }
         self.inner.api.apply(&obj);
@@ -285,6 +310,12 @@ impl Cluster {
         let mut names: Vec<String> = services::endpoints(&self.inner, &svc).iter().map(|p| p.name.clone()).collect();
         names.sort();
         names
+    }
+
+    /// A host outside the cluster whose resolver knows `names` (`net::Network::outside_host`): it reaches the
+    /// load balancers of `LoadBalancer` Services and nothing else of the cluster.
+    pub fn outside_host(&self, names: &[(&str, std::net::Ipv4Addr)]) -> net::OutsideHost {
+        self.inner.net.outside_host(names)
     }
 
     /// The current pod of that name.

@@ -1,6 +1,8 @@
 //! The cluster network: one Linux bridge per cluster, one network namespace per pod joined to it by a veth pair,
 //! private addresses (pods in 10.N.0.0/24, Service ClusterIPs in 10.N.1.0/24 on the bridge itself, where the
-//! userspace proxy of `services.rs` listens). The pod's namespaces (network, UTS for its hostname, IPC) are held
+//! userspace proxy of `services.rs` listens; load balancers' addresses in 10.N.2.0/24, on the bridge too). A host
+//! outside the cluster (`OutsideHost`: a hypervisor, a VM's network) is a network namespace of its own with a route
+//! to the load balancers' range and to nothing else. The pod's namespaces (network, UTS for its hostname, IPC) are held
 //! by a sleeping "pause" process, as the pause container holds them in Kubernetes
 //! (kubernetes.io/docs/concepts/workloads/pods/#how-pods-manage-multiple-containers: containers of a pod share
 //! its network namespace, IP address and ports, and reach each other on localhost).
@@ -24,6 +26,7 @@ pub struct Network {
     pub prefix: u8,
     next_pod: AtomicU32,
     next_service: AtomicU32,
+    next_external: AtomicU32,
 }
 
 impl Network {
@@ -42,7 +45,14 @@ impl Network {
         };
         let bridge = format!("{id}b");
         ip(&["link", "add", "name", &bridge, "type", "bridge"]);
-        let net = Network { bridge, id, prefix, next_pod: AtomicU32::new(2), next_service: AtomicU32::new(1) };
+        let net = Network {
+            bridge,
+            id,
+            prefix,
+            next_pod: AtomicU32::new(2),
+            next_service: AtomicU32::new(1),
+            next_external: AtomicU32::new(1),
+        };
         ip(&["addr", "add", &format!("{}/24", net.gateway()), "dev", &net.bridge]);
         ip(&["link", "set", &net.bridge, "up"]);
         net
@@ -66,6 +76,47 @@ impl Network {
         let addr = Ipv4Addr::new(10, self.prefix, 1, n as u8);
         ip(&["addr", "add", &format!("{addr}/32"), "dev", &self.bridge]);
         addr
+    }
+
+    /// A new load balancer address (a `LoadBalancer` Service's `status.loadBalancer.ingress`), on the bridge like
+    /// a ClusterIP; only an `OutsideHost` has a route to that range, and no pod needs one.
+    pub fn external_ip(&self) -> Ipv4Addr {
+        let n = self.next_external.fetch_add(1, Ordering::SeqCst);
+        assert!(n < 255, "too many load balancers in one test cluster");
+        let addr = Ipv4Addr::new(10, self.prefix, 2, n as u8);
+        ip(&["addr", "add", &format!("{addr}/32"), "dev", &self.bridge]);
+        addr
+    }
+
+    /// A host outside the cluster, whose resolver knows `names` (what the operator's DNS would say: a name and
+    /// its address each). Its network namespace is joined to the host by a veth pair (10.N.3.2, the host's end
+    /// 10.N.3.1) and routes to the load balancers' range (10.N.2.0/24) only: a pod address or a ClusterIP is
+    /// unreachable from it ("Network is unreachable"), as from a machine outside a real cluster, which reaches a
+    /// Service only where a load balancer publishes it. One per cluster.
+    pub fn outside_host(&self, names: &[(&str, Ipv4Addr)]) -> OutsideHost {
+        let name = format!("{}x", self.id);
+        let etc = std::path::Path::new("/etc/netns").join(&name);
+        assert!(!etc.exists(), "one outside host per cluster");
+        ip(&["netns", "add", &name]);
+        let host = OutsideHost { name: name.clone(), etc: etc.clone() };
+        // `ip netns exec` binds every file of /etc/netns/NAME over its namesake in /etc: the host's resolver reads
+        // these, and a name not listed fails at once (no nameserver answers on the host's loopback).
+        std::fs::create_dir_all(&etc).unwrap();
+        let mut hosts = "127.0.0.1\tlocalhost\n".to_string();
+        for (n, a) in names {
+            hosts.push_str(&format!("{a}\t{n}\n"));
+        }
+        std::fs::write(etc.join("hosts"), hosts).unwrap();
+        std::fs::write(etc.join("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n").unwrap();
+        let (outer, inner) = (format!("{name}0"), format!("{name}1"));
+        ip(&["link", "add", &outer, "type", "veth", "peer", "name", &inner, "netns", &name]);
+        ip(&["addr", "add", &format!("10.{}.3.1/30", self.prefix), "dev", &outer]);
+        ip(&["link", "set", &outer, "up"]);
+        host.ip(&["link", "set", "lo", "up"]);
+        host.ip(&["addr", "add", &format!("10.{}.3.2/30", self.prefix), "dev", &inner]);
+        host.ip(&["link", "set", &inner, "up"]);
+        host.ip(&["route", "add", &format!("10.{}.2.0/24", self.prefix), "via", &format!("10.{}.3.1", self.prefix)]);
+        host
     }
 
     /// Starts a pod's pause process (its network, UTS and IPC namespaces, hostname set) and wires it to the
@@ -138,6 +189,33 @@ impl Drop for PodNet {
     }
 }
 
+/// A host outside the cluster (`Network::outside_host`): a named network namespace (`ip netns`), deleted on drop.
+pub struct OutsideHost {
+    name: String,
+    etc: std::path::PathBuf,
+}
+
+impl OutsideHost {
+    /// A command run on the outside host (`ip netns exec NAME PROGRAM`), as root, with its /etc/hosts.
+    pub fn command(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, program]);
+        c
+    }
+
+    fn ip(&self, args: &[&str]) {
+        run(Command::new("ip").args(["-n", &self.name]).args(args));
+    }
+}
+
+impl Drop for OutsideHost {
+    fn drop(&mut self) {
+        // The veth pair goes with the namespace.
+        let _ = try_run(Command::new("ip").args(["netns", "del", &self.name]));
+        let _ = std::fs::remove_dir_all(&self.etc);
+    }
+}
+
 /// Bridges left by a test process that died without cleaning up (its PID is in the name).
 fn remove_stale_bridges() {
     let out = ip(&["-o", "link", "show", "type", "bridge"]);
@@ -150,6 +228,20 @@ fn remove_stale_bridges() {
             && !std::path::Path::new(&format!("/proc/{pid}")).exists()
         {
             let _ = try_run(Command::new("ip").args(["link", "del", name]));
+        }
+    }
+    // Outside hosts likewise (`{id}x`: the same PID in the name).
+    let out = ip(&["netns", "list"]);
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let name = line.split_whitespace().next().unwrap_or("");
+        if name.len() == 10
+            && name.starts_with("oc")
+            && name.ends_with('x')
+            && let Ok(pid) = u32::from_str_radix(&name[2..8], 16)
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = try_run(Command::new("ip").args(["netns", "del", name]));
+            let _ = std::fs::remove_dir_all(std::path::Path::new("/etc/netns").join(name));
         }
     }
 }

@@ -11,7 +11,10 @@
 //!   unless `publishNotReadyAddresses`; a port's `targetPort` is a number or a container port's name.
 //! - Routing: a userspace proxy per ClusterIP and port, TCP and UDP, round robin over the endpoints, as
 //!   kube-proxy's userspace mode did (kubernetes.io/docs/reference/networking/virtual-ips/); a Service without
-//!   endpoints refuses connections. A pod cut off from another (`Cluster::cut`) cannot reach it through a
+//!   endpoints refuses connections. A `LoadBalancer` Service also gets a load balancer's address
+//!   (`status.loadBalancer.ingress[0].ip`, as a cloud provider's controller sets it) with the same proxies, the
+//!   only address a host outside the cluster reaches (`net::OutsideHost`); it stops routing when the Service is
+//!   no longer a `LoadBalancer`. A pod cut off from another (`Cluster::cut`) cannot reach it through a
 //!   Service either.
 
 use std::collections::BTreeMap;
@@ -29,11 +32,12 @@ use super::env::ServiceEnv;
 use super::pod::Pod;
 use super::probes::resolve;
 
-/// A Service of the cluster, with its ClusterIP (None: headless).
+/// A Service of the cluster, with its ClusterIP (None: headless) and its load balancer's address (`LoadBalancer`).
 pub struct Svc {
     pub name: String,
     pub service: Service,
     pub ip: Option<Ipv4Addr>,
+    pub external: Option<Ipv4Addr>,
 }
 
 /// The Services as the environment variables of a new container see them.
@@ -130,9 +134,24 @@ fn cut(inner: &Inner, from: Ipv4Addr, to: &Pod) -> bool {
     state.cuts.contains(&(src.clone(), to.name.clone())) || state.cuts.contains(&(to.name.clone(), src))
 }
 
-/// Picks an endpoint for a Service port: (pod, target port).
-fn pick(inner: &Inner, name: &str, port: i32, from: Ipv4Addr, rr: &Mutex<usize>) -> Option<(Arc<Pod>, u16)> {
-    let service = inner.state.lock().unwrap().services.get(name)?.service.clone();
+/// Picks an endpoint for a Service port reached at `at` (its ClusterIP or load balancer): (pod, target port).
+/// None when no endpoint serves it, or `at` is no longer one of the Service's addresses.
+fn pick(
+    inner: &Inner,
+    name: &str,
+    at: Ipv4Addr,
+    port: i32,
+    from: Ipv4Addr,
+    rr: &Mutex<usize>,
+) -> Option<(Arc<Pod>, u16)> {
+    let service = {
+        let state = inner.state.lock().unwrap();
+        let svc = state.services.get(name)?;
+        if svc.ip != Some(at) && svc.external != Some(at) {
+            return None;
+        }
+        svc.service.clone()
+    };
     let sp = service.spec.as_ref()?.ports.as_ref()?.iter().find(|p| p.port == port)?.clone();
     let eps: Vec<Arc<Pod>> = endpoints(inner, &service).into_iter().filter(|p| !cut(inner, from, p)).collect();
     if eps.is_empty() {
@@ -153,7 +172,7 @@ pub fn proxy(inner: &Arc<Inner>, name: &str, ip: Ipv4Addr, port: i32, udp: bool)
     if udp {
         let sock = UdpSocket::bind((ip, port as u16)).unwrap_or_else(|e| panic!("proxy {name} {ip}:{port}/UDP: {e}"));
         sock.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
-        std::thread::spawn(move || udp_proxy(&i, &name, port, sock, &rr));
+        std::thread::spawn(move || udp_proxy(&i, &name, ip, port, sock, &rr));
         return;
     }
     let listener = TcpListener::bind((ip, port as u16)).unwrap_or_else(|e| panic!("proxy {name} {ip}:{port}/TCP: {e}"));
@@ -163,7 +182,7 @@ pub fn proxy(inner: &Arc<Inner>, name: &str, ip: Ipv4Addr, port: i32, udp: bool)
             match listener.accept() {
                 Ok((client, SocketAddr::V4(from))) => {
                     let _ = client.set_nonblocking(false);
-                    let Some((pod, target)) = pick(&i, &name, port, *from.ip(), &rr) else {
+                    let Some((pod, target)) = pick(&i, &name, ip, port, *from.ip(), &rr) else {
                         proxy_log(&i, &format!("{name}:{port} from {from}: no endpoint"));
                         continue;
                     };
@@ -211,7 +230,7 @@ fn splice(a: TcpStream, b: TcpStream) {
     let _ = t.join();
 }
 
-fn udp_proxy(inner: &Arc<Inner>, name: &str, port: i32, sock: UdpSocket, rr: &Mutex<usize>) {
+fn udp_proxy(inner: &Arc<Inner>, name: &str, at: Ipv4Addr, port: i32, sock: UdpSocket, rr: &Mutex<usize>) {
     let sock = Arc::new(sock);
     let mut flows: BTreeMap<SocketAddr, Arc<UdpSocket>> = BTreeMap::new();
     let mut buf = vec![0u8; 65536];
@@ -221,7 +240,7 @@ fn udp_proxy(inner: &Arc<Inner>, name: &str, port: i32, sock: UdpSocket, rr: &Mu
         let up = match flows.get(&from) {
             Some(u) => u.clone(),
             None => {
-                let Some((pod, target)) = pick(inner, name, port, *v4.ip(), rr) else { continue };
+                let Some((pod, target)) = pick(inner, name, at, port, *v4.ip(), rr) else { continue };
                 let u = Arc::new(UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap());
                 if u.connect((pod.ip, target)).is_err() {
                     continue;

@@ -47,8 +47,8 @@ pub fn generate(release: &str, work: &std::path::Path, extra: &[&str]) -> Chart 
 }
 
 /// The TLS Secret the example site values name (`tls.secretName: opennebula-tls`), as an operator or
-/// cert-manager makes it: a self-signed certificate for the OneGate name. The chart's in-cluster clients (helm
-/// tests, hooks) do not verify it (`ONE_DISABLE_SSL_VERIFY`, `curl -k`): they reach the Services by names a
+/// cert-manager makes it: a self-signed certificate for the OneGate name (a VM outside the cluster verifies it:
+/// `reached_from_outside`). The chart's in-cluster clients (helm tests, hooks) do not verify it (`ONE_DISABLE_SSL_VERIFY`, `curl -k`): they reach the Services by names a
 /// public certificate does not carry.
 pub fn tls_secret(c: &Cluster) {
     let dir = tempfile::tempdir().unwrap();
@@ -56,6 +56,7 @@ pub fn tls_secret(c: &Cluster) {
     crate::runner::sh::run(
         std::process::Command::new("openssl")
             .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=onegate.example.com"])
+            .args(["-addext", "subjectAltName=DNS:onegate.example.com"])
             .arg("-keyout")
             .arg(&key)
             .arg("-out")
@@ -65,6 +66,135 @@ pub fn tls_secret(c: &Cluster) {
     c.api().apply(&json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
                           "metadata": {"name": "opennebula-tls"},
                           "stringData": {"tls.crt": read(&crt), "tls.key": read(&key)}}));
+}
+
+/// Issue 16, major 6: the example site values' names work from outside the cluster, where the hypervisors and the
+/// VMs are. A host outside it (`Cluster::outside_host`: it reaches the load balancers and nothing else), whose DNS
+/// maps the example's names to the load balancers of the Services behind them, as the operator's DNS must:
+/// - as a hypervisor in a qcow2 PROLOG (`ssh -n <HOSTNAME>` then `tar`: OpenNebula/one@release-7.4.0:
+///   src/tm_mad/local/clone:166-185; oned names images `<HOSTNAME>:<path>`, src/tm/TransferManager.cc:181), it
+///   copies a file of the datastores from `oned.hostname` with oneadmin's key, checking the host key the SSH
+///   Secret holds;
+/// - as a VM, it calls OneGate at the `ONEGATE_ENDPOINT` oned put in its context (src/vm/VirtualMachineContext.cc),
+///   verifying the TLS certificate of `tls.secretName`, with its token (OneGateCloudAuth.rb): HTTP 200, its VM;
+/// - monitord answers on `monitord.monitorAddress` (TCP; the dummy probes of the self-test use the UDP side from
+///   inside the cluster);
+/// - and the same host reaches neither the API's ClusterIP nor the pod itself, so nothing above went around the
+///   published Services.
+fn reached_from_outside(c: &Cluster) {
+    use crate::runner::sh::{output_within, quote, text};
+    let example = std::fs::read_to_string(crate::root().join("profiles/examples/prod-mysql.values.yaml")).unwrap();
+    let values = crate::runner::yaml::documents(&example).remove(0);
+    let text_of = |v: &serde_json::Value| v.as_str().unwrap_or_else(|| panic!("the example lacks {v}")).to_string();
+    let hostname = text_of(&values["oned"]["hostname"]);
+    let endpoint = text_of(&values["onegate"]["endpoint"]);
+    let monitor = text_of(&values["monitord"]["monitorAddress"]);
+    let onegate_host = endpoint.split("://").nth(1).and_then(|r| r.split([':', '/']).next()).unwrap().to_string();
+    let lb = |service: &str| -> std::net::Ipv4Addr {
+        let s = c.api().get("v1", "Service", service).unwrap_or_else(|| panic!("no Service {service}"));
+        s["status"]["loadBalancer"]["ingress"][0]["ip"]
+            .as_str()
+            .unwrap_or_else(|| {
+                panic!(
+                    "Service {service} has no load balancer address, so {hostname} cannot resolve to it: {}",
+                    s["spec"]
+                )
+            })
+            .parse()
+            .unwrap()
+    };
+    let outside = c.outside_host(&[
+        (&hostname, lb("one-opennebula-ssh")),
+        (&onegate_host, lb("one-opennebula-onegate")),
+        (&monitor, lb("one-opennebula-monitord")),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let on_outside = |script: &str| {
+        let o = output_within(outside.command("bash").args(["-c", script]), Duration::from_secs(120))
+            .unwrap_or_else(|| panic!("timed out on the outside host: {script}"));
+        (o.status.success(), format!("{}{}", text(&o.stdout), text(&o.stderr)))
+    };
+    let write = |name: &str, data: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, data).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+
+    // oned hands the hypervisors `oned.hostname`.
+    let conf = c.exec_ok(POD, "oned", &["cat", "/etc/one/oned.conf"]);
+    assert!(
+        conf.lines().any(|l| l.trim() == format!("HOSTNAME = \"{hostname}\"")),
+        "oned.conf's HOSTNAME is not {hostname}"
+    );
+
+    // The hypervisor: oneadmin's key (the front-end's, which the drivers forward), the sshd host key of the Secret.
+    let key = write("id_rsa", &super::ha_raft::secret_value(c, "one-opennebula-ssh", "id_rsa"));
+    let host_key = write("host_key", &super::ha_raft::secret_value(c, "one-opennebula-ssh", "ssh_host_ecdsa_key"));
+    let public =
+        text(&crate::runner::sh::run(std::process::Command::new("ssh-keygen").args(["-y", "-f", &host_key])).stdout);
+    let known_hosts = write("known_hosts", &format!("{hostname} {}", public.trim()));
+    let sum = c.exec_ok(
+        POD,
+        "oned",
+        &["sh", "-c", "mkdir -p /var/lib/one/datastores/1 && head -c 262144 /dev/urandom > /var/lib/one/datastores/1/outside-probe && \
+                       sha256sum < /var/lib/one/datastores/1/outside-probe"],
+    );
+    let dst = dir.path().join("vm-dir");
+    std::fs::create_dir(&dst).unwrap();
+    let ssh = format!(
+        "ssh -n -i {key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile={known_hosts} \
+         -o ConnectTimeout=20 -l oneadmin {hostname}"
+    );
+    let (ok, out) = on_outside(&format!(
+        "set -e -o pipefail; {ssh} {} | tar -x -f - -C {}; sha256sum < {}/outside-probe",
+        quote("tar -C /var/lib/one/datastores/1 -c -f - outside-probe"),
+        dst.display(),
+        dst.display()
+    ));
+    assert!(ok && out.trim() == sum.trim(), "the hypervisor's PROLOG copy from {hostname}:22 failed: {out}");
+    c.exec_ok(POD, "oned", &["rm", "-f", "/var/lib/one/datastores/1/outside-probe"]);
+
+    // The VM: a held VM with a OneGate token in its context (no host needed: OneGate checks the VM's ID and STIME).
+    let tpl = "NAME = \"outside\"\nCPU = \"0.1\"\nMEMORY = \"32\"\nCONTEXT = [ TOKEN = \"YES\" ]\n";
+    c.cp_in(POD, "oned", tpl.as_bytes(), "/tmp/outside-vm.tpl");
+    let vm = super::id_of(&one(c, POD, &["onevm", "create", "--hold", "/tmp/outside-vm.tpl"]));
+    let xml = one(c, POD, &["onevm", "show", &vm, "-x"]);
+    assert_eq!(xml_value(&xml, "ONEGATE_ENDPOINT").as_deref(), Some(endpoint.as_str()), "the VM's context");
+    let stime = xml_value(&xml, "STIME").unwrap();
+    // The token oned writes into the context: AES-256-CBC of "<ID>:<STIME>" keyed with the first 32 characters of
+    // the owner's TOKEN_PASSWORD, zero IV (src/vm/VirtualMachineContext.cc:290-292, src/common/NebulaUtil.cc).
+    let password = xml_value(&one(c, POD, &["oneuser", "show", "0", "-x"]), "TOKEN_PASSWORD").unwrap();
+    const TOKEN_RB: &str = "require 'openssl'; require 'base64'; c = OpenSSL::Cipher.new('aes-256-cbc'); c.encrypt; \
+                            c.key = ARGV[0][0, 32]; c.iv = \"\\0\" * 16; print Base64.strict_encode64(c.update(ARGV[1]) + c.final)";
+    let token = c.exec_ok(POD, "oned", &["ruby", "-e", TOKEN_RB, &password, &format!("{vm}:{stime}")]);
+    assert!(!token.trim().is_empty(), "no OneGate token for VM {vm}");
+    let headers = write("onegate.headers", &format!("X-ONEGATE-TOKEN: {}\nX-ONEGATE-VMID: {vm}\n", token.trim()));
+    let ca = write("ca.crt", &super::ha_raft::secret_value(c, "opennebula-tls", "tls.crt"));
+    let (ok, out) = on_outside(&format!(
+        "curl -sS --max-time 30 --cacert {ca} -H @{headers} -w '\\n%{{http_code}}' {}",
+        quote(&format!("{endpoint}/vm"))
+    ));
+    assert!(
+        ok && out.trim_end().ends_with("\n200") && out.contains(&format!("\"ID\":\"{vm}\"")),
+        "a VM calling OneGate at {endpoint}: {out}"
+    );
+    one(c, POD, &["onevm", "recover", "--delete", &vm]);
+
+    // monitord, where the hypervisors send their monitoring.
+    let port = c.api().get("v1", "Service", "one-opennebula-monitord").unwrap()["spec"]["ports"][0]["port"].to_string();
+    let (ok, out) = on_outside(&format!("timeout 20 bash -c {}", quote(&format!("exec 3<>/dev/tcp/{monitor}/{port}"))));
+    assert!(ok, "monitord at {monitor}:{port}/TCP from outside: {out}");
+
+    // Nothing else of the cluster is reachable from there.
+    let cluster_ip = text_of(&c.api().get("v1", "Service", "one-opennebula").unwrap()["spec"]["clusterIP"]);
+    for (what, url) in [
+        ("the API's ClusterIP", format!("http://{cluster_ip}:2633/RPC2")),
+        ("the pod", format!("http://{}:2633/RPC2", c.pod(POD).ip)),
+    ] {
+        let (ok, out) = on_outside(&format!("curl -sS --max-time 3 {url}"));
+        assert!(!ok, "{what} is reachable from outside the cluster: {out}");
+    }
 }
 
 /// SQL as MariaDB's root in the bundled `mariadb` container of `pod` (the root password of the db Secret).
@@ -223,6 +353,10 @@ fn bundled(release: &str) {
     {
         let _t = Timer::start("helm test");
         super::helm_test_passes(&c, &chart);
+    }
+    {
+        let _t = Timer::start("from outside the cluster: a hypervisor copies over SSH, a VM reaches OneGate");
+        reached_from_outside(&c);
     }
     one(&c, POD, &["oneuser", "create", "before-backup", "not-a-secret-here"]);
     one(&c, POD, &["onetemplate", "create", "--name", "tpl-before", "--cpu", "1", "--memory", "64"]);

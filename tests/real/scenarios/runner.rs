@@ -164,6 +164,50 @@ fn runner_behaves_like_kubernetes() {
     assert!(!client("curl -sf --max-time 2 http://web/").status.success(), "cut: Service");
     c.cut("client", &["web-0"], false);
     assert!(client(&format!("curl -sf --max-time 2 http://{pod_ip}:8080/")).status.success(), "healed");
+    // The same Service made a LoadBalancer (a changed type, as `helm upgrade` applies it): it keeps its ClusterIP
+    // and gets a load balancer's address in its status, the only address of the cluster a host outside reaches
+    // (TCP and UDP); a ClusterIP, a pod IP and the API server are unreachable from there. Made a ClusterIP again,
+    // the load balancer routes nothing.
+    let mut web = c.api().get("v1", "Service", "web").unwrap();
+    web["spec"]["type"] = json!("LoadBalancer");
+    c.apply(&web);
+    let now = c.api().get("v1", "Service", "web").unwrap();
+    assert_eq!(now["spec"]["clusterIP"], json!(svc_ip), "a Service keeps its ClusterIP when its type changes");
+    let lb: std::net::Ipv4Addr = now["status"]["loadBalancer"]["ingress"][0]["ip"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no load balancer address: {now}"))
+        .parse()
+        .unwrap();
+    let outside = c.outside_host(&[("web.example.com", lb)]);
+    let out = |cmd: &str| {
+        crate::runner::sh::output_within(outside.command("sh").args(["-c", cmd]), Duration::from_secs(30)).unwrap()
+    };
+    let o = out("curl -sf --max-time 5 http://web.example.com/");
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Directory listing"),
+        "outside, through the load balancer: {o:?}"
+    );
+    let udp_out = udp.replace("('web', 53)", "('web.example.com', 53)");
+    let o = out(&format!("python3 -c {}", crate::runner::sh::quote(&udp_out)));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "echo ping\n", "UDP from outside, through the load balancer: {o:?}");
+    for (what, url) in [
+        ("the ClusterIP", format!("http://{svc_ip}/")),
+        ("the pod IP", format!("http://{pod_ip}:8080/")),
+        ("the API server", format!("https://{}/", c.api().addr)),
+    ] {
+        let o = out(&format!("curl -sSk --max-time 3 {url}"));
+        assert!(!o.status.success(), "{what} is reachable from outside the cluster: {o:?}");
+    }
+    let mut web = c.api().get("v1", "Service", "web").unwrap();
+    web["spec"]["type"] = json!("ClusterIP");
+    c.apply(&web);
+    assert_eq!(c.api().get("v1", "Service", "web").unwrap()["status"]["loadBalancer"], json!({}));
+    assert!(
+        !out("curl -sf --max-time 3 http://web.example.com/").status.success(),
+        "a ClusterIP again, still published"
+    );
+    assert!(client("curl -sf --max-time 2 http://web/").status.success(), "a ClusterIP again, in the cluster");
+    drop(outside);
     // A killed container is restarted in place (emptyDir kept); a deleted pod is made again (claim kept).
     c.kill("web-0", "web", "KILL");
     crate::runner::sh::wait_for("restart", Duration::from_secs(30), Duration::from_millis(200), || {
