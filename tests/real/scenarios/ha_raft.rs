@@ -8,7 +8,9 @@
 //!   bootstraps, members 1 and 2 join with a copy of its database (member 1 cut from
 //!   its peers as its oned starts, so that it misses its first heartbeats and starts an election: it must not
 //!   take the lead of a zone it is not in, and every member runs under its own server ID), one leader,
-//!   `helm test`, and oned's events reach an add-on pod over ZeroMQ through -leader:2101;
+//!   `helm test`, and oned's events reach an add-on pod over ZeroMQ through -leader:2101; a hypervisor outside the
+//!   cluster (issue 16 major 6) reaches `oned.hostname`'s SSH through the -ssh Service's load balancer and lands
+//!   on the leader, the host key it checks the SSH Secret's;
 //! - oneadmin's password changed in the Secret (issue 16 major 7): no election (the same leader and term before
 //!   and after, no member starting one), never two pods labelled leader, every member's one_auth rewritten, the
 //!   new password accepted through the leader Service, the old one refused;
@@ -19,7 +21,8 @@
 //!   for longer than the readiness probe's period;
 //! - the leader's oned killed while every PATCH of a pod fails (500, the API server's answer when etcd times out:
 //!   issue 16 major 5): a new leader in a later term, the leader Services route to no follower meanwhile, and once
-//!   the API answers again every member carries the label Raft gives it; the old leader rejoins as follower;
+//!   the API answers again every member carries the label Raft gives it; the old leader rejoins as follower; the
+//!   hypervisor's SSH lands on the new leader with the same host key;
 //! - a member whose volumes are lost (pod deleted, StatefulSet paused, both claims removed, resumed): it joins
 //!   again with a copy of the leader's database, under its old server ID, and never bootstraps a second cloud.
 //!
@@ -38,7 +41,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::raft::{self, NS, STS, member};
-use super::{Timer, helm_test_passes};
+use super::{Outside, Timer, helm_test_passes};
 use crate::runner::Cluster;
 use crate::runner::sh::wait_for;
 
@@ -82,13 +85,46 @@ fn assert_events_reach_addons(c: &Cluster, leader: &str, tag: &str) {
 fn scenario(release: &str) {
     let _all = Timer::start(&format!("ha-raft {release}"));
     let work = tempfile::tempdir().unwrap();
-    let chart = raft::chart(release, work.path(), &[]);
+    // The -ssh Service published, as the production example has it, for the hypervisor outside the cluster.
+    let chart = raft::chart(release, work.path(), &["--set", "ssh.service.type=LoadBalancer"]);
     let c = Cluster::new(release, NS);
     let (leader, term) = install(&c, &chart);
+    let hypervisor = Outside::new(&c, &[(HYPERVISORS_NAME, "one-opennebula-ssh")], HYPERVISORS_NAME);
+    hypervisor_lands_on_leader(&hypervisor, &leader, "after the install");
     let (leader, term) = rotate_password(&c, leader, term);
     let (leader, term) = partition_leader(&c, leader, term);
     let (leader, term) = kill_leader_while_patches_fail(&c, leader, term);
+    hypervisor_lands_on_leader(&hypervisor, &leader, "after the fail-over");
     lose_member_volumes(&c, &leader, term);
+}
+
+/// The name the hypervisors' DNS gives the -ssh Service's load balancer (oned.hostname in the production example).
+const HYPERVISORS_NAME: &str = "opennebula.example.com";
+
+/// Issue 16 major 6 under Raft: a hypervisor outside the cluster runs `ssh -n <HOSTNAME>` (a PROLOG's copy:
+/// OpenNebula/one@release-7.4.0:src/tm_mad/local/clone:166-185) through the -ssh Service's load balancer, which
+/// routes to the leader only; the host key it checks is the SSH Secret's, the same on every member. It lands on
+/// `leader` (the pod's hostname), retried only while the connection fails (a Service between endpoints).
+fn hypervisor_lands_on_leader(hypervisor: &Outside, leader: &str, when: &str) {
+    let _t = Timer::start(&format!("{when}: a hypervisor outside the cluster reaches the leader over SSH"));
+    wait_for(
+        &format!("{when}: the hypervisor's SSH through the load balancer"),
+        Duration::from_secs(120),
+        Duration::from_secs(2),
+        || {
+            let (ok, out) = hypervisor.run(&format!("{} hostname", hypervisor.ssh()));
+            if ok {
+                assert_eq!(out.trim(), leader, "{when}: the -ssh load balancer led the hypervisor to a follower");
+                return Some(());
+            }
+            assert!(
+                !out.contains("Host key verification failed") && !out.contains("IDENTIFICATION HAS CHANGED"),
+                "{when}: the member behind -ssh shows another host key: {out}"
+            );
+            eprintln!("real: {when}: the hypervisor's SSH: {}", out.trim());
+            None
+        },
+    );
 }
 
 /// The scale-up apart from `ha_raft` (CI's time: it took 15 minutes as a step of `ha_raft`, on a loaded machine):

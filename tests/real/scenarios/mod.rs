@@ -36,6 +36,74 @@ impl Drop for Timer {
     }
 }
 
+/// A machine outside the cluster as a hypervisor or a VM sees the front-end (`Cluster::outside_host`): `names` in
+/// its DNS, each the load balancer of a Service; oneadmin's private key (the front-end's, which the drivers
+/// forward to the hypervisors) and, in its known_hosts for `hostname`, the public half of the SSH Secret's host
+/// key (`ssh_host_ecdsa_key`, the same on every member).
+pub struct Outside {
+    host: crate::runner::net::OutsideHost,
+    dir: tempfile::TempDir,
+    ssh: String,
+}
+
+impl Outside {
+    /// `names`: (name, Service) pairs; `hostname` (one of the names) is `oned.hostname`.
+    pub fn new(c: &Cluster, names: &[(&str, &str)], hostname: &str) -> Outside {
+        let lb = |service: &str| -> std::net::Ipv4Addr {
+            let s = c.api().get("v1", "Service", service).unwrap_or_else(|| panic!("no Service {service}"));
+            s["status"]["loadBalancer"]["ingress"][0]["ip"]
+                .as_str()
+                .unwrap_or_else(|| {
+                    panic!("Service {service} has no load balancer address to resolve to: {}", s["spec"])
+                })
+                .parse()
+                .unwrap()
+        };
+        let addresses: Vec<(&str, std::net::Ipv4Addr)> = names.iter().map(|(n, s)| (*n, lb(s))).collect();
+        let mut out =
+            Outside { host: c.outside_host(&addresses), dir: tempfile::tempdir().unwrap(), ssh: String::new() };
+        let secret = "one-opennebula-ssh";
+        let key = out.file("id_rsa", &ha_raft::secret_value(c, secret, "id_rsa"));
+        let host_key = out.file("host_key", &ha_raft::secret_value(c, secret, "ssh_host_ecdsa_key"));
+        let public = crate::runner::sh::run(std::process::Command::new("ssh-keygen").args(["-y", "-f", &host_key]));
+        let known_hosts =
+            out.file("known_hosts", &format!("{hostname} {}", crate::runner::sh::text(&public.stdout).trim()));
+        out.ssh = format!(
+            "ssh -n -i {key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes \
+             -o UserKnownHostsFile={known_hosts} -o ConnectTimeout=20 -l oneadmin {hostname}"
+        );
+        out
+    }
+
+    /// A file of the outside host's, mode 0600: its path.
+    pub fn file(&self, name: &str, data: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, data).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    /// A directory of the outside host's.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// The SSH command of the hypervisor's drivers to `oned.hostname` (`ssh -n <HOSTNAME>`), as oneadmin, the host
+    /// key checked; a remote command follows it.
+    pub fn ssh(&self) -> &str {
+        &self.ssh
+    }
+
+    /// A bash script run there as root: its success and output (stdout then stderr).
+    pub fn run(&self, script: &str) -> (bool, String) {
+        use crate::runner::sh::{output_within, text};
+        let o = output_within(self.host.command("bash").args(["-c", script]), Duration::from_secs(120))
+            .unwrap_or_else(|| panic!("timed out on the outside host: {script}"));
+        (o.status.success(), format!("{}{}", text(&o.stdout), text(&o.stderr)))
+    }
+}
+
 /// The first `<TAG>` of an OpenNebula XML document, CDATA or not.
 pub fn xml_value(xml: &str, tag: &str) -> Option<String> {
     let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;

@@ -82,7 +82,7 @@ pub fn tls_secret(c: &Cluster) {
 /// - and the same host reaches neither the API's ClusterIP nor the pod itself, so nothing above went around the
 ///   published Services.
 fn reached_from_outside(c: &Cluster) {
-    use crate::runner::sh::{output_within, quote, text};
+    use crate::runner::sh::quote;
     let example = std::fs::read_to_string(crate::root().join("profiles/examples/prod-mysql.values.yaml")).unwrap();
     let values = crate::runner::yaml::documents(&example).remove(0);
     let text_of = |v: &serde_json::Value| v.as_str().unwrap_or_else(|| panic!("the example lacks {v}")).to_string();
@@ -90,36 +90,15 @@ fn reached_from_outside(c: &Cluster) {
     let endpoint = text_of(&values["onegate"]["endpoint"]);
     let monitor = text_of(&values["monitord"]["monitorAddress"]);
     let onegate_host = endpoint.split("://").nth(1).and_then(|r| r.split([':', '/']).next()).unwrap().to_string();
-    let lb = |service: &str| -> std::net::Ipv4Addr {
-        let s = c.api().get("v1", "Service", service).unwrap_or_else(|| panic!("no Service {service}"));
-        s["status"]["loadBalancer"]["ingress"][0]["ip"]
-            .as_str()
-            .unwrap_or_else(|| {
-                panic!(
-                    "Service {service} has no load balancer address, so {hostname} cannot resolve to it: {}",
-                    s["spec"]
-                )
-            })
-            .parse()
-            .unwrap()
-    };
-    let outside = c.outside_host(&[
-        (&hostname, lb("one-opennebula-ssh")),
-        (&onegate_host, lb("one-opennebula-onegate")),
-        (&monitor, lb("one-opennebula-monitord")),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let on_outside = |script: &str| {
-        let o = output_within(outside.command("bash").args(["-c", script]), Duration::from_secs(120))
-            .unwrap_or_else(|| panic!("timed out on the outside host: {script}"));
-        (o.status.success(), format!("{}{}", text(&o.stdout), text(&o.stderr)))
-    };
-    let write = |name: &str, data: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, data).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        path.to_str().unwrap().to_string()
-    };
+    let outside = super::Outside::new(
+        c,
+        &[
+            (&hostname, "one-opennebula-ssh"),
+            (&onegate_host, "one-opennebula-onegate"),
+            (&monitor, "one-opennebula-monitord"),
+        ],
+        &hostname,
+    );
 
     // oned hands the hypervisors `oned.hostname`.
     let conf = c.exec_ok(POD, "oned", &["cat", "/etc/one/oned.conf"]);
@@ -128,26 +107,18 @@ fn reached_from_outside(c: &Cluster) {
         "oned.conf's HOSTNAME is not {hostname}"
     );
 
-    // The hypervisor: oneadmin's key (the front-end's, which the drivers forward), the sshd host key of the Secret.
-    let key = write("id_rsa", &super::ha_raft::secret_value(c, "one-opennebula-ssh", "id_rsa"));
-    let host_key = write("host_key", &super::ha_raft::secret_value(c, "one-opennebula-ssh", "ssh_host_ecdsa_key"));
-    let public =
-        text(&crate::runner::sh::run(std::process::Command::new("ssh-keygen").args(["-y", "-f", &host_key])).stdout);
-    let known_hosts = write("known_hosts", &format!("{hostname} {}", public.trim()));
+    // The hypervisor's PROLOG copy of a file of the datastores.
     let sum = c.exec_ok(
         POD,
         "oned",
         &["sh", "-c", "mkdir -p /var/lib/one/datastores/1 && head -c 262144 /dev/urandom > /var/lib/one/datastores/1/outside-probe && \
                        sha256sum < /var/lib/one/datastores/1/outside-probe"],
     );
-    let dst = dir.path().join("vm-dir");
+    let dst = outside.dir().join("vm-dir");
     std::fs::create_dir(&dst).unwrap();
-    let ssh = format!(
-        "ssh -n -i {key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile={known_hosts} \
-         -o ConnectTimeout=20 -l oneadmin {hostname}"
-    );
-    let (ok, out) = on_outside(&format!(
-        "set -e -o pipefail; {ssh} {} | tar -x -f - -C {}; sha256sum < {}/outside-probe",
+    let (ok, out) = outside.run(&format!(
+        "set -e -o pipefail; {} {} | tar -x -f - -C {}; sha256sum < {}/outside-probe",
+        outside.ssh(),
         quote("tar -C /var/lib/one/datastores/1 -c -f - outside-probe"),
         dst.display(),
         dst.display()
@@ -169,9 +140,10 @@ fn reached_from_outside(c: &Cluster) {
                             c.key = ARGV[0][0, 32]; c.iv = \"\\0\" * 16; print Base64.strict_encode64(c.update(ARGV[1]) + c.final)";
     let token = c.exec_ok(POD, "oned", &["ruby", "-e", TOKEN_RB, &password, &format!("{vm}:{stime}")]);
     assert!(!token.trim().is_empty(), "no OneGate token for VM {vm}");
-    let headers = write("onegate.headers", &format!("X-ONEGATE-TOKEN: {}\nX-ONEGATE-VMID: {vm}\n", token.trim()));
-    let ca = write("ca.crt", &super::ha_raft::secret_value(c, "opennebula-tls", "tls.crt"));
-    let (ok, out) = on_outside(&format!(
+    let headers =
+        outside.file("onegate.headers", &format!("X-ONEGATE-TOKEN: {}\nX-ONEGATE-VMID: {vm}\n", token.trim()));
+    let ca = outside.file("ca.crt", &super::ha_raft::secret_value(c, "opennebula-tls", "tls.crt"));
+    let (ok, out) = outside.run(&format!(
         "curl -sS --max-time 30 --cacert {ca} -H @{headers} -w '\\n%{{http_code}}' {}",
         quote(&format!("{endpoint}/vm"))
     ));
@@ -183,7 +155,8 @@ fn reached_from_outside(c: &Cluster) {
 
     // monitord, where the hypervisors send their monitoring.
     let port = c.api().get("v1", "Service", "one-opennebula-monitord").unwrap()["spec"]["ports"][0]["port"].to_string();
-    let (ok, out) = on_outside(&format!("timeout 20 bash -c {}", quote(&format!("exec 3<>/dev/tcp/{monitor}/{port}"))));
+    let (ok, out) =
+        outside.run(&format!("timeout 20 bash -c {}", quote(&format!("exec 3<>/dev/tcp/{monitor}/{port}"))));
     assert!(ok, "monitord at {monitor}:{port}/TCP from outside: {out}");
 
     // Nothing else of the cluster is reachable from there.
@@ -192,7 +165,7 @@ fn reached_from_outside(c: &Cluster) {
         ("the API's ClusterIP", format!("http://{cluster_ip}:2633/RPC2")),
         ("the pod", format!("http://{}:2633/RPC2", c.pod(POD).ip)),
     ] {
-        let (ok, out) = on_outside(&format!("curl -sS --max-time 3 {url}"));
+        let (ok, out) = outside.run(&format!("curl -sS --max-time 3 {url}"));
         assert!(!ok, "{what} is reachable from outside the cluster: {out}");
     }
 }
