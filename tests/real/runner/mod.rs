@@ -85,10 +85,12 @@ pub struct Cluster {
 pub fn preflight() {
     let uid = sh::text(&sh::run(Command::new("id").arg("-u")).stdout);
     assert_eq!(uid.trim(), "0", "the real-OpenNebula tier needs root (namespaces, mounts, veth pairs): run it as root");
-    for tool in ["nsenter", "unshare", "setpriv", "ip", "mount", "pivot_root", "openssl", "python3", "curl", "kill"] {
+    let tools = ["nsenter", "unshare", "setpriv", "ip", "mount", "pivot_root", "openssl", "python3", "curl", "kill"];
+    // ssh and ssh-keygen: the hypervisor outside the cluster (scenarios::Outside).
+    for tool in tools.iter().chain(&["ssh", "ssh-keygen", "bash"]) {
         assert!(
             sh::try_run(Command::new("sh").args(["-c", &format!("command -v {tool}")])),
-            "{tool} is missing (Debian packages util-linux, iproute2, openssl, python3, curl)"
+            "{tool} is missing (Debian packages util-linux, iproute2, openssl, python3, curl, openssh-client, bash)"
         );
     }
 }
