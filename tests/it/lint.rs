@@ -736,3 +736,81 @@ oned:
     assert!(fix.as_str().is_some_and(|f| f.contains("valueFrom.secretKeyRef") && f.contains("Secret")), "{fix}");
     assert_eq!(v["findings"].as_array().unwrap().len(), 3, "nothing else: {v:#}");
 }
+
+/// Review of `backup.offsite.container`, item 2, in rendered manifests: a URL with a literal password in any
+/// container's environment value (`MC_HOST_s3`), `command` or `args` is ONE007 at the value's line and column; a
+/// password Kubernetes fills in from a Secret (`$(S3_SECRET)`) is not.
+#[test]
+fn a_url_with_a_literal_password_in_rendered_manifests_is_one007() {
+    const MANIFEST: &str = r#"apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: one
+  labels: {app.kubernetes.io/instance: one, app.kubernetes.io/name: opennebula}
+spec:
+  serviceName: one
+  selector:
+    matchLabels: {app.kubernetes.io/instance: one}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/instance: one, app.kubernetes.io/name: opennebula}
+    spec:
+      containers:
+        - name: oned
+          image: registry.example.com/opennebula/frontend:7.4.0
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: one-backup
+  labels: {app.kubernetes.io/instance: one, app.kubernetes.io/name: opennebula}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        metadata:
+          labels: {app.kubernetes.io/instance: one, app.kubernetes.io/name: opennebula}
+        spec:
+          restartPolicy: Never
+          initContainers:
+            - name: backup
+              image: registry.example.com/opennebula/frontend:7.4.0
+              command: [/bin/sh, /run/onechart/scripts/backup.sh]
+            - name: offsite
+              image: quay.io/minio/mc:RELEASE.2025-01-17T23-25-50Z
+              command: [mc]
+              args: [cp, /backups/x.sql, "s3/one-backups/", "--config-url", "https://AK:wJalrXUtnFEMI/K7MDENG@s3.example.com"]
+              env:
+                - name: MC_HOST_s3
+                  value: https://AK:wJalrXUtnFEMI/K7MDENG@s3.example.com
+                - name: MC_HOST_ok
+                  value: https://AK:$(S3_SECRET)@s3.example.com
+                - name: S3_SECRET
+                  valueFrom: {secretKeyRef: {name: s3, key: secret}}
+          containers:
+            - name: mark-shipped
+              image: registry.example.com/opennebula/frontend:7.4.0
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("m.yaml"), MANIFEST).unwrap();
+    let (code, v) = lint_json(tmp.path(), "--manifests", &["m.yaml"]);
+    assert_eq!(code, Some(1), "{v:#}");
+    let found: Vec<(u64, u64, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == "ONE007")
+        .map(|f| (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap(), f["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (39, 77, "container `offsite` has a URL with a literal password in its args"),
+            (42, 26, "container `offsite` has a URL with a literal password in `MC_HOST_s3`"),
+        ],
+        "{v:#}"
+    );
+    let help = v["findings"].as_array().unwrap().iter().find(|f| f["ruleId"] == "ONE007").unwrap()["help"].clone();
+    assert!(help.as_str().is_some_and(|h| h.contains("valueFrom.secretKeyRef")), "{help}");
+}
