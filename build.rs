@@ -186,6 +186,7 @@ fn check(s: &Value, path: &str) -> String {
             "maximum" => write!(f, " maximum: Some({:?}),", v.as_f64().expect("a number")),
             "minLength" => write!(f, " min_length: Some({}),", v.as_u64().expect("a count")),
             "maxLength" => write!(f, " max_length: Some({}),", v.as_u64().expect("a count")),
+            "maxItems" => write!(f, " max_items: Some({}),", v.as_u64().expect("a count")),
             "pattern" => write!(f, " pattern: Some({:?}),", v.as_str().expect("a pattern")),
             other => panic!("`{path}`: schema keyword `{other}` is not known to src/schema/quick.rs; teach it"),
         };

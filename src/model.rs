@@ -983,6 +983,11 @@ pub struct Backup {
     /// Storage class of the backup volume; empty: `persistence.storageClass`. Put backups on storage apart from
     /// the database's (another array, an object-store-backed class) so that one failure does not take both.
     pub storage_class: String,
+    /// Longest run of a backup job (scheduled and pre-upgrade), in seconds: the Job's `activeDeadlineSeconds`.
+    /// A job still running then (a hung database, off-site target or `offsite.container`) is stopped and fails,
+    /// retries included: with `concurrencyPolicy: Forbid` a hung job would otherwise hold back every later backup.
+    #[schemars(range(min = 60))]
+    pub active_deadline_seconds: u32,
     /// A copy of each finished backup somewhere else than the backups volume (chart README, Maintenance mode, backups and restore).
     pub offsite: BackupOffsite,
 }
@@ -1004,26 +1009,39 @@ pub struct BackupOffsite {
     pub keep: u32,
     /// A container of your own that ships each finished backup to object storage (an S3 or Swift bucket, with
     /// `rclone` or the provider's CLI), run in every backup job (scheduled and pre-upgrade) once the backup and the
-    /// `volume` copy succeeded; its failure fails the job. Empty `image`: none.
+    /// `volume` copy succeeded; its failure fails the job (retried without a second backup). Empty `image`: none
+    /// (a `command` or an `env` without an `image` is refused).
     pub container: BackupOffsiteContainer,
 }
 
-/// The container that ships backups off-site.
+/// The container that ships backups off-site. A `command` or an `env` without an `image` is refused: no container
+/// would run, and nothing would be shipped.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("anyOf" = [
+    {"properties": {"image": {"minLength": 1}}},
+    {"properties": {"command": {"maxItems": 0}, "env": {"maxItems": 0}}}
+]))]
 pub struct BackupOffsiteContainer {
-    /// Its image, by tag or digest (`docker.io/rclone/rclone:1.68`); empty: no container. It runs as the pod's
-    /// user (uid 9869 by default) with a read-only root filesystem, no capability and no service account token,
-    /// `HOME=/tmp` (writable).
+    /// Its image, by tag or digest (`docker.io/rclone/rclone:1.68`, `registry.example.com/tools/rclone@sha256:...`,
+    /// no spaces); empty: no container. It runs as the pod's user (uid 9869 by default) with a read-only root
+    /// filesystem, no capability and no service account token, `HOME=/tmp` (writable).
+    #[schemars(regex(
+        pattern = r"^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$|^$"
+    ))]
     pub image: String,
     /// Its command (a list; empty: the image's entrypoint). It sees the backups volume read-only at `BACKUP_DIR`
-    /// (`/backups`) and the path of the backup this job just took in the file `BACKUP_LATEST_FILE`, empty when it
-    /// took none (a first install's pre-upgrade hook): ship nothing then (`f=$(cat "$BACKUP_LATEST_FILE");
-    /// [ -n "$f" ] || exit 0; rclone copyto "$f" remote:bucket/...`); it never sees the database's
-    /// credentials.
+    /// (`/backups`), the path of the backup this job took in the file `BACKUP_LATEST_FILE` (empty when it took
+    /// none: a first install's pre-upgrade hook), and in the file `BACKUP_PENDING_FILE` every backup of the job's
+    /// kind not shipped yet, one path a line, oldest first (this one and any a failed run missed; empty: nothing to
+    /// ship). Ship them all and exit 0 only then (`while read -r f; do rclone copyto "$f" remote:bucket/"${f##*/}"
+    /// || exit 1; done < "$BACKUP_PENDING_FILE"`): once it exited 0 they count as shipped; until then they are
+    /// handed over again and not pruned locally. It never sees the database's credentials; a password in a URL
+    /// here is ONE007 (write `$(NAME)` of an `env` variable from a Secret).
     pub command: Vec<String>,
     /// Its environment: `[{name, value}]` or `[{name, valueFrom}]`; the object store's keys only through
-    /// `valueFrom.secretKeyRef` (ONE007). `HOME`, `BACKUP_DIR` and `BACKUP_LATEST_FILE` are the chart's (ONE058).
+    /// `valueFrom.secretKeyRef` (ONE007, a URL with a password too: `MC_HOST_<alias>`). `HOME`, `BACKUP_DIR`,
+    /// `BACKUP_LATEST_FILE` and `BACKUP_PENDING_FILE` are the chart's (ONE058).
     pub env: Vec<EnvVar>,
 }
 

@@ -2,6 +2,7 @@
 # onechart: backs up the OpenNebula database into BACKUP_DIR and keeps the newest BACKUP_RETENTION backups of
 # the same label. Used by the scheduled CronJob and by the pre-upgrade hook. Prints the backup path.
 # Usage: backup.sh [LABEL]   (files are onedb-<LABEL>-<UTC time>-<NN>.sql; LABEL defaults to "scheduled")
+#        backup.sh --mark-shipped   (the job's last container, below)
 # MySQL: a consistent mysqldump of the tables without `--databases` (files/common.sh: mydump), so that
 # files/restore.sh can load it into any member's database. SQLite: `onedb backup`.
 # Under Raft (RAFT_MEMBERS > 1) it dumps the member whose database has applied the most of the Raft log: the
@@ -11,6 +12,20 @@ set -eu
 umask 077
 label=${1:-scheduled}
 dir=${BACKUP_DIR:-/backups}
+# backup.offsite.container: a backup is shipped once it has a marker, $dir/.shipped/NAME. The job's last container
+# runs this, only once the shipper exited 0: every backup it was handed (BACKUP_PENDING) gets its marker, and the
+# markers of backups pruned since are removed.
+if [ "$label" = --mark-shipped ]; then
+  mkdir -p "$dir/.shipped"
+  while read -r f; do
+    if [ -n "$f" ]; then : > "$dir/.shipped/${f##*/}"; fi
+  done < "$BACKUP_PENDING"
+  for m in "$dir"/.shipped/*; do
+    if [ -e "$m" ] && [ ! -e "$dir/${m##*/}" ]; then rm -f "$m"; fi
+  done
+  echo "onechart: marked as shipped: $(grep -c . "$BACKUP_PENDING" || true) backup(s)" >&2
+  exit 0
+fi
 keep=${BACKUP_RETENTION:-7}
 SQLITE_DB=${SQLITE_DB:-/var/lib/one/one.db}
 # shellcheck source=common.sh
@@ -37,42 +52,65 @@ choose_member() {
   DB_HOST=$best_host DB_NAME=$best_name
   echo "onechart: backing up $DB_NAME on $DB_HOST (last applied Raft entry: $best_index)" >&2
 }
-if [ "$DB_BACKEND" = mysql ] && [ "${RAFT_MEMBERS:-1}" -gt 1 ]; then choose_member; fi
 mkdir -p "$dir"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-seq=0
-while [ -e "$dir/onedb-$label-$stamp-$(printf %02d "$seq").sql" ]; do seq=$((seq + 1)); done
-file="$dir/onedb-$label-$stamp-$(printf %02d "$seq").sql"
-# The dump goes to FILE.part, renamed once complete: a failed backup (a full volume, a lost connection) leaves
-# nothing that looks like a backup, is never counted by the retention below, and prunes nothing.
-part="$file.part"
-trap 'rm -f "$part"' EXIT
-fail() {
-  echo "onechart: backup failed: $*; nothing written, the older backups in $dir are kept" \
-    "($(df -Pk "$dir" | awk 'NR == 2 { print $4 }') KiB free there)" >&2
-  exit 1
-}
-if [ "$DB_BACKEND" = sqlite ]; then
-  onedb backup --sqlite "$SQLITE_DB" -f "$part" >&2 || fail "onedb backup exited with $?"
-  # onedb ignores sqlite3's exit code (OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:539) and starts the
-  # file with DROP TABLE lines either way: a complete `.dump` ends with COMMIT.
-  tail -n 1 "$part" | grep -q '^COMMIT;' || fail "the dump of $SQLITE_DB is incomplete (no COMMIT)"
-else
-  mydump "$DB_HOST" "$DB_PORT" "$DB_NAME" > "$part" || fail "mysqldump of $DB_NAME on $DB_HOST exited with $?"
+# A retry of the same Job (its backoffLimit: a new pod, after a failed off-site copy or shipper) takes no second
+# backup: the backup a Job took is recorded under the Job's UID (BACKUP_JOB_UID, from the pod's
+# batch.kubernetes.io/controller-uid label), and a retry reuses it while it exists. The UID, not the Job's name:
+# the pre-upgrade hook's Job has the same name at every upgrade, and each upgrade needs its own backup.
+file=""
+record=""
+if [ -n "${BACKUP_JOB_UID:-}" ]; then
+  record="$dir/.jobs/$BACKUP_JOB_UID"
+  taken=$(cat "$record" 2>/dev/null || true)
+  case $taken in
+    onedb-"$label"-*.sql)
+      if [ -s "$dir/$taken" ]; then
+        file="$dir/$taken"
+        echo "onechart: an earlier attempt of this job took $file: reusing it, no second backup" >&2
+      fi ;;
+  esac
 fi
-[ -s "$part" ] || fail "the dump is empty"
-mv "$part" "$file"
-trap - EXIT
-# backup.offsite.container ships it: the path of this backup, for that container (it runs once this job succeeded).
-if [ -n "${BACKUP_HANDOFF:-}" ] && ! printf '%s\n' "$file" > "$BACKUP_HANDOFF"; then
-  echo "onechart: cannot write $BACKUP_HANDOFF for backup.offsite.container; the backup $file is kept" >&2
-  exit 1
+if [ -z "$file" ]; then
+  if [ "$DB_BACKEND" = mysql ] && [ "${RAFT_MEMBERS:-1}" -gt 1 ]; then choose_member; fi
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  seq=0
+  while [ -e "$dir/onedb-$label-$stamp-$(printf %02d "$seq").sql" ]; do seq=$((seq + 1)); done
+  file="$dir/onedb-$label-$stamp-$(printf %02d "$seq").sql"
+  # The dump goes to FILE.part, renamed once complete: a failed backup (a full volume, a lost connection) leaves
+  # nothing that looks like a backup, is never counted by the retention below, and prunes nothing.
+  part="$file.part"
+  trap 'rm -f "$part"' EXIT
+  fail() {
+    echo "onechart: backup failed: $*; nothing written, the older backups in $dir are kept" \
+      "($(df -Pk "$dir" | awk 'NR == 2 { print $4 }') KiB free there)" >&2
+    exit 1
+  }
+  if [ "$DB_BACKEND" = sqlite ]; then
+    onedb backup --sqlite "$SQLITE_DB" -f "$part" >&2 || fail "onedb backup exited with $?"
+    # onedb ignores sqlite3's exit code (OpenNebula/one@release-7.4.0:src/onedb/onedb_backend.rb:539) and starts
+    # the file with DROP TABLE lines either way: a complete `.dump` ends with COMMIT.
+    tail -n 1 "$part" | grep -q '^COMMIT;' || fail "the dump of $SQLITE_DB is incomplete (no COMMIT)"
+  else
+    mydump "$DB_HOST" "$DB_PORT" "$DB_NAME" > "$part" || fail "mysqldump of $DB_NAME on $DB_HOST exited with $?"
+  fi
+  [ -s "$part" ] || fail "the dump is empty"
+  mv "$part" "$file"
+  trap - EXIT
+  # A new backup is not shipped yet, even under the name of one pruned within the same second.
+  rm -f "$dir/.shipped/${file##*/}"
+  if [ -n "$record" ]; then
+    mkdir -p "$dir/.jobs" && printf '%s\n' "${file##*/}" > "$record" \
+      || echo "onechart: cannot record $file for a retry of this job (a retry would take another backup)" >&2
+  fi
 fi
-# prune DIR KEEP: the newest KEEP backups of the label stay in DIR (file names sort by time); 0 keeps every one.
+# prune DIR KEEP [SHIPPED]: the newest KEEP backups of the label stay in DIR (file names sort by time); 0 keeps
+# every one. With SHIPPED (backup.offsite.container's markers), a backup not shipped yet is never pruned.
 prune() {
   if [ "$2" -gt 0 ]; then
     # shellcheck disable=SC2012 # names are ours: no spaces or newlines
-    ls -1 "$1"/onedb-"$label"-*.sql 2>/dev/null | sort -r | tail -n +$(($2 + 1)) | while read -r old; do rm -f "$old"; done
+    ls -1 "$1"/onedb-"$label"-*.sql 2>/dev/null | sort -r | tail -n +$(($2 + 1)) | while read -r old; do
+      if [ -z "${3:-}" ] || [ -e "$3/${old##*/}" ]; then rm -f "$old"; fi
+    done
   fi
 }
 # Off-site copy (backup.offsite.volume, mounted at OFFSITE_DIR): every local backup of the label newer than the
@@ -107,5 +145,27 @@ if [ -n "${OFFSITE_DIR:-}" ]; then
   done
   prune "$OFFSITE_DIR" "${OFFSITE_RETENTION:-0}"
 fi
-prune "$dir" "$keep"
+prune "$dir" "$keep" "${BACKUP_PENDING:+$dir/.shipped}"
+# Records of backups pruned since (by the retention, or by hand).
+for r in "$dir"/.jobs/*; do
+  if [ -f "$r" ]; then
+    taken=$(cat "$r")
+    if [ -z "$taken" ] || [ ! -e "$dir/$taken" ]; then rm -f "$r"; fi
+  fi
+done
+# backup.offsite.container ships them (it runs once this script succeeded): the path of this job's backup, and
+# every backup of the label not shipped yet, oldest first (this one, and any a failed shipper missed).
+if [ -n "${BACKUP_HANDOFF:-}" ] && ! printf '%s\n' "$file" > "$BACKUP_HANDOFF"; then
+  echo "onechart: cannot write $BACKUP_HANDOFF for backup.offsite.container; the backup $file is kept" >&2
+  exit 1
+fi
+if [ -n "${BACKUP_PENDING:-}" ]; then
+  # shellcheck disable=SC2012 # names are ours: no spaces or newlines
+  if ! ls -1 "$dir"/onedb-"$label"-*.sql | sort | while read -r f; do
+    if [ ! -e "$dir/.shipped/${f##*/}" ]; then printf '%s\n' "$f"; fi
+  done > "$BACKUP_PENDING"; then
+    echo "onechart: cannot write $BACKUP_PENDING for backup.offsite.container; the backup $file is kept" >&2
+    exit 1
+  fi
+fi
 echo "$file"

@@ -23,6 +23,7 @@ if [ -z "${OLD_VERSION+set}" ]; then
     3) log "StatefulSet $STATEFULSET does not exist yet (a first install): nothing to back up or compare"
        # backup.offsite.container runs next: an empty hand-off tells it there is nothing to ship.
        if [ -n "${BACKUP_HANDOFF:-}" ]; then : > "$BACKUP_HANDOFF"; fi
+       if [ -n "${BACKUP_PENDING:-}" ]; then : > "$BACKUP_PENDING"; fi
        exit 0 ;;
     *) log "cannot read the running version of StatefulSet $STATEFULSET: refusing to upgrade blind"
        exit 1 ;;

@@ -39,7 +39,7 @@ spec:
               statefulset.kubernetes.io/pod-name: {{ include "opennebula.fullname" . }}-0
   {{- end }}
   {{- if $ship.image }}
-  # The backup first, as an init container: backup.offsite.container runs only once it succeeded.
+  # The backup, then backup.offsite.container, as init containers: each runs only once the one before succeeded.
   initContainers:
   {{- else }}
   containers:
@@ -54,9 +54,15 @@ spec:
         {{- range $k, $v := $.env }}
         - {name: {{ $k }}, value: {{ $v | quote }}}
         {{- end }}
+        # files/backup.sh records the backup it took under this Job's UID: a retry of the Job (backoffLimit) ships
+        # that backup again instead of taking another one.
+        - name: BACKUP_JOB_UID
+          valueFrom: {fieldRef: {fieldPath: "metadata.labels['batch.kubernetes.io/controller-uid']"}}
         {{- if $ship.image }}
-        # files/backup.sh writes the path of the backup it took there, for backup.offsite.container.
+        # files/backup.sh writes there, for backup.offsite.container, the path of the backup it took and the list of
+        # the backups not shipped yet (this one, and any a failed job missed).
         - {name: BACKUP_HANDOFF, value: /run/onechart/handoff/latest}
+        - {name: BACKUP_PENDING, value: /run/onechart/handoff/pending}
         {{- end }}
       securityContext:
         {{- include "opennebula.restrictedSecurityContext" . | nindent 8 }}
@@ -81,9 +87,9 @@ spec:
         - {name: db, mountPath: /run/onechart/db, readOnly: true}
         {{- end }}
   {{- if $ship.image }}
-  containers:
-    # backup.offsite.container: the operator's shipper. It sees the backups read-only and the path of this job's
-    # backup, never the database's credentials, the scripts or a service account token.
+    # backup.offsite.container: the operator's shipper, once the backup succeeded. It sees the backups read-only,
+    # the path of this job's backup and the list of those to ship, never the database's credentials, the scripts
+    # or a service account token.
     - name: offsite
       image: {{ $ship.image | quote }}
       imagePullPolicy: IfNotPresent
@@ -94,6 +100,7 @@ spec:
         - {name: HOME, value: /tmp}
         - {name: BACKUP_DIR, value: /backups}
         - {name: BACKUP_LATEST_FILE, value: /run/onechart/handoff/latest}
+        - {name: BACKUP_PENDING_FILE, value: /run/onechart/handoff/pending}
         {{- with $ship.env }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -105,6 +112,24 @@ spec:
         - {name: backups, mountPath: /backups, readOnly: true}
         - {name: handoff, mountPath: /run/onechart/handoff, readOnly: true}
         - {name: offsite-tmp, mountPath: /tmp}
+  containers:
+    # Runs only once backup.offsite.container exited 0: marks the backups it was handed as shipped, so that the
+    # next job hands over only what is still to ship, and the local retention may prune them.
+    - name: mark-shipped
+      image: {{ include "opennebula.image" . | quote }}
+      imagePullPolicy: {{ .Values.image.pullPolicy | quote }}
+      command: ["/bin/sh", "/run/onechart/scripts/backup.sh", "--mark-shipped"]
+      env:
+        - {name: BACKUP_DIR, value: /backups}
+        - {name: BACKUP_PENDING, value: /run/onechart/handoff/pending}
+      securityContext:
+        {{- include "opennebula.restrictedSecurityContext" . | nindent 8 }}
+      resources:
+        {{- toYaml .Values.resources.jobs | nindent 8 }}
+      volumeMounts:
+        - {name: scripts, mountPath: /run/onechart/scripts, readOnly: true}
+        - {name: backups, mountPath: /backups}
+        - {name: handoff, mountPath: /run/onechart/handoff, readOnly: true}
   {{- end }}
   volumes:
     - name: scripts

@@ -303,6 +303,7 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
             K::MaxLength { limit } => {
                 out.push(v(&ptr, format!("`{path}` must be at most {limit} characters"), envelope))
             }
+            K::MaxItems { limit } => out.push(v(&ptr, format!("`{path}` must have at most {limit} items"), envelope)),
             K::Pattern { pattern } => {
                 out.push(v(&ptr, format!("`{path}` must be {}, found {}", pattern_meaning(pattern), show(value)), envelope));
             }
@@ -329,6 +330,19 @@ pub fn validate(envelope: Envelope, version: Option<OneVersion>, instance: &Valu
                     at_key: true,
                     envelope,
                 });
+            }
+            // `backup.offsite.container` with a `command` or an `env` and no `image`: at what the user gave.
+            K::AnyOf { .. } if ptr == "/backup/offsite/container" => {
+                let given = |k: &str| value.get(k).and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+                let key = if given("command") { "command" } else { "env" };
+                out.push(v(
+                    &format!("{ptr}/{key}"),
+                    format!(
+                        "`{path}.{key}` is given but `{path}.image` is empty: no container would run and no backup \
+                         would be shipped; set `{path}.image` (or remove `command` and `env`)"
+                    ),
+                    envelope,
+                ))
             }
             K::AnyOf { .. } => {
                 let shape = schema_at(schema, &ptr).map_or_else(|| "of another form".to_string(), |s| noun(s).0);
@@ -467,6 +481,11 @@ fn pattern_meaning(pattern: &str) -> &'static str {
         | r"^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$" => {
             "an image repository such as `registry.example.com/opennebula/frontend` (an optional registry host and \
              port, then lower-case path components)"
+        }
+        r"^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$|^$" => {
+            "empty or an image reference such as `docker.io/rclone/rclone:1.68` or \
+             `registry.example.com/tools/rclone@sha256:<64 hexadecimal digits>` (an optional registry host and port, \
+             lower-case path components, an optional tag and digest; no spaces)"
         }
         r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$|^$" | r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$" => {
             "an image tag such as `7.4.0` (letters, digits, `_`, `.` and `-`, at most 128)"
@@ -656,6 +675,13 @@ mod tests {
                             "a:b",
                             "é",
                             "x\ny",
+                            "docker.io/rclone/rclone:1.68",
+                            "x/y:1",
+                            "localhost:5000/x",
+                            "rclone/rclone@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                            "Rclone/rclone:1.68",
+                            "rclone/rclone: 1.68",
+                            "rclone/rclone:",
                         ];
                         for t in samples {
                             assert_eq!(quick.is_match(t), full.is_valid(&json!(t)), "pattern {p} on {t:?}");
@@ -694,6 +720,17 @@ mod tests {
             ("/networkPolicy/tproxyFrom", json!([{"namespaceSelector": {}, "podSelector": {}}])),
             ("/networkPolicy/ingressFrom", json!([{"ipBlock": {"except": ["192.0.2.1/32"]}}])),
             ("/networkPolicy/egress/to", json!([{"to": [{"podSelector": {}}]}, {"to": [{}]}])),
+            // `maxItems` in an `anyOf`, and an image reference (backup.offsite.container).
+            ("/backup/offsite/container", json!({"image": "", "command": ["rclone"], "env": []})),
+            ("/backup/offsite/container", json!({"image": "", "command": [], "env": [{"name": "A", "value": "b"}]})),
+            ("/backup/offsite/container", json!({"image": "x/y:1", "command": ["rclone"], "env": []})),
+            (
+                "/backup/offsite/container/image",
+                json!(
+                    "registry.example.com:5000/tools/rclone:1.68@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+                ),
+            ),
+            ("/backup/offsite/container/image", json!("rclone/rclone:1.68 ")),
             ("/databse", json!({})),
         ] {
             let mut c = defaults();
@@ -788,6 +825,7 @@ mod tests {
             "maximum",
             "minLength",
             "maxLength",
+            "maxItems",
             "pattern",
             "not",
             "anyOf",

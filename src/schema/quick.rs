@@ -1,7 +1,7 @@
 //! Validation without compiling the schema: the values are checked by walking the schema's JSON next to them,
 //! for the keywords onechart's schema uses (`type`, `properties`, `additionalProperties`, `propertyNames`,
-//! `required`, `minProperties`, `items`, `enum`, `not`, `anyOf`, `minimum`, `maximum`, `minLength`, `maxLength`,
-//! `pattern`). Valid values, the usual case,
+//! `required`, `minProperties`, `items`, `maxItems`, `enum`, `not`, `anyOf`, `minimum`, `maximum`, `minLength`,
+//! `maxLength`, `pattern`). Valid values, the usual case,
 //! cost a walk of the values; only invalid values pay for compiling the schema with `jsonschema`, to explain
 //! every violation with its path (see [`super::validate`]).
 //!
@@ -50,6 +50,11 @@ pub fn check(schema: &Value, instance: &Value) -> Quick {
             "maximum" => bound(v, instance, |x, b| x <= b),
             "minLength" => length(v, instance, |n, b| n >= b),
             "maxLength" => length(v, instance, |n, b| n <= b),
+            "maxItems" => match (v.as_u64(), instance.as_array()) {
+                (Some(n), Some(items)) => ok(items.len() as u64 <= n),
+                (Some(_), None) => Quick::Valid,
+                _ => Quick::Unknown,
+            },
             "pattern" => match (v.as_str(), instance.as_str()) {
                 (Some(p), Some(text)) => match Pattern::parse(p) {
                     Some(p) => ok(p.is_match(text)),
@@ -217,6 +222,8 @@ pub struct Check {
     pub min_length: Option<u64>,
     /// `maxLength`.
     pub max_length: Option<u64>,
+    /// `maxItems`.
+    pub max_items: Option<u64>,
     /// `pattern`.
     pub pattern: Option<&'static str>,
 }
@@ -285,6 +292,7 @@ impl Check {
         maximum: None,
         min_length: None,
         max_length: None,
+        max_items: None,
         pattern: None,
     };
 
@@ -319,7 +327,10 @@ impl Check {
                             },
                         })
                 }
-                Value::Array(items) => self.items.is_none_or(|s| items.iter().all(|x| s.is_valid(x))),
+                Value::Array(items) => {
+                    self.max_items.is_none_or(|n| items.len() as u64 <= n)
+                        && self.items.is_none_or(|s| items.iter().all(|x| s.is_valid(x)))
+                }
                 _ => true,
             }
     }

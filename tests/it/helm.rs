@@ -548,9 +548,12 @@ fn extra_env_reaches_every_daemon_container() {
 }
 
 /// Issue 18: `backup.offsite.container` runs the operator's shipper in both backup jobs (scheduled and
-/// pre-upgrade) after the backup (an init container), with the backups read-only, this job's backup path handed
-/// over, its env as given, and nothing of the database's credentials; without it the backup pod is unchanged.
-/// Lint-clean and valid on Helm 3 and 4; a literal key in its env is ONE007, a chart name ONE058.
+/// pre-upgrade) after the backup (both init containers), with the backups read-only, this job's backup path and
+/// the list of those not shipped yet handed over, its env as given, and nothing of the database's credentials;
+/// then `mark-shipped` marks them shipped (it runs only once the shipper exited 0). Without it the backup pod has
+/// its one container. Both jobs end at `backup.activeDeadlineSeconds`, and the backup learns its Job's UID (a retry
+/// reuses its backup). Lint-clean and valid on Helm 3 and 4; a literal key in its env is ONE007, a chart name
+/// ONE058; an image that is no image reference, or a command without an image, is refused by both Helms.
 #[test]
 fn an_offsite_container_ships_backups_after_they_succeed() {
     let tmp = tempfile::tempdir().unwrap();
@@ -576,30 +579,58 @@ fn an_offsite_container_ships_backups_after_they_succeed() {
                 .into_iter()
                 .filter_map(|d| match d["kind"].as_str() {
                     Some("CronJob") if d["metadata"]["name"] == "one-opennebula-backup" => {
-                        Some(d["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone())
+                        Some(d["spec"]["jobTemplate"]["spec"].clone())
                     }
-                    Some("Job") if d["metadata"]["name"] == "one-opennebula-pre-upgrade" => {
-                        Some(d["spec"]["template"]["spec"].clone())
-                    }
+                    Some("Job") if d["metadata"]["name"] == "one-opennebula-pre-upgrade" => Some(d["spec"].clone()),
                     _ => None,
+                })
+                .map(|job| {
+                    assert_eq!(job["activeDeadlineSeconds"], 10800, "{name}: backup.activeDeadlineSeconds");
+                    job["template"]["spec"].clone()
                 })
                 .collect()
         };
         let with = pods(&chart);
         assert_eq!(with.len(), 2, "{name}: the scheduled and the pre-upgrade backup");
         for spec in &with {
-            assert_eq!(names(&spec["initContainers"]), ["backup"], "{name}: {spec}");
-            assert_eq!(names(&spec["containers"]), ["offsite"], "{name}: {spec}");
+            assert_eq!(names(&spec["initContainers"]), ["backup", "offsite"], "{name}: {spec}");
+            assert_eq!(names(&spec["containers"]), ["mark-shipped"], "{name}: {spec}");
             let backup = &spec["initContainers"][0];
-            assert!(names(&backup["env"]).contains(&"BACKUP_HANDOFF".to_string()), "{name}: {backup}");
-            let ship = &spec["containers"][0];
+            for env in ["BACKUP_HANDOFF", "BACKUP_PENDING", "BACKUP_JOB_UID"] {
+                assert!(names(&backup["env"]).contains(&env.to_string()), "{name}: {env}: {backup}");
+            }
+            let uid = backup["env"].as_array().unwrap().iter().find(|e| e["name"] == "BACKUP_JOB_UID").unwrap();
+            assert_eq!(
+                uid["valueFrom"]["fieldRef"]["fieldPath"], "metadata.labels['batch.kubernetes.io/controller-uid']",
+                "{name}"
+            );
+            let ship = &spec["initContainers"][1];
             assert_eq!(ship["image"], "docker.io/rclone/rclone:1.68");
             assert_eq!(ship["command"][0], "/bin/sh");
             assert_eq!(
                 names(&ship["env"]),
-                ["HOME", "BACKUP_DIR", "BACKUP_LATEST_FILE", "RCLONE_CONFIG_S3_TYPE", "AWS_SECRET_ACCESS_KEY"],
+                [
+                    "HOME",
+                    "BACKUP_DIR",
+                    "BACKUP_LATEST_FILE",
+                    "BACKUP_PENDING_FILE",
+                    "RCLONE_CONFIG_S3_TYPE",
+                    "AWS_SECRET_ACCESS_KEY"
+                ],
                 "{name}"
             );
+            let mark = &spec["containers"][0];
+            assert_eq!(
+                mark["command"],
+                serde_json::json!(["/bin/sh", "/run/onechart/scripts/backup.sh", "--mark-shipped"])
+            );
+            let mark_mounts: Vec<(&str, bool)> = mark["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (m["name"].as_str().unwrap(), m["readOnly"] == true))
+                .collect();
+            assert_eq!(mark_mounts, [("scripts", true), ("backups", false), ("handoff", true)], "{name}");
             let mounts: Vec<(String, bool)> = ship["volumeMounts"]
                 .as_array()
                 .unwrap()
@@ -619,6 +650,69 @@ fn an_offsite_container_ships_backups_after_they_succeed() {
             assert_eq!(names(&spec["containers"]), ["backup"], "{name}");
         }
     }
+    // The schema refuses, on Helm 3 and 4 as at `onechart lint` (tests/it/lint.rs): an image with a space or in
+    // another form, a command without an image, a deadline under a minute.
+    refused(
+        &plain,
+        "backup.offsite.container.image=rclone/rclone:1.68 --help",
+        &["backup/offsite/container/image", "image"],
+    );
+    refused(
+        &plain,
+        "backup.offsite.container.image=docker.io/Rclone/rclone:1",
+        &["backup/offsite/container/image", "image"],
+    );
+    refused(&plain, "backup.offsite.container.command={rclone,copy}", &["backup/offsite/container", "container"]);
+    refused(&plain, "backup.activeDeadlineSeconds=30", &["backup/activeDeadlineSeconds", "activeDeadlineSeconds"]);
+    for (name, helm) in helm_versions() {
+        let o = Command::new(&helm)
+            .args(["template", "one"])
+            .arg(&plain)
+            .args(["--set", "backup.offsite.container.image=registry.example.com:5000/tools/mc@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: a digest is an image reference: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    // A URL with a literal password in the shipper's env or command, rendered (Helm has no ONE007 check of its
+    // own): `lint --manifests` finds both, at the rendered file's line and column.
+    let file = tmp.path().join("mc.yaml");
+    std::fs::write(
+        &file,
+        "backup:\n  offsite:\n    container:\n      image: quay.io/minio/mc:RELEASE.2025-01-17T23-25-50Z\n      command: [mc, cp, --recursive, /backups/, \"https://AK:wJalrXUtnFEMI/K7MDENG@s3.example.com/b/\"]\n      env: [{name: MC_HOST_s3, value: \"https://AK:wJalrXUtnFEMI/K7MDENG@s3.example.com\"}]\n",
+    )
+    .unwrap();
+    let o = Command::new(tool("helm4")).args(["template", "one"]).arg(&plain).arg("-f").arg(&file).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rendered = String::from_utf8_lossy(&o.stdout).into_owned();
+    let file = tmp.path().join("rendered.yaml");
+    std::fs::write(&file, &rendered).unwrap();
+    let o = common::onechart(&["lint", "--format", "json", "--manifests", file.to_str().unwrap()], tmp.path());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut found: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == "ONE007")
+        .map(|f| format!("{}:{} {}", f["line"], f["column"], f["message"].as_str().unwrap()))
+        .collect();
+    found.sort();
+    // Each job renders the shipper once: the command (JSON, the URL quoted) and MC_HOST_s3's value (plain).
+    let mut want: Vec<String> = rendered
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let (column, what) = match (l.find("\"https://AK:"), l.find("value: https://AK:")) {
+                (Some(c), _) => (c + 1, "its command"),
+                (None, Some(c)) => (c + "value: ".len() + 1, "`MC_HOST_s3`"),
+                _ => return None,
+            };
+            Some(format!("{}:{column} container `offsite` has a URL with a literal password in {what}", i + 1))
+        })
+        .collect();
+    want.sort();
+    assert_eq!(want.len(), 4, "{rendered}");
+    assert_eq!(found, want, "{v:#}");
+    assert_eq!(o.status.code(), Some(1));
     // A literal key is ONE007; a name the chart sets in that container is ONE058.
     for (env, rule) in [
         ("{name: AWS_SECRET_ACCESS_KEY, value: wJalrXUtnFEMI-K7MDENG}", "ONE007"),

@@ -616,3 +616,201 @@ fn oneks_behind_tls_with_an_empty_tproxy_from_is_a_one059_warning() {
     let found = findings_of(&v, "ONE059");
     assert_eq!((code, found.len(), found[0].0.as_str()), (Some(1), 1, "error"), "{v:#}");
 }
+
+/// Review of `backup.offsite.container`, item 1: its `image` is an image reference (an optional registry host and
+/// port, lower-case path components, an optional tag and `@sha256:` digest), refused with spaces or in another
+/// form; a `command` or an `env` without an `image` (no container would run) is refused at what was given; and
+/// `backup.activeDeadlineSeconds` is at least 60. Each at the file's line and column, in words.
+#[test]
+fn the_offsite_container_image_and_the_backup_deadline_are_checked_at_their_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let image = "empty or an image reference such as `docker.io/rclone/rclone:1.68` or `registry.example.com/tools/rclone@sha256:<64 hexadecimal digits>` (an optional registry host and port, lower-case path components, an optional tag and digest; no spaces)";
+    for (yaml, at, message) in [
+        (
+            "backup:\n  offsite:\n    container:\n      image: \"docker.io/rclone/rclone:1.68 \"\n",
+            (5, 14),
+            format!("`backup.offsite.container.image` must be {image}, found `docker.io/rclone/rclone:1.68 `"),
+        ),
+        (
+            "backup:\n  offsite:\n    container:\n      image: rclone/rclone:latest --help\n",
+            (5, 14),
+            format!("`backup.offsite.container.image` must be {image}, found `rclone/rclone:latest --help`"),
+        ),
+        (
+            "backup:\n  offsite:\n    container:\n      image: Docker.io/Rclone/rclone\n",
+            (5, 14),
+            format!("`backup.offsite.container.image` must be {image}, found `Docker.io/Rclone/rclone`"),
+        ),
+        (
+            "backup:\n  offsite:\n    container:\n      command: [rclone, copy, /backups, \"s3:bucket\"]\n",
+            (5, 16),
+            "`backup.offsite.container.command` is given but `backup.offsite.container.image` is empty: no container would run and no backup would be shipped; set `backup.offsite.container.image` (or remove `command` and `env`)".to_string(),
+        ),
+        (
+            "backup:\n  offsite:\n    container:\n      image: \"\"\n      env:\n        - {name: RCLONE_CONFIG_S3_TYPE, value: s3}\n",
+            (7, 9),
+            "`backup.offsite.container.env` is given but `backup.offsite.container.image` is empty: no container would run and no backup would be shipped; set `backup.offsite.container.image` (or remove `command` and `env`)".to_string(),
+        ),
+        (
+            "backup:\n  activeDeadlineSeconds: 30\n",
+            (3, 26),
+            "`backup.activeDeadlineSeconds` must be at least 60, found `30`".to_string(),
+        ),
+    ] {
+        std::fs::write(tmp.path().join("v.yaml"), format!("profile: dev-sqlite\n{yaml}")).unwrap();
+        let (code, v) = lint_json(tmp.path(), "v.yaml", &[]);
+        assert_eq!(code, Some(1), "{yaml}: {v:#}");
+        let found: Vec<(&str, u64, u64, &str)> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let (id, line, column) = (f["ruleId"].as_str().unwrap(), f["line"].as_u64(), f["column"].as_u64());
+                (id, line.unwrap(), column.unwrap(), f["message"].as_str().unwrap())
+            })
+            .collect();
+        assert_eq!(found, vec![("ONE100", at.0, at.1, message.as_str())], "{yaml}: {v:#}");
+    }
+    // Real references pass: a registry with a port, a tag, a digest, both.
+    let digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    for image in [
+        "docker.io/rclone/rclone:1.68".to_string(),
+        "rclone/rclone".to_string(),
+        format!("registry.example.com:5000/tools/rclone@{digest}"),
+        format!("quay.io/minio/mc:RELEASE.2025-01-17T23-25-50Z@{digest}"),
+    ] {
+        let yaml = format!(
+            "profile: dev-sqlite\nbackup:\n  activeDeadlineSeconds: 60\n  offsite:\n    container:\n      image: \"{image}\"\n      command: [/bin/sh, -c, \"exit 0\"]\n"
+        );
+        std::fs::write(tmp.path().join("v.yaml"), yaml).unwrap();
+        let (code, v) = lint_json(tmp.path(), "v.yaml", &[]);
+        assert_eq!(code, Some(0), "{image}: {v:#}");
+    }
+}
+
+/// Review of `backup.offsite.container`, item 2: a URL with a literal password in its user information is a
+/// credential whatever the variable's name (the MinIO client's `MC_HOST_<alias>`, `https://ACCESSKEY:SECRETKEY@host`),
+/// in `backup.offsite.container.env` and any `extraEnv`, and in `backup.offsite.container.command`: ONE007 at the
+/// value, with the fix naming `valueFrom.secretKeyRef`. A password Kubernetes fills in (`$(S3_SECRET_KEY)`) or the
+/// shell does (`$SK`) is not one, nor is a user alone.
+#[test]
+fn a_url_with_a_literal_password_is_one007() {
+    let tmp = tempfile::tempdir().unwrap();
+    let yaml = "profile: dev-sqlite
+backup:
+  offsite:
+    container:
+      image: quay.io/minio/mc:RELEASE.2025-01-17T23-25-50Z
+      command: [mc, cp, /backups/x.sql, \"https://AKIAEXAMPLE:wJalrXUtnFEMI/K7MDENG@s3.example.com/bucket/\"]
+      env:
+        - {name: MC_HOST_s3, value: \"https://AKIAEXAMPLE:wJalrXUtnFEMI/K7MDENG@s3.example.com\"}
+        - {name: MC_HOST_ok, value: \"https://AKIAEXAMPLE:$(S3_SECRET_KEY)@s3.example.com\"}
+        - {name: S3_SECRET_KEY, valueFrom: {secretKeyRef: {name: s3, key: secret-key}}}
+oned:
+  extraEnv: [{name: ARCHIVE, value: \"sftp://backup:hunter2@archive.example.com/one\"}, {name: REPO, value: \"ssh://git@example.com/one\"}]
+";
+    std::fs::write(tmp.path().join("v.yaml"), yaml).unwrap();
+    let (code, v) = lint_json(tmp.path(), "v.yaml", &[]);
+    assert_eq!(code, Some(1), "{v:#}");
+    let found: Vec<(u64, u64, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == "ONE007")
+        .map(|f| (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap(), f["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                6,
+                41,
+                "`backup.offsite.container.command[3]` holds a URL with a literal password (`user:password@`), which anyone who can read the pod spec reads"
+            ),
+            (8, 37, "environment variable `MC_HOST_s3` holds a URL with a literal password (`user:password@`)"),
+            (12, 37, "environment variable `ARCHIVE` holds a URL with a literal password (`user:password@`)"),
+        ],
+        "{v:#}"
+    );
+    let fix = v["findings"].as_array().unwrap().iter().find(|f| f["ruleId"] == "ONE007").unwrap()["help"].clone();
+    assert!(fix.as_str().is_some_and(|f| f.contains("valueFrom.secretKeyRef") && f.contains("Secret")), "{fix}");
+    assert_eq!(v["findings"].as_array().unwrap().len(), 3, "nothing else: {v:#}");
+}
+
+/// Review of `backup.offsite.container`, item 2, in rendered manifests: a URL with a literal password in any
+/// container's environment value (`MC_HOST_s3`), `command` or `args` is ONE007 at the value's line and column; a
+/// password Kubernetes fills in from a Secret (`$(S3_SECRET)`) is not.
+#[test]
+fn a_url_with_a_literal_password_in_rendered_manifests_is_one007() {
+    const MANIFEST: &str = r#"apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: one
+  labels: {app.kubernetes.io/instance: one, app.kubernetes.io/name: opennebula}
+spec:
+  serviceName: one
+  selector:
+    matchLabels: {app.kubernetes.io/instance: one}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/instance: one, app.kubernetes.io/name: opennebula}
+    spec:
+      containers:
+        - name: oned
+          image: registry.example.com/opennebula/frontend:7.4.0
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: one-backup
+  labels: {app.kubernetes.io/instance: one, app.kubernetes.io/name: opennebula}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        metadata:
+          labels: {app.kubernetes.io/instance: one, app.kubernetes.io/name: opennebula}
+        spec:
+          restartPolicy: Never
+          initContainers:
+            - name: backup
+              image: registry.example.com/opennebula/frontend:7.4.0
+              command: [/bin/sh, /run/onechart/scripts/backup.sh]
+            - name: offsite
+              image: quay.io/minio/mc:RELEASE.2025-01-17T23-25-50Z
+              command: [mc]
+              args: [cp, /backups/x.sql, "s3/one-backups/", "--config-url", "https://AK:wJalrXUtnFEMI/K7MDENG@s3.example.com"]
+              env:
+                - name: MC_HOST_s3
+                  value: https://AK:wJalrXUtnFEMI/K7MDENG@s3.example.com
+                - name: MC_HOST_ok
+                  value: https://AK:$(S3_SECRET)@s3.example.com
+                - name: S3_SECRET
+                  valueFrom: {secretKeyRef: {name: s3, key: secret}}
+          containers:
+            - name: mark-shipped
+              image: registry.example.com/opennebula/frontend:7.4.0
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("m.yaml"), MANIFEST).unwrap();
+    let (code, v) = lint_json(tmp.path(), "--manifests", &["m.yaml"]);
+    assert_eq!(code, Some(1), "{v:#}");
+    let found: Vec<(u64, u64, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == "ONE007")
+        .map(|f| (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap(), f["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (39, 77, "container `offsite` has a URL with a literal password in its args"),
+            (42, 26, "container `offsite` has a URL with a literal password in `MC_HOST_s3`"),
+        ],
+        "{v:#}"
+    );
+    let help = v["findings"].as_array().unwrap().iter().find(|f| f["ruleId"] == "ONE007").unwrap()["help"].clone();
+    assert!(help.as_str().is_some_and(|h| h.contains("valueFrom.secretKeyRef")), "{help}");
+}

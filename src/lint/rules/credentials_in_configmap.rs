@@ -12,14 +12,17 @@ declare_rule! {
 /// Flags an `extraEnv` entry (`oned.extraEnv`, `onegate.extraEnv`, ...) whose name looks like a credential (password, token, secret, key, `PASSWD`)
 /// with a literal `value`, a setting of OpenNebula's configuration files (`config.*`: oned.conf,
 /// monitord.conf, the drivers' remotes/etc, the services' YAML) named like one with a literal value (those files
-/// are ConfigMap data), and a datastore attribute named like one (`RESTIC_PASSWORD`: use `secretAttributes`). In manifest mode it flags ConfigMaps whose keys or contents hold credentials.
+/// are ConfigMap data), and a datastore attribute named like one (`RESTIC_PASSWORD`: use `secretAttributes`). A URL
+/// with a literal password in its user information (`https://ACCESSKEY:SECRETKEY@host`, as the MinIO client reads
+/// `MC_HOST_<alias>`) is a credential whatever the variable's name, in any `extraEnv` value and in
+/// `backup.offsite.container.command`. In manifest mode it flags ConfigMaps whose keys or contents hold credentials.
 ///
 /// ## Why is this bad?
 /// ConfigMaps and literal env values are readable by anyone who can read the pod spec, are not encrypted at rest,
 /// and end up in `helm get values` and CI logs. Kubernetes Secrets exist for this.
 ///
 /// ## In rendered manifests
-/// Checked: ConfigMap keys named like a credential (`*_auth`, `one_key`, `id_rsa`, `*password*`...) or holding a private key; a literal password inside a ConfigMap's configuration file (a `PASSWD`/`PASSWORD` attribute of an OpenNebula template, whose comments are not read; a `password` key of a service's YAML; `PASSWD = "..."` on an uncommented line elsewhere), reported at its line; and literal values of environment variables named like a credential.
+/// Checked: ConfigMap keys named like a credential (`*_auth`, `one_key`, `id_rsa`, `*password*`...) or holding a private key; a literal password inside a ConfigMap's configuration file (a `PASSWD`/`PASSWORD` attribute of an OpenNebula template, whose comments are not read; a `password` key of a service's YAML; `PASSWD = "..."` on an uncommented line elsewhere), reported at its line; literal values of environment variables named like a credential; and a URL with a literal password (`scheme://user:password@host`) in any container's environment value, `command` or `args`.
 ///
 /// ## Example
 /// ```yaml
@@ -37,15 +40,19 @@ declare_rule! {
 ///       valueFrom:
 ///         secretKeyRef: {name: ldap, key: password}
 /// ```
+///
+/// A URL's password the same way: `MC_HOST_s3` whole from a Secret (`valueFrom.secretKeyRef`), or the password
+/// alone in a variable from a Secret that the URL names as `$(S3_SECRET_KEY)` (Kubernetes fills in `$(NAME)` in
+/// `value`, `command` and `args`).
     pub static ONE007 = {
         id: "ONE007",
         name: "credentials-in-configmap",
         level: Error,
         summary: "A credential would be stored in a ConfigMap or a plain environment value",
-        fix: "Put the credential in a Secret and reference it (`valueFrom.secretKeyRef`, or the chart's `existingSecret` values).",
+        fix: "Put the credential in a Secret and reference it (`valueFrom.secretKeyRef`, written `$(NAME)` inside a URL or a command, or the chart's `existingSecret` values).",
         check: check,
         manifests: check_manifests, reads: [ConfigData, Workloads],
-        manifest_fix: "Move the credential into a Secret and reference it (`valueFrom.secretKeyRef`, a Secret volume, or a `*_FILE` variable pointing at a mounted Secret key).",
+        manifest_fix: "Move the credential into a Secret and reference it (`valueFrom.secretKeyRef`, written `$(NAME)` inside a URL or a command, a Secret volume, or a `*_FILE` variable pointing at a mounted Secret key).",
     }
 }
 
@@ -54,17 +61,33 @@ fn check(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits: Vec<Hit> = crate::lint::rules::duplicate_pod_names::extra_envs(v)
         .into_iter()
         .flat_map(|(at, list, _)| {
-            list.iter()
-                .enumerate()
-                .filter(|(_, e)| e.value.as_deref().is_some_and(|s| holds_credential(&e.name, s)))
-                .map(move |(i, e)| {
-                    Hit::at_pointer(
-                        format!("{at}/{i}/value"),
-                        format!("environment variable `{}` holds a literal credential", e.name),
-                    )
-                })
+            list.iter().enumerate().filter_map(move |(i, e)| {
+                let value = e.value.as_deref()?;
+                let what = if holds_credential(&e.name, value) {
+                    "a literal credential"
+                } else if url_password(value).is_some() {
+                    "a URL with a literal password (`user:password@`)"
+                } else {
+                    return None;
+                };
+                Some(Hit::at_pointer(
+                    format!("{at}/{i}/value"),
+                    format!("environment variable `{}` holds {what}", e.name),
+                ))
+            })
         })
         .collect();
+    for (i, arg) in v.backup.offsite.container.command.iter().enumerate() {
+        if url_password(arg).is_some() {
+            hits.push(Hit::at_pointer(
+                format!("/backup/offsite/container/command/{i}"),
+                format!(
+                    "`backup.offsite.container.command[{i}]` holds a URL with a literal password (`user:password@`), \
+                     which anyone who can read the pod spec reads"
+                ),
+            ));
+        }
+    }
     if let Ok(config) = serde_json::to_value(&v.config) {
         config_credentials(&config, "/config", &mut hits);
     }
@@ -111,6 +134,31 @@ fn config_credentials(node: &serde_json::Value, pointer: &str, hits: &mut Vec<Hi
         }
         _ => {}
     }
+}
+
+/// Where a text holds a URL whose user information has a literal password (`https://ACCESSKEY:SECRETKEY@host`,
+/// the MinIO client's `MC_HOST_<alias>`, `mysql://user:pw@db/one`): the byte range of the password. A password
+/// that is a reference is none (`$(NAME)`, which Kubernetes fills in; `${NAME}`, `$NAME`, the shell's), nor is
+/// a user alone (`ssh://oneadmin@host`) or a port (`https://host:8443/a@b`).
+pub(crate) fn url_password(text: &str) -> Option<std::ops::Range<usize>> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("://") {
+        let scheme = text[..from + i].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric());
+        let start = from + i + 3;
+        from = start;
+        // The authority ends at a space or a quote; a password may hold `/` (an S3 secret key does).
+        let rest = &text[start..];
+        let rest =
+            &rest[..rest.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`')).unwrap_or(rest.len())];
+        let Some(at) = rest.find('@') else { continue };
+        let Some(colon) = rest[..at].find(':') else { continue };
+        let (user, password) = (&rest[..colon], &rest[colon + 1..at]);
+        let port = password.split('/').next().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if scheme && !user.contains(['/', '?', '#']) && !password.is_empty() && !password.starts_with('$') && !port {
+            return Some(start + colon + 1..start + at);
+        }
+    }
+    None
 }
 
 /// True for names like `DB_PASSWORD`, `apiToken`, `ONE_KEY`; false for references to one (`DB_PASSWORD_FILE`).
@@ -220,12 +268,29 @@ fn check_manifests(d: &ManifestCtx<'_>) -> Vec<ManifestHit> {
     for (i, _) in objects.iter().enumerate() {
         for (ptr, c) in d.containers(i) {
             for (j, e) in c.env.iter().flatten().enumerate() {
-                if e.value.as_deref().is_some_and(|v| holds_credential(&e.name, v)) {
-                    hits.push(ManifestHit::new(
-                        i,
-                        format!("{ptr}/env/{j}/value"),
-                        format!("container `{}` has a literal credential in `{}`", c.name, e.name),
-                    ));
+                let Some(value) = e.value.as_deref() else { continue };
+                let what = if holds_credential(&e.name, value) {
+                    "a literal credential"
+                } else if url_password(value).is_some() {
+                    "a URL with a literal password"
+                } else {
+                    continue;
+                };
+                hits.push(ManifestHit::new(
+                    i,
+                    format!("{ptr}/env/{j}/value"),
+                    format!("container `{}` has {what} in `{}`", c.name, e.name),
+                ));
+            }
+            for (field, list) in [("command", &c.command), ("args", &c.args)] {
+                for (j, arg) in list.iter().flatten().enumerate() {
+                    if url_password(arg).is_some() {
+                        hits.push(ManifestHit::new(
+                            i,
+                            format!("{ptr}/{field}/{j}"),
+                            format!("container `{}` has a URL with a literal password in its {field}", c.name),
+                        ));
+                    }
                 }
             }
         }
@@ -324,6 +389,33 @@ mod tests {
         }
         for (name, value) in [("ONEADMIN_PASSWORD", "opennebula"), ("DB_PASSWD", "x"), ("apiToken", "abc")] {
             assert!(super::holds_credential(name, value), "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn literal_passwords_of_urls_are_found_and_references_are_not() {
+        for (text, password) in [
+            ("https://AKIAEXAMPLE:wJalrXUtnFEMI/K7MDENG@s3.example.com", "wJalrXUtnFEMI/K7MDENG"),
+            ("https://AK:SK:SESSIONTOKEN@minio.example.com:9000", "SK:SESSIONTOKEN"),
+            ("rclone copy /backups \"s3://u:p4ss@host/bucket\"", "p4ss"),
+            ("mysql://oneadmin:hunter2@db/opennebula http://x", "hunter2"),
+            ("see http://host/ then ftp://a:b@c", "b"),
+        ] {
+            let r = super::url_password(text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(&text[r], password, "{text}");
+        }
+        for text in [
+            "https://AK:$(S3_SECRET_KEY)@s3.example.com",
+            "https://$AK:${SK}@s3.example.com",
+            "ssh://oneadmin@host/path",
+            "https://host:8443/a@b",
+            "https://host:8443",
+            "https://AK:@host",
+            "user:password@host",
+            "://a:b@c",
+            "https://s3.example.com/bucket?x=a:b@c",
+        ] {
+            assert_eq!(super::url_password(text), None, "{text}");
         }
     }
 }

@@ -58,7 +58,7 @@ macro_rules! addon_env {
 /// Environment of the container of `backup.offsite.container` (templates/_backup-pod.tpl).
 macro_rules! offsite_env {
     () => {
-        "HOME BACKUP_DIR BACKUP_LATEST_FILE"
+        "HOME BACKUP_DIR BACKUP_LATEST_FILE BACKUP_PENDING_FILE"
     };
 }
 /// Volumes of an add-on's pod (templates/_addon.tpl and each add-on's own), over every add-on.

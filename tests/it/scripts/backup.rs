@@ -351,3 +351,102 @@ fn raft_backups_come_from_the_most_up_to_date_member() {
     );
     assert!(c.calls().contains("-h mysql.example.com -P 3306 -u oneadmin --single-transaction --quick --routines --triggers --add-drop-table opennebula_1"), "{}", c.calls());
 }
+
+/// Review of `backup.offsite.container`, item 4: the CronJob's `backoffLimit` runs a failed Job again in a new pod,
+/// whose backup container runs again. A retry of the same Job (the same `BACKUP_JOB_UID`, the Job's UID) takes no
+/// second backup: it reuses the one the first attempt recorded, and hands it over again; another Job backs up.
+#[test]
+fn a_retry_of_the_same_job_takes_no_second_backup() {
+    let (c, dir) = with_nine_old_backups();
+    let run = |uid: &str| {
+        let handoff = c.file("handoff-latest");
+        let o = backup_command(&c, "backup.sh", &dir)
+            .env("BACKUP_JOB_UID", uid)
+            .env("BACKUP_HANDOFF", &handoff)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", out(&o));
+        let made = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        assert_eq!(std::fs::read_to_string(&handoff).unwrap(), format!("{made}\n"), "handed over");
+        (made, out(&o))
+    };
+    c.write("cluster/calls", "");
+    let dumps = || c.calls().matches("mysqldump").count();
+    let (first, _) = run("0b6c7d1e-uid-a");
+    assert_eq!(dumps(), 1, "{}", c.calls());
+    let (again, text) = run("0b6c7d1e-uid-a");
+    assert_eq!(again, first, "the retry ships the first attempt's backup");
+    assert!(text.contains("reusing it, no second backup"), "{text}");
+    assert_eq!(dumps(), 1, "no second dump: {}", c.calls());
+    let backups: Vec<String> = listing(&dir).into_iter().filter(|n| n.starts_with("onedb-")).collect();
+    assert_eq!(backups.len(), 7, "one new backup, the retention applied: {backups:?}");
+    // Another Job (the next schedule, or the next upgrade's pre-upgrade hook, whose Job has the same name every
+    // time but a new UID) takes its own.
+    let (other, _) = run("5f2a9c3b-uid-b");
+    assert_ne!(other, first);
+    assert_eq!(dumps(), 2, "{}", c.calls());
+    // A record whose backup is gone (pruned, or removed by hand) is dropped, and that Job would back up anew.
+    std::fs::remove_file(&first).unwrap();
+    let (third, _) = run("5f2a9c3b-uid-b");
+    assert_eq!(third, other);
+    assert_eq!(listing(&dir.join(".jobs")), ["5f2a9c3b-uid-b"], "the record of a removed backup is dropped");
+}
+
+/// Review of `backup.offsite.container`, item 5: the shipper is handed the list of every backup of the label not
+/// shipped yet (`BACKUP_PENDING`, oldest first), and a backup counts as shipped only once the job's last container
+/// (`backup.sh --mark-shipped`, which Kubernetes runs only after the shipper exited 0) marked it: what a failed
+/// shipper missed is handed over again at the next run, as the `volume` target copies what it missed, and no
+/// backup is pruned locally before it was shipped.
+#[test]
+fn the_shipper_is_handed_every_backup_not_shipped_yet() {
+    let (c, dir) = with_nine_old_backups();
+    let pending = c.file("handoff-pending");
+    let backup = |keep: &str| {
+        // A backup's name is the second it was taken in: one second apart, as real runs are.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let o = backup_command(&c, "backup.sh", &dir)
+            .env("BACKUP_RETENTION", keep)
+            .env("BACKUP_HANDOFF", c.file("handoff-latest"))
+            .env("BACKUP_PENDING", &pending)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", out(&o));
+        let made = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        let list: Vec<String> = std::fs::read_to_string(&pending).unwrap().lines().map(str::to_string).collect();
+        (made, list)
+    };
+    let shipped = || {
+        let mut cmd = c.command("backup.sh", "backup");
+        cmd.arg("--mark-shipped").env("BACKUP_DIR", &dir).env("BACKUP_PENDING", &pending);
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", out(&o));
+    };
+    let backups = || -> Vec<String> { listing(&dir).into_iter().filter(|n| n.starts_with("onedb-")).collect() };
+    let name = |path: &str| path.rsplit('/').next().unwrap().to_string();
+    // Nothing was ever shipped: every backup is handed over, oldest first, and none is pruned before.
+    let (first, list) = backup("7");
+    assert_eq!(list.len(), 10, "{list:?}");
+    assert_eq!(list[0], dir.join("onedb-scheduled-20260100T000000Z.sql").to_string_lossy());
+    assert_eq!(list[9], first);
+    assert_eq!(backups().len(), 10, "nothing pruned before it was shipped");
+    shipped();
+    assert_eq!(listing(&dir.join(".shipped")).len(), 10);
+    // The next run hands over its own backup only, and prunes the shipped ones beyond the retention.
+    let (second, list) = backup("7");
+    assert_eq!(list, vec![second.clone()]);
+    assert_eq!(backups().len(), 7, "{:?}", backups());
+    // The shipper fails (no marks): each next run hands over what was missed, then its own; with a retention of 2,
+    // the shipped backups beyond it go, the one not shipped stays.
+    let (third, list) = backup("2");
+    assert_eq!(list, [second.clone(), third.clone()], "the missed backup is handed over again");
+    let (fourth, list) = backup("2");
+    assert_eq!(list, [second.clone(), third.clone(), fourth.clone()]);
+    assert_eq!(backups(), [name(&second), name(&third), name(&fourth)], "not shipped: not pruned");
+    // The shipper succeeds again: all three are marked, pruned next time; the markers of pruned backups go.
+    shipped();
+    let (fifth, list) = backup("2");
+    assert_eq!(list, vec![fifth.clone()]);
+    assert_eq!(backups(), [name(&fourth), name(&fifth)]);
+    shipped();
+    assert_eq!(listing(&dir.join(".shipped")), backups(), "one marker per backup still there");
+}
