@@ -458,6 +458,12 @@ impl Cluster {
         let template = &spec["template"];
         let mut pods = Vec::new();
         let mut failures = 0;
+        // The Job controller labels its pods with the Job's UID (`batch.kubernetes.io/controller-uid` and the
+        // older `controller-uid`, kubernetes.io/docs/reference/labels-annotations-taints/): one UID per Job run
+        // here, the same for every retry of it.
+        static JOBS: AtomicU32 = AtomicU32::new(0);
+        let uid =
+            format!("00000000-0000-4000-8000-{:06x}{:06x}", std::process::id(), JOBS.fetch_add(1, Ordering::SeqCst));
         loop {
             let suffix: String =
                 format!("{:05x}", (self.inner.instances.load(Ordering::SeqCst) as u64 * 2654435761) % 0xfffff);
@@ -465,6 +471,8 @@ impl Cluster {
             let mut new = new_pod(&pod_name, &template["metadata"], &template["spec"], Owner::Job(name.clone()));
             new.labels.insert("job-name".into(), name.clone());
             new.labels.insert("batch.kubernetes.io/job-name".into(), name.clone());
+            new.labels.insert("controller-uid".into(), uid.clone());
+            new.labels.insert("batch.kubernetes.io/controller-uid".into(), uid.clone());
             let pod = self.start_pod(new);
             pods.push(pod.clone());
             let phase = sh::wait_for(

@@ -170,7 +170,115 @@ fn reached_from_outside(c: &Cluster) {
     }
 }
 
-/// SQL as MariaDB's root in the bundled `mariadb` container of `pod` (the root password of the db Secret).
+/// An object store for `backup.offsite.container`: an HTTP server on the host's bridge address (which pods reach)
+/// storing each PUT under its name in `dir` (and the name in `dir/puts.log`), answering 503 while `dir/fail`
+/// exists. Stopped on drop.
+struct ObjectStore {
+    child: std::process::Child,
+    url: String,
+}
+
+impl ObjectStore {
+    fn start(c: &Cluster, dir: &std::path::Path) -> ObjectStore {
+        const SERVER: &str = "import http.server, os, sys\n\
+            class H(http.server.BaseHTTPRequestHandler):\n\
+            \x20   def do_PUT(self):\n\
+            \x20       data = self.rfile.read(int(self.headers['Content-Length']))\n\
+            \x20       if os.path.exists(os.path.join(sys.argv[3], 'fail')):\n\
+            \x20           self.send_response(503); self.end_headers(); return\n\
+            \x20       with open(os.path.join(sys.argv[3], os.path.basename(self.path)), 'wb') as f: f.write(data)\n\
+            \x20       with open(os.path.join(sys.argv[3], 'puts.log'), 'a') as f: f.write(os.path.basename(self.path) + '\\n')\n\
+            \x20       self.send_response(201); self.end_headers()\n\
+            http.server.HTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()\n";
+        let gateway = c.inner.net.gateway().to_string();
+        let port = 18000 + (std::process::id() % 1000) as u16;
+        let child = std::process::Command::new("python3")
+            .args(["-c", SERVER, &gateway, &port.to_string()])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://{gateway}:{port}");
+        wait_for("the object store listening", Duration::from_secs(20), Duration::from_millis(200), || {
+            std::net::TcpStream::connect((gateway.as_str(), port)).ok()
+        });
+        ObjectStore { child, url }
+    }
+}
+
+impl Drop for ObjectStore {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `backup.offsite.container` run for real (its contract in the chart README, Backups): an operator's shipper
+/// that PUTs every backup it is handed (`BACKUP_PENDING_FILE`) to an object store, the scheduled CronJob of a
+/// chart with it (one attempt per Job). A Job whose shipment fails marks nothing as shipped; the next Job hands its
+/// shipper that backup too (catching up), and the one after only its own. Stand-in: the shipper's image is the
+/// cluster's image stand-in (Debian's sh and curl).
+fn shipper(c: &Cluster, release: &str, work: &std::path::Path) {
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = ObjectStore::start(c, store_dir.path());
+    let values = work.join("shipper.yaml");
+    std::fs::write(
+        &values,
+        format!(
+            "backup:\n  offsite:\n    container:\n      image: registry.example.com/tools/shipper:1\n      command:\n\
+             \x20       - sh\n        - -c\n        - 'while read -r f; do curl -fsS -T \"$f\" \"{}/${{f##*/}}\" || exit 1; done < \"$BACKUP_PENDING_FILE\"'\n",
+            store.url
+        ),
+    )
+    .unwrap();
+    let chart = generate(release, &work.join("shipper"), &["-f", values.to_str().unwrap()]);
+    let mut cron = chart.object("CronJob", "one-opennebula-backup").clone();
+    cron["spec"]["jobTemplate"]["spec"]["backoffLimit"] = json!(0);
+    let shipped = || listing(store_dir.path()).into_iter().filter(|f| f.ends_with(".sql")).collect::<Vec<_>>();
+    let markers = || listing(&c.dir().join("claims").join(BACKUPS).join(".shipped"));
+    let (before, _) = backups(c, "scheduled");
+
+    std::fs::write(store_dir.path().join("fail"), "").unwrap();
+    let (ok, pods) = c.trigger_cronjob(&cron, "one-opennebula-backup-ship-1");
+    let log = pods.iter().map(|p| c.logs_if_any(&p.name, "offsite")).collect::<Vec<_>>().join("\n");
+    assert!(!ok, "the Job succeeded while its shipment failed:\n{log}");
+    let (after_failure, all) = backups(c, "scheduled");
+    assert_eq!(after_failure.len(), before.len() + 1, "the failed Job's backup is kept: {all:?}");
+    assert!(shipped().is_empty() && markers().is_empty(), "shipped {:?}, marked {:?}", shipped(), markers());
+    let missed = after_failure.last().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+
+    std::fs::remove_file(store_dir.path().join("fail")).unwrap();
+    let (ok, pods) = c.trigger_cronjob(&cron, "one-opennebula-backup-ship-2");
+    let log = pods.iter().map(|p| c.logs_if_any(&p.name, "offsite")).collect::<Vec<_>>().join("\n");
+    assert!(ok, "the second Job failed:\n{log}");
+    let (now, all) = backups(c, "scheduled");
+    let names: Vec<String> = now.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(shipped().contains(&missed), "the missed backup {missed} was not shipped: {:?}", shipped());
+    assert_eq!(shipped(), names, "every local backup not shipped yet is shipped: {all:?}");
+    assert_eq!(markers(), names, "each shipped backup is marked");
+    for name in &names {
+        let (a, b) = (
+            std::fs::read(store_dir.path().join(name)).unwrap(),
+            std::fs::read(c.dir().join("claims").join(BACKUPS).join(name)).unwrap(),
+        );
+        assert!(a == b, "the shipped {name} differs from the backup");
+    }
+
+    let puts = || std::fs::read_to_string(store_dir.path().join("puts.log")).unwrap_or_default();
+    let before_third = puts().lines().count();
+    let (ok, _) = c.trigger_cronjob(&cron, "one-opennebula-backup-ship-3");
+    assert!(ok, "the third Job failed");
+    let (last, _) = backups(c, "scheduled");
+    let newest = last.last().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+    let mut want = names.clone();
+    want.push(newest);
+    assert_eq!(shipped(), want, "the third Job's backup is shipped");
+    let third: Vec<String> = puts().lines().skip(before_third).map(str::to_string).collect();
+    assert_eq!(third, vec![want.last().unwrap().clone()], "the third Job ships its own backup only");
+}
+
+/// SQL as MariaDB's root in the bundled/// SQL as MariaDB's root in the bundled `mariadb` container of `pod` (the root password of the db Secret).
 pub fn sql_root(c: &Cluster, pod: &str, sql: &str) -> String {
     c.exec_ok(
         pod,
@@ -366,14 +474,18 @@ fn bundled(release: &str) {
         assert!(names.lines().any(|n| n == "before-backup"), "the off-site copy lacks before-backup: {names}");
     }
     {
-        let _t = Timer::start("an off-site target the job cannot write: the Job fails, the local backup stays");
+        let _t = Timer::start(
+            "an off-site target the job cannot write: the Job fails, its retry takes no second backup, the local \
+             backup stays",
+        );
         // A directory of root's, 0755: the job's user (9869) cannot write there, as on an NFS export with the
-        // wrong owner. The CronJob of the chart with only that volume's path changed; one attempt.
+        // wrong owner. The CronJob of the chart with only that volume's path changed; two attempts: the retry
+        // (a new pod of the same Job) reuses the backup the first took (recorded under the Job's UID).
         let denied = tempfile::tempdir().unwrap();
         std::fs::set_permissions(denied.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let mut cron = chart.object("CronJob", "one-opennebula-backup").clone();
         let spec = &mut cron["spec"]["jobTemplate"]["spec"];
-        spec["backoffLimit"] = json!(0);
+        spec["backoffLimit"] = json!(1);
         for v in spec["template"]["spec"]["volumes"].as_array_mut().unwrap() {
             if v["name"] == "offsite" {
                 v["hostPath"]["path"] = json!(denied.path().to_str().unwrap());
@@ -383,12 +495,25 @@ fn bundled(release: &str) {
         let log = pods.iter().map(|p| c.logs(&p.name, "backup")).collect::<Vec<_>>().join("\n");
         assert!(!ok, "the Job succeeded without its off-site copy:\n{log}");
         assert!(log.contains("off-site copy failed") && log.contains("is kept"), "{log}");
+        assert_eq!(pods.len(), 2, "backoffLimit 1: two attempts");
+        let retry = c.logs(&pods[1].name, "backup");
+        assert!(retry.contains("an earlier attempt of this job took"), "the retry took a backup of its own:\n{retry}");
         let (mine, all) = backups(&c, "scheduled");
-        assert_eq!(mine.len(), 2, "the failed Job's local backup is kept beside the first: {all:?}");
+        assert_eq!(
+            mine.len(),
+            2,
+            "the failed Job's local backup (one for its two attempts) is kept beside the first: {all:?}"
+        );
         assert!(mine.contains(&backup), "{all:?}");
         assert!(!all.iter().any(|f| f.ends_with(".part")), "{all:?}");
         assert!(listing(denied.path()).is_empty(), "{:?}", listing(denied.path()));
         assert_eq!(listing(offsite.path()).len(), 1, "the good target is untouched");
+    }
+    {
+        let _t = Timer::start(
+            "backup.offsite.container: a failed shipment is handed over again by the next Job, then only what is new",
+        );
+        shipper(&c, release, work.path());
     }
     let (oneadmin, serveradmin) =
         ("rotated-after-backup-1", "b7c4f3e2a1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4");
