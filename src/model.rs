@@ -1034,10 +1034,11 @@ pub struct BackupOffsiteContainer {
     /// (`/backups`), the path of the backup this job took in the file `BACKUP_LATEST_FILE` (empty when it took
     /// none: a first install's pre-upgrade hook), and in the file `BACKUP_PENDING_FILE` every backup of the job's
     /// kind not shipped yet, one path a line, oldest first (this one and any a failed run missed; empty: nothing to
-    /// ship). Ship them all and exit 0 only then (`while read -r f; do rclone copyto "$f" remote:bucket/"${f##*/}"
-    /// || exit 1; done < "$BACKUP_PENDING_FILE"`): once it exited 0 they count as shipped; until then they are
+    /// ship). Ship them all and exit 0 only then (`while read -r f <&3; do rclone copyto "$f"
+    /// remote:bucket/"${f##*/}" || exit 1; done 3< "$BACKUP_PENDING_FILE"`: the list on its own descriptor, so an
+    /// upload reading stdin cannot swallow it): once it exited 0 they count as shipped; until then they are
     /// handed over again and not pruned locally. It never sees the database's credentials; a password in a URL
-    /// here is ONE007 (write `$(NAME)` of an `env` variable from a Secret).
+    /// here is ONE007 (write `$(NAME)` of an `env` variable from a Secret, defined before its use in `env`).
     pub command: Vec<String>,
     /// Its environment: `[{name, value}]` or `[{name, valueFrom}]`; the object store's keys only through
     /// `valueFrom.secretKeyRef` (ONE007, a URL with a password too: `MC_HOST_<alias>`). `HOME`, `BACKUP_DIR`,

@@ -149,7 +149,7 @@ prune "$dir" "$keep" "${BACKUP_PENDING:+$dir/.shipped}"
 # Records of backups pruned since (by the retention, or by hand).
 for r in "$dir"/.jobs/*; do
   if [ -f "$r" ]; then
-    taken=$(cat "$r")
+    taken=$(cat "$r" 2>/dev/null) || continue  # removed meanwhile by another job
     if [ -z "$taken" ] || [ ! -e "$dir/$taken" ]; then rm -f "$r"; fi
   fi
 done

@@ -43,7 +43,7 @@ declare_rule! {
 ///
 /// A URL's password the same way: `MC_HOST_s3` whole from a Secret (`valueFrom.secretKeyRef`), or the password
 /// alone in a variable from a Secret that the URL names as `$(S3_SECRET_KEY)` (Kubernetes fills in `$(NAME)` in
-/// `value`, `command` and `args`).
+/// `value`, `command` and `args`; in a `value`, only from variables defined earlier in the same `env` list).
     pub static ONE007 = {
         id: "ONE007",
         name: "credentials-in-configmap",
@@ -139,7 +139,7 @@ fn config_credentials(node: &serde_json::Value, pointer: &str, hits: &mut Vec<Hi
 /// Where a text holds a URL whose user information has a literal password (`https://ACCESSKEY:SECRETKEY@host`,
 /// the MinIO client's `MC_HOST_<alias>`, `mysql://user:pw@db/one`): the byte range of the password. A password
 /// that is a reference is none (`$(NAME)`, which Kubernetes fills in; `${NAME}`, `$NAME`, the shell's), nor is
-/// a user alone (`ssh://oneadmin@host`) or a port (`https://host:8443/a@b`).
+/// a user alone (`ssh://oneadmin@host`), a port (`https://host:8443/a@b`) or an IPv6 address (`http://[::1]:80/a@b`).
 pub(crate) fn url_password(text: &str) -> Option<std::ops::Range<usize>> {
     let mut from = 0;
     while let Some(i) = text[from..].find("://") {
@@ -153,8 +153,13 @@ pub(crate) fn url_password(text: &str) -> Option<std::ops::Range<usize>> {
         let Some(at) = rest.find('@') else { continue };
         let Some(colon) = rest[..at].find(':') else { continue };
         let (user, password) = (&rest[..colon], &rest[colon + 1..at]);
-        let port = password.split('/').next().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        if scheme && !user.contains(['/', '?', '#']) && !password.is_empty() && !password.starts_with('$') && !port {
+        // `host:8443/a@b`: a port, then a path holding `@`. An all-digit password with no path after it
+        // (`https://AK:123456@s3`) is a password.
+        let port =
+            password.split_once('/').is_some_and(|(p, _)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        // `http://[::1]:8080/x@y`: an IPv6 address, not a user.
+        let user_like = !user.contains(['/', '?', '#', '[']);
+        if scheme && user_like && !password.is_empty() && !password.starts_with('$') && !port {
             return Some(start + colon + 1..start + at);
         }
     }
@@ -400,6 +405,8 @@ mod tests {
             ("rclone copy /backups \"s3://u:p4ss@host/bucket\"", "p4ss"),
             ("mysql://oneadmin:hunter2@db/opennebula http://x", "hunter2"),
             ("see http://host/ then ftp://a:b@c", "b"),
+            ("https://AK:123456@s3.example.com", "123456"),
+            ("mysql://root:1234@db", "1234"),
         ] {
             let r = super::url_password(text).unwrap_or_else(|| panic!("{text}"));
             assert_eq!(&text[r], password, "{text}");
@@ -414,6 +421,7 @@ mod tests {
             "user:password@host",
             "://a:b@c",
             "https://s3.example.com/bucket?x=a:b@c",
+            "http://[::1]:8080/x@y",
         ] {
             assert_eq!(super::url_password(text), None, "{text}");
         }

@@ -189,8 +189,8 @@ impl Cluster {
             }
             if let Some(e) = external {
                 obj["status"] = json!({"loadBalancer": {"ingress": [{"ip": e.to_string()}]}});
-            } else if obj.get("status").is_some() {
-                obj["status"]["loadBalancer"] = json!({});
+            } else {
+                obj["status"] = json!({"loadBalancer": {}});
             }
             self.inner
                 .state

@@ -210,6 +210,12 @@ impl OutsideHost {
 
 impl Drop for OutsideHost {
     fn drop(&mut self) {
+        // What still runs there (an ssh or curl left by a command that timed out) would keep the namespace alive.
+        if let Ok(o) = Command::new("ip").args(["netns", "pids", &self.name]).output() {
+            for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
+                let _ = try_run(Command::new("kill").args(["-KILL", pid]));
+            }
+        }
         // The veth pair goes with the namespace.
         let _ = try_run(Command::new("ip").args(["netns", "del", &self.name]));
         let _ = std::fs::remove_dir_all(&self.etc);

@@ -101,10 +101,13 @@ fn scenario(release: &str) {
 /// The name the hypervisors' DNS gives the -ssh Service's load balancer (oned.hostname in the production example).
 const HYPERVISORS_NAME: &str = "opennebula.example.com";
 
-/// Issue 16 major 6 under Raft: a hypervisor outside the cluster runs `ssh -n <HOSTNAME>` (a PROLOG's copy:
-/// OpenNebula/one@release-7.4.0:src/tm_mad/local/clone:166-185) through the -ssh Service's load balancer, which
-/// routes to the leader only; the host key it checks is the SSH Secret's, the same on every member. It lands on
-/// `leader` (the pod's hostname), retried only while the connection fails (a Service between endpoints).
+/// Issue 16 major 6 under Raft: a hypervisor outside the cluster runs `ssh -n <name>` (a PROLOG's copy:
+/// OpenNebula/one@release-7.4.0:src/tm_mad/local/clone:166-185) to the name the production example gives
+/// `oned.hostname`, which its DNS maps to the -ssh Service's load balancer; that routes to the leader only, and the
+/// host key it checks is the SSH Secret's, the same on every member. It lands on `leader` (the pod's hostname),
+/// retried only while the connection fails (a Service between endpoints). The zone's own `oned.hostname` stays
+/// the in-cluster name (`raft::chart`: the pods resolve no outside name here), so oned.conf's HOSTNAME is
+/// prod_mysql's check (`reached_from_outside`), not this one.
 fn hypervisor_lands_on_leader(hypervisor: &Outside, leader: &str, when: &str) {
     let _t = Timer::start(&format!("{when}: a hypervisor outside the cluster reaches the leader over SSH"));
     wait_for(

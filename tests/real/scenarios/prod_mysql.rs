@@ -77,8 +77,8 @@ pub fn tls_secret(c: &Cluster) {
 ///   Secret holds;
 /// - as a VM, it calls OneGate at the `ONEGATE_ENDPOINT` oned put in its context (src/vm/VirtualMachineContext.cc),
 ///   verifying the TLS certificate of `tls.secretName`, with its token (OneGateCloudAuth.rb): HTTP 200, its VM;
-/// - monitord answers on `monitord.monitorAddress` (TCP; the dummy probes of the self-test use the UDP side from
-///   inside the cluster);
+/// - monitord holds a connection made to the example's `monitord.monitorAddress` (TCP; the dummy probes of the
+///   self-test use the in-cluster name, UDP);
 /// - and the same host reaches neither the API's ClusterIP nor the pod itself, so nothing above went around the
 ///   published Services.
 fn reached_from_outside(c: &Cluster) {
@@ -153,11 +153,18 @@ fn reached_from_outside(c: &Cluster) {
     );
     one(c, POD, &["onevm", "recover", "--delete", &vm]);
 
-    // monitord, where the hypervisors send their monitoring.
+    // monitord behind the example's monitord name: a connection that stays open (monitord waits for the
+    // hypervisor's messages; a load balancer without an endpoint accepts, then closes at once). This chart hands
+    // the hypervisors the in-cluster name (`generate`: the self-test's dummy probes run on the front-end), so what
+    // is checked here is the example's publication of monitord, not oned's MONITOR_ADDRESS.
     let port = c.api().get("v1", "Service", "one-opennebula-monitord").unwrap()["spec"]["ports"][0]["port"].to_string();
-    let (ok, out) =
-        outside.run(&format!("timeout 20 bash -c {}", quote(&format!("exec 3<>/dev/tcp/{monitor}/{port}"))));
-    assert!(ok, "monitord at {monitor}:{port}/TCP from outside: {out}");
+    let (ok, out) = outside.run(&format!(
+        "timeout 20 bash -c {}",
+        quote(&format!(
+            "exec 3<>/dev/tcp/{monitor}/{port}; read -r -t 3 -u 3 line; rc=$?; echo read=$rc; [ $rc -gt 128 ]"
+        ))
+    ));
+    assert!(ok, "monitord at {monitor}:{port}/TCP from outside, kept open for 3 s: {out}");
 
     // Nothing else of the cluster is reachable from there.
     let cluster_ip = text_of(&c.api().get("v1", "Service", "one-opennebula").unwrap()["spec"]["clusterIP"]);
@@ -189,21 +196,22 @@ impl ObjectStore {
             \x20       with open(os.path.join(sys.argv[3], os.path.basename(self.path)), 'wb') as f: f.write(data)\n\
             \x20       with open(os.path.join(sys.argv[3], 'puts.log'), 'a') as f: f.write(os.path.basename(self.path) + '\\n')\n\
             \x20       self.send_response(201); self.end_headers()\n\
-            http.server.HTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()\n";
+            s = http.server.HTTPServer((sys.argv[1], 0), H)\n\
+            print(s.server_port, flush=True)\n\
+            s.serve_forever()\n";
+        // Port 0: the kernel's free port, which the server prints.
         let gateway = c.inner.net.gateway().to_string();
-        let port = 18000 + (std::process::id() % 1000) as u16;
-        let child = std::process::Command::new("python3")
-            .args(["-c", SERVER, &gateway, &port.to_string()])
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", SERVER, &gateway, "0"])
             .arg(dir)
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let url = format!("http://{gateway}:{port}");
-        wait_for("the object store listening", Duration::from_secs(20), Duration::from_millis(200), || {
-            std::net::TcpStream::connect((gateway.as_str(), port)).ok()
-        });
-        ObjectStore { child, url }
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let port: u16 = line.trim().parse().unwrap_or_else(|_| panic!("the object store did not start: {line:?}"));
+        ObjectStore { child, url: format!("http://{gateway}:{port}") }
     }
 }
 
@@ -216,8 +224,9 @@ impl Drop for ObjectStore {
 
 /// `backup.offsite.container` run for real (its contract in the chart README, Backups): an operator's shipper
 /// that PUTs every backup it is handed (`BACKUP_PENDING_FILE`) to an object store, the scheduled CronJob of a
-/// chart with it (one attempt per Job). A Job whose shipment fails marks nothing as shipped; the next Job hands its
-/// shipper that backup too (catching up), and the one after only its own. Stand-in: the shipper's image is the
+/// chart with it (one attempt per Job, `backup.retention` 1). A Job whose shipment fails marks nothing as shipped
+/// and prunes no unshipped backup; the next Job hands its shipper that backup too (catching up), and the one after
+/// only its own, the retention pruning the shipped ones then. Stand-in: the shipper's image is the
 /// cluster's image stand-in (Debian's sh and curl).
 fn shipper(c: &Cluster, release: &str, work: &std::path::Path) {
     let store_dir = tempfile::tempdir().unwrap();
@@ -226,8 +235,8 @@ fn shipper(c: &Cluster, release: &str, work: &std::path::Path) {
     std::fs::write(
         &values,
         format!(
-            "backup:\n  offsite:\n    container:\n      image: registry.example.com/tools/shipper:1\n      command:\n\
-             \x20       - sh\n        - -c\n        - 'while read -r f; do curl -fsS -T \"$f\" \"{}/${{f##*/}}\" || exit 1; done < \"$BACKUP_PENDING_FILE\"'\n",
+            "backup:\n  retention: 1\n  offsite:\n    container:\n      image: registry.example.com/tools/shipper:1\n      command:\n\
+             \x20       - sh\n        - -c\n        - 'while read -r f <&3; do curl -fsS -T \"$f\" \"{}/${{f##*/}}\" || exit 1; done 3< \"$BACKUP_PENDING_FILE\"'\n",
             store.url
         ),
     )
@@ -243,8 +252,9 @@ fn shipper(c: &Cluster, release: &str, work: &std::path::Path) {
     let (ok, pods) = c.trigger_cronjob(&cron, "one-opennebula-backup-ship-1");
     let log = pods.iter().map(|p| c.logs_if_any(&p.name, "offsite")).collect::<Vec<_>>().join("\n");
     assert!(!ok, "the Job succeeded while its shipment failed:\n{log}");
+    // backup.retention is 1 here: none of them is shipped, so none is pruned.
     let (after_failure, all) = backups(c, "scheduled");
-    assert_eq!(after_failure.len(), before.len() + 1, "the failed Job's backup is kept: {all:?}");
+    assert_eq!(after_failure.len(), before.len() + 1, "an unshipped backup was pruned (retention 1): {all:?}");
     assert!(shipped().is_empty() && markers().is_empty(), "shipped {:?}, marked {:?}", shipped(), markers());
     let missed = after_failure.last().unwrap().file_name().unwrap().to_string_lossy().into_owned();
 
@@ -269,16 +279,19 @@ fn shipper(c: &Cluster, release: &str, work: &std::path::Path) {
     let before_third = puts().lines().count();
     let (ok, _) = c.trigger_cronjob(&cron, "one-opennebula-backup-ship-3");
     assert!(ok, "the third Job failed");
-    let (last, _) = backups(c, "scheduled");
+    let (last, all) = backups(c, "scheduled");
     let newest = last.last().unwrap().file_name().unwrap().to_string_lossy().into_owned();
     let mut want = names.clone();
-    want.push(newest);
+    want.push(newest.clone());
     assert_eq!(shipped(), want, "the third Job's backup is shipped");
     let third: Vec<String> = puts().lines().skip(before_third).map(str::to_string).collect();
-    assert_eq!(third, vec![want.last().unwrap().clone()], "the third Job ships its own backup only");
+    assert_eq!(third, vec![newest.clone()], "the third Job ships its own backup only");
+    // Once shipped, the retention (1) applies again: the older ones are pruned locally, their markers with them.
+    assert_eq!(last.len(), 1, "the shipped backups beyond backup.retention are not pruned: {all:?}");
+    assert_eq!(markers(), vec![newest], "markers of pruned backups stay");
 }
 
-/// SQL as MariaDB's root in the bundled/// SQL as MariaDB's root in the bundled `mariadb` container of `pod` (the root password of the db Secret).
+/// SQL as MariaDB's root in the bundled `mariadb` container of `pod` (the root password of the db Secret).
 pub fn sql_root(c: &Cluster, pod: &str, sql: &str) -> String {
     c.exec_ok(
         pod,
@@ -509,11 +522,14 @@ fn bundled(release: &str) {
         assert!(listing(denied.path()).is_empty(), "{:?}", listing(denied.path()));
         assert_eq!(listing(offsite.path()).len(), 1, "the good target is untouched");
     }
+    // The shipper's step prunes the first backup (retention 1 once shipped): the restore below loads these bytes.
+    let backup_bytes = std::fs::read(&backup).unwrap();
     {
         let _t = Timer::start(
             "backup.offsite.container: a failed shipment is handed over again by the next Job, then only what is new",
         );
         shipper(&c, release, work.path());
+        assert!(!backup.exists(), "retention 1 pruned the first backup once shipped");
     }
     let (oneadmin, serveradmin) =
         ("rotated-after-backup-1", "b7c4f3e2a1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4");
@@ -547,7 +563,7 @@ fn bundled(release: &str) {
     {
         let _t = Timer::start("restore.sh the scheduled backup");
         c.exec_ok(POD, "oned", &["mkdir", "-p", "/var/lib/one/backups"]);
-        c.cp_in(POD, "oned", &std::fs::read(&backup).unwrap(), "/var/lib/one/backups/restore.sql");
+        c.cp_in(POD, "oned", &backup_bytes, "/var/lib/one/backups/restore.sql");
         let o = c.exec(POD, "oned", &["/run/onechart/scripts/restore.sh", "/var/lib/one/backups/restore.sql"]);
         let out = format!("{}{}", crate::runner::sh::text(&o.stdout), crate::runner::sh::text(&o.stderr));
         assert!(o.status.success(), "restore.sh failed: {out}");
