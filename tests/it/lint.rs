@@ -712,13 +712,7 @@ oned:
     std::fs::write(tmp.path().join("v.yaml"), yaml).unwrap();
     let (code, v) = lint_json(tmp.path(), "v.yaml", &[]);
     assert_eq!(code, Some(1), "{v:#}");
-    let found: Vec<(u64, u64, &str)> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["ruleId"] == "ONE007")
-        .map(|f| (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap(), f["message"].as_str().unwrap()))
-        .collect();
+    let found = rule_findings(&v, "ONE007");
     assert_eq!(
         found,
         vec![
@@ -796,13 +790,7 @@ spec:
     std::fs::write(tmp.path().join("m.yaml"), MANIFEST).unwrap();
     let (code, v) = lint_json(tmp.path(), "--manifests", &["m.yaml"]);
     assert_eq!(code, Some(1), "{v:#}");
-    let found: Vec<(u64, u64, &str)> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["ruleId"] == "ONE007")
-        .map(|f| (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap(), f["message"].as_str().unwrap()))
-        .collect();
+    let found = rule_findings(&v, "ONE007");
     assert_eq!(
         found,
         vec![
@@ -813,4 +801,15 @@ spec:
     );
     let help = v["findings"].as_array().unwrap().iter().find(|f| f["ruleId"] == "ONE007").unwrap()["help"].clone();
     assert!(help.as_str().is_some_and(|h| h.contains("valueFrom.secretKeyRef")), "{help}");
+}
+
+/// A rule's findings in `lint --format json` output: (line, column, message).
+fn rule_findings<'a>(v: &'a Value, rule: &str) -> Vec<(u64, u64, &'a str)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == rule)
+        .map(|f| (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap(), f["message"].as_str().unwrap()))
+        .collect()
 }

@@ -222,17 +222,20 @@ impl Drop for OutsideHost {
     }
 }
 
+/// Whether `name` is one of ours (`oc<pid><n><suffix>`) left by a test process that is gone.
+fn stale(name: &str, suffix: char) -> bool {
+    name.len() == 10
+        && name.starts_with("oc")
+        && name.ends_with(suffix)
+        && u32::from_str_radix(&name[2..8], 16).is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
 /// Bridges left by a test process that died without cleaning up (its PID is in the name).
 fn remove_stale_bridges() {
     let out = ip(&["-o", "link", "show", "type", "bridge"]);
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Some(name) = line.split(": ").nth(1).map(|n| n.split('@').next().unwrap_or(n)) else { continue };
-        if name.len() == 10
-            && name.starts_with("oc")
-            && name.ends_with('b')
-            && let Ok(pid) = u32::from_str_radix(&name[2..8], 16)
-            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-        {
+        if stale(name, 'b') {
             let _ = try_run(Command::new("ip").args(["link", "del", name]));
         }
     }
@@ -240,12 +243,7 @@ fn remove_stale_bridges() {
     let out = ip(&["netns", "list"]);
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let name = line.split_whitespace().next().unwrap_or("");
-        if name.len() == 10
-            && name.starts_with("oc")
-            && name.ends_with('x')
-            && let Ok(pid) = u32::from_str_radix(&name[2..8], 16)
-            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-        {
+        if stale(name, 'x') {
             let _ = try_run(Command::new("ip").args(["netns", "del", name]));
             let _ = std::fs::remove_dir_all(std::path::Path::new("/etc/netns").join(name));
         }
