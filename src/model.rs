@@ -1024,8 +1024,9 @@ pub struct BackupOffsite {
 ]))]
 pub struct BackupOffsiteContainer {
     /// Its image, by tag or digest (`docker.io/rclone/rclone:1.68`, `registry.example.com/tools/rclone@sha256:...`,
-    /// no spaces); empty: no container. It runs as the pod's user (uid 9869 by default) with a read-only root
-    /// filesystem, no capability and no service account token, `HOME=/tmp` (writable).
+    /// no spaces; `@sha512:` digests and IPv6 registry hosts, `[::1]:5000/...`, are not accepted); empty: no
+    /// container. It runs as the pod's user (uid 9869 by default) with a read-only root filesystem, no capability
+    /// and no service account token, `HOME=/tmp` (writable).
     #[schemars(regex(
         pattern = r"^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$|^$"
     ))]

@@ -23,7 +23,9 @@ declare_rule! {
 /// also needs root in the pod, which the chart's oneadmin (uid 9869, no privilege escalation without
 /// `privileged`) does not have. The default OpenNebula Public marketplace (plain HTTPS downloads,
 /// `src/market_mad/remotes/one/monitor`) and http/s3 marketplaces need neither; the Linux Containers
-/// marketplace is created disabled (`src/market/MarketPlacePool.cc:46`).
+/// marketplace is created disabled (`src/market/MarketPlacePool.cc:46`). Either fix, `SYS_ADMIN` or `privileged`,
+/// fails the Pod Security Standards `baseline` and `restricted` levels (baseline allows only a fixed list of added
+/// capabilities, without `SYS_ADMIN`; restricted only `NET_BIND_SERVICE`): a namespace enforcing them refuses the pod.
 ///
 /// ## In rendered manifests
 /// Checked: a container of the front-end's pods that mounts `/dev/fuse` (directly or through a hostPath volume)
