@@ -72,6 +72,18 @@ pub fn stream_identity(path: &Path) -> Option<((u64, u64), &'static str)> {
     Some((id, what))
 }
 
+/// Whether a file argument that is a character device is a terminal: `-` when standard input is one, else the path
+/// opened as [`read_bounded`] opens it (without taking it as the controlling terminal, without blocking). A path
+/// that cannot be opened is not.
+pub fn is_terminal(path: &Path) -> bool {
+    use std::io::IsTerminal;
+    if path == Path::new("-") {
+        return std::io::stdin().is_terminal();
+    }
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    rustix::fs::open(path, flags, Mode::empty()).is_ok_and(|fd| std::fs::File::from(fd).is_terminal())
+}
+
 impl SourceFile {
     /// Reads a values file from disk, bounded (directories, devices, oversized files and silent pipes are refused)
     /// and checked for UTF-8, with an error that names the file (and, for bad UTF-8, the line and column of the

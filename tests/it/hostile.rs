@@ -627,8 +627,10 @@ fn onechart_on_a_pipe(args: &[&str], dir: &std::path::Path) -> std::process::Chi
 /// One stream under two names is read once, as `-` twice is: `lint /dev/stdin /dev/stdin` (the second reading found
 /// the pipe empty and linted empty values), `-` beside `/dev/fd/0`, `-f /dev/stdin` beside `--manifests -`, a FIFO
 /// given twice, `generate -f /dev/stdin -f /dev/stdin`: refused with exit 2 before anything is read, naming both
-/// (file arguments that are pipes, character devices or sockets are compared by device and inode). A regular
-/// file given twice is read twice, as before.
+/// (file arguments that are pipes, character devices or sockets are compared by device and inode). A terminal
+/// under two names is one terminal, read once; another character device under two names (`/dev/null` twice, `-`
+/// beside `/dev/stdin` on `/dev/null`) is no stream read once but a device given twice, and no device is a values
+/// file or manifest: refused with exit 2 all the same. A regular file given twice is read twice, as before.
 #[test]
 fn one_stream_under_two_names_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
@@ -661,6 +663,37 @@ fn one_stream_under_two_names_is_refused() {
         check_one_error(&format!("{args:?}"), &o, &format!("{named}, which can be read only once"));
     }
     assert!(!tmp.path().join("c").exists());
+    // A character device that is not a terminal: given twice, not read once.
+    let device = "are one character device, given twice; a device is not a values file or manifest";
+    for (args, named) in [
+        (vec!["lint", "/dev/null", "/dev/null"], "`/dev/null` and `/dev/null` (FILE, FILE)"),
+        (vec!["lint", "-", "/dev/stdin"], "`-` and `/dev/stdin` (FILE, FILE)"),
+        (vec!["lint", "--manifests", "/dev/null", "/dev/null"], "`/dev/null` and `/dev/null` (FILE, --manifests)"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_onechart"))
+            .args(&args)
+            .current_dir(tmp.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        check_one_error(&format!("{args:?}"), &o, &format!("{named} {device}"));
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("read only once"), "{args:?}");
+    }
+    // A terminal (util-linux `script` runs onechart on a pseudo-terminal): read once.
+    let o = Command::new("script")
+        .args(["-qec", "\"$ONECHART\" lint - /dev/stdin", "/dev/null"])
+        .env("ONECHART", env!("CARGO_BIN_EXE_onechart"))
+        .current_dir(tmp.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    // `script` copies the terminal's output, error included, to its standard output.
+    let o = std::process::Output { stderr: o.stdout, stdout: Vec::new(), status: o.status };
+    check_one_error(
+        "- /dev/stdin on a terminal",
+        &o,
+        "`-` and `/dev/stdin` (FILE, FILE) are one terminal, which can be read only once",
+    );
     // A regular file twice, and /dev/stdin once beside a file: read as before.
     std::fs::write(tmp.path().join("v.yaml"), "profile: dev-sqlite\n").unwrap();
     let o = Command::new("sh")
