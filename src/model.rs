@@ -943,7 +943,8 @@ pub struct Marketplace {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecurityContext {
-    /// Run privileged (never needed: where a capability is needed, marketplace mounts, `SYS_ADMIN` is enough; ONE015).
+    /// Run privileged (the daemons never need it; ONE015). Only the Linux Containers marketplace import needs more
+    /// than `SYS_ADMIN`: root in the pod, for its `sudo`, `chown` and `chroot` (ONE008, the chart README).
     pub privileged: bool,
     /// User ID; OpenNebula's oneadmin is 9869.
     #[schemars(range(min = 0, max = 2_147_483_647))]
@@ -959,7 +960,8 @@ pub struct SecurityContext {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Capabilities {
-    /// Capabilities to add (the daemons need none; `SYS_ADMIN` for marketplace image creation, ONE008).
+    /// Capabilities to add (the daemons need none; `SYS_ADMIN` for marketplace image creation's mounts, ONE008,
+    /// which a non-root process gets only through ambient capabilities, which Kubernetes does not set).
     pub add: Vec<String>,
     /// Capabilities to drop (`ALL` by default).
     pub drop: Vec<String>,
