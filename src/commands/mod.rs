@@ -29,8 +29,9 @@ pub mod exit {
 /// `-f - -f -`, `--manifests -` beside `-`) is refused before anything is read, naming them. So is one stream
 /// under two names (`lint /dev/stdin /dev/stdin`, `-` beside `/dev/fd/0`, a FIFO given twice): arguments that
 /// are pipes, character devices or sockets are compared by device and inode: the second reading of a pipe or a
-/// socket would find it empty, and what is typed on a terminal goes to one reading only. Another character device given twice (`/dev/null`, or `-` beside
-/// `/dev/stdin` with standard input on it) is refused too, as no device is a values file or manifest.
+/// socket would find it empty, and what is typed on a terminal goes to one reading only. Another character
+/// device given twice (`/dev/null`, or `-` beside `/dev/stdin` with standard input on it) is refused too, as no
+/// device is a values file or manifest.
 fn stdin_once<'a>(paths: impl IntoIterator<Item = (&'a str, &'a std::path::Path)>) -> Result<(), String> {
     let paths: Vec<(&str, &std::path::Path)> = paths.into_iter().collect();
     let given: Vec<&str> = paths.iter().filter(|(_, p)| *p == std::path::Path::new("-")).map(|(a, _)| *a).collect();
@@ -52,21 +53,16 @@ fn stdin_once<'a>(paths: impl IntoIterator<Item = (&'a str, &'a std::path::Path)
         names.iter().map(|(_, p)| format!("`{}`", crate::source::printable(&p.display().to_string()))).collect();
     let args: Vec<&str> = names.iter().map(|(a, _)| *a).collect();
     let what = if what == "character device" && crate::input::is_terminal(names[0].1) { "terminal" } else { what };
-    if what == "character device" {
+    let why = if what == "character device" {
         let times = if names.len() == 2 { "twice".to_string() } else { format!("{} times", names.len()) };
-        return Err(format!(
-            "{} ({}) are one character device, given {times}; a device is not a values file or manifest (onechart \
-             reads regular files, pipes, and `-` for stdin)",
-            shown.join(" and "),
-            args.join(", ")
-        ));
-    }
-    Err(format!(
-        "{} ({}) are one {what}, which can be read only once; save it to a file and give that file for all but \
-         one of them",
-        shown.join(" and "),
-        args.join(", ")
-    ))
+        format!(
+            "given {times}; a device is not a values file or manifest: give a regular file, a pipe or `-` for \
+             standard input"
+        )
+    } else {
+        "which can be read only once; save it to a file and give that file for all but one of them".to_string()
+    };
+    Err(format!("{} ({}) are one {what}, {why}", shown.join(" and "), args.join(", ")))
 }
 
 /// Output settings shared by the commands.

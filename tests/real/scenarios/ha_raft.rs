@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::raft::{self, NS, STS, member};
-use super::{Outside, Timer, helm_test_passes};
+use super::{Outside, Timer, helm_test_passes, secret_value};
 use crate::runner::Cluster;
 use crate::runner::sh::wait_for;
 
@@ -499,11 +499,4 @@ fn lose_member_volumes(c: &Cluster, leader: &str, term: u64) {
 /// A Secret's data value (base64, as the API has it).
 fn base64(s: &str) -> serde_json::Value {
     serde_json::to_value(k8s_openapi::ByteString(s.as_bytes().to_vec())).unwrap()
-}
-
-/// A Secret's key, decoded.
-pub fn secret_value(c: &Cluster, secret: &str, key: &str) -> String {
-    let s = c.api().get("v1", "Secret", secret).unwrap_or_else(|| panic!("no Secret {secret}"));
-    let b: k8s_openapi::ByteString = serde_json::from_value(s["data"][key].clone()).unwrap();
-    String::from_utf8(b.0).unwrap()
 }

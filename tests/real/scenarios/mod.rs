@@ -63,8 +63,8 @@ impl Outside {
         let mut out =
             Outside { host: c.outside_host(&addresses), dir: tempfile::tempdir().unwrap(), ssh: String::new() };
         let secret = "one-opennebula-ssh";
-        let key = out.file("id_rsa", &ha_raft::secret_value(c, secret, "id_rsa"));
-        let host_key = out.file("host_key", &ha_raft::secret_value(c, secret, "ssh_host_ecdsa_key"));
+        let key = out.file("id_rsa", &secret_value(c, secret, "id_rsa"));
+        let host_key = out.file("host_key", &secret_value(c, secret, "ssh_host_ecdsa_key"));
         let public = crate::runner::sh::run(std::process::Command::new("ssh-keygen").args(["-y", "-f", &host_key]));
         let known_hosts =
             out.file("known_hosts", &format!("{hostname} {}", crate::runner::sh::text(&public.stdout).trim()));
@@ -102,6 +102,13 @@ impl Outside {
             .unwrap_or_else(|| panic!("timed out on the outside host: {script}"));
         (o.status.success(), format!("{}{}", text(&o.stdout), text(&o.stderr)))
     }
+}
+
+/// A Secret's key, decoded.
+pub fn secret_value(c: &Cluster, secret: &str, key: &str) -> String {
+    let s = c.api().get("v1", "Secret", secret).unwrap_or_else(|| panic!("no Secret {secret}"));
+    let b: k8s_openapi::ByteString = serde_json::from_value(s["data"][key].clone()).unwrap();
+    String::from_utf8(b.0).unwrap()
 }
 
 /// The first `<TAG>` of an OpenNebula XML document, CDATA or not.

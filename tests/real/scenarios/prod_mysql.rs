@@ -142,7 +142,7 @@ fn reached_from_outside(c: &Cluster) {
     assert!(!token.trim().is_empty(), "no OneGate token for VM {vm}");
     let headers =
         outside.file("onegate.headers", &format!("X-ONEGATE-TOKEN: {}\nX-ONEGATE-VMID: {vm}\n", token.trim()));
-    let ca = outside.file("ca.crt", &super::ha_raft::secret_value(c, "opennebula-tls", "tls.crt"));
+    let ca = outside.file("ca.crt", &super::secret_value(c, "opennebula-tls", "tls.crt"));
     let (ok, out) = outside.run(&format!(
         "curl -sS --max-time 30 --cacert {ca} -H @{headers} -w '\\n%{{http_code}}' {}",
         quote(&format!("{endpoint}/vm"))
